@@ -1,0 +1,155 @@
+//! Glue between the WebAssembly bindings and the SDK's plain types. Used by
+//! the export macros; not part of the public API.
+
+#[cfg(all(target_arch = "wasm32", feature = "pricing"))]
+pub mod pricing;
+#[cfg(all(target_arch = "wasm32", feature = "tax"))]
+pub mod tax;
+#[cfg(all(target_arch = "wasm32", feature = "shipping"))]
+pub mod shipping;
+#[cfg(all(target_arch = "wasm32", feature = "payment"))]
+pub mod payment;
+#[cfg(all(target_arch = "wasm32", feature = "recommendations"))]
+pub mod recommendations;
+
+#[cfg(all(target_arch = "wasm32", any(
+    feature = "pricing",
+    feature = "tax",
+    feature = "shipping",
+    feature = "payment",
+    feature = "recommendations"
+)))]
+pub use wit_bindgen;
+
+use crate::log::Level;
+
+/// Sends a log line to the host inside the sandbox, to standard error natively.
+pub fn emit_log(level: Level, message: &str) {
+    #[cfg(all(target_arch = "wasm32", feature = "pricing"))]
+    return pricing::log(level, message);
+    #[cfg(all(target_arch = "wasm32", not(feature = "pricing"), feature = "tax"))]
+    return tax::log(level, message);
+    #[cfg(all(
+        target_arch = "wasm32",
+        not(any(feature = "pricing", feature = "tax")),
+        feature = "shipping"
+    ))]
+    return shipping::log(level, message);
+    #[cfg(all(
+        target_arch = "wasm32",
+        not(any(feature = "pricing", feature = "tax", feature = "shipping")),
+        feature = "payment"
+    ))]
+    return payment::log(level, message);
+    #[cfg(all(
+        target_arch = "wasm32",
+        not(any(feature = "pricing", feature = "tax", feature = "shipping", feature = "payment")),
+        feature = "recommendations"
+    ))]
+    return recommendations::log(level, message);
+    #[allow(unreachable_code)]
+    {
+        eprintln!("[{level:?}] {message}");
+    }
+}
+
+/// Conversions of the types every world shares; expanded inside each world
+/// module, next to its generated bindings.
+#[allow(unused_macros)]
+macro_rules! shared_glue {
+    ($point:ident) => {
+        pub use self::mercato::plugin::types as wit;
+
+        pub(crate) fn err_out(e: crate::PluginError) -> wit::PluginError {
+            wit::PluginError { code: e.code, message: e.message }
+        }
+
+        pub(crate) fn invalid_input(message: String) -> wit::PluginError {
+            wit::PluginError { code: "invalid_input".into(), message }
+        }
+
+        pub(crate) fn currency_in(code: &str) -> Result<crate::Currency, wit::PluginError> {
+            crate::Currency::parse(code).map_err(|e| invalid_input(e.to_string()))
+        }
+
+        pub(crate) fn money_in(m: wit::Money) -> Result<crate::Money, wit::PluginError> {
+            Ok(crate::Money::new(m.amount, currency_in(&m.currency)?))
+        }
+
+        #[allow(dead_code)]
+        pub(crate) fn money_out(m: crate::Money) -> wit::Money {
+            wit::Money { amount: m.amount, currency: m.currency.code().to_owned() }
+        }
+
+        #[allow(dead_code)]
+        pub(crate) fn address_in(a: wit::Address) -> crate::Address {
+            crate::Address {
+                name: a.name,
+                line1: a.line1,
+                line2: a.line2,
+                city: a.city,
+                region: a.region,
+                postal_code: a.postal_code,
+                country: a.country,
+            }
+        }
+
+        #[allow(dead_code)]
+        pub(crate) fn customer_in(c: wit::Customer) -> crate::Customer {
+            crate::Customer {
+                id: c.id,
+                email: c.email,
+                tags: c.tags,
+                tax_exempt: c.tax_exempt,
+                vat_id: c.vat_id,
+            }
+        }
+
+        #[allow(dead_code)]
+        pub(crate) fn cart_line_in(l: wit::CartLine) -> Result<crate::CartLine, wit::PluginError> {
+            Ok(crate::CartLine {
+                id: l.id,
+                product_id: l.product_id,
+                variant_id: l.variant_id,
+                sku: l.sku,
+                quantity: l.quantity,
+                unit_price: money_in(l.unit_price)?,
+                tags: l.tags,
+                collections: l.collections,
+                tax_code: l.tax_code,
+                weight_grams: l.weight_grams,
+            })
+        }
+
+        pub(crate) fn config<C: serde::de::DeserializeOwned>(json: &str) -> Result<C, wit::PluginError> {
+            crate::parse_config(json).map_err(err_out)
+        }
+
+        /// The metadata export; name and version come from the plugin's Cargo.toml.
+        pub fn metadata<T: crate::Plugin>(name: &str, version: &str, description: &str) -> wit::Metadata {
+            wit::Metadata {
+                name: name.to_owned(),
+                version: version.to_owned(),
+                extension_point: wit::ExtensionPoint::$point,
+                description: description.to_owned(),
+                config_schema: T::CONFIG_SCHEMA.to_owned(),
+            }
+        }
+
+        #[allow(dead_code)]
+        pub(crate) fn log(level: crate::log::Level, message: &str) {
+            use self::mercato::plugin::log as l;
+            let level = match level {
+                crate::log::Level::Debug => l::Level::Debug,
+                crate::log::Level::Info => l::Level::Info,
+                crate::log::Level::Warn => l::Level::Warn,
+                crate::log::Level::Error => l::Level::Error,
+            };
+            l::log(level, message);
+        }
+    };
+}
+
+#[allow(unused_imports)]
+pub(crate) use shared_glue;
+

@@ -1,0 +1,381 @@
+//! Exact money: integer minor units of an ISO 4217 currency.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// ISO 4217 currencies whose minor unit is not 2 decimal places.
+const EXPONENTS: &[(&str, u8)] = &[
+    ("BHD", 3),
+    ("BIF", 0),
+    ("CLF", 4),
+    ("CLP", 0),
+    ("DJF", 0),
+    ("GNF", 0),
+    ("IQD", 3),
+    ("ISK", 0),
+    ("JOD", 3),
+    ("JPY", 0),
+    ("KMF", 0),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("LYD", 3),
+    ("OMR", 3),
+    ("PYG", 0),
+    ("RWF", 0),
+    ("TND", 3),
+    ("UGX", 0),
+    ("UYI", 0),
+    ("UYW", 4),
+    ("VND", 0),
+    ("VUV", 0),
+    ("XAF", 0),
+    ("XOF", 0),
+    ("XPF", 0),
+];
+
+/// Active ISO 4217 currencies with two decimal places.
+const TWO_DECIMALS: &[&str] = &[
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
+    "BGN", "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHF",
+    "CNY", "COP", "CRC", "CUP", "CVE", "CZK", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR",
+    "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF",
+    "IDR", "ILS", "INR", "IRR", "JMD", "KES", "KGS", "KHR", "KPW", "KYD", "KZT", "LAK", "LBP",
+    "LKR", "LRD", "LSL", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR",
+    "MWK", "MXN", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "PAB", "PEN", "PGK",
+    "PHP", "PKR", "PLN", "QAR", "RON", "RSD", "RUB", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD",
+    "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TOP",
+    "TRY", "TTD", "TWD", "TZS", "UAH", "USD", "UYU", "UZS", "VES", "WST", "XCD", "YER", "ZAR",
+    "ZMW", "ZWG",
+];
+
+/// An ISO 4217 alphabetic currency code that Mercato knows, with its exponent.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Currency {
+    code: [u8; 3],
+    exponent: u8,
+}
+
+/// The reason a string is not a [`Currency`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownCurrency(pub String);
+
+impl fmt::Display for UnknownCurrency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown currency code {:?} (expected ISO 4217, e.g. \"USD\")", self.0)
+    }
+}
+
+impl std::error::Error for UnknownCurrency {}
+
+impl Currency {
+    /// US dollar.
+    pub const USD: Currency = Currency { code: *b"USD", exponent: 2 };
+    /// Euro.
+    pub const EUR: Currency = Currency { code: *b"EUR", exponent: 2 };
+    /// Japanese yen (no minor unit).
+    pub const JPY: Currency = Currency { code: *b"JPY", exponent: 0 };
+    /// Kuwaiti dinar (three decimals).
+    pub const KWD: Currency = Currency { code: *b"KWD", exponent: 3 };
+
+    /// Parses an uppercase ISO 4217 code such as `"USD"`.
+    pub fn parse(code: &str) -> Result<Currency, UnknownCurrency> {
+        let unknown = || UnknownCurrency(code.to_owned());
+        let bytes: [u8; 3] = code.as_bytes().try_into().map_err(|_| unknown())?;
+        if let Some((_, exponent)) = EXPONENTS.iter().find(|(c, _)| c.as_bytes() == bytes) {
+            return Ok(Currency { code: bytes, exponent: *exponent });
+        }
+        if TWO_DECIMALS.binary_search(&code).is_ok() {
+            return Ok(Currency { code: bytes, exponent: 2 });
+        }
+        Err(unknown())
+    }
+
+    /// The alphabetic code, e.g. `"USD"`.
+    pub fn code(&self) -> &str {
+        // The bytes came from a valid &str of ASCII letters.
+        std::str::from_utf8(&self.code).unwrap_or("XXX")
+    }
+
+    /// Number of decimal places of the minor unit (USD 2, JPY 0, KWD 3).
+    pub fn exponent(&self) -> u32 {
+        u32::from(self.exponent)
+    }
+}
+
+impl fmt::Debug for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Currency {
+    type Err = UnknownCurrency;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Currency::parse(s)
+    }
+}
+
+impl Serialize for Currency {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Currency::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Why a money operation has no exact answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MoneyError {
+    /// The two amounts are in different currencies.
+    CurrencyMismatch(Currency, Currency),
+    /// The result does not fit in 64 bits of minor units.
+    Overflow,
+}
+
+impl fmt::Display for MoneyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MoneyError::CurrencyMismatch(a, b) => write!(f, "currency mismatch: {a} and {b}"),
+            MoneyError::Overflow => f.write_str("amount out of range"),
+        }
+    }
+}
+
+impl std::error::Error for MoneyError {}
+
+/// An exact amount of money in minor units (`{"amount": 1999, "currency": "USD"}`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+pub struct Money {
+    /// Minor units: cents for USD, yen for JPY, fils for KWD.
+    pub amount: i64,
+    /// The currency.
+    pub currency: Currency,
+}
+
+impl Money {
+    /// An amount in minor units.
+    pub const fn new(amount: i64, currency: Currency) -> Money {
+        Money { amount, currency }
+    }
+
+    /// Zero in `currency`.
+    pub const fn zero(currency: Currency) -> Money {
+        Money { amount: 0, currency }
+    }
+
+    /// Parses a decimal major-unit string, e.g. `"19.99"` USD is 1999. More
+    /// decimals than the currency has are refused rather than rounded.
+    pub fn from_major(major: &str, currency: Currency) -> Option<Money> {
+        let d = Decimal::from_str(major).ok()?;
+        let minor = d.checked_mul(Decimal::from(10i64.pow(currency.exponent())))?;
+        if minor.fract() != Decimal::ZERO {
+            return None;
+        }
+        Some(Money::new(minor.to_i64()?, currency))
+    }
+
+    /// The amount in major units as an exact decimal (1999 USD -> 19.99).
+    pub fn to_major(&self) -> Decimal {
+        Decimal::new(self.amount, self.currency.exponent())
+    }
+
+    /// `self + other`, same currency.
+    pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
+        self.same_currency(other)?;
+        let amount = self.amount.checked_add(other.amount).ok_or(MoneyError::Overflow)?;
+        Ok(Money::new(amount, self.currency))
+    }
+
+    /// `self - other`, same currency.
+    pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
+        self.same_currency(other)?;
+        let amount = self.amount.checked_sub(other.amount).ok_or(MoneyError::Overflow)?;
+        Ok(Money::new(amount, self.currency))
+    }
+
+    /// `self × quantity`.
+    pub fn checked_mul(self, quantity: i64) -> Result<Money, MoneyError> {
+        let amount = self.amount.checked_mul(quantity).ok_or(MoneyError::Overflow)?;
+        Ok(Money::new(amount, self.currency))
+    }
+
+    /// `self × rate`, rounded half-even to the minor unit.
+    pub fn mul_rate(self, rate: Decimal) -> Result<Money, MoneyError> {
+        let exact = Decimal::from(self.amount).checked_mul(rate).ok_or(MoneyError::Overflow)?;
+        let rounded = exact.round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
+        Ok(Money::new(rounded.to_i64().ok_or(MoneyError::Overflow)?, self.currency))
+    }
+
+    /// `self × ppm / 1 000 000`, rounded half-even (100 000 ppm = 10 %).
+    pub fn mul_ppm(self, ppm: u32) -> Result<Money, MoneyError> {
+        self.mul_rate(Decimal::new(i64::from(ppm), 6))
+    }
+
+    /// Splits `self` over `weights` in proportion, exactly: the parts add up
+    /// to `self` (largest remainder, ties to the earliest weight).
+    pub fn allocate(self, weights: &[i64]) -> Result<Vec<Money>, MoneyError> {
+        let total: i128 = weights.iter().map(|w| i128::from(*w)).sum();
+        if total <= 0 || weights.iter().any(|w| *w < 0) {
+            let mut parts = vec![Money::zero(self.currency); weights.len()];
+            if let Some(first) = parts.first_mut() {
+                first.amount = self.amount;
+            }
+            return Ok(parts);
+        }
+        let amount = i128::from(self.amount);
+        let mut parts = Vec::with_capacity(weights.len());
+        let mut remainders = Vec::with_capacity(weights.len());
+        let mut given: i128 = 0;
+        for (i, w) in weights.iter().enumerate() {
+            let product = amount * i128::from(*w);
+            let share = product.div_euclid(total);
+            given += share;
+            parts.push(share);
+            remainders.push((product.rem_euclid(total), i));
+        }
+        let mut left = amount - given;
+        remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        for (_, i) in remainders {
+            if left == 0 {
+                break;
+            }
+            parts[i] += 1;
+            left -= 1;
+        }
+        parts
+            .into_iter()
+            .map(|p| i64::try_from(p).map(|a| Money::new(a, self.currency)))
+            .collect::<Result<_, _>>()
+            .map_err(|_| MoneyError::Overflow)
+    }
+
+    fn same_currency(self, other: Money) -> Result<(), MoneyError> {
+        if self.currency == other.currency {
+            Ok(())
+        } else {
+            Err(MoneyError::CurrencyMismatch(self.currency, other.currency))
+        }
+    }
+}
+
+impl fmt::Display for Money {
+    /// `19.99 USD`, `1999 JPY`, `1.999 KWD`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.to_major(), self.currency)
+    }
+}
+
+/// A decimal rate such as a tax rate (`"0.0725"`), exact.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Rate(pub Decimal);
+
+impl Rate {
+    /// Parses `"0.0725"`; also accepts a percentage `"7.25%"`.
+    pub fn parse(s: &str) -> Option<Rate> {
+        let s = s.trim();
+        match s.strip_suffix('%') {
+            Some(pct) => Decimal::from_str(pct.trim()).ok().map(|d| Rate(d / Decimal::ONE_HUNDRED)),
+            None => Decimal::from_str(s).ok().map(Rate),
+        }
+    }
+
+    /// A rate from parts per million (72500 -> 0.0725).
+    pub fn from_ppm(ppm: u32) -> Rate {
+        Rate(Decimal::new(i64::from(ppm), 6))
+    }
+
+    /// Zero.
+    pub const ZERO: Rate = Rate(Decimal::ZERO);
+
+    /// `amount × rate`, half-even to the minor unit.
+    pub fn of(&self, amount: Money) -> Result<Money, MoneyError> {
+        amount.mul_rate(self.0)
+    }
+
+    /// The tax contained in a tax-inclusive `gross` amount:
+    /// `gross - gross / (1 + rate)`, half-even.
+    pub fn included_in(&self, gross: Money) -> Result<Money, MoneyError> {
+        let divisor = Decimal::ONE + self.0;
+        let net = Decimal::from(gross.amount)
+            .checked_div(divisor)
+            .ok_or(MoneyError::Overflow)?
+            .round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
+        let net = net.to_i64().ok_or(MoneyError::Overflow)?;
+        Ok(Money::new(gross.amount - net, gross.currency))
+    }
+
+    /// The canonical decimal string, e.g. `"0.0725"`.
+    pub fn to_wire(&self) -> String {
+        self.0.normalize().to_string()
+    }
+}
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.normalize())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exponents_follow_iso_4217() {
+        assert_eq!(Currency::parse("USD").unwrap().exponent(), 2);
+        assert_eq!(Currency::parse("JPY").unwrap().exponent(), 0);
+        assert_eq!(Currency::parse("KWD").unwrap().exponent(), 3);
+        assert!(Currency::parse("usd").is_err());
+        assert!(Currency::parse("XYZ").is_err());
+        assert!(Currency::parse("US").is_err());
+        let mut sorted = TWO_DECIMALS.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(sorted, TWO_DECIMALS, "binary search needs a sorted table");
+    }
+
+    #[test]
+    fn rounding_is_half_even() {
+        let usd = |a| Money::new(a, Currency::USD);
+        assert_eq!(usd(25).mul_ppm(100_000).unwrap().amount, 2); // 2.5 -> 2
+        assert_eq!(usd(35).mul_ppm(100_000).unwrap().amount, 4); // 3.5 -> 4
+        assert_eq!(usd(-25).mul_ppm(100_000).unwrap().amount, -2);
+        assert_eq!(Rate::parse("7.25%").unwrap(), Rate::parse("0.0725").unwrap());
+        assert_eq!(Rate::parse("0.0725").unwrap().of(usd(1000)).unwrap().amount, 72); // 72.5 -> 72
+        assert_eq!(Rate::parse("0.19").unwrap().included_in(usd(119)).unwrap().amount, 19);
+    }
+
+    #[test]
+    fn allocation_re_adds_exactly() {
+        let m = Money::new(100, Currency::USD);
+        let parts = m.allocate(&[1, 1, 1]).unwrap();
+        assert_eq!(parts.iter().map(|p| p.amount).collect::<Vec<_>>(), vec![34, 33, 33]);
+        let parts = Money::new(-7, Currency::JPY).allocate(&[3, 5]).unwrap();
+        assert_eq!(parts.iter().map(|p| p.amount).sum::<i64>(), -7);
+    }
+
+    #[test]
+    fn major_units_are_exact() {
+        assert_eq!(Money::from_major("19.99", Currency::USD).unwrap().amount, 1999);
+        assert_eq!(Money::from_major("1.999", Currency::KWD).unwrap().amount, 1999);
+        assert!(Money::from_major("1.5", Currency::JPY).is_none());
+        assert_eq!(Money::new(1999, Currency::KWD).to_string(), "1.999 KWD");
+        let json = serde_json::to_string(&Money::new(1999, Currency::USD)).unwrap();
+        assert_eq!(json, r#"{"amount":1999,"currency":"USD"}"#);
+    }
+}
