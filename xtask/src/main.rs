@@ -1,1 +1,134 @@
-fn main() {}
+//! Project tasks: `cargo xtask <task>`.
+//!
+//! - `build-plugins`   build every crate under `plugins/` and `tests/hostile/`
+//!   to a WebAssembly component in `target/plugins/<name>.wasm`
+//! - `test`            build the plugins, then run the whole test suite
+//! - `bench plugins`   build the plugins, then run the plugin runtime benchmark
+//! - `demo`            build the plugins and the host, then run the demo
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+const TARGET: &str = "wasm32-wasip2";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["build-plugins"] => build_plugins().map(|_| ()),
+        ["test", rest @ ..] => test(rest),
+        ["bench", "plugins", rest @ ..] => bench_plugins(rest),
+        ["demo"] => demo(),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <task>\n\n  build-plugins    build every plugin to target/plugins/<name>.wasm\n  test [args]      build the plugins, then cargo test --workspace [args]\n  bench plugins    plugin runtime benchmark (criterion), ends with a JSON line\n  demo             build everything and run the demo"
+            );
+            bail!("unknown task {:?}", args);
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+fn run(mut cmd: Command) -> Result<()> {
+    let status = cmd.status().with_context(|| format!("failed to start {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+/// rustup installs the target on a fresh toolchain from rust-toolchain.toml,
+/// but not onto a toolchain that was installed before the file existed.
+fn ensure_wasm_target() -> Result<()> {
+    let sysroot = Command::new("rustc").arg("--print").arg("sysroot").current_dir(root()).output()?;
+    let sysroot = PathBuf::from(String::from_utf8(sysroot.stdout)?.trim());
+    if sysroot.join("lib/rustlib").join(TARGET).exists() {
+        return Ok(());
+    }
+    let mut cmd = Command::new("rustup");
+    cmd.args(["target", "add", TARGET]).current_dir(root());
+    run(cmd).context("the wasm32-wasip2 target is missing and rustup could not add it")
+}
+
+/// Every plugin crate: first-party plugins and the test-only hostile ones.
+fn plugin_crates() -> Result<Vec<(String, PathBuf)>> {
+    let mut crates = Vec::new();
+    for dir in ["plugins", "tests/hostile"] {
+        let Ok(entries) = std::fs::read_dir(root().join(dir)) else { continue };
+        for entry in entries {
+            let path = entry?.path();
+            let manifest = path.join("Cargo.toml");
+            if !manifest.exists() {
+                continue;
+            }
+            let text = std::fs::read_to_string(&manifest)?;
+            let name = text
+                .lines()
+                .find_map(|l| l.strip_prefix("name = \""))
+                .and_then(|l| l.strip_suffix('"'))
+                .with_context(|| format!("no package name in {}", manifest.display()))?;
+            crates.push((name.to_owned(), path));
+        }
+    }
+    crates.sort();
+    Ok(crates)
+}
+
+/// Builds each plugin on its own: a workspace build would unify the SDK's
+/// per-extension-point features, and a component exports exactly one world.
+fn build_plugins() -> Result<Vec<PathBuf>> {
+    ensure_wasm_target()?;
+    let out_dir = target_dir().join("plugins");
+    std::fs::create_dir_all(&out_dir)?;
+    let mut built = Vec::new();
+    for (name, _) in plugin_crates()? {
+        let mut cmd = cargo();
+        cmd.args(["build", "--quiet", "--package", &name, "--target", TARGET, "--profile", "plugin"]);
+        run(cmd).with_context(|| format!("failed to build plugin {name}"))?;
+        let artifact = target_dir().join(TARGET).join("plugin").join(format!("{}.wasm", name.replace('-', "_")));
+        let dest = out_dir.join(format!("{name}.wasm"));
+        std::fs::copy(&artifact, &dest)
+            .with_context(|| format!("plugin {name} produced no component at {}", artifact.display()))?;
+        let size = std::fs::metadata(&dest)?.len();
+        println!("built {:<28} {:>8} bytes  {}", name, size, dest.display());
+        built.push(dest);
+    }
+    Ok(built)
+}
+
+fn test(extra: &[&str]) -> Result<()> {
+    build_plugins()?;
+    let mut cmd = cargo();
+    cmd.args(["test", "--workspace", "--exclude", "xtask"]).args(extra);
+    run(cmd)
+}
+
+fn bench_plugins(extra: &[&str]) -> Result<()> {
+    build_plugins()?;
+    let mut cmd = cargo();
+    cmd.args(["bench", "--package", "mercato", "--bench", "plugins", "--"]).args(extra);
+    run(cmd)
+}
+
+fn demo() -> Result<()> {
+    build_plugins()?;
+    let mut cmd = cargo();
+    cmd.args(["run", "--quiet", "--release", "--package", "mercato", "--", "demo"]);
+    cmd.env("MERCATO_PLUGIN_DIR", target_dir().join("plugins"));
+    run(cmd)
+}
