@@ -1,0 +1,34 @@
+//! The plugin runtime: one engine, components compiled once per content
+//! hash, a fresh sandboxed store per call, limits on every call, and host
+//! validation of every output.
+//!
+//! Small pieces with one job each: `engine` (pooling allocator, epochs),
+//! `cache` (compiled artifacts on disk), `install` (the install check),
+//! `limits`, `store` (per-call state and host imports), `runtime` (registry
+//! and the call path), `adapters` (one per extension point), `circuit`,
+//! `stats`.
+
+mod adapters;
+mod bindings;
+mod cache;
+mod circuit;
+mod engine;
+mod error;
+mod install;
+mod json;
+mod limits;
+mod runtime;
+mod size;
+mod stats;
+mod store;
+
+pub use cache::CacheOutcome;
+pub use circuit::{BreakerPolicy, CircuitBreaker, CircuitState};
+pub use engine::EngineConfig;
+pub use error::{CallError, FailureKind, InstallError};
+pub use install::{CONTRACT_VERSION, DEFAULT_MAX_COMPONENT_BYTES};
+pub use json::JsonCallError;
+pub use limits::{LimitOverrides, Limits};
+pub use runtime::{Call, InstalledPlugin, Outcome, Runtime, RuntimeConfig};
+pub use stats::StatsSnapshot;
+pub use store::{LogLine, SharedCatalog};

@@ -1,0 +1,137 @@
+//! A circuit breaker per binding: after repeated failures a plugin is not
+//! called for a cool-down; then one trial call decides whether it closes.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// When a breaker opens and for how long.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BreakerPolicy {
+    /// Consecutive failures that open the breaker.
+    pub failure_threshold: u32,
+    /// How long it stays open before a trial call.
+    pub cool_down: Duration,
+}
+
+impl Default for BreakerPolicy {
+    fn default() -> BreakerPolicy {
+        BreakerPolicy { failure_threshold: 5, cool_down: Duration::from_secs(30) }
+    }
+}
+
+/// What an operator sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CircuitState {
+    /// Calls go through.
+    Closed,
+    /// Calls are refused until the cool-down ends.
+    Open,
+    /// One trial call is allowed.
+    HalfOpen,
+}
+
+#[derive(Debug)]
+struct Inner {
+    consecutive_failures: u32,
+    opened_at: Option<Instant>,
+    trial_in_flight: bool,
+}
+
+/// One binding's breaker.
+#[derive(Debug)]
+pub struct CircuitBreaker {
+    policy: BreakerPolicy,
+    inner: Mutex<Inner>,
+}
+
+impl Default for CircuitBreaker {
+    fn default() -> CircuitBreaker {
+        CircuitBreaker::new(BreakerPolicy::default())
+    }
+}
+
+impl CircuitBreaker {
+    /// A closed breaker.
+    pub fn new(policy: BreakerPolicy) -> CircuitBreaker {
+        CircuitBreaker {
+            policy,
+            inner: Mutex::new(Inner { consecutive_failures: 0, opened_at: None, trial_in_flight: false }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether a call may go ahead now; in the half-open state only one may.
+    pub fn try_acquire(&self) -> bool {
+        let mut s = self.lock();
+        match s.opened_at {
+            None => true,
+            Some(at) if at.elapsed() >= self.policy.cool_down && !s.trial_in_flight => {
+                s.trial_in_flight = true;
+                true
+            }
+            Some(_) => false,
+        }
+    }
+
+    /// Records the outcome of a call that [`Self::try_acquire`] allowed.
+    pub fn record(&self, success: bool) {
+        let mut s = self.lock();
+        s.trial_in_flight = false;
+        if success {
+            s.consecutive_failures = 0;
+            s.opened_at = None;
+            return;
+        }
+        s.consecutive_failures = s.consecutive_failures.saturating_add(1);
+        // A failed trial re-opens at once; otherwise open at the threshold.
+        if s.opened_at.is_some() || s.consecutive_failures >= self.policy.failure_threshold {
+            s.opened_at = Some(Instant::now());
+        }
+    }
+
+    /// The state now.
+    pub fn state(&self) -> CircuitState {
+        let s = self.lock();
+        match s.opened_at {
+            None => CircuitState::Closed,
+            Some(at) if at.elapsed() >= self.policy.cool_down => CircuitState::HalfOpen,
+            Some(_) => CircuitState::Open,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_after_threshold_and_half_opens_after_cool_down() {
+        let b = CircuitBreaker::new(BreakerPolicy { failure_threshold: 3, cool_down: Duration::from_millis(30) });
+        for _ in 0..2 {
+            assert!(b.try_acquire());
+            b.record(false);
+        }
+        assert_eq!(b.state(), CircuitState::Closed);
+        assert!(b.try_acquire());
+        b.record(false);
+        assert_eq!(b.state(), CircuitState::Open);
+        assert!(!b.try_acquire());
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(b.state(), CircuitState::HalfOpen);
+        assert!(b.try_acquire(), "one trial call");
+        assert!(!b.try_acquire(), "only one trial at a time");
+        b.record(false);
+        assert_eq!(b.state(), CircuitState::Open, "a failed trial re-opens");
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(b.try_acquire());
+        b.record(true);
+        assert_eq!(b.state(), CircuitState::Closed);
+        assert!(b.try_acquire());
+    }
+}

@@ -1,0 +1,380 @@
+//! The runtime: install components into the registry and call them, each
+//! call in a fresh store under its limits, every outcome counted and traced.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use mercato_sdk::{ExtensionPoint, Metadata};
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, InstancePre, Linker};
+use wasmtime::{Engine, Store, Trap};
+
+use super::bindings::{self, wit};
+use super::cache::{CacheOutcome, ComponentCache};
+use super::circuit::CircuitBreaker;
+use super::engine::{self, EPOCH_TICK, EngineConfig};
+use super::error::{CallError, FailureKind, InstallError};
+use super::install::{self, DEFAULT_MAX_COMPONENT_BYTES};
+use super::limits::{LimitOverrides, Limits};
+use super::stats::CallStats;
+use super::store::{self, HostState, LogLine, SharedCatalog};
+
+/// How a runtime is set up.
+#[derive(Clone, Debug)]
+pub struct RuntimeConfig {
+    /// Where compiled components are cached across restarts (`None`: memory only).
+    pub cache_dir: Option<PathBuf>,
+    /// Limits of every call unless a plugin has overrides.
+    pub default_limits: Limits,
+    /// Largest component accepted at install.
+    pub max_component_bytes: u64,
+    /// Engine and instance pool settings.
+    pub engine: EngineConfig,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> RuntimeConfig {
+        RuntimeConfig {
+            cache_dir: None,
+            default_limits: Limits::default(),
+            max_component_bytes: DEFAULT_MAX_COMPONENT_BYTES,
+            engine: EngineConfig::default(),
+        }
+    }
+}
+
+/// A pre-linked world, ready to instantiate in a fresh store.
+pub(crate) enum WorldPre {
+    Pricing(bindings::pricing::PricingPluginPre<HostState>),
+    Tax(bindings::tax::TaxPluginPre<HostState>),
+    Shipping(bindings::shipping::ShippingPluginPre<HostState>),
+    Payment(bindings::payment::PaymentPluginPre<HostState>),
+    Recommendations(bindings::recommendations::RecommendationsPluginPre<HostState>),
+}
+
+/// One installed plugin version.
+pub struct InstalledPlugin {
+    /// `plg_` + the first 24 hex digits of the component's sha256.
+    pub id: String,
+    /// What the component says about itself.
+    pub metadata: Metadata,
+    /// Hex sha256 of the component bytes.
+    pub sha256: String,
+    /// Size of the component.
+    pub size_bytes: u64,
+    /// Everything the component imports.
+    pub imports: Vec<String>,
+    /// Call counts, failures, latency.
+    pub stats: CallStats,
+    pub(crate) pre: WorldPre,
+    limits: RwLock<Limits>,
+}
+
+impl InstalledPlugin {
+    /// `name@version`.
+    pub fn label(&self) -> String {
+        format!("{}@{}", self.metadata.name, self.metadata.version)
+    }
+
+    /// The extension point it implements.
+    pub fn extension_point(&self) -> ExtensionPoint {
+        self.metadata.extension_point
+    }
+
+    /// The limits its calls run under.
+    pub fn limits(&self) -> Limits {
+        *self.limits.read().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Who is being called, with what configuration, for whom.
+#[derive(Clone, Copy)]
+pub struct Call<'a> {
+    /// The plugin version.
+    pub plugin: &'a InstalledPlugin,
+    /// The merchant's configuration for this binding, as JSON.
+    pub config: &'a str,
+    /// The merchant, for traces.
+    pub merchant: &'a str,
+    /// The binding's breaker, if the caller keeps one.
+    pub breaker: Option<&'a CircuitBreaker>,
+}
+
+impl<'a> Call<'a> {
+    /// A call with no merchant or breaker (CLI, tests, install).
+    pub fn new(plugin: &'a InstalledPlugin, config: &'a str) -> Call<'a> {
+        Call { plugin, config, merchant: "-", breaker: None }
+    }
+}
+
+/// A successful call.
+#[derive(Debug, Clone)]
+pub struct Outcome<T> {
+    /// The validated output.
+    pub output: T,
+    /// Instructions used.
+    pub fuel_used: u64,
+    /// Largest linear memory size reached.
+    pub memory_peak_bytes: u64,
+    /// Instantiate + call + validation.
+    pub duration: Duration,
+    /// What the plugin logged.
+    pub logs: Vec<LogLine>,
+}
+
+/// What an invocation needs besides the store: sizes for the limits.
+pub(crate) struct Sizing {
+    pub lines: usize,
+    pub input_bytes: u64,
+}
+
+/// The plugin runtime. Cheap to share behind an `Arc`.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<HostState>,
+    cache: ComponentCache,
+    config: RuntimeConfig,
+    plugins: RwLock<HashMap<String, Arc<InstalledPlugin>>>,
+}
+
+impl Runtime {
+    /// A runtime with its own engine and an empty registry.
+    pub fn new(config: RuntimeConfig) -> anyhow::Result<Runtime> {
+        let engine = engine::build(&config.engine)?;
+        let linker = store::linker(&engine)?;
+        let cache = ComponentCache::new(&engine, config.cache_dir.clone());
+        Ok(Runtime { engine, linker, cache, config, plugins: RwLock::new(HashMap::new()) })
+    }
+
+    /// The engine, for benchmarks and tools.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Checks, compiles (or loads from cache), describes and registers a
+    /// component. Installing the same bytes twice returns the same plugin.
+    pub fn install(&self, bytes: &[u8]) -> Result<Arc<InstalledPlugin>, InstallError> {
+        self.install_with(bytes, &LimitOverrides::default())
+    }
+
+    /// [`Self::install`] with limit overrides for this plugin.
+    pub fn install_with(
+        &self,
+        bytes: &[u8],
+        overrides: &LimitOverrides,
+    ) -> Result<Arc<InstalledPlugin>, InstallError> {
+        install::check_bytes(bytes, self.config.max_component_bytes)?;
+        let limits = self.config.default_limits.with(overrides).map_err(InstallError::Invalid)?;
+        let sha256 = hex::encode(Sha256::digest(bytes));
+        let id = format!("plg_{}", &sha256[..24]);
+        if let Some(existing) = self.get(&id) {
+            return Ok(existing);
+        }
+        let (component, cached) = self
+            .cache
+            .load_or_compile(&self.engine, &sha256, bytes)
+            .map_err(|e| InstallError::Invalid(format!("{e:#}")))?;
+        let point = install::classify(&self.engine, &component)?;
+        let pre = self.pre(point, &component)?;
+        let metadata = self.describe(&pre, &limits)?;
+        if metadata.extension_point != point {
+            return Err(InstallError::InvalidMetadata(format!(
+                "metadata says {} but the component exports the {point} world",
+                metadata.extension_point
+            )));
+        }
+        let plugin = Arc::new(InstalledPlugin {
+            id: id.clone(),
+            imports: install::imports(&self.engine, &component),
+            metadata,
+            sha256,
+            size_bytes: bytes.len() as u64,
+            stats: CallStats::default(),
+            pre,
+            limits: RwLock::new(limits),
+        });
+        let mut plugins = self.plugins.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(other) = plugins.values().find(|p| {
+            p.metadata.name == plugin.metadata.name && p.metadata.version == plugin.metadata.version
+        }) {
+            return Err(InstallError::VersionExists {
+                name: plugin.metadata.name.clone(),
+                version: plugin.metadata.version.clone(),
+                existing: other.sha256.clone(),
+            });
+        }
+        plugins.insert(id, plugin.clone());
+        tracing::info!(
+            plugin = %plugin.label(), id = %plugin.id, point = %point, size = plugin.size_bytes,
+            from_cache = cached == CacheOutcome::Hit, "plugin installed"
+        );
+        Ok(plugin)
+    }
+
+    fn pre(&self, point: ExtensionPoint, component: &Component) -> Result<WorldPre, InstallError> {
+        let pre: InstancePre<HostState> =
+            self.linker.instantiate_pre(component).map_err(|e| InstallError::Invalid(format!("{e:#}")))?;
+        let typed = |e: wasmtime::Error| InstallError::UnknownWorld(format!("{e:#}"));
+        Ok(match point {
+            ExtensionPoint::Pricing => WorldPre::Pricing(bindings::pricing::PricingPluginPre::new(pre).map_err(typed)?),
+            ExtensionPoint::Tax => WorldPre::Tax(bindings::tax::TaxPluginPre::new(pre).map_err(typed)?),
+            ExtensionPoint::Shipping => {
+                WorldPre::Shipping(bindings::shipping::ShippingPluginPre::new(pre).map_err(typed)?)
+            }
+            ExtensionPoint::Payment => WorldPre::Payment(bindings::payment::PaymentPluginPre::new(pre).map_err(typed)?),
+            ExtensionPoint::Recommendations => WorldPre::Recommendations(
+                bindings::recommendations::RecommendationsPluginPre::new(pre).map_err(typed)?,
+            ),
+        })
+    }
+
+    fn describe(&self, pre: &WorldPre, limits: &Limits) -> Result<Metadata, InstallError> {
+        let mut store = self.store(limits, 1, None);
+        let invalid = |e: wasmtime::Error| InstallError::InvalidMetadata(format!("describe failed: {e:#}"));
+        let m = match pre {
+            WorldPre::Pricing(p) => p.instantiate(&mut store).and_then(|i| i.mercato_plugin_plugin().call_describe(&mut store)),
+            WorldPre::Tax(p) => p.instantiate(&mut store).and_then(|i| i.mercato_plugin_plugin().call_describe(&mut store)),
+            WorldPre::Shipping(p) => p.instantiate(&mut store).and_then(|i| i.mercato_plugin_plugin().call_describe(&mut store)),
+            WorldPre::Payment(p) => p.instantiate(&mut store).and_then(|i| i.mercato_plugin_plugin().call_describe(&mut store)),
+            WorldPre::Recommendations(p) => {
+                p.instantiate(&mut store).and_then(|i| i.mercato_plugin_plugin().call_describe(&mut store))
+            }
+        }
+        .map_err(invalid)?;
+        let point = match m.extension_point {
+            wit::ExtensionPoint::Pricing => ExtensionPoint::Pricing,
+            wit::ExtensionPoint::Tax => ExtensionPoint::Tax,
+            wit::ExtensionPoint::Shipping => ExtensionPoint::Shipping,
+            wit::ExtensionPoint::Payment => ExtensionPoint::Payment,
+            wit::ExtensionPoint::Recommendations => ExtensionPoint::Recommendations,
+        };
+        let valid_name = !m.name.is_empty()
+            && m.name.len() <= 64
+            && m.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if !valid_name {
+            return Err(InstallError::InvalidMetadata(format!(
+                "name {:?} must be 1-64 lowercase letters, digits, '-' or '_'",
+                m.name
+            )));
+        }
+        let parts: Vec<&str> = m.version.split(['.', '-', '+']).collect();
+        if parts.len() < 3 || parts[..3].iter().any(|p| p.parse::<u64>().is_err()) {
+            return Err(InstallError::InvalidMetadata(format!("version {:?} is not semver", m.version)));
+        }
+        if serde_json::from_str::<serde_json::Value>(&m.config_schema).is_err() {
+            return Err(InstallError::InvalidMetadata("config_schema is not JSON".into()));
+        }
+        Ok(Metadata {
+            name: m.name,
+            version: m.version,
+            extension_point: point,
+            description: m.description,
+            config_schema: m.config_schema,
+        })
+    }
+
+    /// An installed plugin by id.
+    pub fn get(&self, id: &str) -> Option<Arc<InstalledPlugin>> {
+        self.plugins.read().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+    }
+
+    /// Every installed plugin, by name then version.
+    pub fn list(&self) -> Vec<Arc<InstalledPlugin>> {
+        let mut all: Vec<_> = self.plugins.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        all.sort_by(|a, b| (&a.metadata.name, &a.metadata.version).cmp(&(&b.metadata.name, &b.metadata.version)));
+        all
+    }
+
+    /// Replaces a plugin's limit overrides; calls after this use them.
+    pub fn set_limits(&self, id: &str, overrides: &LimitOverrides) -> Result<Limits, String> {
+        let plugin = self.get(id).ok_or_else(|| format!("no plugin {id}"))?;
+        let limits = self.config.default_limits.with(overrides)?;
+        *plugin.limits.write().unwrap_or_else(|p| p.into_inner()) = limits;
+        Ok(limits)
+    }
+
+    fn store(&self, limits: &Limits, lines: usize, catalog: Option<SharedCatalog>) -> Store<HostState> {
+        let mut store = Store::new(&self.engine, HostState::new(limits.memory_bytes, catalog));
+        store.limiter(|s| &mut s.limiter);
+        // Fuel is enabled on the engine, so setting it cannot fail.
+        let _ = store.set_fuel(limits.fuel_for(lines));
+        let ticks = limits.deadline().as_micros().div_ceil(EPOCH_TICK.as_micros()) as u64;
+        store.set_epoch_deadline(ticks.max(1));
+        store
+    }
+
+    /// Runs one call: breaker, input cap, fresh store, the call itself, then
+    /// `finish` to convert and validate the raw output. Every outcome is
+    /// counted, traced and reported to the breaker.
+    pub(crate) fn invoke<R, T>(
+        &self,
+        call: Call<'_>,
+        name: &'static str,
+        sizing: Sizing,
+        catalog: Option<SharedCatalog>,
+        run: impl FnOnce(&WorldPre, &mut Store<HostState>) -> Option<wasmtime::Result<Result<R, wit::PluginError>>>,
+        finish: impl FnOnce(R, &Limits) -> Result<T, FailureKind>,
+    ) -> Result<Outcome<T>, CallError> {
+        let plugin = call.plugin;
+        let limits = plugin.limits();
+        let fail = |kind: FailureKind| CallError {
+            plugin: plugin.label(),
+            plugin_id: plugin.id.clone(),
+            point: plugin.extension_point(),
+            call: name,
+            kind,
+        };
+        if let Some(b) = call.breaker {
+            if !b.try_acquire() {
+                return Err(fail(FailureKind::CircuitOpen));
+            }
+        }
+        let start = Instant::now();
+        let mut store = self.store(&limits, sizing.lines, catalog);
+        let fuel_given = store.get_fuel().unwrap_or(0);
+        let result = if sizing.input_bytes > limits.max_input_bytes {
+            Err(FailureKind::InputTooLarge { size: sizing.input_bytes, limit: limits.max_input_bytes })
+        } else {
+            match run(&plugin.pre, &mut store) {
+                None => Err(FailureKind::Host(format!("{} is not a {} plugin", plugin.label(), name))),
+                Some(Err(e)) => Err(classify_trap(&e, &store, &limits, fuel_given)),
+                Some(Ok(Err(e))) => Err(FailureKind::Reported { code: e.code, message: e.message }),
+                Some(Ok(Ok(raw))) => finish(raw, &limits),
+            }
+        };
+        let duration = start.elapsed();
+        let fuel_used = fuel_given.saturating_sub(store.get_fuel().unwrap_or(0));
+        let state = store.into_data();
+        plugin.stats.record(duration, fuel_used, result.is_err());
+        if let Some(b) = call.breaker {
+            b.record(result.is_ok());
+        }
+        match &result {
+            Ok(_) => tracing::debug!(
+                plugin = %plugin.label(), merchant = call.merchant, call = name,
+                duration_us = duration.as_micros() as u64, fuel = fuel_used, outcome = "ok", "plugin call"
+            ),
+            Err(kind) => tracing::warn!(
+                plugin = %plugin.label(), merchant = call.merchant, call = name,
+                duration_us = duration.as_micros() as u64, fuel = fuel_used, outcome = kind.code(),
+                error = %kind, "plugin call failed"
+            ),
+        }
+        let output = result.map_err(fail)?;
+        Ok(Outcome { output, fuel_used, memory_peak_bytes: state.limiter.peak, duration, logs: state.logs })
+    }
+}
+
+fn classify_trap(e: &wasmtime::Error, store: &Store<HostState>, limits: &Limits, fuel: u64) -> FailureKind {
+    if store.data().limiter.exceeded {
+        return FailureKind::Memory { limit_bytes: limits.memory_bytes };
+    }
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => FailureKind::OutOfFuel { limit: fuel },
+        Some(Trap::Interrupt) => FailureKind::Deadline { limit_ms: limits.deadline_ms },
+        Some(trap) => FailureKind::Trap(trap.to_string()),
+        None => FailureKind::Trap(format!("{e:#}")),
+    }
+}

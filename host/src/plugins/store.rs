@@ -1,0 +1,223 @@
+//! What a store holds for one call: a WASI context that grants nothing, the
+//! memory limiter, bounded logs and, for recommenders, the merchant's catalog.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use mercato_sdk::recommendations::Catalog;
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::{Engine, ResourceLimiter};
+use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+
+use super::bindings::{self, pricing::mercato::plugin::log, recommendations::mercato::plugin::catalog};
+
+/// Messages kept per call, and their size.
+pub const MAX_LOG_LINES: usize = 32;
+/// Bytes kept of one message.
+pub const MAX_LOG_BYTES: usize = 1024;
+
+/// A log line a plugin wrote.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LogLine {
+    /// debug, info, warn or error.
+    pub level: &'static str,
+    /// At most [`MAX_LOG_BYTES`].
+    pub message: String,
+}
+
+/// Catalog data a recommender may read, already scoped to one merchant.
+pub type SharedCatalog = Arc<dyn Catalog + Send + Sync>;
+
+/// Per-call store data.
+pub struct HostState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    hooks: DenyAllHttp,
+    pub(super) limiter: MemoryLimiter,
+    pub(super) logs: Vec<LogLine>,
+    pub(super) dropped_logs: usize,
+    catalog: Option<SharedCatalog>,
+}
+
+impl HostState {
+    /// Fresh state with a memory cap and, for recommenders, a catalog.
+    pub fn new(memory_bytes: u64, catalog: Option<SharedCatalog>) -> HostState {
+        HostState {
+            wasi: sandbox_wasi(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks: DenyAllHttp,
+            limiter: MemoryLimiter { cap: memory_bytes, peak: 0, exceeded: false },
+            logs: Vec::new(),
+            dropped_logs: 0,
+            catalog,
+        }
+    }
+}
+
+/// No preopens, env, args, stdio or sockets; clocks stand still at zero and
+/// randomness is a fixed sequence, so every call is a pure function of its
+/// input (the Rust standard library imports clocks and random even unused).
+fn sandbox_wasi() -> WasiCtx {
+    let mut b = WasiCtx::builder();
+    b.wall_clock(StoppedClock)
+        .monotonic_clock(StoppedClock)
+        .secure_random(StdRng::seed_from_u64(0))
+        .insecure_random(StdRng::seed_from_u64(0))
+        .insecure_random_seed(0);
+    b.build()
+}
+
+struct StoppedClock;
+
+impl HostWallClock for StoppedClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+    fn now(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+impl HostMonotonicClock for StoppedClock {
+    fn resolution(&self) -> u64 {
+        1_000_000_000
+    }
+    fn now(&self) -> u64 {
+        0
+    }
+}
+
+/// Caps linear memory and remembers the peak and whether the cap was hit.
+pub struct MemoryLimiter {
+    cap: u64,
+    pub(super) peak: u64,
+    pub(super) exceeded: bool,
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        if desired as u64 > self.cap {
+            self.exceeded = true;
+            // A trap, not a failed grow: a guest allocator that sees a failed
+            // grow may loop or abort in ways that hide the cause.
+            wasmtime::bail!("memory limit of {} bytes reached", self.cap);
+        }
+        self.peak = self.peak.max(desired as u64);
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
+    }
+}
+
+/// Refuses every outgoing request until per-binding allowlists exist.
+struct DenyAllHttp;
+
+impl WasiHttpHooks for DenyAllHttp {
+    fn send_request(
+        &mut self,
+        _request: http::Request<wasmtime_wasi_http::WasiBody>,
+        _options: Option<wasmtime_wasi_http::RequestOptions>,
+        _fut: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+    ) -> Box<
+        dyn Future<
+                Output = wasmtime_wasi_http::Result<(
+                    http::Response<wasmtime_wasi_http::WasiBody>,
+                    Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+                )>,
+            > + Send,
+    > {
+        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
+    }
+}
+
+impl log::Host for HostState {
+    fn log(&mut self, level: log::Level, message: String) {
+        if self.logs.len() >= MAX_LOG_LINES {
+            self.dropped_logs += 1;
+            return;
+        }
+        let mut message = message;
+        if message.len() > MAX_LOG_BYTES {
+            let mut end = MAX_LOG_BYTES;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
+        }
+        let level = match level {
+            log::Level::Debug => "debug",
+            log::Level::Info => "info",
+            log::Level::Warn => "warn",
+            log::Level::Error => "error",
+        };
+        self.logs.push(LogLine { level, message });
+    }
+}
+
+fn product_out(p: mercato_sdk::recommendations::Product) -> catalog::Product {
+    catalog::Product {
+        id: p.id,
+        title: p.title,
+        category_ids: p.category_ids,
+        tags: p.tags,
+        price: bindings::wit::Money { amount: p.price.amount, currency: p.price.currency.code().to_owned() },
+        available: p.available,
+    }
+}
+
+fn counts_out(list: Vec<mercato_sdk::recommendations::ProductCount>) -> Vec<catalog::ProductCount> {
+    list.into_iter().map(|c| catalog::ProductCount { product_id: c.product_id, count: c.count }).collect()
+}
+
+/// Limits the host applies to catalog answers, whatever the guest asks.
+const MAX_CATALOG_LIMIT: u32 = 100;
+
+impl catalog::Host for HostState {
+    fn get_product(&mut self, id: String) -> Option<catalog::Product> {
+        self.catalog.as_ref()?.product(&id).map(product_out)
+    }
+
+    fn bought_together(&mut self, product_id: String, limit: u32) -> Vec<catalog::ProductCount> {
+        let Some(c) = self.catalog.as_ref() else { return Vec::new() };
+        counts_out(c.bought_together(&product_id, limit.min(MAX_CATALOG_LIMIT)))
+    }
+
+    fn bestsellers(&mut self, category_id: Option<String>, limit: u32) -> Vec<catalog::ProductCount> {
+        let Some(c) = self.catalog.as_ref() else { return Vec::new() };
+        counts_out(c.bestsellers(category_id.as_deref(), limit.min(MAX_CATALOG_LIMIT)))
+    }
+}
+
+impl bindings::pricing::mercato::plugin::types::Host for HostState {}
+
+/// One linker for every world; the install check decides which imports each
+/// world may use.
+pub fn linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
+    log::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+    catalog::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+    bindings::pricing::mercato::plugin::types::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+    Ok(linker)
+}
