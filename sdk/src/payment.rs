@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Plugin;
 use crate::money::Money;
 use crate::types::PluginError;
-use crate::Plugin;
 
 /// A payment provider.
 pub trait Payment: Plugin {
@@ -183,3 +183,9 @@ pub enum PaymentReply {
     /// From parse-webhook.
     Event(PaymentEvent),
 }
+
+/// `wasi:http` client bindings (`types`, `outgoing_handler`) for payment
+/// plugins that call their provider. The host lets requests through only to
+/// hosts the operator allowed for the binding and refuses every other one.
+#[cfg(all(target_arch = "wasm32", feature = "payment"))]
+pub use crate::__private::payment::wasi::http;

@@ -7,9 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Plugin;
 use crate::money::{Currency, Money};
 use crate::types::{CartLine, Customer, PluginError};
-use crate::Plugin;
 
 /// A pricing plugin.
 pub trait Pricing: Plugin {
@@ -165,13 +165,25 @@ impl Ledger {
         }
     }
 
+    /// A ledger of the input's lines and shipping with what earlier plugins
+    /// applied (`input.previous`) already replayed.
+    pub fn from_input(input: &PricingInput) -> Ledger {
+        let mut ledger = Ledger::new(input.currency, &input.lines, input.shipping);
+        for prev in &input.previous {
+            // Earlier answers were checked when they were made; one that no
+            // longer applies (a line since removed) is skipped.
+            let _ = ledger.apply(&prev.adjustment, &input.discount_codes);
+        }
+        ledger
+    }
+
     /// Applies one adjustment, or says why it is impossible (and changes nothing).
     /// `codes` are the discount codes the buyer entered.
     pub fn apply(&mut self, adjustment: &Adjustment, codes: &[String]) -> Result<Money, String> {
-        if let Some(code) = &adjustment.code {
-            if !codes.iter().any(|c| c.eq_ignore_ascii_case(code)) {
-                return Err(format!("redeems code {code:?} that the buyer did not enter"));
-            }
+        if let Some(code) = &adjustment.code
+            && !codes.iter().any(|c| c.eq_ignore_ascii_case(code))
+        {
+            return Err(format!("redeems code {code:?} that the buyer did not enter"));
         }
         if adjustment.label.trim().is_empty() || adjustment.label.len() > 200 {
             return Err("label must be 1 to 200 characters".into());
@@ -211,9 +223,8 @@ impl Ledger {
                     return Err("fixed unit price applies to lines only".into());
                 }
                 let off = self.off(adjustment.kind, left, "the order")?;
-                let parts = Money::new(off, self.currency)
-                    .allocate(&self.remaining)
-                    .map_err(|e| e.to_string())?;
+                let parts =
+                    Money::new(off, self.currency).allocate(&self.remaining).map_err(|e| e.to_string())?;
                 for (i, part) in parts.iter().enumerate() {
                     self.remaining[i] -= part.amount;
                     self.line_discounts[i] += part.amount;
@@ -253,10 +264,9 @@ impl Ledger {
             AdjustmentKind::Percent(ppm) if ppm > 1_000_000 => {
                 Err(format!("percent {ppm} ppm is above 100 %"))
             }
-            AdjustmentKind::Percent(ppm) => Money::new(left, self.currency)
-                .mul_ppm(ppm)
-                .map(|m| m.amount)
-                .map_err(|e| e.to_string()),
+            AdjustmentKind::Percent(ppm) => {
+                Money::new(left, self.currency).mul_ppm(ppm).map(|m| m.amount).map_err(|e| e.to_string())
+            }
             AdjustmentKind::FixedAmount(a) if a < 0 => Err(format!("negative amount {a}")),
             AdjustmentKind::FixedAmount(a) if a > left => {
                 Err(format!("discount {a} is larger than {what} ({left})"))
@@ -279,6 +289,11 @@ impl Ledger {
     /// What is left of each line's total (same order as the lines).
     pub fn line_totals(&self) -> &[i64] {
         &self.remaining
+    }
+
+    /// What is left of the shipping amount, if there is one.
+    pub fn shipping_total(&self) -> Option<i64> {
+        self.shipping_remaining
     }
 
     /// Discount given on shipping so far.

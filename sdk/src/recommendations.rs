@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Plugin;
 use crate::money::Money;
 use crate::types::{Customer, PluginError};
-use crate::Plugin;
 
 /// A recommender.
 pub trait Recommendations: Plugin {

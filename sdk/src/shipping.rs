@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Plugin;
 use crate::money::{Currency, Money};
 use crate::types::{Address, PluginError};
-use crate::Plugin;
 
 /// A shipping-rate plugin.
 pub trait Shipping: Plugin {
@@ -51,10 +51,7 @@ pub struct ShippingInput {
 impl ShippingInput {
     /// Total weight in grams (items without a weight count as 0).
     pub fn total_weight_grams(&self) -> u64 {
-        self.items
-            .iter()
-            .map(|i| u64::from(i.weight_grams.unwrap_or(0)) * u64::from(i.quantity))
-            .sum()
+        self.items.iter().map(|i| u64::from(i.weight_grams.unwrap_or(0)) * u64::from(i.quantity)).sum()
     }
 }
 

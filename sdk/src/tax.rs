@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Plugin;
 use crate::money::{Currency, Money, Rate};
 use crate::types::{Address, Customer, PluginError};
-use crate::Plugin;
 
 /// A tax plugin.
 pub trait Tax: Plugin {
@@ -75,7 +75,8 @@ pub struct TaxLine {
 
 impl TaxLine {
     /// The tax at `rate` on `base` minor units (inclusive or exclusive
-    /// pricing as the input says), rounded half-even.
+    /// pricing as the input says), rounded half-even. A negative base is
+    /// taxed as zero: tax is never negative.
     pub fn compute(
         input: &TaxInput,
         base: i64,
@@ -83,7 +84,7 @@ impl TaxLine {
         rate: Rate,
         label: impl Into<String>,
     ) -> Result<TaxLine, PluginError> {
-        let base = input.money(base);
+        let base = input.money(base.max(0));
         let tax = if input.prices_include_tax { rate.included_in(base) } else { rate.of(base) };
         let tax = tax.map_err(|e| PluginError::new("arithmetic", e.to_string()))?;
         Ok(TaxLine { jurisdiction: jurisdiction.into(), rate, amount: tax.amount, label: label.into() })

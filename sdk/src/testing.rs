@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::payment::{Payment, PaymentCall, PaymentReply};
-use crate::pricing::Pricing;
+use crate::pricing::{Ledger, Pricing, PricingInput};
 use crate::recommendations::{Recommendations, RecommendationsInput};
 use crate::shipping::Shipping;
 use crate::tax::Tax;
@@ -56,7 +56,11 @@ impl Fixture {
                 let path = |ext: &str| dir.join(format!("{name}.{ext}.json"));
                 let config = path("config");
                 Fixture {
-                    config: if config.exists() { read_json(&config) } else { Value::Object(Default::default()) },
+                    config: if config.exists() {
+                        read_json(&config)
+                    } else {
+                        Value::Object(Default::default())
+                    },
                     input: read_json(&path("input")),
                     expected: read_json(&path("expected")),
                     name,
@@ -89,7 +93,8 @@ impl Fixture {
 }
 
 fn read_json(path: &PathBuf) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
@@ -108,15 +113,24 @@ fn call<I: DeserializeOwned, C: DeserializeOwned, O: Serialize>(
     f: impl FnOnce(&C, &I) -> Result<O, PluginError>,
 ) -> Result<Value, PluginError> {
     let config: C = parse_config(&config.to_string())?;
-    let input: I = serde_json::from_value(input.clone())
-        .map_err(|e| PluginError::new("invalid_input", format!("input does not fit the extension point: {e}")))?;
+    let input: I = serde_json::from_value(input.clone()).map_err(|e| {
+        PluginError::new("invalid_input", format!("input does not fit the extension point: {e}"))
+    })?;
     let output = f(&config, &input)?;
     Ok(serde_json::to_value(output).expect("outputs serialize"))
 }
 
-/// Runs a pricing plugin natively on JSON.
+/// Runs a pricing plugin natively on JSON, and checks its answer the way the
+/// host will (every adjustment must apply to the cart): a refused answer is
+/// an `invalid_output` error.
 pub fn pricing<T: Pricing>(config: &Value, input: &Value) -> Result<Value, PluginError> {
-    call(config, input, T::run)
+    call(config, input, |c, i: &PricingInput| {
+        let out = T::run(c, i)?;
+        Ledger::from_input(i).apply_all(&out.adjustments, &i.discount_codes).map_err(|e| {
+            PluginError::new("invalid_output", format!("the host would refuse this answer: {e}"))
+        })?;
+        Ok(out)
+    })
 }
 
 /// Runs a tax plugin natively on JSON.

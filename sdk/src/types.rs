@@ -127,10 +127,7 @@ pub struct CartLine {
 impl CartLine {
     /// `unit_price × quantity`.
     pub fn subtotal(&self) -> Money {
-        Money::new(
-            self.unit_price.amount.saturating_mul(i64::from(self.quantity)),
-            self.unit_price.currency,
-        )
+        Money::new(self.unit_price.amount.saturating_mul(i64::from(self.quantity)), self.unit_price.currency)
     }
 }
 

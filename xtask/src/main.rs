@@ -100,7 +100,10 @@ fn build_plugins() -> Result<Vec<PathBuf>> {
         let mut cmd = cargo();
         cmd.args(["build", "--quiet", "--package", &name, "--target", TARGET, "--profile", "plugin"]);
         run(cmd).with_context(|| format!("failed to build plugin {name}"))?;
-        let artifact = target_dir().join(TARGET).join("plugin").join(format!("{}.wasm", name.replace('-', "_")));
+        // A library's artifact has underscores; a binary's keeps its name.
+        let out = target_dir().join(TARGET).join("plugin");
+        let lib = out.join(format!("{}.wasm", name.replace('-', "_")));
+        let artifact = if lib.exists() { lib } else { out.join(format!("{name}.wasm")) };
         let dest = out_dir.join(format!("{name}.wasm"));
         std::fs::copy(&artifact, &dest)
             .with_context(|| format!("plugin {name} produced no component at {}", artifact.display()))?;

@@ -67,7 +67,9 @@ impl ComponentCache {
             #[allow(unsafe_code)]
             match unsafe { Component::deserialize_file(engine, &path) } {
                 Ok(c) => return Ok((c, CacheOutcome::Hit)),
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "discarding unusable cached component"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "discarding unusable cached component")
+                }
             }
         }
         let compiled = engine.precompile_component(bytes)?;

@@ -112,7 +112,8 @@ mod tests {
 
     #[test]
     fn opens_after_threshold_and_half_opens_after_cool_down() {
-        let b = CircuitBreaker::new(BreakerPolicy { failure_threshold: 3, cool_down: Duration::from_millis(30) });
+        let b =
+            CircuitBreaker::new(BreakerPolicy { failure_threshold: 3, cool_down: Duration::from_millis(30) });
         for _ in 0..2 {
             assert!(b.try_acquire());
             b.record(false);

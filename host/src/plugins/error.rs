@@ -54,7 +54,9 @@ impl fmt::Display for FailureKind {
             FailureKind::Trap(msg) => write!(f, "trapped: {msg}"),
             FailureKind::OutOfFuel { limit } => write!(f, "ran out of fuel (limit {limit} instructions)"),
             FailureKind::Deadline { limit_ms } => write!(f, "exceeded its deadline of {limit_ms} ms"),
-            FailureKind::Memory { limit_bytes } => write!(f, "exceeded its memory limit of {limit_bytes} bytes"),
+            FailureKind::Memory { limit_bytes } => {
+                write!(f, "exceeded its memory limit of {limit_bytes} bytes")
+            }
             FailureKind::InputTooLarge { size, limit } => {
                 write!(f, "input of {size} bytes is over the {limit}-byte input limit")
             }
@@ -107,7 +109,9 @@ pub enum InstallError {
     #[error("invalid metadata: {0}")]
     InvalidMetadata(String),
     /// The same name and version is installed with other bytes.
-    #[error("{name}@{version} is already installed with different content (sha256 {existing}); bump the version")]
+    #[error(
+        "{name}@{version} is already installed with different content (sha256 {existing}); bump the version"
+    )]
     VersionExists { name: String, version: String, existing: String },
     /// Compilation or instantiation failed.
     #[error("component does not compile or instantiate: {0}")]

@@ -78,7 +78,8 @@ pub fn check_bytes(bytes: &[u8], max_bytes: u64) -> Result<(), InstallError> {
     }
     if wasmparser::Parser::is_core_wasm(bytes) {
         return Err(InstallError::NotAComponent(
-            "this is a core WebAssembly module; build the plugin for wasm32-wasip2 with the Mercato SDK".into(),
+            "this is a core WebAssembly module; build the plugin for wasm32-wasip2 with the Mercato SDK"
+                .into(),
         ));
     }
     Err(InstallError::NotAComponent("the bytes are not WebAssembly".into()))

@@ -218,12 +218,16 @@ impl Runtime {
             self.linker.instantiate_pre(component).map_err(|e| InstallError::Invalid(format!("{e:#}")))?;
         let typed = |e: wasmtime::Error| InstallError::UnknownWorld(format!("{e:#}"));
         Ok(match point {
-            ExtensionPoint::Pricing => WorldPre::Pricing(bindings::pricing::PricingPluginPre::new(pre).map_err(typed)?),
+            ExtensionPoint::Pricing => {
+                WorldPre::Pricing(bindings::pricing::PricingPluginPre::new(pre).map_err(typed)?)
+            }
             ExtensionPoint::Tax => WorldPre::Tax(bindings::tax::TaxPluginPre::new(pre).map_err(typed)?),
             ExtensionPoint::Shipping => {
                 WorldPre::Shipping(bindings::shipping::ShippingPluginPre::new(pre).map_err(typed)?)
             }
-            ExtensionPoint::Payment => WorldPre::Payment(bindings::payment::PaymentPluginPre::new(pre).map_err(typed)?),
+            ExtensionPoint::Payment => {
+                WorldPre::Payment(bindings::payment::PaymentPluginPre::new(pre).map_err(typed)?)
+            }
             ExtensionPoint::Recommendations => WorldPre::Recommendations(
                 bindings::recommendations::RecommendationsPluginPre::new(pre).map_err(typed)?,
             ),
@@ -234,10 +238,18 @@ impl Runtime {
         let mut store = self.store(limits, 1, None);
         let invalid = |e: wasmtime::Error| InstallError::InvalidMetadata(format!("describe failed: {e:#}"));
         let m = match pre {
-            WorldPre::Pricing(p) => p.instantiate(&mut store).and_then(|i| i.mercato_plugin_plugin().call_describe(&mut store)),
-            WorldPre::Tax(p) => p.instantiate(&mut store).and_then(|i| i.mercato_plugin_plugin().call_describe(&mut store)),
-            WorldPre::Shipping(p) => p.instantiate(&mut store).and_then(|i| i.mercato_plugin_plugin().call_describe(&mut store)),
-            WorldPre::Payment(p) => p.instantiate(&mut store).and_then(|i| i.mercato_plugin_plugin().call_describe(&mut store)),
+            WorldPre::Pricing(p) => {
+                p.instantiate(&mut store).and_then(|i| i.mercato_plugin_plugin().call_describe(&mut store))
+            }
+            WorldPre::Tax(p) => {
+                p.instantiate(&mut store).and_then(|i| i.mercato_plugin_plugin().call_describe(&mut store))
+            }
+            WorldPre::Shipping(p) => {
+                p.instantiate(&mut store).and_then(|i| i.mercato_plugin_plugin().call_describe(&mut store))
+            }
+            WorldPre::Payment(p) => {
+                p.instantiate(&mut store).and_then(|i| i.mercato_plugin_plugin().call_describe(&mut store))
+            }
             WorldPre::Recommendations(p) => {
                 p.instantiate(&mut store).and_then(|i| i.mercato_plugin_plugin().call_describe(&mut store))
             }
@@ -282,8 +294,11 @@ impl Runtime {
 
     /// Every installed plugin, by name then version.
     pub fn list(&self) -> Vec<Arc<InstalledPlugin>> {
-        let mut all: Vec<_> = self.plugins.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
-        all.sort_by(|a, b| (&a.metadata.name, &a.metadata.version).cmp(&(&b.metadata.name, &b.metadata.version)));
+        let mut all: Vec<_> =
+            self.plugins.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        all.sort_by(|a, b| {
+            (&a.metadata.name, &a.metadata.version).cmp(&(&b.metadata.name, &b.metadata.version))
+        });
         all
     }
 
@@ -314,7 +329,10 @@ impl Runtime {
         name: &'static str,
         sizing: Sizing,
         catalog: Option<SharedCatalog>,
-        run: impl FnOnce(&WorldPre, &mut Store<HostState>) -> Option<wasmtime::Result<Result<R, wit::PluginError>>>,
+        run: impl FnOnce(
+            &WorldPre,
+            &mut Store<HostState>,
+        ) -> Option<wasmtime::Result<Result<R, wit::PluginError>>>,
         finish: impl FnOnce(R, &Limits) -> Result<T, FailureKind>,
     ) -> Result<Outcome<T>, CallError> {
         let plugin = call.plugin;

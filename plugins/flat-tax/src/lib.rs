@@ -22,8 +22,12 @@ impl Plugin for FlatTax {
 impl Tax for FlatTax {
     fn calculate(config: &Config, input: &TaxInput) -> Result<TaxOutput, PluginError> {
         let tax = |base| TaxLine::compute(input, base, &input.ship_to.country, config.rate, &config.label);
-        let lines = input.lines.iter().map(|l| Ok(LineTax { line_id: l.id.clone(), taxes: vec![tax(l.amount)?] }));
-        Ok(TaxOutput { lines: lines.collect::<Result<_, PluginError>>()?, shipping: vec![tax(input.shipping_amount)?] })
+        let lines =
+            input.lines.iter().map(|l| Ok(LineTax { line_id: l.id.clone(), taxes: vec![tax(l.amount)?] }));
+        Ok(TaxOutput {
+            lines: lines.collect::<Result<_, PluginError>>()?,
+            shipping: vec![tax(input.shipping_amount)?],
+        })
     }
 }
 

@@ -1,24 +1,27 @@
 //! Glue between the WebAssembly bindings and the SDK's plain types. Used by
 //! the export macros; not part of the public API.
 
-#[cfg(all(target_arch = "wasm32", feature = "pricing"))]
-pub mod pricing;
-#[cfg(all(target_arch = "wasm32", feature = "tax"))]
-pub mod tax;
-#[cfg(all(target_arch = "wasm32", feature = "shipping"))]
-pub mod shipping;
 #[cfg(all(target_arch = "wasm32", feature = "payment"))]
 pub mod payment;
+#[cfg(all(target_arch = "wasm32", feature = "pricing"))]
+pub mod pricing;
 #[cfg(all(target_arch = "wasm32", feature = "recommendations"))]
 pub mod recommendations;
+#[cfg(all(target_arch = "wasm32", feature = "shipping"))]
+pub mod shipping;
+#[cfg(all(target_arch = "wasm32", feature = "tax"))]
+pub mod tax;
 
-#[cfg(all(target_arch = "wasm32", any(
-    feature = "pricing",
-    feature = "tax",
-    feature = "shipping",
-    feature = "payment",
-    feature = "recommendations"
-)))]
+#[cfg(all(
+    target_arch = "wasm32",
+    any(
+        feature = "pricing",
+        feature = "tax",
+        feature = "shipping",
+        feature = "payment",
+        feature = "recommendations"
+    )
+))]
 pub use wit_bindgen;
 
 use crate::log::Level;
@@ -152,4 +155,3 @@ macro_rules! shared_glue {
 
 #[allow(unused_imports)]
 pub(crate) use shared_glue;
-

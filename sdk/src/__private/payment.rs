@@ -25,13 +25,22 @@ fn status_out(s: sdk::PaymentStatus) -> p::Status {
     }
 }
 
-fn result_out(r: Result<sdk::PaymentResult, crate::PluginError>) -> Result<p::PaymentResult, wit::PluginError> {
+fn result_out(
+    r: Result<sdk::PaymentResult, crate::PluginError>,
+) -> Result<p::PaymentResult, wit::PluginError> {
     let r = r.map_err(err_out)?;
-    Ok(p::PaymentResult { status: status_out(r.status), provider_reference: r.provider_reference, message: r.message })
+    Ok(p::PaymentResult {
+        status: status_out(r.status),
+        provider_reference: r.provider_reference,
+        message: r.message,
+    })
 }
 
 /// The `create-payment` export.
-pub fn create_payment<T: sdk::Payment>(config: String, r: p::PaymentRequest) -> Result<p::PaymentResult, wit::PluginError> {
+pub fn create_payment<T: sdk::Payment>(
+    config: String,
+    r: p::PaymentRequest,
+) -> Result<p::PaymentResult, wit::PluginError> {
     let config = self::config::<T::Config>(&config)?;
     let request = sdk::PaymentRequest {
         amount: money_in(r.amount)?,
@@ -45,7 +54,10 @@ pub fn create_payment<T: sdk::Payment>(config: String, r: p::PaymentRequest) -> 
 }
 
 /// The `capture` export.
-pub fn capture<T: sdk::Payment>(config: String, r: p::CaptureRequest) -> Result<p::PaymentResult, wit::PluginError> {
+pub fn capture<T: sdk::Payment>(
+    config: String,
+    r: p::CaptureRequest,
+) -> Result<p::PaymentResult, wit::PluginError> {
     let config = self::config::<T::Config>(&config)?;
     let request = sdk::CaptureRequest {
         provider_reference: r.provider_reference,
@@ -56,7 +68,10 @@ pub fn capture<T: sdk::Payment>(config: String, r: p::CaptureRequest) -> Result<
 }
 
 /// The `refund` export.
-pub fn refund<T: sdk::Payment>(config: String, r: p::RefundRequest) -> Result<p::PaymentResult, wit::PluginError> {
+pub fn refund<T: sdk::Payment>(
+    config: String,
+    r: p::RefundRequest,
+) -> Result<p::PaymentResult, wit::PluginError> {
     let config = self::config::<T::Config>(&config)?;
     let request = sdk::RefundRequest {
         provider_reference: r.provider_reference,
@@ -68,14 +83,21 @@ pub fn refund<T: sdk::Payment>(config: String, r: p::RefundRequest) -> Result<p:
 }
 
 /// The `void` export.
-pub fn void<T: sdk::Payment>(config: String, r: p::VoidRequest) -> Result<p::PaymentResult, wit::PluginError> {
+pub fn void<T: sdk::Payment>(
+    config: String,
+    r: p::VoidRequest,
+) -> Result<p::PaymentResult, wit::PluginError> {
     let config = self::config::<T::Config>(&config)?;
-    let request = sdk::VoidRequest { provider_reference: r.provider_reference, idempotency_key: r.idempotency_key };
+    let request =
+        sdk::VoidRequest { provider_reference: r.provider_reference, idempotency_key: r.idempotency_key };
     result_out(T::void(&config, &request))
 }
 
 /// The `parse-webhook` export.
-pub fn parse_webhook<T: sdk::Payment>(config: String, hook: p::Webhook) -> Result<p::PaymentEvent, wit::PluginError> {
+pub fn parse_webhook<T: sdk::Payment>(
+    config: String,
+    hook: p::Webhook,
+) -> Result<p::PaymentEvent, wit::PluginError> {
     let config = self::config::<T::Config>(&config)?;
     let hook = sdk::Webhook { headers: hook.headers, body: hook.body };
     let event = T::parse_webhook(&config, &hook).map_err(err_out)?;

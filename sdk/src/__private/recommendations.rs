@@ -55,10 +55,7 @@ pub fn recommend<T: sdk::Recommendations>(
         limit: context.limit,
     };
     let list = T::recommend(&config, &context, &HostCatalog).map_err(err_out)?;
-    Ok(list
-        .into_iter()
-        .map(|x| r::Recommendation { product_id: x.product_id, reason: x.reason })
-        .collect())
+    Ok(list.into_iter().map(|x| r::Recommendation { product_id: x.product_id, reason: x.reason }).collect())
 }
 
 /// Exports a [`crate::recommendations::Recommendations`] implementation as the component's recommendations world.

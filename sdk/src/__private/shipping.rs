@@ -13,7 +13,10 @@ use self::exports::mercato::plugin::shipping as s;
 use crate::shipping as sdk;
 
 /// The `rates` export.
-pub fn rates<T: sdk::Shipping>(config: String, input: s::ShippingInput) -> Result<s::ShippingOutput, wit::PluginError> {
+pub fn rates<T: sdk::Shipping>(
+    config: String,
+    input: s::ShippingInput,
+) -> Result<s::ShippingOutput, wit::PluginError> {
     let config = self::config::<T::Config>(&config)?;
     let input = sdk::ShippingInput {
         currency: currency_in(&input.currency)?,

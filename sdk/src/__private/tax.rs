@@ -44,7 +44,10 @@ pub fn calculate<T: sdk::Tax>(config: String, input: t::TaxInput) -> Result<t::T
         lines: output
             .lines
             .into_iter()
-            .map(|l| t::LineTax { line_id: l.line_id, taxes: l.taxes.into_iter().map(tax_line_out).collect() })
+            .map(|l| t::LineTax {
+                line_id: l.line_id,
+                taxes: l.taxes.into_iter().map(tax_line_out).collect(),
+            })
             .collect(),
         shipping: output.shipping.into_iter().map(tax_line_out).collect(),
     })
@@ -76,7 +79,7 @@ macro_rules! export_tax {
                     $crate::__private::tax::calculate::<$plugin>(config, input)
                 }
             }
-            $crate::__private::tax::__export_tax_world!(__MercatoPlugin with_types_in $crate::__private::tax);
+    $crate::__private::tax::__export_tax_world!(__MercatoPlugin with_types_in $crate::__private::tax);
         };
     };
 }

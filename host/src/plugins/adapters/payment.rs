@@ -1,4 +1,6 @@
-use mercato_sdk::payment::{NextAction, PaymentCall, PaymentEvent, PaymentReply, PaymentResult, PaymentStatus};
+use mercato_sdk::payment::{
+    NextAction, PaymentCall, PaymentEvent, PaymentReply, PaymentResult, PaymentStatus,
+};
 
 use super::{check_output_size, check_text, money_from_wit, money_to_wit};
 use crate::plugins::bindings::payment::exports::mercato::plugin::payment as w;
@@ -101,7 +103,10 @@ fn status_from_wit(s: w::Status) -> Result<PaymentStatus, FailureKind> {
             for v in a.client_secret.iter().chain(a.redirect_url.iter()) {
                 check_text("next action", v, true, 2048)?;
             }
-            PaymentStatus::RequiresAction(NextAction { client_secret: a.client_secret, redirect_url: a.redirect_url })
+            PaymentStatus::RequiresAction(NextAction {
+                client_secret: a.client_secret,
+                redirect_url: a.redirect_url,
+            })
         }
     })
 }

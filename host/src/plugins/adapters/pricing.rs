@@ -75,7 +75,10 @@ fn input_to_wit(input: &PricingInput) -> w::PricingInput {
         previous: input
             .previous
             .iter()
-            .map(|a| w::AppliedAdjustment { adjustment: adjustment_to_wit(&a.adjustment), amount: money_to_wit(&a.amount) })
+            .map(|a| w::AppliedAdjustment {
+                adjustment: adjustment_to_wit(&a.adjustment),
+                amount: money_to_wit(&a.amount),
+            })
             .collect(),
     }
 }
@@ -91,13 +94,9 @@ fn validate(input: &PricingInput, output: &PricingOutput) -> Result<(), FailureK
             input.lines.len()
         )));
     }
-    let mut ledger = Ledger::new(input.currency, &input.lines, input.shipping);
-    for prev in &input.previous {
-        // Earlier answers were validated already; replaying them restores
-        // what is left of each line.
-        let _ = ledger.apply(&prev.adjustment, &input.discount_codes);
-    }
-    ledger.apply_all(&output.adjustments, &input.discount_codes).map_err(FailureKind::InvalidOutput)
+    Ledger::from_input(input)
+        .apply_all(&output.adjustments, &input.discount_codes)
+        .map_err(FailureKind::InvalidOutput)
 }
 
 impl Runtime {
@@ -119,7 +118,9 @@ impl Runtime {
             },
             |raw, limits| {
                 check_output_size(raw.wire_size(), limits.max_output_bytes)?;
-                let output = PricingOutput { adjustments: raw.adjustments.into_iter().map(adjustment_from_wit).collect() };
+                let output = PricingOutput {
+                    adjustments: raw.adjustments.into_iter().map(adjustment_from_wit).collect(),
+                };
                 validate(input, &output)?;
                 Ok(output)
             },

@@ -17,7 +17,10 @@ record_size! {
 /// The most recommendations anyone may ask for.
 pub const MAX_LIMIT: u32 = 100;
 
-fn output_from_wit(context: &Context, raw: Vec<w::Recommendation>) -> Result<Vec<Recommendation>, FailureKind> {
+fn output_from_wit(
+    context: &Context,
+    raw: Vec<w::Recommendation>,
+) -> Result<Vec<Recommendation>, FailureKind> {
     if raw.len() > context.limit as usize {
         return Err(FailureKind::InvalidOutput(format!(
             "{} recommendations for a limit of {}",
@@ -31,7 +34,10 @@ fn output_from_wit(context: &Context, raw: Vec<w::Recommendation>) -> Result<Vec
             check_text("product id", &r.product_id, true, 128)?;
             check_text("reason", &r.reason, false, 200)?;
             if !seen.insert(r.product_id.clone()) {
-                return Err(FailureKind::InvalidOutput(format!("product {:?} recommended twice", r.product_id)));
+                return Err(FailureKind::InvalidOutput(format!(
+                    "product {:?} recommended twice",
+                    r.product_id
+                )));
             }
             Ok(Recommendation { product_id: r.product_id, reason: r.reason })
         })
@@ -62,11 +68,9 @@ impl Runtime {
             sizing,
             Some(catalog),
             |pre, store| match pre {
-                WorldPre::Recommendations(p) => Some(
-                    p.instantiate(&mut *store).and_then(|i| {
-                        i.mercato_plugin_recommendations().call_recommend(&mut *store, call.config, &wire)
-                    }),
-                ),
+                WorldPre::Recommendations(p) => Some(p.instantiate(&mut *store).and_then(|i| {
+                    i.mercato_plugin_recommendations().call_recommend(&mut *store, call.config, &wire)
+                })),
                 _ => None,
             },
             |raw, limits| {

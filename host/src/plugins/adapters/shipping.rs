@@ -43,7 +43,10 @@ fn input_to_wit(input: &ShippingInput) -> w::ShippingInput {
 
 fn output_from_wit(input: &ShippingInput, raw: w::ShippingOutput) -> Result<ShippingOutput, FailureKind> {
     if raw.options.len() > MAX_OPTIONS {
-        return Err(FailureKind::InvalidOutput(format!("{} options (at most {MAX_OPTIONS})", raw.options.len())));
+        return Err(FailureKind::InvalidOutput(format!(
+            "{} options (at most {MAX_OPTIONS})",
+            raw.options.len()
+        )));
     }
     let mut codes = HashSet::with_capacity(raw.options.len());
     let mut options = Vec::with_capacity(raw.options.len());
@@ -63,7 +66,10 @@ fn output_from_wit(input: &ShippingInput, raw: w::ShippingOutput) -> Result<Ship
                 return Err(FailureKind::InvalidOutput(format!("option {:?} takes {max} days", o.code)));
             }
             (Some(min), Some(max)) if min > max => {
-                return Err(FailureKind::InvalidOutput(format!("option {:?}: min_days {min} > max_days {max}", o.code)));
+                return Err(FailureKind::InvalidOutput(format!(
+                    "option {:?}: min_days {min} > max_days {max}",
+                    o.code
+                )));
             }
             _ => {}
         }
@@ -81,7 +87,11 @@ fn output_from_wit(input: &ShippingInput, raw: w::ShippingOutput) -> Result<Ship
 
 impl Runtime {
     /// Calls a shipping plugin and checks its rate options.
-    pub fn shipping(&self, call: Call<'_>, input: &ShippingInput) -> Result<Outcome<ShippingOutput>, CallError> {
+    pub fn shipping(
+        &self,
+        call: Call<'_>,
+        input: &ShippingInput,
+    ) -> Result<Outcome<ShippingOutput>, CallError> {
         let wire = input_to_wit(input);
         let sizing = Sizing { lines: input.items.len(), input_bytes: wire.wire_size() };
         self.invoke(
@@ -90,10 +100,11 @@ impl Runtime {
             sizing,
             None,
             |pre, store| match pre {
-                WorldPre::Shipping(p) => Some(
-                    p.instantiate(&mut *store)
-                        .and_then(|i| i.mercato_plugin_shipping().call_rates(&mut *store, call.config, &wire)),
-                ),
+                WorldPre::Shipping(p) => {
+                    Some(p.instantiate(&mut *store).and_then(|i| {
+                        i.mercato_plugin_shipping().call_rates(&mut *store, call.config, &wire)
+                    }))
+                }
                 _ => None,
             },
             |raw, limits| {

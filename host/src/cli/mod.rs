@@ -1,0 +1,101 @@
+//! The `mercato` command line.
+
+mod demo;
+mod plugin;
+mod scaffold;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Mercato: commerce with sandboxed WebAssembly plugins.
+#[derive(Parser, Debug)]
+#[command(name = "mercato", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Work with plugin components.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+    /// Run every first-party plugin on its example fixture.
+    Demo {
+        /// Where the built components are (`cargo xtask build-plugins` puts them in target/plugins).
+        #[arg(long, env = "MERCATO_PLUGIN_DIR", default_value = "target/plugins")]
+        plugin_dir: PathBuf,
+        /// Where the plugin sources and fixtures are.
+        #[arg(long, default_value = "plugins")]
+        source_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PluginCommand {
+    /// Run one call and print {output, fuel_used, memory_peak_bytes, duration_us}.
+    Run {
+        /// The component (.wasm).
+        component: PathBuf,
+        /// The call input as JSON (the SDK types' serde form).
+        #[arg(long)]
+        input: PathBuf,
+        /// The merchant configuration as JSON (default `{}`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Override the fuel budget per 200 lines.
+        #[arg(long)]
+        fuel: Option<u64>,
+        /// Override the deadline in milliseconds.
+        #[arg(long)]
+        deadline_ms: Option<u64>,
+        /// Override the memory cap in bytes.
+        #[arg(long)]
+        memory_bytes: Option<u64>,
+    },
+    /// Print a component's metadata, world, version, imports and size.
+    Inspect {
+        /// The component (.wasm).
+        component: PathBuf,
+    },
+    /// Scaffold a plugin crate that builds and passes its own test.
+    New {
+        /// pricing, tax, shipping, payment or recommendations.
+        extension_point: String,
+        /// Crate name, e.g. `my-tax`.
+        name: String,
+        /// Where plugin crates live.
+        #[arg(long, default_value = "plugins")]
+        dir: PathBuf,
+    },
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Plugin(PluginCommand::Run { component, input, config, fuel, deadline_ms, memory_bytes }) => {
+            let overrides = crate::plugins::LimitOverrides {
+                fuel_per_200_lines: fuel,
+                deadline_ms,
+                memory_bytes,
+                ..Default::default()
+            };
+            plugin::run(&component, &input, config.as_deref(), &overrides)
+        }
+        Command::Plugin(PluginCommand::Inspect { component }) => plugin::inspect(&component),
+        Command::Plugin(PluginCommand::New { extension_point, name, dir }) => {
+            scaffold::new_plugin(&extension_point, &name, &dir)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { plugin_dir, source_dir } => demo::run(&plugin_dir, &source_dir),
+    }
+}
+
+/// Structured logs to stderr; `RUST_LOG` filters (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

@@ -1,0 +1,386 @@
+//! EU VAT: the destination country's rate (reduced for some tax codes),
+//! zero-rated reverse charge for cross-border B2B sales, nothing on exports.
+
+use std::collections::BTreeMap;
+
+use mercato_sdk::tax::{LineTax, Tax, TaxInput, TaxLine, TaxOutput, TaxableLine};
+use mercato_sdk::{Decimal, Plugin, PluginError, Rate};
+use serde::Deserialize;
+
+/// ISO 3166-1 codes of the 27 EU member states.
+pub const MEMBER_STATES: [&str; 27] = [
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT",
+    "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+];
+
+const REVERSE_CHARGE: &str = "VAT reverse charge";
+
+/// The merchant's VAT settings, checked as they are parsed.
+///
+/// ```json
+/// {"origin_country": "DE",
+///  "rates": {"DE": {"standard": "0.19", "reduced": {"books": "0.07"}},
+///            "FR": {"standard": "0.20", "reduced": {"books": "0.055"}}}}
+/// ```
+#[derive(Debug, Deserialize)]
+#[serde(try_from = "Settings")]
+pub struct Config(Settings);
+
+/// The configuration document as written, before it is checked.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    origin_country: String,
+    rates: BTreeMap<String, CountryRates>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CountryRates {
+    standard: Rate,
+    /// Tax code -> rate.
+    #[serde(default)]
+    reduced: BTreeMap<String, Rate>,
+}
+
+impl TryFrom<Settings> for Config {
+    type Error = String;
+
+    fn try_from(mut settings: Settings) -> Result<Config, String> {
+        let origin = &settings.origin_country;
+        if !(origin.len() == 2 && origin.bytes().all(|b| b.is_ascii_uppercase())) {
+            return Err(format!("origin_country {origin:?} is not a two-letter country code such as \"DE\""));
+        }
+        for (country, rates) in &mut settings.rates {
+            if !is_member_state(country) {
+                return Err(format!(
+                    "rates: {country:?} is not an EU member state (use ISO codes, e.g. \"GR\" for Greece)"
+                ));
+            }
+            check_rate(&mut rates.standard, &format!("{country} standard"))?;
+            for (code, rate) in &mut rates.reduced {
+                check_rate(rate, &format!("{country} reduced {code:?}"))?;
+            }
+        }
+        Ok(Config(settings))
+    }
+}
+
+/// Refuses a rate outside 0..=1 and normalizes it: the component sends rates
+/// normalized ("0.2" for "0.20"), so native test output then matches it.
+fn check_rate(rate: &mut Rate, what: &str) -> Result<(), String> {
+    if !(Decimal::ZERO..=Decimal::ONE).contains(&rate.0) {
+        return Err(format!("rate {what} must be between 0 and 1, got {rate}"));
+    }
+    *rate = Rate(rate.0.normalize());
+    Ok(())
+}
+
+/// The plugin.
+pub struct EuVat;
+
+impl Plugin for EuVat {
+    type Config = Config;
+    const CONFIG_SCHEMA: &'static str = r##"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "title": "EU VAT",
+  "type": "object",
+  "required": ["origin_country", "rates"],
+  "additionalProperties": false,
+  "$defs": {
+    "rate": {"type": "string", "pattern": "^(0(\\.[0-9]+)?|1(\\.0+)?)$", "description": "Decimal fraction, e.g. \"0.19\"."}
+  },
+  "properties": {
+    "origin_country": {
+      "description": "ISO 3166-1 code of the country the merchant sells from.",
+      "type": "string",
+      "pattern": "^[A-Z]{2}$"
+    },
+    "rates": {
+      "description": "Rates per EU destination country (ISO code; Greece is GR).",
+      "type": "object",
+      "propertyNames": {"enum": ["AT","BE","BG","CY","CZ","DE","DK","EE","ES","FI","FR","GR","HR","HU","IE","IT","LT","LU","LV","MT","NL","PL","PT","RO","SE","SI","SK"]},
+      "additionalProperties": {
+        "type": "object",
+        "required": ["standard"],
+        "additionalProperties": false,
+        "properties": {
+          "standard": {"$ref": "#/$defs/rate"},
+          "reduced": {
+            "description": "Reduced rate per tax code, e.g. {\"books\": \"0.07\"}.",
+            "type": "object",
+            "additionalProperties": {"$ref": "#/$defs/rate"}
+          }
+        }
+      }
+    }
+  }
+}"##;
+}
+
+impl Tax for EuVat {
+    fn calculate(Config(config): &Config, input: &TaxInput) -> Result<TaxOutput, PluginError> {
+        let destination = input.ship_to.country.trim().to_ascii_uppercase();
+        if !is_member_state(&destination) {
+            // Exports leave the EU VAT-free.
+            return Ok(TaxOutput { lines: per_line(input, |_| Ok(vec![]))?, shipping: vec![] });
+        }
+        // Looked up before the reverse charge check so that a missing rate
+        // fails every cart to that country, not only the B2C ones.
+        let rates = config.rates.get(&destination).ok_or_else(|| {
+            PluginError::invalid_config(format!("no VAT rates configured for {destination}"))
+        })?;
+        if is_reverse_charge(input, &config.origin_country, &destination) {
+            let zero = TaxLine {
+                jurisdiction: destination,
+                rate: Rate::ZERO,
+                amount: 0,
+                label: REVERSE_CHARGE.into(),
+            };
+            let lines = per_line(input, |_| Ok(vec![zero.clone()]))?;
+            return Ok(TaxOutput { lines, shipping: vec![zero] });
+        }
+        let label = format!("{destination} VAT");
+        // A line discounted below zero carries no tax; the host rejects negative tax.
+        let tax = |base: i64, rate| TaxLine::compute(input, base.max(0), &destination, rate, &label);
+        let lines = per_line(input, |line| {
+            let reduced = line.tax_code.as_ref().and_then(|code| rates.reduced.get(code));
+            Ok(vec![tax(line.amount, *reduced.unwrap_or(&rates.standard))?])
+        })?;
+        Ok(TaxOutput { lines, shipping: vec![tax(input.shipping_amount, rates.standard)?] })
+    }
+}
+
+/// Every input line with its taxes: the host expects each line back.
+fn per_line(
+    input: &TaxInput,
+    taxes: impl Fn(&TaxableLine) -> Result<Vec<TaxLine>, PluginError>,
+) -> Result<Vec<LineTax>, PluginError> {
+    let line = |l: &TaxableLine| Ok(LineTax { line_id: l.id.clone(), taxes: taxes(l)? });
+    input.lines.iter().map(line).collect()
+}
+
+/// Cross-border B2B inside the EU: the buyer accounts for the VAT. Only a
+/// well-formed VAT number from the destination country, not the seller's own
+/// country, qualifies.
+fn is_reverse_charge(input: &TaxInput, origin: &str, destination: &str) -> bool {
+    let vat_id = input.customer.as_ref().and_then(|c| c.vat_id.as_deref());
+    vat_id.and_then(vat_id_country).is_some_and(|country| country != origin && country == destination)
+}
+
+/// The member state (ISO code) a VAT number belongs to, if it is well formed:
+/// an EU VAT prefix then 2 to 13 letters or digits. Spaces and dots are
+/// ignored and case is not significant, as buyers type numbers both ways.
+pub fn vat_id_country(vat_id: &str) -> Option<&'static str> {
+    let id = vat_id.chars().filter(|c| !matches!(c, ' ' | '.')).collect::<String>().to_ascii_uppercase();
+    let (prefix, number) = id.split_at_checked(2)?;
+    // VAT numbers start with the ISO code, except Greece's, which use "EL".
+    let iso = match prefix {
+        "EL" => "GR",
+        "GR" => return None,
+        other => other,
+    };
+    let country = MEMBER_STATES.iter().find(|c| **c == iso)?;
+    let well_formed = (2..=13).contains(&number.len()) && number.bytes().all(|b| b.is_ascii_alphanumeric());
+    well_formed.then_some(*country)
+}
+
+fn is_member_state(country: &str) -> bool {
+    MEMBER_STATES.contains(&country)
+}
+
+mercato_sdk::export_tax!(EuVat);
+
+#[cfg(test)]
+mod tests {
+    use mercato_sdk::{Address, Currency, Customer, parse_config};
+
+    use super::*;
+
+    const CONFIG: &str = r#"{
+        "origin_country": "DE",
+        "rates": {
+            "DE": {"standard": "0.19", "reduced": {"books": "0.07", "food": "0.07"}},
+            "FR": {"standard": "0.20", "reduced": {"books": "0.055"}},
+            "GR": {"standard": "0.24"},
+            "NL": {"standard": "0.21"}
+        }
+    }"#;
+
+    fn config() -> Config {
+        parse_config(CONFIG).unwrap()
+    }
+
+    fn line(id: &str, amount: i64, tax_code: Option<&str>) -> TaxableLine {
+        TaxableLine {
+            id: id.into(),
+            product_id: format!("p{id}"),
+            sku: format!("SKU-{id}"),
+            quantity: 1,
+            amount,
+            tax_code: tax_code.map(Into::into),
+        }
+    }
+
+    fn input(country: &str, lines: Vec<TaxableLine>, vat_id: Option<&str>) -> TaxInput {
+        TaxInput {
+            currency: Currency::EUR,
+            lines,
+            shipping_amount: 500,
+            ship_from: None,
+            ship_to: Address { country: country.into(), ..Address::default() },
+            customer: vat_id.map(|v| Customer { vat_id: Some(v.into()), ..Customer::default() }),
+            prices_include_tax: false,
+        }
+    }
+
+    fn calculate(input: &TaxInput) -> TaxOutput {
+        EuVat::calculate(&config(), input).unwrap()
+    }
+
+    /// (rate, amount) of every line tax, then of the shipping tax.
+    fn taxes(out: &TaxOutput) -> Vec<(String, i64)> {
+        let all = out.lines.iter().flat_map(|l| &l.taxes).chain(&out.shipping);
+        all.map(|t| (t.rate.to_wire(), t.amount)).collect()
+    }
+
+    fn is_reverse_charged(out: &TaxOutput) -> bool {
+        let all: Vec<_> = out.lines.iter().flat_map(|l| &l.taxes).chain(&out.shipping).collect();
+        all.len() == out.lines.len() + 1
+            && all.iter().all(|t| t.label == REVERSE_CHARGE && t.amount == 0 && t.rate == Rate::ZERO)
+    }
+
+    #[test]
+    fn standard_rate_rounds_half_even() {
+        // 50 × 0.19 = 9.5 -> 10; 150 × 0.19 = 28.5 -> 28; shipping 500 × 0.19 = 95.
+        let out = calculate(&input("DE", vec![line("1", 50, None), line("2", 150, None)], None));
+        assert_eq!(taxes(&out), [("0.19".into(), 10), ("0.19".into(), 28), ("0.19".into(), 95)]);
+        let tax = &out.lines[0].taxes[0];
+        assert_eq!((tax.jurisdiction.as_str(), tax.label.as_str()), ("DE", "DE VAT"));
+    }
+
+    #[test]
+    fn reduced_rate_by_tax_code_else_standard() {
+        // FR books 5.5 %: 300 -> 16.5 -> 16; food has no reduced rate in FR.
+        let lines = vec![line("1", 300, Some("books")), line("2", 1000, Some("food"))];
+        let out = calculate(&input("FR", lines, None));
+        assert_eq!(taxes(&out), [("0.055".into(), 16), ("0.2".into(), 200), ("0.2".into(), 100)]);
+    }
+
+    #[test]
+    fn inclusive_prices_extract_the_vat() {
+        let mut cart = input("DE", vec![line("1", 119, None), line("2", 107, Some("books"))], None);
+        cart.prices_include_tax = true;
+        cart.shipping_amount = 595;
+        let out = calculate(&cart);
+        assert_eq!(taxes(&out), [("0.19".into(), 19), ("0.07".into(), 7), ("0.19".into(), 95)]);
+    }
+
+    #[test]
+    fn cross_border_b2b_is_reverse_charged() {
+        for vat_id in ["FR40303265045", "fr 40 303.265.045", "FR12"] {
+            let out = calculate(&input("FR", vec![line("1", 1000, Some("books"))], Some(vat_id)));
+            assert!(is_reverse_charged(&out), "{vat_id}: {out:?}");
+            assert_eq!(out.shipping[0].jurisdiction, "FR");
+        }
+        // Greek VAT numbers use "EL", the country is "GR".
+        let out = calculate(&input("GR", vec![line("1", 1000, None)], Some("EL094259216")));
+        assert!(is_reverse_charged(&out));
+    }
+
+    #[test]
+    fn no_reverse_charge_without_a_qualifying_vat_id() {
+        let cases = [
+            ("DE", "DE123456789"),      // the seller's own country: domestic sale
+            ("NL", "FR40303265045"),    // registered elsewhere than the destination
+            ("FR", "FR1"),              // number too short
+            ("FR", "FR12345678901234"), // number too long
+            ("FR", "FR-40303265045"),   // only spaces and dots are ignored
+            ("FR", "40303265045"),      // no prefix
+            ("GR", "GR094259216"),      // Greece's prefix is EL
+            ("FR", "GB123456789"),      // not an EU prefix
+            ("FR", "XX12345"),
+        ];
+        for (country, vat_id) in cases {
+            let out = calculate(&input(country, vec![line("1", 1000, None)], Some(vat_id)));
+            assert!(!is_reverse_charged(&out), "{country} {vat_id}");
+            assert!(out.total() > 0, "{country} {vat_id}");
+        }
+    }
+
+    #[test]
+    fn greek_seller_selling_to_a_greek_business_charges_vat() {
+        let config: Config =
+            parse_config(r#"{"origin_country":"GR","rates":{"GR":{"standard":"0.24"}}}"#).unwrap();
+        let cart = input("GR", vec![line("1", 1000, None)], Some("EL094259216"));
+        let out = EuVat::calculate(&config, &cart).unwrap();
+        assert_eq!(taxes(&out), [("0.24".into(), 240), ("0.24".into(), 120)]);
+    }
+
+    #[test]
+    fn exports_are_not_taxed() {
+        for country in ["US", "CH", "GB", ""] {
+            let out = calculate(&input(country, vec![line("1", 1000, None)], None));
+            assert_eq!(out.lines.len(), 1);
+            assert!(out.lines[0].taxes.is_empty() && out.shipping.is_empty(), "{country}");
+        }
+    }
+
+    #[test]
+    fn eu_destination_without_rates_is_a_config_error() {
+        let err = EuVat::calculate(&config(), &input("IT", vec![line("1", 1000, None)], None)).unwrap_err();
+        assert_eq!(err.code, "invalid_config");
+        assert!(err.message.contains("IT"), "{}", err.message);
+    }
+
+    #[test]
+    fn invalid_configs_are_refused_with_a_reason() {
+        let cases = [
+            (r#"{"origin_country":"DE","rates":{"EL":{"standard":"0.24"}}}"#, "not an EU member"),
+            (r#"{"origin_country":"DE","rates":{"CH":{"standard":"0.081"}}}"#, "not an EU member"),
+            (r#"{"origin_country":"de","rates":{}}"#, "two-letter country code"),
+            (r#"{"origin_country":"DE","rates":{"DE":{"standard":"19"}}}"#, "between 0 and 1"),
+            (
+                r#"{"origin_country":"DE","rates":{"DE":{"standard":"0.19","reduced":{"books":"-0.07"}}}}"#,
+                "DE reduced \"books\"",
+            ),
+            (r#"{"origin_country":"DE","rates":{"DE":{"rate":"0.19"}}}"#, "unknown field"),
+            (r#"{"rates":{}}"#, "missing field `origin_country`"),
+        ];
+        for (json, reason) in cases {
+            let err = parse_config::<Config>(json).unwrap_err();
+            assert_eq!(err.code, "invalid_config", "{json}");
+            assert!(err.message.contains(reason), "{json}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn vat_ids_map_to_member_states() {
+        assert_eq!(vat_id_country("DE 123.456.789"), Some("DE"));
+        assert_eq!(vat_id_country("EL094259216"), Some("GR"));
+        assert_eq!(vat_id_country("ATU12345678"), Some("AT"));
+        assert_eq!(vat_id_country("GR094259216"), None);
+        assert_eq!(vat_id_country("É1234"), None);
+        assert_eq!(vat_id_country(""), None);
+    }
+
+    #[test]
+    fn member_states_are_the_27() {
+        let mut iso = MEMBER_STATES.to_vec();
+        iso.dedup();
+        assert_eq!(iso.len(), 27);
+        assert!(iso.is_sorted());
+        let schema_list = EuVat::CONFIG_SCHEMA.split("\"enum\": [").nth(1).unwrap();
+        assert!(schema_list.starts_with(&format!("\"{}\"]", iso.join("\",\""))));
+    }
+
+    #[test]
+    fn schema_is_json() {
+        parse_config::<serde::de::IgnoredAny>(EuVat::CONFIG_SCHEMA).unwrap();
+    }
+
+    #[test]
+    fn fixtures() {
+        mercato_sdk::testing::check_fixtures(env!("CARGO_MANIFEST_DIR"), mercato_sdk::testing::tax::<EuVat>);
+    }
+}
