@@ -59,6 +59,12 @@ pub trait Plugin {
 
     /// JSON Schema of [`Plugin::Config`], shown to operators at install.
     const CONFIG_SCHEMA: &'static str = r#"{"type":"object"}"#;
+
+    /// The plugin's name; the crate name when unset.
+    const NAME: Option<&'static str> = None;
+
+    /// The plugin's version; the crate version when unset.
+    const VERSION: Option<&'static str> = None;
 }
 
 /// Parses a configuration document the way the runtime does (an empty

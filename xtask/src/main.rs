@@ -1,6 +1,6 @@
 //! Project tasks: `cargo xtask <task>`.
 //!
-//! - `build-plugins`   build every crate under `plugins/` and `tests/hostile/`
+//! - `build-plugins`   build every crate under `plugins/` and `tests/components/`
 //!   to a WebAssembly component in `target/plugins/<name>.wasm`
 //! - `test`            build the plugins, then run the whole test suite
 //! - `bench plugins`   build the plugins, then run the plugin runtime benchmark
@@ -68,7 +68,7 @@ fn ensure_wasm_target() -> Result<()> {
 /// Every plugin crate: first-party plugins and the test-only hostile ones.
 fn plugin_crates() -> Result<Vec<(String, PathBuf)>> {
     let mut crates = Vec::new();
-    for dir in ["plugins", "tests/hostile"] {
+    for dir in ["plugins", "tests/components"] {
         let Ok(entries) = std::fs::read_dir(root().join(dir)) else { continue };
         for entry in entries {
             let path = entry?.path();

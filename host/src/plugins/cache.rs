@@ -4,6 +4,7 @@
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
@@ -59,13 +60,14 @@ impl ComponentCache {
             return Ok((Component::new(engine, bytes)?, CacheOutcome::Compiled));
         };
         let path = self.path(dir, sha256);
-        if path.exists() {
+        // Read, not mapped: a file changed under a mapping would crash the host.
+        if let Ok(artifact) = std::fs::read(&path) {
             // SAFETY: the file is one this cache wrote (atomically, below) in a
             // directory the host owns, named by the content hash and the
             // engine's compatibility hash; wasmtime also checks the header
             // against this engine and refuses a mismatch.
             #[allow(unsafe_code)]
-            match unsafe { Component::deserialize_file(engine, &path) } {
+            match unsafe { Component::deserialize(engine, &artifact) } {
                 Ok(c) => return Ok((c, CacheOutcome::Hit)),
                 Err(e) => {
                     tracing::warn!(path = %path.display(), error = %e, "discarding unusable cached component")
@@ -74,7 +76,10 @@ impl ComponentCache {
         }
         let compiled = engine.precompile_component(bytes)?;
         std::fs::create_dir_all(dir)?;
-        let tmp = dir.join(format!(".{sha256}-{}.tmp{}", self.engine_key, std::process::id()));
+        // Unique per writer: two installs of one component may race here.
+        static WRITERS: AtomicU64 = AtomicU64::new(0);
+        let n = WRITERS.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".{sha256}-{}.{}-{n}.tmp", self.engine_key, std::process::id()));
         std::fs::write(&tmp, &compiled)?;
         std::fs::rename(&tmp, &path)?;
         // SAFETY: `compiled` was produced by this engine just now.

@@ -66,6 +66,8 @@ pub struct InstalledPlugin {
     pub size_bytes: u64,
     /// Everything the component imports.
     pub imports: Vec<String>,
+    /// Whether compilation was skipped thanks to the on-disk cache.
+    pub loaded_from_cache: bool,
     /// Call counts, failures, latency.
     pub stats: CallStats,
     pub(crate) pre: WorldPre,
@@ -188,6 +190,7 @@ impl Runtime {
         let plugin = Arc::new(InstalledPlugin {
             id: id.clone(),
             imports: install::imports(&self.engine, &component),
+            loaded_from_cache: cached == CacheOutcome::Hit,
             metadata,
             sha256,
             size_bytes: bytes.len() as u64,
@@ -208,7 +211,7 @@ impl Runtime {
         plugins.insert(id, plugin.clone());
         tracing::info!(
             plugin = %plugin.label(), id = %plugin.id, point = %point, size = plugin.size_bytes,
-            from_cache = cached == CacheOutcome::Hit, "plugin installed"
+            from_cache = plugin.loaded_from_cache, "plugin installed"
         );
         Ok(plugin)
     }

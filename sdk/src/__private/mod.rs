@@ -131,8 +131,8 @@ macro_rules! shared_glue {
         /// The metadata export; name and version come from the plugin's Cargo.toml.
         pub fn metadata<T: crate::Plugin>(name: &str, version: &str, description: &str) -> wit::Metadata {
             wit::Metadata {
-                name: name.to_owned(),
-                version: version.to_owned(),
+                name: T::NAME.unwrap_or(name).to_owned(),
+                version: T::VERSION.unwrap_or(version).to_owned(),
                 extension_point: wit::ExtensionPoint::$point,
                 description: description.to_owned(),
                 config_schema: T::CONFIG_SCHEMA.to_owned(),

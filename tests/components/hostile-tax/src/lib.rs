@@ -38,7 +38,8 @@ impl Tax for HostileTax {
             "alloc" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
                 loop {
-                    hoard.push(vec![1u8; 1 << 20]);
+                    // Reserve without touching, so memory, not fuel, runs out first.
+                    hoard.push(Vec::<u8>::with_capacity(1 << 20));
                     std::hint::black_box(&hoard);
                 }
             }

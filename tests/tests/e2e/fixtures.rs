@@ -1,0 +1,39 @@
+use mercato::plugins::{Call, FailureKind, JsonCallError};
+use mercato_sdk::PluginError;
+use mercato_sdk::testing::Fixture;
+use mercato_tests::{install, repo_root, runtime};
+
+/// Every fixture of every first-party plugin, run through the compiled
+/// component in the sandbox, gives exactly what the fixture expects.
+#[test]
+fn every_first_party_fixture_matches_through_the_sandbox() {
+    let runtime = runtime();
+    let mut dirs: Vec<_> = std::fs::read_dir(repo_root().join("plugins"))
+        .expect("plugins/ exists")
+        .map(|e| e.expect("readable").path())
+        .collect();
+    dirs.sort();
+    let mut checked = 0;
+    for dir in dirs {
+        let name = dir.file_name().unwrap().to_str().unwrap().to_owned();
+        let plugin = install(&runtime, &name);
+        assert_eq!(plugin.metadata.name, name, "metadata names the crate");
+        assert_eq!(plugin.metadata.version, "0.1.0");
+        assert!(!plugin.metadata.description.is_empty(), "{name} has a description");
+        serde_json::from_str::<serde_json::Value>(&plugin.metadata.config_schema).expect("schema is JSON");
+        for fixture in Fixture::load_all(&dir) {
+            let config = fixture.config.to_string();
+            let actual = match runtime.call_json(Call::new(&plugin, &config), &fixture.input) {
+                Ok(out) => Ok(out.output),
+                Err(JsonCallError::Call(e)) => match e.kind {
+                    FailureKind::Reported { code, message } => Err(PluginError { code, message }),
+                    other => panic!("{name}/{}: {other}", fixture.name),
+                },
+                Err(e) => panic!("{name}/{}: {e}", fixture.name),
+            };
+            fixture.assert_matches(actual);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 60, "only {checked} fixtures ran");
+}
