@@ -70,8 +70,12 @@ pub trait Plugin {
 /// Parses a configuration document the way the runtime does (an empty
 /// string counts as `{}`), with an `invalid_config` error on failure.
 pub fn parse_config<C: serde::de::DeserializeOwned>(json: &str) -> Result<C, PluginError> {
-    let json = if json.trim().is_empty() { "{}" } else { json };
-    serde_json::from_str(json).map_err(|e| PluginError::invalid_config(e.to_string()))
+    let json = json.trim();
+    let json = if json.is_empty() { "{}" } else { json };
+    serde_json::from_str(json)
+        // A plugin without configuration (`type Config = ()`) accepts `{}` too.
+        .or_else(|e| if json == "{}" { serde_json::from_str("null").map_err(|_| e) } else { Err(e) })
+        .map_err(|e| PluginError::invalid_config(e.to_string()))
 }
 
 /// Exports a plugin as a WebAssembly component (enable the `pricing` feature).

@@ -214,9 +214,27 @@ impl Money {
 
     /// `self × rate`, rounded half-even to the minor unit.
     pub fn mul_rate(self, rate: Decimal) -> Result<Money, MoneyError> {
-        let exact = Decimal::from(self.amount).checked_mul(rate).ok_or(MoneyError::Overflow)?;
-        let rounded = exact.round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
-        Ok(Money::new(rounded.to_i64().ok_or(MoneyError::Overflow)?, self.currency))
+        // Integer arithmetic first: exact, and far cheaper than 96-bit
+        // decimals inside a plugin. Decimal only when i128 would overflow.
+        // Common case in 64 bits: i128 division is a long software routine
+        // on wasm32.
+        if let (Ok(m), Some(den)) = (i64::try_from(rate.mantissa()), 10i64.checked_pow(rate.scale()))
+            && let Some(num) = self.amount.checked_mul(m)
+        {
+            return Ok(Money::new(div_half_even_64(num, den), self.currency));
+        }
+        let den = 10i128.pow(rate.scale());
+        let amount = match i128::from(self.amount).checked_mul(rate.mantissa()) {
+            Some(num) => div_half_even(num, den),
+            None => {
+                let exact = Decimal::from(self.amount).checked_mul(rate).ok_or(MoneyError::Overflow)?;
+                exact
+                    .round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven)
+                    .to_i128()
+                    .unwrap_or(i128::MAX)
+            }
+        };
+        Ok(Money::new(i64::try_from(amount).map_err(|_| MoneyError::Overflow)?, self.currency))
     }
 
     /// `self × ppm / 1 000 000`, rounded half-even (100 000 ppm = 10 %).
@@ -269,6 +287,21 @@ impl Money {
             Err(MoneyError::CurrencyMismatch(self.currency, other.currency))
         }
     }
+}
+
+/// `num / den` rounded half to even; `den` is positive.
+fn div_half_even_64(num: i64, den: i64) -> i64 {
+    let (q, r) = (num / den, num % den);
+    let twice = r.unsigned_abs() * 2;
+    let den = den.unsigned_abs();
+    if twice > den || (twice == den && q % 2 != 0) { q + num.signum() } else { q }
+}
+
+/// `num / den` rounded half to even; `den` is positive.
+fn div_half_even(num: i128, den: i128) -> i128 {
+    let (q, r) = (num / den, num % den);
+    let twice = r.abs() * 2;
+    if twice > den || (twice == den && q % 2 != 0) { q + num.signum() } else { q }
 }
 
 impl fmt::Display for Money {
@@ -331,12 +364,11 @@ impl Rate {
     /// The tax contained in a tax-inclusive `gross` amount:
     /// `gross - gross / (1 + rate)`, half-even.
     pub fn included_in(&self, gross: Money) -> Result<Money, MoneyError> {
-        let divisor = Decimal::ONE + self.0;
-        let net = Decimal::from(gross.amount)
-            .checked_div(divisor)
-            .ok_or(MoneyError::Overflow)?
-            .round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
-        let net = net.to_i64().ok_or(MoneyError::Overflow)?;
+        // net = gross / (1 + rate) = gross × 10^s / (10^s + mantissa)
+        let scale = 10i128.pow(self.0.scale());
+        let den = scale.checked_add(self.0.mantissa()).filter(|d| *d > 0).ok_or(MoneyError::Overflow)?;
+        let num = i128::from(gross.amount).checked_mul(scale).ok_or(MoneyError::Overflow)?;
+        let net = i64::try_from(div_half_even(num, den)).map_err(|_| MoneyError::Overflow)?;
         Ok(Money::new(gross.amount - net, gross.currency))
     }
 
@@ -378,6 +410,29 @@ mod tests {
         assert_eq!(Rate::parse("7.25%").unwrap(), Rate::parse("0.0725").unwrap());
         assert_eq!(Rate::parse("0.0725").unwrap().of(usd(1000)).unwrap().amount, 72); // 72.5 -> 72
         assert_eq!(Rate::parse("0.19").unwrap().included_in(usd(119)).unwrap().amount, 19);
+        assert_eq!(usd(-35).mul_ppm(100_000).unwrap().amount, -4); // -3.5 -> -4
+        assert_eq!(usd(15).mul_rate(Decimal::new(5, 1)).unwrap().amount, 8); // 7.5 -> 8
+        assert_eq!(usd(i64::MAX).mul_rate(Decimal::ONE).unwrap().amount, i64::MAX);
+        assert!(usd(i64::MAX).mul_rate(Decimal::TWO).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn integer_rate_math_matches_decimal(amount in -10_000_000_000i64..10_000_000_000, mantissa in 0i64..10_000_000, scale in 0u32..9) {
+            let rate = Decimal::new(mantissa, scale);
+            let expected = (Decimal::from(amount) * rate).round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
+            let got = Money::new(amount, Currency::USD).mul_rate(rate).unwrap();
+            proptest::prop_assert_eq!(Decimal::from(got.amount), expected);
+            let gross = Money::new(amount, Currency::USD);
+            let net = (Decimal::from(amount) / (Decimal::ONE + rate)).round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven);
+            proptest::prop_assert_eq!(Decimal::from(Rate(rate).included_in(gross).unwrap().amount), Decimal::from(amount) - net);
+        }
+
+        #[test]
+        fn allocations_always_re_add(amount in -1_000_000_000i64..1_000_000_000, weights in proptest::collection::vec(0i64..1_000_000, 1..50)) {
+            let parts = Money::new(amount, Currency::JPY).allocate(&weights).unwrap();
+            proptest::prop_assert_eq!(parts.iter().map(|p| p.amount).sum::<i64>(), amount);
+        }
     }
 
     #[test]

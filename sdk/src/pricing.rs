@@ -142,6 +142,8 @@ pub struct PricingOutput {
 pub struct Ledger {
     currency: Currency,
     line_ids: Vec<String>,
+    /// Line id -> position, for large carts.
+    index: std::collections::BTreeMap<String, usize>,
     quantities: Vec<u32>,
     remaining: Vec<i64>,
     shipping_remaining: Option<i64>,
@@ -156,6 +158,11 @@ impl Ledger {
         Ledger {
             currency,
             line_ids: lines.iter().map(|l| l.id.clone()).collect(),
+            index: if lines.len() > 32 {
+                lines.iter().enumerate().map(|(i, l)| (l.id.clone(), i)).collect()
+            } else {
+                Default::default()
+            },
             quantities: lines.iter().map(|l| l.quantity).collect(),
             remaining: lines.iter().map(|l| l.subtotal().amount).collect(),
             shipping_remaining: shipping.map(|s| s.amount),
@@ -190,11 +197,12 @@ impl Ledger {
         }
         let amount = match &adjustment.target {
             Target::Line(id) => {
-                let i = self
-                    .line_ids
-                    .iter()
-                    .position(|l| l == id)
-                    .ok_or_else(|| format!("unknown line id {id:?}"))?;
+                let i = if self.index.is_empty() {
+                    self.line_ids.iter().position(|l| l == id)
+                } else {
+                    self.index.get(id).copied()
+                }
+                .ok_or_else(|| format!("unknown line id {id:?}"))?;
                 let left = self.remaining[i];
                 let off = match adjustment.kind {
                     AdjustmentKind::FixedUnitPrice(price) => {

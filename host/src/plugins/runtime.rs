@@ -305,6 +305,19 @@ impl Runtime {
         all
     }
 
+    /// Instantiates the plugin in a fresh store and drops it, calling
+    /// nothing: the fixed cost of every call (benchmarks, health checks).
+    pub fn instantiate(&self, plugin: &InstalledPlugin) -> wasmtime::Result<()> {
+        let mut store = self.store(&plugin.limits(), 1, None);
+        match &plugin.pre {
+            WorldPre::Pricing(p) => p.instantiate(&mut store).map(drop),
+            WorldPre::Tax(p) => p.instantiate(&mut store).map(drop),
+            WorldPre::Shipping(p) => p.instantiate(&mut store).map(drop),
+            WorldPre::Payment(p) => p.instantiate(&mut store).map(drop),
+            WorldPre::Recommendations(p) => p.instantiate(&mut store).map(drop),
+        }
+    }
+
     /// Replaces a plugin's limit overrides; calls after this use them.
     pub fn set_limits(&self, id: &str, overrides: &LimitOverrides) -> Result<Limits, String> {
         let plugin = self.get(id).ok_or_else(|| format!("no plugin {id}"))?;

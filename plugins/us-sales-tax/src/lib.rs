@@ -114,9 +114,9 @@ impl Tax for UsSalesTax {
             return Ok(untaxed(input));
         };
         // A line discounted below zero carries no tax; the host rejects negative tax.
+        let (jurisdiction, label) = (format!("US-{state}"), format!("{state} sales tax"));
         let tax = |base: i64| {
-            let label = format!("{state} sales tax");
-            TaxLine::compute(input, base.max(0), format!("US-{state}"), rule.rate, label)
+            TaxLine::compute(input, base.max(0), jurisdiction.as_str(), rule.rate, label.as_str())
         };
         let exempt_code =
             |code: &Option<String>| code.as_ref().is_some_and(|c| config.exempt_tax_codes.contains(c));

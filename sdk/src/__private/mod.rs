@@ -24,6 +24,31 @@ pub mod tax;
 ))]
 pub use wit_bindgen;
 
+#[cfg(all(
+    target_arch = "wasm32",
+    any(
+        feature = "pricing",
+        feature = "tax",
+        feature = "shipping",
+        feature = "payment",
+        feature = "recommendations"
+    )
+))]
+mod bump;
+
+#[cfg(all(
+    target_arch = "wasm32",
+    any(
+        feature = "pricing",
+        feature = "tax",
+        feature = "shipping",
+        feature = "payment",
+        feature = "recommendations"
+    )
+))]
+#[global_allocator]
+static ALLOCATOR: bump::Bump = bump::Bump::new();
+
 use crate::log::Level;
 
 /// Sends a log line to the host inside the sandbox, to standard error natively.

@@ -12,8 +12,23 @@ super::shared_glue!(Tax);
 use self::exports::mercato::plugin::tax as t;
 use crate::tax as sdk;
 
-fn tax_line_out(l: sdk::TaxLine) -> t::TaxLine {
-    t::TaxLine { jurisdiction: l.jurisdiction, rate: l.rate.to_wire(), amount: l.amount, label: l.label }
+/// Converts tax lines, formatting each distinct rate once: a cart's lines
+/// mostly share one or two rates, and decimal formatting dominates otherwise.
+fn tax_lines_out(lines: Vec<sdk::TaxLine>, memo: &mut Vec<(crate::Rate, String)>) -> Vec<t::TaxLine> {
+    lines
+        .into_iter()
+        .map(|l| {
+            let rate = match memo.iter().find(|(r, _)| *r == l.rate) {
+                Some((_, s)) => s.clone(),
+                None => {
+                    let s = l.rate.to_wire();
+                    memo.push((l.rate, s.clone()));
+                    s
+                }
+            };
+            t::TaxLine { jurisdiction: l.jurisdiction, rate, amount: l.amount, label: l.label }
+        })
+        .collect()
 }
 
 /// The `calculate` export.
@@ -40,16 +55,14 @@ pub fn calculate<T: sdk::Tax>(config: String, input: t::TaxInput) -> Result<t::T
         prices_include_tax: input.prices_include_tax,
     };
     let output = T::calculate(&config, &input).map_err(err_out)?;
+    let mut memo = Vec::new();
     Ok(t::TaxOutput {
         lines: output
             .lines
             .into_iter()
-            .map(|l| t::LineTax {
-                line_id: l.line_id,
-                taxes: l.taxes.into_iter().map(tax_line_out).collect(),
-            })
+            .map(|l| t::LineTax { line_id: l.line_id, taxes: tax_lines_out(l.taxes, &mut memo) })
             .collect(),
-        shipping: output.shipping.into_iter().map(tax_line_out).collect(),
+        shipping: tax_lines_out(output.shipping, &mut memo),
     })
 }
 

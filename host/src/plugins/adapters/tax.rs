@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use mercato_sdk::Rate;
 use mercato_sdk::tax::{LineTax, TaxInput, TaxLine, TaxOutput};
@@ -44,45 +44,96 @@ fn input_to_wit(input: &TaxInput) -> w::TaxInput {
     }
 }
 
-/// One tax line, checked against the amount it taxes.
-fn tax_line(t: w::TaxLine, base: i64, target: &str) -> Result<TaxLine, FailureKind> {
-    let invalid = |msg: String| FailureKind::InvalidOutput(format!("tax on {target}: {msg}"));
-    let rate = Rate::parse(&t.rate).ok_or_else(|| invalid(format!("rate {:?} is not a decimal", t.rate)))?;
-    if rate.0 < Decimal::ZERO || rate.0 > Decimal::ONE {
-        return Err(invalid(format!("rate {} is outside 0..1", t.rate)));
-    }
-    if t.amount < 0 {
-        return Err(invalid(format!("negative tax {}", t.amount)));
-    }
-    if t.amount > base.max(0) {
-        return Err(invalid(format!("tax {} is more than the amount taxed ({base})", t.amount)));
-    }
-    check_text("jurisdiction", &t.jurisdiction, true, 64)?;
-    check_text("label", &t.label, false, 200)?;
-    Ok(TaxLine { jurisdiction: t.jurisdiction, rate, amount: t.amount, label: t.label })
+/// Where a tax applies, named only when something is wrong with it.
+#[derive(Clone, Copy)]
+enum On<'a> {
+    Line(&'a str),
+    Shipping,
 }
 
-fn taxes(list: Vec<w::TaxLine>, base: i64, target: &str) -> Result<Vec<TaxLine>, FailureKind> {
-    if list.len() > MAX_TAXES_PER_TARGET {
-        return Err(FailureKind::InvalidOutput(format!("{} taxes on {target}", list.len())));
+impl std::fmt::Display for On<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            On::Line(id) => write!(f, "line {id:?}"),
+            On::Shipping => f.write_str("shipping"),
+        }
     }
-    list.into_iter().map(|t| tax_line(t, base, target)).collect()
+}
+
+/// Parses rates, remembering the last one: a cart's taxes mostly share a rate.
+#[derive(Default)]
+struct Rates {
+    last: Option<(String, Rate)>,
+}
+
+impl Rates {
+    fn parse(&mut self, text: &str, on: On<'_>) -> Result<Rate, FailureKind> {
+        if let Some((t, r)) = &self.last
+            && t == text
+        {
+            return Ok(*r);
+        }
+        let rate = Rate::parse(text).ok_or_else(|| {
+            FailureKind::InvalidOutput(format!("tax on {on}: rate {text:?} is not a decimal"))
+        })?;
+        if rate.0 < Decimal::ZERO || rate.0 > Decimal::ONE {
+            return Err(FailureKind::InvalidOutput(format!("tax on {on}: rate {text} is outside 0..1")));
+        }
+        self.last = Some((text.to_owned(), rate));
+        Ok(rate)
+    }
+}
+
+/// The taxes on one line or on shipping, each checked against the amount it taxes.
+fn taxes(
+    list: Vec<w::TaxLine>,
+    base: i64,
+    on: On<'_>,
+    rates: &mut Rates,
+) -> Result<Vec<TaxLine>, FailureKind> {
+    if list.len() > MAX_TAXES_PER_TARGET {
+        return Err(FailureKind::InvalidOutput(format!("{} taxes on {on}", list.len())));
+    }
+    list.into_iter()
+        .map(|t| {
+            let rate = rates.parse(&t.rate, on)?;
+            if t.amount < 0 {
+                return Err(FailureKind::InvalidOutput(format!("tax on {on}: negative tax {}", t.amount)));
+            }
+            if t.amount > base.max(0) {
+                return Err(FailureKind::InvalidOutput(format!(
+                    "tax on {on}: tax {} is more than the amount taxed ({base})",
+                    t.amount
+                )));
+            }
+            check_text("jurisdiction", &t.jurisdiction, true, 64)?;
+            check_text("label", &t.label, false, 200)?;
+            Ok(TaxLine { jurisdiction: t.jurisdiction, rate, amount: t.amount, label: t.label })
+        })
+        .collect()
 }
 
 fn output_from_wit(input: &TaxInput, raw: w::TaxOutput) -> Result<TaxOutput, FailureKind> {
-    let mut seen = HashSet::with_capacity(raw.lines.len());
+    // Answers usually follow the input's order; the index covers the rest.
+    let index: HashMap<&str, usize> =
+        input.lines.iter().enumerate().map(|(i, l)| (l.id.as_str(), i)).collect();
+    let mut seen = vec![false; input.lines.len()];
+    let mut rates = Rates::default();
     let mut lines = Vec::with_capacity(raw.lines.len());
-    for l in raw.lines {
-        let Some(line) = input.lines.iter().find(|x| x.id == l.line_id) else {
-            return Err(FailureKind::InvalidOutput(format!("tax for unknown line id {:?}", l.line_id)));
+    for (n, l) in raw.lines.into_iter().enumerate() {
+        let i = match input.lines.get(n) {
+            Some(line) if line.id == l.line_id => n,
+            _ => *index.get(l.line_id.as_str()).ok_or_else(|| {
+                FailureKind::InvalidOutput(format!("tax for unknown line id {:?}", l.line_id))
+            })?,
         };
-        if !seen.insert(l.line_id.clone()) {
+        if std::mem::replace(&mut seen[i], true) {
             return Err(FailureKind::InvalidOutput(format!("line {:?} taxed twice", l.line_id)));
         }
-        let target = format!("line {:?}", l.line_id);
-        lines.push(LineTax { taxes: taxes(l.taxes, line.amount, &target)?, line_id: l.line_id });
+        let taxes = taxes(l.taxes, input.lines[i].amount, On::Line(&l.line_id), &mut rates)?;
+        lines.push(LineTax { taxes, line_id: l.line_id });
     }
-    let shipping = taxes(raw.shipping, input.shipping_amount, "shipping")?;
+    let shipping = taxes(raw.shipping, input.shipping_amount, On::Shipping, &mut rates)?;
     Ok(TaxOutput { lines, shipping })
 }
 
