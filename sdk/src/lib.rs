@@ -7,23 +7,33 @@
 //! (`features = ["tax"]`) so the macro and the WebAssembly bindings exist.
 //!
 //! ```ignore
-//! use mercato_sdk::tax::{LineTax, Tax, TaxInput, TaxLine, TaxOutput};
+//! use mercato_sdk::tax::{Tax, TaxInput, TaxLine, TaxOutput};
 //! use mercato_sdk::{Plugin, PluginError, Rate};
 //!
+//! /// `{"rate": "0.1", "label": "Sales tax"}`; the label defaults to "Tax".
 //! #[derive(serde::Deserialize)]
-//! struct Config { rate: Rate }
+//! pub struct Config {
+//!     rate: Rate,
+//!     label: Option<String>,
+//! }
 //!
-//! struct FlatTax;
-//! impl Plugin for FlatTax { type Config = Config; }
+//! pub struct FlatTax;
+//!
+//! impl Plugin for FlatTax {
+//!     type Config = Config;
+//!     const CONFIG_SCHEMA: &'static str = r#"{"type":"object","required":["rate"],
+//!         "properties":{"rate":{"type":"string"},"label":{"type":"string"}}}"#;
+//! }
+//!
 //! impl Tax for FlatTax {
 //!     fn calculate(config: &Config, input: &TaxInput) -> Result<TaxOutput, PluginError> {
-//!         let lines = input.lines.iter().map(|l| {
-//!             let tax = TaxLine::compute(input, l.amount, "FLAT", config.rate, "Tax")?;
-//!             Ok(LineTax { line_id: l.id.clone(), taxes: vec![tax] })
-//!         });
-//!         Ok(TaxOutput { lines: lines.collect::<Result<_, _>>()?, shipping: vec![] })
+//!         let label = config.label.as_deref().unwrap_or("Tax");
+//!         let tax = |base| TaxLine::compute(input, base, &input.ship_to.country, config.rate, label);
+//!         let lines = TaxOutput::each_line(input, |line| Ok(vec![tax(line.amount)?]))?;
+//!         Ok(TaxOutput { lines, shipping: vec![tax(input.shipping_amount)?] })
 //!     }
 //! }
+//!
 //! mercato_sdk::export_tax!(FlatTax);
 //! ```
 //!

@@ -113,6 +113,14 @@ pub struct TaxOutput {
 }
 
 impl TaxOutput {
+    /// One [`LineTax`] per input line, in input order, with the taxes `f` gives it.
+    pub fn each_line(
+        input: &TaxInput,
+        mut f: impl FnMut(&TaxableLine) -> Result<Vec<TaxLine>, PluginError>,
+    ) -> Result<Vec<LineTax>, PluginError> {
+        input.lines.iter().map(|l| Ok(LineTax { line_id: l.id.clone(), taxes: f(l)? })).collect()
+    }
+
     /// Total tax, lines and shipping, in minor units.
     pub fn total(&self) -> i64 {
         let lines: i64 = self.lines.iter().flat_map(|l| &l.taxes).map(|t| t.amount).sum();

@@ -360,10 +360,10 @@ impl Runtime {
             call: name,
             kind,
         };
-        if let Some(b) = call.breaker {
-            if !b.try_acquire() {
-                return Err(fail(FailureKind::CircuitOpen));
-            }
+        if let Some(b) = call.breaker
+            && !b.try_acquire()
+        {
+            return Err(fail(FailureKind::CircuitOpen));
         }
         let start = Instant::now();
         let mut store = self.store(&limits, sizing.lines, catalog);

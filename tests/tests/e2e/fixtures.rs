@@ -37,3 +37,11 @@ fn every_first_party_fixture_matches_through_the_sandbox() {
     }
     assert!(checked >= 60, "only {checked} fixtures ran");
 }
+
+/// The SDK's promise to plugin authors: a flat-rate tax rule, imports
+/// included, fits in 30 lines.
+#[test]
+fn a_flat_rate_tax_plugin_fits_in_30_lines() {
+    let source = std::fs::read_to_string(repo_root().join("plugins/flat-tax/src/lib.rs")).unwrap();
+    assert!(source.lines().count() <= 30, "flat-tax is {} lines", source.lines().count());
+}

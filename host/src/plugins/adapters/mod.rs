@@ -19,12 +19,10 @@ fn money_to_wit(m: &Money) -> wit::Money {
 fn money_from_wit(m: wit::Money, expected: Option<Currency>, what: &str) -> Result<Money, FailureKind> {
     let currency =
         Currency::parse(&m.currency).map_err(|e| FailureKind::InvalidOutput(format!("{what}: {e}")))?;
-    if let Some(expected) = expected {
-        if currency != expected {
-            return Err(FailureKind::InvalidOutput(format!(
-                "{what} is in {currency}, the cart is in {expected}"
-            )));
-        }
+    if let Some(expected) = expected
+        && currency != expected
+    {
+        return Err(FailureKind::InvalidOutput(format!("{what} is in {currency}, the cart is in {expected}")));
     }
     Ok(Money::new(m.amount, currency))
 }
