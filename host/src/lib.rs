@@ -1,6 +1,10 @@
 //! Mercato: a multi-merchant commerce host whose business rules run in
-//! sandboxed WebAssembly plugins.
+//! sandboxed WebAssembly plugins. Data flows one way:
+//! `http -> commerce -> (db, plugins)`.
 
 pub mod cli;
+pub mod commerce;
 pub mod config;
+pub mod db;
+pub mod http;
 pub mod plugins;

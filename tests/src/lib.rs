@@ -1,6 +1,8 @@
 //! Helpers for the end-to-end tests: the real runtime with the real
 //! compiled components that `cargo xtask build-plugins` put in target/plugins.
 
+pub mod app;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 

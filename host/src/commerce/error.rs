@@ -1,0 +1,75 @@
+//! What can go wrong in the commerce core, without HTTP: the HTTP layer
+//! maps each variant to a status and a stable code.
+
+use std::collections::BTreeMap;
+
+/// Field path -> message, for validation failures.
+pub type FieldErrors = BTreeMap<String, String>;
+
+/// A commerce failure.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The thing does not exist for this merchant (or at all).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The input breaks a rule; `errors` says which fields.
+    #[error("{message}")]
+    Validation { message: String, errors: FieldErrors },
+    /// The request conflicts with the current state (duplicate sku, …).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// The request is well-formed but cannot be carried out.
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
+    /// Anything else: logged, never shown.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// `Result` with the commerce error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// One invalid field.
+    pub fn field(field: &str, message: impl Into<String>) -> Error {
+        let message = message.into();
+        Error::Validation {
+            message: format!("{field}: {message}"),
+            errors: BTreeMap::from([(field.to_owned(), message)]),
+        }
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Error {
+        Error::Internal(anyhow::Error::new(e).context("database error"))
+    }
+}
+
+/// Collects field errors while parsing a request, then fails with all of them.
+#[derive(Default)]
+pub struct Check {
+    errors: FieldErrors,
+}
+
+impl Check {
+    /// Records `result`'s error under `field`, keeping its value.
+    pub fn field<T>(&mut self, field: impl Into<String>, result: std::result::Result<T, String>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.errors.entry(field.into()).or_insert(e);
+                None
+            }
+        }
+    }
+
+    /// Fails with every recorded error, if any.
+    pub fn finish(self) -> Result<()> {
+        if self.errors.is_empty() {
+            return Ok(());
+        }
+        let message = self.errors.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; ");
+        Err(Error::Validation { message, errors: self.errors })
+    }
+}

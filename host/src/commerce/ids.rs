@@ -1,0 +1,63 @@
+//! Identifiers and secrets.
+//!
+//! Ids are a type prefix and 26 Crockford base32 characters: 48 bits of
+//! milliseconds then 80 random bits, so they sort by creation time and
+//! cursor pagination by id is stable under inserts.
+
+use rand::Rng;
+use sha2::{Digest, Sha256};
+
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+fn base32(mut value: u128, chars: usize) -> String {
+    let mut out = vec![b'0'; chars];
+    for slot in out.iter_mut().rev() {
+        *slot = CROCKFORD[(value & 31) as usize];
+        value >>= 5;
+    }
+    String::from_utf8(out).expect("ascii")
+}
+
+/// A new time-ordered id, e.g. `prod_01JD7…`.
+pub fn new_id(prefix: &str) -> String {
+    let ms = crate::db::now_ms().max(0) as u128 & ((1 << 48) - 1);
+    let mut random = [0u8; 10];
+    rand::rng().fill_bytes(&mut random);
+    let mut r: u128 = 0;
+    for b in random {
+        r = (r << 8) | u128::from(b);
+    }
+    format!("{prefix}_{}", base32((ms << 80) | r, 26))
+}
+
+/// A new secret with `prefix` and 160 random bits, e.g. `sk_…`.
+pub fn new_secret(prefix: &str) -> String {
+    let mut random = [0u8; 20];
+    rand::rng().fill_bytes(&mut random);
+    let r = random.iter().fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
+    // 20 bytes do not fit u128: use the first 16 and the last 4 separately.
+    let tail = u128::from(u32::from_be_bytes([random[16], random[17], random[18], random[19]]));
+    format!("{prefix}_{}{}", base32(r, 26), base32(tail, 7))
+}
+
+/// The stored form of a high-entropy secret (API keys, session tokens).
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_sort_by_time_and_are_unique() {
+        let a = new_id("prod");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = new_id("prod");
+        assert!(a < b, "{a} < {b}");
+        assert_eq!(a.len(), "prod_".len() + 26);
+        let secrets: std::collections::HashSet<_> = (0..1000).map(|_| new_secret("sk")).collect();
+        assert_eq!(secrets.len(), 1000);
+        assert!(new_secret("sk").starts_with("sk_"));
+    }
+}

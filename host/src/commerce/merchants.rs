@@ -1,0 +1,128 @@
+//! Merchants and their API keys: a secret key for the back office and a
+//! publishable key for the storefront, stored hashed and shown once.
+
+use serde::Serialize;
+
+use super::ids::{hash_secret, new_id, new_secret};
+use super::{Check, Error, Page, Paged, Result, parse};
+use crate::db::{self, Db};
+
+/// A merchant.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Merchant {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub default_currency: String,
+    pub country: String,
+    pub created_at: i64,
+}
+
+/// A new merchant's request, raw.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMerchant {
+    pub name: String,
+    pub slug: String,
+    pub default_currency: String,
+    pub country: String,
+}
+
+/// Keys as shown once, at creation or rotation.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Keys {
+    pub secret_key: String,
+    pub publishable_key: String,
+}
+
+/// Which audience a key speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// `sk_…`: the merchant's back office.
+    Secret,
+    /// `pk_…`: the merchant's storefront.
+    Publishable,
+}
+
+impl KeyKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Secret => "secret",
+            KeyKind::Publishable => "publishable",
+        }
+    }
+}
+
+fn new_keys() -> Keys {
+    Keys { secret_key: new_secret("sk"), publishable_key: new_secret("pk") }
+}
+
+/// Creates a merchant and its first keys.
+pub async fn create(db: &Db, req: NewMerchant) -> Result<(Merchant, Keys)> {
+    let mut check = Check::default();
+    let name = check.field("name", parse::text(&req.name, 200));
+    let slug = check.field("slug", parse::slug(&req.slug));
+    let currency = check.field("default_currency", parse::currency(&req.default_currency));
+    let country = check.field("country", parse::country(&req.country));
+    check.finish()?;
+    let (Some(name), Some(slug), Some(currency), Some(country)) = (name, slug, currency, country) else {
+        unreachable!("checked above");
+    };
+    let merchant = Merchant {
+        id: new_id("mer"),
+        name,
+        slug,
+        default_currency: currency.code().to_owned(),
+        country,
+        created_at: db::now_ms(),
+    };
+    let keys = new_keys();
+    let hashed = [
+        (KeyKind::Secret, hash_secret(&keys.secret_key), last4(&keys.secret_key)),
+        (KeyKind::Publishable, hash_secret(&keys.publishable_key), last4(&keys.publishable_key)),
+    ];
+    db::merchants::insert(db, &merchant, &hashed).await.map_err(|e| match db::unique_violation(&e) {
+        Some(c) if c.contains("slug") => {
+            Error::Conflict { code: "slug_taken", message: format!("slug {:?} is taken", merchant.slug) }
+        }
+        _ => e.into(),
+    })?;
+    Ok((merchant, keys))
+}
+
+fn last4(key: &str) -> String {
+    key[key.len() - 4..].to_owned()
+}
+
+/// One merchant.
+pub async fn get(db: &Db, id: &str) -> Result<Merchant> {
+    db::merchants::get(db, id).await?.ok_or(Error::NotFound("merchant"))
+}
+
+/// Merchants, oldest first.
+pub async fn list(db: &Db, page: &Page) -> Result<Paged<Merchant>> {
+    let rows = db::merchants::list(db, page.after.as_deref(), page.limit + 1).await?;
+    Ok(Paged::from_rows(rows, page.limit, |m| &m.id))
+}
+
+/// Revokes a merchant's keys and issues new ones.
+pub async fn rotate_keys(db: &Db, id: &str) -> Result<Keys> {
+    get(db, id).await?;
+    let keys = new_keys();
+    let hashed = [
+        (KeyKind::Secret, hash_secret(&keys.secret_key), last4(&keys.secret_key)),
+        (KeyKind::Publishable, hash_secret(&keys.publishable_key), last4(&keys.publishable_key)),
+    ];
+    db::merchants::replace_keys(db, id, &hashed).await?;
+    Ok(keys)
+}
+
+/// The merchant and audience of a live API key.
+pub async fn authenticate(db: &Db, key: &str) -> Result<Option<(String, KeyKind)>> {
+    let kind = match key.get(..3) {
+        Some("sk_") => KeyKind::Secret,
+        Some("pk_") => KeyKind::Publishable,
+        _ => return Ok(None),
+    };
+    Ok(db::merchants::find_key(db, &hash_secret(key), kind).await?.map(|m| (m, kind)))
+}

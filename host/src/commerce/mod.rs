@@ -1,0 +1,73 @@
+//! The commerce core: merchants, catalog, inventory, customers, discount
+//! codes and plugin bindings. Plain Rust: no HTTP types here, no SQL (that
+//! is `db`), business rules only.
+
+pub mod error;
+pub mod ids;
+pub mod merchants;
+pub mod parse;
+
+pub use error::{Check, Error, FieldErrors, Result};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+
+/// A page request: an opaque cursor from the previous page and a size.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    /// Id to continue after (decoded from the opaque cursor).
+    pub after: Option<String>,
+    /// 1 to 100.
+    pub limit: u32,
+}
+
+/// Most items on one page.
+pub const MAX_PAGE: u32 = 100;
+/// Items on a page when the client does not say.
+pub const DEFAULT_PAGE: u32 = 20;
+
+impl Page {
+    /// Parses `cursor` and `limit` query parameters.
+    pub fn parse(cursor: Option<&str>, limit: Option<u32>) -> Result<Page> {
+        let mut check = Check::default();
+        let limit = check.field("limit", match limit {
+            None => Ok(DEFAULT_PAGE),
+            Some(l) if (1..=MAX_PAGE).contains(&l) => Ok(l),
+            Some(_) => Err(format!("must be between 1 and {MAX_PAGE}")),
+        });
+        let after = match cursor {
+            None | Some("") => None,
+            Some(c) => check.field(
+                "cursor",
+                URL_SAFE_NO_PAD
+                    .decode(c)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .ok_or_else(|| "is not a cursor from this API".to_owned()),
+            ),
+        };
+        check.finish()?;
+        Ok(Page { after, limit: limit.unwrap_or(DEFAULT_PAGE) })
+    }
+}
+
+/// One page of results.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Paged<T> {
+    /// The items.
+    pub data: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Paged<T> {
+    /// Builds a page from up to `limit + 1` rows fetched in id order: the
+    /// extra row only tells that there is a next page.
+    pub fn from_rows(mut rows: Vec<T>, limit: u32, id: impl Fn(&T) -> &str) -> Paged<T> {
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = if more { rows.last().map(|r| URL_SAFE_NO_PAD.encode(id(r))) } else { None };
+        Paged { data: rows, next_cursor }
+    }
+}

@@ -1,0 +1,95 @@
+//! Merchants and API keys.
+
+use sqlx::Row;
+
+use super::{Db, now_ms};
+use crate::commerce::ids::new_id;
+use crate::commerce::merchants::{KeyKind, Merchant};
+
+const COLUMNS: &str = "merchant_id, name, slug, default_currency, country, created_at";
+
+fn merchant(row: &sqlx::any::AnyRow) -> Result<Merchant, sqlx::Error> {
+    Ok(Merchant {
+        id: row.try_get("merchant_id")?,
+        name: row.try_get("name")?,
+        slug: row.try_get("slug")?,
+        default_currency: row.try_get("default_currency")?,
+        country: row.try_get("country")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+async fn insert_keys(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    merchant_id: &str,
+    keys: &[(KeyKind, String, String)],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    for (kind, hash, last4) in keys {
+        sqlx::query(
+            "insert into api_key (api_key_id, merchant_id, kind, key_hash, last4, created_at) \
+             values ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(new_id("key"))
+        .bind(merchant_id)
+        .bind(kind.as_str())
+        .bind(hash)
+        .bind(last4)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn insert(db: &Db, m: &Merchant, keys: &[(KeyKind, String, String)]) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    sqlx::query(
+        "insert into merchant (merchant_id, name, slug, default_currency, country, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(&m.id)
+    .bind(&m.name)
+    .bind(&m.slug)
+    .bind(&m.default_currency)
+    .bind(&m.country)
+    .bind(m.created_at)
+    .execute(&mut *tx)
+    .await?;
+    insert_keys(&mut tx, &m.id, keys, m.created_at).await?;
+    tx.commit().await
+}
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<Merchant>, sqlx::Error> {
+    let sql = format!("select {COLUMNS} from merchant where merchant_id = $1");
+    sqlx::query(&sql).bind(id).fetch_optional(db.pool()).await?.as_ref().map(merchant).transpose()
+}
+
+pub async fn list(db: &Db, after: Option<&str>, limit: u32) -> Result<Vec<Merchant>, sqlx::Error> {
+    let sql = format!("select {COLUMNS} from merchant where merchant_id > $1 order by merchant_id limit $2");
+    let rows = sqlx::query(&sql).bind(after.unwrap_or("")).bind(i64::from(limit)).fetch_all(db.pool()).await?;
+    rows.iter().map(merchant).collect()
+}
+
+pub async fn replace_keys(db: &Db, merchant_id: &str, keys: &[(KeyKind, String, String)]) -> Result<(), sqlx::Error> {
+    let now = now_ms();
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("update api_key set revoked_at = $1 where merchant_id = $2 and revoked_at is null")
+        .bind(now)
+        .bind(merchant_id)
+        .execute(&mut *tx)
+        .await?;
+    insert_keys(&mut tx, merchant_id, keys, now).await?;
+    tx.commit().await
+}
+
+pub async fn find_key(db: &Db, key_hash: &str, kind: KeyKind) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query(
+        "select merchant_id from api_key where key_hash = $1 and kind = $2 and revoked_at is null",
+    )
+    .bind(key_hash)
+    .bind(kind.as_str())
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| r.try_get("merchant_id")).transpose()
+}

@@ -1,0 +1,99 @@
+//! `Idempotency-Key` on every POST, with Stripe's semantics: the same key
+//! and body get the stored response again (for 24 hours); the same key with
+//! another body is 422; a key whose first request is still running is 409.
+//! Keys are scoped to the caller's credentials.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::db::idempotency::{self, Claim};
+
+/// The header.
+pub const HEADER: &str = "idempotency-key";
+/// How long a stored response is replayed.
+pub const TTL_MS: i64 = 24 * 60 * 60 * 1000;
+/// The largest body this layer buffers (component uploads are the largest).
+const MAX_BODY: usize = 9 << 20;
+
+pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    let Some(key) = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned) else {
+        return next.run(req).await;
+    };
+    if key.is_empty() || key.len() > 255 {
+        return ApiError::new(StatusCode::BAD_REQUEST, "invalid_idempotency_key", "Idempotency-Key must be 1-255 characters")
+            .into_response();
+    }
+    let scope = {
+        let auth = req.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes()).unwrap_or(b"anonymous");
+        hex::encode(Sha256::digest(auth))
+    };
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
+        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
+            .into_response();
+    };
+    let fingerprint = {
+        let mut h = Sha256::new();
+        h.update(parts.method.as_str());
+        h.update(b" ");
+        h.update(parts.uri.path());
+        h.update(b"\n");
+        h.update(&bytes);
+        hex::encode(h.finalize())
+    };
+    match idempotency::claim(&state.db, &scope, &key, &fingerprint, TTL_MS).await {
+        Err(e) => return ApiError::from(crate::commerce::Error::from(e)).into_response(),
+        Ok(Claim::Mismatch) => {
+            return ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used with a different request",
+            )
+            .into_response();
+        }
+        Ok(Claim::InFlight) => {
+            return ApiError::new(
+                StatusCode::CONFLICT,
+                "idempotency_key_in_use",
+                "a request with this Idempotency-Key is still being processed; retry later",
+            )
+            .into_response();
+        }
+        Ok(Claim::Done { status, body, content_type }) => {
+            let mut res = Response::new(Body::from(body));
+            *res.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            if let Some(ct) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                res.headers_mut().insert(header::CONTENT_TYPE, ct);
+            }
+            res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            return res;
+        }
+        Ok(Claim::New) => {}
+    }
+    let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let (parts, body) = res.into_parts();
+    let Ok(body) = to_bytes(body, usize::MAX).await else {
+        let _ = idempotency::release(&state.db, &scope, &key).await;
+        return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "response could not be read").into_response();
+    };
+    // A server error did not run to completion: let the client retry it.
+    let stored = if parts.status.is_server_error() {
+        idempotency::release(&state.db, &scope, &key).await
+    } else {
+        let ct = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        idempotency::complete(&state.db, &scope, &key, parts.status.as_u16(), &body, ct).await
+    };
+    if let Err(e) = stored {
+        tracing::error!(error = %e, "failed to store an idempotent response");
+    }
+    Response::from_parts(parts, Body::from(body))
+}

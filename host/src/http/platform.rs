@@ -1,0 +1,84 @@
+//! The platform (operator) API: merchants and their keys.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::auth::Platform;
+use super::error::{Problem, Result};
+use super::json::{ApiJson, ApiQuery};
+use crate::commerce::merchants::{self, Keys, Merchant, NewMerchant};
+use crate::commerce::{Page, Paged};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_merchant, list_merchants))
+        .routes(routes!(get_merchant))
+        .routes(routes!(rotate_keys))
+}
+
+/// A merchant with its keys, shown once.
+#[derive(Serialize, utoipa::ToSchema)]
+struct CreatedMerchant {
+    #[serde(flatten)]
+    merchant: Merchant,
+    #[serde(flatten)]
+    keys: Keys,
+}
+
+/// Cursor pagination.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// From the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// 1 to 100, default 20.
+    pub limit: Option<u32>,
+}
+
+impl PageQuery {
+    pub fn page(&self) -> Result<Page> {
+        Ok(Page::parse(self.cursor.as_deref(), self.limit)?)
+    }
+}
+
+/// Onboards a merchant; its keys are in the response and never again.
+#[utoipa::path(post, path = "/merchants", tag = "platform", security(("bearer" = [])),
+    request_body = NewMerchant,
+    responses((status = 201, body = CreatedMerchant), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn create_merchant(
+    _: Platform,
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<NewMerchant>,
+) -> Result<(StatusCode, Json<CreatedMerchant>)> {
+    let (merchant, keys) = merchants::create(&state.db, req).await?;
+    Ok((StatusCode::CREATED, Json(CreatedMerchant { merchant, keys })))
+}
+
+/// Merchants, oldest first.
+#[utoipa::path(get, path = "/merchants", tag = "platform", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = inline(Paged<Merchant>))))]
+async fn list_merchants(
+    _: Platform,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<Paged<Merchant>>> {
+    Ok(Json(merchants::list(&state.db, &q.page()?).await?))
+}
+
+/// One merchant.
+#[utoipa::path(get, path = "/merchants/{id}", tag = "platform", security(("bearer" = [])),
+    responses((status = 200, body = Merchant), (status = 404, body = Problem)))]
+async fn get_merchant(_: Platform, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Merchant>> {
+    Ok(Json(merchants::get(&state.db, &id).await?))
+}
+
+/// Revokes a merchant's keys and issues new ones, shown once.
+#[utoipa::path(post, path = "/merchants/{id}/rotate-keys", tag = "platform", security(("bearer" = [])),
+    responses((status = 200, body = Keys), (status = 404, body = Problem)))]
+async fn rotate_keys(_: Platform, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Keys>> {
+    Ok(Json(merchants::rotate_keys(&state.db, &id).await?))
+}

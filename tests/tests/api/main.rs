@@ -1,0 +1,5 @@
+//! The HTTP API end to end: a real host on loopback, a real database
+//! (SQLite always, PostgreSQL when MERCATO_TEST_POSTGRES_URL is set), real
+//! plugins.
+
+mod platform;

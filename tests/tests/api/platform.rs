@@ -1,0 +1,85 @@
+use mercato_tests::app::TestApp;
+use mercato_tests::on_both_databases;
+use reqwest::Method;
+use serde_json::json;
+
+on_both_databases!(operator_onboards_a_merchant_and_sees_it, |app: TestApp| async move {
+    let body = json!({"name": "Acme", "slug": "acme", "default_currency": "USD", "country": "US"});
+    let created = app.post("/v1/platform/merchants", &app.operator_key, &body).await.expect(201);
+    assert!(created["id"].as_str().unwrap().starts_with("mer_"));
+    assert!(created["secret_key"].as_str().unwrap().starts_with("sk_"));
+    assert!(created["publishable_key"].as_str().unwrap().starts_with("pk_"));
+    let id = created["id"].as_str().unwrap();
+    let got = app.get(&format!("/v1/platform/merchants/{id}"), &app.operator_key).await.expect(200);
+    assert_eq!(got["slug"], "acme");
+    assert!(got.get("secret_key").is_none(), "keys are shown once");
+    let list = app.get("/v1/platform/merchants", &app.operator_key).await.expect(200);
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    // The same slug again is a conflict, and nothing is written.
+    app.post("/v1/platform/merchants", &app.operator_key, &body).await.problem(409, "slug_taken");
+    let list = app.get("/v1/platform/merchants", &app.operator_key).await.expect(200);
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+});
+
+on_both_databases!(bad_merchant_input_is_a_clear_4xx, |app: TestApp| async move {
+    let key = app.operator_key.clone();
+    let bad = json!({"name": "", "slug": "Not A Slug", "default_currency": "XYZ", "country": "usa"});
+    let p = app.post("/v1/platform/merchants", &key, &bad).await.problem(422, "validation_failed");
+    for field in ["name", "slug", "default_currency", "country"] {
+        assert!(p["errors"][field].is_string(), "{field} named in {p:#}");
+    }
+    let wrong_type = json!({"name": 5, "slug": "a", "default_currency": "USD", "country": "US"});
+    let p = app.post("/v1/platform/merchants", &key, &wrong_type).await.problem(422, "validation_failed");
+    assert!(p["errors"]["name"].is_string(), "{p:#}");
+    let missing = json!({"name": "A"});
+    app.post("/v1/platform/merchants", &key, &missing).await.problem(422, "validation_failed");
+    let raw = app.request(Method::POST, "/v1/platform/merchants", Some(&key)).header("content-type", "application/json").body("{not json");
+    app.send(raw).await.problem(400, "invalid_json");
+    let text = app.request(Method::POST, "/v1/platform/merchants", Some(&key)).body("name=a");
+    app.send(text).await.problem(415, "unsupported_media_type");
+    let huge = json!({"name": "x".repeat(2 << 20), "slug": "a", "default_currency": "USD", "country": "US"});
+    app.post("/v1/platform/merchants", &key, &huge).await.problem(413, "payload_too_large");
+    let list = app.get("/v1/platform/merchants", &key).await.expect(200);
+    assert!(list["data"].as_array().unwrap().is_empty(), "nothing was written");
+});
+
+on_both_databases!(keys_are_checked_by_audience, |app: TestApp| async move {
+    let m = app.merchant("acme", "USD", "US").await;
+    app.send(app.request(Method::GET, "/v1/platform/merchants", None)).await.problem(401, "unauthorized");
+    app.get("/v1/platform/merchants", "sk_unknown").await.problem(401, "unauthorized");
+    app.get("/v1/platform/merchants", &m.secret_key).await.problem(403, "forbidden");
+    app.get("/v1/platform/merchants", &m.publishable_key).await.problem(403, "forbidden");
+    // Rotation revokes the old keys at once.
+    let keys = app.post(&format!("/v1/platform/merchants/{}/rotate-keys", m.id), &app.operator_key, &json!({})).await.expect(200);
+    assert_ne!(keys["secret_key"], m.secret_key.as_str());
+    app.get("/v1/platform/merchants", &m.secret_key).await.problem(401, "unauthorized");
+    app.get("/v1/platform/merchants/mer_nope", &app.operator_key).await.problem(404, "not_found");
+});
+
+on_both_databases!(idempotency_keys_replay_or_refuse, |app: TestApp| async move {
+    let body = json!({"name": "Acme", "slug": "acme", "default_currency": "USD", "country": "US"});
+    let send = |body: serde_json::Value| {
+        app.request(Method::POST, "/v1/platform/merchants", Some(&app.operator_key)).header("Idempotency-Key", "k-1").json(&body)
+    };
+    let first = app.send(send(body.clone())).await;
+    assert_eq!(first.status, 201);
+    let again = app.send(send(body.clone())).await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.body, first.body, "the stored response, keys included");
+    assert_eq!(again.headers.get("idempotent-replayed").unwrap(), "true");
+    let other = json!({"name": "Other", "slug": "other", "default_currency": "USD", "country": "US"});
+    app.send(send(other)).await.problem(422, "idempotency_key_reused");
+    let list = app.get("/v1/platform/merchants", &app.operator_key).await.expect(200);
+    assert_eq!(list["data"].as_array().unwrap().len(), 1, "one merchant for one key");
+});
+
+on_both_databases!(health_readiness_and_openapi_are_served, |app: TestApp| async move {
+    let health = app.send(app.request(Method::GET, "/healthz", None)).await.expect(200);
+    assert_eq!(health["status"], "ok");
+    app.send(app.request(Method::GET, "/readyz", None)).await.expect(200);
+    let res = app.send(app.request(Method::GET, "/healthz", None)).await;
+    assert!(res.headers.get("x-request-id").is_some(), "every response carries a request id");
+    let doc = app.send(app.request(Method::GET, "/openapi.json", None)).await.expect(200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(doc["paths"]["/v1/platform/merchants"]["post"].is_object());
+});
