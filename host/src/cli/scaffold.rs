@@ -65,9 +65,15 @@ pub fn new_plugin(point: &str, name: &str, dir: &Path) -> anyhow::Result<()> {
         bail!("{} already exists", root.display());
     }
     let t = template(point);
+    // The plugin's type must not clash with a name the template uses
+    // (`tax` would make `struct Tax` next to the `Tax` trait).
+    let mut ty = struct_name(name);
+    if t.lib.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|word| word == ty) {
+        ty.push_str("Plugin");
+    }
     let fill = |text: &str| {
         text.replace("{{name}}", name)
-            .replace("{{struct}}", &struct_name(name))
+            .replace("{{struct}}", &ty)
             .replace("{{point}}", point.as_str())
             .replace("{{description}}", t.description)
     };

@@ -2,10 +2,15 @@
 //! codes and plugin bindings. Plain Rust: no HTTP types here, no SQL (that
 //! is `db`), business rules only.
 
+pub mod catalog;
+pub mod customers;
+pub mod discounts;
 pub mod error;
 pub mod ids;
+pub mod inventory;
 pub mod merchants;
 pub mod parse;
+pub mod plugins;
 
 pub use error::{Check, Error, FieldErrors, Result};
 

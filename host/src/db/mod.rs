@@ -2,8 +2,13 @@
 //! PostgreSQL, migrations per backend, and one module of queries per
 //! aggregate. Nothing outside this module writes SQL.
 
+pub mod catalog;
+pub mod customers;
+pub mod discounts;
 pub mod idempotency;
+pub mod inventory;
 pub mod merchants;
+pub mod plugins;
 
 use std::time::Duration;
 

@@ -3,10 +3,15 @@
 //! they never touch SQL.
 
 pub mod auth;
+mod catalog;
+mod customers;
+mod discounts;
 pub mod error;
 pub mod idempotency;
+mod inventory;
 pub mod json;
 mod platform;
+mod plugins;
 mod system;
 
 use std::sync::Arc;
@@ -62,7 +67,17 @@ impl utoipa::Modify for BearerAuth {
 
 /// Every documented route, with its OpenAPI description.
 fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/v1/platform", platform::router())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/v1/platform", platform::router().merge(plugins::platform_router()))
+        .nest(
+            "/v1/admin",
+            catalog::admin_router()
+                .merge(inventory::admin_router())
+                .merge(discounts::admin_router())
+                .merge(customers::admin_router())
+                .merge(plugins::admin_router()),
+        )
+        .nest("/v1/store", catalog::store_router().merge(customers::store_router()))
 }
 
 /// The OpenAPI document of every route.

@@ -3,16 +3,16 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::Platform;
 use super::error::{Problem, Result};
-use super::json::{ApiJson, ApiQuery};
+use super::json::{ApiJson, ApiQuery, PageQuery};
 use crate::commerce::merchants::{self, Keys, Merchant, NewMerchant};
-use crate::commerce::{Page, Paged};
+use crate::commerce::Paged;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -28,21 +28,6 @@ struct CreatedMerchant {
     merchant: Merchant,
     #[serde(flatten)]
     keys: Keys,
-}
-
-/// Cursor pagination.
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct PageQuery {
-    /// From the previous page's `next_cursor`.
-    pub cursor: Option<String>,
-    /// 1 to 100, default 20.
-    pub limit: Option<u32>,
-}
-
-impl PageQuery {
-    pub fn page(&self) -> Result<Page> {
-        Ok(Page::parse(self.cursor.as_deref(), self.limit)?)
-    }
 }
 
 /// Onboards a merchant; its keys are in the response and never again.

@@ -1,0 +1,13 @@
+//! (being written)
+
+use utoipa_axum::router::OpenApiRouter;
+
+use super::AppState;
+
+pub fn platform_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+}
+
+pub fn admin_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+}
