@@ -3,8 +3,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    mercato::cli::init_tracing();
     let cli = mercato::cli::Cli::parse();
+    mercato::cli::init_tracing(cli.default_log_level());
     match mercato::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -34,7 +34,7 @@ pub fn run(plugin_dir: &Path, source_dir: &Path) -> anyhow::Result<ExitCode> {
         let config = fixture.config.to_string();
         let outcome = runtime.call_json(Call::new(&installed, &config), &fixture.input)?;
         println!(
-            "{:<22} {:<16} {:>7} µs {:>9} fuel  {}",
+            "{:<27} {:<16} {:>7} µs {:>9} fuel  {}",
             installed.label(),
             installed.extension_point().as_str(),
             outcome.duration.as_micros(),

@@ -3,6 +3,7 @@
 mod demo;
 mod plugin;
 mod scaffold;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,6 +20,22 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Serve the HTTP API (applies migrations first).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "MERCATO_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        #[command(flatten)]
+        db: DbArgs,
+        /// The platform operator's API key; generated and printed once when unset.
+        #[arg(long, env = "MERCATO_OPERATOR_KEY", hide_env_values = true)]
+        operator_key: Option<String>,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Work with plugin components.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -31,6 +48,38 @@ enum Command {
         #[arg(long, default_value = "plugins")]
         source_dir: PathBuf,
     },
+}
+
+#[derive(clap::Args, Debug)]
+struct DbArgs {
+    /// `sqlite://path` or `postgres://…`; default a SQLite file in the data directory.
+    #[arg(long, env = "MERCATO_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Where the host keeps its files.
+    #[arg(long, env = "MERCATO_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+}
+
+impl DbArgs {
+    fn url(&self) -> anyhow::Result<String> {
+        match &self.database_url {
+            Some(url) => Ok(url.clone()),
+            None => {
+                std::fs::create_dir_all(&self.data_dir)?;
+                Ok(crate::config::default_database_url(&self.data_dir))
+            }
+        }
+    }
+}
+
+impl Cli {
+    /// The log level when `RUST_LOG` is unset.
+    pub fn default_log_level(&self) -> &'static str {
+        match self.command {
+            Command::Serve { .. } | Command::Migrate { .. } => "info",
+            _ => "warn",
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -90,12 +139,22 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { plugin_dir, source_dir } => demo::run(&plugin_dir, &source_dir),
+        Command::Serve { listen, db, operator_key } => {
+            serve::run(listen, &db.url()?, &db.data_dir, operator_key.map(crate::config::Secret::new))
+        }
+        Command::Migrate { db } => serve::migrate(&db.url()?),
     }
 }
 
-/// Structured logs to stderr; `RUST_LOG` filters (default `info`).
-pub fn init_tracing() {
+/// Structured logs to stderr; `RUST_LOG` filters (default `info` for the
+/// server, `warn` for one-shot commands); colour only on a terminal.
+pub fn init_tracing(default: &str) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .try_init();
 }

@@ -57,9 +57,8 @@ pub fn run(
             println!("{report}");
             Ok(ExitCode::SUCCESS)
         }
-        Err(JsonCallError::BadInput { .. }) => {
-            let e = runtime.call_json(Call::new(&plugin, &config), &input).err().map(|e| e.to_string());
-            eprintln!("error: {}", e.unwrap_or_default());
+        Err(e @ JsonCallError::BadInput { .. }) => {
+            eprintln!("error: {e}");
             Ok(ExitCode::from(2))
         }
         Err(JsonCallError::Call(e)) => {

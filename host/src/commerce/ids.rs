@@ -34,8 +34,8 @@ pub fn new_id(prefix: &str) -> String {
 pub fn new_secret(prefix: &str) -> String {
     let mut random = [0u8; 20];
     rand::rng().fill_bytes(&mut random);
-    let r = random.iter().fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
-    // 20 bytes do not fit u128: use the first 16 and the last 4 separately.
+    // 20 bytes do not fit u128: the first 16, then the last 4.
+    let r = random[..16].iter().fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
     let tail = u128::from(u32::from_be_bytes([random[16], random[17], random[18], random[19]]));
     format!("{prefix}_{}{}", base32(r, 26), base32(tail, 7))
 }

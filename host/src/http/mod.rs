@@ -39,7 +39,12 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, runtime: Arc<Runtime>, operator_key: &str) -> AppState {
-        AppState { db, runtime, operator_key_hash: Arc::new(auth::operator_key_hash(operator_key)) }
+        AppState::with_operator_key_hash(db, runtime, auth::operator_key_hash(operator_key))
+    }
+
+    /// State for an operator key known only by its sha256.
+    pub fn with_operator_key_hash(db: Db, runtime: Arc<Runtime>, hash: [u8; 32]) -> AppState {
+        AppState { db, runtime, operator_key_hash: Arc::new(hash) }
     }
 }
 
