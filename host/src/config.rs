@@ -52,7 +52,8 @@ pub fn operator_key(given: Option<&Secret>, data_dir: &Path) -> anyhow::Result<(
     let path = data_dir.join("operator-key.sha256");
     if let Ok(text) = std::fs::read_to_string(&path) {
         let bytes = hex::decode(text.trim()).context("operator-key.sha256 is not hex")?;
-        let hash: [u8; 32] = bytes.try_into().map_err(|_| anyhow::anyhow!("operator-key.sha256 is not a sha256"))?;
+        let hash: [u8; 32] =
+            bytes.try_into().map_err(|_| anyhow::anyhow!("operator-key.sha256 is not a sha256"))?;
         return Ok((hash, None));
     }
     let key = Secret::new(crate::commerce::ids::new_secret("op"));

@@ -49,7 +49,8 @@ impl Reply {
     /// Asserts a problem+json error with this status and code.
     #[track_caller]
     pub fn problem(self, status: u16, code: &str) -> Value {
-        let ct = self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let ct =
+            self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         let body = self.expect(status);
         assert_eq!(body["code"], code, "wrong code in {body:#}");
         assert_eq!(ct, "application/problem+json");
@@ -110,7 +111,8 @@ impl TestApp {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
         Reply { status, headers, body }
     }

@@ -25,7 +25,12 @@ pub fn migrate(url: &str) -> anyhow::Result<ExitCode> {
     })
 }
 
-pub fn run(listen: SocketAddr, url: &str, data_dir: &Path, operator_key: Option<Secret>) -> anyhow::Result<ExitCode> {
+pub fn run(
+    listen: SocketAddr,
+    url: &str,
+    data_dir: &Path,
+    operator_key: Option<Secret>,
+) -> anyhow::Result<ExitCode> {
     let (hash, generated) = config::operator_key(operator_key.as_ref(), data_dir)?;
     if let Some(key) = generated {
         println!(
@@ -41,6 +46,10 @@ pub fn run(listen: SocketAddr, url: &str, data_dir: &Path, operator_key: Option<
             cache_dir: Some(data_dir.join("component-cache")),
             ..Default::default()
         })?);
+        let loaded = crate::commerce::plugins::load_installed(&db, &runtime)
+            .await
+            .map_err(|e| anyhow::anyhow!("failed to load installed plugins: {e}"))?;
+        tracing::info!(plugins = loaded, "installed plugins loaded");
         let state = AppState::with_operator_key_hash(db.clone(), runtime.clone(), hash);
         let listener = tokio::net::TcpListener::bind(listen)
             .await

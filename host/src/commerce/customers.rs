@@ -1,1 +1,402 @@
-//! (being written)
+//! Storefront customers: accounts with argon2 password hashes, login
+//! sessions as opaque bearer tokens stored hashed (like API keys), and
+//! wishlists. Every customer belongs to one merchant: the same email at two
+//! merchants is two customers.
+
+use std::fmt;
+use std::sync::{Arc, LazyLock};
+
+use anyhow::Context;
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+
+use super::ids::{hash_secret, new_id, new_secret};
+use super::{Check, Error, Page, Paged, Result, parse};
+use crate::db::{self, Db};
+
+/// How long a login session lasts.
+pub const SESSION_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+/// Shortest password accepted at registration, in characters.
+pub const PASSWORD_MIN_CHARS: usize = 8;
+/// Longest password accepted at registration, in characters.
+pub const PASSWORD_MAX_CHARS: usize = 128;
+/// Longest first or last name, in characters.
+const NAME_MAX_CHARS: usize = 100;
+
+/// A customer of one merchant. The password hash never leaves `db`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Customer {
+    /// `cus_…`.
+    pub id: String,
+    /// Trimmed and lowercased.
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// A password as received: never printed, never serialized.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Password(String);
+
+impl Password {
+    fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl From<&str> for Password {
+    fn from(s: &str) -> Password {
+        Password(s.to_owned())
+    }
+}
+
+/// A registration, raw. Fields default to empty so that a missing one is
+/// reported by name with the others.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCustomer {
+    #[serde(default)]
+    #[schema(required = true)]
+    pub email: String,
+    /// 8 to 128 characters.
+    #[serde(default)]
+    #[schema(value_type = String, format = Password, required = true)]
+    pub password: Password,
+    #[serde(default)]
+    #[schema(required = true)]
+    pub first_name: String,
+    #[serde(default)]
+    #[schema(required = true)]
+    pub last_name: String,
+}
+
+/// A login attempt, raw.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    #[serde(default)]
+    #[schema(required = true)]
+    pub email: String,
+    #[serde(default)]
+    #[schema(value_type = String, format = Password, required = true)]
+    pub password: Password,
+}
+
+/// A new login session; the token is shown once.
+#[derive(Clone, Serialize, utoipa::ToSchema)]
+pub struct Session {
+    /// Send as `X-Customer-Token` on store requests.
+    pub token: String,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+    pub customer: Customer,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("token", &"***")
+            .field("expires_at", &self.expires_at)
+            .field("customer", &self.customer)
+            .finish()
+    }
+}
+
+/// A live session, as found from its token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRef {
+    /// The `customer_token` row, to revoke it.
+    pub session_id: String,
+    pub customer_id: String,
+}
+
+/// A product on a customer's wishlist.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WishlistItem {
+    pub product_id: String,
+    /// Unix milliseconds.
+    pub added_at: i64,
+}
+
+/// Registers a customer at a merchant.
+pub async fn register(db: &Db, merchant_id: &str, req: NewCustomer) -> Result<Customer> {
+    let mut check = Check::default();
+    let email = check.field("email", required(&req.email).and_then(|()| parse::email(&req.email)));
+    check.field("password", password_rule(&req.password));
+    let first_name = check.field("first_name", name(&req.first_name));
+    let last_name = check.field("last_name", name(&req.last_name));
+    check.finish()?;
+    let (Some(email), Some(first_name), Some(last_name)) = (email, first_name, last_name) else {
+        unreachable!("checked above");
+    };
+    let hash = hash_password(req.password).await?;
+    let now = db::now_ms();
+    let customer = Customer { id: new_id("cus"), email, first_name, last_name, created_at: now };
+    db::customers::insert(db, merchant_id, &customer, &hash).await.map_err(
+        |e| match db::unique_violation(&e) {
+            Some(c) if c.contains("email") => Error::Conflict {
+                code: "email_taken",
+                message: "a customer with this email is already registered".into(),
+            },
+            _ => e.into(),
+        },
+    )?;
+    Ok(customer)
+}
+
+fn required(s: &str) -> Result<(), String> {
+    if s.trim().is_empty() { Err("is required".into()) } else { Ok(()) }
+}
+
+fn name(s: &str) -> Result<String, String> {
+    required(s)?;
+    parse::text(s, NAME_MAX_CHARS)
+}
+
+fn password_rule(p: &Password) -> Result<(), String> {
+    let n = p.0.chars().count();
+    if n == 0 {
+        Err("is required".into())
+    } else if !(PASSWORD_MIN_CHARS..=PASSWORD_MAX_CHARS).contains(&n) {
+        Err(format!("must be {PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks credentials and opens a session; `None` when the email is unknown
+/// or the password wrong, which take about the same time on purpose.
+pub async fn login(db: &Db, merchant_id: &str, req: Credentials) -> Result<Option<Session>> {
+    // A malformed email cannot belong to anyone: the same answer as unknown.
+    let found = match parse::email(&req.email) {
+        Ok(email) => db::customers::find_by_email(db, merchant_id, &email).await?,
+        Err(_) => None,
+    };
+    let (customer, hash) = match found {
+        Some((c, h)) => (Some(c), Some(h)),
+        None => (None, None),
+    };
+    let matches = verify_password(hash, req.password).await?;
+    let Some(customer) = customer.filter(|_| matches) else { return Ok(None) };
+    let token = new_secret("ct");
+    let now = db::now_ms();
+    let expires_at = now + SESSION_TTL_MS;
+    db::customers::insert_session(
+        db,
+        merchant_id,
+        &customer.id,
+        &new_id("ctok"),
+        &hash_secret(&token),
+        expires_at,
+        now,
+    )
+    .await?;
+    Ok(Some(Session { token, expires_at, customer }))
+}
+
+/// The live session of `token` at this merchant, if any: unknown, expired,
+/// revoked and other merchants' tokens are all `None`.
+pub async fn authenticate(db: &Db, merchant_id: &str, token: &str) -> Result<Option<SessionRef>> {
+    if !token.starts_with("ct_") {
+        return Ok(None);
+    }
+    Ok(db::customers::find_session(db, merchant_id, &hash_secret(token), db::now_ms()).await?)
+}
+
+/// Ends a session.
+pub async fn logout(db: &Db, merchant_id: &str, session_id: &str) -> Result<()> {
+    db::customers::revoke_session(db, merchant_id, session_id, db::now_ms()).await?;
+    Ok(())
+}
+
+/// One customer of this merchant.
+pub async fn get(db: &Db, merchant_id: &str, id: &str) -> Result<Customer> {
+    db::customers::get(db, merchant_id, id).await?.ok_or(Error::NotFound("customer"))
+}
+
+/// This merchant's customers, oldest first, optionally those whose email
+/// starts with `email_prefix` (compared lowercased).
+pub async fn list(
+    db: &Db,
+    merchant_id: &str,
+    email_prefix: Option<&str>,
+    page: &Page,
+) -> Result<Paged<Customer>> {
+    let prefix = email_prefix.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty());
+    if prefix.as_ref().is_some_and(|q| q.chars().count() > 254) {
+        return Err(Error::field("q", "must be at most 254 characters"));
+    }
+    let rows = db::customers::list(db, merchant_id, prefix.as_deref(), page.after.as_deref(), page.limit + 1)
+        .await?;
+    Ok(Paged::from_rows(rows, page.limit, |c| &c.id))
+}
+
+/// A customer's wishlist, most recently added first. Products that are no
+/// longer active are left out (and come back if reactivated).
+pub async fn wishlist(
+    db: &Db,
+    merchant_id: &str,
+    customer_id: &str,
+    page: &Page,
+) -> Result<Paged<WishlistItem>> {
+    let after = page.after.as_deref().map(decode_wishlist_cursor).transpose()?;
+    let after = after.as_ref().map(|(at, id)| (*at, id.as_str()));
+    let mut rows = db::customers::list_wishlist(db, merchant_id, customer_id, after, page.limit + 1).await?;
+    let more = rows.len() > page.limit as usize;
+    rows.truncate(page.limit as usize);
+    let next_cursor = if more {
+        rows.last().map(|i| URL_SAFE_NO_PAD.encode(format!("{}:{}", i.added_at, i.product_id)))
+    } else {
+        None
+    };
+    Ok(Paged { data: rows, next_cursor })
+}
+
+fn decode_wishlist_cursor(cursor: &str) -> Result<(i64, String)> {
+    cursor
+        .split_once(':')
+        .and_then(|(at, id)| Some((at.parse().ok()?, id.to_owned())))
+        .ok_or_else(|| Error::field("cursor", "is not a cursor from this API"))
+}
+
+/// Adds an active product of this merchant to the wishlist; `true` when it
+/// was not there yet. Adding twice keeps the first `added_at`.
+pub async fn add_to_wishlist(
+    db: &Db,
+    merchant_id: &str,
+    customer_id: &str,
+    product_id: &str,
+) -> Result<(WishlistItem, bool)> {
+    if !db::customers::product_is_active(db, merchant_id, product_id).await? {
+        return Err(Error::NotFound("product"));
+    }
+    let now = db::now_ms();
+    let created = db::customers::insert_wishlist_item(db, merchant_id, customer_id, product_id, now).await?;
+    let added_at = if created {
+        now
+    } else {
+        db::customers::wishlist_item_added_at(db, merchant_id, customer_id, product_id)
+            .await?
+            .context("wishlist item vanished while being added")?
+    };
+    Ok((WishlistItem { product_id: product_id.to_owned(), added_at }, created))
+}
+
+/// Removes a product from the wishlist.
+pub async fn remove_from_wishlist(
+    db: &Db,
+    merchant_id: &str,
+    customer_id: &str,
+    product_id: &str,
+) -> Result<()> {
+    if db::customers::delete_wishlist_item(db, merchant_id, customer_id, product_id).await? {
+        Ok(())
+    } else {
+        Err(Error::NotFound("wishlist item"))
+    }
+}
+
+// Password hashing. Argon2 takes tens of milliseconds of CPU and ~19 MiB per
+// hash by design: it runs on the blocking pool, at most one per core at a
+// time, so a burst of logins queues instead of exhausting memory.
+
+static HASHING: LazyLock<Arc<Semaphore>> = LazyLock::new(|| {
+    Arc::new(Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)))
+});
+
+/// A hash of a random password with the same parameters as real ones, to
+/// verify against when the email is unknown.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    argon2_hash(&Password(new_secret("dummy"))).expect("argon2 hashes with default parameters")
+});
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    let permit = HASHING.clone().acquire_owned().await.context("password hashing is shut down")?;
+    let out = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        f()
+    })
+    .await
+    .context("password hashing task failed")?;
+    Ok(out)
+}
+
+fn argon2_hash(password: &Password) -> Result<String, argon2::password_hash::Error> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt)?;
+    Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
+}
+
+async fn hash_password(password: Password) -> Result<String> {
+    blocking(move || argon2_hash(&password))
+        .await?
+        .map_err(|e| Error::Internal(anyhow::anyhow!("failed to hash a password: {e}")))
+}
+
+/// Whether `password` matches `hash`; against the dummy hash (always
+/// false) when there is none, so both cases cost one verification.
+async fn verify_password(hash: Option<String>, password: Password) -> Result<bool> {
+    blocking(move || {
+        let real = hash.is_some();
+        let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
+        let ok = match PasswordHash::new(&hash) {
+            Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+            Err(e) => {
+                tracing::error!(error = %e, "a stored password hash does not parse");
+                false
+            }
+        };
+        real && ok
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_print() {
+        let req = NewCustomer {
+            email: "ada@example.com".into(),
+            password: "hunter2-secret".into(),
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+        };
+        let shown = format!("{req:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("***"));
+    }
+
+    #[tokio::test]
+    async fn hashes_verify_and_unknown_never_matches() {
+        let hash = hash_password("correct horse".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password(Some(hash.clone()), "correct horse".into()).await.unwrap());
+        assert!(!verify_password(Some(hash), "wrong horse!".into()).await.unwrap());
+        assert!(!verify_password(None, "correct horse".into()).await.unwrap());
+    }
+
+    #[test]
+    fn password_length_is_counted_in_characters() {
+        assert!(password_rule(&"1234567".into()).is_err());
+        assert!(password_rule(&"12345678".into()).is_ok());
+        assert!(password_rule(&"é".repeat(128).as_str().into()).is_ok());
+        assert!(password_rule(&"x".repeat(129).as_str().into()).is_err());
+    }
+}

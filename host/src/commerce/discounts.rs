@@ -1,1 +1,434 @@
-//! (being written)
+//! Discount codes. The host owns the code itself, its validity window, its
+//! usage limit and usage count; pricing plugins decide what a code is worth.
+//!
+//! Times are RFC 3339 strings on the wire and unix milliseconds inside.
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::new_id;
+use super::{Check, Error, Page, Paged, Result};
+use crate::db::{self, Db};
+
+/// A discount code.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DiscountCode {
+    pub id: String,
+    /// As entered by the merchant; matched case-insensitively.
+    pub code: String,
+    /// How many orders may use it; unlimited when absent.
+    pub usage_limit: Option<i64>,
+    /// How many orders have used it.
+    pub usage_count: i64,
+    /// RFC 3339; usable from this instant on.
+    #[serde(serialize_with = "rfc3339::serialize_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub starts_at: Option<i64>,
+    /// RFC 3339; no longer usable from this instant on.
+    #[serde(serialize_with = "rfc3339::serialize_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ends_at: Option<i64>,
+    /// Unix milliseconds, like every `created_at` of the API.
+    pub created_at: i64,
+}
+
+/// A new discount code's request, raw.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDiscountCode {
+    /// 1-64 letters, digits, '_' or '-'; unique per merchant whatever the case.
+    #[schema(required = true, value_type = String)]
+    pub code: Option<String>,
+    /// 1 or more; unlimited when absent.
+    #[schema(minimum = 1)]
+    pub usage_limit: Option<i64>,
+    /// RFC 3339, e.g. "2025-11-28T00:00:00-05:00".
+    #[schema(format = DateTime)]
+    pub starts_at: Option<String>,
+    /// RFC 3339, after `starts_at`.
+    #[schema(format = DateTime)]
+    pub ends_at: Option<String>,
+}
+
+/// A code as the merchant may write it.
+fn code(s: &str) -> std::result::Result<String, String> {
+    let ok =
+        (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok { Ok(s.to_owned()) } else { Err("must be 1-64 letters, digits, '_' or '-'".into()) }
+}
+
+/// The case-insensitive key a code is unique and looked up by.
+fn code_key(code: &str) -> String {
+    code.to_ascii_uppercase()
+}
+
+/// Creates a discount code.
+pub async fn create(db: &Db, merchant_id: &str, req: NewDiscountCode) -> Result<DiscountCode> {
+    let mut check = Check::default();
+    let code = check.field("code", req.code.ok_or_else(|| "is required".to_owned()).and_then(|c| code(&c)));
+    let usage_limit = match req.usage_limit {
+        Some(l) if l < 1 => check.field("usage_limit", Err::<i64, _>("must be 1 or more".into())).map(Some),
+        l => Some(l),
+    };
+    let time = |check: &mut Check, field: &str, v: Option<String>| match v {
+        Some(s) => check.field(field, rfc3339::parse(&s)).map(Some),
+        None => Some(None),
+    };
+    let starts_at = time(&mut check, "starts_at", req.starts_at);
+    let ends_at = time(&mut check, "ends_at", req.ends_at);
+    if let (Some(Some(s)), Some(Some(e))) = (starts_at, ends_at)
+        && e <= s
+    {
+        check.field("ends_at", Err::<(), _>("must be after starts_at".into()));
+    }
+    check.finish()?;
+    let (Some(code), Some(usage_limit), Some(starts_at), Some(ends_at)) =
+        (code, usage_limit, starts_at, ends_at)
+    else {
+        unreachable!("checked above")
+    };
+    let key = code_key(&code);
+    let dc = DiscountCode {
+        id: new_id("dc"),
+        code,
+        usage_limit,
+        usage_count: 0,
+        starts_at,
+        ends_at,
+        created_at: db::now_ms(),
+    };
+    db::discounts::insert(db, merchant_id, &dc, &key).await.map_err(|e| match db::unique_violation(&e) {
+        Some(c) if c.contains("code_key") => Error::Conflict {
+            code: "code_taken",
+            message: format!("discount code {:?} already exists", dc.code),
+        },
+        _ => e.into(),
+    })?;
+    Ok(dc)
+}
+
+/// One of the merchant's discount codes.
+pub async fn get(db: &Db, merchant_id: &str, id: &str) -> Result<DiscountCode> {
+    db::discounts::get(db, merchant_id, id).await?.ok_or(Error::NotFound("discount code"))
+}
+
+/// The merchant's discount codes, oldest first.
+pub async fn list(db: &Db, merchant_id: &str, page: &Page) -> Result<Paged<DiscountCode>> {
+    let rows = db::discounts::list(db, merchant_id, page.after.as_deref(), page.limit + 1).await?;
+    Ok(Paged::from_rows(rows, page.limit, |d| &d.id))
+}
+
+/// Deletes a discount code; orders that used it keep their copy of it.
+pub async fn delete(db: &Db, merchant_id: &str, id: &str) -> Result<()> {
+    if db::discounts::delete(db, merchant_id, id).await? {
+        Ok(())
+    } else {
+        Err(Error::NotFound("discount code"))
+    }
+}
+
+fn invalid(message: String) -> Error {
+    Error::Unprocessable { code: "invalid_discount_code", message }
+}
+
+/// Whether `dc` can be used at `now_ms`: from `starts_at` (inclusive) to
+/// `ends_at` (exclusive), and while uses remain.
+pub fn check_usable(dc: &DiscountCode, now_ms: i64) -> Result<()> {
+    if dc.starts_at.is_some_and(|s| now_ms < s) {
+        return Err(invalid(format!("discount code {:?} is not active yet", dc.code)));
+    }
+    if dc.ends_at.is_some_and(|e| now_ms >= e) {
+        return Err(invalid(format!("discount code {:?} has expired", dc.code)));
+    }
+    if dc.usage_limit.is_some_and(|l| dc.usage_count >= l) {
+        return Err(invalid(format!("discount code {:?} has reached its usage limit", dc.code)));
+    }
+    Ok(())
+}
+
+/// The merchant's code `code` (any case, surrounding spaces ignored) if it
+/// can be used at `now_ms`; `invalid_discount_code` otherwise. This only
+/// reads: the checkout claims a use with
+/// [`crate::db::discounts::increment_usage`] in its own transaction.
+pub async fn validate_code(db: &Db, merchant_id: &str, code: &str, now_ms: i64) -> Result<DiscountCode> {
+    let entered = code.trim();
+    let unknown = || invalid(format!("discount code {entered:?} is not valid"));
+    let key = self::code(entered).map_err(|_| unknown())?;
+    let dc = db::discounts::find_by_key(db, merchant_id, &code_key(&key)).await?.ok_or_else(unknown)?;
+    check_usable(&dc, now_ms)?;
+    Ok(dc)
+}
+
+/// A strict RFC 3339 date-time, `YYYY-MM-DDTHH:MM:SS(.fff)?(Z|±HH:MM)`, to
+/// and from unix milliseconds. Fractions beyond milliseconds are truncated;
+/// leap seconds are refused.
+pub mod rfc3339 {
+    const EXPECTED: &str = "must be an RFC 3339 date-time such as \"2025-11-28T09:00:00Z\"";
+
+    fn digits(b: &[u8]) -> Option<i64> {
+        b.iter().try_fold(0i64, |acc, &d| d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0')))
+    }
+
+    // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant).
+    fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    fn civil_from_days(z: i64) -> (i64, i64, i64) {
+        let z = z + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        (yoe + era * 400 + i64::from(m <= 2), m, d)
+    }
+
+    fn days_in_month(y: i64, m: i64) -> i64 {
+        match m {
+            2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        }
+    }
+
+    /// Unix milliseconds of an RFC 3339 date-time.
+    pub fn parse(s: &str) -> Result<i64, String> {
+        parse_inner(s.as_bytes()).ok_or_else(|| EXPECTED.to_owned())
+    }
+
+    fn parse_inner(b: &[u8]) -> Option<i64> {
+        if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') {
+            return None;
+        }
+        if b[13] != b':' || b[16] != b':' {
+            return None;
+        }
+        let (y, mo, d) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+        let (h, mi, sec) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
+        if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59 {
+            return None;
+        }
+        let mut rest = &b[19..];
+        let mut ms = 0;
+        if let Some(frac) = rest.strip_prefix(b".") {
+            let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+            if n == 0 {
+                return None;
+            }
+            // Milliseconds from the first three digits, padded: ".5" is 500.
+            ms = (0..3).fold(0, |acc, i| acc * 10 + if i < n { i64::from(frac[i] - b'0') } else { 0 });
+            rest = &frac[n..];
+        }
+        let offset_minutes = match rest {
+            [b'Z' | b'z'] => 0,
+            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+                let (oh, om) = (digits(&[*h1, *h2])?, digits(&[*m1, *m2])?);
+                if oh > 23 || om > 59 {
+                    return None;
+                }
+                if *sign == b'-' { -(oh * 60 + om) } else { oh * 60 + om }
+            }
+            _ => return None,
+        };
+        let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec - offset_minutes * 60;
+        Some(secs * 1000 + ms)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.fff]Z` of unix milliseconds.
+    pub fn format(ms: i64) -> String {
+        let secs = ms.div_euclid(1000);
+        let frac = ms.rem_euclid(1000);
+        let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
+        let sod = secs.rem_euclid(86_400);
+        let (h, mi, s) = (sod / 3600, sod % 3600 / 60, sod % 60);
+        if frac == 0 {
+            format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+        } else {
+            format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:03}Z")
+        }
+    }
+
+    pub(super) fn serialize_opt<S: serde::Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(ms) => s.serialize_str(&format(*ms)),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dc(
+        starts_at: Option<i64>,
+        ends_at: Option<i64>,
+        usage_limit: Option<i64>,
+        usage_count: i64,
+    ) -> DiscountCode {
+        DiscountCode {
+            id: "dc_1".into(),
+            code: "SAVE10".into(),
+            usage_limit,
+            usage_count,
+            starts_at,
+            ends_at,
+            created_at: 0,
+        }
+    }
+
+    fn reason(r: Result<()>) -> String {
+        match r {
+            Err(Error::Unprocessable { code: "invalid_discount_code", message }) => message,
+            other => panic!("expected invalid_discount_code, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_code_is_usable_from_its_start_until_just_before_its_end() {
+        let code = dc(Some(1_000), Some(2_000), None, 0);
+        assert!(reason(check_usable(&code, 999)).contains("not active yet"));
+        assert!(check_usable(&code, 1_000).is_ok(), "the start is inclusive");
+        assert!(check_usable(&code, 1_999).is_ok());
+        assert!(reason(check_usable(&code, 2_000)).contains("expired"), "the end is exclusive");
+        assert!(check_usable(&dc(None, None, None, 1_000_000), i64::MAX).is_ok(), "no window, no limit");
+        assert!(check_usable(&dc(Some(5), None, None, 0), i64::MAX).is_ok(), "open-ended");
+        assert!(check_usable(&dc(None, Some(5), None, 0), i64::MIN).is_ok(), "no start");
+    }
+
+    #[test]
+    fn a_code_is_used_up_at_its_limit() {
+        assert!(check_usable(&dc(None, None, Some(2), 1), 0).is_ok());
+        assert!(reason(check_usable(&dc(None, None, Some(2), 2), 0)).contains("usage limit"));
+        // Expiry is reported before exhaustion: it is the more lasting reason.
+        assert!(reason(check_usable(&dc(None, Some(1), Some(1), 1), 5)).contains("expired"));
+    }
+
+    #[test]
+    fn codes_are_checked_and_keyed_case_insensitively() {
+        assert!(code("SAVE_10-x").is_ok());
+        assert!(code(&"A".repeat(64)).is_ok());
+        for bad in ["", " SAVE", "SAVE 10", "ÉTÉ", "10%", &"A".repeat(65)] {
+            assert!(code(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(code_key("save10"), code_key("SaVe10"));
+    }
+
+    #[test]
+    fn rfc3339_parses_strictly() {
+        use rfc3339::parse;
+        assert_eq!(parse("1970-01-01T00:00:00Z"), Ok(0));
+        assert_eq!(parse("1970-01-01t00:00:00.5z"), Ok(500));
+        assert_eq!(parse("1970-01-01T00:00:00.123456789Z"), Ok(123), "truncated to milliseconds");
+        assert_eq!(parse("2000-03-01T00:00:00Z"), Ok(951_868_800_000));
+        assert_eq!(parse("2024-02-29T12:30:15+02:00"), Ok(1_709_202_615_000));
+        assert_eq!(parse("2024-02-29T10:30:15Z"), parse("2024-02-29T12:30:15+02:00"));
+        assert_eq!(parse("2024-02-29T05:30:15-05:00"), parse("2024-02-29T10:30:15Z"));
+        assert_eq!(parse("1969-12-31T23:59:59.999Z"), Ok(-1));
+        for bad in [
+            "",
+            "2024-02-29",
+            "2024-02-29T10:30:15",
+            "2024-02-29 10:30:15Z",
+            "2023-02-29T10:30:15Z",
+            "2024-13-01T00:00:00Z",
+            "2024-04-31T00:00:00Z",
+            "2024-01-01T24:00:00Z",
+            "2024-01-01T00:60:00Z",
+            "2024-01-01T00:00:60Z",
+            "2024-01-01T00:00:00.Z",
+            "2024-01-01T00:00:00+0200",
+            "2024-01-01T00:00:00+24:00",
+            "2024-01-01T00:00:00Z ",
+            "+2024-01-01T00:00:00Z",
+            "2024-1-01T00:00:00Z",
+            "２０２４-01-01T00:00:00Z",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn rfc3339_formats_in_utc_and_round_trips() {
+        use rfc3339::{format, parse};
+        assert_eq!(format(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(format(1_709_202_615_042), "2024-02-29T10:30:15.042Z");
+        for ms in [0, 1, -86_400_001, 951_868_800_000, 4_102_444_799_999, -62_135_596_800_000] {
+            assert_eq!(parse(&format(ms)), Ok(ms), "{ms}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod db_tests {
+    use super::*;
+    use crate::commerce::merchants::{self, NewMerchant};
+
+    async fn merchant(db: &Db, slug: &str) -> String {
+        let req = NewMerchant {
+            name: slug.into(),
+            slug: slug.into(),
+            default_currency: "USD".into(),
+            country: "US".into(),
+        };
+        merchants::create(db, req).await.unwrap().0.id
+    }
+
+    fn invalid(r: Result<DiscountCode>) -> String {
+        match r {
+            Err(Error::Unprocessable { code: "invalid_discount_code", message }) => message,
+            other => panic!("expected invalid_discount_code, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn validate_code_finds_a_code_in_any_case_and_checks_its_window_and_uses() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
+        db.migrate().await.unwrap();
+        let (a, b) = (merchant(&db, "a").await, merchant(&db, "b").await);
+        let req = NewDiscountCode {
+            code: Some("Save10".into()),
+            usage_limit: Some(1),
+            starts_at: Some("2025-01-01T00:00:00Z".into()),
+            ends_at: Some("2025-02-01T00:00:00+01:00".into()),
+        };
+        let created = create(&db, &a, req).await.unwrap();
+        let at = |s: &str| rfc3339::parse(s).unwrap();
+        let mid = at("2025-01-15T00:00:00Z");
+        assert_eq!(validate_code(&db, &a, " save10 ", mid).await.unwrap().id, created.id);
+        assert!(invalid(validate_code(&db, &a, "NOPE", mid).await).contains("not valid"));
+        assert!(invalid(validate_code(&db, &a, "save 10", mid).await).contains("not valid"));
+        assert!(invalid(validate_code(&db, &b, "SAVE10", mid).await).contains("not valid"), "tenant scoped");
+        assert!(
+            invalid(validate_code(&db, &a, "SAVE10", at("2024-12-31T23:59:59Z")).await)
+                .contains("not active")
+        );
+        assert!(validate_code(&db, &a, "SAVE10", at("2025-01-31T22:59:59.999Z")).await.is_ok());
+        assert!(
+            invalid(validate_code(&db, &a, "SAVE10", at("2025-01-31T23:00:00Z")).await).contains("expired")
+        );
+
+        let mut conn = db.pool().acquire().await.unwrap();
+        let late = at("2025-03-01T00:00:00Z");
+        assert!(!db::discounts::increment_usage(&mut conn, &a, &created.id, late).await.unwrap(), "expired");
+        assert!(
+            !db::discounts::increment_usage(&mut conn, &b, &created.id, mid).await.unwrap(),
+            "tenant scoped"
+        );
+        assert!(db::discounts::increment_usage(&mut conn, &a, &created.id, mid).await.unwrap());
+        assert!(!db::discounts::increment_usage(&mut conn, &a, &created.id, mid).await.unwrap(), "limit 1");
+        assert!(invalid(validate_code(&db, &a, "save10", mid).await).contains("usage limit"));
+        assert_eq!(get(&db, &a, &created.id).await.unwrap().usage_count, 1);
+    }
+}

@@ -54,7 +54,11 @@ pub struct Check {
 
 impl Check {
     /// Records `result`'s error under `field`, keeping its value.
-    pub fn field<T>(&mut self, field: impl Into<String>, result: std::result::Result<T, String>) -> Option<T> {
+    pub fn field<T>(
+        &mut self,
+        field: impl Into<String>,
+        result: std::result::Result<T, String>,
+    ) -> Option<T> {
         match result {
             Ok(v) => Some(v),
             Err(e) => {

@@ -36,11 +36,14 @@ impl Page {
     /// Parses `cursor` and `limit` query parameters.
     pub fn parse(cursor: Option<&str>, limit: Option<u32>) -> Result<Page> {
         let mut check = Check::default();
-        let limit = check.field("limit", match limit {
-            None => Ok(DEFAULT_PAGE),
-            Some(l) if (1..=MAX_PAGE).contains(&l) => Ok(l),
-            Some(_) => Err(format!("must be between 1 and {MAX_PAGE}")),
-        });
+        let limit = check.field(
+            "limit",
+            match limit {
+                None => Ok(DEFAULT_PAGE),
+                Some(l) if (1..=MAX_PAGE).contains(&l) => Ok(l),
+                Some(_) => Err(format!("must be between 1 and {MAX_PAGE}")),
+            },
+        );
         let after = match cursor {
             None | Some("") => None,
             Some(c) => check.field(

@@ -58,7 +58,10 @@ pub fn email(s: &str) -> Result<String, String> {
     let valid = e.len() <= 254
         && !e.contains(char::is_whitespace)
         && e.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
                 && !domain.contains('@')
         });
     if valid { Ok(e) } else { Err("is not an email address".into()) }

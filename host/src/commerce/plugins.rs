@@ -1,1 +1,322 @@
-//! (being written)
+//! Plugins as the platform runs them: components installed through the
+//! runtime and stored with their bytes (so every host loads them back at
+//! start), operator limit overrides, and each merchant's ordered bindings
+//! per extension point, cached in memory with a circuit breaker each.
+
+mod bindings;
+
+use std::sync::Arc;
+
+use anyhow::{Context, anyhow};
+use mercato_sdk::ExtensionPoint;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Error, Page, Paged, Result};
+use crate::db::{self, Db};
+use crate::plugins::{CircuitState, InstallError, InstalledPlugin, LimitOverrides, Limits, Runtime};
+
+pub use bindings::{
+    BindError, Binding, BindingView, Bindings, BindingsByPoint, MAX_BINDINGS, MAX_CONFIG_BYTES, NewBinding,
+    NewBindings, OnError, PointBindings, StoredBinding, list_bindings, replace_bindings,
+};
+
+/// A plugin row as stored (without its component bytes).
+#[derive(Debug, Clone)]
+pub struct StoredPlugin {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub extension_point: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub description: String,
+    pub config_schema: String,
+    /// [`LimitOverrides`] as JSON, if the operator set any.
+    pub limits: Option<String>,
+    pub created_at: i64,
+}
+
+/// An installed plugin as the operator sees it: what the component says
+/// about itself, its limits, and how its calls are going on this host.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Plugin {
+    /// `plg_` + the first 24 hex digits of the component's sha256.
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    /// pricing, tax, shipping, payment or recommendations.
+    #[schema(value_type = String, example = "tax")]
+    pub extension_point: ExtensionPoint,
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub description: String,
+    /// JSON Schema of the configuration a binding passes to the plugin.
+    #[schema(value_type = Object)]
+    pub config_schema: Value,
+    /// Every interface the component imports.
+    pub imports: Vec<String>,
+    /// The limits every call runs under (defaults with overrides applied).
+    pub limits: PluginLimits,
+    /// What the operator overrode (absent fields keep the default).
+    #[schema(value_type = Object)]
+    pub limit_overrides: LimitOverrides,
+    /// Calls on this host since it started.
+    pub stats: PluginStats,
+    /// The plugin's circuit breakers across merchants' bindings.
+    pub circuit: PluginCircuit,
+    pub created_at: i64,
+}
+
+/// Limits of one call.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PluginLimits {
+    /// Instructions per 200 cart lines.
+    pub fuel_per_200_lines: u64,
+    pub deadline_ms: u64,
+    pub memory_bytes: u64,
+    pub max_input_bytes: u64,
+    pub max_output_bytes: u64,
+}
+
+impl From<Limits> for PluginLimits {
+    fn from(l: Limits) -> PluginLimits {
+        PluginLimits {
+            fuel_per_200_lines: l.fuel_per_200_lines,
+            deadline_ms: l.deadline_ms,
+            memory_bytes: l.memory_bytes,
+            max_input_bytes: l.max_input_bytes,
+            max_output_bytes: l.max_output_bytes,
+        }
+    }
+}
+
+/// Call counts and latency percentiles (microseconds).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PluginStats {
+    pub calls: u64,
+    pub failures: u64,
+    pub p50_us: f64,
+    pub p95_us: f64,
+    pub p99_us: f64,
+    pub mean_fuel: u64,
+}
+
+/// The worst breaker state among the plugin's bindings.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PluginCircuit {
+    /// `open` if any binding's breaker is open, `half_open` if any is
+    /// half-open, else `closed`.
+    #[schema(value_type = String, example = "closed")]
+    pub state: CircuitState,
+    /// Bindings whose breaker is open or half-open.
+    pub open_bindings: usize,
+}
+
+impl Default for PluginCircuit {
+    fn default() -> PluginCircuit {
+        PluginCircuit { state: CircuitState::Closed, open_bindings: 0 }
+    }
+}
+
+fn view(p: &InstalledPlugin, row: &StoredPlugin, circuit: PluginCircuit) -> Plugin {
+    let s = p.stats.snapshot();
+    Plugin {
+        id: p.id.clone(),
+        name: p.metadata.name.clone(),
+        version: p.metadata.version.clone(),
+        extension_point: p.extension_point(),
+        sha256: p.sha256.clone(),
+        size_bytes: p.size_bytes,
+        description: p.metadata.description.clone(),
+        config_schema: serde_json::from_str(&p.metadata.config_schema).unwrap_or(Value::Null),
+        imports: p.imports.clone(),
+        limits: p.limits().into(),
+        limit_overrides: overrides(row),
+        stats: PluginStats {
+            calls: s.calls,
+            failures: s.failures,
+            p50_us: s.p50_us,
+            p95_us: s.p95_us,
+            p99_us: s.p99_us,
+            mean_fuel: s.mean_fuel,
+        },
+        circuit,
+        created_at: row.created_at,
+    }
+}
+
+fn overrides(row: &StoredPlugin) -> LimitOverrides {
+    let Some(json) = &row.limits else { return LimitOverrides::default() };
+    serde_json::from_str(json).unwrap_or_else(|e| {
+        tracing::warn!(plugin = %row.id, error = %e, "stored limit overrides are unreadable; using the defaults");
+        LimitOverrides::default()
+    })
+}
+
+fn install_error(e: InstallError) -> Error {
+    match e {
+        InstallError::VersionExists { .. } => Error::Conflict { code: e.code(), message: e.to_string() },
+        _ => Error::Unprocessable { code: e.code(), message: e.to_string() },
+    }
+}
+
+/// Compiles, checks and registers a component on a blocking thread.
+async fn install_blocking<B>(
+    runtime: &Arc<Runtime>,
+    bytes: B,
+    overrides: LimitOverrides,
+) -> Result<(Arc<InstalledPlugin>, B)>
+where
+    B: AsRef<[u8]> + Send + 'static,
+{
+    let rt = runtime.clone();
+    let (installed, bytes) =
+        tokio::task::spawn_blocking(move || (rt.install_with(bytes.as_ref(), &overrides), bytes))
+            .await
+            .context("plugin install task failed")?;
+    Ok((installed.map_err(install_error)?, bytes))
+}
+
+/// Installs a component and stores it. `true` when it is new; the same bytes
+/// again give the same plugin and `false`.
+pub async fn install<B>(
+    db: &Db,
+    runtime: &Arc<Runtime>,
+    bindings: &Bindings,
+    bytes: B,
+) -> Result<(Plugin, bool)>
+where
+    B: AsRef<[u8]> + Send + 'static,
+{
+    let (p, bytes) = install_blocking(runtime, bytes, LimitOverrides::default()).await?;
+    if let Some(row) = db::plugins::get(db, &p.id).await? {
+        return Ok((view(&p, &row, bindings.circuit_of(&p.id)), false));
+    }
+    let row = StoredPlugin {
+        id: p.id.clone(),
+        name: p.metadata.name.clone(),
+        version: p.metadata.version.clone(),
+        extension_point: p.extension_point().as_str().to_owned(),
+        sha256: p.sha256.clone(),
+        size_bytes: p.size_bytes as i64,
+        description: p.metadata.description.clone(),
+        config_schema: p.metadata.config_schema.clone(),
+        limits: None,
+        created_at: db::now_ms(),
+    };
+    match db::plugins::insert(db, &row, bytes.as_ref()).await {
+        Ok(()) => Ok((view(&p, &row, bindings.circuit_of(&p.id)), true)),
+        Err(e) => match db::unique_violation(&e) {
+            // Another host stored other bytes under this name and version.
+            Some(c) if c.contains("version") => Err(Error::Conflict {
+                code: "version_exists",
+                message: format!(
+                    "{} is already installed with different content; bump the version",
+                    p.label()
+                ),
+            }),
+            // The same bytes, installed at the same moment by another request.
+            Some(_) => {
+                let row = db::plugins::get(db, &p.id).await?.ok_or(Error::NotFound("plugin"))?;
+                Ok((view(&p, &row, bindings.circuit_of(&p.id)), false))
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
+/// The runtime's copy of a stored plugin, loading it from the database if
+/// this host does not have it yet (installed by another host). `None` if
+/// no such plugin is stored.
+pub async fn ensure_loaded(
+    db: &Db,
+    runtime: &Arc<Runtime>,
+    id: &str,
+) -> Result<Option<Arc<InstalledPlugin>>> {
+    if let Some(p) = runtime.get(id) {
+        return Ok(Some(p));
+    }
+    let Some((component, limits)) = db::plugins::component(db, id).await? else { return Ok(None) };
+    let overrides = limits.and_then(|l| serde_json::from_str(&l).ok()).unwrap_or_default();
+    let (p, _) = install_blocking(runtime, component, overrides)
+        .await
+        .map_err(|e| anyhow!("stored plugin {id} does not load: {e}"))?;
+    Ok(Some(p))
+}
+
+/// Loads every stored plugin into the runtime, with its limit overrides;
+/// called at start. A plugin that no longer loads (the host's install
+/// check changed) is logged and skipped, so the others still serve.
+pub async fn load_installed(db: &Db, runtime: &Arc<Runtime>) -> Result<usize> {
+    let mut loaded = 0;
+    for id in db::plugins::ids(db).await? {
+        match ensure_loaded(db, runtime, &id).await {
+            Ok(Some(_)) => loaded += 1,
+            Ok(None) => {}
+            Err(e) => tracing::error!(plugin = %id, error = %e, "stored plugin was not loaded"),
+        }
+    }
+    tracing::info!(plugins = loaded, "installed plugins loaded");
+    Ok(loaded)
+}
+
+/// An extension point named in a URL or a query.
+pub fn extension_point(s: &str) -> Result<ExtensionPoint> {
+    ExtensionPoint::parse(s).ok_or(Error::NotFound("extension point"))
+}
+
+/// Installed plugins in id order, optionally of one extension point.
+pub async fn list(
+    db: &Db,
+    runtime: &Arc<Runtime>,
+    bindings: &Bindings,
+    point: Option<ExtensionPoint>,
+    page: &Page,
+) -> Result<Paged<Plugin>> {
+    let rows =
+        db::plugins::list(db, point.map(|p| p.as_str()), page.after.as_deref(), page.limit + 1).await?;
+    let mut circuits = bindings.circuits();
+    let mut plugins = Vec::with_capacity(rows.len());
+    for row in rows {
+        let p = ensure_loaded(db, runtime, &row.id).await?.ok_or(Error::NotFound("plugin"))?;
+        let circuit = circuits.remove(&row.id).unwrap_or_default();
+        plugins.push(view(&p, &row, circuit));
+    }
+    Ok(Paged::from_rows(plugins, page.limit, |p| &p.id))
+}
+
+/// One installed plugin.
+pub async fn get(db: &Db, runtime: &Arc<Runtime>, bindings: &Bindings, id: &str) -> Result<Plugin> {
+    let row = db::plugins::get(db, id).await?.ok_or(Error::NotFound("plugin"))?;
+    let p = ensure_loaded(db, runtime, id).await?.ok_or(Error::NotFound("plugin"))?;
+    Ok(view(&p, &row, bindings.circuit_of(id)))
+}
+
+/// Replaces a plugin's limit overrides (`{}` restores every default); calls
+/// after this run under them, and they survive restarts.
+pub async fn set_limits(
+    db: &Db,
+    runtime: &Arc<Runtime>,
+    bindings: &Bindings,
+    id: &str,
+    new: LimitOverrides,
+) -> Result<Plugin> {
+    let mut row = db::plugins::get(db, id).await?.ok_or(Error::NotFound("plugin"))?;
+    let p = ensure_loaded(db, runtime, id).await?.ok_or(Error::NotFound("plugin"))?;
+    let old = overrides(&row);
+    runtime
+        .set_limits(id, &new)
+        .map_err(|message| Error::Unprocessable { code: "invalid_limits", message })?;
+    let json = (new != LimitOverrides::default())
+        .then(|| serde_json::to_string(&new))
+        .transpose()
+        .context("failed to encode limit overrides")?;
+    if let Err(e) = db::plugins::set_limits(db, id, json.as_deref()).await {
+        // Keep the runtime in step with what is stored.
+        let _ = runtime.set_limits(id, &old);
+        return Err(e.into());
+    }
+    row.limits = json;
+    Ok(view(&p, &row, bindings.circuit_of(id)))
+}

@@ -17,7 +17,13 @@ pub enum Claim {
 }
 
 /// Claims `key` for a request with `fingerprint`, or says why not.
-pub async fn claim(db: &Db, scope: &str, key: &str, fingerprint: &str, ttl_ms: i64) -> Result<Claim, sqlx::Error> {
+pub async fn claim(
+    db: &Db,
+    scope: &str,
+    key: &str,
+    fingerprint: &str,
+    ttl_ms: i64,
+) -> Result<Claim, sqlx::Error> {
     let now = now_ms();
     // An expired key is free again.
     sqlx::query("delete from idempotency_key where scope = $1 and idempotency_key = $2 and created_at < $3")
@@ -91,10 +97,12 @@ pub async fn complete(
 
 /// Frees a claimed key whose request did not complete.
 pub async fn release(db: &Db, scope: &str, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("delete from idempotency_key where scope = $1 and idempotency_key = $2 and status_code is null")
-        .bind(scope)
-        .bind(key)
-        .execute(db.pool())
-        .await?;
+    sqlx::query(
+        "delete from idempotency_key where scope = $1 and idempotency_key = $2 and status_code is null",
+    )
+    .bind(scope)
+    .bind(key)
+    .execute(db.pool())
+    .await?;
     Ok(())
 }

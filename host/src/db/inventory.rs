@@ -1,1 +1,400 @@
-//! (being written)
+//! Locations, inventory levels and their adjustment history.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::Db;
+use crate::commerce::inventory::{Adjustment, InventoryPolicy, Level, Location};
+
+fn location(row: &AnyRow) -> Result<Location, sqlx::Error> {
+    Ok(Location {
+        id: row.try_get("location_id")?,
+        name: row.try_get("name")?,
+        country: row.try_get("country")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+const LOCATION_COLUMNS: &str = "location_id, name, country, created_at";
+
+pub async fn insert_location(db: &Db, merchant_id: &str, l: &Location) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into location (location_id, merchant_id, name, country, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $5)",
+    )
+    .bind(&l.id)
+    .bind(merchant_id)
+    .bind(&l.name)
+    .bind(l.country.as_deref())
+    .bind(l.created_at)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+pub async fn get_location(db: &Db, merchant_id: &str, id: &str) -> Result<Option<Location>, sqlx::Error> {
+    let sql = format!("select {LOCATION_COLUMNS} from location where merchant_id = $1 and location_id = $2");
+    let row = sqlx::query(&sql).bind(merchant_id).bind(id).fetch_optional(db.pool()).await?;
+    row.as_ref().map(location).transpose()
+}
+
+pub async fn list_locations(
+    db: &Db,
+    merchant_id: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<Location>, sqlx::Error> {
+    let sql = format!(
+        "select {LOCATION_COLUMNS} from location where merchant_id = $1 and location_id > $2 \
+         order by location_id limit $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(merchant_id)
+        .bind(after.unwrap_or(""))
+        .bind(i64::from(limit))
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(location).collect()
+}
+
+/// A live variant's inventory policy; `None` if the merchant has no such variant.
+pub async fn variant_policy(
+    db: &Db,
+    merchant_id: &str,
+    variant_id: &str,
+) -> Result<Option<InventoryPolicy>, sqlx::Error> {
+    let row = sqlx::query(
+        "select inventory_policy from variant \
+         where merchant_id = $1 and variant_id = $2 and deleted_at is null",
+    )
+    .bind(merchant_id)
+    .bind(variant_id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| r.try_get::<String, _>("inventory_policy").map(|p| InventoryPolicy::from_db(&p))).transpose()
+}
+
+/// Whether the variant was found (and updated).
+pub async fn set_variant_policy(
+    db: &Db,
+    merchant_id: &str,
+    variant_id: &str,
+    policy: InventoryPolicy,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update variant set inventory_policy = $3, updated_at = $4 \
+         where merchant_id = $1 and variant_id = $2 and deleted_at is null",
+    )
+    .bind(merchant_id)
+    .bind(variant_id)
+    .bind(policy.as_str())
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+fn level(variant_id: &str, location_id: String, row: &AnyRow) -> Result<Level, sqlx::Error> {
+    let on_hand: i64 = row.try_get("on_hand")?;
+    let reserved: i64 = row.try_get("reserved")?;
+    Ok(Level {
+        variant_id: variant_id.to_owned(),
+        location_id,
+        on_hand,
+        reserved,
+        available: on_hand - reserved,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub async fn levels(db: &Db, merchant_id: &str, variant_id: &str) -> Result<Vec<Level>, sqlx::Error> {
+    let rows = sqlx::query(
+        "select location_id, on_hand, reserved, updated_at from inventory_level \
+         where merchant_id = $1 and variant_id = $2 order by location_id",
+    )
+    .bind(merchant_id)
+    .bind(variant_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(|r| level(variant_id, r.try_get("location_id")?, r)).collect()
+}
+
+/// What a change does to `on_hand`.
+#[derive(Debug, Clone, Copy)]
+pub enum Change {
+    /// Set it to this (a stock count).
+    Set(i64),
+    /// Add this (negative to remove).
+    Adjust(i64),
+}
+
+/// One change to one level, with the id and reason of its history row.
+pub struct StockChange<'a> {
+    pub merchant_id: &'a str,
+    pub variant_id: &'a str,
+    pub location_id: &'a str,
+    pub change: Change,
+    pub reason: &'a str,
+    pub adjustment_id: &'a str,
+    pub now: i64,
+}
+
+/// The outcome of [`apply`].
+pub enum Applied {
+    /// Written, with its history row.
+    Done(Adjustment, Level),
+    /// Refused: it would take a `deny` variant below its reservations.
+    /// Nothing was written.
+    Refused { on_hand: i64, reserved: i64 },
+}
+
+/// The refusal rule, inside the one conditional update: a change may always
+/// add stock; otherwise it must leave `on_hand >= reserved` (hence >= 0)
+/// unless the variant allows backorders.
+const ALLOWED_WHEN_BACKORDER: &str = "exists (select 1 from variant v \
+     where v.merchant_id = inventory_level.merchant_id and v.variant_id = inventory_level.variant_id \
+     and v.inventory_policy = 'allow_backorder')";
+
+/// Applies a change and records it, in one transaction. The update of the
+/// level is a single conditional statement, so concurrent changes are
+/// serialised by the database (a row lock on PostgreSQL, the write lock on
+/// SQLite) and re-checked against the latest row: they can never go below.
+pub async fn apply(db: &Db, c: &StockChange<'_>) -> Result<Applied, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    // The first statement writes, so on SQLite the transaction takes the
+    // write lock (waiting on busy_timeout) rather than failing to upgrade a
+    // read snapshot later. It creates the level on first use; on PostgreSQL
+    // the upsert of a set also locks the row, so the `before` it returns
+    // stays true until commit.
+    let ensure = "insert into inventory_level \
+         (merchant_id, variant_id, location_id, on_hand, reserved, adjustment_seq, created_at, updated_at) \
+         values ($1, $2, $3, 0, 0, 0, $4, $4) on conflict (merchant_id, variant_id, location_id)";
+    let (before, update, amount) = match c.change {
+        Change::Set(n) => {
+            let sql =
+                format!("{ensure} do update set updated_at = inventory_level.updated_at returning on_hand");
+            let row = sqlx::query(&sql)
+                .bind(c.merchant_id)
+                .bind(c.variant_id)
+                .bind(c.location_id)
+                .bind(c.now)
+                .fetch_one(&mut *tx)
+                .await?;
+            let before: i64 = row.try_get("on_hand")?;
+            let update = format!(
+                "update inventory_level set on_hand = $4, adjustment_seq = adjustment_seq + 1, updated_at = $5 \
+                 where merchant_id = $1 and variant_id = $2 and location_id = $3 \
+                 and ($4 >= reserved or $4 >= on_hand or {ALLOWED_WHEN_BACKORDER}) \
+                 returning on_hand, reserved, adjustment_seq, updated_at"
+            );
+            (Some(before), update, n)
+        }
+        Change::Adjust(delta) => {
+            sqlx::query(&format!("{ensure} do nothing"))
+                .bind(c.merchant_id)
+                .bind(c.variant_id)
+                .bind(c.location_id)
+                .bind(c.now)
+                .execute(&mut *tx)
+                .await?;
+            let update = format!(
+                "update inventory_level set on_hand = on_hand + $4, adjustment_seq = adjustment_seq + 1, \
+                 updated_at = $5 \
+                 where merchant_id = $1 and variant_id = $2 and location_id = $3 \
+                 and (on_hand + $4 >= reserved or $4 > 0 or {ALLOWED_WHEN_BACKORDER}) \
+                 returning on_hand, reserved, adjustment_seq, updated_at"
+            );
+            (None, update, delta)
+        }
+    };
+    let updated = sqlx::query(&update)
+        .bind(c.merchant_id)
+        .bind(c.variant_id)
+        .bind(c.location_id)
+        .bind(amount)
+        .bind(c.now)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(row) = updated else {
+        let row = sqlx::query(
+            "select on_hand, reserved from inventory_level \
+             where merchant_id = $1 and variant_id = $2 and location_id = $3",
+        )
+        .bind(c.merchant_id)
+        .bind(c.variant_id)
+        .bind(c.location_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let refused =
+            Applied::Refused { on_hand: row.try_get("on_hand")?, reserved: row.try_get("reserved")? };
+        tx.rollback().await?;
+        return Ok(refused);
+    };
+    let level = level(c.variant_id, c.location_id.to_owned(), &row)?;
+    let seq: i64 = row.try_get("adjustment_seq")?;
+    let delta = match before {
+        Some(before) => level.on_hand - before,
+        None => amount,
+    };
+    sqlx::query(
+        "insert into inventory_adjustment (inventory_adjustment_id, merchant_id, variant_id, location_id, \
+         delta, on_hand_after, reason, seq, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    )
+    .bind(c.adjustment_id)
+    .bind(c.merchant_id)
+    .bind(c.variant_id)
+    .bind(c.location_id)
+    .bind(delta)
+    .bind(level.on_hand)
+    .bind(c.reason)
+    .bind(seq)
+    .bind(c.now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let adjustment = Adjustment {
+        id: c.adjustment_id.to_owned(),
+        variant_id: c.variant_id.to_owned(),
+        location_id: c.location_id.to_owned(),
+        delta,
+        on_hand_after: level.on_hand,
+        reason: c.reason.to_owned(),
+        created_at: c.now,
+    };
+    Ok(Applied::Done(adjustment, level))
+}
+
+/// Adjustments of a variant, newest first; `after` is the id of the last
+/// row of the previous page.
+pub async fn history(
+    db: &Db,
+    merchant_id: &str,
+    variant_id: &str,
+    location_id: Option<&str>,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<Adjustment>, sqlx::Error> {
+    // Newest first by time, then by the level's own sequence: two changes
+    // of one level in the same millisecond still come out in order.
+    const KEY: &str = "created_at, seq, inventory_adjustment_id";
+    let mut sql = String::from(
+        "select inventory_adjustment_id, variant_id, location_id, delta, on_hand_after, reason, created_at \
+         from inventory_adjustment where merchant_id = $1 and variant_id = $2",
+    );
+    let mut next = 3;
+    if location_id.is_some() {
+        sql.push_str(&format!(" and location_id = ${next}"));
+        next += 1;
+    }
+    if after.is_some() {
+        sql.push_str(&format!(
+            " and ({KEY}) < (select {KEY} from inventory_adjustment \
+             where merchant_id = $1 and inventory_adjustment_id = ${next})"
+        ));
+        next += 1;
+    }
+    sql.push_str(&format!(" order by created_at desc, seq desc, inventory_adjustment_id desc limit ${next}"));
+    let mut query = sqlx::query(&sql).bind(merchant_id).bind(variant_id);
+    if let Some(l) = location_id {
+        query = query.bind(l);
+    }
+    if let Some(a) = after {
+        query = query.bind(a);
+    }
+    let rows = query.bind(i64::from(limit)).fetch_all(db.pool()).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Adjustment {
+                id: r.try_get("inventory_adjustment_id")?,
+                variant_id: r.try_get("variant_id")?,
+                location_id: r.try_get("location_id")?,
+                delta: r.try_get("delta")?,
+                on_hand_after: r.try_get("on_hand_after")?,
+                reason: r.try_get("reason")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commerce::inventory::{self, NewAdjustment, NewLocation, SetOnHand};
+    use crate::commerce::merchants::{self, NewMerchant};
+    use crate::commerce::{Error, Result};
+    use crate::db::Db;
+
+    /// A merchant with one variant and one location, the variant inserted
+    /// directly: the catalog is not this module's concern.
+    async fn fixture(db: &Db) -> (String, String, String) {
+        let req = NewMerchant {
+            name: "Acme".into(),
+            slug: "acme".into(),
+            default_currency: "USD".into(),
+            country: "US".into(),
+        };
+        let (m, _) = merchants::create(db, req).await.unwrap();
+        for sql in [
+            "insert into product (product_id, merchant_id, title, handle, status, created_at, updated_at) \
+             values ('prod_1', $1, 'Tee', 'tee', 'active', 0, 0)",
+            "insert into variant (variant_id, merchant_id, product_id, position, sku, title, price_amount, \
+             currency, created_at, updated_at) values ('var_1', $1, 'prod_1', 0, 'TEE', 'Tee', 1000, 'USD', 0, 0)",
+        ] {
+            sqlx::query(sql).bind(&m.id).execute(db.pool()).await.unwrap();
+        }
+        let loc = NewLocation { name: Some("Main".into()), country: None };
+        let loc = inventory::create_location(db, &m.id, loc).await.unwrap();
+        (m.id, "var_1".into(), loc.id)
+    }
+
+    async fn reserve(db: &Db, reserved: i64) {
+        sqlx::query("update inventory_level set reserved = $1")
+            .bind(reserved)
+            .execute(db.pool())
+            .await
+            .unwrap();
+    }
+
+    fn refused<T: std::fmt::Debug>(r: Result<T>) {
+        assert!(matches!(r, Err(Error::Conflict { code: "insufficient_stock", .. })), "{r:?}");
+    }
+
+    #[tokio::test]
+    async fn reserved_stock_cannot_be_removed_but_stock_can_always_be_added() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
+        db.migrate().await.unwrap();
+        let (m, v, l) = fixture(&db).await;
+        let set = |n: i64| SetOnHand { location_id: Some(l.clone()), on_hand: Some(n), reason: None };
+        let adj = |d: i64| NewAdjustment {
+            location_id: Some(l.clone()),
+            delta: Some(d),
+            reason: Some("test".into()),
+        };
+
+        inventory::set_on_hand(&db, &m, &v, set(10)).await.unwrap();
+        reserve(&db, 4).await;
+        refused(inventory::adjust(&db, &m, &v, adj(-7)).await);
+        let (a, level) = inventory::adjust(&db, &m, &v, adj(-6)).await.unwrap();
+        assert_eq!((a.delta, a.on_hand_after, level.available), (-6, 4, 0));
+        refused(inventory::set_on_hand(&db, &m, &v, set(3)).await);
+        assert_eq!(inventory::set_on_hand(&db, &m, &v, set(4)).await.unwrap().on_hand, 4);
+
+        // More reserved than on hand (reservations made under another
+        // policy): restocking is still allowed, removing is not.
+        reserve(&db, 10).await;
+        assert_eq!(inventory::adjust(&db, &m, &v, adj(1)).await.unwrap().1.on_hand, 5);
+        refused(inventory::adjust(&db, &m, &v, adj(-1)).await);
+        refused(inventory::set_on_hand(&db, &m, &v, set(2)).await);
+        assert_eq!(inventory::set_on_hand(&db, &m, &v, set(6)).await.unwrap().available, -4);
+
+        let stock = inventory::stock(&db, &m, Some(&v)).await.unwrap();
+        assert_eq!((stock.on_hand, stock.reserved, stock.available), (6, 10, -4));
+        let page = crate::commerce::Page { after: None, limit: 100 };
+        let history = inventory::history(&db, &m, &v, None, &page).await.unwrap().data;
+        let deltas: Vec<_> = history.iter().map(|a| (a.delta, a.on_hand_after)).collect();
+        assert_eq!(deltas, [(1, 6), (1, 5), (0, 4), (-6, 4), (10, 10)], "refusals leave no trace");
+    }
+}

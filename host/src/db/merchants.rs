@@ -67,11 +67,16 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Merchant>, sqlx::Error> {
 
 pub async fn list(db: &Db, after: Option<&str>, limit: u32) -> Result<Vec<Merchant>, sqlx::Error> {
     let sql = format!("select {COLUMNS} from merchant where merchant_id > $1 order by merchant_id limit $2");
-    let rows = sqlx::query(&sql).bind(after.unwrap_or("")).bind(i64::from(limit)).fetch_all(db.pool()).await?;
+    let rows =
+        sqlx::query(&sql).bind(after.unwrap_or("")).bind(i64::from(limit)).fetch_all(db.pool()).await?;
     rows.iter().map(merchant).collect()
 }
 
-pub async fn replace_keys(db: &Db, merchant_id: &str, keys: &[(KeyKind, String, String)]) -> Result<(), sqlx::Error> {
+pub async fn replace_keys(
+    db: &Db,
+    merchant_id: &str,
+    keys: &[(KeyKind, String, String)],
+) -> Result<(), sqlx::Error> {
     let now = now_ms();
     let mut tx = db.pool().begin().await?;
     sqlx::query("update api_key set revoked_at = $1 where merchant_id = $2 and revoked_at is null")

@@ -1,1 +1,166 @@
-//! (being written)
+//! Installed plugins (with their component bytes, so every host can load
+//! them back) and each merchant's ordered bindings per extension point.
+
+use sqlx::Row;
+
+use super::{Db, now_ms};
+use crate::commerce::plugins::{OnError, StoredBinding, StoredPlugin};
+
+const COLUMNS: &str = "plugin_id, name, version, extension_point, sha256, size_bytes, description, config_schema, limits, created_at";
+
+fn plugin(row: &sqlx::any::AnyRow) -> Result<StoredPlugin, sqlx::Error> {
+    Ok(StoredPlugin {
+        id: row.try_get("plugin_id")?,
+        name: row.try_get("name")?,
+        version: row.try_get("version")?,
+        extension_point: row.try_get("extension_point")?,
+        sha256: row.try_get("sha256")?,
+        size_bytes: row.try_get("size_bytes")?,
+        description: row.try_get("description")?,
+        config_schema: row.try_get("config_schema")?,
+        limits: row.try_get("limits")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+pub async fn insert(db: &Db, p: &StoredPlugin, component: &[u8]) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into plugin (plugin_id, name, version, extension_point, sha256, size_bytes, description, \
+         config_schema, component, limits, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+    )
+    .bind(&p.id)
+    .bind(&p.name)
+    .bind(&p.version)
+    .bind(&p.extension_point)
+    .bind(&p.sha256)
+    .bind(p.size_bytes)
+    .bind(&p.description)
+    .bind(&p.config_schema)
+    .bind(component)
+    .bind(&p.limits)
+    .bind(p.created_at)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<StoredPlugin>, sqlx::Error> {
+    let sql = format!("select {COLUMNS} from plugin where plugin_id = $1");
+    sqlx::query(&sql).bind(id).fetch_optional(db.pool()).await?.as_ref().map(plugin).transpose()
+}
+
+/// A page of plugins in id order, optionally of one extension point.
+pub async fn list(
+    db: &Db,
+    extension_point: Option<&str>,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<StoredPlugin>, sqlx::Error> {
+    let rows = match extension_point {
+        Some(point) => {
+            let sql = format!(
+                "select {COLUMNS} from plugin where plugin_id > $1 and extension_point = $2 \
+                 order by plugin_id limit $3"
+            );
+            sqlx::query(&sql)
+                .bind(after.unwrap_or(""))
+                .bind(point)
+                .bind(i64::from(limit))
+                .fetch_all(db.pool())
+                .await?
+        }
+        None => {
+            let sql =
+                format!("select {COLUMNS} from plugin where plugin_id > $1 order by plugin_id limit $2");
+            sqlx::query(&sql).bind(after.unwrap_or("")).bind(i64::from(limit)).fetch_all(db.pool()).await?
+        }
+    };
+    rows.iter().map(plugin).collect()
+}
+
+/// Every plugin id, oldest install first.
+pub async fn ids(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    let rows = sqlx::query("select plugin_id from plugin order by created_at, plugin_id")
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(|r| r.try_get("plugin_id")).collect()
+}
+
+/// A plugin's component bytes and stored limit overrides (JSON).
+pub async fn component(db: &Db, id: &str) -> Result<Option<(Vec<u8>, Option<String>)>, sqlx::Error> {
+    let row = sqlx::query("select component, limits from plugin where plugin_id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|r| Ok((r.try_get("component")?, r.try_get("limits")?))).transpose()
+}
+
+/// Replaces a plugin's limit overrides; false if there is no such plugin.
+pub async fn set_limits(db: &Db, id: &str, limits: Option<&str>) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("update plugin set limits = $1, updated_at = $2 where plugin_id = $3")
+        .bind(limits)
+        .bind(now_ms())
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// A merchant's bindings of one extension point, in call order.
+pub async fn bindings(db: &Db, merchant_id: &str, point: &str) -> Result<Vec<StoredBinding>, sqlx::Error> {
+    let rows = sqlx::query(
+        "select plugin_id, config, on_error from plugin_binding \
+         where merchant_id = $1 and extension_point = $2 order by position",
+    )
+    .bind(merchant_id)
+    .bind(point)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let on_error: String = r.try_get("on_error")?;
+            Ok(StoredBinding {
+                plugin_id: r.try_get("plugin_id")?,
+                config: r.try_get("config")?,
+                on_error: OnError::parse(&on_error).ok_or_else(|| sqlx::Error::ColumnDecode {
+                    index: "on_error".into(),
+                    source: format!("unknown on_error {on_error:?}").into(),
+                })?,
+            })
+        })
+        .collect()
+}
+
+/// Replaces a merchant's bindings of one extension point in one transaction;
+/// the position of each is its index.
+pub async fn replace_bindings(
+    db: &Db,
+    merchant_id: &str,
+    point: &str,
+    bindings: &[StoredBinding],
+) -> Result<(), sqlx::Error> {
+    let now = now_ms();
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("delete from plugin_binding where merchant_id = $1 and extension_point = $2")
+        .bind(merchant_id)
+        .bind(point)
+        .execute(&mut *tx)
+        .await?;
+    for (position, b) in bindings.iter().enumerate() {
+        sqlx::query(
+            "insert into plugin_binding (merchant_id, extension_point, position, plugin_id, config, on_error, \
+             created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(merchant_id)
+        .bind(point)
+        .bind(position as i32)
+        .bind(&b.plugin_id)
+        .bind(&b.config)
+        .bind(b.on_error.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}

@@ -61,7 +61,11 @@ impl ApiError {
     pub fn field(field: &str, message: &str) -> ApiError {
         ApiError {
             errors: Some(BTreeMap::from([(field.to_owned(), message.to_owned())])),
-            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", format!("{field}: {message}"))
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                format!("{field}: {message}"),
+            )
         }
     }
 }
@@ -76,10 +80,16 @@ impl From<commerce::Error> for ApiError {
                 ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message)
             },
             E::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
-            E::Unprocessable { code, message } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message),
+            E::Unprocessable { code, message } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            }
             E::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "internal error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something went wrong on our side",
+                )
             }
         }
     }

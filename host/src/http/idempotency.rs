@@ -2,12 +2,19 @@
 //! and body get the stored response again (for 24 hours); the same key with
 //! another body is 422; a key whose first request is still running is 409.
 //! Keys are scoped to the caller's credentials.
+//!
+//! Secrets are never stored: request bodies are fingerprinted with an HMAC
+//! keyed by a server secret (a body may hold a password), and fields that
+//! are shown once (API keys, session tokens) are blanked in the stored
+//! response, so a replay says what happened without showing them again.
+//! Logging in is not idempotent: every login is a new session.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use super::AppState;
@@ -22,15 +29,19 @@ pub const TTL_MS: i64 = 24 * 60 * 60 * 1000;
 const MAX_BODY: usize = 9 << 20;
 
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() != Method::POST {
+    if req.method() != Method::POST || req.uri().path().ends_with("/customers/login") {
         return next.run(req).await;
     }
     let Some(key) = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned) else {
         return next.run(req).await;
     };
     if key.is_empty() || key.len() > 255 {
-        return ApiError::new(StatusCode::BAD_REQUEST, "invalid_idempotency_key", "Idempotency-Key must be 1-255 characters")
-            .into_response();
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1-255 characters",
+        )
+        .into_response();
     }
     let scope = {
         let auth = req.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes()).unwrap_or(b"anonymous");
@@ -38,17 +49,22 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     };
     let (parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
-        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
-            .into_response();
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is too large",
+        )
+        .into_response();
     };
     let fingerprint = {
-        let mut h = Sha256::new();
-        h.update(parts.method.as_str());
+        let mut h =
+            Hmac::<Sha256>::new_from_slice(state.operator_key_hash.as_slice()).expect("any key length");
+        h.update(parts.method.as_str().as_bytes());
         h.update(b" ");
-        h.update(parts.uri.path());
+        h.update(parts.uri.path().as_bytes());
         h.update(b"\n");
         h.update(&bytes);
-        hex::encode(h.finalize())
+        hex::encode(h.finalize().into_bytes())
     };
     match idempotency::claim(&state.db, &scope, &key, &fingerprint, TTL_MS).await {
         Err(e) => return ApiError::from(crate::commerce::Error::from(e)).into_response(),
@@ -83,17 +99,58 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let (parts, body) = res.into_parts();
     let Ok(body) = to_bytes(body, usize::MAX).await else {
         let _ = idempotency::release(&state.db, &scope, &key).await;
-        return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "response could not be read").into_response();
+        return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "response could not be read")
+            .into_response();
     };
     // A server error did not run to completion: let the client retry it.
     let stored = if parts.status.is_server_error() {
         idempotency::release(&state.db, &scope, &key).await
     } else {
         let ct = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-        idempotency::complete(&state.db, &scope, &key, parts.status.as_u16(), &body, ct).await
+        idempotency::complete(&state.db, &scope, &key, parts.status.as_u16(), &without_secrets(&body), ct)
+            .await
     };
     if let Err(e) = stored {
         tracing::error!(error = %e, "failed to store an idempotent response");
     }
     Response::from_parts(parts, Body::from(body))
+}
+
+/// Fields whose values are shown once and never stored.
+const SHOWN_ONCE: &[&str] = &["secret_key", "publishable_key", "token"];
+
+/// The response body with shown-once values blanked.
+fn without_secrets(body: &[u8]) -> Vec<u8> {
+    fn blank(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map.iter_mut() {
+                    if SHOWN_ONCE.contains(&k.as_str()) && v.is_string() {
+                        *v = serde_json::Value::String("(shown once)".into());
+                    } else {
+                        blank(v);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(blank),
+            _ => {}
+        }
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(mut v) => {
+            blank(&mut v);
+            serde_json::to_vec(&v).unwrap_or_default()
+        }
+        Err(_) => body.to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shown_once_values_are_not_stored() {
+        let body = br#"{"id":"mer_1","secret_key":"sk_x","nested":[{"token":"ct_y"}]}"#;
+        let stored = String::from_utf8(super::without_secrets(body)).unwrap();
+        assert!(!stored.contains("sk_x") && !stored.contains("ct_y") && stored.contains("mer_1"), "{stored}");
+    }
 }

@@ -35,6 +35,7 @@ pub struct AppState {
     pub db: Db,
     pub runtime: Arc<Runtime>,
     pub operator_key_hash: Arc<[u8; 32]>,
+    pub bindings: crate::commerce::plugins::Bindings,
 }
 
 impl AppState {
@@ -44,7 +45,7 @@ impl AppState {
 
     /// State for an operator key known only by its sha256.
     pub fn with_operator_key_hash(db: Db, runtime: Arc<Runtime>, hash: [u8; 32]) -> AppState {
-        AppState { db, runtime, operator_key_hash: Arc::new(hash) }
+        AppState { db, runtime, operator_key_hash: Arc::new(hash), bindings: Default::default() }
     }
 }
 

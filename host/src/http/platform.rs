@@ -1,8 +1,8 @@
 //! The platform (operator) API: merchants and their keys.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -11,8 +11,8 @@ use super::AppState;
 use super::auth::Platform;
 use super::error::{Problem, Result};
 use super::json::{ApiJson, ApiQuery, PageQuery};
-use crate::commerce::merchants::{self, Keys, Merchant, NewMerchant};
 use crate::commerce::Paged;
+use crate::commerce::merchants::{self, Keys, Merchant, NewMerchant};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -57,13 +57,21 @@ async fn list_merchants(
 /// One merchant.
 #[utoipa::path(get, path = "/merchants/{id}", tag = "platform", security(("bearer" = [])),
     responses((status = 200, body = Merchant), (status = 404, body = Problem)))]
-async fn get_merchant(_: Platform, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Merchant>> {
+async fn get_merchant(
+    _: Platform,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Merchant>> {
     Ok(Json(merchants::get(&state.db, &id).await?))
 }
 
 /// Revokes a merchant's keys and issues new ones, shown once.
 #[utoipa::path(post, path = "/merchants/{id}/rotate-keys", tag = "platform", security(("bearer" = [])),
     responses((status = 200, body = Keys), (status = 404, body = Problem)))]
-async fn rotate_keys(_: Platform, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Keys>> {
+async fn rotate_keys(
+    _: Platform,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Keys>> {
     Ok(Json(merchants::rotate_keys(&state.db, &id).await?))
 }

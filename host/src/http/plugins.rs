@@ -1,13 +1,212 @@
-//! (being written)
+//! Plugins over HTTP: the operator installs components and watches them
+//! (`/v1/platform/plugins`); a merchant binds them per extension point
+//! (`/v1/admin/plugin-bindings`).
 
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::{StatusCode, header};
+use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
+use super::auth::{Admin, Platform};
+use super::error::{ApiError, Problem, Result};
+use super::json::{ApiJson, ApiQuery};
+use crate::commerce::plugins::{self, BindError, BindingsByPoint, NewBindings, Plugin, PointBindings};
+use crate::commerce::{Page, Paged};
+use crate::plugins::LimitOverrides;
+
+/// Largest component upload; the runtime's own cap (8 MiB by default) gives
+/// a clear 422 below this, the body limit a 413 above.
+pub const MAX_COMPONENT_UPLOAD: usize = 9 << 20;
 
 pub fn platform_router() -> OpenApiRouter<AppState> {
+    // Only the upload gets the larger body limit.
+    let upload = OpenApiRouter::new()
+        .routes(routes!(install_plugin))
+        .layer(DefaultBodyLimit::max(MAX_COMPONENT_UPLOAD));
     OpenApiRouter::new()
+        .routes(routes!(list_plugins))
+        .routes(routes!(get_plugin))
+        .routes(routes!(set_plugin_limits))
+        .merge(upload)
 }
 
 pub fn admin_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    OpenApiRouter::new().routes(routes!(list_bindings)).routes(routes!(replace_bindings))
+}
+
+/// A component upload by the operator, sent as `Content-Type:
+/// application/wasm`. A refused upload is still read (within the body
+/// limit) before the answer: a server that closes on unread bytes resets
+/// the connection, and the client would never see its 401, 403 or 415.
+struct Upload(Bytes);
+
+impl FromRequest<AppState> for Upload {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let (mut parts, body) = req.into_parts();
+        let wasm = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/wasm"));
+        let refused = match Platform::from_request_parts(&mut parts, state).await {
+            Err(e) => Some(e),
+            Ok(Platform) if !wasm => Some(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the component bytes with Content-Type: application/wasm",
+            )),
+            Ok(Platform) => None,
+        };
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), state).await;
+        if let Some(e) = refused {
+            return Err(e);
+        }
+        let bytes = bytes.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("a component upload is at most {MAX_COMPONENT_UPLOAD} bytes"),
+                )
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", e.body_text())
+            }
+        })?;
+        Ok(Upload(bytes))
+    }
+}
+
+/// Installs a WebAssembly component. Its name, version and extension point
+/// come from the component itself; it is checked (a component, a known
+/// world and contract version, only the imports that world allows) and
+/// compiled before it is stored. The same bytes again answer 200 with the
+/// plugin already installed.
+#[utoipa::path(post, path = "/plugins", tag = "platform", security(("bearer" = [])),
+    request_body(content = Vec<u8>, content_type = "application/wasm", description = "The component bytes"),
+    responses(
+        (status = 201, body = Plugin, description = "Installed"),
+        (status = 200, body = Plugin, description = "These bytes were already installed"),
+        (status = 409, body = Problem, description = "`version_exists`: same name and version, other bytes"),
+        (status = 413, body = Problem), (status = 415, body = Problem),
+        (status = 422, body = Problem, description = "Refused: `not_a_component`, `unknown_world`, \
+            `unsupported_version`, `forbidden_import`, `invalid_metadata`, `component_too_large`, \
+            `invalid_component`")))]
+async fn install_plugin(
+    State(state): State<AppState>,
+    Upload(bytes): Upload,
+) -> Result<(StatusCode, Json<Plugin>)> {
+    let (plugin, created) = plugins::install(&state.db, &state.runtime, &state.bindings, bytes).await?;
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(plugin)))
+}
+
+/// Which plugins to list.
+#[derive(Deserialize, utoipa::IntoParams)]
+struct PluginQuery {
+    /// From the previous page's `next_cursor`.
+    cursor: Option<String>,
+    /// 1 to 100, default 20.
+    limit: Option<u32>,
+    /// Only plugins of this extension point.
+    extension_point: Option<String>,
+}
+
+/// Installed plugins in id order, with their call statistics and circuit
+/// state on this host.
+#[utoipa::path(get, path = "/plugins", tag = "platform", security(("bearer" = [])), params(PluginQuery),
+    responses((status = 200, body = inline(Paged<Plugin>)), (status = 422, body = Problem)))]
+async fn list_plugins(
+    _: Platform,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<PluginQuery>,
+) -> Result<Json<Paged<Plugin>>> {
+    let page = Page::parse(q.cursor.as_deref(), q.limit)?;
+    let point = match q.extension_point.as_deref() {
+        None | Some("") => None,
+        Some(p) => Some(plugins::extension_point(p).map_err(|_| {
+            ApiError::field("extension_point", "must be pricing, tax, shipping, payment or recommendations")
+        })?),
+    };
+    Ok(Json(plugins::list(&state.db, &state.runtime, &state.bindings, point, &page).await?))
+}
+
+/// One installed plugin: metadata, limits, call counts, failures, latency
+/// percentiles and circuit state.
+#[utoipa::path(get, path = "/plugins/{id}", tag = "platform", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Plugin id, `plg_…`")),
+    responses((status = 200, body = Plugin), (status = 404, body = Problem)))]
+async fn get_plugin(
+    _: Platform,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Plugin>> {
+    Ok(Json(plugins::get(&state.db, &state.runtime, &state.bindings, &id).await?))
+}
+
+/// Replaces a plugin's limit overrides (`{}` restores every default): fuel
+/// per 200 lines, deadline, memory, input and output caps. Calls after this
+/// run under them, and they survive restarts.
+#[utoipa::path(patch, path = "/plugins/{id}/limits", tag = "platform", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Plugin id, `plg_…`")),
+    request_body(content = Object, description = "Any of fuel_per_200_lines, deadline_ms, memory_bytes, \
+        max_input_bytes, max_output_bytes"),
+    responses((status = 200, body = Plugin), (status = 404, body = Problem),
+        (status = 422, body = Problem, description = "`invalid_limits` or `validation_failed`")))]
+async fn set_plugin_limits(
+    _: Platform,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(overrides): ApiJson<LimitOverrides>,
+) -> Result<Json<Plugin>> {
+    Ok(Json(plugins::set_limits(&state.db, &state.runtime, &state.bindings, &id, overrides).await?))
+}
+
+impl From<BindError> for ApiError {
+    fn from(e: BindError) -> ApiError {
+        match e {
+            BindError::Rejected { code, errors } => {
+                let detail = errors.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; ");
+                ApiError {
+                    errors: Some(errors),
+                    ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+                }
+            }
+            BindError::Core(e) => e.into(),
+        }
+    }
+}
+
+/// The merchant's plugin bindings of every extension point, in call order,
+/// with each binding's circuit state.
+#[utoipa::path(get, path = "/plugin-bindings", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = BindingsByPoint)))]
+async fn list_bindings(admin: Admin, State(state): State<AppState>) -> Result<Json<BindingsByPoint>> {
+    Ok(Json(plugins::list_bindings(&state.db, &state.runtime, &state.bindings, &admin.merchant_id).await?))
+}
+
+/// Replaces the merchant's bindings of one extension point with this ordered
+/// list (at most 10; `[]` unbinds all). Takes effect at once, no restart.
+#[utoipa::path(put, path = "/plugin-bindings/{extension_point}", tag = "admin", security(("bearer" = [])),
+    params(("extension_point" = String, Path, description = "pricing, tax, shipping, payment or recommendations")),
+    request_body = NewBindings,
+    responses((status = 200, body = PointBindings),
+        (status = 404, body = Problem, description = "Unknown extension point"),
+        (status = 422, body = Problem, description = "`unknown_plugin`, `wrong_extension_point` or `validation_failed`")))]
+async fn replace_bindings(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(point): Path<String>,
+    ApiJson(req): ApiJson<NewBindings>,
+) -> Result<Json<PointBindings>> {
+    let point = plugins::extension_point(&point)?;
+    let replaced =
+        plugins::replace_bindings(&state.db, &state.runtime, &state.bindings, &admin.merchant_id, point, req)
+            .await?;
+    Ok(Json(replaced))
 }

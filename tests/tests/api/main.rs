@@ -2,4 +2,10 @@
 //! (SQLite always, PostgreSQL when MERCATO_TEST_POSTGRES_URL is set), real
 //! plugins.
 
+mod catalog;
+mod customers;
+mod discounts;
+mod inventory;
 mod platform;
+mod plugins;
+mod tenancy;

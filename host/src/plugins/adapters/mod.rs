@@ -22,7 +22,9 @@ fn money_from_wit(m: wit::Money, expected: Option<Currency>, what: &str) -> Resu
     if let Some(expected) = expected
         && currency != expected
     {
-        return Err(FailureKind::InvalidOutput(format!("{what} is in {currency}, the cart is in {expected}")));
+        return Err(FailureKind::InvalidOutput(format!(
+            "{what} is in {currency}, the cart is in {expected}"
+        )));
     }
     Ok(Money::new(m.amount, currency))
 }

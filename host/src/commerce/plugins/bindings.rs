@@ -1,0 +1,358 @@
+//! Each merchant's ordered plugin bindings per extension point: stored in
+//! one transaction per change, cached in memory with a circuit breaker per
+//! binding, and handed to the checkout ready to call.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use anyhow::anyhow;
+use mercato_sdk::ExtensionPoint;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{PluginCircuit, ensure_loaded};
+use crate::commerce::{Check, Error, FieldErrors, Result};
+use crate::db::{self, Db};
+use crate::plugins::{CircuitBreaker, CircuitState, InstalledPlugin, Runtime};
+
+/// Most plugins bound to one extension point of one merchant.
+pub const MAX_BINDINGS: usize = 10;
+/// Largest configuration of one binding, as JSON.
+pub const MAX_CONFIG_BYTES: usize = 64 << 10;
+/// How long cached bindings are trusted: hosts sharing one database see
+/// each other's changes within this delay (the host that made them, at once).
+const REFRESH_AFTER: Duration = Duration::from_secs(5);
+
+/// What happens when a bound plugin fails.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OnError {
+    /// The operation fails (fail closed).
+    #[default]
+    Fail,
+    /// The plugin is skipped and the next one runs.
+    Skip,
+}
+
+impl OnError {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnError::Fail => "fail",
+            OnError::Skip => "skip",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OnError> {
+        match s {
+            "fail" => Some(OnError::Fail),
+            "skip" => Some(OnError::Skip),
+            _ => None,
+        }
+    }
+}
+
+/// A binding row as stored.
+#[derive(Debug, Clone)]
+pub struct StoredBinding {
+    pub plugin_id: String,
+    /// The configuration as JSON text.
+    pub config: String,
+    pub on_error: OnError,
+}
+
+/// One merchant binding, ready to call.
+pub struct Binding {
+    pub plugin: Arc<InstalledPlugin>,
+    /// The merchant's configuration, as the JSON the plugin is given.
+    pub config: String,
+    pub on_error: OnError,
+    /// Counts this binding's failures; pass it in every `Call`.
+    pub breaker: Arc<CircuitBreaker>,
+}
+
+struct Cached {
+    list: Arc<Vec<Binding>>,
+    loaded_at: Instant,
+}
+
+/// Every merchant's bindings, loaded lazily from the database and replaced
+/// when a merchant changes them. A cheap-to-clone handle.
+#[derive(Clone, Default)]
+pub struct Bindings {
+    cache: Arc<RwLock<HashMap<(String, ExtensionPoint), Cached>>>,
+}
+
+impl Bindings {
+    /// The merchant's bindings of `point`, in call order.
+    pub async fn bindings_for(
+        &self,
+        db: &Db,
+        runtime: &Arc<Runtime>,
+        merchant_id: &str,
+        point: ExtensionPoint,
+    ) -> Result<Arc<Vec<Binding>>> {
+        let key = (merchant_id.to_owned(), point);
+        if let Some(c) = self.cache.read().unwrap_or_else(|p| p.into_inner()).get(&key)
+            && c.loaded_at.elapsed() < REFRESH_AFTER
+        {
+            return Ok(c.list.clone());
+        }
+        let started = Instant::now();
+        let rows = db::plugins::bindings(db, merchant_id, point.as_str()).await?;
+        let mut plugins = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let p = ensure_loaded(db, runtime, &row.plugin_id).await?;
+            plugins.push(p.ok_or_else(|| anyhow!("bound plugin {} is not stored", row.plugin_id))?);
+        }
+        Ok(self.replace(key, rows, plugins, Some(started)))
+    }
+
+    /// Caches a new list. A binding with the same plugin and configuration
+    /// as before keeps its breaker, so saving an unchanged list (or a
+    /// refresh) does not hide failures; a changed one starts closed. A
+    /// refresh read at `read_at` yields to a list cached since then.
+    fn replace(
+        &self,
+        key: (String, ExtensionPoint),
+        rows: Vec<StoredBinding>,
+        plugins: Vec<Arc<InstalledPlugin>>,
+        read_at: Option<Instant>,
+    ) -> Arc<Vec<Binding>> {
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        if let (Some(read_at), Some(c)) = (read_at, cache.get(&key))
+            && c.loaded_at > read_at
+        {
+            return c.list.clone();
+        }
+        let mut old: Vec<(String, String, Arc<CircuitBreaker>)> = cache
+            .get(&key)
+            .map(|c| {
+                c.list.iter().map(|b| (b.plugin.id.clone(), b.config.clone(), b.breaker.clone())).collect()
+            })
+            .unwrap_or_default();
+        let list: Vec<Binding> = rows
+            .into_iter()
+            .zip(plugins)
+            .map(|(row, plugin)| {
+                let breaker = old
+                    .iter()
+                    .position(|(id, config, _)| *id == plugin.id && *config == row.config)
+                    .map(|i| old.swap_remove(i).2)
+                    .unwrap_or_default();
+                Binding { plugin, config: row.config, on_error: row.on_error, breaker }
+            })
+            .collect();
+        let list = Arc::new(list);
+        cache.insert(key, Cached { list: list.clone(), loaded_at: Instant::now() });
+        list
+    }
+
+    /// The worst breaker state of a plugin's bindings on this host.
+    pub fn circuit_of(&self, plugin_id: &str) -> PluginCircuit {
+        self.circuits().remove(plugin_id).unwrap_or_default()
+    }
+
+    /// The worst breaker state of every bound plugin on this host, by id.
+    pub fn circuits(&self) -> HashMap<String, PluginCircuit> {
+        let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        let mut all: HashMap<String, PluginCircuit> = HashMap::new();
+        for b in cache.values().flat_map(|c| c.list.iter()) {
+            let state = b.breaker.state();
+            if state == CircuitState::Closed {
+                continue;
+            }
+            let c = all.entry(b.plugin.id.clone()).or_default();
+            c.open_bindings += 1;
+            if state == CircuitState::Open || c.state == CircuitState::Closed {
+                c.state = state;
+            }
+        }
+        all
+    }
+}
+
+/// A merchant's new bindings of one extension point, in call order.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBindings {
+    pub bindings: Vec<NewBinding>,
+}
+
+/// One plugin to bind.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBinding {
+    pub plugin_id: String,
+    /// A JSON object the plugin receives on every call; default `{}`.
+    #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
+    pub config: Value,
+    /// Default `fail`.
+    #[serde(default)]
+    pub on_error: OnError,
+}
+
+fn empty_object() -> Value {
+    Value::Object(Default::default())
+}
+
+/// A binding as the merchant sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BindingView {
+    pub plugin_id: String,
+    pub plugin_name: String,
+    pub plugin_version: String,
+    #[schema(value_type = Object)]
+    pub config: Value,
+    pub on_error: OnError,
+    /// closed, open or half_open.
+    #[schema(value_type = String, example = "closed")]
+    pub circuit_state: CircuitState,
+}
+
+impl From<&Binding> for BindingView {
+    fn from(b: &Binding) -> BindingView {
+        BindingView {
+            plugin_id: b.plugin.id.clone(),
+            plugin_name: b.plugin.metadata.name.clone(),
+            plugin_version: b.plugin.metadata.version.clone(),
+            config: serde_json::from_str(&b.config).unwrap_or(Value::Null),
+            on_error: b.on_error,
+            circuit_state: b.breaker.state(),
+        }
+    }
+}
+
+/// A merchant's bindings of every extension point.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct BindingsByPoint {
+    pub pricing: Vec<BindingView>,
+    pub tax: Vec<BindingView>,
+    pub shipping: Vec<BindingView>,
+    pub payment: Vec<BindingView>,
+    pub recommendations: Vec<BindingView>,
+}
+
+/// The bindings of one extension point.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PointBindings {
+    #[schema(value_type = String, example = "tax")]
+    pub extension_point: ExtensionPoint,
+    pub bindings: Vec<BindingView>,
+}
+
+/// Why bindings were refused: a stable code and the fields at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    #[error("{code}: {errors:?}")]
+    Rejected { code: &'static str, errors: FieldErrors },
+    #[error(transparent)]
+    Core(#[from] Error),
+}
+
+impl From<sqlx::Error> for BindError {
+    fn from(e: sqlx::Error) -> BindError {
+        BindError::Core(e.into())
+    }
+}
+
+/// A merchant's bindings of every extension point.
+pub async fn list_bindings(
+    db: &Db,
+    runtime: &Arc<Runtime>,
+    bindings: &Bindings,
+    merchant_id: &str,
+) -> Result<BindingsByPoint> {
+    let mut all = BindingsByPoint::default();
+    for point in ExtensionPoint::ALL {
+        let views = bindings
+            .bindings_for(db, runtime, merchant_id, point)
+            .await?
+            .iter()
+            .map(BindingView::from)
+            .collect();
+        match point {
+            ExtensionPoint::Pricing => all.pricing = views,
+            ExtensionPoint::Tax => all.tax = views,
+            ExtensionPoint::Shipping => all.shipping = views,
+            ExtensionPoint::Payment => all.payment = views,
+            ExtensionPoint::Recommendations => all.recommendations = views,
+        }
+    }
+    Ok(all)
+}
+
+/// Replaces a merchant's bindings of `point` in one transaction; they take
+/// effect for the next call on this host.
+pub async fn replace_bindings(
+    db: &Db,
+    runtime: &Arc<Runtime>,
+    bindings: &Bindings,
+    merchant_id: &str,
+    point: ExtensionPoint,
+    req: NewBindings,
+) -> Result<PointBindings, BindError> {
+    let mut check = Check::default();
+    if req.bindings.len() > MAX_BINDINGS {
+        check.field(
+            "bindings",
+            Err::<(), _>(format!("at most {MAX_BINDINGS} plugins can be bound to one extension point")),
+        );
+    }
+    let mut rows = Vec::with_capacity(req.bindings.len());
+    for (i, b) in req.bindings.iter().enumerate() {
+        let config = match &b.config {
+            Value::Object(_) => Ok(b.config.to_string()),
+            _ => Err("must be a JSON object".to_owned()),
+        }
+        .and_then(|c| {
+            if c.len() <= MAX_CONFIG_BYTES {
+                Ok(c)
+            } else {
+                Err(format!("must be at most {MAX_CONFIG_BYTES} bytes"))
+            }
+        });
+        if let Some(config) = check.field(format!("bindings[{i}].config"), config) {
+            rows.push(StoredBinding { plugin_id: b.plugin_id.clone(), config, on_error: b.on_error });
+        }
+    }
+    check.finish()?;
+
+    let (mut code, mut errors, mut plugins) = (None, FieldErrors::new(), Vec::with_capacity(rows.len()));
+    for (i, row) in rows.iter().enumerate() {
+        let field = format!("bindings[{i}].plugin_id");
+        let stored = db::plugins::get(db, &row.plugin_id).await?;
+        let problem = match &stored {
+            None => Some(("unknown_plugin", format!("no plugin {:?} is installed", row.plugin_id))),
+            Some(s) if s.extension_point != point.as_str() => Some((
+                "wrong_extension_point",
+                format!("{}@{} is a {} plugin, not a {point} plugin", s.name, s.version, s.extension_point),
+            )),
+            Some(_) => None,
+        };
+        if let Some((c, message)) = problem {
+            code.get_or_insert(c);
+            errors.insert(field, message);
+            continue;
+        }
+        plugins.push(ensure_loaded(db, runtime, &row.plugin_id).await?.ok_or(Error::NotFound("plugin"))?);
+    }
+    if let Some(code) = code {
+        return Err(BindError::Rejected { code, errors });
+    }
+
+    db::plugins::replace_bindings(db, merchant_id, point.as_str(), &rows).await.map_err(|e| {
+        match db::unique_violation(&e) {
+            Some(_) => Error::Conflict {
+                code: "bindings_changed",
+                message: format!(
+                    "the {point} bindings were changed by another request at the same time; retry"
+                ),
+            },
+            None => e.into(),
+        }
+    })?;
+    let list = bindings.replace((merchant_id.to_owned(), point), rows, plugins, None);
+    Ok(PointBindings { extension_point: point, bindings: list.iter().map(BindingView::from).collect() })
+}
