@@ -99,3 +99,68 @@ on_both_databases!(health_readiness_and_openapi_are_served, |app: TestApp| async
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(doc["paths"]["/v1/platform/merchants"]["post"].is_object());
 });
+
+/// Every route of the contract (shared/API.md, all but carts, checkout and
+/// orders) is described in the generated OpenAPI document.
+#[tokio::test]
+async fn openapi_describes_every_route_of_the_contract() {
+    let app = mercato_tests::app::spawn_app(mercato::db::Backend::Sqlite).await.unwrap();
+    let doc = app.send(app.request(Method::GET, "/openapi.json", None)).await.expect(200);
+    let paths = doc["paths"].as_object().unwrap();
+    let expected = [
+        ("post", "/v1/platform/merchants"),
+        ("get", "/v1/platform/merchants"),
+        ("get", "/v1/platform/merchants/{id}"),
+        ("post", "/v1/platform/plugins"),
+        ("get", "/v1/platform/plugins"),
+        ("get", "/v1/platform/plugins/{id}"),
+        ("put", "/v1/admin/plugin-bindings/{extension_point}"),
+        ("get", "/v1/admin/plugin-bindings"),
+        ("post", "/v1/admin/products"),
+        ("get", "/v1/admin/products"),
+        ("get", "/v1/admin/products/{id}"),
+        ("patch", "/v1/admin/products/{id}"),
+        ("delete", "/v1/admin/products/{id}"),
+        ("post", "/v1/admin/categories"),
+        ("get", "/v1/admin/categories"),
+        ("post", "/v1/admin/locations"),
+        ("get", "/v1/admin/locations"),
+        ("put", "/v1/admin/inventory/{variant_id}"),
+        ("get", "/v1/admin/inventory"),
+        ("post", "/v1/admin/discount-codes"),
+        ("get", "/v1/admin/discount-codes"),
+        ("get", "/v1/admin/customers"),
+        ("get", "/v1/store/products"),
+        ("post", "/v1/store/customers"),
+        ("post", "/v1/store/customers/login"),
+        ("get", "/v1/store/customers/me"),
+        ("get", "/v1/store/customers/me/wishlist"),
+        ("post", "/v1/store/customers/me/wishlist"),
+    ];
+    let mut missing = Vec::new();
+    for (method, path) in expected {
+        if paths.get(path).and_then(|p| p.get(method)).is_none() {
+            missing.push(format!("{method} {path}"));
+        }
+    }
+    // Parameter names are the implementer's; the path shape is the contract.
+    let shape = |p: &str| {
+        p.split('/').map(|s| if s.starts_with('{') { "{}" } else { s }).collect::<Vec<_>>().join("/")
+    };
+    missing.retain(|m| {
+        let (method, path) = m.split_once(' ').unwrap();
+        !paths.iter().any(|(p, item)| shape(p) == shape(path) && item.get(method).is_some())
+    });
+    for shape_only in ["/v1/store/products/{}", "/v1/store/customers/me/wishlist/{}"] {
+        assert!(paths.keys().any(|p| shape(p) == shape_only), "{shape_only} is not documented");
+    }
+    assert!(missing.is_empty(), "not in /openapi.json: {missing:?}");
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            assert!(
+                op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+                "{method} {path} has no responses"
+            );
+        }
+    }
+}
