@@ -11,6 +11,7 @@ pub mod inventory;
 pub mod merchants;
 pub mod parse;
 pub mod plugins;
+pub mod time;
 
 pub use error::{Check, Error, FieldErrors, Result};
 

@@ -1,0 +1,85 @@
+//! Category rows.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Arg, Sql};
+use crate::commerce::catalog::Category;
+use crate::db::Db;
+
+/// Which of `ids` are this merchant's categories.
+pub async fn existing_categories(
+    db: &Db,
+    merchant_id: &str,
+    ids: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::default();
+    sql.push("select category_id from category where merchant_id = ")
+        .bind(Arg::Text(merchant_id.to_owned()))
+        .push(" and category_id in (")
+        .list(ids)
+        .push(")");
+    sql.fetch_all(db.pool()).await?.iter().map(|r| r.try_get("category_id")).collect()
+}
+
+const CATEGORY_COLUMNS: &str = "category_id, name, handle, created_at, updated_at";
+
+fn category(row: &AnyRow) -> Result<Category, sqlx::Error> {
+    Ok(Category {
+        id: row.try_get("category_id")?,
+        name: row.try_get("name")?,
+        handle: row.try_get("handle")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub async fn insert_category(db: &Db, merchant_id: &str, c: &Category) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into category (category_id, merchant_id, name, handle, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&c.id)
+    .bind(merchant_id)
+    .bind(&c.name)
+    .bind(&c.handle)
+    .bind(c.created_at)
+    .bind(c.updated_at)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+pub async fn get_category(db: &Db, merchant_id: &str, id: &str) -> Result<Option<Category>, sqlx::Error> {
+    let sql = format!("select {CATEGORY_COLUMNS} from category where merchant_id = $1 and category_id = $2");
+    sqlx::query(&sql)
+        .bind(merchant_id)
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .as_ref()
+        .map(category)
+        .transpose()
+}
+
+pub async fn list_categories(
+    db: &Db,
+    merchant_id: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<Category>, sqlx::Error> {
+    let sql = format!(
+        "select {CATEGORY_COLUMNS} from category where merchant_id = $1 and category_id > $2 \
+         order by category_id limit $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(merchant_id)
+        .bind(after.unwrap_or(""))
+        .bind(i64::from(limit))
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(category).collect()
+}
