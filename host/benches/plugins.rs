@@ -13,6 +13,10 @@ use mercato_sdk::shipping::{ShipItem, ShippingInput};
 use mercato_sdk::tax::{TaxInput, TaxableLine};
 use mercato_sdk::{Address, CartLine, Currency, Money};
 
+// The same allocator as the `mercato` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SIZES: [usize; 3] = [20, 200, 1000];
 
 const TAX_CONFIG: &str = r#"{"nexus":["CA","NY","TX"],"states":{"CA":{"rate":"0.0725"},"NY":{"rate":"0.04","tax_shipping":true},"TX":{"rate":"0.0625"}}}"#;

@@ -114,18 +114,19 @@ fn taxes(
 }
 
 fn output_from_wit(input: &TaxInput, raw: w::TaxOutput) -> Result<TaxOutput, FailureKind> {
-    // Answers usually follow the input's order; the index covers the rest.
-    let index: HashMap<&str, usize> =
-        input.lines.iter().enumerate().map(|(i, l)| (l.id.as_str(), i)).collect();
+    // Answers usually follow the input's order; an index is built only for
+    // an answer that does not.
+    let mut index: Option<HashMap<&str, usize>> = None;
     let mut seen = vec![false; input.lines.len()];
     let mut rates = Rates::default();
     let mut lines = Vec::with_capacity(raw.lines.len());
     for (n, l) in raw.lines.into_iter().enumerate() {
         let i = match input.lines.get(n) {
             Some(line) if line.id == l.line_id => n,
-            _ => *index.get(l.line_id.as_str()).ok_or_else(|| {
-                FailureKind::InvalidOutput(format!("tax for unknown line id {:?}", l.line_id))
-            })?,
+            _ => *index
+                .get_or_insert_with(|| input.lines.iter().enumerate().map(|(i, l)| (l.id.as_str(), i)).collect())
+                .get(l.line_id.as_str())
+                .ok_or_else(|| FailureKind::InvalidOutput(format!("tax for unknown line id {:?}", l.line_id)))?,
         };
         if std::mem::replace(&mut seen[i], true) {
             return Err(FailureKind::InvalidOutput(format!("line {:?} taxed twice", l.line_id)));
