@@ -67,17 +67,8 @@ pub async fn list(
     after: Option<&str>,
     limit: u32,
 ) -> Result<Vec<DiscountCode>, sqlx::Error> {
-    let sql = format!(
-        "select {COLUMNS} from discount_code where merchant_id = $1 and discount_code_id > $2 \
-         order by discount_code_id limit $3"
-    );
-    let rows = sqlx::query(&sql)
-        .bind(merchant_id)
-        .bind(after.unwrap_or(""))
-        .bind(i64::from(limit))
-        .fetch_all(db.pool())
-        .await?;
-    rows.iter().map(discount_code).collect()
+    let select = format!("select {COLUMNS} from discount_code");
+    super::merchant_page(db, &select, "discount_code_id", merchant_id, after, limit, discount_code).await
 }
 
 /// Whether the code existed.

@@ -44,17 +44,8 @@ pub async fn list_locations(
     after: Option<&str>,
     limit: u32,
 ) -> Result<Vec<Location>, sqlx::Error> {
-    let sql = format!(
-        "select {LOCATION_COLUMNS} from location where merchant_id = $1 and location_id > $2 \
-         order by location_id limit $3"
-    );
-    let rows = sqlx::query(&sql)
-        .bind(merchant_id)
-        .bind(after.unwrap_or(""))
-        .bind(i64::from(limit))
-        .fetch_all(db.pool())
-        .await?;
-    rows.iter().map(location).collect()
+    let select = format!("select {LOCATION_COLUMNS} from location");
+    super::merchant_page(db, &select, "location_id", merchant_id, after, limit, location).await
 }
 
 /// A live variant's inventory policy; `None` if the merchant has no such variant.

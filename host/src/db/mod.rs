@@ -107,6 +107,27 @@ impl Db {
     }
 }
 
+/// One page of a merchant's rows of `table` in id order, after `after`
+/// (keyset pagination: stable under inserts).
+pub(crate) async fn merchant_page<T>(
+    db: &Db,
+    select: &str,
+    id_column: &str,
+    merchant_id: &str,
+    after: Option<&str>,
+    limit: u32,
+    map: fn(&sqlx::any::AnyRow) -> Result<T, sqlx::Error>,
+) -> Result<Vec<T>, sqlx::Error> {
+    let sql = format!("{select} where merchant_id = $1 and {id_column} > $2 order by {id_column} limit $3");
+    let rows = sqlx::query(&sql)
+        .bind(merchant_id)
+        .bind(after.unwrap_or(""))
+        .bind(i64::from(limit))
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(map).collect()
+}
+
 /// A URL without its password, for messages.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

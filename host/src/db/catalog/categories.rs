@@ -71,15 +71,6 @@ pub async fn list_categories(
     after: Option<&str>,
     limit: u32,
 ) -> Result<Vec<Category>, sqlx::Error> {
-    let sql = format!(
-        "select {CATEGORY_COLUMNS} from category where merchant_id = $1 and category_id > $2 \
-         order by category_id limit $3"
-    );
-    let rows = sqlx::query(&sql)
-        .bind(merchant_id)
-        .bind(after.unwrap_or(""))
-        .bind(i64::from(limit))
-        .fetch_all(db.pool())
-        .await?;
-    rows.iter().map(category).collect()
+    let select = format!("select {CATEGORY_COLUMNS} from category");
+    crate::db::merchant_page(db, &select, "category_id", merchant_id, after, limit, category).await
 }

@@ -124,9 +124,13 @@ fn output_from_wit(input: &TaxInput, raw: w::TaxOutput) -> Result<TaxOutput, Fai
         let i = match input.lines.get(n) {
             Some(line) if line.id == l.line_id => n,
             _ => *index
-                .get_or_insert_with(|| input.lines.iter().enumerate().map(|(i, l)| (l.id.as_str(), i)).collect())
+                .get_or_insert_with(|| {
+                    input.lines.iter().enumerate().map(|(i, l)| (l.id.as_str(), i)).collect()
+                })
                 .get(l.line_id.as_str())
-                .ok_or_else(|| FailureKind::InvalidOutput(format!("tax for unknown line id {:?}", l.line_id)))?,
+                .ok_or_else(|| {
+                    FailureKind::InvalidOutput(format!("tax for unknown line id {:?}", l.line_id))
+                })?,
         };
         if std::mem::replace(&mut seen[i], true) {
             return Err(FailureKind::InvalidOutput(format!("line {:?} taxed twice", l.line_id)));
