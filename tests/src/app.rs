@@ -59,9 +59,36 @@ impl Reply {
     }
 }
 
+/// Milliseconds encoded in a test schema name (`t_s` + a time-ordered id).
+fn schema_age_ms(name: &str) -> Option<i64> {
+    const CROCKFORD: &str = "0123456789abcdefghjkmnpqrstvwxyz";
+    let ms = name
+        .strip_prefix("t_s")?
+        .get(..10)?
+        .chars()
+        .try_fold(0i64, |acc, c| CROCKFORD.find(c).map(|v| (acc << 5) | v as i64))?;
+    Some(mercato::db::now_ms() - ms)
+}
+
+/// Drops test schemas left by runs more than an hour old.
+async fn drop_stale_schemas(admin: &sqlx::AnyPool) {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("select schema_name from information_schema.schemata where schema_name like 't\\_s%'")
+            .fetch_all(admin)
+            .await
+            .unwrap_or_default();
+    for (name,) in rows {
+        if schema_age_ms(&name).is_some_and(|age| age > 3_600_000) {
+            let _ = sqlx::query(&format!("drop schema if exists {name} cascade")).execute(admin).await;
+        }
+    }
+}
+
 async fn postgres_schema(url: &str) -> String {
+    static CLEANED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
     let schema = format!("t_{}", mercato::commerce::ids::new_id("s").to_lowercase().replace('_', ""));
     let admin = sqlx::AnyPool::connect(url).await.expect("connect to MERCATO_TEST_POSTGRES_URL");
+    CLEANED.get_or_init(|| drop_stale_schemas(&admin)).await;
     sqlx::query(&format!("create schema {schema}")).execute(&admin).await.expect("create schema");
     admin.close().await;
     let sep = if url.contains('?') { '&' } else { '?' };
@@ -173,4 +200,15 @@ macro_rules! on_both_databases {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn schema_names_tell_their_age() {
+        let name = format!("t_{}", mercato::commerce::ids::new_id("s").to_lowercase().replace('_', ""));
+        let age = super::schema_age_ms(&name).expect("a test schema name");
+        assert!((0..60_000).contains(&age), "{name}: {age} ms");
+        assert_eq!(super::schema_age_ms("public"), None);
+    }
 }
