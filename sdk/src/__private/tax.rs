@@ -12,23 +12,37 @@ super::shared_glue!(Tax);
 use self::exports::mercato::plugin::tax as t;
 use crate::tax as sdk;
 
-/// Converts tax lines, formatting each distinct rate once: a cart's lines
-/// mostly share one or two rates, and decimal formatting dominates otherwise.
-fn tax_lines_out(lines: Vec<sdk::TaxLine>, memo: &mut Vec<(crate::Rate, String)>) -> Vec<t::TaxLine> {
-    lines
-        .into_iter()
-        .map(|l| {
-            let rate = match memo.iter().find(|(r, _)| *r == l.rate) {
-                Some((_, s)) => s.clone(),
-                None => {
-                    let s = l.rate.to_wire();
-                    memo.push((l.rate, s.clone()));
-                    s
-                }
-            };
-            t::TaxLine { jurisdiction: l.jurisdiction, rate, amount: l.amount, label: l.label }
-        })
-        .collect()
+/// Builds the answer's table of distinct taxes as lines refer to them,
+/// formatting each distinct rate once.
+#[derive(Default)]
+struct RateTable {
+    rates: Vec<t::TaxRate>,
+    keys: Vec<(crate::Rate, usize)>,
+}
+
+impl RateTable {
+    fn amounts(&mut self, lines: Vec<sdk::TaxLine>) -> Vec<t::TaxAmount> {
+        lines.into_iter().map(|l| t::TaxAmount { amount: l.amount, rate: self.index(l) }).collect()
+    }
+
+    fn index(&mut self, l: sdk::TaxLine) -> u32 {
+        let found = self.keys.iter().find(|(r, i)| {
+            *r == l.rate && self.rates[*i].jurisdiction == l.jurisdiction && self.rates[*i].label == l.label
+        });
+        let i = match found {
+            Some((_, i)) => *i,
+            None => {
+                self.rates.push(t::TaxRate {
+                    jurisdiction: l.jurisdiction,
+                    rate: l.rate.to_wire(),
+                    label: l.label,
+                });
+                self.keys.push((l.rate, self.rates.len() - 1));
+                self.rates.len() - 1
+            }
+        };
+        i as u32
+    }
 }
 
 /// The `calculate` export.
@@ -55,15 +69,14 @@ pub fn calculate<T: sdk::Tax>(config: String, input: t::TaxInput) -> Result<t::T
         prices_include_tax: input.prices_include_tax,
     };
     let output = T::calculate(&config, &input).map_err(err_out)?;
-    let mut memo = Vec::new();
-    Ok(t::TaxOutput {
-        lines: output
-            .lines
-            .into_iter()
-            .map(|l| t::LineTax { line_id: l.line_id, taxes: tax_lines_out(l.taxes, &mut memo) })
-            .collect(),
-        shipping: tax_lines_out(output.shipping, &mut memo),
-    })
+    let mut table = RateTable::default();
+    let lines = output
+        .lines
+        .into_iter()
+        .map(|l| t::LineTax { line_id: l.line_id, taxes: table.amounts(l.taxes) })
+        .collect();
+    let shipping = table.amounts(output.shipping);
+    Ok(t::TaxOutput { rates: table.rates, lines, shipping })
 }
 
 /// Exports a [`crate::tax::Tax`] implementation as the component's tax world.

@@ -13,9 +13,10 @@ use crate::plugins::size::{WireSize, record_size};
 record_size! {
     w::TaxableLine { id, product_id, sku, quantity, amount, tax_code }
     w::TaxInput { currency, lines, shipping_amount, ship_from, ship_to, customer, prices_include_tax }
-    w::TaxLine { jurisdiction, rate, amount, label }
+    w::TaxRate { jurisdiction, rate, label }
+    w::TaxAmount { rate, amount }
     w::LineTax { line_id, taxes }
-    w::TaxOutput { lines, shipping }
+    w::TaxOutput { rates, lines, shipping }
 }
 
 /// Most taxes on one line or on shipping (country, state, county, city…).
@@ -60,43 +61,48 @@ impl std::fmt::Display for On<'_> {
     }
 }
 
-/// Parses rates, remembering the last one: a cart's taxes mostly share a rate.
-#[derive(Default)]
-struct Rates {
-    last: Option<(String, Rate)>,
-}
+/// Most distinct taxes in one answer.
+const MAX_RATES: usize = 256;
 
-impl Rates {
-    fn parse(&mut self, text: &str, on: On<'_>) -> Result<Rate, FailureKind> {
-        if let Some((t, r)) = &self.last
-            && t == text
-        {
-            return Ok(*r);
-        }
-        let rate = Rate::parse(text).ok_or_else(|| {
-            FailureKind::InvalidOutput(format!("tax on {on}: rate {text:?} is not a decimal"))
-        })?;
-        if rate.0 < Decimal::ZERO || rate.0 > Decimal::ONE {
-            return Err(FailureKind::InvalidOutput(format!("tax on {on}: rate {text} is outside 0..1")));
-        }
-        self.last = Some((text.to_owned(), rate));
-        Ok(rate)
+/// The answer's table of distinct taxes, each checked once.
+fn rate_table(raw: Vec<w::TaxRate>) -> Result<Vec<(String, Rate, String)>, FailureKind> {
+    if raw.len() > MAX_RATES {
+        return Err(FailureKind::InvalidOutput(format!(
+            "{} distinct taxes (at most {MAX_RATES})",
+            raw.len()
+        )));
     }
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let rate = Rate::parse(&t.rate).ok_or_else(|| {
+                FailureKind::InvalidOutput(format!("rates[{i}]: {:?} is not a decimal", t.rate))
+            })?;
+            if rate.0 < Decimal::ZERO || rate.0 > Decimal::ONE {
+                return Err(FailureKind::InvalidOutput(format!("rates[{i}]: {} is outside 0..1", t.rate)));
+            }
+            check_text("jurisdiction", &t.jurisdiction, true, 64)?;
+            check_text("label", &t.label, false, 200)?;
+            Ok((t.jurisdiction, rate, t.label))
+        })
+        .collect()
 }
 
 /// The taxes on one line or on shipping, each checked against the amount it taxes.
 fn taxes(
-    list: Vec<w::TaxLine>,
+    list: Vec<w::TaxAmount>,
     base: i64,
     on: On<'_>,
-    rates: &mut Rates,
+    rates: &[(String, Rate, String)],
 ) -> Result<Vec<TaxLine>, FailureKind> {
     if list.len() > MAX_TAXES_PER_TARGET {
         return Err(FailureKind::InvalidOutput(format!("{} taxes on {on}", list.len())));
     }
     list.into_iter()
         .map(|t| {
-            let rate = rates.parse(&t.rate, on)?;
+            let Some((jurisdiction, rate, label)) = rates.get(t.rate as usize) else {
+                return Err(FailureKind::InvalidOutput(format!("tax on {on}: no rate {}", t.rate)));
+            };
             if t.amount < 0 {
                 return Err(FailureKind::InvalidOutput(format!("tax on {on}: negative tax {}", t.amount)));
             }
@@ -106,9 +112,12 @@ fn taxes(
                     t.amount
                 )));
             }
-            check_text("jurisdiction", &t.jurisdiction, true, 64)?;
-            check_text("label", &t.label, false, 200)?;
-            Ok(TaxLine { jurisdiction: t.jurisdiction, rate, amount: t.amount, label: t.label })
+            Ok(TaxLine {
+                jurisdiction: jurisdiction.clone(),
+                rate: *rate,
+                amount: t.amount,
+                label: label.clone(),
+            })
         })
         .collect()
 }
@@ -118,7 +127,7 @@ fn output_from_wit(input: &TaxInput, raw: w::TaxOutput) -> Result<TaxOutput, Fai
     // an answer that does not.
     let mut index: Option<HashMap<&str, usize>> = None;
     let mut seen = vec![false; input.lines.len()];
-    let mut rates = Rates::default();
+    let rates = rate_table(raw.rates)?;
     let mut lines = Vec::with_capacity(raw.lines.len());
     for (n, l) in raw.lines.into_iter().enumerate() {
         let i = match input.lines.get(n) {
@@ -135,10 +144,10 @@ fn output_from_wit(input: &TaxInput, raw: w::TaxOutput) -> Result<TaxOutput, Fai
         if std::mem::replace(&mut seen[i], true) {
             return Err(FailureKind::InvalidOutput(format!("line {:?} taxed twice", l.line_id)));
         }
-        let taxes = taxes(l.taxes, input.lines[i].amount, On::Line(&l.line_id), &mut rates)?;
+        let taxes = taxes(l.taxes, input.lines[i].amount, On::Line(&l.line_id), &rates)?;
         lines.push(LineTax { taxes, line_id: l.line_id });
     }
-    let shipping = taxes(raw.shipping, input.shipping_amount, On::Shipping, &mut rates)?;
+    let shipping = taxes(raw.shipping, input.shipping_amount, On::Shipping, &rates)?;
     Ok(TaxOutput { lines, shipping })
 }
 
