@@ -131,7 +131,7 @@ fn bench_plugins(extra: &[&str]) -> Result<()> {
 fn demo() -> Result<()> {
     build_plugins()?;
     let mut cmd = cargo();
-    cmd.args(["run", "--quiet", "--release", "--package", "mercato", "--", "demo"]);
+    cmd.args(["run", "--quiet", "--package", "mercato", "--", "demo"]);
     cmd.env("MERCATO_PLUGIN_DIR", target_dir().join("plugins"));
     run(cmd)
 }

@@ -54,7 +54,10 @@ pub fn run(
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
-        tracing::info!(%listen, database = %db::redact(url), "mercato is serving");
+        let bound = listener.local_addr()?;
+        tracing::info!(listen = %bound, database = %db::redact(url), "mercato is serving");
+        // One line on stdout that tools (and tests) can wait for.
+        println!("listening on http://{bound}");
         http::serve(listener, state).await?;
         Ok(ExitCode::SUCCESS)
     })

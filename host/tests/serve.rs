@@ -1,0 +1,78 @@
+//! `mercato serve` as an operator runs it: first start on an empty data
+//! directory, a request, SIGTERM, a restart that keeps the operator key.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+
+/// Starts `mercato serve` on port 0 and returns it with its address and the
+/// lines it printed before "listening on".
+fn start(data_dir: &std::path::Path) -> (Child, String, Vec<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mercato"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("MERCATO_DATA_DIR", data_dir)
+        .env_remove("MERCATO_OPERATOR_KEY")
+        .env_remove("MERCATO_DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mercato starts");
+    let mut lines = Vec::new();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    loop {
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).unwrap() > 0, "serve exited early; printed {lines:?}");
+        if let Some(addr) = line.trim().strip_prefix("listening on http://") {
+            return (child, addr.to_owned(), lines);
+        }
+        lines.push(line.trim().to_owned());
+    }
+}
+
+/// One HTTP/1.1 request; returns the status and the body.
+fn http(addr: &str, method: &str, path: &str, key: Option<&str>, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let auth = key.map(|k| format!("Authorization: Bearer {k}\r\n")).unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
+    (status, body)
+}
+
+fn stop(mut child: Child) {
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+}
+
+#[test]
+fn serve_creates_its_database_prints_the_operator_key_once_and_shuts_down_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, addr, printed) = start(dir.path());
+    let key = printed.iter().find(|l| l.starts_with("op_")).cloned().expect("the generated key is printed");
+    assert!(dir.path().join("mercato.db").exists(), "SQLite file created on first start");
+    assert_eq!(http(&addr, "GET", "/readyz", None, "").0, 200);
+    let merchant = r#"{"name":"Acme","slug":"acme","default_currency":"USD","country":"US"}"#;
+    let (status, body) = http(&addr, "POST", "/v1/platform/merchants", Some(&key), merchant);
+    assert_eq!(status, 201, "{body}");
+    stop(child);
+
+    // Restart: no new key, the old one still works, the data is still there.
+    let (child, addr, printed) = start(dir.path());
+    assert!(!printed.iter().any(|l| l.starts_with("op_")), "the key is printed once: {printed:?}");
+    let (status, body) = http(&addr, "GET", "/v1/platform/merchants", Some(&key), "");
+    assert_eq!(status, 200);
+    assert!(body.contains("\"acme\""), "{body}");
+    assert_eq!(http(&addr, "GET", "/v1/platform/merchants", Some("op_wrong"), "").0, 401);
+    stop(child);
+}
