@@ -22,7 +22,10 @@ fn start(data_dir: &std::path::Path) -> (Child, String, Vec<String>) {
     let mut out = BufReader::new(child.stdout.take().unwrap());
     loop {
         let mut line = String::new();
-        assert!(out.read_line(&mut line).unwrap() > 0, "serve exited early; printed {lines:?}");
+        if out.read_line(&mut line).unwrap_or(0) == 0 {
+            let status = child.wait();
+            panic!("serve exited early ({status:?}); printed {lines:?}");
+        }
         if let Some(addr) = line.trim().strip_prefix("listening on http://") {
             return (child, addr.to_owned(), lines);
         }
