@@ -6,7 +6,8 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 
 /// Starts `mercato serve` on port 0 and returns it with its address and the
-/// lines it printed before "listening on".
+/// lines it printed before "listening on". The caller waits for it in `stop`.
+#[allow(clippy::zombie_processes)]
 fn start(data_dir: &std::path::Path) -> (Child, String, Vec<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mercato"))
         .args(["serve", "--listen", "127.0.0.1:0"])
