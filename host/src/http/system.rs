@@ -14,6 +14,7 @@ pub fn router(api: Arc<utoipa::openapi::OpenApi>) -> Router<AppState> {
     Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/openapi.json", get(move || async move { Json(api.as_ref().clone()) }))
 }
 
@@ -24,4 +25,76 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "database unavailable"})))
     }
+}
+
+/// Prometheus text exposition: per plugin version, calls, failures, latency
+/// quantiles and mean fuel on this host, so an operator sees which plugin
+/// is slow or failing.
+async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    use std::fmt::Write;
+    let plugins: Vec<_> = state
+        .runtime
+        .list()
+        .into_iter()
+        .map(|p| {
+            let labels = format!(
+                "plugin=\"{}\",version=\"{}\",extension_point=\"{}\",id=\"{}\"",
+                p.metadata.name, p.metadata.version, p.metadata.extension_point, p.id
+            );
+            (labels, p.stats.snapshot())
+        })
+        .collect();
+    let mut out = String::new();
+    let mut family = |name: &str, kind: &str, help: &str, rows: Vec<String>| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for row in rows {
+            let _ = writeln!(out, "{name}{row}");
+        }
+    };
+    family(
+        "mercato_build_info",
+        "gauge",
+        "The running version.",
+        vec![format!("{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"))],
+    );
+    family(
+        "mercato_plugins_installed",
+        "gauge",
+        "Plugin versions loaded on this host.",
+        vec![format!(" {}", plugins.len())],
+    );
+    let per = |f: &dyn Fn(&str, &crate::plugins::StatsSnapshot) -> Vec<String>| {
+        plugins.iter().flat_map(|(l, s)| f(l, s)).collect::<Vec<_>>()
+    };
+    family(
+        "mercato_plugin_calls_total",
+        "counter",
+        "Plugin calls.",
+        per(&|l, s| vec![format!("{{{l}}} {}", s.calls)]),
+    );
+    family(
+        "mercato_plugin_failures_total",
+        "counter",
+        "Plugin calls that failed: a limit, a trap, an error or invalid output.",
+        per(&|l, s| vec![format!("{{{l}}} {}", s.failures)]),
+    );
+    family(
+        "mercato_plugin_call_duration_microseconds",
+        "summary",
+        "Instantiate, call and validation.",
+        per(&|l, s| {
+            vec![
+                format!("{{{l},quantile=\"0.5\"}} {}", s.p50_us),
+                format!("{{{l},quantile=\"0.95\"}} {}", s.p95_us),
+                format!("{{{l},quantile=\"0.99\"}} {}", s.p99_us),
+            ]
+        }),
+    );
+    family(
+        "mercato_plugin_fuel_mean",
+        "gauge",
+        "Mean instructions per call.",
+        per(&|l, s| vec![format!("{{{l}}} {}", s.mean_fuel)]),
+    );
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

@@ -164,3 +164,23 @@ async fn openapi_describes_every_route_of_the_contract() {
         }
     }
 }
+
+on_both_databases!(metrics_show_each_installed_plugin, |app: TestApp| async move {
+    let req = app
+        .request(Method::POST, "/v1/platform/plugins", Some(&app.operator_key))
+        .header("content-type", "application/wasm")
+        .body(mercato_tests::component("flat-tax"));
+    app.send(req).await.expect(201);
+    let res = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = res.text().await.unwrap();
+    assert!(text.contains("mercato_plugins_installed 1"), "{text}");
+    assert!(
+        text.contains(
+            "mercato_plugin_calls_total{plugin=\"flat-tax\",version=\"0.1.0\",extension_point=\"tax\""
+        ),
+        "{text}"
+    );
+    assert!(text.contains("# TYPE mercato_plugin_call_duration_microseconds summary"), "{text}");
+});
