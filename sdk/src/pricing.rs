@@ -114,6 +114,18 @@ pub struct PricingInput {
 }
 
 impl PricingInput {
+    /// A cart of `lines` with no customer, codes, shipping or earlier adjustments.
+    pub fn new(currency: Currency, lines: Vec<CartLine>) -> PricingInput {
+        PricingInput {
+            currency,
+            lines,
+            customer: None,
+            discount_codes: Vec::new(),
+            shipping: None,
+            previous: Vec::new(),
+        }
+    }
+
     /// Lines total before any adjustment.
     pub fn subtotal(&self) -> Money {
         Money::new(self.lines.iter().map(|l| l.subtotal().amount).sum(), self.currency)

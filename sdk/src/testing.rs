@@ -120,6 +120,17 @@ fn call<I: DeserializeOwned, C: DeserializeOwned, O: Serialize>(
     Ok(serde_json::to_value(output).expect("outputs serialize"))
 }
 
+/// Applies `output` the way the host will, after `input.previous`, and
+/// panics with the reason if the host would refuse it.
+#[track_caller]
+pub fn host_accepts(input: &PricingInput, output: &crate::pricing::PricingOutput) -> Ledger {
+    let mut ledger = Ledger::from_input(input);
+    ledger
+        .apply_all(&output.adjustments, &input.discount_codes)
+        .unwrap_or_else(|e| panic!("host refuses: {e}"));
+    ledger
+}
+
 /// Runs a pricing plugin natively on JSON, and checks its answer the way the
 /// host will (every adjustment must apply to the cart): a refused answer is
 /// an `invalid_output` error.

@@ -125,6 +125,30 @@ pub struct CartLine {
 }
 
 impl CartLine {
+    /// A line of `quantity` × `product_id` at `unit_price`, for tests and
+    /// fixtures: the variant id is `<product_id>-v`, the sku the line id in
+    /// capitals, and there are no tags or collections.
+    pub fn new(id: &str, product_id: &str, quantity: u32, unit_price: Money) -> CartLine {
+        CartLine {
+            id: id.to_owned(),
+            product_id: product_id.to_owned(),
+            variant_id: format!("{product_id}-v"),
+            sku: id.to_uppercase(),
+            quantity,
+            unit_price,
+            tags: Vec::new(),
+            collections: Vec::new(),
+            tax_code: None,
+            weight_grams: None,
+        }
+    }
+
+    /// The same line with these product tags.
+    pub fn with_tags(mut self, tags: &[&str]) -> CartLine {
+        self.tags = tags.iter().map(|t| (*t).to_owned()).collect();
+        self
+    }
+
     /// `unit_price × quantity`.
     pub fn subtotal(&self) -> Money {
         Money::new(self.unit_price.amount.saturating_mul(i64::from(self.quantity)), self.unit_price.currency)
