@@ -54,6 +54,19 @@ pub(crate) enum WorldPre {
     Recommendations(bindings::recommendations::RecommendationsPluginPre<HostState>),
 }
 
+/// Runs `$body` with `$p` bound to the typed pre-instance, whatever the world.
+macro_rules! with_world {
+    ($pre:expr, $p:ident => $body:expr) => {
+        match $pre {
+            WorldPre::Pricing($p) => $body,
+            WorldPre::Tax($p) => $body,
+            WorldPre::Shipping($p) => $body,
+            WorldPre::Payment($p) => $body,
+            WorldPre::Recommendations($p) => $body,
+        }
+    };
+}
+
 /// One installed plugin version.
 pub struct InstalledPlugin {
     /// `plg_` + the first 24 hex digits of the component's sha256.
@@ -240,23 +253,9 @@ impl Runtime {
     fn describe(&self, pre: &WorldPre, limits: &Limits) -> Result<Metadata, InstallError> {
         let mut store = self.store(limits, 1, None);
         let invalid = |e: wasmtime::Error| InstallError::InvalidMetadata(format!("describe failed: {e:#}"));
-        let m = match pre {
-            WorldPre::Pricing(p) => {
-                p.instantiate(&mut store).and_then(|i| i.mercato_plugin_plugin().call_describe(&mut store))
-            }
-            WorldPre::Tax(p) => {
-                p.instantiate(&mut store).and_then(|i| i.mercato_plugin_plugin().call_describe(&mut store))
-            }
-            WorldPre::Shipping(p) => {
-                p.instantiate(&mut store).and_then(|i| i.mercato_plugin_plugin().call_describe(&mut store))
-            }
-            WorldPre::Payment(p) => {
-                p.instantiate(&mut store).and_then(|i| i.mercato_plugin_plugin().call_describe(&mut store))
-            }
-            WorldPre::Recommendations(p) => {
-                p.instantiate(&mut store).and_then(|i| i.mercato_plugin_plugin().call_describe(&mut store))
-            }
-        }
+        let m = with_world!(pre, p => p
+            .instantiate(&mut store)
+            .and_then(|i| i.mercato_plugin_plugin().call_describe(&mut store)))
         .map_err(invalid)?;
         let point = match m.extension_point {
             wit::ExtensionPoint::Pricing => ExtensionPoint::Pricing,
@@ -309,13 +308,7 @@ impl Runtime {
     /// nothing: the fixed cost of every call (benchmarks, health checks).
     pub fn instantiate(&self, plugin: &InstalledPlugin) -> wasmtime::Result<()> {
         let mut store = self.store(&plugin.limits(), 1, None);
-        match &plugin.pre {
-            WorldPre::Pricing(p) => p.instantiate(&mut store).map(drop),
-            WorldPre::Tax(p) => p.instantiate(&mut store).map(drop),
-            WorldPre::Shipping(p) => p.instantiate(&mut store).map(drop),
-            WorldPre::Payment(p) => p.instantiate(&mut store).map(drop),
-            WorldPre::Recommendations(p) => p.instantiate(&mut store).map(drop),
-        }
+        with_world!(&plugin.pre, p => p.instantiate(&mut store).map(drop))
     }
 
     /// Replaces a plugin's limit overrides; calls after this use them.

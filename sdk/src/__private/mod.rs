@@ -12,42 +12,33 @@ pub mod shipping;
 #[cfg(all(target_arch = "wasm32", feature = "tax"))]
 pub mod tax;
 
-#[cfg(all(
-    target_arch = "wasm32",
-    any(
-        feature = "pricing",
-        feature = "tax",
-        feature = "shipping",
-        feature = "payment",
-        feature = "recommendations"
-    )
-))]
+#[cfg(all(target_arch = "wasm32", feature = "guest"))]
 pub use wit_bindgen;
 
-#[cfg(all(
-    target_arch = "wasm32",
-    any(
-        feature = "pricing",
-        feature = "tax",
-        feature = "shipping",
-        feature = "payment",
-        feature = "recommendations"
-    )
-))]
+#[cfg(all(target_arch = "wasm32", feature = "guest"))]
 mod bump;
 
-#[cfg(all(
-    target_arch = "wasm32",
-    any(
-        feature = "pricing",
-        feature = "tax",
-        feature = "shipping",
-        feature = "payment",
-        feature = "recommendations"
-    )
-))]
+#[cfg(all(target_arch = "wasm32", feature = "guest"))]
 #[global_allocator]
 static ALLOCATOR: bump::Bump = bump::Bump::new();
+
+/// The `describe` export every world has; the name, version and description
+/// come from the plugin crate's Cargo.toml, where this expands.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __mercato_describe {
+    ($world:ident, $plugin:ty) => {
+        impl $crate::__private::$world::exports::mercato::plugin::plugin::Guest for __MercatoPlugin {
+            fn describe() -> $crate::__private::$world::wit::Metadata {
+                $crate::__private::$world::metadata::<$plugin>(
+                    env!("CARGO_PKG_NAME"),
+                    env!("CARGO_PKG_VERSION"),
+                    env!("CARGO_PKG_DESCRIPTION"),
+                )
+            }
+        }
+    };
+}
 
 use crate::log::Level;
 

@@ -116,15 +116,7 @@ macro_rules! export_payment {
             use $crate::__private::payment as __p;
             use $crate::__private::payment::exports::mercato::plugin::payment as __w;
             struct __MercatoPlugin;
-            impl __p::exports::mercato::plugin::plugin::Guest for __MercatoPlugin {
-                fn describe() -> __p::wit::Metadata {
-                    __p::metadata::<$plugin>(
-                        env!("CARGO_PKG_NAME"),
-                        env!("CARGO_PKG_VERSION"),
-                        env!("CARGO_PKG_DESCRIPTION"),
-                    )
-                }
-            }
+            $crate::__mercato_describe!(payment, $plugin);
             impl __w::Guest for __MercatoPlugin {
                 fn create_payment(
                     config: ::std::string::String,

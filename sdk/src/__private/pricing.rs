@@ -79,15 +79,7 @@ macro_rules! export_pricing {
     ($plugin:ty) => {
         const _: () = {
             struct __MercatoPlugin;
-            impl $crate::__private::pricing::exports::mercato::plugin::plugin::Guest for __MercatoPlugin {
-                fn describe() -> $crate::__private::pricing::wit::Metadata {
-                    $crate::__private::pricing::metadata::<$plugin>(
-                        env!("CARGO_PKG_NAME"),
-                        env!("CARGO_PKG_VERSION"),
-                        env!("CARGO_PKG_DESCRIPTION"),
-                    )
-                }
-            }
+            $crate::__mercato_describe!(pricing, $plugin);
             impl $crate::__private::pricing::exports::mercato::plugin::pricing::Guest for __MercatoPlugin {
                 fn run(
                     config: ::std::string::String,

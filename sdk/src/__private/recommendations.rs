@@ -66,15 +66,7 @@ macro_rules! export_recommendations {
             use $crate::__private::recommendations as __p;
             use $crate::__private::recommendations::exports::mercato::plugin::recommendations as __w;
             struct __MercatoPlugin;
-            impl __p::exports::mercato::plugin::plugin::Guest for __MercatoPlugin {
-                fn describe() -> __p::wit::Metadata {
-                    __p::metadata::<$plugin>(
-                        env!("CARGO_PKG_NAME"),
-                        env!("CARGO_PKG_VERSION"),
-                        env!("CARGO_PKG_DESCRIPTION"),
-                    )
-                }
-            }
+            $crate::__mercato_describe!(recommendations, $plugin);
             impl __w::Guest for __MercatoPlugin {
                 fn recommend(
                     config: ::std::string::String,

@@ -59,15 +59,7 @@ macro_rules! export_shipping {
     ($plugin:ty) => {
         const _: () = {
             struct __MercatoPlugin;
-            impl $crate::__private::shipping::exports::mercato::plugin::plugin::Guest for __MercatoPlugin {
-                fn describe() -> $crate::__private::shipping::wit::Metadata {
-                    $crate::__private::shipping::metadata::<$plugin>(
-                        env!("CARGO_PKG_NAME"),
-                        env!("CARGO_PKG_VERSION"),
-                        env!("CARGO_PKG_DESCRIPTION"),
-                    )
-                }
-            }
+            $crate::__mercato_describe!(shipping, $plugin);
             impl $crate::__private::shipping::exports::mercato::plugin::shipping::Guest for __MercatoPlugin {
                 fn rates(
                     config: ::std::string::String,

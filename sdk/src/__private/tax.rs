@@ -85,15 +85,7 @@ macro_rules! export_tax {
     ($plugin:ty) => {
         const _: () = {
             struct __MercatoPlugin;
-            impl $crate::__private::tax::exports::mercato::plugin::plugin::Guest for __MercatoPlugin {
-                fn describe() -> $crate::__private::tax::wit::Metadata {
-                    $crate::__private::tax::metadata::<$plugin>(
-                        env!("CARGO_PKG_NAME"),
-                        env!("CARGO_PKG_VERSION"),
-                        env!("CARGO_PKG_DESCRIPTION"),
-                    )
-                }
-            }
+            $crate::__mercato_describe!(tax, $plugin);
             impl $crate::__private::tax::exports::mercato::plugin::tax::Guest for __MercatoPlugin {
                 fn calculate(
                     config: ::std::string::String,
