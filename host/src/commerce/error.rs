@@ -21,6 +21,17 @@ pub enum Error {
     /// The request is well-formed but cannot be carried out.
     #[error("{message}")]
     Unprocessable { code: &'static str, message: String },
+    /// Some lines cannot be had in the quantity asked; `lines` names them
+    /// (line id -> what is available).
+    #[error("{message}")]
+    OutOfStock { message: String, lines: FieldErrors },
+    /// The payment provider declined; the message is the provider's reason.
+    #[error("{message}")]
+    PaymentDeclined { message: String },
+    /// A bound plugin failed and its binding fails closed; the message
+    /// names the plugin and the limit it hit.
+    #[error("{message}")]
+    PluginFailed { message: String },
     /// Anything else: logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),

@@ -17,28 +17,7 @@ use crate::db::{self, Db};
 /// real stock, far from integer overflow in SQL.
 pub const MAX_QUANTITY: i64 = 1_000_000_000;
 
-/// Whether a variant can be sold when nothing is available.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum InventoryPolicy {
-    /// Never sell below what is available (the default).
-    Deny,
-    /// Keep selling: `on_hand` may go below `reserved`, and below zero.
-    AllowBackorder,
-}
-
-impl InventoryPolicy {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            InventoryPolicy::Deny => "deny",
-            InventoryPolicy::AllowBackorder => "allow_backorder",
-        }
-    }
-
-    pub(crate) fn from_db(s: &str) -> InventoryPolicy {
-        if s == "allow_backorder" { InventoryPolicy::AllowBackorder } else { InventoryPolicy::Deny }
-    }
-}
+pub use super::catalog::InventoryPolicy;
 
 /// A place that holds stock: a warehouse, a store, a 3PL.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -15,6 +15,9 @@ pub struct Merchant {
     pub slug: String,
     pub default_currency: String,
     pub country: String,
+    /// Whether catalog prices include tax (typical in the EU); tax plugins
+    /// are told, and cart totals do not add tax on top.
+    pub prices_include_tax: bool,
     pub created_at: i64,
 }
 
@@ -26,6 +29,9 @@ pub struct NewMerchant {
     pub slug: String,
     pub default_currency: String,
     pub country: String,
+    /// Default false.
+    #[serde(default)]
+    pub prices_include_tax: bool,
 }
 
 /// Keys as shown once, at creation or rotation.
@@ -74,6 +80,7 @@ pub async fn create(db: &Db, req: NewMerchant) -> Result<(Merchant, Keys)> {
         slug,
         default_currency: currency.code().to_owned(),
         country,
+        prices_include_tax: req.prices_include_tax,
         created_at: db::now_ms(),
     };
     let keys = new_keys();

@@ -1,19 +1,39 @@
 //! The commerce core: merchants, catalog, inventory, customers, discount
-//! codes and plugin bindings. Plain Rust: no HTTP types here, no SQL (that
+//! codes, plugin bindings, carts, checkout and orders. Plain Rust: no HTTP types here, no SQL (that
 //! is `db`), business rules only.
 
+pub mod cart;
 pub mod catalog;
+pub mod checkout;
 pub mod customers;
 pub mod discounts;
 pub mod error;
 pub mod ids;
 pub mod inventory;
 pub mod merchants;
+pub mod orders;
 pub mod parse;
+pub mod payments;
 pub mod plugins;
 pub mod time;
 
 pub use error::{Check, Error, FieldErrors, Result};
+
+use std::sync::Arc;
+
+use crate::db::Db;
+use crate::plugins::Runtime;
+
+/// What commerce operations that run plugins need: the database, the
+/// runtime, the merchants' bindings and the memo of plugin answers. Cheap
+/// to clone (handles only).
+#[derive(Clone)]
+pub struct Shop {
+    pub db: Db,
+    pub runtime: Arc<Runtime>,
+    pub bindings: plugins::Bindings,
+    pub memo: Arc<cart::Memo>,
+}
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

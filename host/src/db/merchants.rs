@@ -6,7 +6,7 @@ use super::{Db, now_ms};
 use crate::commerce::ids::new_id;
 use crate::commerce::merchants::{KeyKind, Merchant};
 
-const COLUMNS: &str = "merchant_id, name, slug, default_currency, country, created_at";
+const COLUMNS: &str = "merchant_id, name, slug, default_currency, country, prices_include_tax, created_at";
 
 fn merchant(row: &sqlx::any::AnyRow) -> Result<Merchant, sqlx::Error> {
     Ok(Merchant {
@@ -15,6 +15,7 @@ fn merchant(row: &sqlx::any::AnyRow) -> Result<Merchant, sqlx::Error> {
         slug: row.try_get("slug")?,
         default_currency: row.try_get("default_currency")?,
         country: row.try_get("country")?,
+        prices_include_tax: row.try_get::<i64, _>("prices_include_tax")? != 0,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -45,8 +46,8 @@ async fn insert_keys(
 pub async fn insert(db: &Db, m: &Merchant, keys: &[(KeyKind, String, String)]) -> Result<(), sqlx::Error> {
     let mut tx = db.pool().begin().await?;
     sqlx::query(
-        "insert into merchant (merchant_id, name, slug, default_currency, country, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $6)",
+        "insert into merchant (merchant_id, name, slug, default_currency, country, prices_include_tax, \
+         created_at, updated_at) values ($1, $2, $3, $4, $5, $7, $6, $6)",
     )
     .bind(&m.id)
     .bind(&m.name)
@@ -54,6 +55,7 @@ pub async fn insert(db: &Db, m: &Merchant, keys: &[(KeyKind, String, String)]) -
     .bind(&m.default_currency)
     .bind(&m.country)
     .bind(m.created_at)
+    .bind(i64::from(m.prices_include_tax))
     .execute(&mut *tx)
     .await?;
     insert_keys(&mut tx, &m.id, keys, m.created_at).await?;

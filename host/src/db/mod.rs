@@ -2,12 +2,15 @@
 //! PostgreSQL, migrations per backend, and one module of queries per
 //! aggregate. Nothing outside this module writes SQL.
 
+pub mod carts;
 pub mod catalog;
+pub mod checkout;
 pub mod customers;
 pub mod discounts;
 pub mod idempotency;
 pub mod inventory;
 pub mod merchants;
+pub mod orders;
 pub mod plugins;
 
 use std::time::Duration;

@@ -176,7 +176,7 @@ async fn remove_from_wishlist(
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)]
-struct TokenHeader {
+pub(super) struct TokenHeader {
     /// The `token` from `POST /v1/store/customers/login`.
     #[param(rename = "X-Customer-Token")]
     x_customer_token: String,

@@ -83,6 +83,14 @@ impl From<commerce::Error> for ApiError {
             E::Unprocessable { code, message } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
             }
+            E::OutOfStock { message, lines } => ApiError {
+                errors: Some(lines),
+                ..ApiError::new(StatusCode::CONFLICT, "out_of_stock", message)
+            },
+            E::PaymentDeclined { message } => {
+                ApiError::new(StatusCode::PAYMENT_REQUIRED, "payment_declined", message)
+            }
+            E::PluginFailed { message } => ApiError::new(StatusCode::BAD_GATEWAY, "plugin_failed", message),
             E::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "internal error");
                 ApiError::new(

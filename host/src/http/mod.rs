@@ -3,12 +3,14 @@
 //! they never touch SQL.
 
 pub mod auth;
+mod carts;
 mod catalog;
 mod customers;
 mod discounts;
 pub mod error;
 pub mod idempotency;
 mod inventory;
+mod orders;
 pub mod json;
 mod platform;
 mod plugins;
@@ -36,6 +38,7 @@ pub struct AppState {
     pub runtime: Arc<Runtime>,
     pub operator_key_hash: Arc<[u8; 32]>,
     pub bindings: crate::commerce::plugins::Bindings,
+    pub memo: Arc<crate::commerce::cart::Memo>,
 }
 
 impl AppState {
@@ -45,7 +48,23 @@ impl AppState {
 
     /// State for an operator key known only by its sha256.
     pub fn with_operator_key_hash(db: Db, runtime: Arc<Runtime>, hash: [u8; 32]) -> AppState {
-        AppState { db, runtime, operator_key_hash: Arc::new(hash), bindings: Default::default() }
+        AppState {
+            db,
+            runtime,
+            operator_key_hash: Arc::new(hash),
+            bindings: Default::default(),
+            memo: Default::default(),
+        }
+    }
+
+    /// What commerce operations that run plugins need.
+    pub fn shop(&self) -> crate::commerce::Shop {
+        crate::commerce::Shop {
+            db: self.db.clone(),
+            runtime: self.runtime.clone(),
+            bindings: self.bindings.clone(),
+            memo: self.memo.clone(),
+        }
     }
 }
 
@@ -81,9 +100,16 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(inventory::admin_router())
                 .merge(discounts::admin_router())
                 .merge(customers::admin_router())
+                .merge(orders::admin_router())
                 .merge(plugins::admin_router()),
         )
-        .nest("/v1/store", catalog::store_router().merge(customers::store_router()))
+        .nest(
+            "/v1/store",
+            catalog::store_router()
+                .merge(customers::store_router())
+                .merge(carts::store_router())
+                .merge(orders::store_router()),
+        )
 }
 
 /// The OpenAPI document of every route.

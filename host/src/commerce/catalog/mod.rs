@@ -73,7 +73,7 @@ impl InventoryPolicy {
 }
 
 /// An amount in integer minor units of an ISO 4217 currency.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Price {
     pub amount: i64,
     pub currency: String,

@@ -1,0 +1,209 @@
+//! Carts: persistent, one currency, addressed by an unguessable id. Every
+//! read prices the cart through the merchant's plugins (see [`pricing`]);
+//! every change is checked here and written by `db::carts` in one
+//! transaction that only succeeds on an open cart.
+
+mod memo;
+mod ops;
+pub mod pricing;
+mod view;
+
+pub use memo::Memo;
+pub use ops::{
+    CartUpdate, CodeInput, LineUpdate, NewCart, NewLine, ShippingChoice, add_discount_code, add_line, create, get,
+    load_priced, remove_discount_code, remove_line, select_shipping, shipping_options, update_details, update_line,
+    view,
+};
+pub use view::{AdjustmentView, Cart, CartLine, ShippingOption, ShippingOptions, TaxLineView, Warning};
+
+use serde::{Deserialize, Serialize};
+
+use crate::commerce::catalog::InventoryPolicy;
+use crate::commerce::{Check, Result, parse};
+
+/// Most lines in one cart.
+pub const MAX_LINES: usize = 1000;
+/// Most units of one line.
+pub const MAX_LINE_QUANTITY: i64 = 10_000;
+/// Most discount codes entered on one cart.
+pub const MAX_CODES: usize = 5;
+
+/// Where a cart is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CartStatus {
+    /// Being filled.
+    Open,
+    /// A checkout is taking payment; the cart cannot change.
+    Completing,
+    /// Ordered.
+    Completed,
+}
+
+impl CartStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CartStatus::Open => "open",
+            CartStatus::Completing => "completing",
+            CartStatus::Completed => "completed",
+        }
+    }
+
+    pub fn from_db(s: &str) -> CartStatus {
+        match s {
+            "completing" => CartStatus::Completing,
+            "completed" => CartStatus::Completed,
+            _ => CartStatus::Open,
+        }
+    }
+}
+
+/// A postal address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Address {
+    pub name: String,
+    pub line1: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    pub city: String,
+    /// State, province or county; may be empty where there is none.
+    #[serde(default)]
+    pub region: String,
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2, e.g. "US".
+    pub country: String,
+}
+
+/// An address as a storefront sends it; every field is checked.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressInput {
+    pub name: Option<String>,
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+}
+
+impl AddressInput {
+    /// The checked address; errors go under `field.<name>`.
+    pub fn parse(&self, field: &str, check: &mut Check) -> Option<Address> {
+        let required = |v: &Option<String>, max: usize| match v {
+            None => Err("is required".to_owned()),
+            Some(s) => parse::text(s, max),
+        };
+        let name = check.field(format!("{field}.name"), required(&self.name, 200));
+        let line1 = check.field(format!("{field}.line1"), required(&self.line1, 200));
+        let line2 = match self.line2.as_deref().map(str::trim) {
+            None | Some("") => Some(None),
+            Some(s) => check.field(format!("{field}.line2"), parse::text(s, 200).map(Some)),
+        };
+        let city = check.field(format!("{field}.city"), required(&self.city, 100));
+        let region = match self.region.as_deref().map(str::trim) {
+            None | Some("") => Some(String::new()),
+            Some(s) => check.field(format!("{field}.region"), parse::text(s, 100)),
+        };
+        let postal_code = check.field(format!("{field}.postal_code"), required(&self.postal_code, 20));
+        let country = check.field(
+            format!("{field}.country"),
+            self.country.as_deref().ok_or_else(|| "is required".to_owned()).and_then(parse::country),
+        );
+        Some(Address {
+            name: name?,
+            line1: line1?,
+            line2: line2?,
+            city: city?,
+            region: region?,
+            postal_code: postal_code?,
+            country: country?,
+        })
+    }
+}
+
+impl From<&Address> for mercato_sdk::Address {
+    fn from(a: &Address) -> mercato_sdk::Address {
+        mercato_sdk::Address {
+            name: a.name.clone(),
+            line1: a.line1.clone(),
+            line2: a.line2.clone(),
+            city: a.city.clone(),
+            region: a.region.clone(),
+            postal_code: a.postal_code.clone(),
+            country: a.country.clone(),
+        }
+    }
+}
+
+/// A cart as stored.
+#[derive(Debug, Clone)]
+pub struct CartRecord {
+    pub id: String,
+    pub currency: String,
+    pub customer_id: Option<String>,
+    pub email: Option<String>,
+    pub shipping_address: Option<Address>,
+    pub billing_address: Option<Address>,
+    /// The code of the selected shipping option.
+    pub shipping_option: Option<String>,
+    pub status: CartStatus,
+    pub order_id: Option<String>,
+    /// Bumped by every change.
+    pub version: i64,
+    /// The merchant's setting, read with the cart.
+    pub prices_include_tax: bool,
+    /// As entered, in entry order.
+    pub discount_codes: Vec<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A stored line and what the catalog says of its variant now.
+#[derive(Debug, Clone)]
+pub struct LineRecord {
+    pub id: String,
+    pub variant_id: String,
+    pub quantity: i64,
+    /// `None` when the variant no longer exists.
+    pub variant: Option<VariantInfo>,
+}
+
+/// A variant as a cart line needs it.
+#[derive(Debug, Clone)]
+pub struct VariantInfo {
+    pub product_id: String,
+    pub sku: String,
+    /// Product title, and the variant's when it differs.
+    pub title: String,
+    /// Unit price in minor units of `currency`.
+    pub price: i64,
+    pub currency: String,
+    pub weight_grams: Option<i64>,
+    pub tax_code: Option<String>,
+    pub policy: InventoryPolicy,
+    pub tags: Vec<String>,
+    pub category_ids: Vec<String>,
+    /// Not deleted, and its product is active.
+    pub live: bool,
+    /// On hand minus reserved over every location.
+    pub available: i64,
+    /// Whether any location holds a level for it.
+    pub tracked: bool,
+}
+
+/// Checks a line quantity.
+fn quantity(q: Option<i64>, allow_zero: bool) -> std::result::Result<i64, String> {
+    let min = if allow_zero { 0 } else { 1 };
+    match q {
+        None => Err("is required".into()),
+        Some(q) if (min..=MAX_LINE_QUANTITY).contains(&q) => Ok(q),
+        Some(_) => Err(format!("must be between {min} and {MAX_LINE_QUANTITY}")),
+    }
+}
+
+/// The first error of a check, or the value.
+fn checked<T>(check: Check, value: Option<T>) -> Result<T> {
+    check.finish()?;
+    Ok(value.expect("a value when the check passed"))
+}

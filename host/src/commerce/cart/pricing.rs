@@ -1,0 +1,485 @@
+//! Prices a cart through the merchant's plugins, in this order:
+//!
+//! 1. pricing plugins, in binding order (each sees what the previous ones
+//!    applied), without shipping;
+//! 2. shipping plugins, on the discounted subtotal, once an address is
+//!    known; the selected option is looked up among their rates;
+//! 3. pricing plugins again with the selected shipping amount, so they can
+//!    discount shipping (only when an option is selected);
+//! 4. the tax plugin on the discounted lines and shipping, once an address
+//!    is known.
+//!
+//! Answers are memoized by (plugin version, configuration, input), except
+//! at completion, where every plugin runs on the final cart. A failing
+//! binding that fails closed is recorded in `failures` (the cart shows a
+//! warning and cannot be completed); one that is skipped is left out.
+
+use std::sync::Arc;
+
+use mercato_sdk::pricing::{Ledger, PricingInput, Target};
+use mercato_sdk::shipping::{ShipItem, ShippingInput};
+use mercato_sdk::tax::{TaxInput, TaxableLine};
+use mercato_sdk::{Currency, Customer, ExtensionPoint, Money};
+
+use super::memo::Answer;
+use super::{AdjustmentView, Address, CartRecord, LineRecord, Memo, ShippingOption, TaxLineView, Warning};
+use crate::commerce::catalog::{InventoryPolicy, Price};
+use crate::commerce::discounts::DiscountCode;
+use crate::commerce::plugins::{Binding, OnError};
+use crate::commerce::{Result, Shop};
+use crate::plugins::{Call, CallError};
+
+/// Carts with more lines than this are priced on the blocking pool, so a
+/// long plugin run does not hold up other requests.
+const INLINE_LINES: usize = 64;
+
+/// A line that is priced.
+#[derive(Debug, Clone)]
+pub struct PricedLine {
+    pub record: LineRecord,
+    pub subtotal: i64,
+    pub adjustments: Vec<AdjustmentView>,
+    pub discount: i64,
+    pub tax_lines: Vec<TaxLineView>,
+    pub tax: i64,
+    /// Subtotal minus discount.
+    pub total: i64,
+}
+
+/// A cart priced through its plugins.
+#[derive(Debug, Clone)]
+pub struct Priced {
+    pub currency: Currency,
+    pub lines: Vec<PricedLine>,
+    pub subtotal: i64,
+    pub discount_total: i64,
+    pub shipping_total: i64,
+    pub tax_total: i64,
+    pub total: i64,
+    pub prices_include_tax: bool,
+    /// Order and shipping adjustments.
+    pub adjustments: Vec<AdjustmentView>,
+    pub shipping_tax_lines: Vec<TaxLineView>,
+    /// Every rate offered.
+    pub options: Vec<ShippingOption>,
+    /// The selected rate, if still offered.
+    pub shipping: Option<ShippingOption>,
+    /// Whether the merchant has shipping plugins bound (then an option is required).
+    pub ships: bool,
+    /// Valid codes, for the checkout to claim.
+    pub codes: Vec<DiscountCode>,
+    pub warnings: Vec<Warning>,
+    /// Bindings that failed closed: the cart cannot be completed.
+    pub failures: Vec<String>,
+}
+
+/// What the plugin phase needs: owned, so it can move to the blocking pool.
+struct Job {
+    currency: Currency,
+    lines: Vec<mercato_sdk::CartLine>,
+    customer: Option<Customer>,
+    codes: Vec<String>,
+    address: Option<Address>,
+    selected: Option<String>,
+    prices_include_tax: bool,
+    pricing: Arc<Vec<Binding>>,
+    shipping: Arc<Vec<Binding>>,
+    tax: Arc<Vec<Binding>>,
+    merchant_id: String,
+    memo: Option<Arc<Memo>>,
+    runtime: Arc<crate::plugins::Runtime>,
+}
+
+/// What the plugin phase found.
+#[derive(Default)]
+struct Found {
+    line_discounts: Vec<i64>,
+    line_totals: Vec<i64>,
+    line_adjustments: Vec<Vec<AdjustmentView>>,
+    adjustments: Vec<AdjustmentView>,
+    shipping_discount: i64,
+    options: Vec<ShippingOption>,
+    selected: Option<ShippingOption>,
+    line_taxes: Vec<Vec<TaxLineView>>,
+    shipping_taxes: Vec<TaxLineView>,
+    warnings: Vec<Warning>,
+    failures: Vec<String>,
+}
+
+/// Prices `lines` of `cart` (the live ones; see `ops`). `fresh` skips the
+/// memo: every plugin runs.
+pub async fn price(
+    shop: &Shop,
+    merchant_id: &str,
+    cart: &CartRecord,
+    lines: Vec<LineRecord>,
+    codes: Vec<DiscountCode>,
+    fresh: bool,
+) -> Result<Priced> {
+    let currency = crate::commerce::parse::currency(&cart.currency).map_err(anyhow::Error::msg)?;
+    let sdk_lines: Vec<_> = lines.iter().map(|l| sdk_line(l, currency)).collect();
+    let (pricing, shipping, tax) = (
+        shop.bindings.bindings_for(&shop.db, &shop.runtime, merchant_id, ExtensionPoint::Pricing).await?,
+        shop.bindings.bindings_for(&shop.db, &shop.runtime, merchant_id, ExtensionPoint::Shipping).await?,
+        shop.bindings.bindings_for(&shop.db, &shop.runtime, merchant_id, ExtensionPoint::Tax).await?,
+    );
+    let ships = !shipping.is_empty();
+    let job = Job {
+        currency,
+        customer: cart.customer_id.as_ref().map(|id| Customer {
+            id: Some(id.clone()),
+            email: cart.email.clone(),
+            ..Customer::default()
+        }),
+        codes: codes.iter().map(|c| c.code.clone()).collect(),
+        address: cart.shipping_address.clone(),
+        selected: cart.shipping_option.clone(),
+        prices_include_tax: cart.prices_include_tax,
+        lines: sdk_lines,
+        pricing,
+        shipping,
+        tax,
+        merchant_id: merchant_id.to_owned(),
+        memo: if fresh { None } else { Some(shop.memo.clone()) },
+        runtime: shop.runtime.clone(),
+    };
+    let found = if lines.len() <= INLINE_LINES {
+        job.run()
+    } else {
+        tokio::task::spawn_blocking(move || job.run()).await.map_err(anyhow::Error::new)?
+    };
+
+    let mut priced_lines = Vec::with_capacity(lines.len());
+    let (mut subtotal, mut line_discount, mut tax_total) = (0i64, 0i64, 0i64);
+    for (i, record) in lines.into_iter().enumerate() {
+        let line_subtotal = record.variant.as_ref().map_or(0, |v| v.price) * record.quantity;
+        let tax_lines = found.line_taxes.get(i).cloned().unwrap_or_default();
+        let tax: i64 = tax_lines.iter().map(|t| t.amount).sum();
+        subtotal += line_subtotal;
+        line_discount += found.line_discounts[i];
+        tax_total += tax;
+        priced_lines.push(PricedLine {
+            record,
+            subtotal: line_subtotal,
+            adjustments: found.line_adjustments[i].clone(),
+            discount: found.line_discounts[i],
+            tax_lines,
+            tax,
+            total: found.line_totals[i],
+        });
+    }
+    tax_total += found.shipping_taxes.iter().map(|t| t.amount).sum::<i64>();
+    let shipping_total = found.selected.as_ref().map_or(0, |s| s.amount.amount);
+    let discount_total = line_discount + found.shipping_discount;
+    let total = subtotal - discount_total + shipping_total + if cart.prices_include_tax { 0 } else { tax_total };
+    let mut warnings = found.warnings;
+    for c in &codes {
+        let used = found
+            .adjustments
+            .iter()
+            .chain(found.line_adjustments.iter().flatten())
+            .any(|a| a.code.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(&c.code)));
+        if !used {
+            warnings.push(Warning::new(
+                "discount_code_not_applied",
+                format!("discount code {:?} does not apply to this cart", c.code),
+            ));
+        }
+    }
+    Ok(Priced {
+        currency,
+        lines: priced_lines,
+        subtotal,
+        discount_total,
+        shipping_total,
+        tax_total,
+        total,
+        prices_include_tax: cart.prices_include_tax,
+        adjustments: found.adjustments,
+        shipping_tax_lines: found.shipping_taxes,
+        options: found.options,
+        shipping: found.selected,
+        ships,
+        codes,
+        warnings,
+        failures: found.failures,
+    })
+}
+
+fn sdk_line(l: &LineRecord, currency: Currency) -> mercato_sdk::CartLine {
+    let v = l.variant.as_ref().expect("only lines with a live variant are priced");
+    mercato_sdk::CartLine {
+        id: l.id.clone(),
+        product_id: v.product_id.clone(),
+        variant_id: l.variant_id.clone(),
+        sku: v.sku.clone(),
+        quantity: u32::try_from(l.quantity).unwrap_or(u32::MAX),
+        unit_price: Money::new(v.price, currency),
+        tags: v.tags.clone(),
+        collections: v.category_ids.clone(),
+        tax_code: v.tax_code.clone(),
+        weight_grams: v.weight_grams.and_then(|w| u32::try_from(w).ok()),
+    }
+}
+
+/// Whether the line can be had in its quantity; the warning if not.
+pub fn stock_warning(l: &LineRecord) -> Option<Warning> {
+    let v = l.variant.as_ref()?;
+    if v.policy == InventoryPolicy::AllowBackorder || (v.tracked && v.available >= l.quantity) {
+        return None;
+    }
+    let available = if v.tracked { v.available.max(0) } else { 0 };
+    Some(Warning::line(
+        "insufficient_stock",
+        &l.id,
+        format!("only {available} of {} ({}) available, {} in the cart", v.title, v.sku, l.quantity),
+    ))
+}
+
+impl Job {
+    fn run(self) -> Found {
+        let mut found = Found::default();
+        let (ledger, labels) = self.run_pricing(None, &mut found.failures);
+        let mut ledger = ledger;
+        let mut labels = labels;
+        if let Some(address) = &self.address
+            && !self.lines.is_empty()
+        {
+            let subtotal: i64 = ledger.line_totals().iter().sum();
+            found.options = self.run_shipping(address, subtotal, &mut found.warnings);
+            if let Some(code) = &self.selected {
+                match found.options.iter().find(|o| &o.code == code) {
+                    Some(o) => found.selected = Some(o.clone()),
+                    None => found.warnings.push(Warning::new(
+                        "shipping_option_unavailable",
+                        format!("shipping option {code:?} is no longer offered for this cart; choose another"),
+                    )),
+                }
+            }
+        }
+        if let Some(selected) = &found.selected
+            && !self.pricing.is_empty()
+        {
+            // The second pass decides: its failures replace the first's.
+            let mut failures = Vec::new();
+            (ledger, labels) = self.run_pricing(Some(selected.amount.amount), &mut failures);
+            found.failures = failures;
+        }
+        // Adjustments, by target.
+        found.line_adjustments = vec![Vec::new(); self.lines.len()];
+        for (applied, plugin) in ledger.applied().iter().zip(labels) {
+            let a = &applied.adjustment;
+            let (target, line) = match &a.target {
+                Target::Line(id) => ("line", self.lines.iter().position(|l| &l.id == id)),
+                Target::Order => ("order", None),
+                Target::Shipping => ("shipping", None),
+            };
+            let view = AdjustmentView {
+                target: target.to_owned(),
+                label: a.label.clone(),
+                amount: applied.amount.amount,
+                code: a.code.clone(),
+                plugin,
+            };
+            match line {
+                Some(i) => found.line_adjustments[i].push(view),
+                None => found.adjustments.push(view),
+            }
+        }
+        found.line_discounts = ledger.line_discounts().to_vec();
+        found.line_totals = ledger.line_totals().to_vec();
+        found.shipping_discount = if found.selected.is_some() { ledger.shipping_discount() } else { 0 };
+        found.line_taxes = vec![Vec::new(); self.lines.len()];
+        if let Some(address) = &self.address
+            && !self.lines.is_empty()
+        {
+            let shipping = found.selected.as_ref().map_or(0, |s| s.amount.amount) - found.shipping_discount;
+            self.run_tax(address, &ledger, shipping, &mut found);
+        }
+        for f in &found.failures {
+            found.warnings.push(Warning::new("plugin_failed", f.clone()));
+        }
+        found
+    }
+
+    fn call<T>(
+        &self,
+        b: &Binding,
+        key_input: &impl serde::Serialize,
+        wrap: fn(T) -> Answer,
+        unwrap: fn(Answer) -> Option<T>,
+        call: impl FnOnce(Call<'_>) -> std::result::Result<T, CallError>,
+    ) -> std::result::Result<T, CallError>
+    where
+        T: Clone,
+    {
+        let key = self.memo.as_ref().map(|_| Memo::key(&b.plugin.id, &b.config, key_input));
+        if let (Some(memo), Some(key)) = (&self.memo, &key)
+            && let Some(answer) = memo.get(key).and_then(unwrap)
+        {
+            return Ok(answer);
+        }
+        let out = call(Call {
+            plugin: &b.plugin,
+            config: &b.config,
+            merchant: &self.merchant_id,
+            breaker: Some(&b.breaker),
+        })?;
+        if let (Some(memo), Some(key)) = (&self.memo, key) {
+            memo.put(key, wrap(out.clone()));
+        }
+        Ok(out)
+    }
+
+    /// Runs the pricing bindings in order; returns the ledger and, for each
+    /// applied adjustment, the plugin that made it.
+    fn run_pricing(&self, shipping: Option<i64>, failures: &mut Vec<String>) -> (Ledger, Vec<String>) {
+        let shipping = shipping.map(|s| Money::new(s, self.currency));
+        let mut ledger = Ledger::new(self.currency, &self.lines, shipping);
+        let mut labels = Vec::new();
+        for b in self.pricing.iter() {
+            let input = PricingInput {
+                currency: self.currency,
+                lines: self.lines.clone(),
+                customer: self.customer.clone(),
+                discount_codes: self.codes.clone(),
+                shipping,
+                previous: ledger.applied().to_vec(),
+            };
+            let answer = self.call(b, &input, Answer::Pricing, pricing_of, |call| {
+                self.runtime.pricing(call, &input).map(|o| o.output)
+            });
+            let result = answer.map_err(|e| e.to_string()).and_then(|out| {
+                ledger.apply_all(&out.adjustments, &self.codes).map(|()| out.adjustments.len()).map_err(|e| {
+                    format!("plugin {} pricing.run returned adjustments the host refused: {e}", b.plugin.label())
+                })
+            });
+            match result {
+                Ok(n) => labels.extend(std::iter::repeat_n(b.plugin.label(), n)),
+                Err(e) => self.failed(b, e, failures),
+            }
+        }
+        (ledger, labels)
+    }
+
+    fn run_shipping(&self, address: &Address, subtotal: i64, warnings: &mut Vec<Warning>) -> Vec<ShippingOption> {
+        let input = ShippingInput {
+            currency: self.currency,
+            destination: address.into(),
+            items: self
+                .lines
+                .iter()
+                .map(|l| ShipItem {
+                    line_id: l.id.clone(),
+                    sku: l.sku.clone(),
+                    quantity: l.quantity,
+                    weight_grams: l.weight_grams,
+                    length_mm: None,
+                    width_mm: None,
+                    height_mm: None,
+                })
+                .collect(),
+            subtotal: Money::new(subtotal, self.currency),
+        };
+        let mut options: Vec<ShippingOption> = Vec::new();
+        for b in self.shipping.iter() {
+            let answer = self.call(b, &input, Answer::Shipping, shipping_of, |call| {
+                self.runtime.shipping(call, &input).map(|o| o.output)
+            });
+            match answer {
+                // The first plugin to offer a code keeps it.
+                Ok(out) => {
+                    for o in out.options {
+                        if !options.iter().any(|x| x.code == o.code) {
+                            options.push(ShippingOption {
+                                code: o.code,
+                                carrier: o.carrier,
+                                service: o.service,
+                                amount: Price { amount: o.amount.amount, currency: self.currency.code().into() },
+                                min_days: o.min_days,
+                                max_days: o.max_days,
+                                plugin: b.plugin.label(),
+                            });
+                        }
+                    }
+                }
+                // A failing shipping plugin's rates are skipped, whatever its policy.
+                Err(e) => tracing::warn!(merchant = %self.merchant_id, error = %e, "shipping rates skipped"),
+            }
+        }
+        if options.is_empty() && !self.shipping.is_empty() {
+            warnings.push(Warning::new(
+                "no_shipping_options",
+                format!("no shipping option is offered to {} for this cart", address.country),
+            ));
+        }
+        options
+    }
+
+    fn run_tax(&self, address: &Address, ledger: &Ledger, shipping: i64, found: &mut Found) {
+        let input = TaxInput {
+            currency: self.currency,
+            lines: self
+                .lines
+                .iter()
+                .zip(ledger.line_totals())
+                .map(|(l, total)| TaxableLine {
+                    id: l.id.clone(),
+                    product_id: l.product_id.clone(),
+                    sku: l.sku.clone(),
+                    quantity: l.quantity,
+                    amount: *total,
+                    tax_code: l.tax_code.clone(),
+                })
+                .collect(),
+            shipping_amount: shipping,
+            ship_from: None,
+            ship_to: address.into(),
+            customer: self.customer.clone(),
+            prices_include_tax: self.prices_include_tax,
+        };
+        // The first binding that answers decides; a skipped one passes to the next.
+        for b in self.tax.iter() {
+            let answer =
+                self.call(b, &input, Answer::Tax, tax_of, |call| self.runtime.tax(call, &input).map(|o| o.output));
+            match answer {
+                Ok(out) => {
+                    let view = |t: &mercato_sdk::tax::TaxLine| TaxLineView {
+                        jurisdiction: t.jurisdiction.clone(),
+                        rate: t.rate.to_string(),
+                        label: t.label.clone(),
+                        amount: t.amount,
+                    };
+                    for lt in &out.lines {
+                        if let Some(i) = self.lines.iter().position(|l| l.id == lt.line_id) {
+                            found.line_taxes[i] = lt.taxes.iter().map(view).collect();
+                        }
+                    }
+                    found.shipping_taxes = out.shipping.iter().map(view).collect();
+                    return;
+                }
+                Err(e) => self.failed(b, e.to_string(), &mut found.failures),
+            }
+        }
+    }
+
+    fn failed(&self, b: &Binding, error: String, failures: &mut Vec<String>) {
+        tracing::warn!(merchant = %self.merchant_id, plugin = %b.plugin.label(), error = %error, "plugin failed");
+        if b.on_error == OnError::Fail {
+            failures.push(error);
+        }
+    }
+}
+
+
+fn pricing_of(a: Answer) -> Option<mercato_sdk::pricing::PricingOutput> {
+    if let Answer::Pricing(o) = a { Some(o) } else { None }
+}
+
+fn shipping_of(a: Answer) -> Option<mercato_sdk::shipping::ShippingOutput> {
+    if let Answer::Shipping(o) = a { Some(o) } else { None }
+}
+
+fn tax_of(a: Answer) -> Option<mercato_sdk::tax::TaxOutput> {
+    if let Answer::Tax(o) = a { Some(o) } else { None }
+}

@@ -1,0 +1,137 @@
+//! A priced cart as the storefront sees it.
+
+use serde::Serialize;
+
+use super::{Address, CartStatus};
+use crate::commerce::catalog::Price;
+
+/// A cart with its prices, discounts, shipping and tax. Totals re-add
+/// exactly: `total = subtotal - discount_total + shipping_total + tax_total`
+/// (tax not added again when prices include it), and the line totals add
+/// up to `subtotal` minus the line discounts.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Cart {
+    /// Unguessable: whoever holds it can read and change the cart.
+    pub id: String,
+    pub status: CartStatus,
+    pub currency: String,
+    pub lines: Vec<CartLine>,
+    /// Sum of unit price × quantity.
+    pub subtotal: Price,
+    /// Line, order and shipping discounts.
+    pub discount_total: Price,
+    /// The selected shipping option's amount (before shipping discounts).
+    pub shipping_total: Price,
+    pub tax_total: Price,
+    pub total: Price,
+    /// Whether line prices already include tax (then `tax_total` is part of them).
+    pub prices_include_tax: bool,
+    /// Order-level and shipping adjustments (line adjustments sit on their lines).
+    pub adjustments: Vec<AdjustmentView>,
+    /// Taxes on shipping.
+    pub shipping_tax_lines: Vec<TaxLineView>,
+    /// Codes entered, as entered.
+    pub discount_codes: Vec<String>,
+    pub shipping_option: Option<ShippingOption>,
+    pub email: Option<String>,
+    pub customer_id: Option<String>,
+    pub shipping_address: Option<Address>,
+    pub billing_address: Option<Address>,
+    /// Things the buyer should know: short stock, lines dropped, codes not
+    /// applied, a plugin that failed.
+    pub warnings: Vec<Warning>,
+    /// The order, once the cart is completed.
+    pub order_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One priced line.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CartLine {
+    pub id: String,
+    pub variant_id: String,
+    pub product_id: String,
+    pub sku: String,
+    pub title: String,
+    pub quantity: i64,
+    pub unit_price: Price,
+    /// Unit price × quantity.
+    pub subtotal: Price,
+    /// Adjustments aimed at this line.
+    pub adjustments: Vec<AdjustmentView>,
+    /// Everything taken off this line, its share of order discounts included.
+    pub discount_total: Price,
+    pub tax_lines: Vec<TaxLineView>,
+    pub tax_total: Price,
+    /// Subtotal minus discounts (tax not included unless prices include it).
+    pub total: Price,
+}
+
+/// A discount a pricing plugin gave.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct AdjustmentView {
+    /// `line`, `order` or `shipping`.
+    pub target: String,
+    pub label: String,
+    /// What it took off, in minor units.
+    pub amount: i64,
+    /// The discount code it redeems.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// `name@version` of the plugin that gave it.
+    pub plugin: String,
+}
+
+/// A tax on a line or on shipping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct TaxLineView {
+    pub jurisdiction: String,
+    /// Decimal fraction, e.g. "0.0725".
+    pub rate: String,
+    pub label: String,
+    pub amount: i64,
+}
+
+/// A shipping rate a plugin offers for this cart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ShippingOption {
+    /// What `PUT …/shipping-option` takes.
+    pub code: String,
+    pub carrier: String,
+    pub service: String,
+    pub amount: Price,
+    pub min_days: Option<u32>,
+    pub max_days: Option<u32>,
+    /// `name@version` of the plugin that offers it.
+    pub plugin: String,
+}
+
+/// The shipping options of a cart.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ShippingOptions {
+    pub options: Vec<ShippingOption>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Something the buyer (or storefront) should know about the cart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Warning {
+    /// Stable: `insufficient_stock`, `line_removed`, `discount_code_invalid`,
+    /// `discount_code_not_applied`, `shipping_option_unavailable`,
+    /// `plugin_failed`, `no_shipping_options`.
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line_id: Option<String>,
+}
+
+impl Warning {
+    pub fn new(code: &str, message: impl Into<String>) -> Warning {
+        Warning { code: code.to_owned(), message: message.into(), line_id: None }
+    }
+
+    pub fn line(code: &str, line_id: &str, message: impl Into<String>) -> Warning {
+        Warning { code: code.to_owned(), message: message.into(), line_id: Some(line_id.to_owned()) }
+    }
+}

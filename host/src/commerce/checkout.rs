@@ -1,0 +1,279 @@
+//! Checkout completion, in three steps (see `db::checkout`):
+//!
+//! 1. price the final cart with every plugin run afresh, check it can be
+//!    ordered, then one transaction reserves stock, claims discount uses
+//!    and writes the order in `pending_payment` with a payment attempt;
+//! 2. call the payment provider outside any transaction, with the attempt
+//!    id as its idempotency key;
+//! 3. one transaction records the outcome: paid (stock decremented), or
+//!    declined (stock and discount uses released, the cart reopened).
+//!
+//! A crash between the steps loses nothing: reservations expire and
+//! attempts left `started` or `unknown` are asked again by the reconciler
+//! (see `jobs`), with the same idempotency key, so nothing is charged twice.
+
+use mercato_sdk::Money;
+use mercato_sdk::payment::{PaymentCall, PaymentRequest};
+use serde::{Deserialize, Serialize};
+
+use super::cart::{self, pricing::Priced};
+use super::ids::{hash_secret, new_id, new_secret};
+use super::orders::{self, NextAction, Order};
+use super::payments;
+use super::{Check, Error, FieldErrors, Result, Shop};
+use crate::db::checkout::{self as store, NewOrder, NewOrderLine, Outcome, Placed};
+use crate::db::now_ms;
+use crate::db::orders::to_json;
+
+/// How long stock is held for an order whose payment is not settled.
+pub const RESERVATION_TTL_MS: i64 = 15 * 60 * 1000;
+
+/// `POST …/complete`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteRequest {
+    pub payment: Option<PaymentInput>,
+}
+
+/// How the buyer pays.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentInput {
+    /// A bound payment plugin's name, e.g. "test-gateway".
+    pub provider: Option<String>,
+    /// A payment method token from the provider's client library.
+    pub token: Option<String>,
+}
+
+/// A placed order, with the token that lets a guest see it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PlacedOrder {
+    #[serde(flatten)]
+    pub order: Order,
+    /// Send as `X-Order-Token` to `GET /v1/store/orders/{id}`; shown here only.
+    pub access_token: String,
+}
+
+/// The payment needs the buyer: the order waits in `pending_payment` with
+/// its stock held until the provider confirms (or the hold expires).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ActionRequired {
+    /// Always `requires_action`.
+    pub status: String,
+    pub order_id: String,
+    pub order_number: i64,
+    pub next_action: NextAction,
+    pub access_token: String,
+}
+
+/// What completing a cart gave.
+pub enum Completion {
+    Placed(Box<PlacedOrder>),
+    RequiresAction(ActionRequired),
+}
+
+/// Completes a cart: see the module documentation.
+pub async fn complete(shop: &Shop, merchant_id: &str, cart_id: &str, req: CompleteRequest) -> Result<Completion> {
+    let mut check = Check::default();
+    let payment = req.payment.unwrap_or_default();
+    let provider_name = check.field("payment.provider", payment.provider.ok_or_else(|| "is required".to_owned()));
+    check.finish()?;
+    let provider_name = provider_name.expect("checked");
+
+    let (record, priced) = cart::load_priced(shop, merchant_id, cart_id, true).await?;
+    if record.status != cart::CartStatus::Open {
+        return Err(Error::Conflict {
+            code: "cart_not_open",
+            message: format!(
+                "the cart is {}{}",
+                record.status.as_str(),
+                record.order_id.as_ref().map(|o| format!(" (order {o})")).unwrap_or_default()
+            ),
+        });
+    }
+    let mut missing = FieldErrors::new();
+    if priced.lines.is_empty() {
+        missing.insert("lines".into(), "the cart is empty".into());
+    }
+    if record.email.is_none() {
+        missing.insert("email".into(), "is required".into());
+    }
+    if record.shipping_address.is_none() {
+        missing.insert("shipping_address".into(), "is required".into());
+    }
+    if priced.ships && priced.shipping.is_none() {
+        let why = if record.shipping_option.is_some() { "is no longer offered; choose another" } else { "is required" };
+        missing.insert("shipping_option".into(), why.into());
+    }
+    if !missing.is_empty() {
+        let message = missing.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; ");
+        return Err(Error::Validation { message, errors: missing });
+    }
+    if let Some(code) =
+        record.discount_codes.iter().find(|c| !priced.codes.iter().any(|v| v.code.eq_ignore_ascii_case(c)))
+    {
+        // The warning says why (unknown, expired, used up).
+        let why = priced
+            .warnings
+            .iter()
+            .find(|w| w.code == "discount_code_invalid" && w.message.contains(code.as_str()))
+            .map_or_else(|| format!("discount code {code:?} is not valid"), |w| w.message.clone());
+        return Err(Error::Unprocessable { code: "invalid_discount_code", message: why });
+    }
+    if !priced.failures.is_empty() {
+        return Err(Error::PluginFailed { message: priced.failures.join("; ") });
+    }
+    let provider = payments::provider(shop, merchant_id, &provider_name).await?.ok_or_else(|| {
+        Error::Unprocessable { code: "unknown_payment_provider", message: format!("no payment provider {provider_name:?} is set up for this shop") }
+    })?;
+
+    let access_token = new_secret("ot");
+    let now = now_ms();
+    let order = new_order(merchant_id, &record, &priced, &provider, payment.token.clone(), &access_token, now);
+    match store::place(&shop.db, &order).await? {
+        Placed::Placed { .. } => {}
+        Placed::CartNotOpen => {
+            return Err(Error::Conflict {
+                code: "cart_not_open",
+                message: "the cart is being completed or was completed by another request".into(),
+            });
+        }
+        Placed::CartChanged => {
+            return Err(Error::Conflict {
+                code: "cart_changed",
+                message: "the cart changed while it was being completed; review it and complete again".into(),
+            });
+        }
+        Placed::OutOfStock(lines) => {
+            let errors: FieldErrors = lines
+                .iter()
+                .map(|(line, available)| (format!("lines.{line}"), format!("only {available} available")))
+                .collect();
+            let names: Vec<_> = lines
+                .iter()
+                .filter_map(|(id, _)| priced.lines.iter().find(|l| &l.record.id == id))
+                .filter_map(|l| l.record.variant.as_ref().map(|v| format!("{} ({})", v.title, v.sku)))
+                .collect();
+            return Err(Error::OutOfStock { message: format!("not enough stock for {}", names.join(", ")), lines: errors });
+        }
+        Placed::CodeExhausted(code) => {
+            return Err(Error::Unprocessable {
+                code: "invalid_discount_code",
+                message: format!("discount code {code:?} has reached its usage limit"),
+            });
+        }
+    }
+
+    // Step 2: the provider, outside any transaction. Nothing to charge for
+    // an order discounted to zero.
+    let outcome = if order.total == 0 {
+        Outcome::Paid { provider_reference: format!("free_{}", order.attempt_id) }
+    } else {
+        let request = PaymentCall::CreatePayment(PaymentRequest {
+            amount: Money::new(order.total, priced.currency),
+            order_reference: order.id.clone(),
+            payment_method_token: payment.token,
+            idempotency_key: order.attempt_id.clone(),
+            capture: true,
+            email: Some(order.email.clone()),
+        });
+        let reply = payments::call(shop, merchant_id, &provider, request).await;
+        if let Err(e) = &reply {
+            tracing::warn!(merchant = merchant_id, order = %order.id, error = %e, "payment call failed");
+        }
+        payments::outcome(&reply)
+    };
+
+    // Step 3.
+    store::settle(&shop.db, merchant_id, &order.attempt_id, &outcome, now_ms()).await?;
+    match outcome {
+        Outcome::Paid { .. } | Outcome::Pending { .. } => {
+            let order = orders::get(&shop.db, merchant_id, &order.id).await?;
+            Ok(Completion::Placed(Box::new(PlacedOrder { order, access_token })))
+        }
+        Outcome::RequiresAction { next_action, .. } => {
+            let number = orders::get(&shop.db, merchant_id, &order.id).await?.number;
+            Ok(Completion::RequiresAction(ActionRequired {
+                status: "requires_action".into(),
+                order_id: order.id,
+                order_number: number,
+                next_action: serde_json::from_str(&next_action).map_err(anyhow::Error::new)?,
+                access_token,
+            }))
+        }
+        Outcome::Failed { reason, provider_reference: Some(_) } => Err(Error::PaymentDeclined { message: reason }),
+        Outcome::Failed { reason, provider_reference: None } => Err(Error::Unprocessable {
+            code: "payment_rejected",
+            message: format!("the payment provider {} refused the request: {reason}", provider.name()),
+        }),
+        Outcome::Unknown { error } => Err(Error::PluginFailed {
+            message: format!(
+                "{error}; order {} waits in pending_payment with its stock held until the payment is reconciled",
+                order.id
+            ),
+        }),
+    }
+}
+
+fn new_order(
+    merchant_id: &str,
+    record: &cart::CartRecord,
+    priced: &Priced,
+    provider: &payments::Provider,
+    token: Option<String>,
+    access_token: &str,
+    now: i64,
+) -> NewOrder {
+    NewOrder {
+        id: new_id("ord"),
+        merchant_id: merchant_id.to_owned(),
+        cart_id: record.id.clone(),
+        cart_version: record.version,
+        customer_id: record.customer_id.clone(),
+        email: record.email.clone().unwrap_or_default(),
+        currency: record.currency.clone(),
+        subtotal: priced.subtotal,
+        discount_total: priced.discount_total,
+        shipping_total: priced.shipping_total,
+        tax_total: priced.tax_total,
+        total: priced.total,
+        shipping_address: to_json(&record.shipping_address),
+        billing_address: record.billing_address.as_ref().map(to_json),
+        shipping_option: to_json(&priced.shipping),
+        adjustments: to_json(&priced.adjustments),
+        shipping_tax_lines: to_json(&priced.shipping_tax_lines),
+        codes: priced.codes.iter().map(|c| (c.id.clone(), c.code.clone())).collect(),
+        prices_include_tax: priced.prices_include_tax,
+        access_token_hash: hash_secret(access_token),
+        lines: priced
+            .lines
+            .iter()
+            .map(|l| {
+                let v = l.record.variant.as_ref().expect("priced lines have a variant");
+                NewOrderLine {
+                    id: new_id("ol"),
+                    cart_line_id: l.record.id.clone(),
+                    variant_id: l.record.variant_id.clone(),
+                    product_id: v.product_id.clone(),
+                    sku: v.sku.clone(),
+                    title: v.title.clone(),
+                    quantity: l.record.quantity,
+                    unit_price: v.price,
+                    subtotal: l.subtotal,
+                    discount_total: l.discount,
+                    tax_total: l.tax,
+                    total: l.total,
+                    adjustments: to_json(&l.adjustments),
+                    tax_lines: to_json(&l.tax_lines),
+                    backorder: v.policy == super::catalog::InventoryPolicy::AllowBackorder,
+                }
+            })
+            .collect(),
+        attempt_id: new_id("pay"),
+        plugin_id: provider.plugin.id.clone(),
+        provider: provider.name().to_owned(),
+        token,
+        reservation_expires_at: now + RESERVATION_TTL_MS,
+        now,
+    }
+}

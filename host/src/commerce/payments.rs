@@ -1,0 +1,113 @@
+//! Payment plugins as the checkout, the reconciler and provider callbacks
+//! use them: find the merchant's provider, call it off the async threads
+//! (a provider may take a network round trip), and read its answer as an
+//! [`Outcome`] the database can record.
+
+use std::sync::Arc;
+
+use mercato_sdk::ExtensionPoint;
+use mercato_sdk::payment::{PaymentCall, PaymentReply, PaymentResult, PaymentStatus};
+
+use crate::commerce::orders::NextAction;
+use crate::commerce::{Result, Shop};
+use crate::db::checkout::Outcome;
+use crate::plugins::{Call, CallError, CircuitBreaker, FailureKind, InstalledPlugin};
+
+/// A merchant's payment binding, owned so it can move to the blocking pool.
+#[derive(Clone)]
+pub struct Provider {
+    pub plugin: Arc<InstalledPlugin>,
+    pub config: String,
+    pub breaker: Arc<CircuitBreaker>,
+}
+
+impl Provider {
+    /// The provider name buyers and storefronts use: the plugin's name.
+    pub fn name(&self) -> &str {
+        &self.plugin.metadata.name
+    }
+}
+
+/// The merchant's bound payment provider called `name` (a plugin name, or
+/// a plugin id).
+pub async fn provider(shop: &Shop, merchant_id: &str, name: &str) -> Result<Option<Provider>> {
+    let list = shop.bindings.bindings_for(&shop.db, &shop.runtime, merchant_id, ExtensionPoint::Payment).await?;
+    Ok(list.iter().find(|b| b.plugin.metadata.name == name || b.plugin.id == name).map(|b| Provider {
+        plugin: b.plugin.clone(),
+        config: b.config.clone(),
+        breaker: b.breaker.clone(),
+    }))
+}
+
+/// The merchant's bound provider backed by plugin `plugin_id`.
+pub async fn provider_by_plugin(shop: &Shop, merchant_id: &str, plugin_id: &str) -> Result<Option<Provider>> {
+    provider(shop, merchant_id, plugin_id).await.map(|p| p.filter(|p| p.plugin.id == plugin_id))
+}
+
+/// The names of the merchant's payment providers.
+pub async fn provider_names(shop: &Shop, merchant_id: &str) -> Result<Vec<String>> {
+    let list = shop.bindings.bindings_for(&shop.db, &shop.runtime, merchant_id, ExtensionPoint::Payment).await?;
+    Ok(list.iter().map(|b| b.plugin.metadata.name.clone()).collect())
+}
+
+/// Calls the provider on the blocking pool.
+pub async fn call(
+    shop: &Shop,
+    merchant_id: &str,
+    provider: &Provider,
+    request: PaymentCall,
+) -> std::result::Result<PaymentReply, CallError> {
+    let (runtime, provider, merchant) = (shop.runtime.clone(), provider.clone(), merchant_id.to_owned());
+    let joined = tokio::task::spawn_blocking(move || {
+        let call = Call {
+            plugin: &provider.plugin,
+            config: &provider.config,
+            merchant: &merchant,
+            breaker: Some(&provider.breaker),
+        };
+        runtime.payment(call, &request).map(|o| o.output)
+    })
+    .await;
+    joined.unwrap_or_else(|e| {
+        Err(CallError {
+            plugin: String::new(),
+            plugin_id: String::new(),
+            point: ExtensionPoint::Payment,
+            call: "create-payment",
+            kind: FailureKind::Host(format!("the call did not finish: {e}")),
+        })
+    })
+}
+
+/// What a create-payment (or a parsed webhook) means for the attempt.
+/// A plugin that reports an error on purpose took nothing: the attempt
+/// failed. Any other failure (trap, limit, network) leaves the outcome
+/// unknown, for the reconciler to ask again with the same idempotency key.
+pub fn outcome(reply: &std::result::Result<PaymentReply, CallError>) -> Outcome {
+    let status = |r: &PaymentResult| (r.status.clone(), r.provider_reference.clone(), r.message.clone());
+    let (status, reference, message) = match reply {
+        Ok(PaymentReply::Result(r)) => status(r),
+        Ok(PaymentReply::Event(e)) => (e.status.clone(), e.provider_reference.clone(), None),
+        Err(e) => {
+            return match &e.kind {
+                FailureKind::Reported { code, message } => {
+                    Outcome::Failed { reason: format!("{code}: {message}"), provider_reference: None }
+                }
+                _ => Outcome::Unknown { error: e.to_string() },
+            };
+        }
+    };
+    match status {
+        PaymentStatus::Succeeded => Outcome::Paid { provider_reference: reference },
+        PaymentStatus::Pending => Outcome::Pending { provider_reference: reference, message },
+        PaymentStatus::Failed(reason) => Outcome::Failed { reason, provider_reference: Some(reference) },
+        PaymentStatus::RequiresAction(a) => Outcome::RequiresAction {
+            provider_reference: reference,
+            next_action: serde_json::to_string(&NextAction {
+                client_secret: a.client_secret,
+                redirect_url: a.redirect_url,
+            })
+            .expect("serializes"),
+        },
+    }
+}

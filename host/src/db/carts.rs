@@ -1,0 +1,364 @@
+//! Carts, their lines and entered discount codes. Every change to an open
+//! cart is one transaction that first bumps the cart's `version` on the
+//! condition that it is still open: a completed cart cannot change, and a
+//! checkout can tell that the cart it priced is the cart it orders.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::Db;
+use crate::commerce::cart::{Address, CartRecord, CartStatus, LineRecord, VariantInfo};
+use crate::commerce::catalog::{InventoryPolicy, Status};
+
+fn json<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<Option<T>, sqlx::Error> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|t| serde_json::from_str(&t).map_err(|e| sqlx::Error::Decode(Box::new(e)))).transpose()
+}
+
+fn address_text(a: Option<&Address>) -> Option<String> {
+    a.map(|a| serde_json::to_string(a).expect("an address serializes"))
+}
+
+const CART_COLUMNS: &str = "cart_id, currency, customer_id, email, shipping_address, billing_address, \
+     shipping_option, status, order_id, version, created_at, updated_at, \
+     (select m.prices_include_tax from merchant m where m.merchant_id = cart.merchant_id) as prices_include_tax";
+
+fn cart(row: &AnyRow) -> Result<CartRecord, sqlx::Error> {
+    Ok(CartRecord {
+        id: row.try_get("cart_id")?,
+        currency: row.try_get("currency")?,
+        customer_id: row.try_get("customer_id")?,
+        email: row.try_get("email")?,
+        shipping_address: json(row, "shipping_address")?,
+        billing_address: json(row, "billing_address")?,
+        shipping_option: row.try_get("shipping_option")?,
+        status: CartStatus::from_db(&row.try_get::<String, _>("status")?),
+        order_id: row.try_get("order_id")?,
+        version: row.try_get("version")?,
+        prices_include_tax: row.try_get::<i64, _>("prices_include_tax")? != 0,
+        discount_codes: Vec::new(),
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Creates a cart with its first lines (`(line id, variant id, quantity)`).
+pub async fn insert(
+    db: &Db,
+    merchant_id: &str,
+    c: &CartRecord,
+    lines: &[(String, String, i64)],
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    sqlx::query(
+        "insert into cart (cart_id, merchant_id, currency, customer_id, email, status, version, \
+         created_at, updated_at) values ($1, $2, $3, $4, $5, 'open', 0, $6, $6)",
+    )
+    .bind(&c.id)
+    .bind(merchant_id)
+    .bind(&c.currency)
+    .bind(c.customer_id.as_deref())
+    .bind(c.email.as_deref())
+    .bind(c.created_at)
+    .execute(&mut *tx)
+    .await?;
+    for (id, variant_id, quantity) in lines {
+        sqlx::query(
+            "insert into cart_line (cart_line_id, merchant_id, cart_id, variant_id, quantity, created_at, \
+             updated_at) values ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(id)
+        .bind(merchant_id)
+        .bind(&c.id)
+        .bind(variant_id)
+        .bind(quantity)
+        .bind(c.created_at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+/// The cart with its entered discount codes.
+pub async fn get(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Option<CartRecord>, sqlx::Error> {
+    let sql = format!("select {CART_COLUMNS} from cart where merchant_id = $1 and cart_id = $2");
+    let Some(row) = sqlx::query(&sql).bind(merchant_id).bind(cart_id).fetch_optional(db.pool()).await? else {
+        return Ok(None);
+    };
+    let mut c = cart(&row)?;
+    let codes = sqlx::query(
+        "select code from cart_discount_code where merchant_id = $1 and cart_id = $2 order by created_at, code",
+    )
+    .bind(merchant_id)
+    .bind(cart_id)
+    .fetch_all(db.pool())
+    .await?;
+    c.discount_codes = codes.iter().map(|r| r.try_get("code")).collect::<Result<_, _>>()?;
+    Ok(Some(c))
+}
+
+/// The cart's lines in the order they were added, with what the catalog
+/// and stock say of their variants now (`variant` is `None` for a variant
+/// that no longer exists at all).
+pub async fn lines(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Vec<LineRecord>, sqlx::Error> {
+    let rows = sqlx::query(
+        "select l.cart_line_id, l.variant_id, l.quantity, v.product_id, v.sku, v.title as variant_title, \
+         v.price_amount, v.currency, v.weight_grams, v.tax_code, v.inventory_policy, \
+         v.deleted_at as variant_deleted_at, p.title as product_title, p.status, p.tags, \
+         p.deleted_at as product_deleted_at, \
+         (select cast(coalesce(sum(i.on_hand - i.reserved), 0) as bigint) from inventory_level i \
+          where i.merchant_id = l.merchant_id and i.variant_id = l.variant_id) as available, \
+         (select count(*) from inventory_level i \
+          where i.merchant_id = l.merchant_id and i.variant_id = l.variant_id) as levels \
+         from cart_line l \
+         left join variant v on v.merchant_id = l.merchant_id and v.variant_id = l.variant_id \
+         left join product p on p.merchant_id = v.merchant_id and p.product_id = v.product_id \
+         where l.merchant_id = $1 and l.cart_id = $2 order by l.cart_line_id",
+    )
+    .bind(merchant_id)
+    .bind(cart_id)
+    .fetch_all(db.pool())
+    .await?;
+    let categories = sqlx::query(
+        "select pc.product_id, pc.category_id from product_category pc \
+         where pc.merchant_id = $1 and pc.product_id in (select v.product_id from cart_line l \
+         join variant v on v.merchant_id = l.merchant_id and v.variant_id = l.variant_id \
+         where l.merchant_id = $1 and l.cart_id = $2) order by pc.category_id",
+    )
+    .bind(merchant_id)
+    .bind(cart_id)
+    .fetch_all(db.pool())
+    .await?;
+    let categories: Vec<(String, String)> = categories
+        .iter()
+        .map(|r| Ok((r.try_get("product_id")?, r.try_get("category_id")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    rows.iter()
+        .map(|r| {
+            let product_id: Option<String> = r.try_get("product_id")?;
+            let variant = match product_id {
+                None => None,
+                Some(product_id) => {
+                    let status: Option<String> = r.try_get("status")?;
+                    let variant_deleted: Option<i64> = r.try_get("variant_deleted_at")?;
+                    let product_deleted: Option<i64> = r.try_get("product_deleted_at")?;
+                    let product_title: Option<String> = r.try_get("product_title")?;
+                    let variant_title: String = r.try_get("variant_title")?;
+                    let product_title = product_title.unwrap_or_default();
+                    let title = if variant_title.is_empty() || variant_title == product_title {
+                        product_title
+                    } else {
+                        format!("{product_title} - {variant_title}")
+                    };
+                    let tags: Option<String> = r.try_get("tags")?;
+                    let levels: i64 = r.try_get("levels")?;
+                    Some(VariantInfo {
+                        category_ids: categories
+                            .iter()
+                            .filter(|(p, _)| *p == product_id)
+                            .map(|(_, c)| c.clone())
+                            .collect(),
+                        product_id,
+                        sku: r.try_get("sku")?,
+                        title,
+                        price: r.try_get("price_amount")?,
+                        currency: r.try_get("currency")?,
+                        weight_grams: r.try_get("weight_grams")?,
+                        tax_code: r.try_get("tax_code")?,
+                        policy: InventoryPolicy::from_db(&r.try_get::<String, _>("inventory_policy")?),
+                        tags: tags.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
+                        live: variant_deleted.is_none()
+                            && product_deleted.is_none()
+                            && status.as_deref().map(Status::from_db) == Some(Status::Active),
+                        available: r.try_get("available")?,
+                        tracked: levels > 0,
+                    })
+                }
+            };
+            Ok(LineRecord {
+                id: r.try_get("cart_line_id")?,
+                variant_id: r.try_get("variant_id")?,
+                quantity: r.try_get("quantity")?,
+                variant,
+            })
+        })
+        .collect()
+}
+
+/// A live variant of an active product: its price currency, or `None`.
+pub async fn sellable_variant(
+    db: &Db,
+    merchant_id: &str,
+    variant_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query(
+        "select v.currency from variant v join product p \
+         on p.merchant_id = v.merchant_id and p.product_id = v.product_id \
+         where v.merchant_id = $1 and v.variant_id = $2 and v.deleted_at is null \
+         and p.deleted_at is null and p.status = 'active'",
+    )
+    .bind(merchant_id)
+    .bind(variant_id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| r.try_get("currency")).transpose()
+}
+
+/// Bumps the version of an open cart; false if it is not open (or not there).
+async fn bump(conn: &mut AnyConnection, merchant_id: &str, cart_id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update cart set version = version + 1, updated_at = $3 \
+         where merchant_id = $1 and cart_id = $2 and status = 'open'",
+    )
+    .bind(merchant_id)
+    .bind(cart_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A change to an open cart.
+pub enum Change<'a> {
+    /// Adds `quantity` of a variant (to its line if it has one).
+    AddLine { line_id: &'a str, variant_id: &'a str, quantity: i64 },
+    /// Sets a line's quantity.
+    SetQuantity { line_id: &'a str, quantity: i64 },
+    /// Removes lines.
+    RemoveLines(&'a [String]),
+    /// Sets contact and addresses (each `None` leaves the value as it is).
+    Details { email: Option<&'a str>, shipping: Option<&'a Address>, billing: Option<&'a Address> },
+    /// Selects a shipping option by code (`None` clears it).
+    ShippingOption(Option<&'a str>),
+    /// Enters a discount code.
+    AddCode { code_key: &'a str, code: &'a str },
+    /// Removes an entered discount code.
+    RemoveCode { code_key: &'a str },
+}
+
+/// What [`change`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Changed {
+    /// Done.
+    Done,
+    /// The cart is not open (completing or completed); nothing changed.
+    NotOpen,
+    /// The line (or code) to change is not in the cart; nothing changed.
+    Missing,
+}
+
+/// Applies one change to an open cart, in one transaction.
+pub async fn change(
+    db: &Db,
+    merchant_id: &str,
+    cart_id: &str,
+    change: Change<'_>,
+    now: i64,
+) -> Result<Changed, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    if !bump(&mut tx, merchant_id, cart_id, now).await? {
+        tx.rollback().await?;
+        return Ok(Changed::NotOpen);
+    }
+    let affected = match change {
+        Change::AddLine { line_id, variant_id, quantity } => sqlx::query(
+            "insert into cart_line (cart_line_id, merchant_id, cart_id, variant_id, quantity, created_at, \
+             updated_at) values ($1, $2, $3, $4, $5, $6, $6) on conflict (cart_id, variant_id) \
+             do update set quantity = cart_line.quantity + excluded.quantity, updated_at = excluded.updated_at",
+        )
+        .bind(line_id)
+        .bind(merchant_id)
+        .bind(cart_id)
+        .bind(variant_id)
+        .bind(quantity)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected(),
+        Change::SetQuantity { line_id, quantity } => sqlx::query(
+            "update cart_line set quantity = $4, updated_at = $5 \
+             where merchant_id = $1 and cart_id = $2 and cart_line_id = $3",
+        )
+        .bind(merchant_id)
+        .bind(cart_id)
+        .bind(line_id)
+        .bind(quantity)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected(),
+        Change::RemoveLines(ids) => {
+            let mut n = 0;
+            for id in ids {
+                n += sqlx::query(
+                    "delete from cart_line where merchant_id = $1 and cart_id = $2 and cart_line_id = $3",
+                )
+                .bind(merchant_id)
+                .bind(cart_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            }
+            n
+        }
+        Change::Details { email, shipping, billing } => sqlx::query(
+            "update cart set email = coalesce($3, email), shipping_address = coalesce($4, shipping_address), \
+             billing_address = coalesce($5, billing_address) where merchant_id = $1 and cart_id = $2",
+        )
+        .bind(merchant_id)
+        .bind(cart_id)
+        .bind(email)
+        .bind(address_text(shipping))
+        .bind(address_text(billing))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected(),
+        Change::ShippingOption(code) => {
+            sqlx::query("update cart set shipping_option = $3 where merchant_id = $1 and cart_id = $2")
+                .bind(merchant_id)
+                .bind(cart_id)
+                .bind(code)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+        }
+        Change::AddCode { code_key, code } => sqlx::query(
+            "insert into cart_discount_code (merchant_id, cart_id, code_key, code, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $5) on conflict (merchant_id, cart_id, code_key) do nothing",
+        )
+        .bind(merchant_id)
+        .bind(cart_id)
+        .bind(code_key)
+        .bind(code)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map(|_| 1)?,
+        Change::RemoveCode { code_key } => sqlx::query(
+            "delete from cart_discount_code where merchant_id = $1 and cart_id = $2 and code_key = $3",
+        )
+        .bind(merchant_id)
+        .bind(cart_id)
+        .bind(code_key)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected(),
+    };
+    if affected == 0 {
+        tx.rollback().await?;
+        return Ok(Changed::Missing);
+    }
+    tx.commit().await?;
+    Ok(Changed::Done)
+}
+
+/// Number of lines in a cart.
+pub async fn line_count(db: &Db, merchant_id: &str, cart_id: &str) -> Result<i64, sqlx::Error> {
+    let row = sqlx::query("select count(*) as n from cart_line where merchant_id = $1 and cart_id = $2")
+        .bind(merchant_id)
+        .bind(cart_id)
+        .fetch_one(db.pool())
+        .await?;
+    row.try_get("n")
+}

@@ -1,0 +1,570 @@
+//! The two transactions of a checkout, around the payment call:
+//!
+//! - [`place`] takes the cart (open, unchanged since it was priced), reserves
+//!   stock with one conditional update per line, claims discount uses,
+//!   numbers and writes the order in `pending_payment` with its payment
+//!   attempt, history and outbox row — all or nothing;
+//! - [`settle`] records what the provider said: paid (reservations become
+//!   decrements), pending (the same, payment awaited), requires action,
+//!   failed (reservations and discount uses released, the cart reopened) or
+//!   unknown (left for reconciliation). It only moves an attempt forward, so
+//!   settling twice (a retry, a webhook, the reconciler) changes nothing.
+//!
+//! On SQLite the first statement of each transaction writes, so it takes
+//! the database write lock at once and never fails to upgrade later.
+
+use serde_json::{Value, json};
+use sqlx::{AnyConnection, Row};
+
+use super::Db;
+use super::orders::{record_event, to_json};
+use crate::commerce::ids::new_id;
+
+/// A line of a new order.
+pub struct NewOrderLine {
+    pub id: String,
+    pub cart_line_id: String,
+    pub variant_id: String,
+    pub product_id: String,
+    pub sku: String,
+    pub title: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub subtotal: i64,
+    pub discount_total: i64,
+    pub tax_total: i64,
+    pub total: i64,
+    /// JSON.
+    pub adjustments: String,
+    /// JSON.
+    pub tax_lines: String,
+    /// Sold beyond stock allowed.
+    pub backorder: bool,
+}
+
+/// Everything [`place`] writes.
+pub struct NewOrder {
+    pub id: String,
+    pub merchant_id: String,
+    pub cart_id: String,
+    /// The cart version that was priced.
+    pub cart_version: i64,
+    pub customer_id: Option<String>,
+    pub email: String,
+    pub currency: String,
+    pub subtotal: i64,
+    pub discount_total: i64,
+    pub shipping_total: i64,
+    pub tax_total: i64,
+    pub total: i64,
+    /// JSON of the addresses, the shipping option, order adjustments and shipping taxes.
+    pub shipping_address: String,
+    pub billing_address: Option<String>,
+    pub shipping_option: String,
+    pub adjustments: String,
+    pub shipping_tax_lines: String,
+    /// `(discount_code_id, code)` to claim one use of each.
+    pub codes: Vec<(String, String)>,
+    pub prices_include_tax: bool,
+    pub access_token_hash: String,
+    pub lines: Vec<NewOrderLine>,
+    pub attempt_id: String,
+    pub plugin_id: String,
+    pub provider: String,
+    pub token: Option<String>,
+    pub reservation_expires_at: i64,
+    pub now: i64,
+}
+
+/// What [`place`] did.
+#[derive(Debug)]
+pub enum Placed {
+    /// Written; the order's number.
+    Placed { number: i64 },
+    /// The cart is not open any more.
+    CartNotOpen,
+    /// The cart changed after it was priced.
+    CartChanged,
+    /// These cart lines cannot be had: `(cart line id, available)`.
+    OutOfStock(Vec<(String, i64)>),
+    /// This code has no uses left (or left its window).
+    CodeExhausted(String),
+}
+
+/// Places an order: see the module documentation.
+pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let taken = sqlx::query(
+        "update cart set status = 'completing', order_id = $3, updated_at = $5 \
+         where merchant_id = $1 and cart_id = $2 and status = 'open' and version = $4",
+    )
+    .bind(&o.merchant_id)
+    .bind(&o.cart_id)
+    .bind(&o.id)
+    .bind(o.cart_version)
+    .bind(o.now)
+    .execute(&mut *tx)
+    .await?;
+    if taken.rows_affected() == 0 {
+        let status: Option<String> =
+            sqlx::query("select status from cart where merchant_id = $1 and cart_id = $2")
+                .bind(&o.merchant_id)
+                .bind(&o.cart_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get("status"))
+                .transpose()?;
+        tx.rollback().await?;
+        return Ok(if status.as_deref() == Some("open") { Placed::CartChanged } else { Placed::CartNotOpen });
+    }
+
+    // One conditional update per line: the level with the most available
+    // stock that can cover the whole line, re-checked on the row itself.
+    let mut reserved: Vec<(usize, String)> = Vec::new();
+    let mut short = Vec::new();
+    for (i, l) in o.lines.iter().enumerate() {
+        let row = sqlx::query(
+            "update inventory_level set reserved = reserved + $3, updated_at = $5 \
+             where merchant_id = $1 and variant_id = $2 and ($4 = 1 or on_hand - reserved >= $3) \
+             and location_id = (select location_id from inventory_level \
+                 where merchant_id = $1 and variant_id = $2 and ($4 = 1 or on_hand - reserved >= $3) \
+                 order by on_hand - reserved desc, location_id limit 1) \
+             returning location_id",
+        )
+        .bind(&o.merchant_id)
+        .bind(&l.variant_id)
+        .bind(l.quantity)
+        .bind(i64::from(l.backorder))
+        .bind(o.now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match row {
+            Some(r) => reserved.push((i, r.try_get("location_id")?)),
+            // Sold beyond stock and nowhere stocked: nothing to hold.
+            None if l.backorder => {}
+            None => short.push(i),
+        }
+    }
+    if !short.is_empty() {
+        let mut lines = Vec::new();
+        for i in short {
+            let l = &o.lines[i];
+            let available: i64 = sqlx::query(
+                "select cast(coalesce(sum(on_hand - reserved), 0) as bigint) as available from inventory_level \
+                 where merchant_id = $1 and variant_id = $2",
+            )
+            .bind(&o.merchant_id)
+            .bind(&l.variant_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("available")?;
+            lines.push((l.cart_line_id.clone(), available.max(0)));
+        }
+        tx.rollback().await?;
+        return Ok(Placed::OutOfStock(lines));
+    }
+
+    for (id, code) in &o.codes {
+        if !super::discounts::increment_usage(&mut tx, &o.merchant_id, id, o.now).await? {
+            tx.rollback().await?;
+            return Ok(Placed::CodeExhausted(code.clone()));
+        }
+    }
+
+    let number: i64 = sqlx::query(
+        "update merchant set order_seq = order_seq + 1, updated_at = $2 where merchant_id = $1 \
+         returning order_seq",
+    )
+    .bind(&o.merchant_id)
+    .bind(o.now)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get::<i64, _>("order_seq")?
+        + 1000;
+    let codes = json!(o.codes.iter().map(|(id, code)| json!({"id": id, "code": code})).collect::<Vec<_>>());
+    sqlx::query(
+        "insert into sales_order (order_id, merchant_id, number, cart_id, customer_id, email, currency, status, \
+         payment_status, fulfillment_status, subtotal, discount_total, shipping_total, tax_total, total, \
+         shipping_address, billing_address, shipping_option, adjustments, shipping_tax_lines, discount_codes, \
+         prices_include_tax, access_token_hash, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, 'pending_payment', 'pending', 'unfulfilled', $8, $9, $10, $11, $12, \
+         $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)",
+    )
+    .bind(&o.id)
+    .bind(&o.merchant_id)
+    .bind(number)
+    .bind(&o.cart_id)
+    .bind(o.customer_id.as_deref())
+    .bind(&o.email)
+    .bind(&o.currency)
+    .bind(o.subtotal)
+    .bind(o.discount_total)
+    .bind(o.shipping_total)
+    .bind(o.tax_total)
+    .bind(o.total)
+    .bind(&o.shipping_address)
+    .bind(o.billing_address.as_deref())
+    .bind(&o.shipping_option)
+    .bind(&o.adjustments)
+    .bind(&o.shipping_tax_lines)
+    .bind(to_json(&codes))
+    .bind(i64::from(o.prices_include_tax))
+    .bind(&o.access_token_hash)
+    .bind(o.now)
+    .execute(&mut *tx)
+    .await?;
+    for (position, l) in o.lines.iter().enumerate() {
+        sqlx::query(
+            "insert into order_line (order_line_id, merchant_id, order_id, position, variant_id, product_id, sku, \
+             title, quantity, unit_price, subtotal, discount_total, tax_total, total, adjustments, tax_lines, \
+             created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)",
+        )
+        .bind(&l.id)
+        .bind(&o.merchant_id)
+        .bind(&o.id)
+        .bind(position as i64)
+        .bind(&l.variant_id)
+        .bind(&l.product_id)
+        .bind(&l.sku)
+        .bind(&l.title)
+        .bind(l.quantity)
+        .bind(l.unit_price)
+        .bind(l.subtotal)
+        .bind(l.discount_total)
+        .bind(l.tax_total)
+        .bind(l.total)
+        .bind(&l.adjustments)
+        .bind(&l.tax_lines)
+        .bind(o.now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for (i, location_id) in &reserved {
+        let l = &o.lines[*i];
+        sqlx::query(
+            "insert into reservation (reservation_id, merchant_id, order_id, order_line_id, variant_id, \
+             location_id, quantity, status, expires_at, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $9)",
+        )
+        .bind(new_id("rsv"))
+        .bind(&o.merchant_id)
+        .bind(&o.id)
+        .bind(&l.id)
+        .bind(&l.variant_id)
+        .bind(location_id)
+        .bind(l.quantity)
+        .bind(o.reservation_expires_at)
+        .bind(o.now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query(
+        "insert into payment_attempt (payment_attempt_id, merchant_id, order_id, plugin_id, provider, amount, \
+         currency, token, status, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, 'started', $9, $9)",
+    )
+    .bind(&o.attempt_id)
+    .bind(&o.merchant_id)
+    .bind(&o.id)
+    .bind(&o.plugin_id)
+    .bind(&o.provider)
+    .bind(o.total)
+    .bind(&o.currency)
+    .bind(o.token.as_deref())
+    .bind(o.now)
+    .execute(&mut *tx)
+    .await?;
+    let data = json!({"total": o.total, "currency": o.currency, "lines": o.lines.len(), "cart_id": o.cart_id});
+    record_event(&mut tx, &o.merchant_id, &o.id, "placed", data, o.now).await?;
+    tx.commit().await?;
+    Ok(Placed::Placed { number })
+}
+
+/// What the provider said of a payment attempt.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Captured.
+    Paid { provider_reference: String },
+    /// Awaiting the buyer or the merchant (bank transfer, invoice).
+    Pending { provider_reference: String, message: Option<String> },
+    /// The buyer must act (3-D Secure); JSON of the next action.
+    RequiresAction { provider_reference: String, next_action: String },
+    /// Declined, refused, or abandoned: nothing was taken.
+    Failed { reason: String, provider_reference: Option<String> },
+    /// The provider could not be asked; the reconciler will ask again.
+    Unknown { error: String },
+}
+
+impl Outcome {
+    fn status(&self) -> &'static str {
+        match self {
+            Outcome::Paid { .. } => "succeeded",
+            Outcome::Pending { .. } => "pending",
+            Outcome::RequiresAction { .. } => "requires_action",
+            Outcome::Failed { .. } => "failed",
+            Outcome::Unknown { .. } => "unknown",
+        }
+    }
+
+    /// Attempt statuses this outcome may follow.
+    fn from_statuses(&self) -> &'static str {
+        match self {
+            Outcome::Paid { .. } => "('started', 'unknown', 'requires_action', 'pending')",
+            Outcome::Pending { .. } | Outcome::RequiresAction { .. } => "('started', 'unknown')",
+            Outcome::Failed { .. } => "('started', 'unknown', 'requires_action')",
+            Outcome::Unknown { .. } => "('started')",
+        }
+    }
+}
+
+/// Whether [`settle`] changed anything.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Settled {
+    Applied,
+    /// The attempt had already moved past this point: nothing changed.
+    Already,
+}
+
+/// Records a payment outcome: see the module documentation.
+pub async fn settle(
+    db: &Db,
+    merchant_id: &str,
+    attempt_id: &str,
+    outcome: &Outcome,
+    now: i64,
+) -> Result<Settled, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let (reference, next_action, message, reason) = match outcome {
+        Outcome::Paid { provider_reference } => (Some(provider_reference.as_str()), None, None, None),
+        Outcome::Pending { provider_reference, message } => {
+            (Some(provider_reference.as_str()), None, message.as_deref(), None)
+        }
+        Outcome::RequiresAction { provider_reference, next_action } => {
+            (Some(provider_reference.as_str()), Some(next_action.as_str()), None, None)
+        }
+        Outcome::Failed { reason, provider_reference } => {
+            (provider_reference.as_deref(), None, None, Some(reason.as_str()))
+        }
+        Outcome::Unknown { error } => (None, None, None, Some(error.as_str())),
+    };
+    let sql = format!(
+        "update payment_attempt set status = $3, provider_reference = coalesce($4, provider_reference), \
+         next_action = coalesce($5, next_action), message = coalesce($6, message), failure_reason = $7, \
+         updated_at = $8 where merchant_id = $1 and payment_attempt_id = $2 and status in {} \
+         returning order_id, status",
+        outcome.from_statuses()
+    );
+    let row = sqlx::query(&sql)
+        .bind(merchant_id)
+        .bind(attempt_id)
+        .bind(outcome.status())
+        .bind(reference)
+        .bind(next_action)
+        .bind(message)
+        .bind(reason)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(row) = row else {
+        tx.rollback().await?;
+        return Ok(Settled::Already);
+    };
+    let order_id: String = row.try_get("order_id")?;
+    let order = sqlx::query("select number, total, cart_id from sales_order where merchant_id = $1 and order_id = $2")
+        .bind(merchant_id)
+        .bind(&order_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let (number, total, cart_id): (i64, i64, String) =
+        (order.try_get("number")?, order.try_get("total")?, order.try_get("cart_id")?);
+    let set_order = |payment_status: &'static str| {
+        sqlx::query(
+            "update sales_order set payment_status = $3, updated_at = $4 where merchant_id = $1 and order_id = $2",
+        )
+        .bind(merchant_id)
+        .bind(order_id.clone())
+        .bind(payment_status)
+        .bind(now)
+    };
+    let event = match outcome {
+        Outcome::Paid { provider_reference } => {
+            consume_reservations(&mut tx, merchant_id, &order_id, number, now).await?;
+            sqlx::query(
+                "update sales_order set payment_status = 'paid', status = 'paid', captured_amount = total, \
+                 updated_at = $3 where merchant_id = $1 and order_id = $2",
+            )
+            .bind(merchant_id)
+            .bind(&order_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            set_cart(&mut tx, merchant_id, &cart_id, &order_id, "completed", now).await?;
+            ("payment_succeeded", json!({"attempt_id": attempt_id, "amount": total, "provider_reference": provider_reference}))
+        }
+        Outcome::Pending { provider_reference, .. } => {
+            // The order is placed and its stock committed; the money follows.
+            consume_reservations(&mut tx, merchant_id, &order_id, number, now).await?;
+            set_order("pending").execute(&mut *tx).await?;
+            set_cart(&mut tx, merchant_id, &cart_id, &order_id, "completed", now).await?;
+            ("payment_pending", json!({"attempt_id": attempt_id, "provider_reference": provider_reference}))
+        }
+        Outcome::RequiresAction { provider_reference, .. } => {
+            set_order("requires_action").execute(&mut *tx).await?;
+            ("payment_requires_action", json!({"attempt_id": attempt_id, "provider_reference": provider_reference}))
+        }
+        Outcome::Failed { reason, .. } => {
+            release(&mut tx, merchant_id, &order_id, now).await?;
+            sqlx::query(
+                "update sales_order set payment_status = 'failed', status = 'cancelled', cancelled_at = $3, \
+                 updated_at = $3 where merchant_id = $1 and order_id = $2",
+            )
+            .bind(merchant_id)
+            .bind(&order_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            // The buyer can try again with another payment method.
+            sqlx::query(
+                "update cart set status = 'open', order_id = null, version = version + 1, updated_at = $4 \
+                 where merchant_id = $1 and cart_id = $2 and order_id = $3",
+            )
+            .bind(merchant_id)
+            .bind(&cart_id)
+            .bind(&order_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            ("payment_failed", json!({"attempt_id": attempt_id, "reason": reason}))
+        }
+        Outcome::Unknown { error } => ("payment_unknown", json!({"attempt_id": attempt_id, "error": error})),
+    };
+    record_event(&mut tx, merchant_id, &order_id, event.0, event.1, now).await?;
+    tx.commit().await?;
+    Ok(Settled::Applied)
+}
+
+async fn set_cart(
+    conn: &mut AnyConnection,
+    merchant_id: &str,
+    cart_id: &str,
+    order_id: &str,
+    status: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update cart set status = $4, updated_at = $5 where merchant_id = $1 and cart_id = $2 and order_id = $3",
+    )
+    .bind(merchant_id)
+    .bind(cart_id)
+    .bind(order_id)
+    .bind(status)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Turns an order's active reservations into decrements of `on_hand`, each
+/// with its inventory history row.
+pub(crate) async fn consume_reservations(
+    conn: &mut AnyConnection,
+    merchant_id: &str,
+    order_id: &str,
+    number: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let rows = sqlx::query(
+        "update reservation set status = 'consumed', updated_at = $3 \
+         where merchant_id = $1 and order_id = $2 and status = 'active' \
+         returning variant_id, location_id, quantity",
+    )
+    .bind(merchant_id)
+    .bind(order_id)
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await?;
+    for r in rows {
+        let (variant_id, location_id, quantity): (String, String, i64) =
+            (r.try_get("variant_id")?, r.try_get("location_id")?, r.try_get("quantity")?);
+        let level = sqlx::query(
+            "update inventory_level set on_hand = on_hand - $4, reserved = reserved - $4, \
+             adjustment_seq = adjustment_seq + 1, updated_at = $5 \
+             where merchant_id = $1 and variant_id = $2 and location_id = $3 returning on_hand, adjustment_seq",
+        )
+        .bind(merchant_id)
+        .bind(&variant_id)
+        .bind(&location_id)
+        .bind(quantity)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?;
+        sqlx::query(
+            "insert into inventory_adjustment (inventory_adjustment_id, merchant_id, variant_id, location_id, \
+             delta, on_hand_after, reason, seq, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        )
+        .bind(new_id("adj"))
+        .bind(merchant_id)
+        .bind(&variant_id)
+        .bind(&location_id)
+        .bind(-quantity)
+        .bind(level.try_get::<i64, _>("on_hand")?)
+        .bind(format!("order #{number}"))
+        .bind(level.try_get::<i64, _>("adjustment_seq")?)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Releases an order's active reservations and the discount uses it claimed.
+pub(crate) async fn release(
+    conn: &mut AnyConnection,
+    merchant_id: &str,
+    order_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let rows = sqlx::query(
+        "update reservation set status = 'released', updated_at = $3 \
+         where merchant_id = $1 and order_id = $2 and status = 'active' \
+         returning variant_id, location_id, quantity",
+    )
+    .bind(merchant_id)
+    .bind(order_id)
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await?;
+    for r in rows {
+        sqlx::query(
+            "update inventory_level set reserved = reserved - $4, updated_at = $5 \
+             where merchant_id = $1 and variant_id = $2 and location_id = $3",
+        )
+        .bind(merchant_id)
+        .bind(r.try_get::<String, _>("variant_id")?)
+        .bind(r.try_get::<String, _>("location_id")?)
+        .bind(r.try_get::<i64, _>("quantity")?)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let codes: String = sqlx::query("select discount_codes from sales_order where merchant_id = $1 and order_id = $2")
+        .bind(merchant_id)
+        .bind(order_id)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("discount_codes")?;
+    let codes: Vec<Value> = serde_json::from_str(&codes).unwrap_or_default();
+    for id in codes.iter().filter_map(|c| c["id"].as_str()) {
+        sqlx::query(
+            "update discount_code set usage_count = usage_count - 1, updated_at = $3 \
+             where merchant_id = $1 and discount_code_id = $2 and usage_count > 0",
+        )
+        .bind(merchant_id)
+        .bind(id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}

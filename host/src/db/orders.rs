@@ -1,0 +1,273 @@
+//! Orders, their lines, payment attempts and history; the outbox.
+
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::Db;
+use crate::commerce::catalog::Price;
+use crate::commerce::ids::new_id;
+use crate::commerce::orders::{NextAction, Order, OrderEvent, OrderLine, OrderStatus, Payment};
+
+/// Decodes a JSON column.
+pub(crate) fn json<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T, sqlx::Error> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// Encodes a JSON column.
+pub(crate) fn to_json(v: &impl serde::Serialize) -> String {
+    serde_json::to_string(v).expect("values of our own types serialize")
+}
+
+const ORDER_COLUMNS: &str = "order_id, number, cart_id, customer_id, email, currency, payment_status, \
+     fulfillment_status, subtotal, discount_total, shipping_total, tax_total, total, captured_amount, \
+     refunded_amount, shipping_address, billing_address, shipping_option, adjustments, shipping_tax_lines, \
+     discount_codes, prices_include_tax, cancelled_at, created_at, updated_at";
+
+fn order(row: &AnyRow) -> Result<Order, sqlx::Error> {
+    let currency: String = row.try_get("currency")?;
+    let money = |column: &str| -> Result<Price, sqlx::Error> {
+        Ok(Price { amount: row.try_get(column)?, currency: currency.clone() })
+    };
+    let payment_status: String = row.try_get("payment_status")?;
+    let fulfillment_status: String = row.try_get("fulfillment_status")?;
+    let cancelled_at: Option<i64> = row.try_get("cancelled_at")?;
+    let codes: Vec<Value> = json(row, "discount_codes")?;
+    let billing: Option<String> = row.try_get("billing_address")?;
+    Ok(Order {
+        id: row.try_get("order_id")?,
+        number: row.try_get("number")?,
+        status: OrderStatus::derive(cancelled_at.is_some(), &payment_status, &fulfillment_status),
+        payment_status,
+        fulfillment_status,
+        lines: Vec::new(),
+        subtotal: money("subtotal")?,
+        discount_total: money("discount_total")?,
+        shipping_total: money("shipping_total")?,
+        tax_total: money("tax_total")?,
+        total: money("total")?,
+        captured: money("captured_amount")?,
+        refunded: money("refunded_amount")?,
+        prices_include_tax: row.try_get::<i64, _>("prices_include_tax")? != 0,
+        adjustments: json(row, "adjustments")?,
+        shipping_tax_lines: json(row, "shipping_tax_lines")?,
+        discount_codes: codes.iter().filter_map(|c| c["code"].as_str().map(str::to_owned)).collect(),
+        shipping_option: json(row, "shipping_option")?,
+        email: row.try_get("email")?,
+        customer_id: row.try_get("customer_id")?,
+        shipping_address: json(row, "shipping_address")?,
+        billing_address: billing
+            .map(|b| serde_json::from_str(&b).map_err(|e| sqlx::Error::Decode(Box::new(e))))
+            .transpose()?,
+        payment: None,
+        cart_id: row.try_get("cart_id")?,
+        cancelled_at,
+        currency,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn order_line(row: &AnyRow, currency: &str) -> Result<OrderLine, sqlx::Error> {
+    let money = |column: &str| -> Result<Price, sqlx::Error> {
+        Ok(Price { amount: row.try_get(column)?, currency: currency.to_owned() })
+    };
+    Ok(OrderLine {
+        id: row.try_get("order_line_id")?,
+        variant_id: row.try_get("variant_id")?,
+        product_id: row.try_get("product_id")?,
+        sku: row.try_get("sku")?,
+        title: row.try_get("title")?,
+        quantity: row.try_get("quantity")?,
+        unit_price: money("unit_price")?,
+        subtotal: money("subtotal")?,
+        discount_total: money("discount_total")?,
+        tax_total: money("tax_total")?,
+        total: money("total")?,
+        adjustments: json(row, "adjustments")?,
+        tax_lines: json(row, "tax_lines")?,
+        fulfilled_quantity: row.try_get("fulfilled_quantity")?,
+        returned_quantity: row.try_get("returned_quantity")?,
+        refunded_quantity: row.try_get("refunded_quantity")?,
+    })
+}
+
+const ATTEMPT_COLUMNS: &str = "payment_attempt_id, provider, plugin_id, status, amount, currency, \
+     provider_reference, next_action, message, failure_reason, created_at, updated_at";
+
+pub(crate) fn attempt(row: &AnyRow) -> Result<Payment, sqlx::Error> {
+    let next_action: Option<String> = row.try_get("next_action")?;
+    Ok(Payment {
+        id: row.try_get("payment_attempt_id")?,
+        provider: row.try_get("provider")?,
+        plugin_id: row.try_get("plugin_id")?,
+        status: row.try_get("status")?,
+        amount: Price { amount: row.try_get("amount")?, currency: row.try_get("currency")? },
+        provider_reference: row.try_get("provider_reference")?,
+        next_action: next_action.and_then(|n| serde_json::from_str::<NextAction>(&n).ok()),
+        message: row.try_get("message")?,
+        failure_reason: row.try_get("failure_reason")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Fills in lines and the latest payment attempt.
+async fn complete(db: &Db, merchant_id: &str, o: &mut Order) -> Result<(), sqlx::Error> {
+    let lines = sqlx::query(
+        "select * from order_line where merchant_id = $1 and order_id = $2 order by position",
+    )
+    .bind(merchant_id)
+    .bind(&o.id)
+    .fetch_all(db.pool())
+    .await?;
+    o.lines = lines.iter().map(|r| order_line(r, &o.currency)).collect::<Result<_, _>>()?;
+    let sql = format!(
+        "select {ATTEMPT_COLUMNS} from payment_attempt where merchant_id = $1 and order_id = $2 \
+         order by created_at desc, payment_attempt_id desc limit 1"
+    );
+    let a = sqlx::query(&sql).bind(merchant_id).bind(&o.id).fetch_optional(db.pool()).await?;
+    o.payment = a.as_ref().map(attempt).transpose()?;
+    Ok(())
+}
+
+pub async fn get(db: &Db, merchant_id: &str, order_id: &str) -> Result<Option<Order>, sqlx::Error> {
+    let sql = format!("select {ORDER_COLUMNS} from sales_order where merchant_id = $1 and order_id = $2");
+    let Some(row) = sqlx::query(&sql).bind(merchant_id).bind(order_id).fetch_optional(db.pool()).await? else {
+        return Ok(None);
+    };
+    let mut o = order(&row)?;
+    complete(db, merchant_id, &mut o).await?;
+    Ok(Some(o))
+}
+
+/// Orders in id order after `after`; of one customer and/or status.
+pub async fn list(
+    db: &Db,
+    merchant_id: &str,
+    customer_id: Option<&str>,
+    status: Option<OrderStatus>,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<Order>, sqlx::Error> {
+    let mut sql =
+        format!("select {ORDER_COLUMNS} from sales_order where merchant_id = $1 and order_id > $2");
+    if customer_id.is_some() {
+        sql.push_str(" and customer_id = $4");
+    }
+    let status_filter = status.map(|s| match s {
+        OrderStatus::Cancelled => "cancelled_at is not null",
+        OrderStatus::PendingPayment => {
+            "cancelled_at is null and payment_status not in ('paid', 'partially_refunded', 'refunded')"
+        }
+        OrderStatus::Refunded => "cancelled_at is null and payment_status = 'refunded'",
+        OrderStatus::PartiallyRefunded => "cancelled_at is null and payment_status = 'partially_refunded'",
+        OrderStatus::Paid => "cancelled_at is null and payment_status = 'paid' and fulfillment_status = 'unfulfilled'",
+        OrderStatus::PartiallyFulfilled => {
+            "cancelled_at is null and payment_status = 'paid' and fulfillment_status = 'partially_fulfilled'"
+        }
+        OrderStatus::Fulfilled => {
+            "cancelled_at is null and payment_status = 'paid' and fulfillment_status = 'fulfilled'"
+        }
+    });
+    if let Some(f) = status_filter {
+        sql.push_str(" and ");
+        sql.push_str(f);
+    }
+    sql.push_str(" order by order_id limit $3");
+    let mut q = sqlx::query(&sql).bind(merchant_id).bind(after.unwrap_or("")).bind(i64::from(limit));
+    if let Some(c) = customer_id {
+        q = q.bind(c);
+    }
+    let rows = q.fetch_all(db.pool()).await?;
+    let mut orders = rows.iter().map(order).collect::<Result<Vec<_>, _>>()?;
+    for o in &mut orders {
+        complete(db, merchant_id, o).await?;
+    }
+    Ok(orders)
+}
+
+pub async fn events(db: &Db, merchant_id: &str, order_id: &str) -> Result<Vec<OrderEvent>, sqlx::Error> {
+    let rows = sqlx::query(
+        "select seq, kind, data, created_at from order_event where merchant_id = $1 and order_id = $2 \
+         order by seq",
+    )
+    .bind(merchant_id)
+    .bind(order_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OrderEvent {
+                seq: r.try_get("seq")?,
+                kind: r.try_get("kind")?,
+                data: json(r, "data")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn access_token_hash(db: &Db, merchant_id: &str, order_id: &str) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query("select access_token_hash from sales_order where merchant_id = $1 and order_id = $2")
+        .bind(merchant_id)
+        .bind(order_id)
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|r| r.try_get("access_token_hash")).transpose()
+}
+
+/// Appends an event to an order's history and the same change to the
+/// outbox (topic `order.<kind>`), on the caller's transaction: every state
+/// change of an order goes through here.
+pub(crate) async fn record_event(
+    conn: &mut AnyConnection,
+    merchant_id: &str,
+    order_id: &str,
+    kind: &str,
+    data: Value,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let row = sqlx::query(
+        "update sales_order set event_seq = event_seq + 1, updated_at = $3 \
+         where merchant_id = $1 and order_id = $2 returning event_seq, number",
+    )
+    .bind(merchant_id)
+    .bind(order_id)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    let seq: i64 = row.try_get("event_seq")?;
+    let number: i64 = row.try_get("number")?;
+    let data_text = to_json(&data);
+    sqlx::query(
+        "insert into order_event (order_event_id, merchant_id, order_id, seq, kind, data, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $7)",
+    )
+    .bind(new_id("oev"))
+    .bind(merchant_id)
+    .bind(order_id)
+    .bind(seq)
+    .bind(kind)
+    .bind(&data_text)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let payload = serde_json::json!({
+        "order_id": order_id, "number": number, "seq": seq, "kind": kind, "data": data, "created_at": now,
+    });
+    sqlx::query(
+        "insert into outbox (outbox_id, merchant_id, topic, aggregate_id, payload, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(new_id("obx"))
+    .bind(merchant_id)
+    .bind(format!("order.{kind}"))
+    .bind(order_id)
+    .bind(to_json(&payload))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! The storefront cart and checkout API. A cart is reached with the
+//! merchant's publishable key and the cart's unguessable id; every answer
+//! is the cart priced by the merchant's plugins.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::auth::Storefront;
+use super::customers::TOKEN_HEADER;
+use super::error::{ApiError, Problem, Result};
+use super::json::ApiJson;
+use crate::commerce::cart::{
+    self, Cart, CartUpdate, CodeInput, LineUpdate, NewCart, NewLine, ShippingChoice, ShippingOptions,
+};
+use crate::commerce::checkout::{self, ActionRequired, CompleteRequest, Completion, PlacedOrder};
+use crate::commerce::customers;
+
+pub fn store_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_cart))
+        .routes(routes!(get_cart, update_cart))
+        .routes(routes!(add_line))
+        .routes(routes!(update_line, remove_line))
+        .routes(routes!(add_code))
+        .routes(routes!(remove_code))
+        .routes(routes!(shipping_options))
+        .routes(routes!(select_shipping))
+        .routes(routes!(complete))
+}
+
+/// The logged-in customer, when the request carries `X-Customer-Token`.
+pub async fn optional_customer(state: &AppState, merchant_id: &str, headers: &HeaderMap) -> Result<Option<String>> {
+    let Some(token) = headers.get(TOKEN_HEADER).and_then(|v| v.to_str().ok()).map(str::trim) else {
+        return Ok(None);
+    };
+    match customers::authenticate(&state.db, merchant_id, token).await? {
+        Some(s) => Ok(Some(s.customer_id)),
+        None => Err(ApiError::unauthorized("unknown, expired or revoked customer token")),
+    }
+}
+
+/// Creates a cart, optionally with its first lines; with `X-Customer-Token`
+/// it belongs to that customer.
+#[utoipa::path(post, path = "/carts", tag = "carts", security(("bearer" = [])), request_body = NewCart,
+    responses((status = 201, body = Cart), (status = 422, body = Problem)))]
+async fn create_cart(
+    store: Storefront,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<NewCart>,
+) -> Result<(StatusCode, Json<Cart>)> {
+    let customer = optional_customer(&state, &store.merchant_id, &headers).await?;
+    let cart = cart::create(&state.shop(), &store.merchant_id, customer.as_deref(), req).await?;
+    Ok((StatusCode::CREATED, Json(cart)))
+}
+
+/// The cart, priced: pricing plugins, shipping rates and tax.
+#[utoipa::path(get, path = "/carts/{id}", tag = "carts", security(("bearer" = [])),
+    responses((status = 200, body = Cart), (status = 404, body = Problem)))]
+async fn get_cart(store: Storefront, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Cart>> {
+    Ok(Json(cart::get(&state.shop(), &store.merchant_id, &id).await?))
+}
+
+/// Sets the email and addresses (fields left out stay as they are).
+#[utoipa::path(patch, path = "/carts/{id}", tag = "carts", security(("bearer" = [])), request_body = CartUpdate,
+    responses((status = 200, body = Cart), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+async fn update_cart(
+    store: Storefront,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<CartUpdate>,
+) -> Result<Json<Cart>> {
+    Ok(Json(cart::update_details(&state.shop(), &store.merchant_id, &id, req).await?))
+}
+
+/// Adds units of a variant (to its existing line, if any).
+#[utoipa::path(post, path = "/carts/{id}/lines", tag = "carts", security(("bearer" = [])), request_body = NewLine,
+    responses((status = 200, body = Cart), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+async fn add_line(
+    store: Storefront,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<NewLine>,
+) -> Result<Json<Cart>> {
+    Ok(Json(cart::add_line(&state.shop(), &store.merchant_id, &id, req).await?))
+}
+
+/// Sets a line's quantity; 0 removes it.
+#[utoipa::path(patch, path = "/carts/{id}/lines/{line_id}", tag = "carts", security(("bearer" = [])),
+    request_body = LineUpdate,
+    responses((status = 200, body = Cart), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+async fn update_line(
+    store: Storefront,
+    State(state): State<AppState>,
+    Path((id, line_id)): Path<(String, String)>,
+    ApiJson(req): ApiJson<LineUpdate>,
+) -> Result<Json<Cart>> {
+    Ok(Json(cart::update_line(&state.shop(), &store.merchant_id, &id, &line_id, req).await?))
+}
+
+/// Removes a line.
+#[utoipa::path(delete, path = "/carts/{id}/lines/{line_id}", tag = "carts", security(("bearer" = [])),
+    responses((status = 200, body = Cart), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn remove_line(
+    store: Storefront,
+    State(state): State<AppState>,
+    Path((id, line_id)): Path<(String, String)>,
+) -> Result<Json<Cart>> {
+    Ok(Json(cart::remove_line(&state.shop(), &store.merchant_id, &id, &line_id).await?))
+}
+
+/// Enters a discount code; unknown, expired or used-up codes are refused
+/// with `invalid_discount_code`.
+#[utoipa::path(post, path = "/carts/{id}/discount-codes", tag = "carts", security(("bearer" = [])),
+    request_body = CodeInput,
+    responses((status = 200, body = Cart), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, description = "`invalid_discount_code`", body = Problem)))]
+async fn add_code(
+    store: Storefront,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<CodeInput>,
+) -> Result<Json<Cart>> {
+    Ok(Json(cart::add_discount_code(&state.shop(), &store.merchant_id, &id, req).await?))
+}
+
+/// Removes an entered discount code.
+#[utoipa::path(delete, path = "/carts/{id}/discount-codes/{code}", tag = "carts", security(("bearer" = [])),
+    responses((status = 200, body = Cart), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn remove_code(
+    store: Storefront,
+    State(state): State<AppState>,
+    Path((id, code)): Path<(String, String)>,
+) -> Result<Json<Cart>> {
+    Ok(Json(cart::remove_discount_code(&state.shop(), &store.merchant_id, &id, &code).await?))
+}
+
+/// The shipping rates the merchant's shipping plugins offer for this cart
+/// (the cart needs a shipping address).
+#[utoipa::path(get, path = "/carts/{id}/shipping-options", tag = "carts", security(("bearer" = [])),
+    responses((status = 200, body = ShippingOptions), (status = 404, body = Problem)))]
+async fn shipping_options(
+    store: Storefront,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ShippingOptions>> {
+    Ok(Json(cart::shipping_options(&state.shop(), &store.merchant_id, &id).await?))
+}
+
+/// Selects one of the offered shipping options.
+#[utoipa::path(put, path = "/carts/{id}/shipping-option", tag = "carts", security(("bearer" = [])),
+    request_body = ShippingChoice,
+    responses((status = 200, body = Cart), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, description = "`unknown_shipping_option`", body = Problem)))]
+async fn select_shipping(
+    store: Storefront,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ShippingChoice>,
+) -> Result<Json<Cart>> {
+    Ok(Json(cart::select_shipping(&state.shop(), &store.merchant_id, &id, req).await?))
+}
+
+/// Completes the cart: reserves stock, takes payment through the named
+/// provider and places the order. Send an `Idempotency-Key`: a retry with
+/// the same key gets the same answer and never a second charge.
+#[utoipa::path(post, path = "/carts/{id}/complete", tag = "carts", security(("bearer" = [])),
+    request_body = CompleteRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses((status = 201, body = PlacedOrder), (status = 200, description = "`requires_action`", body = ActionRequired),
+        (status = 402, description = "`payment_declined`", body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, description = "`out_of_stock`, `cart_not_open`, `cart_changed`", body = Problem),
+        (status = 422, description = "missing email, address or shipping option; `invalid_discount_code`", body = Problem),
+        (status = 502, description = "`plugin_failed`", body = Problem)))]
+async fn complete(
+    store: Storefront,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<CompleteRequest>,
+) -> Result<Response> {
+    Ok(match checkout::complete(&state.shop(), &store.merchant_id, &id, req).await? {
+        Completion::Placed(order) => (StatusCode::CREATED, Json(order)).into_response(),
+        Completion::RequiresAction(action) => (StatusCode::OK, Json(action)).into_response(),
+    })
+}
