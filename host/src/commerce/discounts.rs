@@ -228,6 +228,7 @@ mod db_tests {
             slug: slug.into(),
             default_currency: "USD".into(),
             country: "US".into(),
+            prices_include_tax: false,
         };
         merchants::create(db, req).await.unwrap().0.id
     }

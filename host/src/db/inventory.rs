@@ -325,6 +325,7 @@ mod tests {
             slug: "acme".into(),
             default_currency: "USD".into(),
             country: "US".into(),
+            prices_include_tax: false,
         };
         let (m, _) = merchants::create(db, req).await.unwrap();
         for sql in [
