@@ -15,6 +15,7 @@ pub mod orders;
 pub mod parse;
 pub mod payments;
 pub mod plugins;
+pub mod recommendations;
 pub mod time;
 
 pub use error::{Check, Error, FieldErrors, Result};

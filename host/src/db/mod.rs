@@ -10,8 +10,10 @@ pub mod discounts;
 pub mod idempotency;
 pub mod inventory;
 pub mod merchants;
+pub mod order_actions;
 pub mod orders;
 pub mod plugins;
+pub mod recommendations;
 
 use std::time::Duration;
 

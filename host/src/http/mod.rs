@@ -10,9 +10,11 @@ mod discounts;
 pub mod error;
 pub mod idempotency;
 mod inventory;
+mod order_actions;
 mod orders;
 pub mod json;
 mod platform;
+mod recommendations;
 mod plugins;
 mod system;
 
@@ -101,6 +103,7 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(discounts::admin_router())
                 .merge(customers::admin_router())
                 .merge(orders::admin_router())
+                .merge(order_actions::admin_router())
                 .merge(plugins::admin_router()),
         )
         .nest(
@@ -108,7 +111,8 @@ fn routes() -> OpenApiRouter<AppState> {
             catalog::store_router()
                 .merge(customers::store_router())
                 .merge(carts::store_router())
-                .merge(orders::store_router()),
+                .merge(orders::store_router())
+                .merge(recommendations::store_router()),
         )
 }
 

@@ -7,6 +7,8 @@
 //! `partially_fulfilled`, `fulfilled`; `partially_refunded` / `refunded`
 //! once money went back; `cancelled` at the end.
 
+pub mod actions;
+
 use serde::{Deserialize, Serialize};
 
 use crate::commerce::cart::{AdjustmentView, Address, ShippingOption, TaxLineView};
