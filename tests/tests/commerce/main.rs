@@ -1,0 +1,7 @@
+//! Carts, checkout, orders and recommendations end to end: a real host on
+//! loopback, a real database (SQLite always, PostgreSQL when
+//! MERCATO_TEST_POSTGRES_URL is set) and the real compiled plugins.
+
+mod checkout;
+mod orders;
+mod recommendations;
