@@ -113,19 +113,26 @@ pub async fn open_shop(app: &TestApp, slug: &str, currency: &str, country: &str,
         .post("/v1/admin/locations", &merchant.secret_key, &json!({"name": "Main", "country": country}))
         .await
         .expect(201);
-    Shop { merchant, currency: currency.to_owned(), location_id: location["id"].as_str().unwrap().to_owned(), plugins }
+    Shop {
+        merchant,
+        currency: currency.to_owned(),
+        location_id: location["id"].as_str().unwrap().to_owned(),
+        plugins,
+    }
 }
 
 /// A product with one variant at `price` and `stock` units; returns the variant id.
 pub async fn product(app: &TestApp, shop: &Shop, sku: &str, price: i64, stock: i64) -> String {
-    let variant = json!({"sku": sku, "price": {"amount": price, "currency": shop.currency}, "weight_grams": 500});
+    let variant =
+        json!({"sku": sku, "price": {"amount": price, "currency": shop.currency}, "weight_grams": 500});
     product_with(app, shop, variant, &[], stock).await
 }
 
 /// A product with one variant described by `variant`, `tags`, and stock.
 pub async fn product_with(app: &TestApp, shop: &Shop, variant: Value, tags: &[&str], stock: i64) -> String {
     let sku = variant["sku"].as_str().unwrap_or("SKU").to_owned();
-    let body = json!({"title": format!("Product {sku}"), "status": "active", "tags": tags, "variants": [variant]});
+    let body =
+        json!({"title": format!("Product {sku}"), "status": "active", "tags": tags, "variants": [variant]});
     let p = app.post("/v1/admin/products", shop.sk(), &body).await.expect(201);
     let variant_id = p["variants"][0]["id"].as_str().unwrap().to_owned();
     set_stock(app, shop, &variant_id, stock).await;
@@ -163,7 +170,9 @@ pub async fn ready_cart(app: &TestApp, shop: &Shop, lines: &[(&str, i64)], addre
         .await
         .expect(201);
     let id = cart["id"].as_str().unwrap().to_owned();
-    app.patch(&format!("/v1/store/carts/{id}"), shop.pk(), &json!({"shipping_address": address})).await.expect(200);
+    app.patch(&format!("/v1/store/carts/{id}"), shop.pk(), &json!({"shipping_address": address}))
+        .await
+        .expect(200);
     let options = app.get(&format!("/v1/store/carts/{id}/shipping-options"), shop.pk()).await.expect(200);
     match options["options"][0]["code"].as_str() {
         Some(code) => app
@@ -196,7 +205,11 @@ pub fn assert_totals_re_add(doc: &Value) {
     let subtotal: i64 = lines.iter().map(|l| amount(&l["subtotal"])).sum();
     assert_eq!(amount(&doc["subtotal"]), subtotal, "subtotal is the sum of line subtotals: {doc:#}");
     for l in lines {
-        assert_eq!(amount(&l["total"]), amount(&l["subtotal"]) - amount(&l["discount_total"]), "line total: {l:#}");
+        assert_eq!(
+            amount(&l["total"]),
+            amount(&l["subtotal"]) - amount(&l["discount_total"]),
+            "line total: {l:#}"
+        );
     }
     let tax = if doc["prices_include_tax"].as_bool() == Some(true) { 0 } else { amount(&doc["tax_total"]) };
     assert_eq!(
@@ -205,6 +218,50 @@ pub fn assert_totals_re_add(doc: &Value) {
         "total re-adds: {doc:#}"
     );
     let line_tax: i64 = lines.iter().map(|l| amount(&l["tax_total"])).sum();
-    let shipping_tax: i64 = doc["shipping_tax_lines"].as_array().map_or(0, |t| t.iter().map(|x| x["amount"].as_i64().unwrap()).sum());
+    let shipping_tax: i64 = doc["shipping_tax_lines"]
+        .as_array()
+        .map_or(0, |t| t.iter().map(|x| x["amount"].as_i64().unwrap()).sum());
     assert_eq!(amount(&doc["tax_total"]), line_tax + shipping_tax, "tax re-adds: {doc:#}");
+}
+
+/// An active product in `categories` with one variant at `price` and
+/// `stock` units; returns (product id, variant id).
+pub async fn catalog_product(
+    app: &TestApp,
+    shop: &Shop,
+    sku: &str,
+    price: i64,
+    categories: &[&str],
+    stock: i64,
+) -> (String, String) {
+    let body = json!({"title": format!("Product {sku}"), "status": "active", "category_ids": categories,
+                      "variants": [{"sku": sku, "price": {"amount": price, "currency": shop.currency},
+                                    "weight_grams": 500}]});
+    let p = app.post("/v1/admin/products", shop.sk(), &body).await.expect(201);
+    let variant_id = p["variants"][0]["id"].as_str().unwrap().to_owned();
+    set_stock(app, shop, &variant_id, stock).await;
+    (p["id"].as_str().unwrap().to_owned(), variant_id)
+}
+
+/// Buys `lines` (variant id, quantity) in one paid order shipped to California.
+pub async fn buy(app: &TestApp, shop: &Shop, lines: &[(&str, i64)], key: &str) -> Value {
+    let cart = ready_cart(app, shop, lines, address("US", "CA")).await;
+    complete(app, shop, cart["id"].as_str().unwrap(), key, visa()).await.expect(201)
+}
+
+/// `GET /v1/store/products/{product_id}/recommendations` with `query` (e.g. `?limit=2`).
+pub async fn recommendations(app: &TestApp, shop: &Shop, product_id: &str, query: &str) -> Reply {
+    app.get(&format!("/v1/store/products/{product_id}/recommendations{query}"), shop.pk()).await
+}
+
+/// The recommended product ids of a 200 recommendations reply.
+#[track_caller]
+pub fn recommended_ids(reply: Reply) -> Vec<String> {
+    let body = reply.expect(200);
+    body["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("data in {body:#}"))
+        .iter()
+        .map(|r| r["product"]["id"].as_str().expect("product id").to_owned())
+        .collect()
 }

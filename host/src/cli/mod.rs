@@ -1,6 +1,6 @@
 //! The `mercato` command line.
 
-mod demo;
+pub mod demo;
 mod plugin;
 mod scaffold;
 mod serve;
@@ -39,14 +39,18 @@ enum Command {
     /// Work with plugin components.
     #[command(subcommand)]
     Plugin(PluginCommand),
-    /// Run every first-party plugin on its example fixture.
+    /// Serve a demo: two seeded merchants on a fresh SQLite database, with
+    /// their keys and a walkthrough printed (the database is wiped on each start).
     Demo {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
         /// Where the built components are (`cargo xtask build-plugins` puts them in target/plugins).
         #[arg(long, env = "MERCATO_PLUGIN_DIR", default_value = "target/plugins")]
         plugin_dir: PathBuf,
-        /// Where the plugin sources and fixtures are.
-        #[arg(long, default_value = "plugins")]
-        source_dir: PathBuf,
+        /// Where the demo keeps its database (`demo.db`, wiped on each start) and compiled plugins.
+        #[arg(long, env = "MERCATO_DATA_DIR", default_value = "target/demo")]
+        data_dir: PathBuf,
     },
 }
 
@@ -138,7 +142,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             scaffold::new_plugin(&extension_point, &name, &dir)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { plugin_dir, source_dir } => demo::run(&plugin_dir, &source_dir),
+        Command::Demo { listen, plugin_dir, data_dir } => demo::run(listen, &plugin_dir, &data_dir),
         Command::Serve { listen, db, operator_key } => {
             serve::run(listen, &db.url()?, &db.data_dir, operator_key.map(crate::config::Secret::new))
         }

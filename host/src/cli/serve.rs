@@ -12,7 +12,7 @@ use crate::db::{self, Db};
 use crate::http::{self, AppState};
 use crate::plugins::{Runtime, RuntimeConfig};
 
-fn tokio() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(super) fn tokio() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("failed to start tokio")
 }
 
@@ -40,25 +40,35 @@ pub fn run(
         );
     }
     tokio()?.block_on(async {
-        let db = Db::connect(url).await?;
-        db.migrate().await?;
-        let runtime = Arc::new(Runtime::new(RuntimeConfig {
-            cache_dir: Some(data_dir.join("component-cache")),
-            ..Default::default()
-        })?);
-        let loaded = crate::commerce::plugins::load_installed(&db, &runtime)
-            .await
-            .map_err(|e| anyhow::anyhow!("failed to load installed plugins: {e}"))?;
-        tracing::info!(plugins = loaded, "installed plugins loaded");
-        let state = AppState::with_operator_key_hash(db.clone(), runtime.clone(), hash);
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen on {listen}"))?;
+        let (db, runtime) = open(url, data_dir).await?;
+        let state = AppState::with_operator_key_hash(db, runtime, hash);
+        let listener = bind(listen).await?;
         let bound = listener.local_addr()?;
         tracing::info!(listen = %bound, database = %db::redact(url), "mercato is serving");
         // One line on stdout that tools (and tests) can wait for.
         println!("listening on http://{bound}");
+        crate::commerce::jobs::spawn(state.shop(), crate::commerce::jobs::EVERY);
         http::serve(listener, state).await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Connects to the database, applies migrations and loads every installed
+/// plugin into a runtime that caches compiled components in `data_dir`.
+pub(super) async fn open(url: &str, data_dir: &Path) -> anyhow::Result<(Db, Arc<Runtime>)> {
+    let db = Db::connect(url).await?;
+    db.migrate().await?;
+    let runtime = Arc::new(Runtime::new(RuntimeConfig {
+        cache_dir: Some(data_dir.join("component-cache")),
+        ..Default::default()
+    })?);
+    crate::commerce::plugins::load_installed(&db, &runtime)
+        .await
+        .map_err(|e| anyhow::anyhow!("failed to load installed plugins: {e}"))?;
+    Ok((db, runtime))
+}
+
+/// Binds the HTTP listener.
+pub(super) async fn bind(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))
 }

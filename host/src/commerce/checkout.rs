@@ -73,10 +73,16 @@ pub enum Completion {
 }
 
 /// Completes a cart: see the module documentation.
-pub async fn complete(shop: &Shop, merchant_id: &str, cart_id: &str, req: CompleteRequest) -> Result<Completion> {
+pub async fn complete(
+    shop: &Shop,
+    merchant_id: &str,
+    cart_id: &str,
+    req: CompleteRequest,
+) -> Result<Completion> {
     let mut check = Check::default();
     let payment = req.payment.unwrap_or_default();
-    let provider_name = check.field("payment.provider", payment.provider.ok_or_else(|| "is required".to_owned()));
+    let provider_name =
+        check.field("payment.provider", payment.provider.ok_or_else(|| "is required".to_owned()));
     check.finish()?;
     let provider_name = provider_name.expect("checked");
 
@@ -102,7 +108,11 @@ pub async fn complete(shop: &Shop, merchant_id: &str, cart_id: &str, req: Comple
         missing.insert("shipping_address".into(), "is required".into());
     }
     if priced.ships && priced.shipping.is_none() {
-        let why = if record.shipping_option.is_some() { "is no longer offered; choose another" } else { "is required" };
+        let why = if record.shipping_option.is_some() {
+            "is no longer offered; choose another"
+        } else {
+            "is required"
+        };
         missing.insert("shipping_option".into(), why.into());
     }
     if !missing.is_empty() {
@@ -123,13 +133,16 @@ pub async fn complete(shop: &Shop, merchant_id: &str, cart_id: &str, req: Comple
     if !priced.failures.is_empty() {
         return Err(Error::PluginFailed { message: priced.failures.join("; ") });
     }
-    let provider = payments::provider(shop, merchant_id, &provider_name).await?.ok_or_else(|| {
-        Error::Unprocessable { code: "unknown_payment_provider", message: format!("no payment provider {provider_name:?} is set up for this shop") }
-    })?;
+    let provider =
+        payments::provider(shop, merchant_id, &provider_name).await?.ok_or_else(|| Error::Unprocessable {
+            code: "unknown_payment_provider",
+            message: format!("no payment provider {provider_name:?} is set up for this shop"),
+        })?;
 
     let access_token = new_secret("ot");
     let now = now_ms();
-    let order = new_order(merchant_id, &record, &priced, &provider, payment.token.clone(), &access_token, now);
+    let order =
+        new_order(merchant_id, &record, &priced, &provider, payment.token.clone(), &access_token, now);
     match store::place(&shop.db, &order).await? {
         Placed::Placed { .. } => {}
         Placed::CartNotOpen => {
@@ -154,7 +167,10 @@ pub async fn complete(shop: &Shop, merchant_id: &str, cart_id: &str, req: Comple
                 .filter_map(|(id, _)| priced.lines.iter().find(|l| &l.record.id == id))
                 .filter_map(|l| l.record.variant.as_ref().map(|v| format!("{} ({})", v.title, v.sku)))
                 .collect();
-            return Err(Error::OutOfStock { message: format!("not enough stock for {}", names.join(", ")), lines: errors });
+            return Err(Error::OutOfStock {
+                message: format!("not enough stock for {}", names.join(", ")),
+                lines: errors,
+            });
         }
         Placed::CodeExhausted(code) => {
             return Err(Error::Unprocessable {
@@ -201,7 +217,9 @@ pub async fn complete(shop: &Shop, merchant_id: &str, cart_id: &str, req: Comple
                 access_token,
             }))
         }
-        Outcome::Failed { reason, provider_reference: Some(_) } => Err(Error::PaymentDeclined { message: reason }),
+        Outcome::Failed { reason, provider_reference: Some(_) } => {
+            Err(Error::PaymentDeclined { message: reason })
+        }
         Outcome::Failed { reason, provider_reference: None } => Err(Error::Unprocessable {
             code: "payment_rejected",
             message: format!("the payment provider {} refused the request: {reason}", provider.name()),

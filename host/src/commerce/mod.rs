@@ -10,6 +10,7 @@ pub mod discounts;
 pub mod error;
 pub mod ids;
 pub mod inventory;
+pub mod jobs;
 pub mod merchants;
 pub mod orders;
 pub mod parse;

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use mercato_sdk::ExtensionPoint;
-use mercato_sdk::payment::{PaymentCall, PaymentReply, PaymentResult, PaymentStatus};
+use mercato_sdk::payment::{PaymentCall, PaymentReply, PaymentResult, PaymentStatus, Webhook};
 
 use crate::commerce::orders::NextAction;
-use crate::commerce::{Result, Shop};
+use crate::commerce::{Error, Result, Shop};
 use crate::db::checkout::Outcome;
 use crate::plugins::{Call, CallError, CircuitBreaker, FailureKind, InstalledPlugin};
 
@@ -31,7 +31,8 @@ impl Provider {
 /// The merchant's bound payment provider called `name` (a plugin name, or
 /// a plugin id).
 pub async fn provider(shop: &Shop, merchant_id: &str, name: &str) -> Result<Option<Provider>> {
-    let list = shop.bindings.bindings_for(&shop.db, &shop.runtime, merchant_id, ExtensionPoint::Payment).await?;
+    let list =
+        shop.bindings.bindings_for(&shop.db, &shop.runtime, merchant_id, ExtensionPoint::Payment).await?;
     Ok(list.iter().find(|b| b.plugin.metadata.name == name || b.plugin.id == name).map(|b| Provider {
         plugin: b.plugin.clone(),
         config: b.config.clone(),
@@ -46,7 +47,8 @@ pub async fn provider_by_plugin(shop: &Shop, merchant_id: &str, plugin_id: &str)
 
 /// The names of the merchant's payment providers.
 pub async fn provider_names(shop: &Shop, merchant_id: &str) -> Result<Vec<String>> {
-    let list = shop.bindings.bindings_for(&shop.db, &shop.runtime, merchant_id, ExtensionPoint::Payment).await?;
+    let list =
+        shop.bindings.bindings_for(&shop.db, &shop.runtime, merchant_id, ExtensionPoint::Payment).await?;
     Ok(list.iter().map(|b| b.plugin.metadata.name.clone()).collect())
 }
 
@@ -110,4 +112,67 @@ pub fn outcome(reply: &std::result::Result<PaymentReply, CallError>) -> Outcome 
             .expect("serializes"),
         },
     }
+}
+
+/// What a provider callback did.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct WebhookReceipt {
+    pub received: bool,
+    /// Whether it named a payment of this merchant.
+    pub matched: bool,
+    /// The order it settled, if any.
+    pub order_id: Option<String>,
+    /// Whether it changed the order (false for a repeat).
+    pub applied: bool,
+}
+
+/// A provider callback: the bound plugin parses (and verifies) it; the
+/// payment it names is settled like a checkout would. Repeats change nothing.
+pub async fn webhook(
+    shop: &Shop,
+    merchant_id: &str,
+    plugin_id: &str,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+) -> Result<WebhookReceipt> {
+    let provider =
+        provider_by_plugin(shop, merchant_id, plugin_id).await?.ok_or(Error::NotFound("payment provider"))?;
+    let reply =
+        call(shop, merchant_id, &provider, PaymentCall::ParseWebhook(Webhook { headers, body })).await;
+    let event = match &reply {
+        Ok(PaymentReply::Event(e)) => e.clone(),
+        Ok(PaymentReply::Result(_)) => {
+            return Err(Error::Internal(anyhow::anyhow!("parse-webhook answered with a payment result")));
+        }
+        Err(e) => {
+            return Err(match &e.kind {
+                FailureKind::Reported { .. } => {
+                    Error::Unprocessable { code: "invalid_webhook", message: e.to_string() }
+                }
+                _ => Error::PluginFailed { message: e.to_string() },
+            });
+        }
+    };
+    let Some(attempt) =
+        crate::db::payments::by_reference(&shop.db, merchant_id, plugin_id, &event.provider_reference)
+            .await?
+    else {
+        // Acknowledged, so the provider stops retrying a payment we never made.
+        return Ok(WebhookReceipt { received: true, matched: false, order_id: None, applied: false });
+    };
+    let outcome = outcome(&reply);
+    let settled = crate::db::checkout::settle(
+        &shop.db,
+        merchant_id,
+        &attempt.attempt_id,
+        &outcome,
+        crate::db::now_ms(),
+    )
+    .await?;
+    Ok(WebhookReceipt {
+        received: true,
+        matched: true,
+        order_id: Some(attempt.order_id),
+        applied: settled == crate::db::checkout::Settled::Applied,
+    })
 }

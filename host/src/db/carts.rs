@@ -205,7 +205,12 @@ pub async fn sellable_variant(
 }
 
 /// Bumps the version of an open cart; false if it is not open (or not there).
-async fn bump(conn: &mut AnyConnection, merchant_id: &str, cart_id: &str, now: i64) -> Result<bool, sqlx::Error> {
+async fn bump(
+    conn: &mut AnyConnection,
+    merchant_id: &str,
+    cart_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "update cart set version = version + 1, updated_at = $3 \
          where merchant_id = $1 and cart_id = $2 and status = 'open'",

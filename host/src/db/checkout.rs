@@ -274,7 +274,8 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed, sqlx::Error> {
     .bind(o.now)
     .execute(&mut *tx)
     .await?;
-    let data = json!({"total": o.total, "currency": o.currency, "lines": o.lines.len(), "cart_id": o.cart_id});
+    let data =
+        json!({"total": o.total, "currency": o.currency, "lines": o.lines.len(), "cart_id": o.cart_id});
     record_event(&mut tx, &o.merchant_id, &o.id, "placed", data, o.now).await?;
     tx.commit().await?;
     Ok(Placed::Placed { number })
@@ -307,7 +308,7 @@ impl Outcome {
     }
 
     /// Attempt statuses this outcome may follow.
-    fn from_statuses(&self) -> &'static str {
+    fn follows(&self) -> &'static str {
         match self {
             Outcome::Paid { .. } => "('started', 'unknown', 'requires_action', 'pending')",
             Outcome::Pending { .. } | Outcome::RequiresAction { .. } => "('started', 'unknown')",
@@ -352,7 +353,7 @@ pub async fn settle(
          next_action = coalesce($5, next_action), message = coalesce($6, message), failure_reason = $7, \
          updated_at = $8 where merchant_id = $1 and payment_attempt_id = $2 and status in {} \
          returning order_id, status",
-        outcome.from_statuses()
+        outcome.follows()
     );
     let row = sqlx::query(&sql)
         .bind(merchant_id)
@@ -370,11 +371,13 @@ pub async fn settle(
         return Ok(Settled::Already);
     };
     let order_id: String = row.try_get("order_id")?;
-    let order = sqlx::query("select number, total, cart_id from sales_order where merchant_id = $1 and order_id = $2")
-        .bind(merchant_id)
-        .bind(&order_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let order = sqlx::query(
+        "select number, total, cart_id from sales_order where merchant_id = $1 and order_id = $2",
+    )
+    .bind(merchant_id)
+    .bind(&order_id)
+    .fetch_one(&mut *tx)
+    .await?;
     let (number, total, cart_id): (i64, i64, String) =
         (order.try_get("number")?, order.try_get("total")?, order.try_get("cart_id")?);
     let set_order = |payment_status: &'static str| {
@@ -399,7 +402,10 @@ pub async fn settle(
             .execute(&mut *tx)
             .await?;
             set_cart(&mut tx, merchant_id, &cart_id, &order_id, "completed", now).await?;
-            ("payment_succeeded", json!({"attempt_id": attempt_id, "amount": total, "provider_reference": provider_reference}))
+            (
+                "payment_succeeded",
+                json!({"attempt_id": attempt_id, "amount": total, "provider_reference": provider_reference}),
+            )
         }
         Outcome::Pending { provider_reference, .. } => {
             // The order is placed and its stock committed; the money follows.
@@ -410,7 +416,10 @@ pub async fn settle(
         }
         Outcome::RequiresAction { provider_reference, .. } => {
             set_order("requires_action").execute(&mut *tx).await?;
-            ("payment_requires_action", json!({"attempt_id": attempt_id, "provider_reference": provider_reference}))
+            (
+                "payment_requires_action",
+                json!({"attempt_id": attempt_id, "provider_reference": provider_reference}),
+            )
         }
         Outcome::Failed { reason, .. } => {
             release(&mut tx, merchant_id, &order_id, now).await?;
@@ -548,12 +557,13 @@ pub(crate) async fn release(
         .execute(&mut *conn)
         .await?;
     }
-    let codes: String = sqlx::query("select discount_codes from sales_order where merchant_id = $1 and order_id = $2")
-        .bind(merchant_id)
-        .bind(order_id)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("discount_codes")?;
+    let codes: String =
+        sqlx::query("select discount_codes from sales_order where merchant_id = $1 and order_id = $2")
+            .bind(merchant_id)
+            .bind(order_id)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("discount_codes")?;
     let codes: Vec<Value> = serde_json::from_str(&codes).unwrap_or_default();
     for id in codes.iter().filter_map(|c| c["id"].as_str()) {
         sqlx::query(

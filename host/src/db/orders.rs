@@ -115,13 +115,12 @@ pub(crate) fn attempt(row: &AnyRow) -> Result<Payment, sqlx::Error> {
 
 /// Fills in lines and the latest payment attempt.
 async fn complete(db: &Db, merchant_id: &str, o: &mut Order) -> Result<(), sqlx::Error> {
-    let lines = sqlx::query(
-        "select * from order_line where merchant_id = $1 and order_id = $2 order by position",
-    )
-    .bind(merchant_id)
-    .bind(&o.id)
-    .fetch_all(db.pool())
-    .await?;
+    let lines =
+        sqlx::query("select * from order_line where merchant_id = $1 and order_id = $2 order by position")
+            .bind(merchant_id)
+            .bind(&o.id)
+            .fetch_all(db.pool())
+            .await?;
     o.lines = lines.iter().map(|r| order_line(r, &o.currency)).collect::<Result<_, _>>()?;
     let sql = format!(
         "select {ATTEMPT_COLUMNS} from payment_attempt where merchant_id = $1 and order_id = $2 \
@@ -134,7 +133,8 @@ async fn complete(db: &Db, merchant_id: &str, o: &mut Order) -> Result<(), sqlx:
 
 pub async fn get(db: &Db, merchant_id: &str, order_id: &str) -> Result<Option<Order>, sqlx::Error> {
     let sql = format!("select {ORDER_COLUMNS} from sales_order where merchant_id = $1 and order_id = $2");
-    let Some(row) = sqlx::query(&sql).bind(merchant_id).bind(order_id).fetch_optional(db.pool()).await? else {
+    let Some(row) = sqlx::query(&sql).bind(merchant_id).bind(order_id).fetch_optional(db.pool()).await?
+    else {
         return Ok(None);
     };
     let mut o = order(&row)?;
@@ -151,8 +151,7 @@ pub async fn list(
     after: Option<&str>,
     limit: u32,
 ) -> Result<Vec<Order>, sqlx::Error> {
-    let mut sql =
-        format!("select {ORDER_COLUMNS} from sales_order where merchant_id = $1 and order_id > $2");
+    let mut sql = format!("select {ORDER_COLUMNS} from sales_order where merchant_id = $1 and order_id > $2");
     if customer_id.is_some() {
         sql.push_str(" and customer_id = $4");
     }
@@ -163,7 +162,9 @@ pub async fn list(
         }
         OrderStatus::Refunded => "cancelled_at is null and payment_status = 'refunded'",
         OrderStatus::PartiallyRefunded => "cancelled_at is null and payment_status = 'partially_refunded'",
-        OrderStatus::Paid => "cancelled_at is null and payment_status = 'paid' and fulfillment_status = 'unfulfilled'",
+        OrderStatus::Paid => {
+            "cancelled_at is null and payment_status = 'paid' and fulfillment_status = 'unfulfilled'"
+        }
         OrderStatus::PartiallyFulfilled => {
             "cancelled_at is null and payment_status = 'paid' and fulfillment_status = 'partially_fulfilled'"
         }
@@ -209,12 +210,17 @@ pub async fn events(db: &Db, merchant_id: &str, order_id: &str) -> Result<Vec<Or
         .collect()
 }
 
-pub async fn access_token_hash(db: &Db, merchant_id: &str, order_id: &str) -> Result<Option<String>, sqlx::Error> {
-    let row = sqlx::query("select access_token_hash from sales_order where merchant_id = $1 and order_id = $2")
-        .bind(merchant_id)
-        .bind(order_id)
-        .fetch_optional(db.pool())
-        .await?;
+pub async fn access_token_hash(
+    db: &Db,
+    merchant_id: &str,
+    order_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let row =
+        sqlx::query("select access_token_hash from sales_order where merchant_id = $1 and order_id = $2")
+            .bind(merchant_id)
+            .bind(order_id)
+            .fetch_optional(db.pool())
+            .await?;
     row.map(|r| r.try_get("access_token_hash")).transpose()
 }
 

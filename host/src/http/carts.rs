@@ -34,7 +34,11 @@ pub fn store_router() -> OpenApiRouter<AppState> {
 }
 
 /// The logged-in customer, when the request carries `X-Customer-Token`.
-pub async fn optional_customer(state: &AppState, merchant_id: &str, headers: &HeaderMap) -> Result<Option<String>> {
+pub async fn optional_customer(
+    state: &AppState,
+    merchant_id: &str,
+    headers: &HeaderMap,
+) -> Result<Option<String>> {
     let Some(token) = headers.get(TOKEN_HEADER).and_then(|v| v.to_str().ok()).map(str::trim) else {
         return Ok(None);
     };
@@ -62,7 +66,11 @@ async fn create_cart(
 /// The cart, priced: pricing plugins, shipping rates and tax.
 #[utoipa::path(get, path = "/carts/{id}", tag = "carts", security(("bearer" = [])),
     responses((status = 200, body = Cart), (status = 404, body = Problem)))]
-async fn get_cart(store: Storefront, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Cart>> {
+async fn get_cart(
+    store: Storefront,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Cart>> {
     Ok(Json(cart::get(&state.shop(), &store.merchant_id, &id).await?))
 }
 

@@ -8,14 +8,15 @@ mod catalog;
 mod customers;
 mod discounts;
 pub mod error;
+mod hooks;
 pub mod idempotency;
 mod inventory;
+pub mod json;
 mod order_actions;
 mod orders;
-pub mod json;
 mod platform;
-mod recommendations;
 mod plugins;
+mod recommendations;
 mod system;
 
 use std::sync::Arc;
@@ -106,6 +107,7 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(order_actions::admin_router())
                 .merge(plugins::admin_router()),
         )
+        .nest("/v1/hooks", hooks::router())
         .nest(
             "/v1/store",
             catalog::store_router()

@@ -54,7 +54,11 @@ async fn list_orders(
 /// One order with its event history.
 #[utoipa::path(get, path = "/orders/{id}", tag = "orders", security(("bearer" = [])),
     responses((status = 200, body = OrderDetail), (status = 404, body = Problem)))]
-async fn get_order(admin: Admin, State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<OrderDetail>> {
+async fn get_order(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<OrderDetail>> {
     Ok(Json(orders::detail(&state.db, &admin.merchant_id, &id).await?))
 }
 

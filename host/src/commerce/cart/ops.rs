@@ -65,12 +65,7 @@ pub struct ShippingChoice {
 }
 
 /// Creates a cart (for a logged-in customer when `customer_id` is given).
-pub async fn create(
-    shop: &Shop,
-    merchant_id: &str,
-    customer_id: Option<&str>,
-    req: NewCart,
-) -> Result<Cart> {
+pub async fn create(shop: &Shop, merchant_id: &str, customer_id: Option<&str>, req: NewCart) -> Result<Cart> {
     let merchant = merchants::get(&shop.db, merchant_id).await?;
     let mut check = Check::default();
     let currency = match req.currency.as_deref() {
@@ -109,7 +104,10 @@ pub async fn create(
     // One query per distinct variant: a cart is created with a handful of lines.
     let mut check = Check::default();
     for (i, (_, variant_id, _)) in lines.iter().enumerate() {
-        check.field(format!("lines[{i}].variant_id"), sellable(shop, merchant_id, variant_id, &currency).await?);
+        check.field(
+            format!("lines[{i}].variant_id"),
+            sellable(shop, merchant_id, variant_id, &currency).await?,
+        );
     }
     check.finish()?;
     let now = now_ms();
@@ -173,7 +171,9 @@ pub async fn load_priced(
                 live.push(line);
             }
             v => {
-                let what = v.as_ref().map_or_else(|| line.variant_id.clone(), |v| format!("{} ({})", v.title, v.sku));
+                let what = v
+                    .as_ref()
+                    .map_or_else(|| line.variant_id.clone(), |v| format!("{} ({})", v.title, v.sku));
                 warnings.push(Warning::line(
                     "line_removed",
                     &line.id,
@@ -254,7 +254,13 @@ pub fn view(record: CartRecord, p: Priced) -> Cart {
 }
 
 /// Writes a change, mapping "not open" and "missing" to clear errors.
-async fn apply(shop: &Shop, merchant_id: &str, cart_id: &str, change: Change<'_>, missing: &'static str) -> Result<()> {
+async fn apply(
+    shop: &Shop,
+    merchant_id: &str,
+    cart_id: &str,
+    change: Change<'_>,
+    missing: &'static str,
+) -> Result<()> {
     match store::change(&shop.db, merchant_id, cart_id, change, now_ms()).await? {
         Changed::Done => Ok(()),
         Changed::Missing => Err(Error::NotFound(missing)),
@@ -328,7 +334,8 @@ pub async fn update_details(shop: &Shop, merchant_id: &str, cart_id: &str, req: 
     let shipping = req.shipping_address.as_ref().and_then(|a| a.parse("shipping_address", &mut check));
     let billing = req.billing_address.as_ref().and_then(|a| a.parse("billing_address", &mut check));
     check.finish()?;
-    let change = Change::Details { email: email.as_deref(), shipping: shipping.as_ref(), billing: billing.as_ref() };
+    let change =
+        Change::Details { email: email.as_deref(), shipping: shipping.as_ref(), billing: billing.as_ref() };
     apply(shop, merchant_id, cart_id, change, "cart").await?;
     get(shop, merchant_id, cart_id).await
 }
@@ -336,7 +343,12 @@ pub async fn update_details(shop: &Shop, merchant_id: &str, cart_id: &str, req: 
 /// Enters a discount code: it must exist, be in its window and have uses
 /// left (`invalid_discount_code` otherwise); whether it gives anything is
 /// the pricing plugins' decision.
-pub async fn add_discount_code(shop: &Shop, merchant_id: &str, cart_id: &str, req: CodeInput) -> Result<Cart> {
+pub async fn add_discount_code(
+    shop: &Shop,
+    merchant_id: &str,
+    cart_id: &str,
+    req: CodeInput,
+) -> Result<Cart> {
     let code = req.code.ok_or_else(|| Error::field("code", "is required"))?;
     let dc = discounts::validate_code(&shop.db, merchant_id, &code, now_ms()).await?;
     let cart = store::get(&shop.db, merchant_id, cart_id).await?.ok_or(Error::NotFound("cart"))?;
@@ -368,7 +380,12 @@ pub async fn shipping_options(shop: &Shop, merchant_id: &str, cart_id: &str) -> 
 }
 
 /// Selects one of the offered shipping options by code.
-pub async fn select_shipping(shop: &Shop, merchant_id: &str, cart_id: &str, req: ShippingChoice) -> Result<Cart> {
+pub async fn select_shipping(
+    shop: &Shop,
+    merchant_id: &str,
+    cart_id: &str,
+    req: ShippingChoice,
+) -> Result<Cart> {
     let code = req.code.ok_or_else(|| Error::field("code", "is required"))?;
     let (record, priced) = load_priced(shop, merchant_id, cart_id, false).await?;
     if record.shipping_address.is_none() {

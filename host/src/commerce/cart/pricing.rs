@@ -22,7 +22,7 @@ use mercato_sdk::tax::{TaxInput, TaxableLine};
 use mercato_sdk::{Currency, Customer, ExtensionPoint, Money};
 
 use super::memo::Answer;
-use super::{AdjustmentView, Address, CartRecord, LineRecord, Memo, ShippingOption, TaxLineView, Warning};
+use super::{Address, AdjustmentView, CartRecord, LineRecord, Memo, ShippingOption, TaxLineView, Warning};
 use crate::commerce::catalog::{InventoryPolicy, Price};
 use crate::commerce::discounts::DiscountCode;
 use crate::commerce::plugins::{Binding, OnError};
@@ -171,7 +171,8 @@ pub async fn price(
     tax_total += found.shipping_taxes.iter().map(|t| t.amount).sum::<i64>();
     let shipping_total = found.selected.as_ref().map_or(0, |s| s.amount.amount);
     let discount_total = line_discount + found.shipping_discount;
-    let total = subtotal - discount_total + shipping_total + if cart.prices_include_tax { 0 } else { tax_total };
+    let total =
+        subtotal - discount_total + shipping_total + if cart.prices_include_tax { 0 } else { tax_total };
     let mut warnings = found.warnings;
     for c in &codes {
         let used = found
@@ -252,7 +253,9 @@ impl Job {
                     Some(o) => found.selected = Some(o.clone()),
                     None => found.warnings.push(Warning::new(
                         "shipping_option_unavailable",
-                        format!("shipping option {code:?} is no longer offered for this cart; choose another"),
+                        format!(
+                            "shipping option {code:?} is no longer offered for this cart; choose another"
+                        ),
                     )),
                 }
             }
@@ -351,7 +354,10 @@ impl Job {
             });
             let result = answer.map_err(|e| e.to_string()).and_then(|out| {
                 ledger.apply_all(&out.adjustments, &self.codes).map(|()| out.adjustments.len()).map_err(|e| {
-                    format!("plugin {} pricing.run returned adjustments the host refused: {e}", b.plugin.label())
+                    format!(
+                        "plugin {} pricing.run returned adjustments the host refused: {e}",
+                        b.plugin.label()
+                    )
                 })
             });
             match result {
@@ -362,7 +368,12 @@ impl Job {
         (ledger, labels)
     }
 
-    fn run_shipping(&self, address: &Address, subtotal: i64, warnings: &mut Vec<Warning>) -> Vec<ShippingOption> {
+    fn run_shipping(
+        &self,
+        address: &Address,
+        subtotal: i64,
+        warnings: &mut Vec<Warning>,
+    ) -> Vec<ShippingOption> {
         let input = ShippingInput {
             currency: self.currency,
             destination: address.into(),
@@ -395,7 +406,10 @@ impl Job {
                                 code: o.code,
                                 carrier: o.carrier,
                                 service: o.service,
-                                amount: Price { amount: o.amount.amount, currency: self.currency.code().into() },
+                                amount: Price {
+                                    amount: o.amount.amount,
+                                    currency: self.currency.code().into(),
+                                },
                                 min_days: o.min_days,
                                 max_days: o.max_days,
                                 plugin: b.plugin.label(),
@@ -440,8 +454,9 @@ impl Job {
         };
         // The first binding that answers decides; a skipped one passes to the next.
         for b in self.tax.iter() {
-            let answer =
-                self.call(b, &input, Answer::Tax, tax_of, |call| self.runtime.tax(call, &input).map(|o| o.output));
+            let answer = self.call(b, &input, Answer::Tax, tax_of, |call| {
+                self.runtime.tax(call, &input).map(|o| o.output)
+            });
             match answer {
                 Ok(out) => {
                     let view = |t: &mercato_sdk::tax::TaxLine| TaxLineView {
@@ -470,7 +485,6 @@ impl Job {
         }
     }
 }
-
 
 fn pricing_of(a: Answer) -> Option<mercato_sdk::pricing::PricingOutput> {
     if let Answer::Pricing(o) = a { Some(o) } else { None }

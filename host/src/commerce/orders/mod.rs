@@ -11,7 +11,7 @@ pub mod actions;
 
 use serde::{Deserialize, Serialize};
 
-use crate::commerce::cart::{AdjustmentView, Address, ShippingOption, TaxLineView};
+use crate::commerce::cart::{Address, AdjustmentView, ShippingOption, TaxLineView};
 use crate::commerce::catalog::Price;
 use crate::commerce::ids::hash_secret;
 use crate::commerce::{Error, Page, Paged, Result};
@@ -203,9 +203,15 @@ pub async fn list(db: &Db, merchant_id: &str, status: Option<&str>, page: &Page)
 }
 
 /// A customer's orders.
-pub async fn for_customer(db: &Db, merchant_id: &str, customer_id: &str, page: &Page) -> Result<Paged<Order>> {
+pub async fn for_customer(
+    db: &Db,
+    merchant_id: &str,
+    customer_id: &str,
+    page: &Page,
+) -> Result<Paged<Order>> {
     let rows =
-        db::orders::list(db, merchant_id, Some(customer_id), None, page.after.as_deref(), page.limit + 1).await?;
+        db::orders::list(db, merchant_id, Some(customer_id), None, page.after.as_deref(), page.limit + 1)
+            .await?;
     Ok(Paged::from_rows(rows, page.limit, |o| &o.id))
 }
 

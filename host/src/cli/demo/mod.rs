@@ -1,0 +1,155 @@
+//! `mercato demo`: the host on a fresh SQLite database with two merchants
+//! seeded through the commerce layer, their keys and a copy-paste
+//! walkthrough printed, serving until Ctrl-C.
+
+pub mod seed;
+mod shops;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use self::seed::{DE_WALKTHROUGH_SKU, DemoMerchant, DemoSeed, US_WALKTHROUGH_SKU};
+use super::serve;
+use crate::http::{self, AppState};
+
+/// The demo's database file in the data directory, deleted on every start.
+const DATABASE: &str = "demo.db";
+
+pub fn run(listen: SocketAddr, plugin_dir: &Path, data_dir: &Path) -> anyhow::Result<ExitCode> {
+    let database = data_dir.join(DATABASE);
+    // A fresh key on every start: the demo database is thrown away anyway.
+    let operator_key = crate::commerce::ids::new_secret("op");
+    serve::tokio()?.block_on(async {
+        // Listening first: a demo already running on this address keeps its database.
+        let listener = serve::bind(listen).await?;
+        wipe(&database)?;
+        let (db, runtime) = serve::open(&format!("sqlite://{}", database.display()), data_dir).await?;
+        let state = AppState::new(db, runtime, &operator_key);
+        let base = format!("http://{}", listener.local_addr()?);
+        let seeded = seed::seed(&state.db, &state.runtime, &state.bindings, plugin_dir).await?;
+        print!("{}", banner(&base, &operator_key, &database, &seeded));
+        println!("listening on {base} (Ctrl-C to stop)");
+        crate::commerce::jobs::spawn(state.shop(), crate::commerce::jobs::EVERY);
+        http::serve(listener, state).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Deletes the SQLite database and its journal files, creating the directory.
+fn wipe(database: &Path) -> anyhow::Result<()> {
+    let dir = database.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = database.as_os_str().to_owned();
+        file.push(suffix);
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                let file = Path::new(&file).display().to_string();
+                return Err(e).with_context(|| format!("cannot delete the old demo database {file}"));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Keys, then the walkthrough.
+fn banner(base: &str, operator_key: &str, database: &Path, seed: &DemoSeed) -> String {
+    let mut out = vec![
+        String::new(),
+        format!("Mercato demo: two merchants on {} (recreated on every start)", database.display()),
+        String::new(),
+        format!("  API           {base}   (OpenAPI at {base}/openapi.json)"),
+        format!("  operator key  {operator_key}   (demo only: new on every start)"),
+        String::new(),
+    ];
+    for (m, plugins) in [
+        (&seed.us, "us-sales-tax, flat-rate, volume-discount (10 % off 2+ apparel), test-gateway"),
+        (&seed.de, "eu-vat (7 % on books), weight-table, coupon, manual (bank transfer)"),
+    ] {
+        out.push(format!("{} ({}, {}): {plugins}", m.name, m.slug, m.currency));
+        out.push(format!("  merchant id      {}", m.id));
+        out.push(format!("  secret key       {}", m.secret_key));
+        out.push(format!("  publishable key  {}", m.publishable_key));
+        if let Some(code) = &m.discount_code {
+            out.push(format!("  discount code    {code}"));
+        }
+        out.push(String::new());
+    }
+    out.push("Walkthrough: buy from each shop (paste into a shell; needs curl and jq).".into());
+    out.push(String::new());
+    out.push(format!("B={base}"));
+    out.push(
+        r#"store() { curl -s -H "Authorization: Bearer $PK" -H 'Content-Type: application/json' "$@"; }"#
+            .into(),
+    );
+    out.push(String::new());
+    let us = Checkout {
+        what: "2 Trail Tees (M) to California, paid by card",
+        sku: US_WALKTHROUGH_SKU,
+        email: "ada@example.com",
+        address: r#"{"name":"Ada Lovelace","line1":"1 Market St","city":"San Francisco","region":"CA","postal_code":"94105","country":"US"}"#,
+        token: Some("tok_visa"),
+    };
+    let de = Checkout {
+        what: "2 x Der Zauberberg to Berlin with a discount code, paid by bank transfer",
+        sku: DE_WALKTHROUGH_SKU,
+        email: "erika@example.de",
+        address: r#"{"name":"Erika Mustermann","line1":"Lindenstrasse 12","city":"Berlin","region":"BE","postal_code":"10117","country":"DE"}"#,
+        token: None,
+    };
+    out.extend(us.commands(&seed.us));
+    out.extend(de.commands(&seed.de));
+    out.join("\n") + "\n"
+}
+
+/// What a walkthrough buys and where it ships.
+struct Checkout {
+    what: &'static str,
+    sku: &'static str,
+    email: &'static str,
+    /// The shipping address as JSON.
+    address: &'static str,
+    /// The payment token, for a card gateway.
+    token: Option<&'static str>,
+}
+
+impl Checkout {
+    /// Shell commands: a cart with a line, email and address, the first
+    /// shipping option, the discount code (if any), the totals, complete,
+    /// and the order as the merchant sees it.
+    fn commands(&self, m: &DemoMerchant) -> Vec<String> {
+        let variant = m.variant_id(self.sku).unwrap_or_default();
+        let token = self.token.map(|t| format!(r#","token":"{t}""#)).unwrap_or_default();
+        let payment = format!(r#"{{"payment":{{"provider":"{}"{token}}}}}"#, m.payment_provider);
+        let cart = "$B/v1/store/carts/$CART";
+        let mut out = vec![
+            format!("# {}: {}", m.name, self.what),
+            format!("PK={} SK={}", m.publishable_key, m.secret_key),
+            format!(
+                r#"CART=$(store -X POST $B/v1/store/carts -d '{{"lines":[{{"variant_id":"{variant}","quantity":2}}]}}' | jq -r .id)"#
+            ),
+            format!(
+                r#"store -X PATCH {cart} -d '{{"email":"{}","shipping_address":{}}}' > /dev/null"#,
+                self.email, self.address
+            ),
+            format!("SHIP=$(store {cart}/shipping-options | jq -r '.options[0].code')"),
+            format!(r#"store -X PUT {cart}/shipping-option -d "{{\"code\":\"$SHIP\"}}" > /dev/null"#),
+        ];
+        if let Some(code) = &m.discount_code {
+            out.push(format!(r#"store -X POST {cart}/discount-codes -d '{{"code":"{code}"}}' > /dev/null"#));
+        }
+        out.push(format!(
+            "store {cart} | jq -c '{{subtotal, discount_total, shipping_total, tax_total, total}}'"
+        ));
+        out.push(format!(
+            r#"ORDER=$(store -X POST {cart}/complete -H "Idempotency-Key: demo-$CART" -d '{payment}' | jq -r .id)"#
+        ));
+        out.push(r#"curl -s $B/v1/admin/orders/$ORDER -H "Authorization: Bearer $SK" | jq"#.into());
+        out.push(String::new());
+        out
+    }
+}

@@ -1,0 +1,126 @@
+//! Background work that makes a crash between checkout steps lose nothing:
+//!
+//! - **reconciliation**: attempts left `started` (the host stopped between
+//!   placing the order and hearing from the provider) or `unknown` (the
+//!   provider could not be asked) are asked again with the same idempotency
+//!   key, so a payment that went through is found and one that did not is
+//!   made or declined — never charged twice;
+//! - **reservation expiry**: stock held for an order whose payment never
+//!   completed (abandoned 3-D Secure, a decline nobody recorded) goes back
+//!   on sale once the hold expires; an open authorization is voided first.
+//!
+//! Each runs in small batches; several hosts sharing one database claim
+//! attempts with a conditional update, so they never work on the same one.
+
+use std::time::Duration;
+
+use mercato_sdk::Money;
+use mercato_sdk::payment::{PaymentCall, PaymentRequest, VoidRequest};
+
+use super::payments;
+use super::{Result, Shop};
+use crate::db::checkout::{self as store, Outcome, Settled};
+use crate::db::now_ms;
+use crate::db::payments::{self as attempts, AttemptRef};
+
+/// How long an attempt must sit unsettled before the reconciler asks again
+/// (a checkout in flight is not a crashed one).
+pub const RECONCILE_AFTER_MS: i64 = 30_000;
+/// How often `mercato serve` runs the jobs.
+pub const EVERY: Duration = Duration::from_secs(5);
+/// Attempts or holds handled per run.
+const BATCH: u32 = 100;
+
+/// What one run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Attempts asked again and settled.
+    pub reconciled: usize,
+    /// Orders whose stock hold expired and was released.
+    pub expired: usize,
+}
+
+/// One pass of both jobs, as of `now`.
+pub async fn run_once(shop: &Shop, now: i64) -> Result<Report> {
+    let mut report = Report::default();
+    for a in attempts::unsettled(&shop.db, now - RECONCILE_AFTER_MS, BATCH).await? {
+        if !attempts::claim(&shop.db, &a, now).await? {
+            continue;
+        }
+        if reconcile(shop, &a).await? == Settled::Applied {
+            report.reconciled += 1;
+        }
+    }
+    for a in attempts::expired_holds(&shop.db, now, BATCH).await? {
+        // Unsettled attempts are the reconciler's: money may have moved.
+        if matches!(a.status.as_str(), "started" | "unknown" | "succeeded" | "pending") {
+            continue;
+        }
+        if !attempts::claim(&shop.db, &a, now).await? {
+            continue;
+        }
+        if a.status == "requires_action" {
+            void(shop, &a).await;
+        }
+        let outcome = Outcome::Failed {
+            reason: "the payment was not completed before the stock hold expired".into(),
+            provider_reference: a.provider_reference.clone(),
+        };
+        if store::settle(&shop.db, &a.merchant_id, &a.attempt_id, &outcome, now).await? == Settled::Applied {
+            report.expired += 1;
+        }
+    }
+    Ok(report)
+}
+
+/// Asks the provider again about one attempt, with its idempotency key.
+async fn reconcile(shop: &Shop, a: &AttemptRef) -> Result<Settled> {
+    let Some(provider) = payments::provider_by_plugin(shop, &a.merchant_id, &a.plugin_id).await? else {
+        tracing::warn!(attempt = %a.attempt_id, plugin = %a.plugin_id, "payment plugin no longer bound; cannot reconcile");
+        return Ok(Settled::Already);
+    };
+    let currency = super::parse::currency(&a.currency).map_err(anyhow::Error::msg)?;
+    let request = PaymentCall::CreatePayment(PaymentRequest {
+        amount: Money::new(a.amount, currency),
+        order_reference: a.order_id.clone(),
+        payment_method_token: a.token.clone(),
+        idempotency_key: a.attempt_id.clone(),
+        capture: true,
+        email: Some(a.email.clone()),
+    });
+    let outcome = payments::outcome(&payments::call(shop, &a.merchant_id, &provider, request).await);
+    tracing::info!(attempt = %a.attempt_id, order = %a.order_id, ?outcome, "payment reconciled");
+    Ok(store::settle(&shop.db, &a.merchant_id, &a.attempt_id, &outcome, now_ms()).await?)
+}
+
+/// Best effort: a hold that expires voids an authorization the buyer never finished.
+async fn void(shop: &Shop, a: &AttemptRef) {
+    let (Ok(Some(provider)), Some(reference)) =
+        (payments::provider_by_plugin(shop, &a.merchant_id, &a.plugin_id).await, &a.provider_reference)
+    else {
+        return;
+    };
+    let request = PaymentCall::Void(VoidRequest {
+        provider_reference: reference.clone(),
+        idempotency_key: format!("void_{}", a.attempt_id),
+    });
+    if let Err(e) = payments::call(shop, &a.merchant_id, &provider, request).await {
+        tracing::warn!(attempt = %a.attempt_id, error = %e, "void of an expired payment failed");
+    }
+}
+
+/// Runs both jobs every `every` until the process ends.
+pub fn spawn(shop: Shop, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match run_once(&shop, now_ms()).await {
+                Ok(r) if r != Report::default() => tracing::info!(?r, "checkout jobs ran"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "checkout jobs failed"),
+            }
+        }
+    })
+}

@@ -1,0 +1,101 @@
+//! Payment attempts as the reconciler, the reservation expiry and provider
+//! callbacks find them.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::Db;
+
+/// An attempt with what it takes to ask the provider again.
+#[derive(Debug, Clone)]
+pub struct AttemptRef {
+    pub merchant_id: String,
+    pub attempt_id: String,
+    pub order_id: String,
+    pub plugin_id: String,
+    pub status: String,
+    pub amount: i64,
+    pub currency: String,
+    pub token: Option<String>,
+    pub email: String,
+    pub provider_reference: Option<String>,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "a.merchant_id, a.payment_attempt_id, a.order_id, a.plugin_id, a.status, a.amount, \
+     a.currency, a.token, o.email, a.provider_reference, a.updated_at \
+     from payment_attempt a join sales_order o on o.merchant_id = a.merchant_id and o.order_id = a.order_id";
+
+fn attempt_ref(r: &AnyRow) -> Result<AttemptRef, sqlx::Error> {
+    Ok(AttemptRef {
+        merchant_id: r.try_get("merchant_id")?,
+        attempt_id: r.try_get("payment_attempt_id")?,
+        order_id: r.try_get("order_id")?,
+        plugin_id: r.try_get("plugin_id")?,
+        status: r.try_get("status")?,
+        amount: r.try_get("amount")?,
+        currency: r.try_get("currency")?,
+        token: r.try_get("token")?,
+        email: r.try_get("email")?,
+        provider_reference: r.try_get("provider_reference")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+/// Attempts whose outcome is not known (the host stopped between the
+/// order and the provider's answer, or the provider could not be asked),
+/// untouched since `before`, oldest first.
+pub async fn unsettled(db: &Db, before: i64, limit: u32) -> Result<Vec<AttemptRef>, sqlx::Error> {
+    let sql = format!(
+        "select {COLUMNS} where a.status in ('started', 'unknown') and a.updated_at < $1 \
+         order by a.updated_at limit $2"
+    );
+    let rows = sqlx::query(&sql).bind(before).bind(i64::from(limit)).fetch_all(db.pool()).await?;
+    rows.iter().map(attempt_ref).collect()
+}
+
+/// Claims an attempt for this host: only one of several hosts sharing the
+/// database wins a given `(attempt, updated_at)`.
+pub async fn claim(db: &Db, a: &AttemptRef, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "update payment_attempt set updated_at = $4 \
+         where merchant_id = $1 and payment_attempt_id = $2 and updated_at = $3",
+    )
+    .bind(&a.merchant_id)
+    .bind(&a.attempt_id)
+    .bind(a.updated_at)
+    .bind(now.max(a.updated_at + 1))
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The latest attempt of each order holding stock past its expiry.
+pub async fn expired_holds(db: &Db, now: i64, limit: u32) -> Result<Vec<AttemptRef>, sqlx::Error> {
+    let sql = format!(
+        "select {COLUMNS} where a.payment_attempt_id = (select x.payment_attempt_id from payment_attempt x \
+             where x.merchant_id = a.merchant_id and x.order_id = a.order_id \
+             order by x.created_at desc, x.payment_attempt_id desc limit 1) \
+         and exists (select 1 from reservation r where r.merchant_id = a.merchant_id and r.order_id = a.order_id \
+             and r.status = 'active' and r.expires_at < $1) \
+         order by a.updated_at limit $2"
+    );
+    let rows = sqlx::query(&sql).bind(now).bind(i64::from(limit)).fetch_all(db.pool()).await?;
+    rows.iter().map(attempt_ref).collect()
+}
+
+/// The attempt a provider's reference names, for this merchant.
+pub async fn by_reference(
+    db: &Db,
+    merchant_id: &str,
+    plugin_id: &str,
+    reference: &str,
+) -> Result<Option<AttemptRef>, sqlx::Error> {
+    let sql = format!(
+        "select {COLUMNS} where a.merchant_id = $1 and a.plugin_id = $2 and a.provider_reference = $3 \
+         order by a.created_at desc limit 1"
+    );
+    let row =
+        sqlx::query(&sql).bind(merchant_id).bind(plugin_id).bind(reference).fetch_optional(db.pool()).await?;
+    row.as_ref().map(attempt_ref).transpose()
+}

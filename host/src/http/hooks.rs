@@ -1,0 +1,36 @@
+//! Provider callbacks. No API key: the payment plugin verifies the request
+//! (e.g. a signature header) while parsing it.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::error::{Problem, Result};
+use crate::commerce::payments::{self, WebhookReceipt};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(payment_webhook))
+}
+
+/// A payment provider's callback for one merchant's payment plugin: the
+/// plugin parses it and the payment it names is settled (paid, failed, …).
+#[utoipa::path(post, path = "/payments/{merchant_id}/{plugin_id}", tag = "hooks",
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = WebhookReceipt), (status = 404, body = Problem),
+        (status = 422, description = "`invalid_webhook`: the plugin refused it", body = Problem)))]
+async fn payment_webhook(
+    State(state): State<AppState>,
+    Path((merchant_id, plugin_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<WebhookReceipt>> {
+    let headers = headers
+        .iter()
+        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
+        .collect();
+    Ok(Json(payments::webhook(&state.shop(), &merchant_id, &plugin_id, headers, body.to_vec()).await?))
+}
