@@ -19,6 +19,8 @@ pub struct TestApp {
     pub operator_key: String,
     pub db: Db,
     pub backend: Backend,
+    /// The host's state (shares its caches), for calling the commerce core directly.
+    pub state: AppState,
     _dir: tempfile::TempDir,
 }
 
@@ -115,11 +117,17 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let state = AppState::new(db.clone(), Arc::new(runtime), &operator_key);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { mercato::http::serve(listener, state).await });
-    Some(TestApp { base, client: reqwest::Client::new(), operator_key, db, backend, _dir: dir })
+    let served = state.clone();
+    tokio::spawn(async move { mercato::http::serve(listener, served).await });
+    Some(TestApp { base, client: reqwest::Client::new(), operator_key, db, backend, state, _dir: dir })
 }
 
 impl TestApp {
+    /// What commerce operations that run plugins need, sharing the host's caches.
+    pub fn shop(&self) -> mercato::commerce::Shop {
+        self.state.shop()
+    }
+
     /// A request with a bearer key.
     pub fn request(&self, method: Method, path: &str, key: Option<&str>) -> RequestBuilder {
         let req = self.client.request(method, format!("{}{path}", self.base));

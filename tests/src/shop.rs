@@ -69,7 +69,14 @@ impl Shop {
     }
 }
 
-/// Installs a built component; the same bytes twice give the same plugin.
+/// The wall-clock deadline test shops give their plugins. Tests share two
+/// cores with each other (and a debug build is slower): the default 50 ms
+/// is a production figure, not something a test should time. Fuel still
+/// bounds every call exactly.
+pub const TEST_DEADLINE_MS: u64 = 5_000;
+
+/// Installs a built component with [`TEST_DEADLINE_MS`]; the same bytes
+/// twice give the same plugin.
 pub async fn install(app: &TestApp, name: &str) -> String {
     let req = app
         .request(reqwest::Method::POST, "/v1/platform/plugins", Some(&app.operator_key))
@@ -77,7 +84,10 @@ pub async fn install(app: &TestApp, name: &str) -> String {
         .body(component(name));
     let reply = app.send(req).await;
     assert!(reply.status.is_success(), "installing {name}: {} {:#}", reply.status, reply.body);
-    reply.body["id"].as_str().expect("plugin id").to_owned()
+    let id = reply.body["id"].as_str().expect("plugin id").to_owned();
+    let limits = json!({"deadline_ms": TEST_DEADLINE_MS});
+    app.patch(&format!("/v1/platform/plugins/{id}/limits"), &app.operator_key, &limits).await.expect(200);
+    id
 }
 
 /// Binds plugins (grouped by extension point, in the given order).

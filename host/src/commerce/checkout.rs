@@ -21,7 +21,7 @@ use super::ids::{hash_secret, new_id, new_secret};
 use super::orders::{self, NextAction, Order};
 use super::payments;
 use super::{Check, Error, FieldErrors, Result, Shop};
-use crate::db::checkout::{self as store, NewOrder, NewOrderLine, Outcome, Placed};
+use crate::db::checkout::{self as store, NewOrder, NewOrderLine, Outcome, Placed as StoreOutcome};
 use crate::db::now_ms;
 use crate::db::orders::to_json;
 
@@ -79,6 +79,32 @@ pub async fn complete(
     cart_id: &str,
     req: CompleteRequest,
 ) -> Result<Completion> {
+    let placed = place(shop, merchant_id, cart_id, req).await?;
+    pay(shop, merchant_id, placed).await
+}
+
+/// An order placed (step 1) whose payment is not settled yet.
+pub struct Placed {
+    order_id: String,
+    attempt_id: String,
+    total: i64,
+    currency: mercato_sdk::Currency,
+    email: String,
+    token: Option<String>,
+    provider: payments::Provider,
+    access_token: String,
+}
+
+impl Placed {
+    pub fn order_id(&self) -> &str {
+        &self.order_id
+    }
+}
+
+/// Step 1: prices the final cart, checks it and places the order with its
+/// stock held. What a crash right after leaves behind is what the
+/// reconciler resolves.
+pub async fn place(shop: &Shop, merchant_id: &str, cart_id: &str, req: CompleteRequest) -> Result<Placed> {
     let mut check = Check::default();
     let payment = req.payment.unwrap_or_default();
     let provider_name =
@@ -144,20 +170,20 @@ pub async fn complete(
     let order =
         new_order(merchant_id, &record, &priced, &provider, payment.token.clone(), &access_token, now);
     match store::place(&shop.db, &order).await? {
-        Placed::Placed { .. } => {}
-        Placed::CartNotOpen => {
+        StoreOutcome::Placed { .. } => {}
+        StoreOutcome::CartNotOpen => {
             return Err(Error::Conflict {
                 code: "cart_not_open",
                 message: "the cart is being completed or was completed by another request".into(),
             });
         }
-        Placed::CartChanged => {
+        StoreOutcome::CartChanged => {
             return Err(Error::Conflict {
                 code: "cart_changed",
                 message: "the cart changed while it was being completed; review it and complete again".into(),
             });
         }
-        Placed::OutOfStock(lines) => {
+        StoreOutcome::OutOfStock(lines) => {
             let errors: FieldErrors = lines
                 .iter()
                 .map(|(line, available)| (format!("lines.{line}"), format!("only {available} available")))
@@ -172,7 +198,7 @@ pub async fn complete(
                 lines: errors,
             });
         }
-        Placed::CodeExhausted(code) => {
+        StoreOutcome::CodeExhausted(code) => {
             return Err(Error::Unprocessable {
                 code: "invalid_discount_code",
                 message: format!("discount code {code:?} has reached its usage limit"),
@@ -180,38 +206,52 @@ pub async fn complete(
         }
     }
 
-    // Step 2: the provider, outside any transaction. Nothing to charge for
-    // an order discounted to zero.
+    Ok(Placed {
+        order_id: order.id,
+        attempt_id: order.attempt_id,
+        total: order.total,
+        currency: priced.currency,
+        email: order.email,
+        token: payment.token,
+        provider,
+        access_token,
+    })
+}
+
+/// Steps 2 and 3: asks the provider (outside any transaction; nothing to
+/// charge for an order discounted to zero) and records its answer.
+pub async fn pay(shop: &Shop, merchant_id: &str, order: Placed) -> Result<Completion> {
+    let Placed { access_token, provider, .. } = &order;
+    let access_token = access_token.clone();
     let outcome = if order.total == 0 {
         Outcome::Paid { provider_reference: format!("free_{}", order.attempt_id) }
     } else {
         let request = PaymentCall::CreatePayment(PaymentRequest {
-            amount: Money::new(order.total, priced.currency),
-            order_reference: order.id.clone(),
-            payment_method_token: payment.token,
+            amount: Money::new(order.total, order.currency),
+            order_reference: order.order_id.clone(),
+            payment_method_token: order.token.clone(),
             idempotency_key: order.attempt_id.clone(),
             capture: true,
             email: Some(order.email.clone()),
         });
-        let reply = payments::call(shop, merchant_id, &provider, request).await;
+        let reply = payments::call(shop, merchant_id, provider, request).await;
         if let Err(e) = &reply {
-            tracing::warn!(merchant = merchant_id, order = %order.id, error = %e, "payment call failed");
+            tracing::warn!(merchant = merchant_id, order = %order.order_id, error = %e, "payment call failed");
         }
         payments::outcome(&reply)
     };
 
-    // Step 3.
     store::settle(&shop.db, merchant_id, &order.attempt_id, &outcome, now_ms()).await?;
     match outcome {
         Outcome::Paid { .. } | Outcome::Pending { .. } => {
-            let order = orders::get(&shop.db, merchant_id, &order.id).await?;
+            let order = orders::get(&shop.db, merchant_id, &order.order_id).await?;
             Ok(Completion::Placed(Box::new(PlacedOrder { order, access_token })))
         }
         Outcome::RequiresAction { next_action, .. } => {
-            let number = orders::get(&shop.db, merchant_id, &order.id).await?.number;
+            let number = orders::get(&shop.db, merchant_id, &order.order_id).await?.number;
             Ok(Completion::RequiresAction(ActionRequired {
                 status: "requires_action".into(),
-                order_id: order.id,
+                order_id: order.order_id.clone(),
                 order_number: number,
                 next_action: serde_json::from_str(&next_action).map_err(anyhow::Error::new)?,
                 access_token,
@@ -227,7 +267,7 @@ pub async fn complete(
         Outcome::Unknown { error } => Err(Error::PluginFailed {
             message: format!(
                 "{error}; order {} waits in pending_payment with its stock held until the payment is reconciled",
-                order.id
+                order.order_id
             ),
         }),
     }

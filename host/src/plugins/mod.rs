@@ -14,6 +14,7 @@ mod cache;
 mod circuit;
 mod engine;
 mod error;
+mod gate;
 mod install;
 mod json;
 mod limits;

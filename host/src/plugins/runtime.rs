@@ -16,6 +16,7 @@ use super::cache::{CacheOutcome, ComponentCache};
 use super::circuit::CircuitBreaker;
 use super::engine::{self, EPOCH_TICK, EngineConfig};
 use super::error::{CallError, FailureKind, InstallError};
+use super::gate::Gate;
 use super::install::{self, DEFAULT_MAX_COMPONENT_BYTES};
 use super::limits::{LimitOverrides, Limits};
 use super::stats::CallStats;
@@ -152,6 +153,7 @@ pub struct Runtime {
     cache: ComponentCache,
     config: RuntimeConfig,
     plugins: RwLock<HashMap<String, Arc<InstalledPlugin>>>,
+    gate: Gate,
 }
 
 impl Runtime {
@@ -160,7 +162,14 @@ impl Runtime {
         let engine = engine::build(&config.engine)?;
         let linker = store::linker(&engine)?;
         let cache = ComponentCache::new(&engine, config.cache_dir.clone());
-        Ok(Runtime { engine, linker, cache, config, plugins: RwLock::new(HashMap::new()) })
+        Ok(Runtime {
+            engine,
+            linker,
+            cache,
+            config,
+            plugins: RwLock::new(HashMap::new()),
+            gate: Gate::per_core(),
+        })
     }
 
     /// The engine, for benchmarks and tools.
@@ -358,6 +367,7 @@ impl Runtime {
         {
             return Err(fail(FailureKind::CircuitOpen));
         }
+        let pass = self.gate.enter();
         let start = Instant::now();
         let mut store = self.store(&limits, sizing.lines, catalog);
         let fuel_given = store.get_fuel().unwrap_or(0);
@@ -372,6 +382,7 @@ impl Runtime {
             }
         };
         let duration = start.elapsed();
+        drop(pass);
         let fuel_used = fuel_given.saturating_sub(store.get_fuel().unwrap_or(0));
         let state = store.into_data();
         plugin.stats.record(duration, fuel_used, result.is_err());

@@ -1,9 +1,23 @@
-//! Checkout: the whole purchase, stock, idempotency, discount limits and
-//! failing plugins.
+//! Checkout: the whole purchase, stock under contention, idempotency,
+//! discount limits, failing plugins, declines, 3-D Secure, expiry and
+//! reconciliation after a crash.
 
+use std::sync::Arc;
+
+use mercato_tests::app::TestApp;
 use mercato_tests::on_both_databases;
 use mercato_tests::shop::*;
-use serde_json::json;
+use serde_json::{Value, json};
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    let row: (i64,) = sqlx::query_as(sql).fetch_one(app.db.pool()).await.expect("count");
+    row.0
+}
+
+async fn stock_row(app: &TestApp, shop: &Shop, variant: &str) -> (i64, i64) {
+    let s = app.get(&format!("/v1/admin/inventory?variant_id={variant}"), shop.sk()).await.expect(200);
+    (s["on_hand"].as_i64().unwrap(), s["reserved"].as_i64().unwrap())
+}
 
 on_both_databases!(a_us_purchase_is_priced_taxed_paid_and_decrements_stock, |app| async move {
     let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
@@ -17,11 +31,283 @@ on_both_databases!(a_us_purchase_is_priced_taxed_paid_and_decrements_stock, |app
     assert_eq!(cart["total"]["amount"], 3998 + 499 + 290);
     let id = cart["id"].as_str().unwrap();
     let order = complete(&app, &shop, id, "k1", visa()).await.expect(201);
-    assert_eq!(order["status"], "paid");
-    assert_eq!(order["total"]["amount"], 3998 + 499 + 290);
+    assert_eq!((order["status"].as_str(), order["payment_status"].as_str()), (Some("paid"), Some("paid")));
+    assert_eq!(order["total"], cart["total"]);
+    assert_eq!(
+        order["lines"][0]["tax_lines"], cart["lines"][0]["tax_lines"],
+        "the order keeps what was charged"
+    );
     assert_totals_re_add(&order);
-    assert_eq!(available(&app, &shop, &tee).await, 8);
+    assert_eq!(stock_row(&app, &shop, &tee).await, (8, 0));
     let again = complete(&app, &shop, id, "k1", visa()).await.expect(201);
     assert_eq!(again["id"], order["id"], "the same key replays the same order");
-    let _ = json!({});
+    complete(&app, &shop, id, "k2", visa()).await.problem(409, "cart_not_open");
+    let detail =
+        app.get(&format!("/v1/admin/orders/{}", order["id"].as_str().unwrap()), shop.sk()).await.expect(200);
+    let kinds: Vec<_> = detail["events"].as_array().unwrap().iter().map(|e| e["kind"].clone()).collect();
+    assert_eq!(kinds, [json!("placed"), json!("payment_succeeded")]);
+    assert_eq!(count(&app, "select count(*) from outbox").await, 2, "every state change is in the outbox");
+    // The guest sees the order with its access token, and only with it.
+    let path = format!("/v1/store/orders/{}", order["id"].as_str().unwrap());
+    let guest = app.request(reqwest::Method::GET, &path, Some(shop.pk()));
+    let token = order["access_token"].as_str().unwrap();
+    assert_eq!(app.send(guest.header("x-order-token", token)).await.expect(200)["id"], order["id"]);
+    app.get(&path, shop.pk()).await.problem(404, "not_found");
 });
+
+on_both_databases!(concurrent_checkouts_never_oversell, |app| async move {
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let tent = product(&app, &shop, "TENT", 9900, 10).await;
+    let mut carts = Vec::new();
+    for _ in 0..50 {
+        let cart = ready_cart(&app, &shop, &[(&tent, 1)], address("US", "NY")).await;
+        carts.push(cart["id"].as_str().unwrap().to_owned());
+    }
+    let app = Arc::new(app);
+    let shop = Arc::new(shop);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, cart) in carts.into_iter().enumerate() {
+        let (app, shop) = (app.clone(), shop.clone());
+        tasks.spawn(async move { complete(&app, &shop, &cart, &format!("race-{i}"), visa()).await });
+    }
+    let (mut placed, mut refused) = (0, 0);
+    while let Some(reply) = tasks.join_next().await {
+        let reply = reply.unwrap();
+        match reply.status.as_u16() {
+            201 => placed += 1,
+            409 => {
+                let body = reply.problem(409, "out_of_stock");
+                assert!(body["detail"].as_str().unwrap().contains("TENT"), "names the line: {body:#}");
+                assert_eq!(body["errors"].as_object().unwrap().len(), 1, "{body:#}");
+                refused += 1;
+            }
+            other => panic!("unexpected {other}: {:#}", reply.body),
+        }
+    }
+    assert_eq!((placed, refused), (10, 40));
+    assert_eq!(stock_row(&app, &shop, &tent).await, (0, 0));
+    assert_eq!(count(&app, "select count(*) from sales_order").await, 10);
+    assert_eq!(
+        count(&app, "select count(*) from inventory_level where on_hand < 0 or reserved < 0").await,
+        0
+    );
+});
+
+on_both_databases!(one_idempotency_key_gives_one_order_and_one_payment, |app| async move {
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let mug = product(&app, &shop, "MUG", 1200, 5).await;
+    let cart = ready_cart(&app, &shop, &[(&mug, 1)], address("US", "CA")).await;
+    let id = cart["id"].as_str().unwrap().to_owned();
+    let (app, shop) = (Arc::new(app), Arc::new(shop));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..5 {
+        let (app, shop, id) = (app.clone(), shop.clone(), id.clone());
+        tasks.spawn(async move { complete(&app, &shop, &id, "same-key", visa()).await });
+    }
+    let mut order_ids = Vec::new();
+    while let Some(reply) = tasks.join_next().await {
+        let reply = reply.unwrap();
+        match reply.status.as_u16() {
+            201 => order_ids.push(reply.body["id"].clone()),
+            // Still running under this key: the client retries later.
+            409 => assert_eq!(reply.body["code"], "idempotency_key_in_use", "{:#}", reply.body),
+            other => panic!("unexpected {other}: {:#}", reply.body),
+        }
+    }
+    let replay = complete(&app, &shop, &id, "same-key", visa()).await.expect(201);
+    order_ids.push(replay["id"].clone());
+    order_ids.dedup();
+    assert_eq!(order_ids.len(), 1, "{order_ids:?}");
+    assert_eq!(count(&app, "select count(*) from sales_order").await, 1);
+    assert_eq!(count(&app, "select count(*) from payment_attempt").await, 1, "one payment");
+    assert_eq!(stock_row(&app, &shop, &mug).await, (4, 0));
+});
+
+on_both_databases!(a_discount_code_limit_holds_under_concurrent_checkouts, |app| async move {
+    let binds = vec![
+        Bind::new("pricing", "coupon", json!({"codes": [{"code": "LIMIT5", "percent": "10"}]})),
+        Bind::new("shipping", "flat-rate", json!({"amount": 499, "label": "Standard", "countries": ["US"]})),
+        Bind::new("payment", "test-gateway", json!({})),
+    ];
+    let shop = open_shop(&app, "acme", "USD", "US", &binds).await;
+    let code =
+        app.post("/v1/admin/discount-codes", shop.sk(), &json!({"code": "LIMIT5", "usage_limit": 5})).await;
+    let code_id = code.expect(201)["id"].as_str().unwrap().to_owned();
+    let cap = product(&app, &shop, "CAP", 2500, 100).await;
+    let mut carts = Vec::new();
+    for _ in 0..20 {
+        let cart = ready_cart(&app, &shop, &[(&cap, 1)], address("US", "CA")).await;
+        let id = cart["id"].as_str().unwrap().to_owned();
+        let path = format!("/v1/store/carts/{id}/discount-codes");
+        let cart = app.post(&path, shop.pk(), &json!({"code": "limit5"})).await.expect(200);
+        assert_eq!(cart["discount_total"]["amount"], 250, "{cart:#}");
+        assert_totals_re_add(&cart);
+        carts.push(id);
+    }
+    let (app, shop) = (Arc::new(app), Arc::new(shop));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, cart) in carts.into_iter().enumerate() {
+        let (app, shop) = (app.clone(), shop.clone());
+        tasks.spawn(async move { complete(&app, &shop, &cart, &format!("code-{i}"), visa()).await });
+    }
+    let (mut placed, mut refused) = (0, 0);
+    while let Some(reply) = tasks.join_next().await {
+        let reply = reply.unwrap();
+        match reply.status.as_u16() {
+            201 => {
+                assert_eq!(reply.body["discount_codes"], json!(["LIMIT5"]));
+                placed += 1;
+            }
+            _ => {
+                reply.problem(422, "invalid_discount_code");
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!((placed, refused), (5, 15));
+    let code = app.get(&format!("/v1/admin/discount-codes/{code_id}"), shop.sk()).await.expect(200);
+    assert_eq!(code["usage_count"], 5);
+    assert_eq!(stock_row(&app, &shop, &cap).await, (95, 0), "refused checkouts hold no stock");
+});
+
+on_both_databases!(a_failing_tax_plugin_blocks_checkout_and_charges_nothing, |app| async move {
+    let mut binds = us_plugins();
+    binds.retain(|b| b.point != "tax");
+    binds.push(Bind::new("tax", "hostile-tax", json!({"mode": "trap"})));
+    let shop = open_shop(&app, "acme", "USD", "US", &binds).await;
+    let tee = product(&app, &shop, "TEE", 1999, 3).await;
+    let cart = ready_cart(&app, &shop, &[(&tee, 1)], address("US", "CA")).await;
+    let warning = cart["warnings"].as_array().unwrap().iter().find(|w| w["code"] == "plugin_failed").cloned();
+    let warning = warning.unwrap_or_else(|| panic!("the cart warns: {cart:#}"));
+    assert!(warning["message"].as_str().unwrap().contains("hostile-tax"), "{warning:#}");
+    let body = complete(&app, &shop, cart["id"].as_str().unwrap(), "tax-1", visa())
+        .await
+        .problem(502, "plugin_failed");
+    assert!(body["detail"].as_str().unwrap().contains("hostile-tax"), "names the plugin: {body:#}");
+    assert_eq!(count(&app, "select count(*) from payment_attempt").await, 0, "nothing charged");
+    assert_eq!(count(&app, "select count(*) from sales_order").await, 0);
+    assert_eq!(stock_row(&app, &shop, &tee).await, (3, 0), "no stock held");
+});
+
+on_both_databases!(a_decline_releases_stock_and_the_buyer_can_pay_again, |app| async move {
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let tee = product(&app, &shop, "TEE", 1999, 1).await;
+    let cart = ready_cart(&app, &shop, &[(&tee, 1)], address("US", "CA")).await;
+    let id = cart["id"].as_str().unwrap();
+    let declined = json!({"provider": "test-gateway", "token": "tok_chargeDeclined"});
+    let body = complete(&app, &shop, id, "d1", declined).await.problem(402, "payment_declined");
+    assert!(body["detail"].as_str().unwrap().contains("declined"), "{body:#}");
+    assert_eq!(stock_row(&app, &shop, &tee).await, (1, 0), "released");
+    complete(&app, &shop, id, "d2", json!({"provider": "nope"}))
+        .await
+        .problem(422, "unknown_payment_provider");
+    complete(&app, &shop, id, "d3", json!({"provider": "test-gateway"}))
+        .await
+        .problem(422, "payment_rejected");
+    let order = complete(&app, &shop, id, "d4", visa()).await.expect(201);
+    assert_eq!(order["status"], "paid");
+    assert_eq!(stock_row(&app, &shop, &tee).await, (0, 0));
+});
+
+on_both_databases!(incomplete_carts_are_refused_with_what_is_missing, |app| async move {
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let tee = product(&app, &shop, "TEE", 1999, 5).await;
+    let cart =
+        app.post("/v1/store/carts", shop.pk(), &json!({"lines": [{"variant_id": tee, "quantity": 1}]})).await;
+    let id = cart.expect(201)["id"].as_str().unwrap().to_owned();
+    let body = complete(&app, &shop, &id, "i1", visa()).await.problem(422, "validation_failed");
+    for field in ["email", "shipping_address", "shipping_option"] {
+        assert!(body["errors"][field].is_string(), "{field} is named: {body:#}");
+    }
+    complete(&app, &shop, "cart_nope", "i2", visa()).await.problem(404, "not_found");
+    complete(&app, &shop, &id, "i3", json!({})).await.problem(422, "validation_failed");
+    assert_eq!(count(&app, "select count(*) from sales_order").await, 0);
+    assert_eq!(stock_row(&app, &shop, &tee).await, (5, 0));
+});
+
+/// The webhook the test gateway would post.
+async fn notify(app: &TestApp, shop: &Shop, reference: &str, status: &str) -> Value {
+    let path = format!("/v1/hooks/payments/{}/{}", shop.merchant.id, shop.plugin_id("test-gateway"));
+    let req = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .json(&json!({"reference": reference, "status": status}));
+    app.send(req).await.expect(200)
+}
+
+on_both_databases!(three_d_secure_waits_for_the_provider_then_pays, |app| async move {
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let tee = product(&app, &shop, "TEE", 1999, 2).await;
+    let cart = ready_cart(&app, &shop, &[(&tee, 2)], address("US", "CA")).await;
+    let tds = json!({"provider": "test-gateway", "token": "tok_threeDSecure"});
+    let action = complete(&app, &shop, cart["id"].as_str().unwrap(), "3ds", tds).await.expect(200);
+    assert_eq!(action["status"], "requires_action");
+    let secret = action["next_action"]["client_secret"].as_str().unwrap();
+    assert_eq!(stock_row(&app, &shop, &tee).await, (2, 2), "held while the buyer authenticates");
+    let order_id = action["order_id"].as_str().unwrap();
+    let reference = secret.trim_end_matches("_secret");
+    let receipt = notify(&app, &shop, reference, "succeeded").await;
+    assert_eq!((receipt["matched"].as_bool(), receipt["applied"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(
+        notify(&app, &shop, reference, "succeeded").await["applied"],
+        false,
+        "a repeat changes nothing"
+    );
+    assert_eq!(notify(&app, &shop, "tg_unknown", "succeeded").await["matched"], false);
+    let order = app.get(&format!("/v1/admin/orders/{order_id}"), shop.sk()).await.expect(200);
+    assert_eq!(order["status"], "paid");
+    assert_eq!(stock_row(&app, &shop, &tee).await, (0, 0));
+});
+
+on_both_databases!(an_abandoned_payment_releases_its_stock_when_the_hold_expires, |app| async move {
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let tee = product(&app, &shop, "TEE", 1999, 2).await;
+    let cart = ready_cart(&app, &shop, &[(&tee, 1)], address("US", "CA")).await;
+    let tds = json!({"provider": "test-gateway", "token": "tok_threeDSecure"});
+    let action = complete(&app, &shop, cart["id"].as_str().unwrap(), "3ds", tds).await.expect(200);
+    let shop_state = app.shop();
+    let now = mercato::db::now_ms();
+    let report = mercato::commerce::jobs::run_once(&shop_state, now).await.unwrap();
+    assert_eq!(report.expired, 0, "not yet");
+    let later = now + mercato::commerce::checkout::RESERVATION_TTL_MS + 1;
+    assert_eq!(mercato::commerce::jobs::run_once(&shop_state, later).await.unwrap().expired, 1);
+    assert_eq!(stock_row(&app, &shop, &tee).await, (2, 0));
+    let order =
+        app.get(&format!("/v1/admin/orders/{}", action["order_id"].as_str().unwrap()), shop.sk()).await;
+    assert_eq!(order.expect(200)["status"], "cancelled");
+    assert_eq!(mercato::commerce::jobs::run_once(&shop_state, later).await.unwrap().expired, 0, "once");
+});
+
+on_both_databases!(
+    a_crash_between_order_and_payment_is_reconciled_without_a_second_charge,
+    |app| async move {
+        let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+        let tee = product(&app, &shop, "TEE", 1999, 3).await;
+        let cart = ready_cart(&app, &shop, &[(&tee, 1)], address("US", "CA")).await;
+        let shop_state = app.shop();
+        let req = serde_json::from_value(json!({"payment": visa()})).unwrap();
+        // Step 1 only: the host "stops" before calling the provider.
+        let placed = mercato::commerce::checkout::place(
+            &shop_state,
+            &shop.merchant.id,
+            cart["id"].as_str().unwrap(),
+            req,
+        )
+        .await
+        .unwrap();
+        let order_id = placed.order_id().to_owned();
+        assert_eq!(stock_row(&app, &shop, &tee).await, (3, 1));
+        let now = mercato::db::now_ms();
+        let later = now + mercato::commerce::jobs::RECONCILE_AFTER_MS + 1;
+        let report = mercato::commerce::jobs::run_once(&shop_state, later).await.unwrap();
+        assert_eq!(report.reconciled, 1);
+        let order = app.get(&format!("/v1/admin/orders/{order_id}"), shop.sk()).await.expect(200);
+        assert_eq!(order["status"], "paid");
+        assert_eq!(stock_row(&app, &shop, &tee).await, (2, 0));
+        assert_eq!(
+            mercato::commerce::jobs::run_once(&shop_state, later + 60_000).await.unwrap().reconciled,
+            0
+        );
+        assert_eq!(count(&app, "select count(*) from payment_attempt").await, 1);
+    }
+);

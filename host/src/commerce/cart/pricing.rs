@@ -29,10 +29,6 @@ use crate::commerce::plugins::{Binding, OnError};
 use crate::commerce::{Result, Shop};
 use crate::plugins::{Call, CallError};
 
-/// Carts with more lines than this are priced on the blocking pool, so a
-/// long plugin run does not hold up other requests.
-const INLINE_LINES: usize = 64;
-
 /// A line that is priced.
 #[derive(Debug, Clone)]
 pub struct PricedLine {
@@ -143,11 +139,9 @@ pub async fn price(
         memo: if fresh { None } else { Some(shop.memo.clone()) },
         runtime: shop.runtime.clone(),
     };
-    let found = if lines.len() <= INLINE_LINES {
-        job.run()
-    } else {
-        tokio::task::spawn_blocking(move || job.run()).await.map_err(anyhow::Error::new)?
-    };
+    // Plugins run on the blocking pool: a long run does not hold up other
+    // requests, and WASI's synchronous host calls may block on the runtime.
+    let found = tokio::task::spawn_blocking(move || job.run()).await.map_err(anyhow::Error::new)?;
 
     let mut priced_lines = Vec::with_capacity(lines.len());
     let (mut subtotal, mut line_discount, mut tax_total) = (0i64, 0i64, 0i64);
