@@ -85,6 +85,7 @@ pub async fn complete(
 
 /// An order placed (step 1) whose payment is not settled yet.
 pub struct Placed {
+    number: i64,
     order_id: String,
     attempt_id: String,
     total: i64,
@@ -169,8 +170,8 @@ pub async fn place(shop: &Shop, merchant_id: &str, cart_id: &str, req: CompleteR
     let now = now_ms();
     let order =
         new_order(merchant_id, &record, &priced, &provider, payment.token.clone(), &access_token, now);
-    match store::place(&shop.db, &order).await? {
-        StoreOutcome::Placed { .. } => {}
+    let number = match store::place(&shop.db, &order).await? {
+        StoreOutcome::Placed { number } => number,
         StoreOutcome::CartNotOpen => {
             return Err(Error::Conflict {
                 code: "cart_not_open",
@@ -204,9 +205,10 @@ pub async fn place(shop: &Shop, merchant_id: &str, cart_id: &str, req: CompleteR
                 message: format!("discount code {code:?} has reached its usage limit"),
             });
         }
-    }
+    };
 
     Ok(Placed {
+        number,
         order_id: order.id,
         attempt_id: order.attempt_id,
         total: order.total,
@@ -228,7 +230,7 @@ pub async fn pay(shop: &Shop, merchant_id: &str, order: Placed) -> Result<Comple
     } else {
         let request = PaymentCall::CreatePayment(PaymentRequest {
             amount: Money::new(order.total, order.currency),
-            order_reference: order.order_id.clone(),
+            order_reference: order.number.to_string(),
             payment_method_token: order.token.clone(),
             idempotency_key: order.attempt_id.clone(),
             capture: true,

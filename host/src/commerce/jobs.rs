@@ -82,7 +82,7 @@ async fn reconcile(shop: &Shop, a: &AttemptRef) -> Result<Settled> {
     let currency = super::parse::currency(&a.currency).map_err(anyhow::Error::msg)?;
     let request = PaymentCall::CreatePayment(PaymentRequest {
         amount: Money::new(a.amount, currency),
-        order_reference: a.order_id.clone(),
+        order_reference: a.number.to_string(),
         payment_method_token: a.token.clone(),
         idempotency_key: a.attempt_id.clone(),
         capture: true,

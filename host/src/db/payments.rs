@@ -18,12 +18,14 @@ pub struct AttemptRef {
     pub currency: String,
     pub token: Option<String>,
     pub email: String,
+    /// The order's number: the reference buyers and providers see.
+    pub number: i64,
     pub provider_reference: Option<String>,
     pub updated_at: i64,
 }
 
 const COLUMNS: &str = "a.merchant_id, a.payment_attempt_id, a.order_id, a.plugin_id, a.status, a.amount, \
-     a.currency, a.token, o.email, a.provider_reference, a.updated_at \
+     a.currency, a.token, o.email, o.number, a.provider_reference, a.updated_at \
      from payment_attempt a join sales_order o on o.merchant_id = a.merchant_id and o.order_id = a.order_id";
 
 fn attempt_ref(r: &AnyRow) -> Result<AttemptRef, sqlx::Error> {
@@ -37,6 +39,7 @@ fn attempt_ref(r: &AnyRow) -> Result<AttemptRef, sqlx::Error> {
         currency: r.try_get("currency")?,
         token: r.try_get("token")?,
         email: r.try_get("email")?,
+        number: r.try_get("number")?,
         provider_reference: r.try_get("provider_reference")?,
         updated_at: r.try_get("updated_at")?,
     })

@@ -3,5 +3,7 @@
 //! MERCATO_TEST_POSTGRES_URL is set) and the real compiled plugins.
 
 mod checkout;
+mod flows;
 mod orders;
 mod recommendations;
+mod totals;
