@@ -66,6 +66,40 @@ async fn populate(app: &TestApp, a: &TestMerchant) -> Owned {
     )
     .await
     .expect(200);
+    let gateway = app
+        .send(
+            app.request(Method::POST, "/v1/platform/plugins", Some(&app.operator_key))
+                .header("content-type", "application/wasm")
+                .body(component("test-gateway")),
+        )
+        .await
+        .expect(201);
+    app.put(
+        "/v1/admin/plugin-bindings/payment",
+        sk,
+        &json!({"bindings": [{"plugin_id": gateway["id"], "config": {}}]}),
+    )
+    .await
+    .expect(200);
+    let pk = &a.publishable_key;
+    let address = json!({"name": "Secret Buyer", "line1": "1 Hidden Way", "city": "Nowhere", "region": "CA",
+                         "postal_code": "90000", "country": "US"});
+    let new_cart =
+        json!({"email": "secret-buyer@a.example", "lines": [{"variant_id": variant, "quantity": 1}]});
+    let bought = app.post("/v1/store/carts", pk, &new_cart).await.expect(201);
+    let bought_id = bought["id"].as_str().unwrap().to_owned();
+    app.patch(&format!("/v1/store/carts/{bought_id}"), pk, &json!({"shipping_address": address}))
+        .await
+        .expect(200);
+    let order = app
+        .post(
+            &format!("/v1/store/carts/{bought_id}/complete"),
+            pk,
+            &json!({"payment": {"provider": "test-gateway", "token": "tok_visa"}}),
+        )
+        .await
+        .expect(201);
+    let cart = app.post("/v1/store/carts", pk, &new_cart).await.expect(201);
     let s = |v: &Value| v.as_str().unwrap().to_owned();
     Owned {
         values: vec![
@@ -75,6 +109,10 @@ async fn populate(app: &TestApp, a: &TestMerchant) -> Owned {
             ("location", s(&location["id"])),
             ("discount_code", s(&code["id"])),
             ("customer", s(&customer["id"])),
+            ("cart", s(&cart["id"])),
+            ("cart_line", s(&cart["lines"][0]["id"])),
+            ("order", s(&order["id"])),
+            ("order_line", s(&order["lines"][0]["id"])),
         ],
         secrets: vec![
             "Secret Tent".into(),
@@ -84,6 +122,8 @@ async fn populate(app: &TestApp, a: &TestMerchant) -> Owned {
             "SECRET50".into(),
             "secret@a.example".into(),
             "0.31337".into(),
+            "secret-buyer@a.example".into(),
+            "1 Hidden Way".into(),
             a.id.clone(),
         ],
     }
@@ -106,6 +146,9 @@ fn fill(path: &str, owned: &Owned) -> (String, bool) {
                 ("locations", _) => owned.get("location"),
                 ("discount-codes", _) => owned.get("discount_code"),
                 ("customers", _) => owned.get("customer"),
+                ("carts", _) => owned.get("cart"),
+                ("lines", _) => owned.get("cart_line"),
+                ("orders", _) => owned.get("order"),
                 _ => owned.get("product"),
             };
             out.push(value.to_owned());
@@ -130,6 +173,26 @@ fn body_for(method: &Method, path: &str, owned: &Owned) -> Option<Value> {
         json!({"product_id": owned.get("product")})
     } else if path.contains("/products/") {
         json!({"title": "Probe"})
+    } else if path.ends_with("/complete") {
+        json!({"payment": {"provider": "test-gateway", "token": "tok_visa"}})
+    } else if path.ends_with("/lines") && path.contains("/carts/") {
+        json!({"variant_id": owned.get("variant"), "quantity": 1})
+    } else if path.contains("/lines/") {
+        json!({"quantity": 1})
+    } else if path.ends_with("/discount-codes") && path.contains("/carts/") {
+        json!({"code": "SECRET50"})
+    } else if path.ends_with("/shipping-option") {
+        json!({"code": "standard"})
+    } else if path.contains("/carts/") {
+        json!({"email": "probe@b.example"})
+    } else if path.ends_with("/fulfillments") {
+        json!({"lines": [{"line_id": owned.get("order_line"), "quantity": 1}]})
+    } else if path.ends_with("/returns") {
+        json!({"lines": [{"line_id": owned.get("order_line"), "quantity": 1}], "reason": "probe"})
+    } else if path.ends_with("/refunds") {
+        json!({"amount": 1, "reason": "probe"})
+    } else if path.contains("/orders/") {
+        json!({"reason": "probe"})
     } else if path.contains("/inventory-policy") {
         json!({"inventory_policy": "allow_backorder"})
     } else {

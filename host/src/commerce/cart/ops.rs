@@ -350,8 +350,8 @@ pub async fn add_discount_code(
     req: CodeInput,
 ) -> Result<Cart> {
     let code = req.code.ok_or_else(|| Error::field("code", "is required"))?;
-    let dc = discounts::validate_code(&shop.db, merchant_id, &code, now_ms()).await?;
     let cart = store::get(&shop.db, merchant_id, cart_id).await?.ok_or(Error::NotFound("cart"))?;
+    let dc = discounts::validate_code(&shop.db, merchant_id, &code, now_ms()).await?;
     let key = dc.code.to_ascii_uppercase();
     let entered = cart.discount_codes.iter().any(|c| c.eq_ignore_ascii_case(&dc.code));
     if !entered && cart.discount_codes.len() >= MAX_CODES {
