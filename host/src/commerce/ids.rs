@@ -18,8 +18,11 @@ fn base32(mut value: u128, chars: usize) -> String {
     String::from_utf8(out).expect("ascii")
 }
 
-/// A new time-ordered id, e.g. `prod_01JD7…`.
+/// A new time-ordered id, e.g. `prod_01JD7…`. Within one process ids are
+/// strictly increasing: in the same millisecond the random part counts up
+/// (as monotonic ULIDs do), so rows made by one request keep their order.
 pub fn new_id(prefix: &str) -> String {
+    static LAST: std::sync::Mutex<(u128, u128)> = std::sync::Mutex::new((0, 0));
     let ms = crate::db::now_ms().max(0) as u128 & ((1 << 48) - 1);
     let mut random = [0u8; 10];
     rand::rng().fill_bytes(&mut random);
@@ -27,6 +30,13 @@ pub fn new_id(prefix: &str) -> String {
     for b in random {
         r = (r << 8) | u128::from(b);
     }
+    let (ms, r) = {
+        let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
+        // A clock that steps back keeps the last time: order over accuracy.
+        let next = if ms <= last.0 { (last.0, (last.1 + 1) & ((1 << 80) - 1)) } else { (ms, r) };
+        *last = next;
+        next
+    };
     format!("{prefix}_{}", base32((ms << 80) | r, 26))
 }
 
@@ -56,6 +66,8 @@ mod tests {
         let b = new_id("prod");
         assert!(a < b, "{a} < {b}");
         assert_eq!(a.len(), "prod_".len() + 26);
+        let burst: Vec<_> = (0..1000).map(|_| new_id("x")).collect();
+        assert!(burst.windows(2).all(|w| w[0] < w[1]), "strictly increasing within a millisecond");
         let secrets: std::collections::HashSet<_> = (0..1000).map(|_| new_secret("sk")).collect();
         assert_eq!(secrets.len(), 1000);
         assert!(new_secret("sk").starts_with("sk_"));

@@ -2,6 +2,7 @@
 //! loopback, a real database (SQLite always, PostgreSQL when
 //! MERCATO_TEST_POSTGRES_URL is set) and the real compiled plugins.
 
+mod carts;
 mod checkout;
 mod flows;
 mod orders;
