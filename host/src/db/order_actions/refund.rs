@@ -1,0 +1,229 @@
+//! Refunds: two transactions around the provider call. The first claims a
+//! `pending` refund whose amount already counts in `refunded_amount` (and
+//! its units in the lines' `refunded_quantity`), so concurrent requests see
+//! it and nothing is paid back twice; the second records what the provider
+//! said, or gives the claim back exactly.
+
+use serde_json::{Value, json};
+use sqlx::{AnyConnection, Row};
+
+use super::{LineQty, Written, lines_json, sync_status};
+use crate::db::Db;
+use crate::db::orders::{record_event, to_json};
+
+/// A line of a refund by lines.
+#[derive(Debug, Clone)]
+pub struct RefundLine {
+    pub line: LineQty,
+    /// The line's `refunded_quantity` when the amount was worked out: the
+    /// claim fails if it moved meanwhile.
+    pub refunded_before: i64,
+}
+
+/// A refund to claim.
+pub struct RefundClaim<'a> {
+    pub merchant_id: &'a str,
+    pub order_id: &'a str,
+    pub refund_id: &'a str,
+    pub amount: i64,
+    pub lines: &'a [RefundLine],
+    pub reason: &'a str,
+    pub now: i64,
+}
+
+/// Claims a refund: see the module documentation.
+pub async fn claim_refund(db: &Db, r: &RefundClaim<'_>) -> Result<Written, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let claimed = sqlx::query(
+        "update sales_order set refunded_amount = refunded_amount + $3, updated_at = $4 \
+         where merchant_id = $1 and order_id = $2 and cancelled_at is null \
+         and payment_status in ('paid', 'partially_refunded') and refunded_amount + $3 <= captured_amount",
+    )
+    .bind(r.merchant_id)
+    .bind(r.order_id)
+    .bind(r.amount)
+    .bind(r.now)
+    .execute(&mut *tx)
+    .await?;
+    if claimed.rows_affected() == 0 {
+        let row = sqlx::query(
+            "select cancelled_at, payment_status from sales_order where merchant_id = $1 and order_id = $2",
+        )
+        .bind(r.merchant_id)
+        .bind(r.order_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let cancelled: Option<i64> = row.try_get("cancelled_at")?;
+        let payment: String = row.try_get("payment_status")?;
+        tx.rollback().await?;
+        let refundable = cancelled.is_none() && matches!(payment.as_str(), "paid" | "partially_refunded");
+        return Ok(if refundable { Written::ExceedsCaptured } else { Written::WrongState });
+    }
+    let mut short = Vec::new();
+    for (i, l) in r.lines.iter().enumerate() {
+        let done = sqlx::query(
+            "update order_line set refunded_quantity = refunded_quantity + $4, updated_at = $6 \
+             where merchant_id = $1 and order_id = $2 and order_line_id = $3 \
+             and refunded_quantity = $5 and refunded_quantity + $4 <= quantity",
+        )
+        .bind(r.merchant_id)
+        .bind(r.order_id)
+        .bind(&l.line.line_id)
+        .bind(l.line.quantity)
+        .bind(l.refunded_before)
+        .bind(r.now)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            short.push(i);
+        }
+    }
+    if !short.is_empty() {
+        tx.rollback().await?;
+        return Ok(Written::Short(short));
+    }
+    let lines: Vec<LineQty> = r.lines.iter().map(|l| l.line.clone()).collect();
+    let lines = lines_json(&lines);
+    insert_refund(&mut tx, r.merchant_id, r.order_id, r.refund_id, r.amount, &lines, r.reason, r.now).await?;
+    let data = json!({"refund_id": r.refund_id, "amount": r.amount, "lines": lines, "reason": r.reason});
+    record_event(&mut tx, r.merchant_id, r.order_id, "refund_pending", data, r.now).await?;
+    tx.commit().await?;
+    Ok(Written::Done)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn insert_refund(
+    conn: &mut AnyConnection,
+    merchant_id: &str,
+    order_id: &str,
+    refund_id: &str,
+    amount: i64,
+    lines: &Value,
+    reason: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into refund (refund_id, merchant_id, order_id, amount, lines, reason, status, created_at, \
+         updated_at) values ($1, $2, $3, $4, $5, $6, 'pending', $7, $7)",
+    )
+    .bind(refund_id)
+    .bind(merchant_id)
+    .bind(order_id)
+    .bind(amount)
+    .bind(to_json(lines))
+    .bind(reason)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records the provider's answer to a claimed refund: `Ok(provider
+/// reference)` marks it succeeded and the order (partially) refunded,
+/// `Err(reason)` gives the amount and line quantities back. False if the
+/// refund was settled already.
+pub async fn settle_refund(
+    db: &Db,
+    merchant_id: &str,
+    refund_id: &str,
+    answer: Result<&str, &str>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let row = sqlx::query(
+        "update refund set status = $3, provider_reference = $4, updated_at = $5 \
+         where merchant_id = $1 and refund_id = $2 and status = 'pending' returning order_id, amount, lines",
+    )
+    .bind(merchant_id)
+    .bind(refund_id)
+    .bind(if answer.is_ok() { "succeeded" } else { "failed" })
+    .bind(answer.ok())
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        tx.rollback().await?;
+        return Ok(false);
+    };
+    let order_id: String = row.try_get("order_id")?;
+    let amount: i64 = row.try_get("amount")?;
+    let lines: Value = crate::db::orders::json(&row, "lines")?;
+    let (kind, data) = match answer {
+        Ok(reference) => {
+            let status = refunded_status(&mut tx, merchant_id, &order_id).await?;
+            sqlx::query(
+                "update sales_order set payment_status = $3 where merchant_id = $1 and order_id = $2",
+            )
+            .bind(merchant_id)
+            .bind(&order_id)
+            .bind(status)
+            .execute(&mut *tx)
+            .await?;
+            let data = json!({"refund_id": refund_id, "amount": amount, "lines": lines,
+                "provider_reference": reference, "payment_status": status});
+            ("refunded", data)
+        }
+        Err(reason) => {
+            give_back(&mut tx, merchant_id, &order_id, amount, &lines, now).await?;
+            ("refund_failed", json!({"refund_id": refund_id, "amount": amount, "reason": reason}))
+        }
+    };
+    sync_status(&mut tx, merchant_id, &order_id).await?;
+    record_event(&mut tx, merchant_id, &order_id, kind, data, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// `refunded` once the refunds that went through cover what was captured.
+async fn refunded_status(
+    conn: &mut AnyConnection,
+    merchant_id: &str,
+    order_id: &str,
+) -> Result<&'static str, sqlx::Error> {
+    let row = sqlx::query(
+        "select (select cast(coalesce(sum(amount), 0) as bigint) from refund \
+             where merchant_id = $1 and order_id = $2 and status = 'succeeded') as refunded, captured_amount \
+         from sales_order where merchant_id = $1 and order_id = $2",
+    )
+    .bind(merchant_id)
+    .bind(order_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (refunded, captured): (i64, i64) = (row.try_get("refunded")?, row.try_get("captured_amount")?);
+    Ok(if refunded >= captured { "refunded" } else { "partially_refunded" })
+}
+
+/// Undoes a refund claim.
+pub(super) async fn give_back(
+    conn: &mut AnyConnection,
+    merchant_id: &str,
+    order_id: &str,
+    amount: i64,
+    lines: &Value,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update sales_order set refunded_amount = refunded_amount - $3, updated_at = $4 \
+         where merchant_id = $1 and order_id = $2",
+    )
+    .bind(merchant_id)
+    .bind(order_id)
+    .bind(amount)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    for l in lines.as_array().into_iter().flatten() {
+        sqlx::query(
+            "update order_line set refunded_quantity = refunded_quantity - $4, updated_at = $5 \
+             where merchant_id = $1 and order_id = $2 and order_line_id = $3",
+        )
+        .bind(merchant_id)
+        .bind(order_id)
+        .bind(l["line_id"].as_str().unwrap_or_default())
+        .bind(l["quantity"].as_i64().unwrap_or_default())
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! Refunds: by amount or by lines, never more than captured, and a refusal
+//! by the provider gives the claim back exactly.
+
+use super::*;
+
+on_both_databases!(refunds_by_amount_and_by_lines_never_exceed_what_was_captured, |app| async move {
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let tee = product(&app, &shop, "TEE", 1999, 10).await;
+    let order = paid_order(&app, &shop, &[(&tee, 2)]).await;
+    // 2 × 19.99 + 2.90 tax + 4.99 shipping.
+    assert_eq!(order["captured"]["amount"], 4787);
+    let tee_line = line_id(&order, "TEE");
+
+    let by_amount = json!({"amount": 500, "reason": "scratched"});
+    let refunded = act(&app, &shop, &order, "refunds", by_amount).await.expect(201);
+    assert_eq!(refunded["payment_status"], "partially_refunded");
+    assert_eq!(refunded["status"], "partially_refunded");
+    assert_eq!(refunded["refunded"]["amount"], 500);
+
+    // One of two tees: half of 39.98 + 2.90 tax.
+    let by_lines = json!({"lines": [{"line_id": tee_line, "quantity": 1}], "reason": "wrong size"});
+    let key = "refund-tee-1";
+    let send = || {
+        let req = app
+            .request(
+                reqwest::Method::POST,
+                &format!("/v1/admin/orders/{}/refunds", order["id"].as_str().unwrap()),
+                Some(shop.sk()),
+            )
+            .header("idempotency-key", key)
+            .json(&by_lines);
+        app.send(req)
+    };
+    let refunded = send().await.expect(201);
+    assert_eq!(refunded["refunded"]["amount"], 500 + 2144);
+    assert_eq!(refunded["lines"][0]["refunded_quantity"], 1);
+    assert_eq!(send().await.expect(201), refunded, "the same key refunds once");
+
+    let before = history(&app, &shop, &order).await;
+    let too_much = json!({"amount": 4787 - 2644 + 1, "reason": "oops"});
+    act(&app, &shop, &order, "refunds", too_much).await.problem(422, "refund_exceeds_captured");
+    for bad in [
+        json!({"amount": 100, "lines": [{"line_id": tee_line, "quantity": 1}], "reason": "both"}),
+        json!({"reason": "neither"}),
+        json!({"amount": 100}),
+        json!({"amount": 0, "reason": "zero"}),
+        json!({"lines": [{"line_id": tee_line, "quantity": 2}], "reason": "only one left"}),
+    ] {
+        act(&app, &shop, &order, "refunds", bad).await.problem(422, "validation_failed");
+    }
+    assert_eq!(history(&app, &shop, &order).await, before, "refused refunds change nothing");
+    let id = order["id"].as_str().unwrap();
+    let unchanged = app.get(&format!("/v1/admin/orders/{id}"), shop.sk()).await.expect(200);
+    assert_eq!(unchanged["refunded"]["amount"], 2644);
+
+    let rest = act(&app, &shop, &order, "refunds", json!({"amount": 4787 - 2644, "reason": "goodwill"}))
+        .await
+        .expect(201);
+    assert_eq!(rest["payment_status"], "refunded");
+    assert_eq!(rest["status"], "refunded");
+    act(&app, &shop, &order, "refunds", json!({"amount": 1, "reason": "more"}))
+        .await
+        .problem(409, "invalid_transition");
+    let kinds = history(&app, &shop, &order).await;
+    let refunds: Vec<_> = kinds.iter().filter(|k| k.starts_with("refund")).map(String::as_str).collect();
+    assert_eq!(
+        refunds,
+        ["refund_pending", "refunded", "refund_pending", "refunded", "refund_pending", "refunded"]
+    );
+});
+
+on_both_databases!(concurrent_refunds_never_exceed_what_was_captured, |app| async move {
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let tee = product(&app, &shop, "TEE", 1999, 10).await;
+    let order = paid_order(&app, &shop, &[(&tee, 2)]).await;
+    let (app, shop, order) = (Arc::new(app), Arc::new(shop), Arc::new(order));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let (app, shop, order) = (app.clone(), shop.clone(), order.clone());
+        tasks.spawn(async move {
+            act(&app, &shop, &order, "refunds", json!({"amount": 2000, "reason": "race"})).await
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(reply) = tasks.join_next().await {
+        statuses.push(reply.unwrap().status.as_u16());
+    }
+    statuses.sort();
+    assert_eq!(statuses, [201, 201, 422, 422, 422, 422]);
+    let detail =
+        app.get(&format!("/v1/admin/orders/{}", order["id"].as_str().unwrap()), shop.sk()).await.expect(200);
+    assert_eq!(detail["refunded"]["amount"], 4000);
+    assert_eq!(count(&app, "select count(*) from refund where status = 'succeeded'").await, 2);
+});
+
+on_both_databases!(money_the_provider_refuses_to_pay_back_is_claimed_back_exactly, |app| async move {
+    use mercato::db::now_ms;
+    use mercato::db::order_actions::{
+        self as store, Cancel, CancelPayment, LineQty, RefundClaim, RefundLine,
+    };
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let tee = product(&app, &shop, "TEE", 1999, 10).await;
+    let order = paid_order(&app, &shop, &[(&tee, 2)]).await;
+    let (merchant_id, order_id) = (shop.merchant.id.as_str(), order["id"].as_str().unwrap());
+    let path = format!("/v1/admin/orders/{order_id}");
+    let get = || app.get(&path, shop.sk());
+
+    // A refund claimed, then refused by the provider.
+    let lines =
+        [RefundLine { line: LineQty { line_id: line_id(&order, "TEE"), quantity: 1 }, refunded_before: 0 }];
+    let claim = RefundClaim {
+        merchant_id,
+        order_id,
+        refund_id: "ref_refused",
+        amount: 2144,
+        lines: &lines,
+        reason: "test",
+        now: now_ms(),
+    };
+    assert_eq!(store::claim_refund(&app.db, &claim).await.unwrap(), store::Written::Done);
+    let rest = json!({"amount": 4787 - 2144 + 1, "reason": "while claimed"});
+    act(&app, &shop, &order, "refunds", rest).await.problem(422, "refund_exceeds_captured");
+    assert!(
+        store::settle_refund(&app.db, merchant_id, "ref_refused", Err("declined"), now_ms()).await.unwrap()
+    );
+    assert!(!store::settle_refund(&app.db, merchant_id, "ref_refused", Ok("tg_x"), now_ms()).await.unwrap());
+    let after = get().await.expect(200);
+    assert_eq!(
+        (after["refunded"]["amount"].as_i64(), after["payment_status"].as_str()),
+        (Some(0), Some("paid"))
+    );
+    assert_eq!(after["lines"][0]["refunded_quantity"], 0);
+
+    // A cancellation claimed, then refused: the order is as it was.
+    let c = Cancel {
+        merchant_id,
+        order_id,
+        reason: None,
+        payment_status: "paid",
+        payment: CancelPayment::Refund { refund_id: "ref_cancel", amount: 4787 },
+        now: now_ms(),
+    };
+    assert!(store::claim_cancel(&app.db, &c).await.unwrap());
+    assert_eq!(get().await.expect(200)["status"], "cancelled");
+    assert!(store::settle_cancel(&app.db, &c, Err("declined"), now_ms()).await.unwrap());
+    let after = get().await.expect(200);
+    assert_eq!((after["status"].as_str(), after["refunded"]["amount"].as_i64()), (Some("paid"), Some(0)));
+    assert!(after["cancelled_at"].is_null());
+    assert_eq!(available(&app, &shop, &tee).await, 8);
+    let kinds = history(&app, &shop, &order).await;
+    let expected = [
+        "placed",
+        "payment_succeeded",
+        "refund_pending",
+        "refund_failed",
+        "cancel_requested",
+        "cancel_failed",
+    ];
+    assert_eq!(kinds, expected);
+    assert_eq!(count(&app, "select count(*) from refund where status = 'failed'").await, 2);
+});
