@@ -4,6 +4,9 @@
 //!   to a WebAssembly component in `target/plugins/<name>.wasm`
 //! - `test`            build the plugins, then run the whole test suite
 //! - `bench plugins`   build the plugins, then run the plugin runtime benchmark
+//! - `bench api`       build the plugins, `mercato` and `mercato-loadgen` (release),
+//!   then load the HTTP API of a real `mercato serve` on SQLite (and on
+//!   PostgreSQL when `MERCATO_BENCH_POSTGRES_URL` or `MERCATO_TEST_POSTGRES_URL` is set)
 //! - `demo`            build the plugins and the host, then run the demo
 
 use std::path::{Path, PathBuf};
@@ -20,10 +23,11 @@ fn main() -> Result<()> {
         ["build-plugins"] => build_plugins().map(|_| ()),
         ["test", rest @ ..] => test(rest),
         ["bench", "plugins", rest @ ..] => bench_plugins(rest),
+        ["bench", "api", rest @ ..] => bench_api(rest),
         ["demo"] => demo(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\n  build-plugins    build every plugin to target/plugins/<name>.wasm\n  test [args]      build the plugins, then cargo test --workspace [args]\n  bench plugins    plugin runtime benchmark (criterion), ends with a JSON line\n  demo             build everything and run the demo"
+                "usage: cargo xtask <task>\n\n  build-plugins    build every plugin to target/plugins/<name>.wasm\n  test [args]      build the plugins, then cargo test --workspace [args]\n  bench plugins    plugin runtime benchmark (criterion), ends with a JSON line\n  bench api [args] HTTP load test of a release host (SQLite; PostgreSQL when\n                   MERCATO_BENCH_POSTGRES_URL is set), ends with a JSON line;\n                   args: --clients N --duration S --scenarios a,b (see --help)\n  demo             build everything and run the demo"
             );
             bail!("unknown task {:?}", args);
         }
@@ -125,6 +129,22 @@ fn bench_plugins(extra: &[&str]) -> Result<()> {
     build_plugins()?;
     let mut cmd = cargo();
     cmd.args(["bench", "--package", "mercato", "--bench", "plugins", "--"]).args(extra);
+    run(cmd)
+}
+
+fn bench_api(extra: &[&str]) -> Result<()> {
+    build_plugins()?;
+    let mut cmd = cargo();
+    cmd.args(["build", "--release", "--package", "mercato", "--package", "mercato-loadgen"]);
+    run(cmd)?;
+    let release = target_dir().join("release");
+    let mut cmd = Command::new(release.join(format!("mercato-loadgen{}", std::env::consts::EXE_SUFFIX)));
+    cmd.current_dir(root())
+        .arg("--mercato")
+        .arg(release.join(format!("mercato{}", std::env::consts::EXE_SUFFIX)))
+        .arg("--plugin-dir")
+        .arg(target_dir().join("plugins"))
+        .args(extra);
     run(cmd)
 }
 

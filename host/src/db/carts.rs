@@ -49,7 +49,7 @@ pub async fn insert(
     c: &CartRecord,
     lines: &[(String, String, i64)],
 ) -> Result<(), sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "insert into cart (cart_id, merchant_id, currency, customer_id, email, status, version, \
          created_at, updated_at) values ($1, $2, $3, $4, $5, 'open', 0, $6, $6)",
@@ -260,7 +260,7 @@ pub async fn change(
     change: Change<'_>,
     now: i64,
 ) -> Result<Changed, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     if !bump(&mut tx, merchant_id, cart_id, now).await? {
         tx.rollback().await?;
         return Ok(Changed::NotOpen);

@@ -93,7 +93,7 @@ pub enum Placed {
 
 /// Places an order: see the module documentation.
 pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let taken = sqlx::query(
         "update cart set status = 'completing', order_id = $3, updated_at = $5 \
          where merchant_id = $1 and cart_id = $2 and status = 'open' and version = $4",
@@ -334,7 +334,7 @@ pub async fn settle(
     outcome: &Outcome,
     now: i64,
 ) -> Result<Settled, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let (reference, next_action, message, reason) = match outcome {
         Outcome::Paid { provider_reference } => (Some(provider_reference.as_str()), None, None, None),
         Outcome::Pending { provider_reference, message } => {

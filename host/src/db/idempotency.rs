@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Db, now_ms, unique_violation};
+use super::{Db, now_ms};
 
 /// What a key's row says about a new request.
 pub enum Claim {
@@ -25,28 +25,33 @@ pub async fn claim(
     ttl_ms: i64,
 ) -> Result<Claim, sqlx::Error> {
     let now = now_ms();
-    // An expired key is free again.
-    sqlx::query("delete from idempotency_key where scope = $1 and idempotency_key = $2 and created_at < $3")
+    let insert = || {
+        sqlx::query(
+            "insert into idempotency_key (scope, idempotency_key, request_hash, created_at, updated_at) \
+             values ($1, $2, $3, $4, $4) on conflict (scope, idempotency_key) do nothing",
+        )
         .bind(scope)
         .bind(key)
-        .bind(now - ttl_ms)
-        .execute(db.pool())
-        .await?;
-    let inserted = sqlx::query(
-        "insert into idempotency_key (scope, idempotency_key, request_hash, created_at, updated_at) \
-         values ($1, $2, $3, $4, $4)",
+        .bind(fingerprint)
+        .bind(now)
+    };
+    let turn = db.write_turn().await;
+    if insert().execute(db.pool()).await?.rows_affected() == 1 {
+        return Ok(Claim::New);
+    }
+    // An expired key is free again.
+    let expired = sqlx::query(
+        "delete from idempotency_key where scope = $1 and idempotency_key = $2 and created_at < $3",
     )
     .bind(scope)
     .bind(key)
-    .bind(fingerprint)
-    .bind(now)
+    .bind(now - ttl_ms)
     .execute(db.pool())
-    .await;
-    match inserted {
-        Ok(_) => return Ok(Claim::New),
-        Err(e) if unique_violation(&e).is_some() => {}
-        Err(e) => return Err(e),
+    .await?;
+    if expired.rows_affected() == 1 && insert().execute(db.pool()).await?.rows_affected() == 1 {
+        return Ok(Claim::New);
     }
+    drop(turn);
     let row = sqlx::query(
         "select request_hash, status_code, response_body, response_content_type from idempotency_key \
          where scope = $1 and idempotency_key = $2",
@@ -80,6 +85,7 @@ pub async fn complete(
     body: &[u8],
     content_type: Option<&str>,
 ) -> Result<(), sqlx::Error> {
+    let _turn = db.write_turn().await;
     sqlx::query(
         "update idempotency_key set status_code = $1, response_body = $2, response_content_type = $3, \
          updated_at = $4 where scope = $5 and idempotency_key = $6",
@@ -97,6 +103,7 @@ pub async fn complete(
 
 /// Frees a claimed key whose request did not complete.
 pub async fn release(db: &Db, scope: &str, key: &str) -> Result<(), sqlx::Error> {
+    let _turn = db.write_turn().await;
     sqlx::query(
         "delete from idempotency_key where scope = $1 and idempotency_key = $2 and status_code is null",
     )

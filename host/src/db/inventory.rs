@@ -152,7 +152,7 @@ const ALLOWED_WHEN_BACKORDER: &str = "exists (select 1 from variant v \
 /// serialised by the database (a row lock on PostgreSQL, the write lock on
 /// SQLite) and re-checked against the latest row: they can never go below.
 pub async fn apply(db: &Db, c: &StockChange<'_>) -> Result<Applied, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     // The first statement writes, so on SQLite the transaction takes the
     // write lock (waiting on busy_timeout) rather than failing to upgrade a
     // read snapshot later. It creates the level on first use; on PostgreSQL

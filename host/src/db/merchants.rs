@@ -21,7 +21,7 @@ fn merchant(row: &sqlx::any::AnyRow) -> Result<Merchant, sqlx::Error> {
 }
 
 async fn insert_keys(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     merchant_id: &str,
     keys: &[(KeyKind, String, String)],
     now: i64,
@@ -37,14 +37,14 @@ async fn insert_keys(
         .bind(hash)
         .bind(last4)
         .bind(now)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(())
 }
 
 pub async fn insert(db: &Db, m: &Merchant, keys: &[(KeyKind, String, String)]) -> Result<(), sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "insert into merchant (merchant_id, name, slug, default_currency, country, prices_include_tax, \
          created_at, updated_at) values ($1, $2, $3, $4, $5, $7, $6, $6)",
@@ -80,7 +80,7 @@ pub async fn replace_keys(
     keys: &[(KeyKind, String, String)],
 ) -> Result<(), sqlx::Error> {
     let now = now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query("update api_key set revoked_at = $1 where merchant_id = $2 and revoked_at is null")
         .bind(now)
         .bind(merchant_id)

@@ -16,6 +16,7 @@ pub mod payments;
 pub mod plugins;
 pub mod recommendations;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -36,6 +37,42 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite only: write transactions take turns here. SQLite allows one
+    /// writer at a time, and a connection that finds the database locked
+    /// sleeps (1, 2, 5 … 100 ms) before retrying; queueing writers in
+    /// process, first come first served, keeps them from sleeping.
+    writer: Option<Arc<tokio::sync::Mutex<()>>>,
+}
+
+/// A write transaction, holding the write turn (SQLite) until it ends.
+/// Use it as the connection: `query.execute(&mut *tx)`.
+pub struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
 }
 
 /// Whether a query failed on a unique constraint, and which one (as
@@ -85,7 +122,8 @@ impl Db {
             Backend::Postgres => options.max_connections(16).connect(url).await,
         }
         .with_context(|| format!("failed to connect to the database ({})", redact(url)))?;
-        Ok(Db { pool, backend })
+        let writer = (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Ok(Db { pool, backend, writer })
     }
 
     /// Applies the migrations of this backend that have not run yet.
@@ -105,6 +143,21 @@ impl Db {
     /// The backend.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Begins a transaction that writes (see [`WriteTx`]).
+    pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
+        let turn = self.write_turn().await;
+        Ok(WriteTx { tx: self.pool.begin().await?, _turn: turn })
+    }
+
+    /// The write turn for a single write statement outside a transaction
+    /// (held until dropped); `None` where the database needs none.
+    pub async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.writer {
+            Some(m) => Some(m.clone().lock_owned().await),
+            None => None,
+        }
     }
 
     /// Whether the database answers.

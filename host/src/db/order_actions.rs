@@ -177,7 +177,7 @@ pub struct NewFulfillment<'a> {
 
 /// Ships lines of an order: see the module documentation.
 pub async fn fulfill(db: &Db, f: &NewFulfillment<'_>) -> Result<Written, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     if lock(&mut tx, f.merchant_id, f.order_id, FULFILLABLE, f.now).await?.is_none() {
         tx.rollback().await?;
         return Ok(Written::WrongState);
@@ -258,7 +258,7 @@ pub struct NewReturn<'a> {
 
 /// Records a return of shipped goods, restocking them if asked.
 pub async fn record_return(db: &Db, r: &NewReturn<'_>) -> Result<Written, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let Some(number) = lock(&mut tx, r.merchant_id, r.order_id, "cancelled_at is null", r.now).await? else {
         tx.rollback().await?;
         return Ok(Written::WrongState);

@@ -141,7 +141,7 @@ pub async fn replace_bindings(
     bindings: &[StoredBinding],
 ) -> Result<(), sqlx::Error> {
     let now = now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query("delete from plugin_binding where merchant_id = $1 and extension_point = $2")
         .bind(merchant_id)
         .bind(point)

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
 
 use super::variants::{insert_variant, variant};
 use super::{Arg, Sql, json_err, search};
@@ -78,7 +78,7 @@ fn min_price(p: &Product) -> Option<i64> {
 }
 
 async fn insert_categories(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut sqlx::AnyConnection,
     merchant_id: &str,
     product_id: &str,
     ids: &[String],
@@ -90,7 +90,7 @@ async fn insert_categories(
         .bind(merchant_id)
         .bind(product_id)
         .bind(c)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(())
@@ -106,7 +106,7 @@ pub async fn insert_product(
 ) -> Result<(), sqlx::Error> {
     let tags = serde_json::to_string(&p.tags).map_err(json_err)?;
     let options = serde_json::to_string(&p.options).map_err(json_err)?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "insert into product (product_id, merchant_id, title, handle, description, status, tags, options, \
          min_price, search_text, created_at, updated_at) \
@@ -156,7 +156,7 @@ pub async fn update_product(db: &Db, merchant_id: &str, u: ProductUpdate<'_>) ->
     let p = u.product;
     let tags = serde_json::to_string(&p.tags).map_err(json_err)?;
     let options = serde_json::to_string(&p.options).map_err(json_err)?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let updated = sqlx::query(
         "update product set title = $1, handle = $2, description = $3, status = $4, tags = $5, options = $6, \
          updated_at = $7 where merchant_id = $8 and product_id = $9 and updated_at = $10 and deleted_at is null",
@@ -242,7 +242,7 @@ pub async fn update_product(db: &Db, merchant_id: &str, u: ProductUpdate<'_>) ->
 /// no such live product.
 pub async fn delete_product(db: &Db, merchant_id: &str, id: &str) -> Result<bool, sqlx::Error> {
     let now = now_ms();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query(
         "update product set deleted_at = $1, updated_at = $1, handle = handle || '~' || product_id \
          where merchant_id = $2 and product_id = $3 and deleted_at is null",

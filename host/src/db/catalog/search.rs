@@ -2,8 +2,6 @@
 //! keeps an FTS5 row per product in step with `search_text`, PostgreSQL
 //! matches a GIN expression index over `search_text` itself.
 
-use sqlx::{Any, Transaction};
-
 use super::products::{PRODUCT_COLUMNS, complete, product};
 use super::{Arg, Sql};
 use crate::commerce::catalog::{Product, ProductFilter};
@@ -12,7 +10,7 @@ use crate::db::{Backend, Db};
 /// SQLite: adds the FTS5 row of a new product.
 pub(super) async fn insert_row(
     db: &Db,
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut sqlx::AnyConnection,
     merchant_id: &str,
     product_id: &str,
     search_text: &str,
@@ -22,7 +20,7 @@ pub(super) async fn insert_row(
             .bind(product_id)
             .bind(merchant_id)
             .bind(search_text)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
     }
     Ok(())
@@ -31,7 +29,7 @@ pub(super) async fn insert_row(
 /// SQLite: replaces the FTS5 text of a product.
 pub(super) async fn update_row(
     db: &Db,
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut sqlx::AnyConnection,
     product_id: &str,
     text: &str,
 ) -> Result<(), sqlx::Error> {
@@ -39,16 +37,16 @@ pub(super) async fn update_row(
         sqlx::query("update product_fts set search_text = $1 where product_id = $2")
             .bind(text)
             .bind(product_id)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
     }
     Ok(())
 }
 
 /// SQLite: drops the FTS5 row of a deleted product.
-pub(super) async fn delete_row(db: &Db, tx: &mut Transaction<'_, Any>, id: &str) -> Result<(), sqlx::Error> {
+pub(super) async fn delete_row(db: &Db, tx: &mut sqlx::AnyConnection, id: &str) -> Result<(), sqlx::Error> {
     if db.backend() == Backend::Sqlite {
-        sqlx::query("delete from product_fts where product_id = $1").bind(id).execute(&mut **tx).await?;
+        sqlx::query("delete from product_fts where product_id = $1").bind(id).execute(&mut *tx).await?;
     }
     Ok(())
 }

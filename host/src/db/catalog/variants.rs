@@ -1,7 +1,7 @@
 //! Variant rows and the skus they hold.
 
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
 
 use super::{Arg, Sql, json_err};
 use crate::commerce::catalog::{InventoryPolicy, Price, Variant};
@@ -23,7 +23,7 @@ pub(super) fn variant(row: &AnyRow) -> Result<Variant, sqlx::Error> {
 }
 
 pub(super) async fn insert_variant(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut sqlx::AnyConnection,
     merchant_id: &str,
     product_id: &str,
     position: i64,
@@ -49,7 +49,7 @@ pub(super) async fn insert_variant(
     .bind(v.tax_code.as_deref())
     .bind(v.inventory_policy.as_str())
     .bind(now)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }

@@ -47,7 +47,7 @@ pub struct Cancel<'a> {
 /// PostgreSQL re-checks a waiting update against the new version of the
 /// row it updates, but not against other tables.
 pub async fn claim_cancel(db: &Db, c: &Cancel<'_>) -> Result<bool, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let amount = match c.payment {
         CancelPayment::Refund { amount, .. } => amount,
         _ => 0,
@@ -115,7 +115,7 @@ pub async fn settle_cancel(
     answer: Result<&str, &str>,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let ours = sqlx::query(
         "update sales_order set updated_at = $5 where merchant_id = $1 and order_id = $2 \
          and cancelled_at = $3 and payment_status = $4",

@@ -33,7 +33,7 @@ pub struct RefundClaim<'a> {
 
 /// Claims a refund: see the module documentation.
 pub async fn claim_refund(db: &Db, r: &RefundClaim<'_>) -> Result<Written, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let claimed = sqlx::query(
         "update sales_order set refunded_amount = refunded_amount + $3, updated_at = $4 \
          where merchant_id = $1 and order_id = $2 and cancelled_at is null \
@@ -129,7 +129,7 @@ pub async fn settle_refund(
     answer: Result<&str, &str>,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let row = sqlx::query(
         "update refund set status = $3, provider_reference = $4, updated_at = $5 \
          where merchant_id = $1 and refund_id = $2 and status = 'pending' returning order_id, amount, lines",

@@ -1,0 +1,336 @@
+//! The scenarios: N clients in a loop for a fixed time after a warm-up, each
+//! recording its own latencies; merged when they end.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::BenchArgs;
+use crate::report::{Outcome, Percentiles, Tally};
+use crate::server::Env;
+use crate::setup::{self, Api, Failure, Shop};
+
+/// Every scenario, in the order they run.
+pub const SCENARIOS: [&str; 5] = ["baseline", "cart_read", "add_line", "checkout", "cart_1000"];
+
+/// When to record and when to stop.
+#[derive(Clone, Copy)]
+struct Window {
+    measure_from: Instant,
+    end: Instant,
+    seconds: f64,
+}
+
+impl Window {
+    fn start(args: &BenchArgs) -> Window {
+        let (warmup, duration) = args.window();
+        let measure_from = Instant::now() + warmup;
+        Window { measure_from, end: measure_from + duration, seconds: duration.as_secs_f64() }
+    }
+
+    fn running(&self) -> bool {
+        Instant::now() < self.end
+    }
+
+    /// Records `started.elapsed()` when the request started inside the measured window.
+    fn record(&self, into: &mut Vec<u32>, started: Instant) {
+        if started >= self.measure_from {
+            into.push(started.elapsed().as_micros().min(u32::MAX as u128) as u32);
+        }
+    }
+}
+
+/// Everything a scenario reaches.
+#[derive(Clone)]
+struct Ctx {
+    api: Api,
+    baseline: Api,
+    shop: Arc<Shop>,
+    clients: usize,
+    run: String,
+}
+
+/// Sets up the shop, then runs the selected scenarios in a fixed order.
+pub async fn run_all(args: &BenchArgs, env: &Env) -> Result<Vec<Outcome>> {
+    let client = setup::client()?;
+    let api = Api { client: client.clone(), base: env.mercato.base.as_str().into() };
+    let baseline = Api { client, base: env.baseline.base.as_str().into() };
+    let started = Instant::now();
+    let shop = setup::shop(&api, &env.operator_key, &args.plugin_dir, args.products).await.map_err(|e| {
+        eprintln!("the end of mercato's log:\n{}", env.mercato.log_tail());
+        e.context("setup failed")
+    })?;
+    eprintln!(
+        "set up a merchant, 4 plugins bound, {} products in stock in {:.1} s",
+        shop.variants.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let run = crate::server::random_hex()[..12].to_owned();
+    let ctx = Ctx { api, baseline, shop: Arc::new(shop), clients: args.clients, run };
+    let mut results = Vec::new();
+    for name in SCENARIOS.into_iter().filter(|s| args.scenarios.iter().any(|a| a == s)) {
+        eprintln!("{}: {name}", env.backend);
+        let outcome = match name {
+            "baseline" => baseline_reads(&ctx, args).await,
+            "cart_read" => cart_read(&ctx, args).await,
+            "add_line" => add_line(&ctx, args).await,
+            "checkout" => checkout(&ctx, args).await,
+            _ => cart_1000(&ctx).await,
+        };
+        results.push(outcome.unwrap_or_else(|e| Outcome::failed(name, e.to_string())));
+    }
+    Ok(results)
+}
+
+/// Runs `client(i)` for every client and merges what they collected.
+async fn clients<F, Fut>(n: usize, client: F) -> Tally
+where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = Tally> + Send + 'static,
+{
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..n {
+        set.spawn(client(i));
+    }
+    let mut all = Tally::default();
+    while let Some(done) = set.join_next().await {
+        match done {
+            Ok(tally) => all.merge(tally),
+            Err(e) => all.error(format!("client task failed: {e}")),
+        }
+    }
+    all
+}
+
+/// GET `path` on `api` until the window closes.
+async fn read_loop(api: Api, key: String, paths: Vec<String>, window: Window) -> Tally {
+    let mut tally = Tally::default();
+    let mut i = 0;
+    while window.running() {
+        let started = Instant::now();
+        match api.call(Method::GET, &paths[i % paths.len()], &key, None, &[], false).await {
+            Ok(_) => window.record(&mut tally.micros, started),
+            Err(e) => tally.error(e),
+        }
+        i += 1;
+    }
+    tally
+}
+
+/// The denominator: one row by primary key through axum and sqlx.
+async fn baseline_reads(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
+    let paths: Vec<String> =
+        (0..crate::baseline::ROWS).map(|i| format!("/rows/{}", crate::baseline::row_id(i))).collect();
+    ctx.baseline.call(Method::GET, &paths[0], "baseline", None, &[], false).await?;
+    let window = Window::start(args);
+    let tally = clients(ctx.clients, |c| {
+        let mut paths = paths.clone();
+        let by = c % paths.len();
+        paths.rotate_left(by);
+        read_loop(ctx.baseline.clone(), "baseline".into(), paths, window)
+    })
+    .await;
+    Ok(Outcome::measured("baseline", tally, Some(window.seconds)))
+}
+
+/// One cart per client, 20 lines, address and shipping option; GET in a loop.
+async fn cart_read(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
+    let shop = &ctx.shop;
+    let mut carts = Vec::new();
+    for c in 0..ctx.clients {
+        let lines = setup::lines(shop, (0..20).map(|k| (c * 20 + k, 1 + k as u32 % 3)));
+        let cart = setup::cart(&ctx.api, shop, lines, &format!("reader{c}@example.com")).await?;
+        setup::ready_to_ship(&ctx.api, shop, &cart).await?;
+        carts.push(cart);
+    }
+    let sample = ctx.api.get(&format!("/v1/store/carts/{}", carts[0]), &shop.publishable_key).await?;
+    let window = Window::start(args);
+    let tally = clients(ctx.clients, |c| {
+        let paths = vec![format!("/v1/store/carts/{}", carts[c])];
+        read_loop(ctx.api.clone(), shop.publishable_key.clone(), paths, window)
+    })
+    .await;
+    let mut outcome = Outcome::measured("cart_read", tally, Some(window.seconds));
+    outcome.note = Some(totals(&sample));
+    Ok(outcome)
+}
+
+/// What a cart came to, to show the plugins were at work.
+fn totals(cart: &Value) -> String {
+    let amount = |name: &str| cart[name]["amount"].as_i64().map_or("?".into(), |a| a.to_string());
+    format!(
+        "a cart of {} lines: subtotal {}, discount {}, shipping {}, tax {}, total {} (minor units)",
+        cart["lines"].as_array().map_or(0, Vec::len),
+        amount("subtotal"),
+        amount("discount_total"),
+        amount("shipping_total"),
+        amount("tax_total"),
+        amount("total")
+    )
+}
+
+const LINES_PER_CART: usize = 50;
+
+/// Client `c`'s `n`th cart starts its lines here.
+fn add_line_start(c: usize, n: usize, variants: usize) -> usize {
+    (c * 131 + n * LINES_PER_CART) % variants
+}
+
+/// A fresh cart for `add_line` with its first line and the address.
+async fn add_line_cart(ctx: &Ctx, c: usize, n: usize) -> Result<String, Failure> {
+    let shop = &ctx.shop;
+    let lines = setup::lines(shop, [(add_line_start(c, n, shop.variants.len()), 1)]);
+    let cart = setup::cart(&ctx.api, shop, lines, &format!("adder{c}@example.com")).await?;
+    let body = json!({"shipping_address": setup::address()});
+    ctx.api.send(Method::PATCH, &format!("/v1/store/carts/{cart}"), &shop.publishable_key, &body).await?;
+    Ok(cart)
+}
+
+/// POST a line at a time to per-client carts; a new cart (not timed) every 50 lines.
+async fn add_line(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
+    let mut first = Vec::new();
+    for c in 0..ctx.clients {
+        first.push(add_line_cart(ctx, c, 0).await?);
+    }
+    let ctx = Arc::new(ctx.clone());
+    let window = Window::start(args);
+    let tally = clients(ctx.clients, |c| {
+        let (ctx, mut cart) = (ctx.clone(), first[c].clone());
+        async move {
+            let mut tally = Tally::default();
+            let variants = ctx.shop.variants.len();
+            let (mut n, mut lines) = (0, 1);
+            while window.running() {
+                if lines >= LINES_PER_CART {
+                    n += 1;
+                    lines = 1;
+                    match add_line_cart(&ctx, c, n).await {
+                        Ok(next) => cart = next,
+                        Err(e) => {
+                            tally.error(e);
+                            continue;
+                        }
+                    }
+                }
+                let variant = &ctx.shop.variants[(add_line_start(c, n, variants) + lines) % variants];
+                let body = json!({"variant_id": variant, "quantity": 1});
+                let path = format!("/v1/store/carts/{cart}/lines");
+                let started = Instant::now();
+                let pk = &ctx.shop.publishable_key;
+                match ctx.api.call(Method::POST, &path, pk, Some(&body), &[], false).await {
+                    Ok(_) => window.record(&mut tally.micros, started),
+                    Err(e) => tally.error(e),
+                }
+                lines += 1;
+            }
+            tally
+        }
+    })
+    .await;
+    Ok(Outcome::measured("add_line", tally, Some(window.seconds)))
+}
+
+/// A whole checkout: cart with 1–3 lines, address, shipping option, complete.
+/// Returns the time of the `complete` call.
+async fn checkout_once(ctx: &Ctx, c: usize, i: usize) -> Result<Duration, Failure> {
+    let shop = &ctx.shop;
+    let picks = (0..1 + i % 3).map(|j| (c * 7919 + i * 31 + j * 337, 1 + j as u32 % 2));
+    let cart =
+        setup::cart(&ctx.api, shop, setup::lines(shop, picks), &format!("buyer{c}@example.com")).await?;
+    setup::ready_to_ship(&ctx.api, shop, &cart).await?;
+    let key = format!("lg-{}-{c}-{i}", ctx.run);
+    let body = json!({"payment": {"provider": "test-gateway", "token": "tok_visa"}});
+    let path = format!("/v1/store/carts/{cart}/complete");
+    let started = Instant::now();
+    let headers = [("idempotency-key", key.as_str())];
+    let (status, order) =
+        ctx.api.call(Method::POST, &path, &shop.publishable_key, Some(&body), &headers, true).await?;
+    let took = started.elapsed();
+    if status != 201 {
+        let text = format!("POST {path}: expected 201, got {status}: {order}");
+        return Err(Failure { status: Some(status), text });
+    }
+    Ok(took)
+}
+
+/// Checkouts from every client; completed orders per second.
+async fn checkout(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
+    // One before the clock starts: a checkout that cannot work fails the scenario.
+    checkout_once(ctx, ctx.clients, 0).await?;
+    let ctx = Arc::new(ctx.clone());
+    let window = Window::start(args);
+    let tally = clients(ctx.clients, |c| {
+        let ctx = ctx.clone();
+        async move {
+            let mut tally = Tally::default();
+            let mut i = 1;
+            while window.running() {
+                let started = Instant::now();
+                match checkout_once(&ctx, c, i).await {
+                    Ok(complete) => {
+                        if started >= window.measure_from {
+                            tally.sub_micros.push(complete.as_micros().min(u32::MAX as u128) as u32);
+                        }
+                        window.record(&mut tally.micros, started);
+                    }
+                    Err(e) => tally.error(e),
+                }
+                i += 1;
+            }
+            tally
+        }
+    })
+    .await;
+    let sub = Percentiles::of(tally.sub_micros.clone());
+    let mut outcome = Outcome::measured("checkout", tally, Some(window.seconds));
+    outcome.sub = sub.map(|p| ("complete", p));
+    outcome.note =
+        Some("requests = completed checkouts (201); p50/p99 of the whole flow, .complete of the call".into());
+    Ok(outcome)
+}
+
+/// One cart with a line per variant (1,000 by default); 50 sequential GETs.
+async fn cart_1000(ctx: &Ctx) -> Result<Outcome> {
+    let shop = &ctx.shop;
+    let n = shop.variants.len();
+    let all = setup::lines(shop, (0..n).map(|i| (i, 1 + i as u32 % 3)));
+    let mut note = None;
+    let cart = match setup::cart(&ctx.api, shop, all, "big@example.com").await {
+        Ok(cart) => cart,
+        Err(e) if e.status.is_some_and(|s| (400..500).contains(&s) && s != 404) => {
+            // Not in one request: one line at a time.
+            note =
+                Some(format!("a cart of {n} lines in one request was refused ({e}); lines added one by one"));
+            let cart = setup::cart(&ctx.api, shop, setup::lines(shop, [(0, 1)]), "big@example.com").await?;
+            for i in 1..n {
+                let body = json!({"variant_id": shop.variants[i], "quantity": 1 + i % 3});
+                let path = format!("/v1/store/carts/{cart}/lines");
+                ctx.api.call(Method::POST, &path, &shop.publishable_key, Some(&body), &[], false).await?;
+            }
+            cart
+        }
+        Err(e) => return Err(e.into()),
+    };
+    setup::ready_to_ship(&ctx.api, shop, &cart).await?;
+    let path = format!("/v1/store/carts/{cart}");
+    let mut tally = Tally::default();
+    let window = Window { measure_from: Instant::now(), end: Instant::now(), seconds: 0.0 };
+    for i in 0..55 {
+        let started = Instant::now();
+        match ctx.api.call(Method::GET, &path, &shop.publishable_key, None, &[], false).await {
+            // The first five warm up.
+            Ok(_) if i >= 5 => window.record(&mut tally.micros, started),
+            Ok(_) => {}
+            Err(e) => tally.error(e),
+        }
+    }
+    let mut outcome = Outcome::measured("cart_1000", tally, None);
+    let verdict = outcome.latency.map(|l| if l.p99 <= 50.0 { "met" } else { "not met" });
+    let target = format!("{n} lines, 50 sequential GETs; target p99 <= 50 ms: {}", verdict.unwrap_or("-"));
+    outcome.note = Some(note.map_or(target.clone(), |n| format!("{target}; {n}")));
+    Ok(outcome)
+}
