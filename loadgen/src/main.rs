@@ -58,8 +58,15 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 1)]
     pub client_threads: usize,
     /// Scenarios to run, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "baseline,cart_read,add_line,checkout,cart_1000")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "baseline,cart_read,add_line,checkout,checkout_flow,cart_1000"
+    )]
     pub scenarios: Vec<String>,
+    /// Carts made ready for the `checkout` scenario (all are completed).
+    #[arg(long, default_value_t = 3200)]
+    pub checkout_carts: usize,
     /// Products (one variant each) to create.
     #[arg(long, default_value_t = 1000)]
     pub products: usize,

@@ -118,7 +118,7 @@ fn ratios(results: &[Outcome]) -> Map<String, Value> {
         out.insert("cart_read_p50_over_baseline_p50".into(), round(read.p50 / b.p50).into());
         out.insert("cart_read_p99_over_baseline_p99".into(), round(read.p99 / b.p99).into());
     }
-    for name in ["cart_read", "add_line", "checkout"] {
+    for name in ["cart_read", "add_line", "checkout", "checkout_flow"] {
         if let (Some(rps), Some(b)) = (find(results, name).and_then(|r| r.rps), base.rps) {
             out.insert(format!("{name}_rps_over_baseline_rps"), ((rps / b * 1000.0).round() / 1000.0).into());
         }

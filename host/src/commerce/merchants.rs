@@ -121,7 +121,25 @@ pub async fn rotate_keys(db: &Db, id: &str) -> Result<Keys> {
         (KeyKind::Publishable, hash_secret(&keys.publishable_key), last4(&keys.publishable_key)),
     ];
     db::merchants::replace_keys(db, id, &hashed).await?;
+    key_cache().retain(|_, (merchant, _, _)| merchant != id);
     Ok(keys)
+}
+
+/// How long a verified key is trusted without asking the database: a key
+/// revoked on another host sharing the database stops working within this
+/// delay (on this host, at once).
+const KEY_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+/// Most keys remembered.
+const KEY_CACHE_MAX: usize = 10_000;
+
+type KeyCache = std::collections::HashMap<String, (String, KeyKind, std::time::Instant)>;
+
+/// Verified keys by hash: every API request authenticates, and a cart read
+/// should not pay a query for it.
+fn key_cache() -> std::sync::MutexGuard<'static, KeyCache> {
+    static CACHE: std::sync::LazyLock<std::sync::Mutex<KeyCache>> =
+        std::sync::LazyLock::new(Default::default);
+    CACHE.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The merchant and audience of a live API key.
@@ -131,5 +149,19 @@ pub async fn authenticate(db: &Db, key: &str) -> Result<Option<(String, KeyKind)
         Some("pk_") => KeyKind::Publishable,
         _ => return Ok(None),
     };
-    Ok(db::merchants::find_key(db, &hash_secret(key), kind).await?.map(|m| (m, kind)))
+    let hash = hash_secret(key);
+    if let Some((merchant, k, at)) = key_cache().get(&hash)
+        && at.elapsed() < KEY_TTL
+    {
+        return Ok(Some((merchant.clone(), *k)));
+    }
+    let found = db::merchants::find_key(db, &hash, kind).await?;
+    if let Some(m) = &found {
+        let mut cache = key_cache();
+        if cache.len() >= KEY_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(hash, (m.clone(), kind, std::time::Instant::now()));
+    }
+    Ok(found.map(|m| (m, kind)))
 }

@@ -79,60 +79,51 @@ pub async fn insert(
     tx.commit().await
 }
 
-/// The cart with its entered discount codes.
+/// The cart with its entered discount codes (one query).
 pub async fn get(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Option<CartRecord>, sqlx::Error> {
-    let sql = format!("select {CART_COLUMNS} from cart where merchant_id = $1 and cart_id = $2");
+    let sql = format!(
+        "select {CART_COLUMNS}, (select {} from cart_discount_code d \
+         where d.merchant_id = cart.merchant_id and d.cart_id = cart.cart_id) as codes \
+         from cart where merchant_id = $1 and cart_id = $2",
+        db.list_agg("d.code", "d.created_at, d.code")
+    );
     let Some(row) = sqlx::query(&sql).bind(merchant_id).bind(cart_id).fetch_optional(db.pool()).await? else {
         return Ok(None);
     };
     let mut c = cart(&row)?;
-    let codes = sqlx::query(
-        "select code from cart_discount_code where merchant_id = $1 and cart_id = $2 order by created_at, code",
-    )
-    .bind(merchant_id)
-    .bind(cart_id)
-    .fetch_all(db.pool())
-    .await?;
-    c.discount_codes = codes.iter().map(|r| r.try_get("code")).collect::<Result<_, _>>()?;
+    let codes: Option<String> = row.try_get("codes")?;
+    c.discount_codes = split(codes);
     Ok(Some(c))
+}
+
+fn split(list: Option<String>) -> Vec<String> {
+    list.map(|l| l.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()).unwrap_or_default()
 }
 
 /// The cart's lines in the order they were added, with what the catalog
 /// and stock say of their variants now (`variant` is `None` for a variant
-/// that no longer exists at all).
+/// that no longer exists at all). One query, however many lines.
 pub async fn lines(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Vec<LineRecord>, sqlx::Error> {
-    let rows = sqlx::query(
+    let sql = format!(
         "select l.cart_line_id, l.variant_id, l.quantity, v.product_id, v.sku, v.title as variant_title, \
          v.price_amount, v.currency, v.weight_grams, v.tax_code, v.inventory_policy, \
          v.deleted_at as variant_deleted_at, p.title as product_title, p.status, p.tags, \
-         p.deleted_at as product_deleted_at, \
-         (select cast(coalesce(sum(i.on_hand - i.reserved), 0) as bigint) from inventory_level i \
-          where i.merchant_id = l.merchant_id and i.variant_id = l.variant_id) as available, \
-         (select count(*) from inventory_level i \
-          where i.merchant_id = l.merchant_id and i.variant_id = l.variant_id) as levels \
+         p.deleted_at as product_deleted_at, coalesce(s.available, 0) as available, \
+         coalesce(s.levels, 0) as levels, \
+         (select {} from product_category pc \
+          where pc.merchant_id = l.merchant_id and pc.product_id = v.product_id) as category_ids \
          from cart_line l \
          left join variant v on v.merchant_id = l.merchant_id and v.variant_id = l.variant_id \
          left join product p on p.merchant_id = v.merchant_id and p.product_id = v.product_id \
+         left join (select i.variant_id, cast(sum(i.on_hand - i.reserved) as bigint) as available, \
+             count(*) as levels from inventory_level i \
+             where i.merchant_id = $1 and i.variant_id in \
+                 (select c.variant_id from cart_line c where c.merchant_id = $1 and c.cart_id = $2) \
+             group by i.variant_id) s on s.variant_id = l.variant_id \
          where l.merchant_id = $1 and l.cart_id = $2 order by l.cart_line_id",
-    )
-    .bind(merchant_id)
-    .bind(cart_id)
-    .fetch_all(db.pool())
-    .await?;
-    let categories = sqlx::query(
-        "select pc.product_id, pc.category_id from product_category pc \
-         where pc.merchant_id = $1 and pc.product_id in (select v.product_id from cart_line l \
-         join variant v on v.merchant_id = l.merchant_id and v.variant_id = l.variant_id \
-         where l.merchant_id = $1 and l.cart_id = $2) order by pc.category_id",
-    )
-    .bind(merchant_id)
-    .bind(cart_id)
-    .fetch_all(db.pool())
-    .await?;
-    let categories: Vec<(String, String)> = categories
-        .iter()
-        .map(|r| Ok((r.try_get("product_id")?, r.try_get("category_id")?)))
-        .collect::<Result<_, sqlx::Error>>()?;
+        db.list_agg("pc.category_id", "pc.category_id")
+    );
+    let rows = sqlx::query(&sql).bind(merchant_id).bind(cart_id).fetch_all(db.pool()).await?;
     rows.iter()
         .map(|r| {
             let product_id: Option<String> = r.try_get("product_id")?;
@@ -153,11 +144,7 @@ pub async fn lines(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Vec<Line
                     let tags: Option<String> = r.try_get("tags")?;
                     let levels: i64 = r.try_get("levels")?;
                     Some(VariantInfo {
-                        category_ids: categories
-                            .iter()
-                            .filter(|(p, _)| *p == product_id)
-                            .map(|(_, c)| c.clone())
-                            .collect(),
+                        category_ids: split(r.try_get("category_ids")?),
                         product_id,
                         sku: r.try_get("sku")?,
                         title,

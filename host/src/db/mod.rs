@@ -160,6 +160,15 @@ impl Db {
         }
     }
 
+    /// SQL joining the `expr` values of a group with ',' in `order` (the
+    /// function differs per backend).
+    pub(crate) fn list_agg(&self, expr: &str, order: &str) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("group_concat({expr}, ',' order by {order})"),
+            Backend::Postgres => format!("string_agg({expr}, ',' order by {order})"),
+        }
+    }
+
     /// Whether the database answers.
     pub async fn ping(&self) -> bool {
         sqlx::query("select 1").execute(&self.pool).await.is_ok()

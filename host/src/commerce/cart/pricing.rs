@@ -14,6 +14,7 @@
 //! binding that fails closed is recorded in `failures` (the cart shows a
 //! warning and cannot be completed); one that is skipped is left out.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use mercato_sdk::pricing::{Ledger, PricingInput, Target};
@@ -84,6 +85,9 @@ struct Job {
     merchant_id: String,
     memo: Option<Arc<Memo>>,
     runtime: Arc<crate::plugins::Runtime>,
+    /// Answer from the memo only; a miss sets `missed` and stops calling.
+    memo_only: Cell<bool>,
+    missed: Cell<bool>,
 }
 
 /// What the plugin phase found.
@@ -138,10 +142,21 @@ pub async fn price(
         merchant_id: merchant_id.to_owned(),
         memo: if fresh { None } else { Some(shop.memo.clone()) },
         runtime: shop.runtime.clone(),
+        memo_only: Cell::new(!fresh),
+        missed: Cell::new(false),
     };
-    // Plugins run on the blocking pool: a long run does not hold up other
+    // An unchanged cart is answered from the memo right here. Plugins that
+    // must run do so on the blocking pool: a long run does not hold up other
     // requests, and WASI's synchronous host calls may block on the runtime.
-    let found = tokio::task::spawn_blocking(move || job.run()).await.map_err(anyhow::Error::new)?;
+    let remembered = if job.memo_only.get() { Some(job.run()).filter(|_| !job.missed.get()) } else { None };
+    let found = match remembered {
+        Some(found) => found,
+        None => {
+            job.memo_only.set(false);
+            job.missed.set(false);
+            tokio::task::spawn_blocking(move || job.run()).await.map_err(anyhow::Error::new)?
+        }
+    };
 
     let mut priced_lines = Vec::with_capacity(lines.len());
     let (mut subtotal, mut line_discount, mut tax_total) = (0i64, 0i64, 0i64);
@@ -232,7 +247,16 @@ pub fn stock_warning(l: &LineRecord) -> Option<Warning> {
 }
 
 impl Job {
-    fn run(self) -> Found {
+    /// A line's position (lines are in id order, see `db::carts::lines`).
+    fn position(&self, line_id: &str) -> Option<usize> {
+        match self.lines.binary_search_by(|l| l.id.as_str().cmp(line_id)) {
+            Ok(i) => Some(i),
+            // Not sorted after all (never expected): look through.
+            Err(_) => self.lines.iter().position(|l| l.id == line_id),
+        }
+    }
+
+    fn run(&self) -> Found {
         let mut found = Found::default();
         let (ledger, labels) = self.run_pricing(None, &mut found.failures);
         let mut ledger = ledger;
@@ -267,7 +291,7 @@ impl Job {
         for (applied, plugin) in ledger.applied().iter().zip(labels) {
             let a = &applied.adjustment;
             let (target, line) = match &a.target {
-                Target::Line(id) => ("line", self.lines.iter().position(|l| &l.id == id)),
+                Target::Line(id) => ("line", self.position(id)),
                 Target::Order => ("order", None),
                 Target::Shipping => ("shipping", None),
             };
@@ -315,6 +339,16 @@ impl Job {
             && let Some(answer) = memo.get(key).and_then(unwrap)
         {
             return Ok(answer);
+        }
+        if self.memo_only.get() {
+            self.missed.set(true);
+            return Err(CallError {
+                plugin: b.plugin.label(),
+                plugin_id: b.plugin.id.clone(),
+                point: b.plugin.extension_point(),
+                call: "memo",
+                kind: crate::plugins::FailureKind::Host("not remembered".into()),
+            });
         }
         let out = call(Call {
             plugin: &b.plugin,
@@ -412,6 +446,7 @@ impl Job {
                     }
                 }
                 // A failing shipping plugin's rates are skipped, whatever its policy.
+                Err(_) if self.missed.get() => {}
                 Err(e) => tracing::warn!(merchant = %self.merchant_id, error = %e, "shipping rates skipped"),
             }
         }
@@ -460,7 +495,7 @@ impl Job {
                         amount: t.amount,
                     };
                     for lt in &out.lines {
-                        if let Some(i) = self.lines.iter().position(|l| l.id == lt.line_id) {
+                        if let Some(i) = self.position(&lt.line_id) {
                             found.line_taxes[i] = lt.taxes.iter().map(view).collect();
                         }
                     }
@@ -473,6 +508,9 @@ impl Job {
     }
 
     fn failed(&self, b: &Binding, error: String, failures: &mut Vec<String>) {
+        if self.missed.get() {
+            return;
+        }
         tracing::warn!(merchant = %self.merchant_id, plugin = %b.plugin.label(), error = %error, "plugin failed");
         if b.on_error == OnError::Fail {
             failures.push(error);
