@@ -38,7 +38,7 @@ pub fn serve(url: &str, listen: SocketAddr) -> Result<bool> {
 
 async fn connect(url: &str) -> Result<AnyPool> {
     sqlx::any::install_default_drivers();
-    let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+    let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).test_before_acquire(false);
     let pool = if url.starts_with("sqlite:") {
         let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
         options

@@ -100,7 +100,10 @@ impl Db {
         } else {
             anyhow::bail!("unsupported database url {url:?}: use sqlite:… or postgres://…");
         };
-        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        // No ping before handing out a connection: it doubles the round
+        // trips of every query, and a broken connection fails its query anyway.
+        let options =
+            AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).test_before_acquire(false);
         let pool = match backend {
             Backend::Sqlite => {
                 let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
