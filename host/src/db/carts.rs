@@ -102,24 +102,24 @@ fn split(list: Option<String>) -> Vec<String> {
 
 /// The cart's lines in the order they were added, with what the catalog
 /// and stock say of their variants now (`variant` is `None` for a variant
-/// that no longer exists at all). One query, however many lines.
+/// that no longer exists at all). One query, however many lines; every
+/// subquery is an index lookup per line (a grouped join here lets
+/// PostgreSQL's planner, misjudging a fresh cart, aggregate once per line).
 pub async fn lines(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Vec<LineRecord>, sqlx::Error> {
     let sql = format!(
         "select l.cart_line_id, l.variant_id, l.quantity, v.product_id, v.sku, v.title as variant_title, \
          v.price_amount, v.currency, v.weight_grams, v.tax_code, v.inventory_policy, \
          v.deleted_at as variant_deleted_at, p.title as product_title, p.status, p.tags, \
-         p.deleted_at as product_deleted_at, coalesce(s.available, 0) as available, \
-         coalesce(s.levels, 0) as levels, \
+         p.deleted_at as product_deleted_at, \
+         (select cast(coalesce(sum(i.on_hand - i.reserved), 0) as bigint) from inventory_level i \
+          where i.merchant_id = l.merchant_id and i.variant_id = l.variant_id) as available, \
+         (select count(*) from inventory_level i \
+          where i.merchant_id = l.merchant_id and i.variant_id = l.variant_id) as levels, \
          (select {} from product_category pc \
           where pc.merchant_id = l.merchant_id and pc.product_id = v.product_id) as category_ids \
          from cart_line l \
          left join variant v on v.merchant_id = l.merchant_id and v.variant_id = l.variant_id \
          left join product p on p.merchant_id = v.merchant_id and p.product_id = v.product_id \
-         left join (select i.variant_id, cast(sum(i.on_hand - i.reserved) as bigint) as available, \
-             count(*) as levels from inventory_level i \
-             where i.merchant_id = $1 and i.variant_id in \
-                 (select c.variant_id from cart_line c where c.merchant_id = $1 and c.cart_id = $2) \
-             group by i.variant_id) s on s.variant_id = l.variant_id \
          where l.merchant_id = $1 and l.cart_id = $2 order by l.cart_line_id",
         db.list_agg("pc.category_id", "pc.category_id")
     );

@@ -492,37 +492,13 @@ pub(crate) async fn consume_reservations(
     .bind(now)
     .fetch_all(&mut *conn)
     .await?;
+    let reason = format!("order #{number}");
     for r in rows {
         let (variant_id, location_id, quantity): (String, String, i64) =
             (r.try_get("variant_id")?, r.try_get("location_id")?, r.try_get("quantity")?);
-        let level = sqlx::query(
-            "update inventory_level set on_hand = on_hand - $4, reserved = reserved - $4, \
-             adjustment_seq = adjustment_seq + 1, updated_at = $5 \
-             where merchant_id = $1 and variant_id = $2 and location_id = $3 returning on_hand, adjustment_seq",
-        )
-        .bind(merchant_id)
-        .bind(&variant_id)
-        .bind(&location_id)
-        .bind(quantity)
-        .bind(now)
-        .fetch_one(&mut *conn)
-        .await?;
-        sqlx::query(
-            "insert into inventory_adjustment (inventory_adjustment_id, merchant_id, variant_id, location_id, \
-             delta, on_hand_after, reason, seq, created_at, updated_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-        )
-        .bind(new_id("adj"))
-        .bind(merchant_id)
-        .bind(&variant_id)
-        .bind(&location_id)
-        .bind(-quantity)
-        .bind(level.try_get::<i64, _>("on_hand")?)
-        .bind(format!("order #{number}"))
-        .bind(level.try_get::<i64, _>("adjustment_seq")?)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+        let delta = -quantity;
+        let level = (variant_id.as_str(), location_id.as_str());
+        super::inventory::move_on_hand(conn, merchant_id, level, delta, true, &reason, now).await?;
     }
     Ok(())
 }

@@ -257,6 +257,62 @@ pub async fn apply(db: &Db, c: &StockChange<'_>) -> Result<Applied, sqlx::Error>
     Ok(Applied::Done(adjustment, level))
 }
 
+/// Moves `delta` units in or out of the `on_hand` of a (variant, location) level with its history
+/// row, on the caller's transaction (orders: sold, cancelled, returned).
+/// With `from_reserved`, the units sold leave `reserved` too. The level is
+/// created if missing (a return to a location that never held the variant).
+pub(crate) async fn move_on_hand(
+    conn: &mut sqlx::AnyConnection,
+    merchant_id: &str,
+    (variant_id, location_id): (&str, &str),
+    delta: i64,
+    from_reserved: bool,
+    reason: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into inventory_level \
+         (merchant_id, variant_id, location_id, on_hand, reserved, adjustment_seq, created_at, updated_at) \
+         values ($1, $2, $3, 0, 0, 0, $4, $4) on conflict (merchant_id, variant_id, location_id) do nothing",
+    )
+    .bind(merchant_id)
+    .bind(variant_id)
+    .bind(location_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    let level = sqlx::query(
+        "update inventory_level set on_hand = on_hand + $4, reserved = reserved + $6, \
+         adjustment_seq = adjustment_seq + 1, updated_at = $5 \
+         where merchant_id = $1 and variant_id = $2 and location_id = $3 returning on_hand, adjustment_seq",
+    )
+    .bind(merchant_id)
+    .bind(variant_id)
+    .bind(location_id)
+    .bind(delta)
+    .bind(now)
+    .bind(if from_reserved { delta } else { 0 })
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "insert into inventory_adjustment (inventory_adjustment_id, merchant_id, variant_id, location_id, \
+         delta, on_hand_after, reason, seq, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    )
+    .bind(crate::commerce::ids::new_id("adj"))
+    .bind(merchant_id)
+    .bind(variant_id)
+    .bind(location_id)
+    .bind(delta)
+    .bind(level.try_get::<i64, _>("on_hand")?)
+    .bind(reason)
+    .bind(level.try_get::<i64, _>("adjustment_seq")?)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Adjustments of a variant, newest first; `after` is the id of the last
 /// row of the previous page.
 pub async fn history(

@@ -91,8 +91,7 @@ async fn sync_status(conn: &mut AnyConnection, merchant_id: &str, order_id: &str
     Ok(())
 }
 
-/// Adds `quantity` to `on_hand` at a location (creating the level on first
-/// use), with its inventory history row.
+/// Adds `quantity` to `on_hand` at a location, with its history row.
 async fn restock(
     conn: &mut AnyConnection,
     merchant_id: &str,
@@ -102,45 +101,8 @@ async fn restock(
     reason: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into inventory_level \
-         (merchant_id, variant_id, location_id, on_hand, reserved, adjustment_seq, created_at, updated_at) \
-         values ($1, $2, $3, 0, 0, 0, $4, $4) on conflict (merchant_id, variant_id, location_id) do nothing",
-    )
-    .bind(merchant_id)
-    .bind(variant_id)
-    .bind(location_id)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    let level = sqlx::query(
-        "update inventory_level set on_hand = on_hand + $4, adjustment_seq = adjustment_seq + 1, updated_at = $5 \
-         where merchant_id = $1 and variant_id = $2 and location_id = $3 returning on_hand, adjustment_seq",
-    )
-    .bind(merchant_id)
-    .bind(variant_id)
-    .bind(location_id)
-    .bind(quantity)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query(
-        "insert into inventory_adjustment (inventory_adjustment_id, merchant_id, variant_id, location_id, \
-         delta, on_hand_after, reason, seq, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-    )
-    .bind(crate::commerce::ids::new_id("adj"))
-    .bind(merchant_id)
-    .bind(variant_id)
-    .bind(location_id)
-    .bind(quantity)
-    .bind(level.try_get::<i64, _>("on_hand")?)
-    .bind(reason)
-    .bind(level.try_get::<i64, _>("adjustment_seq")?)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    super::inventory::move_on_hand(conn, merchant_id, (variant_id, location_id), quantity, false, reason, now)
+        .await
 }
 
 fn lines_json(lines: &[LineQty]) -> serde_json::Value {
