@@ -212,6 +212,16 @@ impl Money {
         Ok(Money::new(amount, self.currency))
     }
 
+    /// `self × num / den`, rounded half-even to the minor unit (a share of
+    /// an amount, e.g. 2 of 3 units of a line); `den` must be positive.
+    pub fn mul_ratio(self, num: i64, den: i64) -> Result<Money, MoneyError> {
+        if den <= 0 {
+            return Err(MoneyError::Overflow);
+        }
+        let amount = div_half_even(i128::from(self.amount) * i128::from(num), i128::from(den));
+        Ok(Money::new(i64::try_from(amount).map_err(|_| MoneyError::Overflow)?, self.currency))
+    }
+
     /// `self × rate`, rounded half-even to the minor unit.
     pub fn mul_rate(self, rate: Decimal) -> Result<Money, MoneyError> {
         // Integer arithmetic first: exact, and far cheaper than 96-bit
@@ -414,6 +424,13 @@ mod tests {
         assert_eq!(usd(15).mul_rate(Decimal::new(5, 1)).unwrap().amount, 8); // 7.5 -> 8
         assert_eq!(usd(i64::MAX).mul_rate(Decimal::ONE).unwrap().amount, i64::MAX);
         assert!(usd(i64::MAX).mul_rate(Decimal::TWO).is_err());
+        let share = |a, num, den| usd(a).mul_ratio(num, den).unwrap().amount;
+        assert_eq!(share(5, 1, 2), 2);
+        assert_eq!(share(7, 1, 2), 4);
+        assert_eq!(share(10, 1, 3), 3);
+        assert_eq!(share(20, 1, 3), 7);
+        assert_eq!(share(-5, 1, 2), -2);
+        assert!(usd(1).mul_ratio(1, 0).is_err());
     }
 
     proptest::proptest! {
