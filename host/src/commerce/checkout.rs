@@ -13,7 +13,6 @@
 //! (see `jobs`), with the same idempotency key, so nothing is charged twice.
 
 use mercato_sdk::Money;
-use mercato_sdk::payment::{PaymentCall, PaymentRequest};
 use serde::{Deserialize, Serialize};
 
 use super::cart::{self, pricing::Priced};
@@ -228,19 +227,14 @@ pub async fn pay(shop: &Shop, merchant_id: &str, order: Placed) -> Result<Comple
     let outcome = if order.total == 0 {
         Outcome::Paid { provider_reference: format!("free_{}", order.attempt_id) }
     } else {
-        let request = PaymentCall::CreatePayment(PaymentRequest {
+        let charge = payments::Charge {
             amount: Money::new(order.total, order.currency),
-            order_reference: order.number.to_string(),
-            payment_method_token: order.token.clone(),
-            idempotency_key: order.attempt_id.clone(),
-            capture: true,
-            email: Some(order.email.clone()),
-        });
-        let reply = payments::call(shop, merchant_id, provider, request).await;
-        if let Err(e) = &reply {
-            tracing::warn!(merchant = merchant_id, order = %order.order_id, error = %e, "payment call failed");
-        }
-        payments::outcome(&reply)
+            order_number: order.number,
+            token: order.token.clone(),
+            attempt_id: &order.attempt_id,
+            email: &order.email,
+        };
+        payments::create_payment(shop, merchant_id, provider, charge).await
     };
 
     store::settle(&shop.db, merchant_id, &order.attempt_id, &outcome, now_ms()).await?;
@@ -249,16 +243,13 @@ pub async fn pay(shop: &Shop, merchant_id: &str, order: Placed) -> Result<Comple
             let order = orders::get(&shop.db, merchant_id, &order.order_id).await?;
             Ok(Completion::Placed(Box::new(PlacedOrder { order, access_token })))
         }
-        Outcome::RequiresAction { next_action, .. } => {
-            let number = orders::get(&shop.db, merchant_id, &order.order_id).await?.number;
-            Ok(Completion::RequiresAction(ActionRequired {
-                status: "requires_action".into(),
-                order_id: order.order_id.clone(),
-                order_number: number,
-                next_action: serde_json::from_str(&next_action).map_err(anyhow::Error::new)?,
-                access_token,
-            }))
-        }
+        Outcome::RequiresAction { next_action, .. } => Ok(Completion::RequiresAction(ActionRequired {
+            status: "requires_action".into(),
+            order_id: order.order_id.clone(),
+            order_number: order.number,
+            next_action: serde_json::from_str(&next_action).map_err(anyhow::Error::new)?,
+            access_token,
+        })),
         Outcome::Failed { reason, provider_reference: Some(_) } => {
             Err(Error::PaymentDeclined { message: reason })
         }

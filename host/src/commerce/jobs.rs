@@ -15,7 +15,7 @@
 use std::time::Duration;
 
 use mercato_sdk::Money;
-use mercato_sdk::payment::{PaymentCall, PaymentRequest, VoidRequest};
+use mercato_sdk::payment::{PaymentCall, VoidRequest};
 
 use super::payments;
 use super::{Result, Shop};
@@ -80,15 +80,14 @@ async fn reconcile(shop: &Shop, a: &AttemptRef) -> Result<Settled> {
         return Ok(Settled::Already);
     };
     let currency = super::parse::currency(&a.currency).map_err(anyhow::Error::msg)?;
-    let request = PaymentCall::CreatePayment(PaymentRequest {
+    let charge = payments::Charge {
         amount: Money::new(a.amount, currency),
-        order_reference: a.number.to_string(),
-        payment_method_token: a.token.clone(),
-        idempotency_key: a.attempt_id.clone(),
-        capture: true,
-        email: Some(a.email.clone()),
-    });
-    let outcome = payments::outcome(&payments::call(shop, &a.merchant_id, &provider, request).await);
+        order_number: a.number,
+        token: a.token.clone(),
+        attempt_id: &a.attempt_id,
+        email: &a.email,
+    };
+    let outcome = payments::create_payment(shop, &a.merchant_id, &provider, charge).await;
     tracing::info!(attempt = %a.attempt_id, order = %a.order_id, ?outcome, "payment reconciled");
     Ok(store::settle(&shop.db, &a.merchant_id, &a.attempt_id, &outcome, now_ms()).await?)
 }

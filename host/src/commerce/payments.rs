@@ -6,7 +6,10 @@
 use std::sync::Arc;
 
 use mercato_sdk::ExtensionPoint;
-use mercato_sdk::payment::{PaymentCall, PaymentReply, PaymentResult, PaymentStatus, Webhook};
+use mercato_sdk::Money;
+use mercato_sdk::payment::{
+    PaymentCall, PaymentReply, PaymentRequest, PaymentResult, PaymentStatus, Webhook,
+};
 
 use crate::commerce::orders::NextAction;
 use crate::commerce::{Error, Result, Shop};
@@ -79,6 +82,40 @@ pub async fn call(
             kind: FailureKind::Host(format!("the call did not finish: {e}")),
         })
     })
+}
+
+/// One payment attempt as the provider is asked to make it.
+pub struct Charge<'a> {
+    pub amount: Money,
+    /// The order number buyers and providers see.
+    pub order_number: i64,
+    pub token: Option<String>,
+    /// The idempotency key: the same attempt never charges twice.
+    pub attempt_id: &'a str,
+    pub email: &'a str,
+}
+
+/// Asks the provider to take a payment (capture at once) and reads its
+/// answer; the checkout and the reconciler ask the same way.
+pub async fn create_payment(
+    shop: &Shop,
+    merchant_id: &str,
+    provider: &Provider,
+    charge: Charge<'_>,
+) -> Outcome {
+    let request = PaymentCall::CreatePayment(PaymentRequest {
+        amount: charge.amount,
+        order_reference: charge.order_number.to_string(),
+        payment_method_token: charge.token,
+        idempotency_key: charge.attempt_id.to_owned(),
+        capture: true,
+        email: Some(charge.email.to_owned()),
+    });
+    let reply = call(shop, merchant_id, provider, request).await;
+    if let Err(e) = &reply {
+        tracing::warn!(merchant = merchant_id, attempt = charge.attempt_id, error = %e, "payment call failed");
+    }
+    outcome(&reply)
 }
 
 /// What a create-payment (or a parsed webhook) means for the attempt.

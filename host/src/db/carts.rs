@@ -10,13 +10,8 @@ use super::Db;
 use crate::commerce::cart::{Address, CartRecord, CartStatus, LineRecord, VariantInfo};
 use crate::commerce::catalog::{InventoryPolicy, Status};
 
-fn json<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<Option<T>, sqlx::Error> {
-    let text: Option<String> = row.try_get(column)?;
-    text.map(|t| serde_json::from_str(&t).map_err(|e| sqlx::Error::Decode(Box::new(e)))).transpose()
-}
-
 fn address_text(a: Option<&Address>) -> Option<String> {
-    a.map(|a| serde_json::to_string(a).expect("an address serializes"))
+    a.map(super::to_json)
 }
 
 const CART_COLUMNS: &str = "cart_id, currency, customer_id, email, shipping_address, billing_address, \
@@ -29,8 +24,8 @@ fn cart(row: &AnyRow) -> Result<CartRecord, sqlx::Error> {
         currency: row.try_get("currency")?,
         customer_id: row.try_get("customer_id")?,
         email: row.try_get("email")?,
-        shipping_address: json(row, "shipping_address")?,
-        billing_address: json(row, "billing_address")?,
+        shipping_address: super::json(row, "shipping_address")?,
+        billing_address: super::json(row, "billing_address")?,
         shipping_option: row.try_get("shipping_option")?,
         status: CartStatus::from_db(&row.try_get::<String, _>("status")?),
         order_id: row.try_get("order_id")?,

@@ -199,6 +199,22 @@ pub(crate) async fn merchant_page<T>(
     rows.iter().map(map).collect()
 }
 
+/// Decodes a JSON text column; SQL NULL reads as JSON `null` (so an
+/// `Option` type reads a nullable column).
+pub(crate) fn json<T: serde::de::DeserializeOwned>(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+) -> Result<T, sqlx::Error> {
+    use sqlx::Row;
+    let text: Option<String> = row.try_get(column)?;
+    serde_json::from_str(text.as_deref().unwrap_or("null")).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// Encodes a value for a JSON text column.
+pub(crate) fn to_json(v: &impl serde::Serialize) -> String {
+    serde_json::to_string(v).expect("values of our own types serialize")
+}
+
 /// A URL without its password, for messages.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

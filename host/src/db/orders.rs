@@ -9,16 +9,7 @@ use crate::commerce::catalog::Price;
 use crate::commerce::ids::new_id;
 use crate::commerce::orders::{NextAction, Order, OrderEvent, OrderLine, OrderStatus, Payment};
 
-/// Decodes a JSON column.
-pub(crate) fn json<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T, sqlx::Error> {
-    let text: String = row.try_get(column)?;
-    serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
-/// Encodes a JSON column.
-pub(crate) fn to_json(v: &impl serde::Serialize) -> String {
-    serde_json::to_string(v).expect("values of our own types serialize")
-}
+pub(crate) use super::{json, to_json};
 
 const ORDER_COLUMNS: &str = "order_id, number, cart_id, customer_id, email, currency, payment_status, \
      fulfillment_status, subtotal, discount_total, shipping_total, tax_total, total, captured_amount, \
@@ -34,7 +25,6 @@ fn order(row: &AnyRow) -> Result<Order, sqlx::Error> {
     let fulfillment_status: String = row.try_get("fulfillment_status")?;
     let cancelled_at: Option<i64> = row.try_get("cancelled_at")?;
     let codes: Vec<Value> = json(row, "discount_codes")?;
-    let billing: Option<String> = row.try_get("billing_address")?;
     Ok(Order {
         id: row.try_get("order_id")?,
         number: row.try_get("number")?,
@@ -57,9 +47,7 @@ fn order(row: &AnyRow) -> Result<Order, sqlx::Error> {
         email: row.try_get("email")?,
         customer_id: row.try_get("customer_id")?,
         shipping_address: json(row, "shipping_address")?,
-        billing_address: billing
-            .map(|b| serde_json::from_str(&b).map_err(|e| sqlx::Error::Decode(Box::new(e))))
-            .transpose()?,
+        billing_address: json(row, "billing_address")?,
         payment: None,
         cart_id: row.try_get("cart_id")?,
         cancelled_at,

@@ -33,9 +33,7 @@ pub fn operator_key_hash(key: &str) -> [u8; 32] {
 }
 
 fn is_operator(state: &AppState, token: &str) -> bool {
-    let given = operator_key_hash(token);
-    // Constant time: every byte is compared whatever the first mismatch.
-    given.iter().zip(state.operator_key_hash.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    crate::commerce::ids::same_hash(&operator_key_hash(token), state.operator_key_hash.as_slice())
 }
 
 async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {

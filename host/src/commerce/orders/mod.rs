@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::commerce::cart::{Address, AdjustmentView, ShippingOption, TaxLineView};
 use crate::commerce::catalog::Price;
-use crate::commerce::ids::hash_secret;
+use crate::commerce::ids::{hash_secret, same_hash};
 use crate::commerce::{Error, Page, Paged, Result};
 use crate::db::{self, Db};
 
@@ -229,13 +229,9 @@ pub async fn for_buyer(
     let by_token = match access_token {
         Some(t) => {
             let stored = db::orders::access_token_hash(db, merchant_id, order_id).await?;
-            stored.is_some_and(|h| constant_time_eq(h.as_bytes(), hash_secret(t).as_bytes()))
+            stored.is_some_and(|h| same_hash(h.as_bytes(), hash_secret(t).as_bytes()))
         }
         None => false,
     };
     if by_customer || by_token { Ok(order) } else { Err(Error::NotFound("order")) }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
