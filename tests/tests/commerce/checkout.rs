@@ -311,3 +311,47 @@ on_both_databases!(
         assert_eq!(count(&app, "select count(*) from payment_attempt").await, 1);
     }
 );
+
+/// Registers and logs in a customer; returns the session token.
+async fn customer_token(app: &TestApp, shop: &Shop, email: &str) -> String {
+    let body = json!({"email": email, "password": "correct horse", "first_name": "Ada", "last_name": "L"});
+    app.post("/v1/store/customers", shop.pk(), &body).await.expect(201);
+    let login = json!({"email": email, "password": "correct horse"});
+    let session = app.post("/v1/store/customers/login", shop.pk(), &login).await.expect(200);
+    session["token"].as_str().unwrap().to_owned()
+}
+
+on_both_databases!(customers_see_their_own_orders_and_no_one_else_does, |app| async move {
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let tee = product(&app, &shop, "TEE", 1999, 5).await;
+    let ada = customer_token(&app, &shop, "ada@example.com").await;
+    let bob = customer_token(&app, &shop, "bob@example.com").await;
+    let with = |req: reqwest::RequestBuilder, token: &str| req.header("x-customer-token", token);
+    let lines = json!({"email": "ada@example.com", "lines": [{"variant_id": tee, "quantity": 1}]});
+    let create = app.request(reqwest::Method::POST, "/v1/store/carts", Some(shop.pk())).json(&lines);
+    app.send(with(create, "ct_not_a_token")).await.problem(401, "unauthorized");
+    let create = app.request(reqwest::Method::POST, "/v1/store/carts", Some(shop.pk())).json(&lines);
+    let cart = app.send(with(create, &ada)).await.expect(201);
+    assert!(cart["customer_id"].is_string(), "{cart:#}");
+    let id = cart["id"].as_str().unwrap();
+    app.patch(&format!("/v1/store/carts/{id}"), shop.pk(), &json!({"shipping_address": address("US", "CA")}))
+        .await
+        .expect(200);
+    let options = app.get(&format!("/v1/store/carts/{id}/shipping-options"), shop.pk()).await.expect(200);
+    let code = json!({"code": options["options"][0]["code"]});
+    app.put(&format!("/v1/store/carts/{id}/shipping-option"), shop.pk(), &code).await.expect(200);
+    let order = complete(&app, &shop, id, "mine", visa()).await.expect(201);
+    assert_eq!(order["customer_id"], cart["customer_id"]);
+
+    let mine = app.request(reqwest::Method::GET, "/v1/store/customers/me/orders", Some(shop.pk()));
+    let mine = app.send(with(mine, &ada)).await.expect(200);
+    assert_eq!(mine["data"].as_array().unwrap().len(), 1);
+    assert_eq!(mine["data"][0]["id"], order["id"]);
+    let theirs = app.request(reqwest::Method::GET, "/v1/store/customers/me/orders", Some(shop.pk()));
+    assert_eq!(app.send(with(theirs, &bob)).await.expect(200)["data"], json!([]));
+    let path = format!("/v1/store/orders/{}", order["id"].as_str().unwrap());
+    let as_ada = app.request(reqwest::Method::GET, &path, Some(shop.pk()));
+    assert_eq!(app.send(with(as_ada, &ada)).await.expect(200)["id"], order["id"]);
+    let as_bob = app.request(reqwest::Method::GET, &path, Some(shop.pk()));
+    app.send(with(as_bob, &bob)).await.problem(404, "not_found");
+});
