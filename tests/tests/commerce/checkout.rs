@@ -355,3 +355,15 @@ on_both_databases!(customers_see_their_own_orders_and_no_one_else_does, |app| as
     let as_bob = app.request(reqwest::Method::GET, &path, Some(shop.pk()));
     app.send(with(as_bob, &bob)).await.problem(404, "not_found");
 });
+
+on_both_databases!(bad_provider_callbacks_are_refused_and_change_nothing, |app| async move {
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let hook = |plugin: &str| format!("{}/v1/hooks/payments/{}/{plugin}", app.base, shop.merchant.id);
+    let gateway = shop.plugin_id("test-gateway").to_owned();
+    let garbage = app.client.post(hook(&gateway)).body("not json");
+    app.send(garbage).await.problem(422, "invalid_webhook");
+    let unknown =
+        app.client.post(hook("plg_unknown")).json(&json!({"reference": "tg_x", "status": "succeeded"}));
+    app.send(unknown).await.problem(404, "not_found");
+    assert_eq!(count(&app, "select count(*) from order_event").await, 0);
+});
