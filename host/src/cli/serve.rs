@@ -48,6 +48,7 @@ pub fn run(
         // One line on stdout that tools (and tests) can wait for.
         println!("listening on http://{bound}");
         crate::commerce::jobs::spawn(state.shop(), crate::commerce::jobs::EVERY);
+        state.db.spawn_checkpointer(crate::db::CHECKPOINT_EVERY);
         http::serve(listener, state).await?;
         Ok(ExitCode::SUCCESS)
     })

@@ -32,6 +32,10 @@ pub enum Backend {
     Postgres,
 }
 
+/// How often a serving host checkpoints SQLite's log (see
+/// [`Db::spawn_checkpointer`]).
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
 /// A pool and its backend. Cheap to clone.
 #[derive(Clone)]
 pub struct Db {
@@ -139,7 +143,9 @@ impl Db {
                 sqlite_without_memstatus();
                 let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
                 // mmap: reads map the file's pages instead of copying them
-                // into each connection's page cache.
+                // into each connection's page cache. Checkpoints: see
+                // `spawn_checkpointer`; the automatic one (in the writer
+                // that crosses 64 MiB of log) is only a backstop.
                 options
                     .max_connections(sqlite_connections())
                     .after_connect(|conn, _| {
@@ -147,7 +153,8 @@ impl Db {
                             conn.execute(
                                 "pragma journal_mode = wal; pragma synchronous = normal; \
                                  pragma busy_timeout = 10000; pragma foreign_keys = on; \
-                                 pragma mmap_size = 268435456;",
+                                 pragma mmap_size = 268435456; \
+                                 pragma wal_autocheckpoint = 16384;",
                             )
                             .await?;
                             Ok(())
@@ -204,6 +211,30 @@ impl Db {
             Backend::Sqlite => format!("group_concat({expr}, ',' order by {order})"),
             Backend::Postgres => format!("string_agg({expr}, ',' order by {order})"),
         }
+    }
+
+    /// SQLite: copies the write-ahead log back into the database file in
+    /// the background, every `every`, so writers never do it. Left to
+    /// SQLite, the writer whose commit crosses the log's threshold copies
+    /// and syncs the pages while holding the write lock, and every writer
+    /// queued behind it waits. A passive checkpoint runs beside readers
+    /// and writers; once it has caught up, the next writer starts the log
+    /// over, so it stays small. `None` on PostgreSQL.
+    pub fn spawn_checkpointer(&self, every: Duration) -> Option<tokio::task::JoinHandle<()>> {
+        if self.backend != Backend::Sqlite {
+            return None;
+        }
+        let pool = self.pool.clone();
+        Some(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            while !pool.is_closed() {
+                tick.tick().await;
+                if let Err(e) = pool.execute("pragma wal_checkpoint(passive)").await {
+                    tracing::warn!(error = %e, "SQLite checkpoint failed");
+                }
+            }
+        }))
     }
 
     /// Whether the database answers.
@@ -273,6 +304,41 @@ pub fn now_ms() -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::Db;
+
+    /// Small writes never reach SQLite's own threshold, so the database
+    /// file only grows when the background checkpoint copies the log back.
+    #[tokio::test]
+    async fn the_checkpointer_copies_the_log_into_the_database_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.db");
+        let db = Db::connect(&format!("sqlite://{}", file.display())).await.unwrap();
+        sqlx::query("create table t (id integer primary key, v text)").execute(db.pool()).await.unwrap();
+        for i in 0..200 {
+            let mut tx = db.begin_write().await.unwrap();
+            sqlx::query("insert into t (id, v) values ($1, $2)")
+                .bind(i as i64)
+                .bind("x".repeat(500))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let size = || std::fs::metadata(&file).unwrap().len();
+        let before = size();
+        assert!(before < 100_000, "the rows are still only in the log ({before} bytes)");
+
+        let task = db.spawn_checkpointer(Duration::from_millis(10)).expect("SQLite has a checkpointer");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while size() < 100_000 {
+            assert!(Instant::now() < deadline, "the log was not copied back ({} bytes)", size());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        task.abort();
+    }
+
     #[test]
     fn passwords_never_reach_messages() {
         assert_eq!(super::redact("postgres://app:s3cret@db:5432/x"), "postgres://app:***@db:5432/x");

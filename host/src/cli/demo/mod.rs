@@ -33,6 +33,7 @@ pub fn run(listen: SocketAddr, plugin_dir: &Path, data_dir: &Path) -> anyhow::Re
         print!("{}", banner(&base, &operator_key, &database, &seeded));
         println!("listening on {base} (Ctrl-C to stop)");
         crate::commerce::jobs::spawn(state.shop(), crate::commerce::jobs::EVERY);
+        state.db.spawn_checkpointer(crate::db::CHECKPOINT_EVERY);
         http::serve(listener, state).await?;
         Ok(ExitCode::SUCCESS)
     })
