@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use sqlx::{AnyConnection, Row};
 
 use super::Db;
-use super::orders::{record_event, to_json};
+use super::orders::{EventAt, append_event, to_json};
 use crate::commerce::ids::new_id;
 
 /// A line of a new order.
@@ -186,9 +186,9 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed, sqlx::Error> {
         "insert into sales_order (order_id, merchant_id, number, cart_id, customer_id, email, currency, status, \
          payment_status, fulfillment_status, subtotal, discount_total, shipping_total, tax_total, total, \
          shipping_address, billing_address, shipping_option, adjustments, shipping_tax_lines, discount_codes, \
-         prices_include_tax, access_token_hash, created_at, updated_at) \
+         prices_include_tax, access_token_hash, event_seq, created_at, updated_at) \
          values ($1, $2, $3, $4, $5, $6, $7, 'pending_payment', 'pending', 'unfulfilled', $8, $9, $10, $11, $12, \
-         $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)",
+         $13, $14, $15, $16, $17, $18, $19, $20, 1, $21, $21)",
     )
     .bind(&o.id)
     .bind(&o.merchant_id)
@@ -213,51 +213,52 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed, sqlx::Error> {
     .bind(o.now)
     .execute(&mut *tx)
     .await?;
-    for (position, l) in o.lines.iter().enumerate() {
-        sqlx::query(
-            "insert into order_line (order_line_id, merchant_id, order_id, position, variant_id, product_id, sku, \
-             title, quantity, unit_price, subtotal, discount_total, tax_total, total, adjustments, tax_lines, \
-             created_at, updated_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)",
-        )
-        .bind(&l.id)
-        .bind(&o.merchant_id)
-        .bind(&o.id)
-        .bind(position as i64)
-        .bind(&l.variant_id)
-        .bind(&l.product_id)
-        .bind(&l.sku)
-        .bind(&l.title)
-        .bind(l.quantity)
-        .bind(l.unit_price)
-        .bind(l.subtotal)
-        .bind(l.discount_total)
-        .bind(l.tax_total)
-        .bind(l.total)
-        .bind(&l.adjustments)
-        .bind(&l.tax_lines)
-        .bind(o.now)
-        .execute(&mut *tx)
-        .await?;
+    let positioned: Vec<_> = o.lines.iter().enumerate().collect();
+    for chunk in positioned.chunks(super::ROWS_PER_INSERT) {
+        let sql = format!(
+            "insert into order_line (merchant_id, order_id, created_at, updated_at, order_line_id, position, \
+             variant_id, product_id, sku, title, quantity, unit_price, subtotal, discount_total, tax_total, total, \
+             adjustments, tax_lines) values {}",
+            super::row_values(chunk.len(), "$1, $2, $3, $3", 14, 4)
+        );
+        let mut insert = sqlx::query(&sql).bind(&o.merchant_id).bind(&o.id).bind(o.now);
+        for (position, l) in chunk {
+            insert = insert
+                .bind(&l.id)
+                .bind(*position as i64)
+                .bind(&l.variant_id)
+                .bind(&l.product_id)
+                .bind(&l.sku)
+                .bind(&l.title)
+                .bind(l.quantity)
+                .bind(l.unit_price)
+                .bind(l.subtotal)
+                .bind(l.discount_total)
+                .bind(l.tax_total)
+                .bind(l.total)
+                .bind(&l.adjustments)
+                .bind(&l.tax_lines);
+        }
+        insert.execute(&mut *tx).await?;
     }
-    for (i, location_id) in &reserved {
-        let l = &o.lines[*i];
-        sqlx::query(
-            "insert into reservation (reservation_id, merchant_id, order_id, order_line_id, variant_id, \
-             location_id, quantity, status, expires_at, created_at, updated_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $9)",
-        )
-        .bind(new_id("rsv"))
-        .bind(&o.merchant_id)
-        .bind(&o.id)
-        .bind(&l.id)
-        .bind(&l.variant_id)
-        .bind(location_id)
-        .bind(l.quantity)
-        .bind(o.reservation_expires_at)
-        .bind(o.now)
-        .execute(&mut *tx)
-        .await?;
+    for chunk in reserved.chunks(super::ROWS_PER_INSERT) {
+        let sql = format!(
+            "insert into reservation (merchant_id, order_id, status, expires_at, created_at, updated_at, \
+             reservation_id, order_line_id, variant_id, location_id, quantity) values {}",
+            super::row_values(chunk.len(), "$1, $2, 'active', $3, $4, $4", 5, 5)
+        );
+        let mut insert =
+            sqlx::query(&sql).bind(&o.merchant_id).bind(&o.id).bind(o.reservation_expires_at).bind(o.now);
+        for (i, location_id) in chunk {
+            let l = &o.lines[*i];
+            insert = insert
+                .bind(new_id("rsv"))
+                .bind(&l.id)
+                .bind(&l.variant_id)
+                .bind(location_id)
+                .bind(l.quantity);
+        }
+        insert.execute(&mut *tx).await?;
     }
     sqlx::query(
         "insert into payment_attempt (payment_attempt_id, merchant_id, order_id, plugin_id, provider, amount, \
@@ -276,7 +277,8 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed, sqlx::Error> {
     .await?;
     let data =
         json!({"total": o.total, "currency": o.currency, "lines": o.lines.len(), "cart_id": o.cart_id});
-    record_event(&mut tx, &o.merchant_id, &o.id, "placed", data, o.now).await?;
+    let first = EventAt { number, seq: 1 };
+    append_event(&mut tx, &o.merchant_id, &o.id, first, "placed", data, o.now).await?;
     tx.commit().await?;
     Ok(Placed::Placed { number })
 }
@@ -371,36 +373,29 @@ pub async fn settle(
         return Ok(Settled::Already);
     };
     let order_id: String = row.try_get("order_id")?;
-    let order = sqlx::query(
-        "select number, total, cart_id from sales_order where merchant_id = $1 and order_id = $2",
-    )
+    // The order's side of the outcome, with the number of its event.
+    let set = match outcome {
+        Outcome::Paid { .. } => "payment_status = 'paid', status = 'paid', captured_amount = total, ",
+        Outcome::Pending { .. } => "payment_status = 'pending', ",
+        Outcome::RequiresAction { .. } => "payment_status = 'requires_action', ",
+        Outcome::Failed { .. } => "payment_status = 'failed', status = 'cancelled', cancelled_at = $3, ",
+        Outcome::Unknown { .. } => "",
+    };
+    let order = sqlx::query(&format!(
+        "update sales_order set {set}event_seq = event_seq + 1, updated_at = $3 \
+         where merchant_id = $1 and order_id = $2 returning number, total, cart_id, event_seq"
+    ))
     .bind(merchant_id)
     .bind(&order_id)
+    .bind(now)
     .fetch_one(&mut *tx)
     .await?;
     let (number, total, cart_id): (i64, i64, String) =
         (order.try_get("number")?, order.try_get("total")?, order.try_get("cart_id")?);
-    let set_order = |payment_status: &'static str| {
-        sqlx::query(
-            "update sales_order set payment_status = $3, updated_at = $4 where merchant_id = $1 and order_id = $2",
-        )
-        .bind(merchant_id)
-        .bind(order_id.clone())
-        .bind(payment_status)
-        .bind(now)
-    };
+    let at = EventAt { number, seq: order.try_get("event_seq")? };
     let event = match outcome {
         Outcome::Paid { provider_reference } => {
             consume_reservations(&mut tx, merchant_id, &order_id, number, now).await?;
-            sqlx::query(
-                "update sales_order set payment_status = 'paid', status = 'paid', captured_amount = total, \
-                 updated_at = $3 where merchant_id = $1 and order_id = $2",
-            )
-            .bind(merchant_id)
-            .bind(&order_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
             set_cart(&mut tx, merchant_id, &cart_id, &order_id, "completed", now).await?;
             (
                 "payment_succeeded",
@@ -410,28 +405,15 @@ pub async fn settle(
         Outcome::Pending { provider_reference, .. } => {
             // The order is placed and its stock committed; the money follows.
             consume_reservations(&mut tx, merchant_id, &order_id, number, now).await?;
-            set_order("pending").execute(&mut *tx).await?;
             set_cart(&mut tx, merchant_id, &cart_id, &order_id, "completed", now).await?;
             ("payment_pending", json!({"attempt_id": attempt_id, "provider_reference": provider_reference}))
         }
-        Outcome::RequiresAction { provider_reference, .. } => {
-            set_order("requires_action").execute(&mut *tx).await?;
-            (
-                "payment_requires_action",
-                json!({"attempt_id": attempt_id, "provider_reference": provider_reference}),
-            )
-        }
+        Outcome::RequiresAction { provider_reference, .. } => (
+            "payment_requires_action",
+            json!({"attempt_id": attempt_id, "provider_reference": provider_reference}),
+        ),
         Outcome::Failed { reason, .. } => {
             release(&mut tx, merchant_id, &order_id, now).await?;
-            sqlx::query(
-                "update sales_order set payment_status = 'failed', status = 'cancelled', cancelled_at = $3, \
-                 updated_at = $3 where merchant_id = $1 and order_id = $2",
-            )
-            .bind(merchant_id)
-            .bind(&order_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
             // The buyer can try again with another payment method.
             sqlx::query(
                 "update cart set status = 'open', order_id = null, version = version + 1, updated_at = $4 \
@@ -447,7 +429,7 @@ pub async fn settle(
         }
         Outcome::Unknown { error } => ("payment_unknown", json!({"attempt_id": attempt_id, "error": error})),
     };
-    record_event(&mut tx, merchant_id, &order_id, event.0, event.1, now).await?;
+    append_event(&mut tx, merchant_id, &order_id, at, event.0, event.1, now).await?;
     tx.commit().await?;
     Ok(Settled::Applied)
 }

@@ -270,30 +270,37 @@ pub(crate) async fn move_on_hand(
     reason: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into inventory_level \
-         (merchant_id, variant_id, location_id, on_hand, reserved, adjustment_seq, created_at, updated_at) \
-         values ($1, $2, $3, 0, 0, 0, $4, $4) on conflict (merchant_id, variant_id, location_id) do nothing",
-    )
-    .bind(merchant_id)
-    .bind(variant_id)
-    .bind(location_id)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    let level = sqlx::query(
-        "update inventory_level set on_hand = on_hand + $4, reserved = reserved + $6, \
-         adjustment_seq = adjustment_seq + 1, updated_at = $5 \
-         where merchant_id = $1 and variant_id = $2 and location_id = $3 returning on_hand, adjustment_seq",
-    )
-    .bind(merchant_id)
-    .bind(variant_id)
-    .bind(location_id)
-    .bind(delta)
-    .bind(now)
-    .bind(if from_reserved { delta } else { 0 })
-    .fetch_one(&mut *conn)
-    .await?;
+    let update = || {
+        sqlx::query(
+            "update inventory_level set on_hand = on_hand + $4, reserved = reserved + $6, \
+             adjustment_seq = adjustment_seq + 1, updated_at = $5 \
+             where merchant_id = $1 and variant_id = $2 and location_id = $3 returning on_hand, adjustment_seq",
+        )
+        .bind(merchant_id)
+        .bind(variant_id)
+        .bind(location_id)
+        .bind(delta)
+        .bind(now)
+        .bind(if from_reserved { delta } else { 0 })
+    };
+    // The level usually exists; the first movement at a location creates it.
+    let level = match update().fetch_optional(&mut *conn).await? {
+        Some(level) => level,
+        None => {
+            sqlx::query(
+                "insert into inventory_level \
+                 (merchant_id, variant_id, location_id, on_hand, reserved, adjustment_seq, created_at, updated_at) \
+                 values ($1, $2, $3, 0, 0, 0, $4, $4) on conflict (merchant_id, variant_id, location_id) do nothing",
+            )
+            .bind(merchant_id)
+            .bind(variant_id)
+            .bind(location_id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            update().fetch_one(&mut *conn).await?
+        }
+    };
     sqlx::query(
         "insert into inventory_adjustment (inventory_adjustment_id, merchant_id, variant_id, location_id, \
          delta, on_hand_after, reason, seq, created_at, updated_at) \

@@ -79,6 +79,27 @@ impl WriteTx {
     }
 }
 
+/// The `values` list of a multi-row insert: `rows` tuples of `shared`
+/// (placeholders bound once, e.g. "$1, $2") followed by `per_row`
+/// placeholders numbered from `$first` on, row after row.
+pub(crate) fn row_values(rows: usize, shared: &str, per_row: usize, first: usize) -> String {
+    let mut sql = String::with_capacity(rows * (shared.len() + per_row * 5 + 4));
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        sql.push_str(shared);
+        for c in 0..per_row {
+            let sep = if c == 0 && shared.is_empty() { "" } else { ", " };
+            sql.push_str(&format!("{sep}${}", first + r * per_row + c));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Rows per multi-row insert: well under the bind limits of both backends
+/// (32,766 on SQLite, 65,535 on PostgreSQL) at 20 columns a row.
+pub(crate) const ROWS_PER_INSERT: usize = 500;
+
 /// Whether a query failed on a unique constraint, and which one (as
 /// `table.column[,column]` on SQLite, the constraint name on PostgreSQL).
 pub fn unique_violation(e: &sqlx::Error) -> Option<String> {
@@ -337,6 +358,12 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         task.abort();
+    }
+
+    #[test]
+    fn multi_row_values_number_their_placeholders_row_after_row() {
+        assert_eq!(super::row_values(2, "$1, $2", 2, 3), "($1, $2, $3, $4), ($1, $2, $5, $6)");
+        assert_eq!(super::row_values(1, "", 3, 1), "($1, $2, $3)");
     }
 
     #[test]

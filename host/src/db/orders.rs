@@ -214,7 +214,8 @@ pub async fn access_token_hash(
 
 /// Appends an event to an order's history and the same change to the
 /// outbox (topic `order.<kind>`), on the caller's transaction: every state
-/// change of an order goes through here.
+/// change of an order goes through here (or through [`append_event`] when
+/// the caller has already taken the event's number).
 pub(crate) async fn record_event(
     conn: &mut AnyConnection,
     merchant_id: &str,
@@ -232,8 +233,30 @@ pub(crate) async fn record_event(
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
-    let seq: i64 = row.try_get("event_seq")?;
-    let number: i64 = row.try_get("number")?;
+    let at = EventAt { number: row.try_get("number")?, seq: row.try_get("event_seq")? };
+    append_event(conn, merchant_id, order_id, at, kind, data, now).await
+}
+
+/// Where an event goes in an order's history: the order's number and the
+/// event's `seq`, taken by the caller from `sales_order.event_seq`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EventAt {
+    pub number: i64,
+    pub seq: i64,
+}
+
+/// Writes event `at.seq` of an order and its outbox row; the caller has
+/// bumped `sales_order.event_seq` to `at.seq` in the same transaction.
+pub(crate) async fn append_event(
+    conn: &mut AnyConnection,
+    merchant_id: &str,
+    order_id: &str,
+    at: EventAt,
+    kind: &str,
+    data: Value,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let EventAt { number, seq } = at;
     let data_text = to_json(&data);
     sqlx::query(
         "insert into order_event (order_event_id, merchant_id, order_id, seq, kind, data, created_at, updated_at) \
