@@ -251,12 +251,8 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed, sqlx::Error> {
             sqlx::query(&sql).bind(&o.merchant_id).bind(&o.id).bind(o.reservation_expires_at).bind(o.now);
         for (i, location_id) in chunk {
             let l = &o.lines[*i];
-            insert = insert
-                .bind(new_id("rsv"))
-                .bind(&l.id)
-                .bind(&l.variant_id)
-                .bind(location_id)
-                .bind(l.quantity);
+            insert =
+                insert.bind(new_id("rsv")).bind(&l.id).bind(&l.variant_id).bind(location_id).bind(l.quantity);
         }
         insert.execute(&mut *tx).await?;
     }
