@@ -5,6 +5,9 @@
 //!   provider could not be asked) are asked again with the same idempotency
 //!   key, so a payment that went through is found and one that did not is
 //!   made or declined — never charged twice;
+//! - **refund reconciliation**: refunds whose provider call ended without
+//!   an answer (`unknown`, their amount still claimed) are asked again with
+//!   the refund id as the idempotency key, so money is paid back once;
 //! - **reservation expiry**: stock held for an order whose payment never
 //!   completed (abandoned 3-D Secure, a decline nobody recorded) goes back
 //!   on sale once the hold expires; an open authorization is voided first.
@@ -21,6 +24,7 @@ use super::payments;
 use super::{Result, Shop};
 use crate::db::checkout::{self as store, Outcome, Settled};
 use crate::db::now_ms;
+use crate::db::order_actions as refunds;
 use crate::db::payments::{self as attempts, AttemptRef};
 
 /// How long an attempt must sit unsettled before the reconciler asks again
@@ -38,9 +42,11 @@ pub struct Report {
     pub reconciled: usize,
     /// Orders whose stock hold expired and was released.
     pub expired: usize,
+    /// Refunds of unknown outcome asked again and settled.
+    pub refunds: usize,
 }
 
-/// One pass of both jobs, as of `now`.
+/// One pass of every job, as of `now`.
 pub async fn run_once(shop: &Shop, now: i64) -> Result<Report> {
     let mut report = Report::default();
     for a in attempts::unsettled(&shop.db, now - RECONCILE_AFTER_MS, BATCH).await? {
@@ -49,6 +55,13 @@ pub async fn run_once(shop: &Shop, now: i64) -> Result<Report> {
         }
         if reconcile(shop, &a).await? == Settled::Applied {
             report.reconciled += 1;
+        }
+    }
+    for r in refunds::unknown_refunds(&shop.db, now - RECONCILE_AFTER_MS, BATCH).await? {
+        if refunds::claim_unknown_refund(&shop.db, &r, now).await?
+            && super::orders::actions::reconcile_refund(shop, &r).await?
+        {
+            report.refunds += 1;
         }
     }
     for a in attempts::expired_holds(&shop.db, now, BATCH).await? {

@@ -13,7 +13,10 @@ mod cancel;
 mod refund;
 
 pub use cancel::{Cancel, CancelPayment, claim_cancel, settle_cancel};
-pub use refund::{RefundClaim, RefundLine, claim_refund, settle_refund};
+pub use refund::{
+    RefundClaim, RefundLine, UnknownRefund, claim_refund, claim_unknown_refund, mark_refund_unknown,
+    settle_refund, unknown_refunds,
+};
 
 use serde_json::json;
 use sqlx::{AnyConnection, Row};

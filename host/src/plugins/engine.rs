@@ -52,6 +52,10 @@ pub fn build(config: &EngineConfig) -> anyhow::Result<Engine> {
         .wasm_component_model(true)
         .cranelift_opt_level(wasmtime::OptLevel::Speed)
         .parallel_compilation(true);
+    if std::env::var_os("MERCATO_PERF_MAP").is_some() {
+        // Names plugin functions for `perf` (in /tmp/perf-<pid>.map).
+        cfg.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     let engine = Engine::new(&cfg)?;
     start_ticker(&engine);
     Ok(engine)

@@ -10,6 +10,7 @@
 
 mod money;
 
+pub(crate) use money::reconcile_refund;
 pub use money::{CancelRequest, NewRefund, cancel, capture, refund};
 
 use serde::Deserialize;

@@ -39,7 +39,7 @@ pub struct Cancel<'a> {
 
 /// Claims a cancellation: the order must still be uncancelled, unshipped,
 /// in `payment_status`, with exactly the refund amount left and no refund
-/// under way. With nothing to ask a provider it is also finished here.
+/// under way (or of unknown outcome). With nothing to ask a provider it is also finished here.
 /// False if the order changed meanwhile (nothing written).
 ///
 /// What a concurrent action changed is checked on the order row itself
@@ -57,7 +57,7 @@ pub async fn claim_cancel(db: &Db, c: &Cancel<'_>) -> Result<bool, sqlx::Error> 
          where merchant_id = $1 and order_id = $2 and cancelled_at is null and payment_status = $4 \
          and refunded_amount + $5 = captured_amount and fulfillment_status = 'unfulfilled' \
          and not exists (select 1 from refund r where r.merchant_id = sales_order.merchant_id \
-             and r.order_id = sales_order.order_id and r.status = 'pending')",
+             and r.order_id = sales_order.order_id and r.status in ('pending', 'unknown'))",
     )
     .bind(c.merchant_id)
     .bind(c.order_id)

@@ -2,7 +2,9 @@
 //! `pending` refund whose amount already counts in `refunded_amount` (and
 //! its units in the lines' `refunded_quantity`), so concurrent requests see
 //! it and nothing is paid back twice; the second records what the provider
-//! said, or gives the claim back exactly.
+//! said, or gives the claim back exactly. A call that ended without an
+//! answer (the provider may have paid it back) leaves the refund `unknown`,
+//! still claimed, for the reconciler to ask again with the same key.
 
 use serde_json::{Value, json};
 use sqlx::{AnyConnection, Row};
@@ -132,7 +134,8 @@ pub async fn settle_refund(
     let mut tx = db.begin_write().await?;
     let row = sqlx::query(
         "update refund set status = $3, provider_reference = $4, updated_at = $5 \
-         where merchant_id = $1 and refund_id = $2 and status = 'pending' returning order_id, amount, lines",
+         where merchant_id = $1 and refund_id = $2 and status in ('pending', 'unknown') \
+         returning order_id, amount, lines",
     )
     .bind(merchant_id)
     .bind(refund_id)
@@ -172,6 +175,89 @@ pub async fn settle_refund(
     record_event(&mut tx, merchant_id, &order_id, kind, data, now).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Records that the provider could not be asked about a claimed refund:
+/// it stays claimed, as `unknown`, until the reconciler hears back. False
+/// if it was settled already.
+pub async fn mark_refund_unknown(
+    db: &Db,
+    merchant_id: &str,
+    refund_id: &str,
+    error: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query(
+        "update refund set status = 'unknown', updated_at = $3 \
+         where merchant_id = $1 and refund_id = $2 and status = 'pending' returning order_id, amount",
+    )
+    .bind(merchant_id)
+    .bind(refund_id)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        tx.rollback().await?;
+        return Ok(false);
+    };
+    let order_id: String = row.try_get("order_id")?;
+    let data = json!({"refund_id": refund_id, "amount": row.try_get::<i64, _>("amount")?, "error": error});
+    record_event(&mut tx, merchant_id, &order_id, "refund_unknown", data, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// A refund whose outcome is unknown, as the reconciler needs it.
+#[derive(Debug, Clone)]
+pub struct UnknownRefund {
+    pub merchant_id: String,
+    pub order_id: String,
+    pub refund_id: String,
+    pub amount: i64,
+    pub reason: String,
+    pub updated_at: i64,
+}
+
+/// Refunds left `unknown` since before `before`, oldest first.
+pub async fn unknown_refunds(db: &Db, before: i64, limit: u32) -> Result<Vec<UnknownRefund>, sqlx::Error> {
+    let rows = sqlx::query(
+        "select merchant_id, order_id, refund_id, amount, reason, updated_at from refund \
+         where status = 'unknown' and updated_at < $1 order by updated_at limit $2",
+    )
+    .bind(before)
+    .bind(i64::from(limit))
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(UnknownRefund {
+                merchant_id: r.try_get("merchant_id")?,
+                order_id: r.try_get("order_id")?,
+                refund_id: r.try_get("refund_id")?,
+                amount: r.try_get("amount")?,
+                reason: r.try_get("reason")?,
+                updated_at: r.try_get("updated_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Takes an unknown refund for one reconciler run: false if another host
+/// took it (or it was settled) since it was listed.
+pub async fn claim_unknown_refund(db: &Db, r: &UnknownRefund, now: i64) -> Result<bool, sqlx::Error> {
+    let _turn = db.write_turn().await;
+    let done = sqlx::query(
+        "update refund set updated_at = $4 where merchant_id = $1 and refund_id = $2 \
+         and status = 'unknown' and updated_at = $3",
+    )
+    .bind(&r.merchant_id)
+    .bind(&r.refund_id)
+    .bind(r.updated_at)
+    .bind(now.max(r.updated_at + 1))
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// `refunded` once the refunds that went through cover what was captured.

@@ -159,3 +159,51 @@ on_both_databases!(money_the_provider_refuses_to_pay_back_is_claimed_back_exactl
     assert_eq!(kinds, expected);
     assert_eq!(count(&app, "select count(*) from refund where status = 'failed'").await, 2);
 });
+
+on_both_databases!(a_refund_the_provider_did_not_answer_stays_claimed_until_reconciled, |app| async move {
+    use mercato::commerce::jobs::{RECONCILE_AFTER_MS, run_once};
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let tee = product(&app, &shop, "TEE", 1999, 10).await;
+    let order = paid_order(&app, &shop, &[(&tee, 2)]).await;
+    let path = format!("/v1/admin/orders/{}", order["id"].as_str().unwrap());
+    let limits = format!("/v1/platform/plugins/{}/limits", shop.plugin_id("test-gateway"));
+    let fuel = |n: u64| json!({ "fuel_per_200_lines": n });
+
+    // The gateway runs out of fuel: no answer, so the refund may or may not
+    // have gone through. Its amount stays claimed.
+    app.patch(&limits, &app.operator_key, &fuel(1)).await.expect(200);
+    let refund = json!({"amount": 1000, "reason": "dented"});
+    let failed = act(&app, &shop, &order, "refunds", refund).await.problem(502, "plugin_failed");
+    assert!(failed["detail"].as_str().unwrap().contains("stays held"), "{failed}");
+    let held = app.get(&path, shop.sk()).await.expect(200);
+    assert_eq!(
+        (held["refunded"]["amount"].as_i64(), held["payment_status"].as_str()),
+        (Some(1000), Some("paid"))
+    );
+    let rest = json!({"amount": 4787 - 1000 + 1, "reason": "more than is left"});
+    act(&app, &shop, &order, "refunds", rest).await.problem(422, "refund_exceeds_captured");
+    act(&app, &shop, &order, "cancel", json!({})).await.problem(409, "invalid_transition");
+    assert_eq!(count(&app, "select count(*) from refund where status = 'unknown'").await, 1);
+
+    // The reconciler asks again once it is old enough; still no answer.
+    let state = app.shop();
+    let now = mercato::db::now_ms();
+    assert_eq!(run_once(&state, now).await.unwrap().refunds, 0, "too recent");
+    let later = now + RECONCILE_AFTER_MS + 1;
+    assert_eq!(run_once(&state, later).await.unwrap().refunds, 0, "still no answer");
+    assert_eq!(count(&app, "select count(*) from refund where status = 'unknown'").await, 1);
+
+    // The gateway answers: settled with the same key, once.
+    app.patch(&limits, &app.operator_key, &fuel(11_000_000)).await.expect(200);
+    let later = later + RECONCILE_AFTER_MS + 1;
+    assert_eq!(run_once(&state, later).await.unwrap().refunds, 1);
+    assert_eq!(run_once(&state, later + RECONCILE_AFTER_MS + 1).await.unwrap().refunds, 0, "once");
+    let after = app.get(&path, shop.sk()).await.expect(200);
+    assert_eq!(
+        (after["refunded"]["amount"].as_i64(), after["payment_status"].as_str()),
+        (Some(1000), Some("partially_refunded"))
+    );
+    assert_eq!(count(&app, "select count(*) from refund where status = 'succeeded'").await, 1);
+    let kinds = history(&app, &shop, &order).await;
+    assert_eq!(kinds[kinds.len() - 3..], ["refund_pending", "refund_unknown", "refunded"]);
+});

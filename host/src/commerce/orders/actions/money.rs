@@ -123,8 +123,9 @@ fn line_refund(prices_include_tax: bool, line: &OrderLine, q: i64) -> Result<i64
 }
 
 /// Pays money back through the provider: see the module documentation.
-/// A decline is `402 payment_declined`, a provider that could not be asked
-/// `502 plugin_failed`; either way the claim is given back.
+/// A decline is `402 payment_declined` and gives the claim back. A provider
+/// that could not be asked is `502 plugin_failed`: the refund stays claimed
+/// as `unknown` until [`reconcile_refund`] hears from the provider.
 pub async fn refund(shop: &Shop, merchant_id: &str, order_id: &str, req: NewRefund) -> Result<Order> {
     let db = &shop.db;
     let order = get(db, merchant_id, order_id).await?;
@@ -205,11 +206,51 @@ pub async fn refund(shop: &Shop, merchant_id: &str, order_id: &str, req: NewRefu
         idempotency_key: refund_id.clone(),
         reason: Some(reason.clone()),
     });
-    let answer = ask(shop, merchant_id, &provider, request).await;
-    store::settle_refund(db, merchant_id, &refund_id, answer.as_deref().map_err(Refused::reason), now_ms())
-        .await?;
-    answer.map_err(|r| r.into_error("refund"))?;
-    get(db, merchant_id, order_id).await
+    match ask(shop, merchant_id, &provider, request).await {
+        Err(Refused::Failed(error)) => {
+            // The provider may have paid it back: the amount stays claimed
+            // and the reconciler asks again with the same idempotency key.
+            store::mark_refund_unknown(db, merchant_id, &refund_id, &error, now_ms()).await?;
+            Err(Error::PluginFailed {
+                message: format!(
+                    "{error}; refund {refund_id} stays held (its amount counts as refunded) until the \
+                     payment provider confirms it or declines it"
+                ),
+            })
+        }
+        answer => {
+            let settled = answer.as_deref().map_err(Refused::reason);
+            store::settle_refund(db, merchant_id, &refund_id, settled, now_ms()).await?;
+            answer.map_err(|r| r.into_error("refund"))?;
+            get(db, merchant_id, order_id).await
+        }
+    }
+}
+
+/// Asks the provider again about a refund left `unknown`, with the same
+/// idempotency key, and records its answer; true when it was settled (an
+/// answer still unknown leaves it for the next run).
+pub(crate) async fn reconcile_refund(shop: &Shop, r: &store::UnknownRefund) -> Result<bool> {
+    let db = &shop.db;
+    let Some(attempt) = store::succeeded_attempt(db, &r.merchant_id, &r.order_id).await? else {
+        tracing::warn!(refund = %r.refund_id, order = %r.order_id, "refund of an order with no captured payment");
+        return Ok(false);
+    };
+    let (provider, reference) = provider_of(shop, &r.merchant_id, &attempt).await?;
+    let currency = parse::currency(&attempt.amount.currency).map_err(anyhow::Error::msg)?;
+    let request = PaymentCall::Refund(RefundRequest {
+        provider_reference: reference,
+        amount: Money::new(r.amount, currency),
+        idempotency_key: r.refund_id.clone(),
+        reason: Some(r.reason.clone()),
+    });
+    let answer = match ask(shop, &r.merchant_id, &provider, request).await {
+        Err(Refused::Failed(_)) => return Ok(false),
+        answer => answer,
+    };
+    tracing::info!(refund = %r.refund_id, order = %r.order_id, ok = answer.is_ok(), "refund reconciled");
+    let settled = answer.as_deref().map_err(Refused::reason);
+    Ok(store::settle_refund(db, &r.merchant_id, &r.refund_id, settled, now_ms()).await?)
 }
 
 /// Cancels an order that shipped nothing: its stock goes back, a captured
