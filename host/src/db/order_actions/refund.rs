@@ -217,13 +217,21 @@ pub struct UnknownRefund {
     pub amount: i64,
     pub reason: String,
     pub updated_at: i64,
+    /// Set when the refund is the one of the order's cancellation (a
+    /// refund cannot start on a cancelled order, nor a cancellation while
+    /// a refund is unsettled): the cancellation's claim time.
+    pub cancelled_at: Option<i64>,
+    /// The order's payment status, which a claim leaves as it was.
+    pub payment_status: String,
 }
 
 /// Refunds left `unknown` since before `before`, oldest first.
 pub async fn unknown_refunds(db: &Db, before: i64, limit: u32) -> Result<Vec<UnknownRefund>, sqlx::Error> {
     let rows = sqlx::query(
-        "select merchant_id, order_id, refund_id, amount, reason, updated_at from refund \
-         where status = 'unknown' and updated_at < $1 order by updated_at limit $2",
+        "select r.merchant_id, r.order_id, r.refund_id, r.amount, r.reason, r.updated_at, o.cancelled_at, \
+         o.payment_status from refund r join sales_order o on o.merchant_id = r.merchant_id \
+         and o.order_id = r.order_id where r.status = 'unknown' and r.updated_at < $1 \
+         order by r.updated_at limit $2",
     )
     .bind(before)
     .bind(i64::from(limit))
@@ -238,6 +246,8 @@ pub async fn unknown_refunds(db: &Db, before: i64, limit: u32) -> Result<Vec<Unk
                 amount: r.try_get("amount")?,
                 reason: r.try_get("reason")?,
                 updated_at: r.try_get("updated_at")?,
+                cancelled_at: r.try_get("cancelled_at")?,
+                payment_status: r.try_get("payment_status")?,
             })
         })
         .collect()

@@ -207,3 +207,41 @@ on_both_databases!(a_refund_the_provider_did_not_answer_stays_claimed_until_reco
     let kinds = history(&app, &shop, &order).await;
     assert_eq!(kinds[kinds.len() - 3..], ["refund_pending", "refund_unknown", "refunded"]);
 });
+
+on_both_databases!(a_cancellation_whose_refund_was_not_answered_finishes_when_reconciled, |app| async move {
+    use mercato::commerce::jobs::{RECONCILE_AFTER_MS, run_once};
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let tee = product(&app, &shop, "TEE", 1999, 10).await;
+    let order = paid_order(&app, &shop, &[(&tee, 2)]).await;
+    let path = format!("/v1/admin/orders/{}", order["id"].as_str().unwrap());
+    let limits = format!("/v1/platform/plugins/{}/limits", shop.plugin_id("test-gateway"));
+    let fuel = |n: u64| json!({ "fuel_per_200_lines": n });
+
+    app.patch(&limits, &app.operator_key, &fuel(1)).await.expect(200);
+    let failed = act(&app, &shop, &order, "cancel", json!({})).await.problem(502, "plugin_failed");
+    assert!(failed["detail"].as_str().unwrap().contains("stays cancelled"), "{failed}");
+    let held = app.get(&path, shop.sk()).await.expect(200);
+    assert_eq!(
+        (held["status"].as_str(), held["refunded"]["amount"].as_i64()),
+        (Some("cancelled"), Some(4787))
+    );
+    assert_eq!(available(&app, &shop, &tee).await, 8, "stock goes back once the refund is confirmed");
+    act(&app, &shop, &order, "refunds", json!({"amount": 1, "reason": "again"}))
+        .await
+        .problem(409, "invalid_transition");
+
+    let state = app.shop();
+    app.patch(&limits, &app.operator_key, &fuel(11_000_000)).await.expect(200);
+    let later = mercato::db::now_ms() + RECONCILE_AFTER_MS + 1;
+    assert_eq!(run_once(&state, later).await.unwrap().refunds, 1);
+    assert_eq!(run_once(&state, later + RECONCILE_AFTER_MS + 1).await.unwrap().refunds, 0, "once");
+    let after = app.get(&path, shop.sk()).await.expect(200);
+    assert_eq!(
+        (after["status"].as_str(), after["payment_status"].as_str(), after["refunded"]["amount"].as_i64()),
+        (Some("cancelled"), Some("refunded"), Some(4787))
+    );
+    assert_eq!(available(&app, &shop, &tee).await, 10);
+    assert_eq!(count(&app, "select count(*) from refund where status = 'succeeded'").await, 1);
+    let kinds = history(&app, &shop, &order).await;
+    assert_eq!(kinds[kinds.len() - 3..], ["cancel_requested", "refund_unknown", "cancelled"]);
+});

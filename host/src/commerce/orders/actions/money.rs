@@ -228,7 +228,8 @@ pub async fn refund(shop: &Shop, merchant_id: &str, order_id: &str, req: NewRefu
 }
 
 /// Asks the provider again about a refund left `unknown`, with the same
-/// idempotency key, and records its answer; true when it was settled (an
+/// idempotency key, and records its answer (for a cancellation's refund,
+/// the cancellation is finished or undone); true when it was settled (an
 /// answer still unknown leaves it for the next run).
 pub(crate) async fn reconcile_refund(shop: &Shop, r: &store::UnknownRefund) -> Result<bool> {
     let db = &shop.db;
@@ -250,11 +251,25 @@ pub(crate) async fn reconcile_refund(shop: &Shop, r: &store::UnknownRefund) -> R
     };
     tracing::info!(refund = %r.refund_id, order = %r.order_id, ok = answer.is_ok(), "refund reconciled");
     let settled = answer.as_deref().map_err(Refused::reason);
-    Ok(store::settle_refund(db, &r.merchant_id, &r.refund_id, settled, now_ms()).await?)
+    let Some(cancelled_at) = r.cancelled_at else {
+        return Ok(store::settle_refund(db, &r.merchant_id, &r.refund_id, settled, now_ms()).await?);
+    };
+    let c = Cancel {
+        merchant_id: &r.merchant_id,
+        order_id: &r.order_id,
+        reason: Some(&r.reason),
+        payment_status: &r.payment_status,
+        payment: CancelPayment::Refund { refund_id: &r.refund_id, amount: r.amount },
+        now: cancelled_at,
+    };
+    Ok(store::settle_cancel(db, &c, settled, now_ms()).await?)
 }
 
 /// Cancels an order that shipped nothing: its stock goes back, a captured
-/// payment is refunded in full and an uncaptured one voided.
+/// payment is refunded in full and an uncaptured one voided. A refund the
+/// provider did not answer leaves the order cancelled with the refund held
+/// (502) until the reconciler hears back; a void it did not answer changes
+/// nothing (no money moved while the payment was uncaptured).
 pub async fn cancel(shop: &Shop, merchant_id: &str, order_id: &str, req: CancelRequest) -> Result<Order> {
     let db = &shop.db;
     let mut check = Check::default();
@@ -324,6 +339,18 @@ pub async fn cancel(shop: &Shop, merchant_id: &str, order_id: &str, req: CancelR
     }
     if let Some((provider, request)) = call {
         let answer = ask(shop, merchant_id, &provider, request).await;
+        if let (Err(Refused::Failed(error)), CancelPayment::Refund { refund_id, .. }) = (&answer, c.payment) {
+            // As with a refund: the money may have gone back, so the
+            // cancellation stays claimed until the provider answers.
+            store::mark_refund_unknown(db, merchant_id, refund_id, error, now_ms()).await?;
+            return Err(Error::PluginFailed {
+                message: format!(
+                    "{error}; order #{n} stays cancelled with refund {refund_id} held until the payment \
+                     provider confirms it (then its stock goes back) or declines it (then the order is \
+                     restored)"
+                ),
+            });
+        }
         store::settle_cancel(db, &c, answer.as_deref().map_err(Refused::reason), now_ms()).await?;
         answer.map_err(|r| r.into_error("cancellation"))?;
     }
