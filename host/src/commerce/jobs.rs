@@ -6,8 +6,9 @@
 //!   key, so a payment that went through is found and one that did not is
 //!   made or declined — never charged twice;
 //! - **refund reconciliation**: refunds whose provider call ended without
-//!   an answer (`unknown`, their amount still claimed) are asked again with
-//!   the refund id as the idempotency key, so money is paid back once;
+//!   an answer (`unknown`) or never ended (`pending`: the host stopped), their
+//!   amount still claimed, are asked again with the refund id as the
+//!   idempotency key, so money is paid back once;
 //! - **reservation expiry**: stock held for an order whose payment never
 //!   completed (abandoned 3-D Secure, a decline nobody recorded) goes back
 //!   on sale once the hold expires; an open authorization is voided first.
@@ -42,7 +43,7 @@ pub struct Report {
     pub reconciled: usize,
     /// Orders whose stock hold expired and was released.
     pub expired: usize,
-    /// Refunds of unknown outcome asked again and settled.
+    /// Unsettled refunds asked again and settled.
     pub refunds: usize,
 }
 
@@ -57,8 +58,8 @@ pub async fn run_once(shop: &Shop, now: i64) -> Result<Report> {
             report.reconciled += 1;
         }
     }
-    for r in refunds::unknown_refunds(&shop.db, now - RECONCILE_AFTER_MS, BATCH).await? {
-        if refunds::claim_unknown_refund(&shop.db, &r, now).await?
+    for r in refunds::unsettled_refunds(&shop.db, now - RECONCILE_AFTER_MS, BATCH).await? {
+        if refunds::claim_unsettled_refund(&shop.db, &r, now).await?
             && super::orders::actions::reconcile_refund(shop, &r).await?
         {
             report.refunds += 1;

@@ -14,8 +14,8 @@ mod refund;
 
 pub use cancel::{Cancel, CancelPayment, claim_cancel, settle_cancel};
 pub use refund::{
-    RefundClaim, RefundLine, UnknownRefund, claim_refund, claim_unknown_refund, mark_refund_unknown,
-    settle_refund, unknown_refunds,
+    RefundClaim, RefundLine, UnsettledRefund, claim_refund, claim_unsettled_refund, mark_refund_unknown,
+    settle_refund, unsettled_refunds,
 };
 
 use serde_json::json;

@@ -4,7 +4,8 @@
 //! it and nothing is paid back twice; the second records what the provider
 //! said, or gives the claim back exactly. A call that ended without an
 //! answer (the provider may have paid it back) leaves the refund `unknown`,
-//! still claimed, for the reconciler to ask again with the same key.
+//! still claimed; the reconciler asks again with the same key about those,
+//! and about refunds left `pending` by a host that stopped mid-way.
 
 use serde_json::{Value, json};
 use sqlx::{AnyConnection, Row};
@@ -208,9 +209,10 @@ pub async fn mark_refund_unknown(
     Ok(true)
 }
 
-/// A refund whose outcome is unknown, as the reconciler needs it.
+/// A refund not settled (its outcome unknown, or its host stopped before
+/// hearing from the provider), as the reconciler needs it.
 #[derive(Debug, Clone)]
-pub struct UnknownRefund {
+pub struct UnsettledRefund {
     pub merchant_id: String,
     pub order_id: String,
     pub refund_id: String,
@@ -225,12 +227,17 @@ pub struct UnknownRefund {
     pub payment_status: String,
 }
 
-/// Refunds left `unknown` since before `before`, oldest first.
-pub async fn unknown_refunds(db: &Db, before: i64, limit: u32) -> Result<Vec<UnknownRefund>, sqlx::Error> {
+/// Refunds left `unknown` or `pending` since before `before`, oldest first
+/// (a refund in flight is younger than that).
+pub async fn unsettled_refunds(
+    db: &Db,
+    before: i64,
+    limit: u32,
+) -> Result<Vec<UnsettledRefund>, sqlx::Error> {
     let rows = sqlx::query(
         "select r.merchant_id, r.order_id, r.refund_id, r.amount, r.reason, r.updated_at, o.cancelled_at, \
          o.payment_status from refund r join sales_order o on o.merchant_id = r.merchant_id \
-         and o.order_id = r.order_id where r.status = 'unknown' and r.updated_at < $1 \
+         and o.order_id = r.order_id where r.status in ('pending', 'unknown') and r.updated_at < $1 \
          order by r.updated_at limit $2",
     )
     .bind(before)
@@ -239,7 +246,7 @@ pub async fn unknown_refunds(db: &Db, before: i64, limit: u32) -> Result<Vec<Unk
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(UnknownRefund {
+            Ok(UnsettledRefund {
                 merchant_id: r.try_get("merchant_id")?,
                 order_id: r.try_get("order_id")?,
                 refund_id: r.try_get("refund_id")?,
@@ -253,13 +260,13 @@ pub async fn unknown_refunds(db: &Db, before: i64, limit: u32) -> Result<Vec<Unk
         .collect()
 }
 
-/// Takes an unknown refund for one reconciler run: false if another host
+/// Takes an unsettled refund for one reconciler run: false if another host
 /// took it (or it was settled) since it was listed.
-pub async fn claim_unknown_refund(db: &Db, r: &UnknownRefund, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn claim_unsettled_refund(db: &Db, r: &UnsettledRefund, now: i64) -> Result<bool, sqlx::Error> {
     let _turn = db.write_turn().await;
     let done = sqlx::query(
         "update refund set updated_at = $4 where merchant_id = $1 and refund_id = $2 \
-         and status = 'unknown' and updated_at = $3",
+         and status in ('pending', 'unknown') and updated_at = $3",
     )
     .bind(&r.merchant_id)
     .bind(&r.refund_id)

@@ -245,3 +245,57 @@ on_both_databases!(a_cancellation_whose_refund_was_not_answered_finishes_when_re
     let kinds = history(&app, &shop, &order).await;
     assert_eq!(kinds[kinds.len() - 3..], ["cancel_requested", "refund_unknown", "cancelled"]);
 });
+
+on_both_databases!(refunds_a_stopped_host_left_pending_are_finished_by_the_reconciler, |app| async move {
+    use mercato::commerce::jobs::{RECONCILE_AFTER_MS, run_once};
+    use mercato::db::now_ms;
+    use mercato::db::order_actions::{self as store, Cancel, CancelPayment, RefundClaim};
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let tee = product(&app, &shop, "TEE", 1999, 10).await;
+    let refunded = paid_order(&app, &shop, &[(&tee, 2)]).await;
+    let cancelled = paid_order(&app, &shop, &[(&tee, 1)]).await;
+    let merchant_id = shop.merchant.id.as_str();
+
+    // Claimed, then the host stopped before asking the provider.
+    let claim = RefundClaim {
+        merchant_id,
+        order_id: refunded["id"].as_str().unwrap(),
+        refund_id: "ref_stopped",
+        amount: 700,
+        lines: &[],
+        reason: "late delivery",
+        now: now_ms(),
+    };
+    assert_eq!(store::claim_refund(&app.db, &claim).await.unwrap(), store::Written::Done);
+    let total = cancelled["total"]["amount"].as_i64().unwrap();
+    let c = Cancel {
+        merchant_id,
+        order_id: cancelled["id"].as_str().unwrap(),
+        reason: None,
+        payment_status: "paid",
+        payment: CancelPayment::Refund { refund_id: "ref_stopped_cancel", amount: total },
+        now: now_ms(),
+    };
+    assert!(store::claim_cancel(&app.db, &c).await.unwrap());
+    assert_eq!(available(&app, &shop, &tee).await, 7);
+
+    let state = app.shop();
+    assert_eq!(run_once(&state, now_ms()).await.unwrap().refunds, 0, "may still be in flight");
+    let later = now_ms() + RECONCILE_AFTER_MS + 1;
+    assert_eq!(run_once(&state, later).await.unwrap().refunds, 2);
+    assert_eq!(run_once(&state, later + RECONCILE_AFTER_MS + 1).await.unwrap().refunds, 0, "once");
+
+    let path = |o: &Value| format!("/v1/admin/orders/{}", o["id"].as_str().unwrap());
+    let after = app.get(&path(&refunded), shop.sk()).await.expect(200);
+    assert_eq!(
+        (after["refunded"]["amount"].as_i64(), after["payment_status"].as_str()),
+        (Some(700), Some("partially_refunded"))
+    );
+    let after = app.get(&path(&cancelled), shop.sk()).await.expect(200);
+    assert_eq!(
+        (after["status"].as_str(), after["payment_status"].as_str()),
+        (Some("cancelled"), Some("refunded"))
+    );
+    assert_eq!(available(&app, &shop, &tee).await, 8, "the cancelled order's unit is back");
+    assert_eq!(count(&app, "select count(*) from refund where status = 'succeeded'").await, 2);
+});

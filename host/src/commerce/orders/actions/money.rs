@@ -227,11 +227,11 @@ pub async fn refund(shop: &Shop, merchant_id: &str, order_id: &str, req: NewRefu
     }
 }
 
-/// Asks the provider again about a refund left `unknown`, with the same
+/// Asks the provider again about a refund left unsettled, with the same
 /// idempotency key, and records its answer (for a cancellation's refund,
 /// the cancellation is finished or undone); true when it was settled (an
 /// answer still unknown leaves it for the next run).
-pub(crate) async fn reconcile_refund(shop: &Shop, r: &store::UnknownRefund) -> Result<bool> {
+pub(crate) async fn reconcile_refund(shop: &Shop, r: &store::UnsettledRefund) -> Result<bool> {
     let db = &shop.db;
     let Some(attempt) = store::succeeded_attempt(db, &r.merchant_id, &r.order_id).await? else {
         tracing::warn!(refund = %r.refund_id, order = %r.order_id, "refund of an order with no captured payment");
