@@ -59,10 +59,15 @@ pub async fn run_once(shop: &Shop, now: i64) -> Result<Report> {
         }
     }
     for r in refunds::unsettled_refunds(&shop.db, now - RECONCILE_AFTER_MS, BATCH).await? {
-        if refunds::claim_unsettled_refund(&shop.db, &r, now).await?
-            && super::orders::actions::reconcile_refund(shop, &r).await?
-        {
-            report.refunds += 1;
+        if !refunds::claim_unsettled_refund(&shop.db, &r, now).await? {
+            continue;
+        }
+        // One refund that cannot be asked (its provider unbound) must not
+        // hold up the others or the jobs after it; it is tried next run.
+        match super::orders::actions::reconcile_refund(shop, &r).await {
+            Ok(true) => report.refunds += 1,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(refund = %r.refund_id, error = %e, "refund could not be reconciled"),
         }
     }
     for a in attempts::expired_holds(&shop.db, now, BATCH).await? {
