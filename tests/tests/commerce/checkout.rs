@@ -367,3 +367,20 @@ on_both_databases!(bad_provider_callbacks_are_refused_and_change_nothing, |app| 
     app.send(unknown).await.problem(404, "not_found");
     assert_eq!(count(&app, "select count(*) from order_event").await, 0);
 });
+
+on_both_databases!(a_line_dropped_while_completing_does_not_fail_the_checkout, |app| async move {
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let (tee, mug) = (product(&app, &shop, "TEE", 1999, 5).await, product(&app, &shop, "MUG", 1200, 5).await);
+    let cart = ready_cart(&app, &shop, &[(&tee, 1), (&mug, 1)], address("US", "CA")).await;
+    let products = app.get("/v1/admin/products?q=MUG", shop.sk()).await.expect(200);
+    let mug_product = products["data"][0]["id"].as_str().unwrap().to_owned();
+    app.patch(&format!("/v1/admin/products/{mug_product}"), shop.sk(), &json!({"status": "archived"}))
+        .await
+        .expect(200);
+    // Completion itself is the first read to see the archived line.
+    let order = complete(&app, &shop, cart["id"].as_str().unwrap(), "drop-1", visa()).await.expect(201);
+    let skus: Vec<&str> =
+        order["lines"].as_array().unwrap().iter().map(|l| l["sku"].as_str().unwrap()).collect();
+    assert_eq!(skus, ["TEE"]);
+    assert_eq!(stock_row(&app, &shop, &mug).await, (5, 0), "the dropped line took no stock");
+});

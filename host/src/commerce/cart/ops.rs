@@ -160,7 +160,7 @@ pub async fn load_priced(
     cart_id: &str,
     fresh: bool,
 ) -> Result<(CartRecord, Priced)> {
-    let record = store::get(&shop.db, merchant_id, cart_id).await?.ok_or(Error::NotFound("cart"))?;
+    let mut record = store::get(&shop.db, merchant_id, cart_id).await?.ok_or(Error::NotFound("cart"))?;
     let mut warnings = Vec::new();
     let mut live: Vec<LineRecord> = Vec::new();
     let mut dropped = Vec::new();
@@ -183,8 +183,13 @@ pub async fn load_priced(
             }
         }
     }
-    if !dropped.is_empty() && record.status == CartStatus::Open {
-        store::change(&shop.db, merchant_id, cart_id, Change::RemoveLines(&dropped), now_ms()).await?;
+    if !dropped.is_empty()
+        && record.status == CartStatus::Open
+        && store::change(&shop.db, merchant_id, cart_id, Change::RemoveLines(&dropped), now_ms()).await?
+            == Changed::Done
+    {
+        // The cart priced here is the one without those lines.
+        record.version += 1;
     }
     let now = now_ms();
     let mut codes: Vec<DiscountCode> = Vec::new();
