@@ -57,19 +57,17 @@ pub async fn insert(
     .bind(c.created_at)
     .execute(&mut *tx)
     .await?;
-    for (id, variant_id, quantity) in lines {
-        sqlx::query(
-            "insert into cart_line (cart_line_id, merchant_id, cart_id, variant_id, quantity, created_at, \
-             updated_at) values ($1, $2, $3, $4, $5, $6, $6)",
-        )
-        .bind(id)
-        .bind(merchant_id)
-        .bind(&c.id)
-        .bind(variant_id)
-        .bind(quantity)
-        .bind(c.created_at)
-        .execute(&mut *tx)
-        .await?;
+    for chunk in lines.chunks(super::ROWS_PER_INSERT) {
+        let sql = format!(
+            "insert into cart_line (merchant_id, cart_id, created_at, updated_at, cart_line_id, variant_id, \
+             quantity) values {}",
+            super::row_values(chunk.len(), "$1, $2, $3, $3", 3, 4)
+        );
+        let insert = sqlx::query(&sql).bind(merchant_id).bind(&c.id).bind(c.created_at);
+        let insert = chunk
+            .iter()
+            .fold(insert, |q, (id, variant_id, quantity)| q.bind(id).bind(variant_id).bind(quantity));
+        insert.execute(&mut *tx).await?;
     }
     tx.commit().await
 }
@@ -207,8 +205,9 @@ async fn bump(
 
 /// A change to an open cart.
 pub enum Change<'a> {
-    /// Adds `quantity` of a variant (to its line if it has one).
-    AddLine { line_id: &'a str, variant_id: &'a str, quantity: i64 },
+    /// Adds `quantity` of a variant (to its line if it has one), as long as
+    /// the line stays within `max` units.
+    AddLine { line_id: &'a str, variant_id: &'a str, quantity: i64, max: i64 },
     /// Sets a line's quantity.
     SetQuantity { line_id: &'a str, quantity: i64 },
     /// Removes lines.
@@ -232,6 +231,8 @@ pub enum Changed {
     NotOpen,
     /// The line (or code) to change is not in the cart; nothing changed.
     Missing,
+    /// The line would go beyond its most units; nothing changed.
+    TooMany,
 }
 
 /// Applies one change to an open cart, in one transaction.
@@ -248,20 +249,28 @@ pub async fn change(
         return Ok(Changed::NotOpen);
     }
     let affected = match change {
-        Change::AddLine { line_id, variant_id, quantity } => sqlx::query(
-            "insert into cart_line (cart_line_id, merchant_id, cart_id, variant_id, quantity, created_at, \
-             updated_at) values ($1, $2, $3, $4, $5, $6, $6) on conflict (cart_id, variant_id) \
-             do update set quantity = cart_line.quantity + excluded.quantity, updated_at = excluded.updated_at",
-        )
-        .bind(line_id)
-        .bind(merchant_id)
-        .bind(cart_id)
-        .bind(variant_id)
-        .bind(quantity)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected(),
+        Change::AddLine { line_id, variant_id, quantity, max } => {
+            let added = sqlx::query(
+                "insert into cart_line (cart_line_id, merchant_id, cart_id, variant_id, quantity, created_at, \
+                 updated_at) values ($1, $2, $3, $4, $5, $6, $6) on conflict (cart_id, variant_id) \
+                 do update set quantity = cart_line.quantity + excluded.quantity, updated_at = excluded.updated_at \
+                 where cart_line.quantity + excluded.quantity <= $7",
+            )
+            .bind(line_id)
+            .bind(merchant_id)
+            .bind(cart_id)
+            .bind(variant_id)
+            .bind(quantity)
+            .bind(now)
+            .bind(max)
+            .execute(&mut *tx)
+            .await?;
+            if added.rows_affected() == 0 {
+                tx.rollback().await?;
+                return Ok(Changed::TooMany);
+            }
+            1
+        }
         Change::SetQuantity { line_id, quantity } => sqlx::query(
             "update cart_line set quantity = $4, updated_at = $5 \
              where merchant_id = $1 and cart_id = $2 and cart_line_id = $3",
@@ -276,16 +285,14 @@ pub async fn change(
         .rows_affected(),
         Change::RemoveLines(ids) => {
             let mut n = 0;
-            for id in ids {
-                n += sqlx::query(
-                    "delete from cart_line where merchant_id = $1 and cart_id = $2 and cart_line_id = $3",
-                )
-                .bind(merchant_id)
-                .bind(cart_id)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            for chunk in ids.chunks(super::ROWS_PER_INSERT) {
+                let sql = format!(
+                    "delete from cart_line where merchant_id = $1 and cart_id = $2 and cart_line_id in {}",
+                    super::row_values(1, "", chunk.len(), 3)
+                );
+                let delete =
+                    chunk.iter().fold(sqlx::query(&sql).bind(merchant_id).bind(cart_id), |q, id| q.bind(id));
+                n += delete.execute(&mut *tx).await?.rows_affected();
             }
             n
         }

@@ -71,6 +71,10 @@ on_both_databases!(bad_input_is_refused_and_changes_nothing, |app| async move {
     app.post(&format!("{path}/lines"), pk, &json!({"variant_id": tee, "quantity": -1}))
         .await
         .problem(422, "validation_failed");
+    // The line holds 1; adding 10,000 more would pass its most units.
+    let body = app.post(&format!("{path}/lines"), pk, &json!({"variant_id": tee, "quantity": 10000})).await;
+    let body = body.problem(422, "validation_failed");
+    assert!(body["errors"]["quantity"].as_str().unwrap().contains("10000"), "{body:#}");
     app.post(&format!("{path}/discount-codes"), pk, &json!({"code": "NOPE"}))
         .await
         .problem(422, "invalid_discount_code");

@@ -5,7 +5,10 @@ use serde::Deserialize;
 
 use super::pricing::{self, Priced};
 use super::view::{Cart, CartLine, ShippingOptions, Warning};
-use super::{AddressInput, CartRecord, CartStatus, LineRecord, MAX_CODES, MAX_LINES, checked, quantity};
+use super::{
+    AddressInput, CartRecord, CartStatus, LineRecord, MAX_CODES, MAX_LINE_QUANTITY, MAX_LINES, checked,
+    quantity,
+};
 use crate::commerce::catalog::Price;
 use crate::commerce::discounts::{self, DiscountCode};
 use crate::commerce::ids::{new_id, new_secret};
@@ -269,6 +272,9 @@ async fn apply(
     match store::change(&shop.db, merchant_id, cart_id, change, now_ms()).await? {
         Changed::Done => Ok(()),
         Changed::Missing => Err(Error::NotFound(missing)),
+        Changed::TooMany => {
+            Err(Error::field("quantity", format!("the line would exceed {MAX_LINE_QUANTITY} units")))
+        }
         Changed::NotOpen => match store::get(&shop.db, merchant_id, cart_id).await? {
             None => Err(Error::NotFound("cart")),
             Some(c) => Err(Error::Conflict {
@@ -298,12 +304,9 @@ pub async fn add_line(shop: &Shop, merchant_id: &str, cart_id: &str, req: NewLin
         return Err(Error::field("variant_id", format!("a cart holds at most {MAX_LINES} lines")));
     }
     let line_id = new_id("cl");
-    let change = Change::AddLine { line_id: &line_id, variant_id: &variant_id, quantity: q };
-    apply(shop, merchant_id, cart_id, change, "cart").await.map_err(|e| match e {
-        // The database's check: quantity stays within bounds.
-        Error::Internal(_) => Error::field("quantity", "the line would exceed 10000 units"),
-        e => e,
-    })?;
+    let change =
+        Change::AddLine { line_id: &line_id, variant_id: &variant_id, quantity: q, max: MAX_LINE_QUANTITY };
+    apply(shop, merchant_id, cart_id, change, "cart").await?;
     get(shop, merchant_id, cart_id).await
 }
 
