@@ -54,16 +54,18 @@ pub async fn run_once(shop: &Shop, now: i64) -> Result<Report> {
         if !attempts::claim(&shop.db, &a, now).await? {
             continue;
         }
-        if reconcile(shop, &a).await? == Settled::Applied {
-            report.reconciled += 1;
+        // One item that fails must not hold up the others or the jobs
+        // after it; it is tried again on a later run.
+        match reconcile(shop, &a).await {
+            Ok(Settled::Applied) => report.reconciled += 1,
+            Ok(Settled::Already) => {}
+            Err(e) => tracing::warn!(attempt = %a.attempt_id, error = %e, "payment could not be reconciled"),
         }
     }
     for r in refunds::unsettled_refunds(&shop.db, now - RECONCILE_AFTER_MS, BATCH).await? {
         if !refunds::claim_unsettled_refund(&shop.db, &r, now).await? {
             continue;
         }
-        // One refund that cannot be asked (its provider unbound) must not
-        // hold up the others or the jobs after it; it is tried next run.
         match super::orders::actions::reconcile_refund(shop, &r).await {
             Ok(true) => report.refunds += 1,
             Ok(false) => {}
@@ -120,7 +122,7 @@ async fn void(shop: &Shop, a: &AttemptRef) {
     };
     let request = PaymentCall::Void(VoidRequest {
         provider_reference: reference.clone(),
-        idempotency_key: format!("void_{}", a.attempt_id),
+        idempotency_key: payments::void_key(&a.attempt_id),
     });
     if let Err(e) = payments::call(shop, &a.merchant_id, &provider, request).await {
         tracing::warn!(attempt = %a.attempt_id, error = %e, "void of an expired payment failed");

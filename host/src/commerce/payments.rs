@@ -12,6 +12,7 @@ use mercato_sdk::payment::{
 };
 
 use crate::commerce::orders::NextAction;
+use crate::commerce::plugins::Binding;
 use crate::commerce::{Error, Result, Shop};
 use crate::db::checkout::Outcome;
 use crate::plugins::{Call, CallError, CircuitBreaker, FailureKind, InstalledPlugin};
@@ -34,25 +35,28 @@ impl Provider {
 /// The merchant's bound payment provider called `name` (a plugin name, or
 /// a plugin id).
 pub async fn provider(shop: &Shop, merchant_id: &str, name: &str) -> Result<Option<Provider>> {
+    find(shop, merchant_id, |b| b.plugin.metadata.name == name || b.plugin.id == name).await
+}
+
+/// The merchant's bound provider backed by plugin `plugin_id`.
+pub async fn provider_by_plugin(shop: &Shop, merchant_id: &str, plugin_id: &str) -> Result<Option<Provider>> {
+    find(shop, merchant_id, |b| b.plugin.id == plugin_id).await
+}
+
+async fn find(shop: &Shop, merchant_id: &str, which: impl Fn(&Binding) -> bool) -> Result<Option<Provider>> {
     let list =
         shop.bindings.bindings_for(&shop.db, &shop.runtime, merchant_id, ExtensionPoint::Payment).await?;
-    Ok(list.iter().find(|b| b.plugin.metadata.name == name || b.plugin.id == name).map(|b| Provider {
+    Ok(list.iter().find(|b| which(b)).map(|b| Provider {
         plugin: b.plugin.clone(),
         config: b.config.clone(),
         breaker: b.breaker.clone(),
     }))
 }
 
-/// The merchant's bound provider backed by plugin `plugin_id`.
-pub async fn provider_by_plugin(shop: &Shop, merchant_id: &str, plugin_id: &str) -> Result<Option<Provider>> {
-    provider(shop, merchant_id, plugin_id).await.map(|p| p.filter(|p| p.plugin.id == plugin_id))
-}
-
-/// The names of the merchant's payment providers.
-pub async fn provider_names(shop: &Shop, merchant_id: &str) -> Result<Vec<String>> {
-    let list =
-        shop.bindings.bindings_for(&shop.db, &shop.runtime, merchant_id, ExtensionPoint::Payment).await?;
-    Ok(list.iter().map(|b| b.plugin.metadata.name.clone()).collect())
+/// The idempotency key of voiding a payment attempt: the same wherever the
+/// void comes from (a cancellation, an expired hold).
+pub fn void_key(attempt_id: &str) -> String {
+    format!("{attempt_id}_void")
 }
 
 /// Calls the provider on the blocking pool.

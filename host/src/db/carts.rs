@@ -104,10 +104,8 @@ pub async fn lines(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Vec<Line
          v.price_amount, v.currency, v.weight_grams, v.tax_code, v.inventory_policy, \
          v.deleted_at as variant_deleted_at, p.title as product_title, p.status, p.tags, \
          p.deleted_at as product_deleted_at, \
-         (select cast(coalesce(sum(i.on_hand - i.reserved), 0) as bigint) from inventory_level i \
+         (select cast(sum(i.on_hand - i.reserved) as bigint) from inventory_level i \
           where i.merchant_id = l.merchant_id and i.variant_id = l.variant_id) as available, \
-         (select count(*) from inventory_level i \
-          where i.merchant_id = l.merchant_id and i.variant_id = l.variant_id) as levels, \
          (select {} from product_category pc \
           where pc.merchant_id = l.merchant_id and pc.product_id = v.product_id) as category_ids \
          from cart_line l \
@@ -134,8 +132,8 @@ pub async fn lines(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Vec<Line
                     } else {
                         format!("{product_title} - {variant_title}")
                     };
-                    let tags: Option<String> = r.try_get("tags")?;
-                    let levels: i64 = r.try_get("levels")?;
+                    // No level anywhere: not tracked (the sum is null).
+                    let available: Option<i64> = r.try_get("available")?;
                     Some(VariantInfo {
                         category_ids: split(r.try_get("category_ids")?),
                         product_id,
@@ -146,12 +144,12 @@ pub async fn lines(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Vec<Line
                         weight_grams: r.try_get("weight_grams")?,
                         tax_code: r.try_get("tax_code")?,
                         policy: InventoryPolicy::from_db(&r.try_get::<String, _>("inventory_policy")?),
-                        tags: tags.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
+                        tags: super::json::<Option<Vec<String>>>(r, "tags")?.unwrap_or_default(),
                         live: variant_deleted.is_none()
                             && product_deleted.is_none()
                             && status.as_deref().map(Status::from_db) == Some(Status::Active),
-                        available: r.try_get("available")?,
-                        tracked: levels > 0,
+                        available: available.unwrap_or(0),
+                        tracked: available.is_some(),
                     })
                 }
             };

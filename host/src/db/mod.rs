@@ -96,6 +96,33 @@ pub(crate) fn row_values(rows: usize, shared: &str, per_row: usize, first: usize
     sql
 }
 
+/// Takes a row of `table` for one background run (a reconciler pass): bumps
+/// its `updated_at` from `seen`, so of several hosts sharing the database
+/// only one wins a given `(row, updated_at)`. `also` is a further SQL
+/// condition on the row (or "true").
+pub(crate) async fn claim_row(
+    db: &Db,
+    (table, id_column): (&str, &str),
+    (merchant_id, id): (&str, &str),
+    also: &str,
+    seen: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let _turn = db.write_turn().await;
+    let sql = format!(
+        "update {table} set updated_at = $4 \
+         where merchant_id = $1 and {id_column} = $2 and updated_at = $3 and {also}"
+    );
+    let done = sqlx::query(&sql)
+        .bind(merchant_id)
+        .bind(id)
+        .bind(seen)
+        .bind(now.max(seen + 1))
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Rows per multi-row insert: well under the bind limits of both backends
 /// (32,766 on SQLite, 65,535 on PostgreSQL) at 20 columns a row.
 pub(crate) const ROWS_PER_INSERT: usize = 500;

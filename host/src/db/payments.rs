@@ -60,17 +60,8 @@ pub async fn unsettled(db: &Db, before: i64, limit: u32) -> Result<Vec<AttemptRe
 /// Claims an attempt for this host: only one of several hosts sharing the
 /// database wins a given `(attempt, updated_at)`.
 pub async fn claim(db: &Db, a: &AttemptRef, now: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "update payment_attempt set updated_at = $4 \
-         where merchant_id = $1 and payment_attempt_id = $2 and updated_at = $3",
-    )
-    .bind(&a.merchant_id)
-    .bind(&a.attempt_id)
-    .bind(a.updated_at)
-    .bind(now.max(a.updated_at + 1))
-    .execute(db.pool())
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let row = (a.merchant_id.as_str(), a.attempt_id.as_str());
+    super::claim_row(db, ("payment_attempt", "payment_attempt_id"), row, "true", a.updated_at, now).await
 }
 
 /// The latest attempt of each order holding stock past its expiry.

@@ -138,10 +138,15 @@ pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     router
         .merge(system::router(Arc::new(api)))
+        // A bug that panics answers 500 instead of dropping the connection;
+        // inside the idempotency layer, so the key is released like after
+        // any other server error.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            let e = crate::commerce::Error::Internal(anyhow::anyhow!("a request handler panicked"));
+            axum::response::IntoResponse::into_response(error::ApiError::from(e))
+        }))
         .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        // A bug that panics answers 500 instead of dropping the connection.
-        .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
@@ -151,7 +156,8 @@ pub fn app(state: AppState) -> Router {
         // Keys and tokens never reach the logs.
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
-            HeaderName::from_static("x-customer-token"),
+            HeaderName::from_static(customers::TOKEN_HEADER),
+            HeaderName::from_static(orders::ORDER_TOKEN_HEADER),
         ]))
         .with_state(state)
 }

@@ -85,13 +85,10 @@ impl Memo {
     }
 
     /// Answers held.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         let g = self.generations.lock().unwrap_or_else(|p| p.into_inner());
         g.0.len() + g.1.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

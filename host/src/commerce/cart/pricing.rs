@@ -334,6 +334,17 @@ impl Job {
     where
         T: Clone,
     {
+        let not_remembered = || CallError {
+            plugin: b.plugin.label(),
+            plugin_id: b.plugin.id.clone(),
+            point: b.plugin.extension_point(),
+            call: "memo",
+            kind: crate::plugins::FailureKind::Host("not remembered".into()),
+        };
+        // After one miss the memo-only pass is thrown away: no more hashing.
+        if self.memo_only.get() && self.missed.get() {
+            return Err(not_remembered());
+        }
         let key = self.memo.as_ref().map(|_| Memo::key(&b.plugin.id, &b.config, key_input));
         if let (Some(memo), Some(key)) = (&self.memo, &key)
             && let Some(answer) = memo.get(key).and_then(unwrap)
@@ -342,13 +353,7 @@ impl Job {
         }
         if self.memo_only.get() {
             self.missed.set(true);
-            return Err(CallError {
-                plugin: b.plugin.label(),
-                plugin_id: b.plugin.id.clone(),
-                point: b.plugin.extension_point(),
-                call: "memo",
-                kind: crate::plugins::FailureKind::Host("not remembered".into()),
-            });
+            return Err(not_remembered());
         }
         let out = call(Call {
             plugin: &b.plugin,

@@ -224,14 +224,14 @@ pub async fn for_buyer(
     customer_id: Option<&str>,
     access_token: Option<&str>,
 ) -> Result<Order> {
-    let order = get(db, merchant_id, order_id).await.map_err(|_| Error::NotFound("order"))?;
+    let order = get(db, merchant_id, order_id).await?;
     let by_customer = customer_id.is_some() && order.customer_id.as_deref() == customer_id;
     let by_token = match access_token {
-        Some(t) => {
+        Some(t) if !by_customer => {
             let stored = db::orders::access_token_hash(db, merchant_id, order_id).await?;
             stored.is_some_and(|h| same_hash(h.as_bytes(), hash_secret(t).as_bytes()))
         }
-        None => false,
+        _ => false,
     };
     if by_customer || by_token { Ok(order) } else { Err(Error::NotFound("order")) }
 }

@@ -263,18 +263,9 @@ pub async fn unsettled_refunds(
 /// Takes an unsettled refund for one reconciler run: false if another host
 /// took it (or it was settled) since it was listed.
 pub async fn claim_unsettled_refund(db: &Db, r: &UnsettledRefund, now: i64) -> Result<bool, sqlx::Error> {
-    let _turn = db.write_turn().await;
-    let done = sqlx::query(
-        "update refund set updated_at = $4 where merchant_id = $1 and refund_id = $2 \
-         and status in ('pending', 'unknown') and updated_at = $3",
-    )
-    .bind(&r.merchant_id)
-    .bind(&r.refund_id)
-    .bind(r.updated_at)
-    .bind(now.max(r.updated_at + 1))
-    .execute(db.pool())
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let row = (r.merchant_id.as_str(), r.refund_id.as_str());
+    let unsettled = "status in ('pending', 'unknown')";
+    crate::db::claim_row(db, ("refund", "refund_id"), row, unsettled, r.updated_at, now).await
 }
 
 /// `refunded` once the refunds that went through cover what was captured.

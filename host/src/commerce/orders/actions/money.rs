@@ -237,7 +237,11 @@ pub(crate) async fn reconcile_refund(shop: &Shop, r: &store::UnsettledRefund) ->
         tracing::warn!(refund = %r.refund_id, order = %r.order_id, "refund of an order with no captured payment");
         return Ok(false);
     };
-    let (provider, reference) = provider_of(shop, &r.merchant_id, &attempt).await?;
+    let Some(provider) = payments::provider_by_plugin(shop, &r.merchant_id, &attempt.plugin_id).await? else {
+        tracing::warn!(refund = %r.refund_id, plugin = %attempt.plugin_id, "payment plugin no longer bound; cannot reconcile");
+        return Ok(false);
+    };
+    let reference = attempt.provider_reference.clone().unwrap_or_default();
     let currency = parse::currency(&attempt.amount.currency).map_err(anyhow::Error::msg)?;
     let request = PaymentCall::Refund(RefundRequest {
         provider_reference: reference,
@@ -312,7 +316,7 @@ pub async fn cancel(shop: &Shop, merchant_id: &str, order_id: &str, req: CancelR
                 let (provider, reference) = provider_of(shop, merchant_id, a).await?;
                 let request = PaymentCall::Void(VoidRequest {
                     provider_reference: reference,
-                    idempotency_key: format!("{}_void", a.id),
+                    idempotency_key: payments::void_key(&a.id),
                 });
                 (CancelPayment::Void { attempt_id: &a.id, from_status: &a.status }, Some((provider, request)))
             }
