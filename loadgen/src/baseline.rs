@@ -1,9 +1,8 @@
 //! The denominator: a bare axum route that reads one row by primary key
-//! through a sqlx `Any` pool configured like the host's (same pool sizes,
-//! same SQLite pragmas), in a process of its own like `mercato serve`.
+//! through the host's own `Db` pool (same pool sizes, same SQLite set-up),
+//! in a process of its own like `mercato serve`.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use axum::Json;
@@ -11,8 +10,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use serde_json::{Value, json};
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
 
 /// Rows in the table; clients read them in turn.
 pub const ROWS: usize = 16;
@@ -37,28 +36,8 @@ pub fn serve(url: &str, listen: SocketAddr) -> Result<bool> {
 }
 
 async fn connect(url: &str) -> Result<AnyPool> {
-    sqlx::any::install_default_drivers();
-    let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).test_before_acquire(false);
-    let pool = if url.starts_with("sqlite:") {
-        let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
-        options
-            .max_connections(8)
-            .after_connect(|conn, _| {
-                Box::pin(async move {
-                    conn.execute(
-                        "pragma journal_mode = wal; pragma synchronous = normal; \
-                         pragma busy_timeout = 10000; pragma foreign_keys = on;",
-                    )
-                    .await?;
-                    Ok(())
-                })
-            })
-            .connect(&url)
-            .await
-    } else {
-        options.max_connections(16).connect(url).await
-    };
-    pool.context("baseline: failed to connect to the database")
+    let db = mercato::db::Db::connect(url).await.context("baseline: failed to connect to the database")?;
+    Ok(db.pool().clone())
 }
 
 /// A copy of the merchant table's shape with a few rows.
