@@ -451,6 +451,45 @@ async fn set_cart(
     Ok(())
 }
 
+/// Stock an order holds at one location.
+pub(crate) struct Held {
+    pub variant_id: String,
+    pub location_id: String,
+    pub quantity: i64,
+}
+
+/// Moves an order's reservations from status `from` to `to`, and says
+/// what they held.
+pub(crate) async fn set_reservations(
+    conn: &mut AnyConnection,
+    (merchant_id, order_id): (&str, &str),
+    from: &str,
+    to: &str,
+    now: i64,
+) -> Result<Vec<Held>, sqlx::Error> {
+    let rows = sqlx::query(
+        "update reservation set status = $4, updated_at = $5 \
+         where merchant_id = $1 and order_id = $2 and status = $3 \
+         returning variant_id, location_id, quantity",
+    )
+    .bind(merchant_id)
+    .bind(order_id)
+    .bind(from)
+    .bind(to)
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Held {
+                variant_id: r.try_get("variant_id")?,
+                location_id: r.try_get("location_id")?,
+                quantity: r.try_get("quantity")?,
+            })
+        })
+        .collect()
+}
+
 /// Turns an order's active reservations into decrements of `on_hand`, each
 /// with its inventory history row.
 pub(crate) async fn consume_reservations(
@@ -460,23 +499,10 @@ pub(crate) async fn consume_reservations(
     number: i64,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let rows = sqlx::query(
-        "update reservation set status = 'consumed', updated_at = $3 \
-         where merchant_id = $1 and order_id = $2 and status = 'active' \
-         returning variant_id, location_id, quantity",
-    )
-    .bind(merchant_id)
-    .bind(order_id)
-    .bind(now)
-    .fetch_all(&mut *conn)
-    .await?;
     let reason = format!("order #{number}");
-    for r in rows {
-        let (variant_id, location_id, quantity): (String, String, i64) =
-            (r.try_get("variant_id")?, r.try_get("location_id")?, r.try_get("quantity")?);
-        let delta = -quantity;
-        let level = (variant_id.as_str(), location_id.as_str());
-        super::inventory::move_on_hand(conn, merchant_id, level, delta, true, &reason, now).await?;
+    for h in set_reservations(conn, (merchant_id, order_id), "active", "consumed", now).await? {
+        let level = (h.variant_id.as_str(), h.location_id.as_str());
+        super::inventory::move_on_hand(conn, merchant_id, level, -h.quantity, true, &reason, now).await?;
     }
     Ok(())
 }
@@ -488,25 +514,15 @@ pub(crate) async fn release(
     order_id: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let rows = sqlx::query(
-        "update reservation set status = 'released', updated_at = $3 \
-         where merchant_id = $1 and order_id = $2 and status = 'active' \
-         returning variant_id, location_id, quantity",
-    )
-    .bind(merchant_id)
-    .bind(order_id)
-    .bind(now)
-    .fetch_all(&mut *conn)
-    .await?;
-    for r in rows {
+    for h in set_reservations(conn, (merchant_id, order_id), "active", "released", now).await? {
         sqlx::query(
             "update inventory_level set reserved = reserved - $4, updated_at = $5 \
              where merchant_id = $1 and variant_id = $2 and location_id = $3",
         )
         .bind(merchant_id)
-        .bind(r.try_get::<String, _>("variant_id")?)
-        .bind(r.try_get::<String, _>("location_id")?)
-        .bind(r.try_get::<i64, _>("quantity")?)
+        .bind(&h.variant_id)
+        .bind(&h.location_id)
+        .bind(h.quantity)
         .bind(now)
         .execute(&mut *conn)
         .await?;
@@ -520,15 +536,7 @@ pub(crate) async fn release(
             .try_get("discount_codes")?;
     let codes: Vec<Value> = serde_json::from_str(&codes).unwrap_or_default();
     for id in codes.iter().filter_map(|c| c["id"].as_str()) {
-        sqlx::query(
-            "update discount_code set usage_count = usage_count - 1, updated_at = $3 \
-             where merchant_id = $1 and discount_code_id = $2 and usage_count > 0",
-        )
-        .bind(merchant_id)
-        .bind(id)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+        super::discounts::decrement_usage(conn, merchant_id, id, now).await?;
     }
     Ok(())
 }

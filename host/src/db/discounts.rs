@@ -106,3 +106,22 @@ pub async fn increment_usage(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Gives back one use of a code (a claimed order that did not go through).
+pub async fn decrement_usage(
+    conn: &mut sqlx::AnyConnection,
+    merchant_id: &str,
+    discount_code_id: &str,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update discount_code set usage_count = usage_count - 1, updated_at = $3 \
+         where merchant_id = $1 and discount_code_id = $2 and usage_count > 0",
+    )
+    .bind(merchant_id)
+    .bind(discount_code_id)
+    .bind(now_ms)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -94,20 +94,6 @@ async fn sync_status(conn: &mut AnyConnection, merchant_id: &str, order_id: &str
     Ok(())
 }
 
-/// Adds `quantity` to `on_hand` at a location, with its history row.
-async fn restock(
-    conn: &mut AnyConnection,
-    merchant_id: &str,
-    variant_id: &str,
-    location_id: &str,
-    quantity: i64,
-    reason: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    super::inventory::move_on_hand(conn, merchant_id, (variant_id, location_id), quantity, false, reason, now)
-        .await
-}
-
 fn lines_json(lines: &[LineQty]) -> serde_json::Value {
     json!(lines.iter().map(|l| json!({"line_id": l.line_id, "quantity": l.quantity})).collect::<Vec<_>>())
 }
@@ -261,7 +247,9 @@ pub async fn record_return(db: &Db, r: &NewReturn<'_>) -> Result<Written, sqlx::
                 return Ok(Written::NoLocation);
             };
             let reason = format!("order #{number} returned");
-            restock(&mut tx, r.merchant_id, variant_id, &location_id, l.quantity, &reason, r.now).await?;
+            let level = (variant_id.as_str(), location_id.as_str());
+            super::inventory::move_on_hand(&mut tx, r.merchant_id, level, l.quantity, false, &reason, r.now)
+                .await?;
             entry["location_id"] = json!(location_id);
         }
         lines.push(entry);

@@ -9,9 +9,10 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use super::refund::{give_back, insert_refund};
-use super::{restock, sync_status};
+use super::sync_status;
 use crate::db::Db;
-use crate::db::checkout::release;
+use crate::db::checkout::{release, set_reservations};
+use crate::db::inventory::move_on_hand;
 use crate::db::orders::record_event;
 
 /// What a cancellation does with the money.
@@ -190,21 +191,12 @@ async fn finish_cancel(
         .await?
         .try_get("number")?;
     release(conn, c.merchant_id, c.order_id, now).await?;
-    let consumed = sqlx::query(
-        "update reservation set status = 'released', updated_at = $3 \
-         where merchant_id = $1 and order_id = $2 and status = 'consumed' \
-         returning variant_id, location_id, quantity",
-    )
-    .bind(c.merchant_id)
-    .bind(c.order_id)
-    .bind(now)
-    .fetch_all(&mut *conn)
-    .await?;
+    let order = (c.merchant_id, c.order_id);
+    let consumed = set_reservations(conn, order, "consumed", "released", now).await?;
     let reason = format!("order #{number} cancelled");
-    for r in &consumed {
-        let (variant_id, location_id): (String, String) =
-            (r.try_get("variant_id")?, r.try_get("location_id")?);
-        restock(conn, c.merchant_id, &variant_id, &location_id, r.try_get("quantity")?, &reason, now).await?;
+    for h in &consumed {
+        let level = (h.variant_id.as_str(), h.location_id.as_str());
+        move_on_hand(conn, c.merchant_id, level, h.quantity, false, &reason, now).await?;
     }
     let mut data = json!({"reason": c.reason});
     let payment_status = match c.payment {
