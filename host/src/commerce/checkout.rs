@@ -123,28 +123,15 @@ pub async fn place(shop: &Shop, merchant_id: &str, cart_id: &str, req: CompleteR
             ),
         });
     }
-    let mut missing = FieldErrors::new();
-    if priced.lines.is_empty() {
-        missing.insert("lines".into(), "the cart is empty".into());
-    }
-    if record.email.is_none() {
-        missing.insert("email".into(), "is required".into());
-    }
-    if record.shipping_address.is_none() {
-        missing.insert("shipping_address".into(), "is required".into());
-    }
-    if priced.ships && priced.shipping.is_none() {
-        let why = if record.shipping_option.is_some() {
-            "is no longer offered; choose another"
-        } else {
-            "is required"
-        };
-        missing.insert("shipping_option".into(), why.into());
-    }
-    if !missing.is_empty() {
-        let message = missing.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; ");
-        return Err(Error::Validation { message, errors: missing });
-    }
+    let mut missing = Check::default();
+    let required = |present: bool, why: &str| if present { Ok(()) } else { Err(why.to_owned()) };
+    missing.field("lines", required(!priced.lines.is_empty(), "the cart is empty"));
+    missing.field("email", required(record.email.is_some(), "is required"));
+    missing.field("shipping_address", required(record.shipping_address.is_some(), "is required"));
+    let no_longer = "is no longer offered; choose another";
+    let why = if record.shipping_option.is_some() { no_longer } else { "is required" };
+    missing.field("shipping_option", required(!priced.ships || priced.shipping.is_some(), why));
+    missing.finish()?;
     if let Some(code) =
         record.discount_codes.iter().find(|c| !priced.codes.iter().any(|v| v.code.eq_ignore_ascii_case(c)))
     {

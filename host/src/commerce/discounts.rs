@@ -57,7 +57,7 @@ fn code(s: &str) -> std::result::Result<String, String> {
 }
 
 /// The case-insensitive key a code is unique and looked up by.
-fn code_key(code: &str) -> String {
+pub(crate) fn code_key(code: &str) -> String {
     code.to_ascii_uppercase()
 }
 

@@ -85,12 +85,8 @@ pub async fn get(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Option<Car
     };
     let mut c = cart(&row)?;
     let codes: Option<String> = row.try_get("codes")?;
-    c.discount_codes = split(codes);
+    c.discount_codes = super::split_list(codes);
     Ok(Some(c))
-}
-
-fn split(list: Option<String>) -> Vec<String> {
-    list.map(|l| l.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()).unwrap_or_default()
 }
 
 /// The cart's lines in the order they were added, with what the catalog
@@ -135,7 +131,7 @@ pub async fn lines(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Vec<Line
                     // No level anywhere: not tracked (the sum is null).
                     let available: Option<i64> = r.try_get("available")?;
                     Some(VariantInfo {
-                        category_ids: split(r.try_get("category_ids")?),
+                        category_ids: super::split_list(r.try_get("category_ids")?),
                         product_id,
                         sku: r.try_get("sku")?,
                         title,

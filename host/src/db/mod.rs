@@ -291,6 +291,11 @@ impl Db {
     }
 }
 
+/// The values of a [`Db::list_agg`] column.
+pub(crate) fn split_list(list: Option<String>) -> Vec<String> {
+    list.map(|l| l.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()).unwrap_or_default()
+}
+
 /// One page of a merchant's rows of `table` in id order, after `after`
 /// (keyset pagination: stable under inserts).
 pub(crate) async fn merchant_page<T>(

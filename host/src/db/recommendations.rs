@@ -6,8 +6,6 @@
 //! active products, so a bounded list is not filled up with products no
 //! one can buy.
 
-use std::collections::HashMap;
-
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -30,10 +28,6 @@ pub struct CatalogProduct {
 }
 
 /// `$first, $first+1, …` for `n` values.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
 fn counts(rows: &[AnyRow]) -> Result<Vec<(String, i64)>, sqlx::Error> {
     rows.iter().map(|r| Ok((r.try_get("product_id")?, r.try_get("n")?))).collect()
 }
@@ -105,7 +99,6 @@ pub async fn products(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = placeholders(2, ids.len());
     let sql = format!(
         "select p.product_id, p.title, p.tags, cast(coalesce(p.min_price, 0) as bigint) as min_price, \
          cast(case when p.deleted_at is null and p.status = 'active' and exists ( \
@@ -113,36 +106,23 @@ pub async fn products(
              and v.deleted_at is null and (v.inventory_policy = 'allow_backorder' or ( \
                  select cast(coalesce(sum(i.on_hand - i.reserved), 0) as bigint) from inventory_level i \
                  where i.merchant_id = v.merchant_id and i.variant_id = v.variant_id) > 0)) \
-         then 1 else 0 end as bigint) as available \
-         from product p where p.merchant_id = $1 and p.product_id in ({list})"
+         then 1 else 0 end as bigint) as available, \
+         (select {} from product_category pc \
+          where pc.merchant_id = p.merchant_id and pc.product_id = p.product_id) as category_ids \
+         from product p where p.merchant_id = $1 and p.product_id in {}",
+        db.list_agg("pc.category_id", "pc.category_id"),
+        super::row_values(1, "", ids.len(), 2)
     );
-    let mut q = sqlx::query(&sql).bind(merchant_id);
-    for id in ids {
-        q = q.bind(id);
-    }
-    let rows = q.fetch_all(db.pool()).await?;
-    let sql = format!(
-        "select product_id, category_id from product_category \
-         where merchant_id = $1 and product_id in ({list}) order by product_id, category_id"
-    );
-    let mut q = sqlx::query(&sql).bind(merchant_id);
-    for id in ids {
-        q = q.bind(id);
-    }
-    let mut categories: HashMap<String, Vec<String>> = HashMap::new();
-    for row in q.fetch_all(db.pool()).await? {
-        categories.entry(row.try_get("product_id")?).or_default().push(row.try_get("category_id")?);
-    }
+    let rows =
+        ids.iter().fold(sqlx::query(&sql).bind(merchant_id), |q, id| q.bind(id)).fetch_all(db.pool()).await?;
     rows.iter()
         .map(|r| {
-            let id: String = r.try_get("product_id")?;
-            let tags: String = r.try_get("tags")?;
             let available: i64 = r.try_get("available")?;
             Ok(CatalogProduct {
-                category_ids: categories.remove(&id).unwrap_or_default(),
-                id,
+                category_ids: super::split_list(r.try_get("category_ids")?),
+                id: r.try_get("product_id")?,
                 title: r.try_get("title")?,
-                tags: serde_json::from_str(&tags).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                tags: super::json(r, "tags")?,
                 min_price: r.try_get("min_price")?,
                 available: available != 0,
             })

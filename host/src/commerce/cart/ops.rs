@@ -360,7 +360,7 @@ pub async fn add_discount_code(
     let code = req.code.ok_or_else(|| Error::field("code", "is required"))?;
     let cart = store::get(&shop.db, merchant_id, cart_id).await?.ok_or(Error::NotFound("cart"))?;
     let dc = discounts::validate_code(&shop.db, merchant_id, &code, now_ms()).await?;
-    let key = dc.code.to_ascii_uppercase();
+    let key = discounts::code_key(&dc.code);
     let entered = cart.discount_codes.iter().any(|c| c.eq_ignore_ascii_case(&dc.code));
     if !entered && cart.discount_codes.len() >= MAX_CODES {
         return Err(Error::field("code", format!("a cart takes at most {MAX_CODES} discount codes")));
@@ -371,7 +371,7 @@ pub async fn add_discount_code(
 
 /// Removes an entered discount code.
 pub async fn remove_discount_code(shop: &Shop, merchant_id: &str, cart_id: &str, code: &str) -> Result<Cart> {
-    let key = code.trim().to_ascii_uppercase();
+    let key = discounts::code_key(code.trim());
     apply(shop, merchant_id, cart_id, Change::RemoveCode { code_key: &key }, "discount code").await?;
     get(shop, merchant_id, cart_id).await
 }
