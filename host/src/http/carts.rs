@@ -4,21 +4,20 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::Storefront;
-use super::customers::TOKEN_HEADER;
-use super::error::{ApiError, Problem, Result};
-use super::json::ApiJson;
+use super::customers::OptionalCustomer;
+use super::error::{Problem, Result};
+use super::json::{ApiJson, OptionalJson};
 use crate::commerce::cart::{
     self, Cart, CartUpdate, CodeInput, LineUpdate, NewCart, NewLine, ShippingChoice, ShippingOptions,
 };
 use crate::commerce::checkout::{self, ActionRequired, CompleteRequest, Completion, PlacedOrder};
-use crate::commerce::customers;
 
 pub fn store_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -33,21 +32,6 @@ pub fn store_router() -> OpenApiRouter<AppState> {
         .routes(routes!(complete))
 }
 
-/// The logged-in customer, when the request carries `X-Customer-Token`.
-pub async fn optional_customer(
-    state: &AppState,
-    merchant_id: &str,
-    headers: &HeaderMap,
-) -> Result<Option<String>> {
-    let Some(token) = headers.get(TOKEN_HEADER).and_then(|v| v.to_str().ok()).map(str::trim) else {
-        return Ok(None);
-    };
-    match customers::authenticate(&state.db, merchant_id, token).await? {
-        Some(s) => Ok(Some(s.customer_id)),
-        None => Err(ApiError::unauthorized("unknown, expired or revoked customer token")),
-    }
-}
-
 /// Creates a cart, optionally with its first lines; with `X-Customer-Token`
 /// it belongs to that customer.
 #[utoipa::path(post, path = "/carts", tag = "carts", security(("bearer" = [])), request_body = NewCart,
@@ -55,10 +39,9 @@ pub async fn optional_customer(
 async fn create_cart(
     store: Storefront,
     State(state): State<AppState>,
-    headers: HeaderMap,
-    ApiJson(req): ApiJson<NewCart>,
+    OptionalCustomer(customer): OptionalCustomer,
+    OptionalJson(req): OptionalJson<NewCart>,
 ) -> Result<(StatusCode, Json<Cart>)> {
-    let customer = optional_customer(&state, &store.merchant_id, &headers).await?;
     let cart = cart::create(&state.shop(), &store.merchant_id, customer.as_deref(), req).await?;
     Ok((StatusCode::CREATED, Json(cart)))
 }

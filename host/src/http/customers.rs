@@ -50,21 +50,37 @@ impl FromRequestParts<AppState> for CustomerSession {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Storefront { merchant_id } = Storefront::from_request_parts(parts, state).await?;
-        let token = parts
-            .headers
-            .get(TOKEN_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::unauthorized("send X-Customer-Token: <token> from POST /v1/store/customers/login")
-            })?;
-        match customers::authenticate(&state.db, &merchant_id, token).await? {
-            Some(s) => {
-                Ok(CustomerSession { merchant_id, customer_id: s.customer_id, session_id: s.session_id })
-            }
-            None => Err(ApiError::unauthorized("unknown, expired or revoked customer token")),
-        }
+        let s = session(parts, state, &merchant_id).await?.ok_or_else(|| {
+            ApiError::unauthorized("send X-Customer-Token: <token> from POST /v1/store/customers/login")
+        })?;
+        Ok(CustomerSession { merchant_id, customer_id: s.customer_id, session_id: s.session_id })
+    }
+}
+
+/// The logged-in customer's id when the request carries `X-Customer-Token`
+/// (a guest otherwise); a token that is sent must be valid.
+pub struct OptionalCustomer(pub Option<String>);
+
+impl FromRequestParts<AppState> for OptionalCustomer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Storefront { merchant_id } = Storefront::from_request_parts(parts, state).await?;
+        Ok(OptionalCustomer(session(parts, state, &merchant_id).await?.map(|s| s.customer_id)))
+    }
+}
+
+/// The session `X-Customer-Token` names; `None` when none is sent.
+async fn session(
+    parts: &Parts,
+    state: &AppState,
+    merchant_id: &str,
+) -> Result<Option<customers::SessionRef>, ApiError> {
+    let token = parts.headers.get(TOKEN_HEADER).and_then(|v| v.to_str().ok()).map(str::trim);
+    let Some(token) = token.filter(|t| !t.is_empty()) else { return Ok(None) };
+    match customers::authenticate(&state.db, merchant_id, token).await? {
+        Some(s) => Ok(Some(s)),
+        None => Err(ApiError::unauthorized("unknown, expired or revoked customer token")),
     }
 }
 

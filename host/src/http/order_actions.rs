@@ -3,17 +3,15 @@
 //! send an `Idempotency-Key` to make a retry safe.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::de::DeserializeOwned;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::Admin;
 use super::error::{Problem, Result};
-use super::json::{ApiJson, parse_json};
+use super::json::{ApiJson, OptionalJson};
 use crate::commerce::orders::Order;
 use crate::commerce::orders::actions::{self, CancelRequest, NewFulfillment, NewRefund, NewReturn};
 
@@ -24,14 +22,6 @@ pub fn admin_router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_refund))
         .routes(routes!(create_return))
         .routes(routes!(capture_payment))
-}
-
-/// A body that may be left out (or sent as `null`).
-fn optional_body<T: DeserializeOwned + Default>(body: &Bytes) -> Result<T> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    Ok(parse_json::<Option<T>>(body)?.unwrap_or_default())
 }
 
 /// Ships units of the order's lines (all at once or in several shipments).
@@ -65,9 +55,8 @@ async fn cancel_order(
     admin: Admin,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    body: Bytes,
+    OptionalJson(req): OptionalJson<CancelRequest>,
 ) -> Result<Json<Order>> {
-    let req: CancelRequest = optional_body(&body)?;
     Ok(Json(actions::cancel(&state.shop(), &admin.merchant_id, &id, req).await?))
 }
 

@@ -11,8 +11,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::{Admin, Storefront};
-use super::carts::optional_customer;
-use super::customers::{CustomerSession, TokenHeader};
+use super::customers::{CustomerSession, OptionalCustomer, TokenHeader};
 use super::error::{Problem, Result};
 use super::json::{ApiQuery, PageQuery};
 use crate::commerce::orders::{self, Order, OrderDetail};
@@ -81,10 +80,10 @@ struct OrderTokenHeader {
 async fn get_store_order(
     store: Storefront,
     State(state): State<AppState>,
+    OptionalCustomer(customer): OptionalCustomer,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Order>> {
-    let customer = optional_customer(&state, &store.merchant_id, &headers).await?;
     let token = headers.get(ORDER_TOKEN_HEADER).and_then(|v| v.to_str().ok()).map(str::trim);
     Ok(Json(orders::for_buyer(&state.db, &store.merchant_id, &id, customer.as_deref(), token).await?))
 }

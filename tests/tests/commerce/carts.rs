@@ -62,6 +62,9 @@ on_both_databases!(bad_input_is_refused_and_changes_nothing, |app| async move {
     for body in bad {
         app.post("/v1/store/carts", pk, &body).await.problem(422, "validation_failed");
     }
+    // No body: an empty cart in the shop's currency.
+    let empty = app.send(app.request(reqwest::Method::POST, "/v1/store/carts", Some(pk))).await.expect(201);
+    assert_eq!((empty["currency"].as_str(), empty["lines"].as_array().map(Vec::len)), (Some("USD"), Some(0)));
     let cart = app.post("/v1/store/carts", pk, &json!({"lines": [{"variant_id": tee, "quantity": 1}]})).await;
     let cart = cart.expect(201);
     let path = format!("/v1/store/carts/{}", cart["id"].as_str().unwrap());

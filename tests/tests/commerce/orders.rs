@@ -244,7 +244,15 @@ on_both_databases!(a_manual_payment_waits_until_the_merchant_captures_it, |app| 
     // An unpaid manual order cancelled: the payment is voided, the stock back.
     let other = buy("manual-2").await;
     assert_eq!(available(&app, &shop, &tee).await, 8);
-    let cancelled = act(&app, &shop, &other, "cancel", Value::Null).await.expect(200);
+    let cancel_path = format!("/v1/admin/orders/{}/cancel", other["id"].as_str().unwrap());
+    let form = app
+        .request(reqwest::Method::POST, &cancel_path, Some(shop.sk()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("reason=x");
+    app.send(form).await.problem(415, "unsupported_media_type");
+    // No body at all is a cancellation without a reason.
+    let bare = app.request(reqwest::Method::POST, &cancel_path, Some(shop.sk()));
+    let cancelled = app.send(bare).await.expect(200);
     assert_eq!(
         (cancelled["status"].as_str(), cancelled["payment_status"].as_str()),
         (Some("cancelled"), Some("voided"))
