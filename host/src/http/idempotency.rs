@@ -7,6 +7,10 @@
 //! keyed by a server secret (a body may hold a password), and fields that
 //! are shown once (API keys, session tokens) are blanked in the stored
 //! response, so a replay says what happened without showing them again.
+//! One exception, on purpose: a checkout's order `access_token` stays in
+//! its replay. It is the only way a guest sees the order, so a buyer whose
+//! first answer was lost must get it from the retry; it opens that one
+//! order and nothing else.
 //! Logging in is not idempotent: every login is a new session.
 
 use axum::body::{Body, to_bytes};

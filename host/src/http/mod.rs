@@ -138,6 +138,12 @@ pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     router
         .merge(system::router(Arc::new(api)))
+        // Unknown paths and methods answer problem+json like everything else.
+        .fallback(|| async { error::ApiError::not_found("route") })
+        .method_not_allowed_fallback(|| async {
+            let detail = "this method is not allowed on this path";
+            error::ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", detail)
+        })
         // A bug that panics answers 500 instead of dropping the connection;
         // inside the idempotency layer, so the key is released like after
         // any other server error.

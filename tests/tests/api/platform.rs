@@ -98,6 +98,8 @@ on_both_databases!(health_readiness_and_openapi_are_served, |app: TestApp| async
     let doc = app.send(app.request(Method::GET, "/openapi.json", None)).await.expect(200);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(doc["paths"]["/v1/platform/merchants"]["post"].is_object());
+    app.send(app.request(Method::GET, "/v1/no-such-thing", None)).await.problem(404, "not_found");
+    app.send(app.request(Method::DELETE, "/healthz", None)).await.problem(405, "method_not_allowed");
 });
 
 /// Every route of the contract (shared/API.md, all but carts, checkout and
