@@ -22,8 +22,8 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use super::Db;
-use super::orders::{attempt, record_event, to_json};
-use crate::commerce::orders::{OrderStatus, Payment};
+use super::orders::{record_event, to_json};
+use crate::commerce::orders::OrderStatus;
 
 /// A quantity of one order line.
 #[derive(Debug, Clone)]
@@ -96,23 +96,6 @@ async fn sync_status(conn: &mut AnyConnection, merchant_id: &str, order_id: &str
 
 fn lines_json(lines: &[LineQty]) -> serde_json::Value {
     json!(lines.iter().map(|l| json!({"line_id": l.line_id, "quantity": l.quantity})).collect::<Vec<_>>())
-}
-
-/// The order's latest payment attempt that succeeded: what refunds go back to.
-pub async fn succeeded_attempt(
-    db: &Db,
-    merchant_id: &str,
-    order_id: &str,
-) -> Result<Option<Payment>, sqlx::Error> {
-    let row = sqlx::query(
-        "select * from payment_attempt where merchant_id = $1 and order_id = $2 and status = 'succeeded' \
-         order by created_at desc, payment_attempt_id desc limit 1",
-    )
-    .bind(merchant_id)
-    .bind(order_id)
-    .fetch_optional(db.pool())
-    .await?;
-    row.as_ref().map(attempt).transpose()
 }
 
 /// A new fulfillment.

@@ -84,7 +84,7 @@ fn order_line(row: &AnyRow, currency: &str) -> Result<OrderLine, sqlx::Error> {
 const ATTEMPT_COLUMNS: &str = "payment_attempt_id, provider, plugin_id, status, amount, currency, \
      provider_reference, next_action, message, failure_reason, created_at, updated_at";
 
-pub(crate) fn attempt(row: &AnyRow) -> Result<Payment, sqlx::Error> {
+fn attempt(row: &AnyRow) -> Result<Payment, sqlx::Error> {
     let next_action: Option<String> = row.try_get("next_action")?;
     Ok(Payment {
         id: row.try_get("payment_attempt_id")?,

@@ -104,6 +104,15 @@ async fn provider_of(shop: &Shop, merchant_id: &str, attempt: &Payment) -> Resul
     Ok((provider, reference))
 }
 
+/// The order's payment, which must have been captured (an order has one
+/// payment attempt).
+fn captured(order: &Order) -> Result<&Payment> {
+    match &order.payment {
+        Some(p) if p.status == "succeeded" => Ok(p),
+        _ => Err(invalid(format!("order #{} has no captured payment", order.number))),
+    }
+}
+
 fn money(order: &Order, amount: i64) -> Result<Money> {
     let currency = parse::currency(&order.currency).map_err(|e| anyhow::anyhow!("order currency: {e}"))?;
     Ok(Money::new(amount, currency))
@@ -176,10 +185,8 @@ pub async fn refund(shop: &Shop, merchant_id: &str, order_id: &str, req: NewRefu
             message: format!("a refund of {amount} is more than the {left} captured and not yet refunded"),
         });
     }
-    let attempt = store::succeeded_attempt(db, merchant_id, order_id)
-        .await?
-        .ok_or_else(|| invalid(format!("order #{n} has no captured payment")))?;
-    let (provider, reference) = provider_of(shop, merchant_id, &attempt).await?;
+    let attempt = captured(&order)?;
+    let (provider, reference) = provider_of(shop, merchant_id, attempt).await?;
 
     let refund_id = new_id("ref");
     let claim_lines: Vec<RefundLine> = to_store(&order, &lines)
@@ -233,7 +240,8 @@ pub async fn refund(shop: &Shop, merchant_id: &str, order_id: &str, req: NewRefu
 /// answer still unknown leaves it for the next run).
 pub(crate) async fn reconcile_refund(shop: &Shop, r: &store::UnsettledRefund) -> Result<bool> {
     let db = &shop.db;
-    let Some(attempt) = store::succeeded_attempt(db, &r.merchant_id, &r.order_id).await? else {
+    let order = get(db, &r.merchant_id, &r.order_id).await?;
+    let Ok(attempt) = captured(&order) else {
         tracing::warn!(refund = %r.refund_id, order = %r.order_id, "refund of an order with no captured payment");
         return Ok(false);
     };
@@ -299,10 +307,8 @@ pub async fn cancel(shop: &Shop, merchant_id: &str, order_id: &str, req: CancelR
     let left = order.captured.amount - order.refunded.amount;
     let (payment, call) = match order.payment_status.as_str() {
         "paid" | "partially_refunded" if left > 0 => {
-            let attempt = store::succeeded_attempt(db, merchant_id, order_id)
-                .await?
-                .ok_or_else(|| invalid(format!("order #{n} has no captured payment")))?;
-            let (provider, reference) = provider_of(shop, merchant_id, &attempt).await?;
+            let attempt = captured(&order)?;
+            let (provider, reference) = provider_of(shop, merchant_id, attempt).await?;
             let request = PaymentCall::Refund(RefundRequest {
                 provider_reference: reference,
                 amount: money(&order, left)?,
