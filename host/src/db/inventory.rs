@@ -158,9 +158,7 @@ pub async fn apply(db: &Db, c: &StockChange<'_>) -> Result<Applied, sqlx::Error>
     // read snapshot later. It creates the level on first use; on PostgreSQL
     // the upsert of a set also locks the row, so the `before` it returns
     // stays true until commit.
-    let ensure = "insert into inventory_level \
-         (merchant_id, variant_id, location_id, on_hand, reserved, adjustment_seq, created_at, updated_at) \
-         values ($1, $2, $3, 0, 0, 0, $4, $4) on conflict (merchant_id, variant_id, location_id)";
+    let ensure = ENSURE_LEVEL;
     let (before, update, amount) = match c.change {
         Change::Set(n) => {
             let sql =
@@ -228,22 +226,8 @@ pub async fn apply(db: &Db, c: &StockChange<'_>) -> Result<Applied, sqlx::Error>
         Some(before) => level.on_hand - before,
         None => amount,
     };
-    sqlx::query(
-        "insert into inventory_adjustment (inventory_adjustment_id, merchant_id, variant_id, location_id, \
-         delta, on_hand_after, reason, seq, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-    )
-    .bind(c.adjustment_id)
-    .bind(c.merchant_id)
-    .bind(c.variant_id)
-    .bind(c.location_id)
-    .bind(delta)
-    .bind(level.on_hand)
-    .bind(c.reason)
-    .bind(seq)
-    .bind(c.now)
-    .execute(&mut *tx)
-    .await?;
+    let history = History { id: c.adjustment_id, delta, on_hand_after: level.on_hand, seq, reason: c.reason };
+    insert_adjustment(&mut tx, c.merchant_id, (c.variant_id, c.location_id), &history, c.now).await?;
     tx.commit().await?;
     let adjustment = Adjustment {
         id: c.adjustment_id.to_owned(),
@@ -287,35 +271,64 @@ pub(crate) async fn move_on_hand(
     let level = match update().fetch_optional(&mut *conn).await? {
         Some(level) => level,
         None => {
-            sqlx::query(
-                "insert into inventory_level \
-                 (merchant_id, variant_id, location_id, on_hand, reserved, adjustment_seq, created_at, updated_at) \
-                 values ($1, $2, $3, 0, 0, 0, $4, $4) on conflict (merchant_id, variant_id, location_id) do nothing",
-            )
-            .bind(merchant_id)
-            .bind(variant_id)
-            .bind(location_id)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
+            sqlx::query(&format!("{ENSURE_LEVEL} do nothing"))
+                .bind(merchant_id)
+                .bind(variant_id)
+                .bind(location_id)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
             update().fetch_one(&mut *conn).await?
         }
     };
+    let id = crate::commerce::ids::new_id("adj");
+    let history = History {
+        id: &id,
+        delta,
+        on_hand_after: level.try_get("on_hand")?,
+        seq: level.try_get("adjustment_seq")?,
+        reason,
+    };
+    insert_adjustment(conn, merchant_id, (variant_id, location_id), &history, now).await
+}
+
+/// Creates a level at zero if it is missing; callers add `do nothing` or
+/// `do update …`. Binds: merchant, variant, location, now.
+const ENSURE_LEVEL: &str = "insert into inventory_level \
+     (merchant_id, variant_id, location_id, on_hand, reserved, adjustment_seq, created_at, updated_at) \
+     values ($1, $2, $3, 0, 0, 0, $4, $4) on conflict (merchant_id, variant_id, location_id)";
+
+/// One row of a level's history.
+struct History<'a> {
+    id: &'a str,
+    delta: i64,
+    on_hand_after: i64,
+    seq: i64,
+    reason: &'a str,
+}
+
+async fn insert_adjustment(
+    conn: &mut sqlx::AnyConnection,
+    merchant_id: &str,
+    (variant_id, location_id): (&str, &str),
+    h: &History<'_>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "insert into inventory_adjustment (inventory_adjustment_id, merchant_id, variant_id, location_id, \
          delta, on_hand_after, reason, seq, created_at, updated_at) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
     )
-    .bind(crate::commerce::ids::new_id("adj"))
+    .bind(h.id)
     .bind(merchant_id)
     .bind(variant_id)
     .bind(location_id)
-    .bind(delta)
-    .bind(level.try_get::<i64, _>("on_hand")?)
-    .bind(reason)
-    .bind(level.try_get::<i64, _>("adjustment_seq")?)
+    .bind(h.delta)
+    .bind(h.on_hand_after)
+    .bind(h.reason)
+    .bind(h.seq)
     .bind(now)
-    .execute(&mut *conn)
+    .execute(conn)
     .await?;
     Ok(())
 }
