@@ -149,7 +149,7 @@ pub async fn price(
     // must run do so on the blocking pool: a long run does not hold up other
     // requests, and WASI's synchronous host calls may block on the runtime.
     let remembered = if job.memo_only.get() { Some(job.run()).filter(|_| !job.missed.get()) } else { None };
-    let found = match remembered {
+    let mut found = match remembered {
         Some(found) => found,
         None => {
             job.memo_only.set(false);
@@ -162,7 +162,7 @@ pub async fn price(
     let (mut subtotal, mut line_discount, mut tax_total) = (0i64, 0i64, 0i64);
     for (i, record) in lines.into_iter().enumerate() {
         let line_subtotal = record.variant.as_ref().map_or(0, |v| v.price) * record.quantity;
-        let tax_lines = found.line_taxes.get(i).cloned().unwrap_or_default();
+        let tax_lines = found.line_taxes.get_mut(i).map(std::mem::take).unwrap_or_default();
         let tax: i64 = tax_lines.iter().map(|t| t.amount).sum();
         subtotal += line_subtotal;
         line_discount += found.line_discounts[i];
@@ -373,15 +373,17 @@ impl Job {
         let shipping = shipping.map(|s| Money::new(s, self.currency));
         let mut ledger = Ledger::new(self.currency, &self.lines, shipping);
         let mut labels = Vec::new();
+        // Built once; each binding sees what the ones before it applied.
+        let mut input = PricingInput {
+            currency: self.currency,
+            lines: self.lines.clone(),
+            customer: self.customer.clone(),
+            discount_codes: self.codes.clone(),
+            shipping,
+            previous: Vec::new(),
+        };
         for b in self.pricing.iter() {
-            let input = PricingInput {
-                currency: self.currency,
-                lines: self.lines.clone(),
-                customer: self.customer.clone(),
-                discount_codes: self.codes.clone(),
-                shipping,
-                previous: ledger.applied().to_vec(),
-            };
+            input.previous = ledger.applied().to_vec();
             let answer = self.call(b, &input, Answer::Pricing, pricing_of, |call| {
                 self.runtime.pricing(call, &input).map(|o| o.output)
             });
