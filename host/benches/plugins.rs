@@ -1,7 +1,8 @@
 //! Plugin runtime benchmark: instantiate + call for tax, pricing and
 //! shipping over 20-, 200- and 1,000-line carts, beside the bare instantiate
-//! of the smallest plugin. Run with `cargo xtask bench plugins`; it ends with
-//! one JSON line of medians in microseconds.
+//! of the smallest plugin and a flat tax over the 0.1.0 tax world. Run with
+//! `cargo xtask bench plugins`; it ends with one JSON line of medians in
+//! microseconds.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -127,6 +128,7 @@ fn main() {
     let empty = install(&runtime, "empty-tax");
     let tax = install(&runtime, "us-sales-tax");
     let flat = install(&runtime, "flat-tax");
+    let flat_v01 = install(&runtime, "flat-tax-v0-1");
     let pricing = install(&runtime, "volume-discount");
     let shipping = install(&runtime, "weight-table");
 
@@ -141,9 +143,13 @@ fn main() {
     g.bench_function("us-sales-tax", |b| b.iter(|| runtime.instantiate(&tax).unwrap()));
     g.finish();
 
-    // The same calls through the smallest tax plugin (marshalling, no work)
-    // and through flat-tax (one rate, the SDK's 30-line example).
-    for (group, plugin, config) in [("tax-empty", &empty, "{}"), ("tax-flat", &flat, FLAT_CONFIG)] {
+    // The same calls through the smallest tax plugin (marshalling, no work),
+    // through flat-tax (one rate, the SDK's 30-line example, over the 0.2.0
+    // tax world) and through a flat tax written against 0.1.0 without the
+    // SDK (every line's strings cross on their own).
+    let groups =
+        [("tax-empty", &empty, "{}"), ("tax-flat", &flat, FLAT_CONFIG), ("tax-flat-v0.1", &flat_v01, "{}")];
+    for (group, plugin, config) in groups {
         let mut g = c.benchmark_group(group);
         for n in SIZES {
             let input = tax_input(n);
@@ -201,7 +207,7 @@ fn print_medians() {
     let dir = components_dir().join("../criterion");
     let mut medians = serde_json::Map::new();
     let mut ids = vec!["instantiate/empty-tax".to_owned(), "instantiate/us-sales-tax".to_owned()];
-    for group in ["tax", "tax-flat", "tax-empty", "pricing", "shipping"] {
+    for group in ["tax", "tax-flat", "tax-flat-v0.1", "tax-empty", "pricing", "shipping"] {
         ids.extend(SIZES.iter().map(|n| format!("{group}/{n}")));
     }
     for id in ids {

@@ -252,9 +252,9 @@ fn plugin_inspect_prints_name_version_world_imports_size_and_hash() {
     assert_eq!(report["name"], "eu-vat");
     assert_eq!(report["version"], "0.1.0");
     assert_eq!(report["extension_point"], "tax");
-    assert_eq!(report["world"], "mercato:plugin/tax-plugin@0.1.0");
+    assert_eq!(report["world"], "mercato:plugin/tax-plugin@0.2.0", "SDK tax plugins speak 0.2.0");
     let imports = report["imports"].as_array().expect("imports is an array");
-    assert!(imports.iter().any(|i| i == "mercato:plugin/types@0.1.0"), "imports: {imports:?}");
+    assert!(imports.iter().any(|i| i == "mercato:plugin/types@0.2.0"), "imports: {imports:?}");
     assert!(report["size_bytes"].as_u64().is_some_and(|n| n > 0), "size_bytes: {}", report["size_bytes"]);
     let sha = report["sha256"].as_str().expect("sha256 is a string");
     assert!(sha.len() == 64 && sha.chars().all(|c| c.is_ascii_hexdigit()), "sha256: {sha}");

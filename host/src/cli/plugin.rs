@@ -77,7 +77,7 @@ pub fn inspect(component: &Path) -> anyhow::Result<ExitCode> {
         "name": m.name,
         "version": m.version,
         "extension_point": m.extension_point,
-        "world": format!("mercato:plugin/{}-plugin@{}", m.extension_point, crate::plugins::CONTRACT_VERSION),
+        "world": format!("mercato:plugin/{}-plugin@{}", m.extension_point, plugin.contract),
         "description": m.description,
         "config_schema": serde_json::from_str::<Value>(&m.config_schema).unwrap_or(Value::Null),
         "imports": plugin.imports,

@@ -48,6 +48,9 @@ pub struct Plugin {
     /// pricing, tax, shipping, payment or recommendations.
     #[schema(value_type = String, example = "tax")]
     pub extension_point: ExtensionPoint,
+    /// The `mercato:plugin` version the component speaks, e.g. `"0.2.0"`.
+    #[schema(example = "0.2.0")]
+    pub contract: String,
     pub sha256: String,
     pub size_bytes: u64,
     pub description: String,
@@ -126,6 +129,7 @@ fn view(p: &InstalledPlugin, row: &StoredPlugin, circuit: PluginCircuit) -> Plug
         name: p.metadata.name.clone(),
         version: p.metadata.version.clone(),
         extension_point: p.extension_point(),
+        contract: p.contract.to_owned(),
         sha256: p.sha256.clone(),
         size_bytes: p.size_bytes,
         description: p.metadata.description.clone(),

@@ -1,5 +1,7 @@
-//! Host bindings for the `mercato:plugin@0.1.0` worlds. The shared `types`,
-//! `log` and `plugin` interfaces are generated once and reused by every world.
+//! Host bindings for the `mercato:plugin@0.1.0` worlds and the tax world of
+//! `mercato:plugin@0.2.0`. The shared `types`, `log` and `plugin` interfaces
+//! are generated once per version and reused by every world of it; 0.2.0
+//! reuses the Rust types of 0.1.0's `types`, which are the same records.
 
 #![allow(missing_docs, clippy::all)]
 
@@ -57,6 +59,17 @@ pub mod recommendations {
             "mercato:plugin/types": super::pricing::mercato::plugin::types,
             "mercato:plugin/log": super::pricing::mercato::plugin::log,
             "mercato:plugin/plugin": super::pricing::exports::mercato::plugin::plugin,
+        },
+    });
+}
+
+/// `mercato:plugin@0.2.0`: the tax world.
+pub mod tax_v2 {
+    wasmtime::component::bindgen!({
+        path: "../wit/v0.2.0",
+        world: "tax-plugin",
+        with: {
+            "mercato:plugin/types": super::pricing::mercato::plugin::types,
         },
     });
 }

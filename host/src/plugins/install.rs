@@ -1,6 +1,6 @@
 //! The install check: a component is refused before it is stored unless it
-//! is a component, exports exactly one known world of this contract version,
-//! and imports only what that world allows.
+//! is a component, exports exactly one known world at a contract version
+//! this host serves it at, and imports only what that world allows.
 
 use mercato_sdk::ExtensionPoint;
 use wasmtime::Engine;
@@ -8,8 +8,30 @@ use wasmtime::component::Component;
 
 use super::error::InstallError;
 
-/// The contract version this host speaks.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+/// The versions of `mercato:plugin` this host speaks and the worlds it serves
+/// at each, oldest first. 0.2.0 changed the tax world only.
+pub const CONTRACT_VERSIONS: &[(&str, &[ExtensionPoint])] = &[
+    (
+        "0.1.0",
+        &[
+            ExtensionPoint::Pricing,
+            ExtensionPoint::Tax,
+            ExtensionPoint::Shipping,
+            ExtensionPoint::Payment,
+            ExtensionPoint::Recommendations,
+        ],
+    ),
+    ("0.2.0", &[ExtensionPoint::Tax]),
+];
+
+/// The supported versions as `@0.1.0 (pricing, tax, …), @0.2.0 (tax)`, for errors.
+fn supported() -> String {
+    let each = CONTRACT_VERSIONS.iter().map(|(v, points)| {
+        let points: Vec<String> = points.iter().map(|p| p.to_string()).collect();
+        format!("mercato:plugin@{v} ({})", points.join(", "))
+    });
+    each.collect::<Vec<_>>().join(", ")
+}
 /// Default cap on component size.
 pub const DEFAULT_MAX_COMPONENT_BYTES: u64 = 8 << 20;
 
@@ -56,11 +78,12 @@ fn split_version(name: &str) -> (&str, Option<&str>) {
     }
 }
 
-fn import_allowed(point: ExtensionPoint, import: &str) -> bool {
+/// Whether a component of `point` at contract version `contract` may import `import`.
+fn import_allowed(point: ExtensionPoint, contract: &str, import: &str) -> bool {
     let (name, version) = split_version(import);
     let listed = COMMON_IMPORTS.contains(&name) || extra_imports(point).contains(&name);
     let version_ok = match version {
-        Some(v) if name.starts_with("mercato:") => v == CONTRACT_VERSION,
+        Some(v) if name.starts_with("mercato:") => v == contract,
         Some(v) => v.starts_with("0.2."),
         None => false,
     };
@@ -85,21 +108,34 @@ pub fn check_bytes(bytes: &[u8], max_bytes: u64) -> Result<(), InstallError> {
     Err(InstallError::NotAComponent("the bytes are not WebAssembly".into()))
 }
 
-/// The extension point a compiled component implements, after checking its
-/// exports and imports.
-pub fn classify(engine: &Engine, component: &Component) -> Result<ExtensionPoint, InstallError> {
+/// The extension point a compiled component implements and the contract
+/// version it speaks, after checking its exports and imports.
+pub fn classify(
+    engine: &Engine,
+    component: &Component,
+) -> Result<(ExtensionPoint, &'static str), InstallError> {
     let ty = component.component_type();
     let exports: Vec<&str> = ty.exports(engine).map(|(name, _)| name).collect();
     let mut points = Vec::new();
     let mut has_plugin = false;
+    let mut contract: Option<&'static str> = None;
     for export in &exports {
         let (name, version) = split_version(export);
         let Some(iface) = name.strip_prefix("mercato:plugin/") else { continue };
-        if version != Some(CONTRACT_VERSION) {
+        let known = CONTRACT_VERSIONS.iter().map(|(v, _)| *v).find(|v| Some(*v) == version);
+        let Some(v) = known else {
             return Err(InstallError::UnsupportedVersion(format!(
-                "exports {export}, this host supports mercato:plugin@{CONTRACT_VERSION}"
+                "exports {export}, this host supports {}",
+                supported()
+            )));
+        };
+        if contract.is_some_and(|c| c != v) {
+            return Err(InstallError::UnsupportedVersion(format!(
+                "exports interfaces of mercato:plugin@{} and @{v}; a plugin speaks one version",
+                contract.unwrap_or_default()
             )));
         }
+        contract = Some(v);
         if iface == "plugin" {
             has_plugin = true;
         } else if let Some(point) = ExtensionPoint::parse(iface) {
@@ -110,8 +146,9 @@ pub fn classify(engine: &Engine, component: &Component) -> Result<ExtensionPoint
         [p] => *p,
         [] => {
             return Err(InstallError::UnknownWorld(format!(
-                "exports [{}], none of mercato:plugin/{{pricing,tax,shipping,payment,recommendations}}@{CONTRACT_VERSION}",
-                exports.join(", ")
+                "exports [{}], none of mercato:plugin/{{pricing,tax,shipping,payment,recommendations}} at {}",
+                exports.join(", "),
+                supported()
             )));
         }
         many => {
@@ -120,22 +157,30 @@ pub fn classify(engine: &Engine, component: &Component) -> Result<ExtensionPoint
             )));
         }
     };
+    let contract = contract.unwrap_or_default();
+    let served = CONTRACT_VERSIONS.iter().any(|(v, points)| *v == contract && points.contains(&point));
+    if !served {
+        return Err(InstallError::UnsupportedVersion(format!(
+            "exports the {point} world at mercato:plugin@{contract}, this host supports {}",
+            supported()
+        )));
+    }
     if !has_plugin {
         return Err(InstallError::UnknownWorld(format!(
-            "does not export mercato:plugin/plugin@{CONTRACT_VERSION} (its metadata)"
+            "does not export mercato:plugin/plugin@{contract} (its metadata)"
         )));
     }
     for (import, _) in ty.imports(engine) {
-        if !import_allowed(point, import) {
+        if !import_allowed(point, contract, import) {
             let allowed: Vec<&str> = COMMON_IMPORTS.iter().chain(extra_imports(point)).copied().collect();
             return Err(InstallError::ForbiddenImport {
                 import: import.to_owned(),
                 point,
-                allowed: allowed.join(", "),
+                allowed: format!("{} (mercato:plugin at @{contract})", allowed.join(", ")),
             });
         }
     }
-    Ok(point)
+    Ok((point, contract))
 }
 
 /// Every import of a component, for `mercato plugin inspect`.
@@ -149,15 +194,18 @@ mod tests {
 
     #[test]
     fn imports_are_allowed_per_world() {
-        assert!(import_allowed(ExtensionPoint::Tax, "wasi:io/streams@0.2.6"));
-        assert!(import_allowed(ExtensionPoint::Tax, "mercato:plugin/log@0.1.0"));
-        assert!(!import_allowed(ExtensionPoint::Tax, "mercato:plugin/log@0.2.0"));
-        assert!(!import_allowed(ExtensionPoint::Tax, "wasi:filesystem/preopens@0.2.0"));
-        assert!(!import_allowed(ExtensionPoint::Tax, "wasi:sockets/tcp@0.2.0"));
-        assert!(!import_allowed(ExtensionPoint::Tax, "wasi:http/outgoing-handler@0.2.0"));
-        assert!(import_allowed(ExtensionPoint::Payment, "wasi:http/outgoing-handler@0.2.3"));
-        assert!(!import_allowed(ExtensionPoint::Tax, "mercato:plugin/catalog@0.1.0"));
-        assert!(import_allowed(ExtensionPoint::Recommendations, "mercato:plugin/catalog@0.1.0"));
+        use ExtensionPoint::{Payment, Recommendations, Tax};
+        assert!(import_allowed(Tax, "0.1.0", "wasi:io/streams@0.2.6"));
+        assert!(import_allowed(Tax, "0.1.0", "mercato:plugin/log@0.1.0"));
+        assert!(!import_allowed(Tax, "0.1.0", "mercato:plugin/log@0.2.0"), "one contract version");
+        assert!(import_allowed(Tax, "0.2.0", "mercato:plugin/log@0.2.0"));
+        assert!(!import_allowed(Tax, "0.2.0", "mercato:plugin/types@0.1.0"), "one contract version");
+        assert!(!import_allowed(Tax, "0.1.0", "wasi:filesystem/preopens@0.2.0"));
+        assert!(!import_allowed(Tax, "0.1.0", "wasi:sockets/tcp@0.2.0"));
+        assert!(!import_allowed(Tax, "0.1.0", "wasi:http/outgoing-handler@0.2.0"));
+        assert!(import_allowed(Payment, "0.1.0", "wasi:http/outgoing-handler@0.2.3"));
+        assert!(!import_allowed(Tax, "0.1.0", "mercato:plugin/catalog@0.1.0"));
+        assert!(import_allowed(Recommendations, "0.1.0", "mercato:plugin/catalog@0.1.0"));
     }
 
     #[test]

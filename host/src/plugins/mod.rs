@@ -27,7 +27,7 @@ pub use cache::CacheOutcome;
 pub use circuit::{BreakerPolicy, CircuitBreaker, CircuitState};
 pub use engine::EngineConfig;
 pub use error::{CallError, FailureKind, InstallError};
-pub use install::{CONTRACT_VERSION, DEFAULT_MAX_COMPONENT_BYTES};
+pub use install::{CONTRACT_VERSIONS, DEFAULT_MAX_COMPONENT_BYTES};
 pub use json::JsonCallError;
 pub use limits::{LimitOverrides, Limits};
 pub use runtime::{Call, InstalledPlugin, Outcome, Runtime, RuntimeConfig};

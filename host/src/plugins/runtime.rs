@@ -50,6 +50,8 @@ impl Default for RuntimeConfig {
 pub(crate) enum WorldPre {
     Pricing(bindings::pricing::PricingPluginPre<HostState>),
     Tax(bindings::tax::TaxPluginPre<HostState>),
+    /// The tax world of `mercato:plugin@0.2.0`.
+    TaxV2(bindings::tax_v2::TaxPluginPre<HostState>),
     Shipping(bindings::shipping::ShippingPluginPre<HostState>),
     Payment(bindings::payment::PaymentPluginPre<HostState>),
     Recommendations(bindings::recommendations::RecommendationsPluginPre<HostState>),
@@ -61,6 +63,7 @@ macro_rules! with_world {
         match $pre {
             WorldPre::Pricing($p) => $body,
             WorldPre::Tax($p) => $body,
+            WorldPre::TaxV2($p) => $body,
             WorldPre::Shipping($p) => $body,
             WorldPre::Payment($p) => $body,
             WorldPre::Recommendations($p) => $body,
@@ -78,6 +81,8 @@ pub struct InstalledPlugin {
     pub sha256: String,
     /// Size of the component.
     pub size_bytes: u64,
+    /// The `mercato:plugin` version it speaks, e.g. `"0.2.0"`.
+    pub contract: &'static str,
     /// Everything the component imports.
     pub imports: Vec<String>,
     /// Whether compilation was skipped thanks to the on-disk cache.
@@ -200,8 +205,8 @@ impl Runtime {
             .cache
             .load_or_compile(&self.engine, &sha256, bytes)
             .map_err(|e| InstallError::Invalid(format!("{e:#}")))?;
-        let point = install::classify(&self.engine, &component)?;
-        let pre = self.pre(point, &component)?;
+        let (point, contract) = install::classify(&self.engine, &component)?;
+        let pre = self.pre(point, contract, &component)?;
         let metadata = self.describe(&pre, &limits)?;
         if metadata.extension_point != point {
             return Err(InstallError::InvalidMetadata(format!(
@@ -211,6 +216,7 @@ impl Runtime {
         }
         let plugin = Arc::new(InstalledPlugin {
             id: id.clone(),
+            contract,
             imports: install::imports(&self.engine, &component),
             loaded_from_cache: cached == CacheOutcome::Hit,
             metadata,
@@ -232,19 +238,27 @@ impl Runtime {
         }
         plugins.insert(id, plugin.clone());
         tracing::info!(
-            plugin = %plugin.label(), id = %plugin.id, point = %point, size = plugin.size_bytes,
+            plugin = %plugin.label(), id = %plugin.id, point = %point, contract, size = plugin.size_bytes,
             from_cache = plugin.loaded_from_cache, "plugin installed"
         );
         Ok(plugin)
     }
 
-    fn pre(&self, point: ExtensionPoint, component: &Component) -> Result<WorldPre, InstallError> {
+    fn pre(
+        &self,
+        point: ExtensionPoint,
+        contract: &str,
+        component: &Component,
+    ) -> Result<WorldPre, InstallError> {
         let pre: InstancePre<HostState> =
             self.linker.instantiate_pre(component).map_err(|e| InstallError::Invalid(format!("{e:#}")))?;
         let typed = |e: wasmtime::Error| InstallError::UnknownWorld(format!("{e:#}"));
         Ok(match point {
             ExtensionPoint::Pricing => {
                 WorldPre::Pricing(bindings::pricing::PricingPluginPre::new(pre).map_err(typed)?)
+            }
+            ExtensionPoint::Tax if contract == "0.2.0" => {
+                WorldPre::TaxV2(bindings::tax_v2::TaxPluginPre::new(pre).map_err(typed)?)
             }
             ExtensionPoint::Tax => WorldPre::Tax(bindings::tax::TaxPluginPre::new(pre).map_err(typed)?),
             ExtensionPoint::Shipping => {

@@ -13,6 +13,7 @@ use wasmtime::{Engine, ResourceLimiter};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
+use super::bindings::tax_v2::mercato::plugin::log as log_v2;
 use super::bindings::{self, pricing::mercato::plugin::log, recommendations::mercato::plugin::catalog};
 
 /// Messages kept per call, and their size.
@@ -160,13 +161,12 @@ impl WasiHttpHooks for DenyAllHttp {
     }
 }
 
-impl log::Host for HostState {
-    fn log(&mut self, level: log::Level, message: String) {
+impl HostState {
+    fn push_log(&mut self, level: &'static str, mut message: String) {
         if self.logs.len() >= MAX_LOG_LINES {
             self.dropped_logs += 1;
             return;
         }
-        let mut message = message;
         if message.len() > MAX_LOG_BYTES {
             let mut end = MAX_LOG_BYTES;
             while !message.is_char_boundary(end) {
@@ -174,13 +174,31 @@ impl log::Host for HostState {
             }
             message.truncate(end);
         }
+        self.logs.push(LogLine { level, message });
+    }
+}
+
+impl log::Host for HostState {
+    fn log(&mut self, level: log::Level, message: String) {
         let level = match level {
             log::Level::Debug => "debug",
             log::Level::Info => "info",
             log::Level::Warn => "warn",
             log::Level::Error => "error",
         };
-        self.logs.push(LogLine { level, message });
+        self.push_log(level, message);
+    }
+}
+
+impl log_v2::Host for HostState {
+    fn log(&mut self, level: log_v2::Level, message: String) {
+        let level = match level {
+            log_v2::Level::Debug => "debug",
+            log_v2::Level::Info => "info",
+            log_v2::Level::Warn => "warn",
+            log_v2::Level::Error => "error",
+        };
+        self.push_log(level, message);
     }
 }
 
@@ -232,5 +250,8 @@ pub fn linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
         &mut linker,
         |s| s,
     )?;
+    // 0.2.0 reuses 0.1.0's `types` (records only, nothing to link but the name).
+    linker.instance("mercato:plugin/types@0.2.0")?;
+    log_v2::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
     Ok(linker)
 }

@@ -9,6 +9,7 @@ wit_bindgen::generate!({
 });
 
 super::shared_glue!(Payment);
+super::money_glue!();
 
 use self::exports::mercato::plugin::payment as p;
 use crate::payment as sdk;

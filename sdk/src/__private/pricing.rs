@@ -8,6 +8,7 @@ wit_bindgen::generate!({
 });
 
 super::shared_glue!(Pricing);
+super::money_glue!();
 
 use self::exports::mercato::plugin::pricing as p;
 use crate::pricing as sdk;

@@ -8,6 +8,7 @@ wit_bindgen::generate!({
 });
 
 super::shared_glue!(Recommendations);
+super::money_glue!();
 
 use self::exports::mercato::plugin::recommendations as r;
 use self::mercato::plugin::catalog as host;

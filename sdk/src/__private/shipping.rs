@@ -8,6 +8,7 @@ wit_bindgen::generate!({
 });
 
 super::shared_glue!(Shipping);
+super::money_glue!();
 
 use self::exports::mercato::plugin::shipping as s;
 use crate::shipping as sdk;

@@ -54,6 +54,7 @@ on_both_databases!(operator_installs_a_component_and_sees_its_metadata, |app: Te
     let p = upload(&app, &app.operator_key, bytes.clone()).await.expect(201);
     assert_eq!((p["name"].as_str(), p["version"].as_str()), (Some("flat-tax"), Some("0.1.0")));
     assert_eq!(p["extension_point"], "tax");
+    assert_eq!(p["contract"], "0.2.0", "the contract version the component speaks");
     assert_eq!(p["size_bytes"], bytes.len());
     let sha = p["sha256"].as_str().unwrap();
     assert_eq!(sha.len(), 64);

@@ -103,7 +103,8 @@ fn invalid_outputs_are_plugin_failures() {
     let p = hostile(&rt, LimitOverrides::default());
     for (mode, needle) in [
         ("negative-tax", "negative tax -1"),
-        ("unknown-line", "unknown line id \"no-such-line\""),
+        ("unknown-line", "tax for unknown line 2 (the input has 2 lines)"),
+        ("same-tax-twice", "taxed twice at rates[0]"),
         ("too-much-tax", "more than the amount taxed"),
     ] {
         let e = fails(&rt, &p, mode, 2);

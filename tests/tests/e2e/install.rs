@@ -36,6 +36,34 @@ fn another_contract_version_is_refused() {
 }
 
 #[test]
+fn sdk_tax_plugins_speak_0_2_0_and_other_worlds_0_1_0() {
+    let rt = runtime();
+    assert_eq!(install(&rt, "flat-tax").contract, "0.2.0");
+    assert_eq!(install(&rt, "us-sales-tax").contract, "0.2.0");
+    assert_eq!(install(&rt, "flat-rate").contract, "0.1.0");
+    assert_eq!(install(&rt, "coupon").contract, "0.1.0");
+}
+
+#[test]
+fn a_0_1_0_tax_plugin_still_installs_and_answers_by_line_id() {
+    let rt = runtime();
+    let old = install(&rt, "flat-tax-v0-1");
+    assert_eq!((old.contract, old.extension_point()), ("0.1.0", ExtensionPoint::Tax));
+    let input = tax_input(3);
+    let out = rt.tax(Call::new(&old, "{}"), &input).expect("0.1.0 call works").output;
+    let ids: Vec<&str> = out.lines.iter().map(|l| l.line_id.as_str()).collect();
+    assert_eq!(ids, input.lines.iter().map(|l| l.id.as_str()).collect::<Vec<_>>());
+    // The same answer as flat-tax at 10 % over 0.2.0, line by line.
+    let new = install(&rt, "flat-tax");
+    let same = rt.tax(Call::new(&new, r#"{"rate":"0.1"}"#), &input).unwrap().output;
+    let amounts = |o: &mercato_sdk::tax::TaxOutput| -> Vec<i64> {
+        o.lines.iter().flat_map(|l| &l.taxes).chain(&o.shipping).map(|t| t.amount).collect()
+    };
+    assert_eq!(amounts(&out), amounts(&same));
+    assert_eq!(out.lines[0].taxes[0].rate.to_wire(), "0.1");
+}
+
+#[test]
 fn a_forbidden_import_is_refused() {
     let e = runtime().install(&component("hostile-fs")).err().expect("refused");
     match &e {

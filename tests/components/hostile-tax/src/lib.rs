@@ -50,6 +50,11 @@ impl Tax for HostileTax {
                 lines: vec![LineTax { line_id: "no-such-line".into(), taxes: vec![] }],
                 shipping: vec![],
             }),
+            "same-tax-twice" => {
+                let twice = || vec![tax_line(0, "dup".into()); 2];
+                let lines = input.lines.iter().map(|l| LineTax { line_id: l.id.clone(), taxes: twice() });
+                Ok(TaxOutput { lines: lines.collect(), shipping: vec![] })
+            }
             "too-much-tax" => Ok(each_line(input, |amount| tax_line(amount + 1, "greedy".into()))),
             "log-spam" => {
                 for i in 0..1000 {
