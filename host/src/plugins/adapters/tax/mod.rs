@@ -97,51 +97,40 @@ fn taxes(
     list.map(|(rate, amount)| tax_line(rate, amount, base, on, rates)).collect()
 }
 
+/// One call through the tax world of a contract version: the wire module's
+/// input conversion, the pre-instance variant, the wire module's checks.
+macro_rules! calculate {
+    ($runtime:expr, $call:expr, $input:expr, $variant:ident, $wire:ident) => {{
+        let (call, input) = ($call, $input);
+        let wire = $wire::input_to_wit(input);
+        let sizing = Sizing { lines: input.lines.len(), input_bytes: wire.wire_size() };
+        $runtime.invoke(
+            call,
+            "calculate",
+            sizing,
+            None,
+            |pre, store| match pre {
+                WorldPre::$variant(p) => Some(
+                    p.instantiate(&mut *store)
+                        .and_then(|i| i.mercato_plugin_tax().call_calculate(&mut *store, call.config, &wire)),
+                ),
+                _ => None,
+            },
+            |raw, limits| {
+                check_output_size(raw.wire_size(), limits.max_output_bytes)?;
+                $wire::output_from_wit(input, raw)
+            },
+        )
+    }};
+}
+
 impl Runtime {
     /// Calls a tax plugin, at whichever contract version it speaks, and
     /// checks its tax lines.
     pub fn tax(&self, call: Call<'_>, input: &TaxInput) -> Result<Outcome<TaxOutput>, CallError> {
-        let sizing = |input_bytes| Sizing { lines: input.lines.len(), input_bytes };
-        let finish = |size: u64, limit: u64| check_output_size(size, limit);
         match &call.plugin.pre {
-            WorldPre::TaxV2(_) => {
-                let wire = v0_2::input_to_wit(input);
-                self.invoke(
-                    call,
-                    "calculate",
-                    sizing(wire.wire_size()),
-                    None,
-                    |pre, store| match pre {
-                        WorldPre::TaxV2(p) => Some(p.instantiate(&mut *store).and_then(|i| {
-                            i.mercato_plugin_tax().call_calculate(&mut *store, call.config, &wire)
-                        })),
-                        _ => None,
-                    },
-                    |raw, limits| {
-                        finish(raw.wire_size(), limits.max_output_bytes)?;
-                        v0_2::output_from_wit(input, raw)
-                    },
-                )
-            }
-            _ => {
-                let wire = v0_1::input_to_wit(input);
-                self.invoke(
-                    call,
-                    "calculate",
-                    sizing(wire.wire_size()),
-                    None,
-                    |pre, store| match pre {
-                        WorldPre::Tax(p) => Some(p.instantiate(&mut *store).and_then(|i| {
-                            i.mercato_plugin_tax().call_calculate(&mut *store, call.config, &wire)
-                        })),
-                        _ => None,
-                    },
-                    |raw, limits| {
-                        finish(raw.wire_size(), limits.max_output_bytes)?;
-                        v0_1::output_from_wit(input, raw)
-                    },
-                )
-            }
+            WorldPre::TaxV2(_) => calculate!(self, call, input, TaxV2, v0_2),
+            _ => calculate!(self, call, input, Tax, v0_1),
         }
     }
 }
