@@ -8,11 +8,16 @@ use wasmtime::component::Component;
 
 use super::error::InstallError;
 
+/// The first contract version: every world.
+pub const V0_1: &str = "0.1.0";
+/// The second: the tax world only, its lines' text in one string.
+pub const V0_2: &str = "0.2.0";
+
 /// The versions of `mercato:plugin` this host speaks and the worlds it serves
 /// at each, oldest first. 0.2.0 changed the tax world only.
 pub const CONTRACT_VERSIONS: &[(&str, &[ExtensionPoint])] = &[
     (
-        "0.1.0",
+        V0_1,
         &[
             ExtensionPoint::Pricing,
             ExtensionPoint::Tax,
@@ -21,10 +26,11 @@ pub const CONTRACT_VERSIONS: &[(&str, &[ExtensionPoint])] = &[
             ExtensionPoint::Recommendations,
         ],
     ),
-    ("0.2.0", &[ExtensionPoint::Tax]),
+    (V0_2, &[ExtensionPoint::Tax]),
 ];
 
-/// The supported versions as `@0.1.0 (pricing, tax, …), @0.2.0 (tax)`, for errors.
+/// The supported versions as `mercato:plugin@0.1.0 (pricing, tax, …),
+/// mercato:plugin@0.2.0 (tax)`, for errors.
 fn supported() -> String {
     let each = CONTRACT_VERSIONS.iter().map(|(v, points)| {
         let points: Vec<String> = points.iter().map(|p| p.to_string()).collect();
@@ -32,6 +38,7 @@ fn supported() -> String {
     });
     each.collect::<Vec<_>>().join(", ")
 }
+
 /// Default cap on component size.
 pub const DEFAULT_MAX_COMPONENT_BYTES: u64 = 8 << 20;
 
@@ -129,10 +136,11 @@ pub fn classify(
                 supported()
             )));
         };
-        if contract.is_some_and(|c| c != v) {
+        if let Some(c) = contract
+            && c != v
+        {
             return Err(InstallError::UnsupportedVersion(format!(
-                "exports interfaces of mercato:plugin@{} and @{v}; a plugin speaks one version",
-                contract.unwrap_or_default()
+                "exports interfaces of mercato:plugin@{c} and @{v}; a plugin speaks one version"
             )));
         }
         contract = Some(v);

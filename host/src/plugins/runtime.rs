@@ -257,7 +257,7 @@ impl Runtime {
             ExtensionPoint::Pricing => {
                 WorldPre::Pricing(bindings::pricing::PricingPluginPre::new(pre).map_err(typed)?)
             }
-            ExtensionPoint::Tax if contract == "0.2.0" => {
+            ExtensionPoint::Tax if contract == install::V0_2 => {
                 WorldPre::TaxV2(bindings::tax_v2::TaxPluginPre::new(pre).map_err(typed)?)
             }
             ExtensionPoint::Tax => WorldPre::Tax(bindings::tax::TaxPluginPre::new(pre).map_err(typed)?),

@@ -41,9 +41,9 @@ type RateEntry = (String, Rate, String);
 /// The answer's table of distinct taxes, each checked once; entries are
 /// `(jurisdiction, rate, label)` as the plugin sent them.
 fn rate_table(
-    count: usize,
-    raw: impl Iterator<Item = (String, String, String)>,
+    raw: impl ExactSizeIterator<Item = (String, String, String)>,
 ) -> Result<Vec<RateEntry>, FailureKind> {
+    let count = raw.len();
     if count > MAX_RATES {
         return Err(FailureKind::InvalidOutput(format!("{count} distinct taxes (at most {MAX_RATES})")));
     }

@@ -48,8 +48,7 @@ pub(super) fn output_from_wit(input: &TaxInput, raw: w::TaxOutput) -> Result<Tax
     // an answer that does not.
     let mut index: Option<HashMap<&str, usize>> = None;
     let mut seen = vec![false; input.lines.len()];
-    let rates =
-        rate_table(raw.rates.len(), raw.rates.into_iter().map(|t| (t.jurisdiction, t.rate, t.label)))?;
+    let rates = rate_table(raw.rates.into_iter().map(|t| (t.jurisdiction, t.rate, t.label)))?;
     let mut lines = Vec::with_capacity(raw.lines.len());
     for (n, l) in raw.lines.into_iter().enumerate() {
         let i = match input.lines.get(n) {

@@ -1,6 +1,7 @@
 //! `mercato:plugin@0.2.0`: the lines' text crosses as one string the lines
-//! point into, and answers name lines by position, so a call costs a fixed
-//! number of allocations in the plugin whatever the size of the cart.
+//! point into, and answers name lines by position, so the host makes a
+//! fixed number of allocation calls into the plugin whatever the size of
+//! the cart, and lifts no line ids back.
 
 use mercato_sdk::tax::{LineTax, TaxInput, TaxOutput};
 
@@ -58,8 +59,7 @@ pub(super) fn input_to_wit(input: &TaxInput) -> w::TaxInput {
 /// Every input line gets its `LineTax`, in input order; the answer's taxes
 /// must come in line order, at most one per rate on a line.
 pub(super) fn output_from_wit(input: &TaxInput, raw: w::TaxOutput) -> Result<TaxOutput, FailureKind> {
-    let rates =
-        rate_table(raw.rates.len(), raw.rates.into_iter().map(|t| (t.jurisdiction, t.rate, t.label)))?;
+    let rates = rate_table(raw.rates.into_iter().map(|t| (t.jurisdiction, t.rate, t.label)))?;
     let mut entries = raw.lines.as_slice();
     let mut lines = Vec::with_capacity(input.lines.len());
     for (i, line) in input.lines.iter().enumerate() {
