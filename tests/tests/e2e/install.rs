@@ -36,6 +36,15 @@ fn another_contract_version_is_refused() {
 }
 
 #[test]
+fn a_world_at_a_version_that_does_not_serve_it_is_refused() {
+    let e = runtime().install(&component("hostile-pricing-v0-2")).err().expect("refused");
+    assert_eq!(e.code(), "unsupported_version");
+    let msg = e.to_string();
+    assert!(msg.contains("pricing world at mercato:plugin@0.2.0"), "{msg}");
+    assert!(msg.contains("mercato:plugin@0.2.0 (tax)"), "names what 0.2.0 serves: {msg}");
+}
+
+#[test]
 fn sdk_tax_plugins_speak_0_2_0_and_other_worlds_0_1_0() {
     let rt = runtime();
     assert_eq!(install(&rt, "flat-tax").contract, "0.2.0");
