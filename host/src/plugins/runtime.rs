@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use mercato_sdk::{ExtensionPoint, Metadata};
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, InstancePre, Linker};
+use wasmtime::component::{Component, ComponentExportIndex, InstancePre, Linker};
 use wasmtime::{Engine, Store, Trap};
 
+use super::adapters;
 use super::bindings::{self, wit};
 use super::cache::{CacheOutcome, ComponentCache};
 use super::circuit::CircuitBreaker;
@@ -50,8 +51,9 @@ impl Default for RuntimeConfig {
 pub(crate) enum WorldPre {
     Pricing(bindings::pricing::PricingPluginPre<HostState>),
     Tax(bindings::tax::TaxPluginPre<HostState>),
-    /// The tax world of `mercato:plugin@0.2.0`.
-    TaxV2(bindings::tax_v2::TaxPluginPre<HostState>),
+    /// The tax world of `mercato:plugin@0.2.0`, with its `calculate` export
+    /// (called with the host's own input record, see `adapters::tax`).
+    TaxV2(bindings::tax_v2::TaxPluginPre<HostState>, ComponentExportIndex),
     Shipping(bindings::shipping::ShippingPluginPre<HostState>),
     Payment(bindings::payment::PaymentPluginPre<HostState>),
     Recommendations(bindings::recommendations::RecommendationsPluginPre<HostState>),
@@ -63,7 +65,7 @@ macro_rules! with_world {
         match $pre {
             WorldPre::Pricing($p) => $body,
             WorldPre::Tax($p) => $body,
-            WorldPre::TaxV2($p) => $body,
+            WorldPre::TaxV2($p, _) => $body,
             WorldPre::Shipping($p) => $body,
             WorldPre::Payment($p) => $body,
             WorldPre::Recommendations($p) => $body,
@@ -258,7 +260,10 @@ impl Runtime {
                 WorldPre::Pricing(bindings::pricing::PricingPluginPre::new(pre).map_err(typed)?)
             }
             ExtensionPoint::Tax if contract == install::V0_2 => {
-                WorldPre::TaxV2(bindings::tax_v2::TaxPluginPre::new(pre).map_err(typed)?)
+                let calculate = adapters::tax::calculate_export(component).ok_or_else(|| {
+                    InstallError::UnknownWorld("the 0.2.0 tax export has no calculate function".into())
+                })?;
+                WorldPre::TaxV2(bindings::tax_v2::TaxPluginPre::new(pre).map_err(typed)?, calculate)
             }
             ExtensionPoint::Tax => WorldPre::Tax(bindings::tax::TaxPluginPre::new(pre).map_err(typed)?),
             ExtensionPoint::Shipping => {

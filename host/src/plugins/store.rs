@@ -35,7 +35,9 @@ pub type SharedCatalog = Arc<dyn Catalog + Send + Sync>;
 
 /// Per-call store data.
 pub struct HostState {
-    wasi: WasiCtx,
+    /// Built on a plugin's first WASI call: most calls make none, and
+    /// building a context is a measurable part of a small call.
+    wasi: Option<WasiCtx>,
     http: WasiHttpCtx,
     table: ResourceTable,
     hooks: DenyAllHttp,
@@ -49,7 +51,7 @@ impl HostState {
     /// Fresh state with a memory cap and, for recommenders, a catalog.
     pub fn new(memory_bytes: u64, catalog: Option<SharedCatalog>) -> HostState {
         HostState {
-            wasi: sandbox_wasi(),
+            wasi: None,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             hooks: DenyAllHttp,
@@ -130,7 +132,7 @@ impl ResourceLimiter for MemoryLimiter {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView { ctx: self.wasi.get_or_insert_with(sandbox_wasi), table: &mut self.table }
     }
 }
 

@@ -5,7 +5,7 @@ mod payment;
 mod pricing;
 mod recommendations;
 mod shipping;
-mod tax;
+pub(crate) mod tax;
 
 use mercato_sdk::{Address, CartLine, Currency, Customer, Money};
 

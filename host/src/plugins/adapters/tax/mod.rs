@@ -4,6 +4,8 @@
 mod v0_1;
 mod v0_2;
 
+pub(crate) use v0_2::calculate_export;
+
 use mercato_sdk::Rate;
 use mercato_sdk::tax::{TaxInput, TaxLine, TaxOutput};
 use rust_decimal::Decimal;
@@ -98,9 +100,9 @@ fn taxes(
 }
 
 /// One call through the tax world of a contract version: the wire module's
-/// input conversion, the pre-instance variant, the wire module's checks.
+/// input conversion, its call, its checks.
 macro_rules! calculate {
-    ($runtime:expr, $call:expr, $input:expr, $variant:ident, $wire:ident) => {{
+    ($runtime:expr, $call:expr, $input:expr, $wire:ident) => {{
         let (call, input) = ($call, $input);
         let wire = $wire::input_to_wit(input);
         let sizing = Sizing { lines: input.lines.len(), input_bytes: wire.wire_size() };
@@ -109,13 +111,7 @@ macro_rules! calculate {
             "calculate",
             sizing,
             None,
-            |pre, store| match pre {
-                WorldPre::$variant(p) => Some(
-                    p.instantiate(&mut *store)
-                        .and_then(|i| i.mercato_plugin_tax().call_calculate(&mut *store, call.config, &wire)),
-                ),
-                _ => None,
-            },
+            |pre, store| $wire::call(pre, store, call.config, &wire),
             |raw, limits| {
                 check_output_size(raw.wire_size(), limits.max_output_bytes)?;
                 $wire::output_from_wit(input, raw)
@@ -129,8 +125,8 @@ impl Runtime {
     /// checks its tax lines.
     pub fn tax(&self, call: Call<'_>, input: &TaxInput) -> Result<Outcome<TaxOutput>, CallError> {
         match &call.plugin.pre {
-            WorldPre::TaxV2(_) => calculate!(self, call, input, TaxV2, v0_2),
-            _ => calculate!(self, call, input, Tax, v0_1),
+            WorldPre::TaxV2(..) => calculate!(self, call, input, v0_2),
+            _ => calculate!(self, call, input, v0_1),
         }
     }
 }

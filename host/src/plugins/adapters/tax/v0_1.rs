@@ -8,8 +8,11 @@ use mercato_sdk::tax::{LineTax, TaxInput, TaxOutput};
 use super::{On, rate_table, taxes};
 use crate::plugins::adapters::{address_to_wit, customer_to_wit};
 use crate::plugins::bindings::tax::exports::mercato::plugin::tax as w;
+use crate::plugins::bindings::wit;
 use crate::plugins::error::FailureKind;
+use crate::plugins::runtime::WorldPre;
 use crate::plugins::size::record_size;
+use crate::plugins::store::HostState;
 
 record_size! {
     w::TaxableLine { id, product_id, sku, quantity, amount, tax_code }
@@ -18,6 +21,20 @@ record_size! {
     w::TaxAmount { rate, amount }
     w::LineTax { line_id, taxes }
     w::TaxOutput { rates, lines, shipping }
+}
+
+/// Instantiates and calls `calculate` through the generated bindings.
+pub(super) fn call(
+    pre: &WorldPre,
+    store: &mut wasmtime::Store<HostState>,
+    config: &str,
+    wire: &w::TaxInput,
+) -> Option<wasmtime::Result<Result<w::TaxOutput, wit::PluginError>>> {
+    let WorldPre::Tax(pre) = pre else { return None };
+    Some(
+        pre.instantiate(&mut *store)
+            .and_then(|i| i.mercato_plugin_tax().call_calculate(&mut *store, config, wire)),
+    )
 }
 
 pub(super) fn input_to_wit(input: &TaxInput) -> w::TaxInput {

@@ -3,25 +3,136 @@
 //! fixed number of allocation calls into the plugin whatever the size of
 //! the cart, and lifts no line ids back.
 
+use std::mem::MaybeUninit;
+
 use mercato_sdk::tax::{LineTax, TaxInput, TaxOutput};
+use wasmtime::component::__internal::{InterfaceType, LowerContext};
+use wasmtime::component::{Component, ComponentExportIndex, ComponentType, Lower};
 
 use super::{On, rate_table, taxes};
 use crate::plugins::adapters::{address_to_wit, customer_to_wit};
 use crate::plugins::bindings::tax_v2::exports::mercato::plugin::tax as w;
+use crate::plugins::bindings::{tax_v2, wit};
 use crate::plugins::error::FailureKind;
+use crate::plugins::runtime::WorldPre;
 use crate::plugins::size::record_size;
+use crate::plugins::store::HostState;
 
 record_size! {
     w::Span { start, len }
-    w::TaxableLine { id, product_id, sku, quantity, amount, tax_code }
-    w::TaxInput { currency, text, lines, shipping_amount, ship_from, ship_to, customer, prices_include_tax }
+    Line { id, product_id, sku, quantity, amount, tax_code }
+    Input { currency, text, lines, shipping_amount, ship_from, ship_to, customer, prices_include_tax }
     w::TaxRate { jurisdiction, rate, label }
     w::TaxAmount { rate, amount }
     w::LineTax { line, rate, amount }
     w::TaxOutput { rates, lines, shipping }
 }
 
-pub(super) fn input_to_wit(input: &TaxInput) -> w::TaxInput {
+/// `tax-input` as the host sends it: the generated record, except that its
+/// lines are [`Line`]s.
+#[derive(ComponentType, Lower)]
+#[component(record)]
+pub(super) struct Input {
+    currency: String,
+    text: String,
+    lines: Vec<Line>,
+    #[component(name = "shipping-amount")]
+    shipping_amount: i64,
+    #[component(name = "ship-from")]
+    ship_from: Option<wit::Address>,
+    #[component(name = "ship-to")]
+    ship_to: wit::Address,
+    customer: Option<wit::Customer>,
+    #[component(name = "prices-include-tax")]
+    prices_include_tax: bool,
+}
+
+/// `taxable-line`. Its type is derived, so it is checked against the
+/// component's own record like any generated type; its lowering is written
+/// here, because the generated one writes every field of every line as a
+/// separate bounds-checked store through the instance's memory (about 1,300
+/// host instructions a line, the largest host cost of a 20-line call), where
+/// a list of lines needs one borrow of memory and a copy per line.
+#[derive(Clone, Copy, ComponentType)]
+#[component(record)]
+pub(super) struct Line {
+    id: w::Span,
+    #[component(name = "product-id")]
+    product_id: w::Span,
+    sku: w::Span,
+    quantity: u32,
+    amount: i64,
+    #[component(name = "tax-code")]
+    tax_code: Option<w::Span>,
+}
+
+/// Canonical ABI layout of `taxable-line`: three spans of two u32 at 0, 8
+/// and 16, the quantity at 24, the s64 amount at 32 (8-aligned), then
+/// `option<span>` as a one-byte case at 40 and its span at 44; 56 bytes in
+/// all, 8-aligned. The tests check it against the derived ABI.
+const LINE_SIZE: usize = 56;
+
+impl Line {
+    fn write(&self, out: &mut [u8]) {
+        let out: &mut [u8; LINE_SIZE] = out.try_into().expect("a whole line");
+        let mut put = |at: usize, bytes: &[u8]| out[at..at + bytes.len()].copy_from_slice(bytes);
+        let mut span = |at: usize, s: w::Span| {
+            put(at, &s.start.to_le_bytes());
+            put(at + 4, &s.len.to_le_bytes());
+        };
+        span(0, self.id);
+        span(8, self.product_id);
+        span(16, self.sku);
+        span(44, self.tax_code.unwrap_or(w::Span { start: 0, len: 0 }));
+        out[24..28].copy_from_slice(&self.quantity.to_le_bytes());
+        out[28..32].fill(0);
+        out[32..40].copy_from_slice(&self.amount.to_le_bytes());
+        out[40..44].copy_from_slice(&[u8::from(self.tax_code.is_some()), 0, 0, 0]);
+        out[52..56].fill(0);
+    }
+}
+
+// SAFETY: `Lower` is unsafe because a lowering must write what the derived
+// `ComponentType` (the layout above) says; `write` fills exactly one line's
+// bytes, and memory is reached only through bounds-checked slices, so a
+// wrong offset would panic, never write out of bounds.
+#[allow(unsafe_code)]
+unsafe impl Lower for Line {
+    fn linear_lower_to_flat<T>(
+        &self,
+        _cx: &mut LowerContext<'_, T>,
+        _ty: InterfaceType,
+        _dst: &mut MaybeUninit<Self::Lower>,
+    ) -> wasmtime::Result<()> {
+        // A line only ever crosses inside `tax-input.lines`, in memory.
+        wasmtime::bail!("a taxable line is only sent inside a list")
+    }
+
+    fn linear_lower_to_memory<T>(
+        &self,
+        cx: &mut LowerContext<'_, T>,
+        _ty: InterfaceType,
+        offset: usize,
+    ) -> wasmtime::Result<()> {
+        self.write(cx.get::<LINE_SIZE>(offset));
+        Ok(())
+    }
+
+    fn linear_store_list_to_memory<T>(
+        cx: &mut LowerContext<'_, T>,
+        _ty: InterfaceType,
+        offset: usize,
+        items: &[Self],
+    ) -> wasmtime::Result<()> {
+        let memory = &mut cx.as_slice_mut()[offset..][..items.len() * LINE_SIZE];
+        for (out, line) in memory.chunks_exact_mut(LINE_SIZE).zip(items) {
+            line.write(out);
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn input_to_wit(input: &TaxInput) -> Input {
     let size = |l: &mercato_sdk::tax::TaxableLine| {
         l.id.len() + l.product_id.len() + l.sku.len() + l.tax_code.as_ref().map_or(0, String::len)
     };
@@ -35,7 +146,7 @@ pub(super) fn input_to_wit(input: &TaxInput) -> w::TaxInput {
     let lines = input
         .lines
         .iter()
-        .map(|l| w::TaxableLine {
+        .map(|l| Line {
             id: span(&l.id),
             product_id: span(&l.product_id),
             sku: span(&l.sku),
@@ -44,7 +155,7 @@ pub(super) fn input_to_wit(input: &TaxInput) -> w::TaxInput {
             tax_code: l.tax_code.as_deref().map(&mut span),
         })
         .collect();
-    w::TaxInput {
+    Input {
         currency: input.currency.code().to_owned(),
         text,
         lines,
@@ -56,6 +167,40 @@ pub(super) fn input_to_wit(input: &TaxInput) -> w::TaxInput {
     }
 }
 
+/// The `calculate` function of the component's 0.2.0 tax export, found once
+/// at install.
+pub(crate) fn calculate_export(component: &Component) -> Option<ComponentExportIndex> {
+    let tax = component.get_export_index(None, "mercato:plugin/tax@0.2.0")?;
+    component.get_export_index(Some(&tax), "calculate")
+}
+
+/// Instantiates and calls `calculate` with the host's own input record; the
+/// generated bindings are used for the rest of the world.
+pub(super) fn call(
+    pre: &WorldPre,
+    store: &mut wasmtime::Store<HostState>,
+    config: &str,
+    wire: &Input,
+) -> Option<wasmtime::Result<Result<w::TaxOutput, wit::PluginError>>> {
+    let WorldPre::TaxV2(pre, calculate) = pre else { return None };
+    Some(call_in(pre, calculate, store, config, wire))
+}
+
+fn call_in(
+    pre: &tax_v2::TaxPluginPre<HostState>,
+    calculate: &ComponentExportIndex,
+    store: &mut wasmtime::Store<HostState>,
+    config: &str,
+    wire: &Input,
+) -> wasmtime::Result<Result<w::TaxOutput, wit::PluginError>> {
+    let instance = pre.instance_pre().instantiate(&mut *store)?;
+    let func = instance.get_typed_func::<(&str, &Input), (Result<w::TaxOutput, wit::PluginError>,)>(
+        &mut *store,
+        calculate,
+    )?;
+    let (result,) = func.call(&mut *store, (config, wire))?;
+    Ok(result)
+}
 /// Every input line gets its `LineTax`, in input order; the answer's taxes
 /// must come in line order, at most one per rate on a line.
 pub(super) fn output_from_wit(input: &TaxInput, raw: w::TaxOutput) -> Result<TaxOutput, FailureKind> {
@@ -129,6 +274,35 @@ mod tests {
     fn answer(lines: &[(u32, u32, i64)]) -> w::TaxOutput {
         let lines = lines.iter().map(|&(line, rate, amount)| w::LineTax { line, rate, amount }).collect();
         w::TaxOutput { rates: vec![rate()], lines, shipping: vec![w::TaxAmount { rate: 0, amount: 36 }] }
+    }
+
+    #[test]
+    fn the_hand_written_line_layout_is_the_canonical_one() {
+        assert_eq!(<Line as ComponentType>::SIZE32, LINE_SIZE);
+        assert_eq!(<Line as ComponentType>::ALIGN32, 8);
+        let line = Line {
+            id: w::Span { start: 1, len: 2 },
+            product_id: w::Span { start: 3, len: 4 },
+            sku: w::Span { start: 5, len: 6 },
+            quantity: 7,
+            amount: -8,
+            tax_code: Some(w::Span { start: 9, len: 10 }),
+        };
+        let mut out = [0xffu8; LINE_SIZE];
+        line.write(&mut out);
+        let u32_at = |at: usize| u32::from_le_bytes(out[at..at + 4].try_into().unwrap());
+        let fields: Vec<u32> = [0, 4, 8, 12, 16, 20, 24, 44, 48].into_iter().map(u32_at).collect();
+        assert_eq!(fields, [1, 2, 3, 4, 5, 6, 7, 9, 10]);
+        assert_eq!(i64::from_le_bytes(out[32..40].try_into().unwrap()), -8);
+        assert_eq!(out[40], 1, "option case: some");
+        line_without_code(&mut out);
+        assert_eq!(out[40], 0, "option case: none");
+    }
+
+    fn line_without_code(out: &mut [u8; LINE_SIZE]) {
+        let span = w::Span { start: 0, len: 0 };
+        let line = Line { id: span, product_id: span, sku: span, quantity: 0, amount: 0, tax_code: None };
+        line.write(out);
     }
 
     #[test]
