@@ -14,6 +14,7 @@ use crate::plugins::adapters::{address_to_wit, customer_to_wit};
 use crate::plugins::bindings::tax_v2::exports::mercato::plugin::tax as w;
 use crate::plugins::bindings::{tax_v2, wit};
 use crate::plugins::error::FailureKind;
+use crate::plugins::install;
 use crate::plugins::runtime::WorldPre;
 use crate::plugins::size::record_size;
 use crate::plugins::store::HostState;
@@ -170,7 +171,7 @@ pub(super) fn input_to_wit(input: &TaxInput) -> Input {
 /// The `calculate` function of the component's 0.2.0 tax export, found once
 /// at install.
 pub(crate) fn calculate_export(component: &Component) -> Option<ComponentExportIndex> {
-    let tax = component.get_export_index(None, "mercato:plugin/tax@0.2.0")?;
+    let tax = component.get_export_index(None, &format!("mercato:plugin/tax@{}", install::V0_2))?;
     component.get_export_index(Some(&tax), "calculate")
 }
 
