@@ -171,7 +171,7 @@ pub(super) fn input_to_wit(input: &TaxInput) -> Input {
 /// The `calculate` function of the component's 0.2.0 tax export, found once
 /// at install.
 pub(crate) fn calculate_export(component: &Component) -> Option<ComponentExportIndex> {
-    let tax = component.get_export_index(None, &format!("mercato:plugin/tax@{}", install::V0_2))?;
+    let tax = component.get_export_index(None, format!("mercato:plugin/tax@{}", install::V0_2))?;
     component.get_export_index(Some(&tax), "calculate")
 }
 
