@@ -3,7 +3,7 @@
 //! is the cart priced by the merchant's plugins.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
@@ -13,7 +13,7 @@ use super::AppState;
 use super::auth::Storefront;
 use super::customers::OptionalCustomer;
 use super::error::{Problem, Result};
-use super::json::{ApiJson, OptionalJson};
+use super::json::{ApiJson, ApiPath, OptionalJson};
 use crate::commerce::cart::{
     self, Cart, CartUpdate, CodeInput, LineUpdate, NewCart, NewLine, ShippingChoice, ShippingOptions,
 };
@@ -52,7 +52,7 @@ async fn create_cart(
 async fn get_cart(
     store: Storefront,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Cart>> {
     Ok(Json(cart::get(&state.shop(), &store.merchant_id, &id).await?))
 }
@@ -64,7 +64,7 @@ async fn get_cart(
 async fn update_cart(
     store: Storefront,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<CartUpdate>,
 ) -> Result<Json<Cart>> {
     Ok(Json(cart::update_details(&state.shop(), &store.merchant_id, &id, req).await?))
@@ -77,7 +77,7 @@ async fn update_cart(
 async fn add_line(
     store: Storefront,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<NewLine>,
 ) -> Result<Json<Cart>> {
     Ok(Json(cart::add_line(&state.shop(), &store.merchant_id, &id, req).await?))
@@ -91,7 +91,7 @@ async fn add_line(
 async fn update_line(
     store: Storefront,
     State(state): State<AppState>,
-    Path((id, line_id)): Path<(String, String)>,
+    ApiPath((id, line_id)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<LineUpdate>,
 ) -> Result<Json<Cart>> {
     Ok(Json(cart::update_line(&state.shop(), &store.merchant_id, &id, &line_id, req).await?))
@@ -103,7 +103,7 @@ async fn update_line(
 async fn remove_line(
     store: Storefront,
     State(state): State<AppState>,
-    Path((id, line_id)): Path<(String, String)>,
+    ApiPath((id, line_id)): ApiPath<(String, String)>,
 ) -> Result<Json<Cart>> {
     Ok(Json(cart::remove_line(&state.shop(), &store.merchant_id, &id, &line_id).await?))
 }
@@ -117,7 +117,7 @@ async fn remove_line(
 async fn add_code(
     store: Storefront,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<CodeInput>,
 ) -> Result<Json<Cart>> {
     Ok(Json(cart::add_discount_code(&state.shop(), &store.merchant_id, &id, req).await?))
@@ -129,7 +129,7 @@ async fn add_code(
 async fn remove_code(
     store: Storefront,
     State(state): State<AppState>,
-    Path((id, code)): Path<(String, String)>,
+    ApiPath((id, code)): ApiPath<(String, String)>,
 ) -> Result<Json<Cart>> {
     Ok(Json(cart::remove_discount_code(&state.shop(), &store.merchant_id, &id, &code).await?))
 }
@@ -141,7 +141,7 @@ async fn remove_code(
 async fn shipping_options(
     store: Storefront,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ShippingOptions>> {
     Ok(Json(cart::shipping_options(&state.shop(), &store.merchant_id, &id).await?))
 }
@@ -154,7 +154,7 @@ async fn shipping_options(
 async fn select_shipping(
     store: Storefront,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ShippingChoice>,
 ) -> Result<Json<Cart>> {
     Ok(Json(cart::select_shipping(&state.shop(), &store.merchant_id, &id, req).await?))
@@ -175,7 +175,7 @@ async fn select_shipping(
 async fn complete(
     store: Storefront,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<CompleteRequest>,
 ) -> Result<Response> {
     Ok(match checkout::complete(&state.shop(), &store.merchant_id, &id, req).await? {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::{Admin, Storefront};
 use super::error::{ApiError, Problem, Result};
-use super::json::{ApiJson, ApiQuery, PageQuery};
+use super::json::{ApiJson, ApiPath, ApiQuery, PageQuery};
 use crate::commerce::catalog::{
     self, Category, NewCategory, NewProduct, NewVariant, Product, ProductFilter, ProductPatch, Status,
     Variant,
@@ -118,7 +118,7 @@ async fn list_products(
 async fn get_product(
     admin: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Product>> {
     Ok(Json(catalog::get_product(&state.db, &admin.merchant_id, &id).await?))
 }
@@ -131,7 +131,7 @@ async fn get_product(
 async fn update_product(
     admin: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(patch): ApiJson<ProductPatch>,
 ) -> Result<Json<Product>> {
     Ok(Json(catalog::update_product(&state.db, &admin.merchant_id, &id, patch).await.map_err(problem)?))
@@ -145,7 +145,7 @@ async fn update_product(
 async fn delete_product(
     admin: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode> {
     catalog::delete_product(&state.db, &admin.merchant_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -160,7 +160,7 @@ async fn delete_product(
 async fn add_variant(
     admin: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<NewVariant>,
 ) -> Result<(StatusCode, Json<Variant>)> {
     let variant = catalog::add_variant(&state.db, &admin.merchant_id, &id, req).await.map_err(problem)?;
@@ -198,7 +198,7 @@ async fn list_categories(
 async fn get_category(
     admin: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Category>> {
     Ok(Json(catalog::get_category(&state.db, &admin.merchant_id, &id).await?))
 }
@@ -222,7 +222,7 @@ async fn store_list_products(
 async fn store_get_product(
     store: Storefront,
     State(state): State<AppState>,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> Result<Json<Product>> {
     Ok(Json(catalog::get_active_product(&state.db, &store.merchant_id, &key).await?))
 }

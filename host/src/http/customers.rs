@@ -5,7 +5,7 @@
 //! `X-Customer-Token: <token>` from login; [`CustomerSession`] checks both.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::Deserialize;
@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::{Admin, Storefront};
 use super::error::{ApiError, Problem, Result};
-use super::json::{ApiJson, ApiQuery, PageQuery};
+use super::json::{ApiJson, ApiPath, ApiQuery, PageQuery};
 use crate::commerce::customers::{self, Credentials, Customer, NewCustomer, Session, WishlistItem};
 use crate::commerce::{Page, Paged};
 
@@ -181,7 +181,7 @@ async fn add_to_wishlist(
 async fn remove_from_wishlist(
     session: CustomerSession,
     State(state): State<AppState>,
-    Path(product_id): Path<String>,
+    ApiPath(product_id): ApiPath<String>,
 ) -> Result<StatusCode> {
     customers::remove_from_wishlist(&state.db, &session.merchant_id, &session.customer_id, &product_id)
         .await?;
@@ -228,7 +228,7 @@ async fn list_customers(
 async fn get_customer(
     admin: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Customer>> {
     Ok(Json(customers::get(&state.db, &admin.merchant_id, &id).await?))
 }

@@ -1,7 +1,7 @@
 //! The admin discount code API.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::Admin;
 use super::error::{Problem, Result};
-use super::json::{ApiJson, ApiQuery, PageQuery};
+use super::json::{ApiJson, ApiPath, ApiQuery, PageQuery};
 use crate::commerce::Paged;
 use crate::commerce::discounts::{self, DiscountCode, NewDiscountCode};
 
@@ -48,7 +48,7 @@ async fn list_codes(
 async fn get_code(
     admin: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<DiscountCode>> {
     Ok(Json(discounts::get(&state.db, &admin.merchant_id, &id).await?))
 }
@@ -59,7 +59,7 @@ async fn get_code(
 async fn delete_code(
     admin: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode> {
     discounts::delete(&state.db, &admin.merchant_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -2,14 +2,14 @@
 //! (e.g. a signature header) while parsing it.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{Problem, Result};
+use super::json::{ApiPath, RawBody};
 use crate::commerce::payments::{self, WebhookReceipt};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -21,12 +21,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/payments/{merchant_id}/{plugin_id}", tag = "hooks",
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, body = WebhookReceipt), (status = 404, body = Problem),
+        (status = 413, description = "`payload_too_large`", body = Problem),
         (status = 422, description = "`invalid_webhook`: the plugin refused it", body = Problem)))]
 async fn payment_webhook(
     State(state): State<AppState>,
-    Path((merchant_id, plugin_id)): Path<(String, String)>,
+    ApiPath((merchant_id, plugin_id)): ApiPath<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Json<WebhookReceipt>> {
     let headers = headers
         .iter()

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::Admin;
 use super::error::{ApiError, Problem, Result};
-use super::json::{ApiJson, ApiQuery, PageQuery};
+use super::json::{ApiJson, ApiPath, ApiQuery, PageQuery};
 use crate::commerce::inventory::{
     self, Adjustment, Level, Location, NewAdjustment, NewLocation, PolicyChange, SetOnHand, Stock,
 };
@@ -71,7 +71,7 @@ async fn list_locations(
 async fn get_location(
     admin: Admin,
     State(state): State<AppState>,
-    Path(location_id): Path<String>,
+    ApiPath(location_id): ApiPath<String>,
 ) -> Result<Json<Location>> {
     Ok(Json(inventory::get_location(&state.db, &admin.merchant_id, &location_id).await?))
 }
@@ -104,7 +104,7 @@ async fn get_stock(
 async fn set_on_hand(
     admin: Admin,
     State(state): State<AppState>,
-    Path(variant_id): Path<String>,
+    ApiPath(variant_id): ApiPath<String>,
     ApiJson(req): ApiJson<SetOnHand>,
 ) -> Result<Json<Level>> {
     let level = inventory::set_on_hand(&state.db, &admin.merchant_id, &variant_id, req)
@@ -131,7 +131,7 @@ struct Adjusted {
 async fn adjust(
     admin: Admin,
     State(state): State<AppState>,
-    Path(variant_id): Path<String>,
+    ApiPath(variant_id): ApiPath<String>,
     ApiJson(req): ApiJson<NewAdjustment>,
 ) -> Result<(StatusCode, Json<Adjusted>)> {
     let (adjustment, level) =
@@ -152,7 +152,7 @@ struct LocationFilter {
 async fn list_adjustments(
     admin: Admin,
     State(state): State<AppState>,
-    Path(variant_id): Path<String>,
+    ApiPath(variant_id): ApiPath<String>,
     ApiQuery(page): ApiQuery<PageQuery>,
     ApiQuery(filter): ApiQuery<LocationFilter>,
 ) -> Result<Json<Paged<Adjustment>>> {
@@ -169,7 +169,7 @@ async fn list_adjustments(
 async fn set_policy(
     admin: Admin,
     State(state): State<AppState>,
-    Path(variant_id): Path<String>,
+    ApiPath(variant_id): ApiPath<String>,
     ApiJson(req): ApiJson<PolicyChange>,
 ) -> Result<Json<Stock>> {
     Ok(Json(inventory::set_policy(&state.db, &admin.merchant_id, &variant_id, req).await?))

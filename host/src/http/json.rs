@@ -1,6 +1,8 @@
-//! Request body and query extractors whose rejections are problem+json:
-//! malformed JSON is 400 `invalid_json`, a body of the wrong shape is 422
-//! `validation_failed` naming the field, a wrong content type 415.
+//! Request body, path and query extractors whose rejections are
+//! problem+json: malformed JSON is 400 `invalid_json`, a body of the wrong
+//! shape is 422 `validation_failed` naming the field, a wrong content type
+//! 415, a body over the limit 413 `payload_too_large`, a path segment that
+//! is not UTF-8 400 `invalid_path`.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -43,6 +45,35 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJ
             return Err(not_json());
         }
         Ok(OptionalJson(parse_json::<Option<T>>(&bytes)?.unwrap_or_default()))
+    }
+}
+
+/// A raw body (webhooks sign the exact bytes), within the size limit.
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        body(req, state).await.map(RawBody)
+    }
+}
+
+/// Path parameters.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            // A route whose handler wants other parameters than it has.
+            Err(e) if e.status().is_server_error() => {
+                Err(crate::commerce::Error::Internal(anyhow::anyhow!(e.body_text())).into())
+            }
+            Err(e) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", e.body_text())),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! send an `Idempotency-Key` to make a retry safe.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::Admin;
 use super::error::{Problem, Result};
-use super::json::{ApiJson, OptionalJson};
+use super::json::{ApiJson, ApiPath, OptionalJson};
 use crate::commerce::orders::Order;
 use crate::commerce::orders::actions::{self, CancelRequest, NewFulfillment, NewRefund, NewReturn};
 
@@ -35,7 +35,7 @@ pub fn admin_router() -> OpenApiRouter<AppState> {
 async fn create_fulfillment(
     admin: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<NewFulfillment>,
 ) -> Result<(StatusCode, Json<Order>)> {
     let order = actions::fulfill(&state.db, &admin.merchant_id, &id, req).await?;
@@ -54,7 +54,7 @@ async fn create_fulfillment(
 async fn cancel_order(
     admin: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     OptionalJson(req): OptionalJson<CancelRequest>,
 ) -> Result<Json<Order>> {
     Ok(Json(actions::cancel(&state.shop(), &admin.merchant_id, &id, req).await?))
@@ -74,7 +74,7 @@ async fn cancel_order(
 async fn create_refund(
     admin: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<NewRefund>,
 ) -> Result<(StatusCode, Json<Order>)> {
     let order = actions::refund(&state.shop(), &admin.merchant_id, &id, req).await?;
@@ -92,7 +92,7 @@ async fn create_refund(
 async fn create_return(
     admin: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<NewReturn>,
 ) -> Result<(StatusCode, Json<Order>)> {
     let order = actions::return_items(&state.db, &admin.merchant_id, &id, req).await?;
@@ -110,7 +110,7 @@ async fn create_return(
 async fn capture_payment(
     admin: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Order>> {
     Ok(Json(actions::capture(&state.shop(), &admin.merchant_id, &id).await?))
 }

@@ -3,7 +3,7 @@
 //! access token).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -13,7 +13,7 @@ use super::AppState;
 use super::auth::{Admin, Storefront};
 use super::customers::{CustomerSession, OptionalCustomer, TokenHeader};
 use super::error::{Problem, Result};
-use super::json::{ApiQuery, PageQuery};
+use super::json::{ApiPath, ApiQuery, PageQuery};
 use crate::commerce::orders::{self, Order, OrderDetail};
 use crate::commerce::{Page, Paged};
 
@@ -56,7 +56,7 @@ async fn list_orders(
 async fn get_order(
     admin: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<OrderDetail>> {
     Ok(Json(orders::detail(&state.db, &admin.merchant_id, &id).await?))
 }
@@ -82,7 +82,7 @@ async fn get_store_order(
     State(state): State<AppState>,
     OptionalCustomer(customer): OptionalCustomer,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Order>> {
     let token = headers.get(ORDER_TOKEN_HEADER).and_then(|v| v.to_str().ok()).map(str::trim);
     Ok(Json(orders::for_buyer(&state.db, &store.merchant_id, &id, customer.as_deref(), token).await?))

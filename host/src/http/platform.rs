@@ -1,7 +1,7 @@
 //! The platform (operator) API: merchants and their keys.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::Platform;
 use super::error::{Problem, Result};
-use super::json::{ApiJson, ApiQuery, PageQuery};
+use super::json::{ApiJson, ApiPath, ApiQuery, PageQuery};
 use crate::commerce::Paged;
 use crate::commerce::merchants::{self, Keys, Merchant, NewMerchant};
 
@@ -60,7 +60,7 @@ async fn list_merchants(
 async fn get_merchant(
     _: Platform,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Merchant>> {
     Ok(Json(merchants::get(&state.db, &id).await?))
 }
@@ -71,7 +71,7 @@ async fn get_merchant(
 async fn rotate_keys(
     _: Platform,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Keys>> {
     Ok(Json(merchants::rotate_keys(&state.db, &id).await?))
 }

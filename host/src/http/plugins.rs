@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
 use axum::http::{StatusCode, header};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::{Admin, Platform};
 use super::error::{ApiError, Problem, Result};
-use super::json::{ApiJson, ApiQuery};
+use super::json::{ApiJson, ApiPath, ApiQuery};
 use crate::commerce::plugins::{self, BindError, BindingsByPoint, NewBindings, Plugin, PointBindings};
 use crate::commerce::{Page, Paged};
 use crate::plugins::LimitOverrides;
@@ -144,7 +144,7 @@ async fn list_plugins(
 async fn get_plugin(
     _: Platform,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Plugin>> {
     Ok(Json(plugins::get(&state.db, &state.runtime, &state.bindings, &id).await?))
 }
@@ -161,7 +161,7 @@ async fn get_plugin(
 async fn set_plugin_limits(
     _: Platform,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(overrides): ApiJson<LimitOverrides>,
 ) -> Result<Json<Plugin>> {
     Ok(Json(plugins::set_limits(&state.db, &state.runtime, &state.bindings, &id, overrides).await?))
@@ -201,7 +201,7 @@ async fn list_bindings(admin: Admin, State(state): State<AppState>) -> Result<Js
 async fn replace_bindings(
     admin: Admin,
     State(state): State<AppState>,
-    Path(point): Path<String>,
+    ApiPath(point): ApiPath<String>,
     ApiJson(req): ApiJson<NewBindings>,
 ) -> Result<Json<PointBindings>> {
     let point = plugins::extension_point(&point)?;

@@ -2,7 +2,7 @@
 //! next to a product.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::Storefront;
 use super::error::{Problem, Result};
-use super::json::ApiQuery;
+use super::json::{ApiPath, ApiQuery};
 use crate::commerce::recommendations::{self, Recommended};
 
 pub fn store_router() -> OpenApiRouter<AppState> {
@@ -43,7 +43,7 @@ struct RecommendationList {
 async fn product_recommendations(
     store: Storefront,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<RecommendationQuery>,
 ) -> Result<Json<RecommendationList>> {
     let limit = recommendations::parse_limit(q.limit)?;

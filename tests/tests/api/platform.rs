@@ -102,6 +102,18 @@ on_both_databases!(health_readiness_and_openapi_are_served, |app: TestApp| async
     app.send(app.request(Method::DELETE, "/healthz", None)).await.problem(405, "method_not_allowed");
 });
 
+on_both_databases!(bad_paths_and_oversized_raw_bodies_are_problems, |app: TestApp| async move {
+    // %FF decodes to a byte that is not UTF-8.
+    let bad = app.get("/v1/platform/merchants/%FF", &app.operator_key).await.problem(400, "invalid_path");
+    assert!(bad["detail"].as_str().unwrap().contains("UTF-8"), "{bad}");
+    let huge = vec![b'x'; mercato::http::MAX_BODY_BYTES + 1];
+    let hook = app.request(Method::POST, "/v1/hooks/payments/mer_x/plg_x", None).body(huge);
+    app.send(hook).await.problem(413, "payload_too_large");
+    // Nothing was created on the way.
+    let list = app.get("/v1/platform/merchants", &app.operator_key).await.expect(200);
+    assert!(list["data"].as_array().unwrap().is_empty());
+});
+
 /// Every route of the contract (shared/API.md, all but carts, checkout and
 /// orders) is described in the generated OpenAPI document.
 #[tokio::test]
