@@ -165,7 +165,6 @@ async fn select_shipping(
 /// the same key gets the same answer and never a second charge.
 #[utoipa::path(post, path = "/carts/{id}/complete", tag = "carts", security(("bearer" = [])),
     request_body = CompleteRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 201, body = PlacedOrder), (status = 200, description = "`requires_action`", body = ActionRequired),
         (status = 402, description = "`payment_declined`", body = Problem),
         (status = 404, body = Problem),

@@ -32,8 +32,37 @@ pub const TTL_MS: i64 = 24 * 60 * 60 * 1000;
 /// The largest body this layer buffers (component uploads are the largest).
 const MAX_BODY: usize = 9 << 20;
 
+/// Whether a request to `path` with `method` can carry the key.
+fn applies(method: &Method, path: &str) -> bool {
+    method == Method::POST && !path.ends_with("/customers/login")
+}
+
+/// Documents the header on every operation the layer applies to, so the
+/// OpenAPI document says what the layer does instead of a hand-written
+/// parameter on some routes.
+pub fn document(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{ObjectBuilder, Required, Type};
+    for (path, item) in api.paths.paths.iter_mut() {
+        let Some(post) = item.post.as_mut().filter(|_| applies(&Method::POST, path)) else { continue };
+        let key = ParameterBuilder::new()
+            .name(HEADER)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "Makes a retry safe: the same key with the same body replays the stored response; \
+                 with another body it is refused (422). 1-255 characters, kept 24 hours.",
+            ))
+            .schema(Some(
+                ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255)),
+            ))
+            .build();
+        post.parameters.get_or_insert_with(Vec::new).push(key);
+    }
+}
+
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() != Method::POST || req.uri().path().ends_with("/customers/login") {
+    if !applies(req.method(), req.uri().path()) {
         return next.run(req).await;
     }
     let Some(key) = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned) else {

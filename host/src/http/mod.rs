@@ -120,7 +120,9 @@ fn routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes().into_openapi()
+    let mut api = routes().into_openapi();
+    idempotency::document(&mut api);
+    api
 }
 
 #[derive(Clone, Default)]
@@ -134,7 +136,8 @@ impl MakeRequestId for NewRequestId {
 
 /// The application, ready to serve or to drive in tests.
 pub fn app(state: AppState) -> Router {
-    let (router, api) = routes().split_for_parts();
+    let (router, mut api) = routes().split_for_parts();
+    idempotency::document(&mut api);
     let request_id = HeaderName::from_static("x-request-id");
     router
         .merge(system::router(Arc::new(api)))

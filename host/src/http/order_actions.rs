@@ -28,7 +28,6 @@ pub fn admin_router() -> OpenApiRouter<AppState> {
 /// Allowed once paid, or while a manual payment is pending.
 #[utoipa::path(post, path = "/orders/{id}/fulfillments", tag = "orders", security(("bearer" = [])),
     request_body = NewFulfillment,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 201, body = Order), (status = 404, body = Problem),
         (status = 409, description = "`invalid_transition`", body = Problem),
         (status = 422, description = "a line is unknown or has fewer units left to ship", body = Problem)))]
@@ -46,7 +45,6 @@ async fn create_fulfillment(
 /// payment is refunded in full, an uncaptured one voided. The body is optional.
 #[utoipa::path(post, path = "/orders/{id}/cancel", tag = "orders", security(("bearer" = [])),
     request_body(content = Option<CancelRequest>),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 200, body = Order), (status = 404, body = Problem),
         (status = 402, description = "`payment_declined`: the provider refused the refund or void", body = Problem),
         (status = 409, description = "`invalid_transition`", body = Problem),
@@ -65,7 +63,6 @@ async fn cancel_order(
 /// refunded.
 #[utoipa::path(post, path = "/orders/{id}/refunds", tag = "orders", security(("bearer" = [])),
     request_body = NewRefund,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 201, body = Order), (status = 404, body = Problem),
         (status = 402, description = "`payment_declined`: the provider refused the refund", body = Problem),
         (status = 409, description = "`invalid_transition`", body = Problem),
@@ -85,7 +82,6 @@ async fn create_refund(
 /// `restock: false`). A return pays nothing back: refund separately.
 #[utoipa::path(post, path = "/orders/{id}/returns", tag = "orders", security(("bearer" = [])),
     request_body = NewReturn,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 201, body = Order), (status = 404, body = Problem),
         (status = 409, description = "`invalid_transition`", body = Problem),
         (status = 422, description = "a line is unknown or has fewer units shipped and not returned", body = Problem)))]
@@ -102,7 +98,6 @@ async fn create_return(
 /// Marks a pending payment (bank transfer, invoice) received: the provider
 /// captures it and the order is paid.
 #[utoipa::path(post, path = "/orders/{id}/capture", tag = "orders", security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 200, body = Order), (status = 404, body = Problem),
         (status = 402, description = "`payment_declined`", body = Problem),
         (status = 409, description = "`invalid_transition`: the payment is not pending", body = Problem),

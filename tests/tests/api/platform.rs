@@ -114,6 +114,24 @@ on_both_databases!(bad_paths_and_oversized_raw_bodies_are_problems, |app: TestAp
     assert!(list["data"].as_array().unwrap().is_empty());
 });
 
+/// The idempotency layer applies to every POST but the customer login, and
+/// the OpenAPI document says so on each of them.
+#[tokio::test]
+async fn openapi_documents_the_idempotency_key_on_every_post() {
+    let app = mercato_tests::app::spawn_app(mercato::db::Backend::Sqlite).await.unwrap();
+    let doc = app.send(app.request(Method::GET, "/openapi.json", None)).await.expect(200);
+    let mut posts = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(post) = item.get("post") else { continue };
+        let keyed = post["parameters"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["name"] == "idempotency-key" && p["in"] == "header"));
+        assert_eq!(keyed, !path.ends_with("/customers/login"), "{path}");
+        posts += 1;
+    }
+    assert!(posts > 20, "{posts} POST routes");
+}
+
 /// Every route of the contract (shared/API.md, all but carts, checkout and
 /// orders) is described in the generated OpenAPI document.
 #[tokio::test]
