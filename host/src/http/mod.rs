@@ -120,9 +120,14 @@ fn routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let mut api = routes().into_openapi();
+    documented_routes().1
+}
+
+/// The routes and their OpenAPI document, with what the layers add to it.
+fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut api) = routes().split_for_parts();
     idempotency::document(&mut api);
-    api
+    (router, api)
 }
 
 #[derive(Clone, Default)]
@@ -136,8 +141,7 @@ impl MakeRequestId for NewRequestId {
 
 /// The application, ready to serve or to drive in tests.
 pub fn app(state: AppState) -> Router {
-    let (router, mut api) = routes().split_for_parts();
-    idempotency::document(&mut api);
+    let (router, api) = documented_routes();
     let request_id = HeaderName::from_static("x-request-id");
     router
         .merge(system::router(Arc::new(api)))

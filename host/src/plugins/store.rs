@@ -253,7 +253,7 @@ pub fn linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
         |s| s,
     )?;
     // 0.2.0 reuses 0.1.0's `types` (records only, nothing to link but the name).
-    linker.instance("mercato:plugin/types@0.2.0")?;
+    linker.instance(&format!("mercato:plugin/types@{}", super::install::V0_2))?;
     log_v2::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
     Ok(linker)
 }

@@ -77,19 +77,16 @@ impl Line {
     fn write(&self, out: &mut [u8]) {
         let out: &mut [u8; LINE_SIZE] = out.try_into().expect("a whole line");
         let mut put = |at: usize, bytes: &[u8]| out[at..at + bytes.len()].copy_from_slice(bytes);
-        let mut span = |at: usize, s: w::Span| {
+        let code = self.tax_code.unwrap_or(w::Span { start: 0, len: 0 });
+        for (at, s) in [(0, self.id), (8, self.product_id), (16, self.sku), (44, code)] {
             put(at, &s.start.to_le_bytes());
             put(at + 4, &s.len.to_le_bytes());
-        };
-        span(0, self.id);
-        span(8, self.product_id);
-        span(16, self.sku);
-        span(44, self.tax_code.unwrap_or(w::Span { start: 0, len: 0 }));
-        out[24..28].copy_from_slice(&self.quantity.to_le_bytes());
-        out[28..32].fill(0);
-        out[32..40].copy_from_slice(&self.amount.to_le_bytes());
-        out[40..44].copy_from_slice(&[u8::from(self.tax_code.is_some()), 0, 0, 0]);
-        out[52..56].fill(0);
+        }
+        put(24, &self.quantity.to_le_bytes());
+        put(28, &[0; 4]);
+        put(32, &self.amount.to_le_bytes());
+        put(40, &[u8::from(self.tax_code.is_some()), 0, 0, 0]);
+        put(52, &[0; 4]);
     }
 }
 
@@ -296,14 +293,8 @@ mod tests {
         assert_eq!(fields, [1, 2, 3, 4, 5, 6, 7, 9, 10]);
         assert_eq!(i64::from_le_bytes(out[32..40].try_into().unwrap()), -8);
         assert_eq!(out[40], 1, "option case: some");
-        line_without_code(&mut out);
+        Line { tax_code: None, ..line }.write(&mut out);
         assert_eq!(out[40], 0, "option case: none");
-    }
-
-    fn line_without_code(out: &mut [u8; LINE_SIZE]) {
-        let span = w::Span { start: 0, len: 0 };
-        let line = Line { id: span, product_id: span, sku: span, quantity: 0, amount: 0, tax_code: None };
-        line.write(out);
     }
 
     #[test]
