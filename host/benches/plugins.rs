@@ -54,18 +54,18 @@ fn cart_lines(n: usize) -> Vec<CartLine> {
         .collect()
 }
 
-fn tax_input(n: usize) -> TaxInput {
+fn tax_input(n: usize) -> TaxInput<'static> {
     TaxInput {
         currency: Currency::USD,
         lines: cart_lines(n)
             .into_iter()
             .map(|l| TaxableLine {
                 amount: l.subtotal().amount,
-                id: l.id,
-                product_id: l.product_id,
-                sku: l.sku,
+                id: l.id.into(),
+                product_id: l.product_id.into(),
+                sku: l.sku.into(),
                 quantity: l.quantity,
-                tax_code: l.tax_code,
+                tax_code: l.tax_code.map(Into::into),
             })
             .collect(),
         shipping_amount: 799,

@@ -334,17 +334,33 @@ impl Serialize for Rate {
 
 impl<'de> Deserialize<'de> for Rate {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw<'a> {
-            Text(std::borrow::Cow<'a, str>),
-            Number(f64),
+        // A visitor rather than an untagged enum: no buffering of the value,
+        // since configurations are parsed on every call.
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Rate;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a rate such as \"0.0725\" or \"7.25%\"")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Rate, E> {
+                Rate::parse(text).ok_or_else(|| E::custom(format!("{text:?} is not a rate")))
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Rate, E> {
+                self.visit_str(&n.to_string())
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Rate, E> {
+                Ok(Rate(Decimal::from(n)))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Rate, E> {
+                Ok(Rate(Decimal::from(n)))
+            }
         }
-        let text = match Raw::deserialize(d)? {
-            Raw::Text(t) => t.into_owned(),
-            Raw::Number(n) => n.to_string(),
-        };
-        Rate::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a rate")))
+        d.deserialize_any(Visitor)
     }
 }
 
@@ -450,6 +466,19 @@ mod tests {
             let parts = Money::new(amount, Currency::JPY).allocate(&weights).unwrap();
             proptest::prop_assert_eq!(parts.iter().map(|p| p.amount).sum::<i64>(), amount);
         }
+    }
+
+    #[test]
+    fn rates_read_strings_percentages_and_numbers() {
+        let rate = |json: &str| serde_json::from_str::<Rate>(json).map(|r| r.to_wire());
+        assert_eq!(rate(r#""0.0725""#).unwrap(), "0.0725");
+        assert_eq!(rate(r#""7.25%""#).unwrap(), "0.0725");
+        assert_eq!(rate("0.2").unwrap(), "0.2");
+        assert_eq!(rate("1").unwrap(), "1");
+        assert_eq!(rate("0").unwrap(), "0");
+        let err = rate(r#""seven""#).unwrap_err().to_string();
+        assert!(err.contains("\"seven\" is not a rate"), "{err}");
+        assert!(rate("true").is_err() && rate("null").is_err());
     }
 
     #[test]

@@ -1,4 +1,30 @@
 //! Tax calculation. A failing tax plugin blocks checkout.
+//!
+//! A plugin reads the lines where they are (a [`TaxInput`] borrows its
+//! text) and answers with a table: each distinct tax — jurisdiction, rate,
+//! label — is declared once with [`TaxOutput::rate`], and every tax on a
+//! line or on shipping refers to it by index. That is also how the answer
+//! crosses into the host, so a tax shared by every line costs its strings
+//! once, not once per line.
+//!
+//! ```
+//! use mercato_sdk::tax::{TaxInput, TaxOutput};
+//! use mercato_sdk::{PluginError, Rate};
+//!
+//! fn sales_tax(input: &TaxInput<'_>, rate: Rate) -> Result<TaxOutput, PluginError> {
+//!     let mut out = TaxOutput::default();
+//!     let tax = out.rate("US-CA", rate, "CA sales tax");
+//!     for (i, line) in input.lines.iter().enumerate() {
+//!         if line.tax_code.as_deref() != Some("groceries") {
+//!             out.tax_line(input, i, tax, line.amount)?;
+//!         }
+//!     }
+//!     out.tax_shipping(input, tax, input.shipping_amount)?;
+//!     Ok(out)
+//! }
+//! ```
+
+use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
@@ -8,35 +34,41 @@ use crate::types::{Address, Customer, PluginError};
 
 /// A tax plugin.
 pub trait Tax: Plugin {
-    /// Computes the tax lines of a cart.
-    fn calculate(config: &Self::Config, input: &TaxInput) -> Result<TaxOutput, PluginError>;
+    /// Computes the taxes of a cart.
+    fn calculate(config: &Self::Config, input: &TaxInput<'_>) -> Result<TaxOutput, PluginError>;
 }
 
-/// A cart line after discounts.
+/// A cart line after discounts. Its text is borrowed from the call's input
+/// where it can be (inside the sandbox, always), so reading a line copies
+/// nothing.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
-pub struct TaxableLine {
+pub struct TaxableLine<'a> {
     /// Cart line id.
-    pub id: String,
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
     /// Product id.
-    pub product_id: String,
+    #[serde(borrow)]
+    pub product_id: Cow<'a, str>,
     /// Stock keeping unit.
-    pub sku: String,
+    #[serde(borrow)]
+    pub sku: Cow<'a, str>,
     /// Units.
     pub quantity: u32,
     /// Line total after discounts, in minor units of the cart currency.
     pub amount: i64,
     /// Tax code of the variant, e.g. `"books"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tax_code: Option<String>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    pub tax_code: Option<Cow<'a, str>>,
 }
 
 /// What a tax plugin is given.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
-pub struct TaxInput {
+pub struct TaxInput<'a> {
     /// Cart currency.
     pub currency: Currency,
-    /// Lines after discounts.
-    pub lines: Vec<TaxableLine>,
+    /// Lines after discounts; a tax names a line by its position here.
+    #[serde(borrow)]
+    pub lines: Vec<TaxableLine<'a>>,
     /// Shipping after shipping discounts, in minor units.
     #[serde(default)]
     pub shipping_amount: i64,
@@ -53,77 +85,147 @@ pub struct TaxInput {
     pub prices_include_tax: bool,
 }
 
-impl TaxInput {
+impl TaxInput<'_> {
     /// `amount` minor units in the cart currency.
     pub fn money(&self, amount: i64) -> Money {
         Money::new(amount, self.currency)
     }
+
+    /// The tax at `rate` on `base` minor units (inclusive or exclusive
+    /// pricing as the input says), rounded half-even. A negative base is
+    /// taxed as zero: tax is never negative.
+    pub fn tax_at(&self, rate: Rate, base: i64) -> Result<i64, PluginError> {
+        let base = self.money(base.max(0));
+        let tax = if self.prices_include_tax { rate.included_in(base) } else { rate.of(base) };
+        tax.map(|m| m.amount).map_err(|e| PluginError::new("arithmetic", e.to_string()))
+    }
 }
 
-/// One tax on one line or on shipping.
+/// One distinct tax of an answer, declared once however many lines it
+/// applies to.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
-pub struct TaxLine {
+pub struct TaxRate {
     /// e.g. `"US-CA"`, `"DE"`.
     pub jurisdiction: String,
     /// Between 0 and 1.
     pub rate: Rate,
-    /// Minor units, never negative.
-    pub amount: i64,
-    /// Shown to the buyer.
+    /// Shown to the buyer, e.g. `"CA sales tax"`.
     pub label: String,
 }
 
-impl TaxLine {
-    /// The tax at `rate` on `base` minor units (inclusive or exclusive
-    /// pricing as the input says), rounded half-even. A negative base is
-    /// taxed as zero: tax is never negative.
-    pub fn compute(
-        input: &TaxInput,
-        base: i64,
-        jurisdiction: impl Into<String>,
-        rate: Rate,
-        label: impl Into<String>,
-    ) -> Result<TaxLine, PluginError> {
-        let base = input.money(base.max(0));
-        let tax = if input.prices_include_tax { rate.included_in(base) } else { rate.of(base) };
-        let tax = tax.map_err(|e| PluginError::new("arithmetic", e.to_string()))?;
-        Ok(TaxLine { jurisdiction: jurisdiction.into(), rate, amount: tax.amount, label: label.into() })
-    }
-}
-
-/// The taxes of one line.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+/// A tax on one line.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct LineTax {
-    /// Cart line id.
-    pub line_id: String,
-    /// Its taxes; empty when none applies.
-    #[serde(default)]
-    pub taxes: Vec<TaxLine>,
+    /// Position of the line in [`TaxInput::lines`].
+    pub line: u32,
+    /// Index into [`TaxOutput::rates`].
+    pub rate: u32,
+    /// Minor units, never negative.
+    pub amount: i64,
 }
 
-/// What a tax plugin answers.
+/// A tax on shipping.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ShippingTax {
+    /// Index into [`TaxOutput::rates`].
+    pub rate: u32,
+    /// Minor units, never negative.
+    pub amount: i64,
+}
+
+/// What a tax plugin answers: the distinct taxes, then which lines and
+/// whether shipping bear them. A line not listed is not taxed.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 pub struct TaxOutput {
-    /// Per line.
+    /// The distinct taxes the answer refers to.
+    #[serde(default)]
+    pub rates: Vec<TaxRate>,
+    /// In line order; at most one tax per rate on a line (state, county and
+    /// city taxes are three rates).
     #[serde(default)]
     pub lines: Vec<LineTax>,
-    /// On shipping.
+    /// On shipping, at most one per rate.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub shipping: Vec<TaxLine>,
+    pub shipping: Vec<ShippingTax>,
 }
 
 impl TaxOutput {
-    /// One [`LineTax`] per input line, in input order, with the taxes `f` gives it.
-    pub fn each_line(
-        input: &TaxInput,
-        mut f: impl FnMut(&TaxableLine) -> Result<Vec<TaxLine>, PluginError>,
-    ) -> Result<Vec<LineTax>, PluginError> {
-        input.lines.iter().map(|l| Ok(LineTax { line_id: l.id.clone(), taxes: f(l)? })).collect()
+    /// The index of the tax `(jurisdiction, rate, label)`, declared here
+    /// the first time it is asked for.
+    pub fn rate(&mut self, jurisdiction: &str, rate: Rate, label: &str) -> u32 {
+        let known = self
+            .rates
+            .iter()
+            .position(|r| r.jurisdiction == jurisdiction && r.label == label && r.rate == rate);
+        let index = known.unwrap_or_else(|| {
+            self.rates.push(TaxRate { jurisdiction: jurisdiction.into(), rate, label: label.into() });
+            self.rates.len() - 1
+        });
+        index as u32
+    }
+
+    /// Taxes line `line` of `input` at the declared `rate` on `base` minor
+    /// units (see [`TaxInput::tax_at`]); returns the tax.
+    pub fn tax_line(
+        &mut self,
+        input: &TaxInput<'_>,
+        line: usize,
+        rate: u32,
+        base: i64,
+    ) -> Result<i64, PluginError> {
+        let amount = input.tax_at(self.rate_at(rate)?, base)?;
+        let line = u32::try_from(line)
+            .map_err(|_| PluginError::new("invalid_output", "line position out of range"))?;
+        self.lines.push(LineTax { line, rate, amount });
+        Ok(amount)
+    }
+
+    /// Taxes every line of `input` at the declared `rate` on its amount.
+    pub fn tax_every_line(&mut self, input: &TaxInput<'_>, rate: u32) -> Result<(), PluginError> {
+        let rate_value = self.rate_at(rate)?;
+        self.lines.reserve(input.lines.len());
+        for (line, l) in (0u32..).zip(&input.lines) {
+            self.lines.push(LineTax { line, rate, amount: input.tax_at(rate_value, l.amount)? });
+        }
+        Ok(())
+    }
+
+    /// Taxes shipping at the declared `rate` on `base` minor units; returns
+    /// the tax.
+    pub fn tax_shipping(&mut self, input: &TaxInput<'_>, rate: u32, base: i64) -> Result<i64, PluginError> {
+        let amount = input.tax_at(self.rate_at(rate)?, base)?;
+        self.shipping.push(ShippingTax { rate, amount });
+        Ok(amount)
+    }
+
+    /// The taxes on line `line`, with their rates.
+    pub fn line_taxes(&self, line: usize) -> impl Iterator<Item = (&TaxRate, i64)> {
+        let mine = self.lines.iter().filter(move |t| t.line as usize == line);
+        mine.filter_map(|t| Some((self.rates.get(t.rate as usize)?, t.amount)))
+    }
+
+    /// The taxes on shipping, with their rates.
+    pub fn shipping_taxes(&self) -> impl Iterator<Item = (&TaxRate, i64)> {
+        self.shipping.iter().filter_map(|t| Some((self.rates.get(t.rate as usize)?, t.amount)))
     }
 
     /// Total tax, lines and shipping, in minor units.
     pub fn total(&self) -> i64 {
-        let lines: i64 = self.lines.iter().flat_map(|l| &l.taxes).map(|t| t.amount).sum();
+        let lines: i64 = self.lines.iter().map(|t| t.amount).sum();
         lines + self.shipping.iter().map(|t| t.amount).sum::<i64>()
+    }
+
+    /// Puts the line taxes in line order (stable), as the host expects them.
+    pub fn sort_lines(&mut self) {
+        if !self.lines.is_sorted_by_key(|t| t.line) {
+            self.lines.sort_by_key(|t| t.line);
+        }
+    }
+
+    fn rate_at(&self, rate: u32) -> Result<Rate, PluginError> {
+        match self.rates.get(rate as usize) {
+            Some(r) => Ok(r.rate),
+            None => Err(PluginError::new("invalid_output", format!("no declared rate {rate}"))),
+        }
     }
 }

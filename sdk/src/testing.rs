@@ -16,15 +16,15 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::payment::{Payment, PaymentCall, PaymentReply};
 use crate::pricing::{Ledger, Pricing, PricingInput};
 use crate::recommendations::{Recommendations, RecommendationsInput};
 use crate::shipping::Shipping;
-use crate::tax::Tax;
+use crate::tax::{Tax, TaxInput};
 use crate::{PluginError, parse_config};
 
 /// One fixture case.
@@ -107,13 +107,13 @@ pub fn check_fixtures(crate_dir: &str, run: fn(&Value, &Value) -> Result<Value, 
     }
 }
 
-fn call<I: DeserializeOwned, C: DeserializeOwned, O: Serialize>(
+fn call<'a, I: Deserialize<'a>, C: DeserializeOwned, O: Serialize>(
     config: &Value,
-    input: &Value,
+    input: &'a Value,
     f: impl FnOnce(&C, &I) -> Result<O, PluginError>,
 ) -> Result<Value, PluginError> {
     let config: C = parse_config(&config.to_string())?;
-    let input: I = serde_json::from_value(input.clone()).map_err(|e| {
+    let input = I::deserialize(input).map_err(|e| {
         PluginError::new("invalid_input", format!("input does not fit the extension point: {e}"))
     })?;
     let output = f(&config, &input)?;
@@ -144,9 +144,14 @@ pub fn pricing<T: Pricing>(config: &Value, input: &Value) -> Result<Value, Plugi
     })
 }
 
-/// Runs a tax plugin natively on JSON.
+/// Runs a tax plugin natively on JSON; its line taxes are put in line
+/// order, as the component's are.
 pub fn tax<T: Tax>(config: &Value, input: &Value) -> Result<Value, PluginError> {
-    call(config, input, T::calculate)
+    call(config, input, |c, i: &TaxInput<'_>| {
+        let mut out = T::calculate(c, i)?;
+        out.sort_lines();
+        Ok(out)
+    })
 }
 
 /// Runs a shipping plugin natively on JSON.

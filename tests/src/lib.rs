@@ -47,14 +47,14 @@ pub fn install(runtime: &Runtime, name: &str) -> Arc<InstalledPlugin> {
 }
 
 /// A US cart of `lines` lines of 19.99 each, shipped to California.
-pub fn tax_input(lines: usize) -> TaxInput {
+pub fn tax_input(lines: usize) -> TaxInput<'static> {
     TaxInput {
         currency: Currency::USD,
         lines: (0..lines)
             .map(|i| TaxableLine {
-                id: format!("line-{i}"),
-                product_id: format!("prod-{i}"),
-                sku: format!("SKU-{i:05}"),
+                id: format!("line-{i}").into(),
+                product_id: format!("prod-{i}").into(),
+                sku: format!("SKU-{i:05}").into(),
                 quantity: 1 + (i % 3) as u32,
                 amount: 1999 * (1 + (i % 3) as i64),
                 tax_code: None,

@@ -10,8 +10,7 @@ use mercato_sdk::pricing::PricingInput;
 use mercato_sdk::recommendations::RecommendationsInput;
 use mercato_sdk::shipping::ShippingInput;
 use mercato_sdk::tax::TaxInput;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::CallError;
@@ -28,7 +27,7 @@ pub enum JsonCallError {
     Call(#[from] CallError),
 }
 
-fn parse<T: DeserializeOwned>(point: ExtensionPoint, input: &Value) -> Result<T, JsonCallError> {
+fn parse<'a, T: Deserialize<'a>>(point: ExtensionPoint, input: &'a Value) -> Result<T, JsonCallError> {
     T::deserialize(input).map_err(|e| JsonCallError::BadInput { point, message: e.to_string() })
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use mercato_sdk::tax::{LineTax, Tax, TaxInput, TaxLine, TaxOutput, TaxableLine};
+use mercato_sdk::tax::{Tax, TaxInput, TaxOutput};
 use mercato_sdk::{Decimal, Plugin, PluginError, Rate};
 use serde::Deserialize;
 
@@ -120,49 +120,32 @@ impl Plugin for EuVat {
 
 impl Tax for EuVat {
     fn calculate(Config(config): &Config, input: &TaxInput) -> Result<TaxOutput, PluginError> {
+        let mut out = TaxOutput::default();
         let destination = input.ship_to.country.trim().to_ascii_uppercase();
         if !is_member_state(&destination) {
-            // Exports leave the EU VAT-free.
-            return Ok(TaxOutput { lines: per_line(input, |_| Ok(vec![]))?, shipping: vec![] });
+            return Ok(out);
         }
-        // Looked up before the reverse charge check so that a missing rate
-        // fails every cart to that country, not only the B2C ones.
         let rates = config.rates.get(&destination).ok_or_else(|| {
             PluginError::invalid_config(format!("no VAT rates configured for {destination}"))
         })?;
         if is_reverse_charge(input, &config.origin_country, &destination) {
-            let zero = TaxLine {
-                jurisdiction: destination,
-                rate: Rate::ZERO,
-                amount: 0,
-                label: REVERSE_CHARGE.into(),
-            };
-            let lines = per_line(input, |_| Ok(vec![zero.clone()]))?;
-            return Ok(TaxOutput { lines, shipping: vec![zero] });
+            let zero = out.rate(&destination, Rate::ZERO, REVERSE_CHARGE);
+            out.tax_every_line(input, zero)?;
+            out.tax_shipping(input, zero, input.shipping_amount)?;
+            return Ok(out);
         }
         let label = format!("{destination} VAT");
-        // A line discounted below zero carries no tax; the host rejects negative tax.
-        let tax = |base: i64, rate| TaxLine::compute(input, base.max(0), &destination, rate, &label);
-        let lines = per_line(input, |line| {
-            let reduced = line.tax_code.as_ref().and_then(|code| rates.reduced.get(code));
-            Ok(vec![tax(line.amount, *reduced.unwrap_or(&rates.standard))?])
-        })?;
-        Ok(TaxOutput { lines, shipping: vec![tax(input.shipping_amount, rates.standard)?] })
+        for (i, line) in input.lines.iter().enumerate() {
+            let reduced = line.tax_code.as_deref().and_then(|code| rates.reduced.get(code));
+            let rate = out.rate(&destination, *reduced.unwrap_or(&rates.standard), &label);
+            out.tax_line(input, i, rate, line.amount)?;
+        }
+        let standard = out.rate(&destination, rates.standard, &label);
+        out.tax_shipping(input, standard, input.shipping_amount)?;
+        Ok(out)
     }
 }
 
-/// Every input line with its taxes: the host expects each line back.
-fn per_line(
-    input: &TaxInput,
-    taxes: impl Fn(&TaxableLine) -> Result<Vec<TaxLine>, PluginError>,
-) -> Result<Vec<LineTax>, PluginError> {
-    let line = |l: &TaxableLine| Ok(LineTax { line_id: l.id.clone(), taxes: taxes(l)? });
-    input.lines.iter().map(line).collect()
-}
-
-/// Cross-border B2B inside the EU: the buyer accounts for the VAT. Only a
-/// well-formed VAT number from the destination country, not the seller's own
-/// country, qualifies.
 fn is_reverse_charge(input: &TaxInput, origin: &str, destination: &str) -> bool {
     let vat_id = input.customer.as_ref().and_then(|c| c.vat_id.as_deref());
     vat_id.and_then(vat_id_country).is_some_and(|country| country != origin && country == destination)
@@ -193,6 +176,7 @@ mercato_sdk::export_tax!(EuVat);
 
 #[cfg(test)]
 mod tests {
+    use mercato_sdk::tax::{TaxRate, TaxableLine};
     use mercato_sdk::{Address, Currency, Customer, parse_config};
 
     use super::*;
@@ -211,18 +195,18 @@ mod tests {
         parse_config(CONFIG).unwrap()
     }
 
-    fn line(id: &str, amount: i64, tax_code: Option<&str>) -> TaxableLine {
+    fn line(id: &str, amount: i64, tax_code: Option<&str>) -> TaxableLine<'static> {
         TaxableLine {
-            id: id.into(),
-            product_id: format!("p{id}"),
-            sku: format!("SKU-{id}"),
+            id: id.to_owned().into(),
+            product_id: format!("p{id}").into(),
+            sku: format!("SKU-{id}").into(),
             quantity: 1,
             amount,
-            tax_code: tax_code.map(Into::into),
+            tax_code: tax_code.map(|c| c.to_owned().into()),
         }
     }
 
-    fn input(country: &str, lines: Vec<TaxableLine>, vat_id: Option<&str>) -> TaxInput {
+    fn input(country: &str, lines: Vec<TaxableLine<'static>>, vat_id: Option<&str>) -> TaxInput<'static> {
         TaxInput {
             currency: Currency::EUR,
             lines,
@@ -240,14 +224,19 @@ mod tests {
 
     /// (rate, amount) of every line tax, then of the shipping tax.
     fn taxes(out: &TaxOutput) -> Vec<(String, i64)> {
-        let all = out.lines.iter().flat_map(|l| &l.taxes).chain(&out.shipping);
-        all.map(|t| (t.rate.to_wire(), t.amount)).collect()
+        let lines = out.lines.iter().map(|t| (t.rate, t.amount));
+        let all = lines.chain(out.shipping.iter().map(|t| (t.rate, t.amount)));
+        all.map(|(rate, amount)| (out.rates[rate as usize].rate.to_wire(), amount)).collect()
     }
 
-    fn is_reverse_charged(out: &TaxOutput) -> bool {
-        let all: Vec<_> = out.lines.iter().flat_map(|l| &l.taxes).chain(&out.shipping).collect();
-        all.len() == out.lines.len() + 1
-            && all.iter().all(|t| t.label == REVERSE_CHARGE && t.amount == 0 && t.rate == Rate::ZERO)
+    /// Every line and shipping bear the one zero-rated reverse charge.
+    fn is_reverse_charged(out: &TaxOutput, lines: usize) -> bool {
+        let zero = |r: &TaxRate| r.label == REVERSE_CHARGE && r.rate == Rate::ZERO;
+        out.rates.len() == 1
+            && zero(&out.rates[0])
+            && out.lines.len() == lines
+            && out.shipping.len() == 1
+            && out.total() == 0
     }
 
     #[test]
@@ -255,8 +244,8 @@ mod tests {
         // 50 × 0.19 = 9.5 -> 10; 150 × 0.19 = 28.5 -> 28; shipping 500 × 0.19 = 95.
         let out = calculate(&input("DE", vec![line("1", 50, None), line("2", 150, None)], None));
         assert_eq!(taxes(&out), [("0.19".into(), 10), ("0.19".into(), 28), ("0.19".into(), 95)]);
-        let tax = &out.lines[0].taxes[0];
-        assert_eq!((tax.jurisdiction.as_str(), tax.label.as_str()), ("DE", "DE VAT"));
+        assert_eq!(out.rates.len(), 1, "one rate, declared once");
+        assert_eq!((out.rates[0].jurisdiction.as_str(), out.rates[0].label.as_str()), ("DE", "DE VAT"));
     }
 
     #[test]
@@ -280,12 +269,12 @@ mod tests {
     fn cross_border_b2b_is_reverse_charged() {
         for vat_id in ["FR40303265045", "fr 40 303.265.045", "FR12"] {
             let out = calculate(&input("FR", vec![line("1", 1000, Some("books"))], Some(vat_id)));
-            assert!(is_reverse_charged(&out), "{vat_id}: {out:?}");
-            assert_eq!(out.shipping[0].jurisdiction, "FR");
+            assert!(is_reverse_charged(&out, 1), "{vat_id}: {out:?}");
+            assert_eq!(out.rates[0].jurisdiction, "FR");
         }
         // Greek VAT numbers use "EL", the country is "GR".
         let out = calculate(&input("GR", vec![line("1", 1000, None)], Some("EL094259216")));
-        assert!(is_reverse_charged(&out));
+        assert!(is_reverse_charged(&out, 1));
     }
 
     #[test]
@@ -303,7 +292,7 @@ mod tests {
         ];
         for (country, vat_id) in cases {
             let out = calculate(&input(country, vec![line("1", 1000, None)], Some(vat_id)));
-            assert!(!is_reverse_charged(&out), "{country} {vat_id}");
+            assert!(!is_reverse_charged(&out, 1), "{country} {vat_id}");
             assert!(out.total() > 0, "{country} {vat_id}");
         }
     }
@@ -321,8 +310,7 @@ mod tests {
     fn exports_are_not_taxed() {
         for country in ["US", "CH", "GB", ""] {
             let out = calculate(&input(country, vec![line("1", 1000, None)], None));
-            assert_eq!(out.lines.len(), 1);
-            assert!(out.lines[0].taxes.is_empty() && out.shipping.is_empty(), "{country}");
+            assert_eq!(out, TaxOutput::default(), "{country}");
         }
     }
 

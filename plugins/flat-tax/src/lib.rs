@@ -1,4 +1,4 @@
-use mercato_sdk::tax::{Tax, TaxInput, TaxLine, TaxOutput};
+use mercato_sdk::tax::{Tax, TaxInput, TaxOutput};
 use mercato_sdk::{Plugin, PluginError, Rate};
 
 /// `{"rate": "0.1", "label": "Sales tax"}`; the label defaults to "Tax".
@@ -18,10 +18,12 @@ impl Plugin for FlatTax {
 
 impl Tax for FlatTax {
     fn calculate(config: &Config, input: &TaxInput) -> Result<TaxOutput, PluginError> {
+        let mut out = TaxOutput::default();
         let label = config.label.as_deref().unwrap_or("Tax");
-        let tax = |base| TaxLine::compute(input, base, &input.ship_to.country, config.rate, label);
-        let lines = TaxOutput::each_line(input, |line| Ok(vec![tax(line.amount)?]))?;
-        Ok(TaxOutput { lines, shipping: vec![tax(input.shipping_amount)?] })
+        let tax = out.rate(&input.ship_to.country, config.rate, label);
+        out.tax_every_line(input, tax)?;
+        out.tax_shipping(input, tax, input.shipping_amount)?;
+        Ok(out)
     }
 }
 

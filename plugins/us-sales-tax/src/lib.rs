@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use mercato_sdk::tax::{LineTax, Tax, TaxInput, TaxLine, TaxOutput};
+use mercato_sdk::tax::{Tax, TaxInput, TaxOutput};
 use mercato_sdk::{Decimal, Plugin, PluginError, Rate};
 use serde::Deserialize;
 
@@ -104,6 +104,7 @@ impl Plugin for UsSalesTax {
 
 impl Tax for UsSalesTax {
     fn calculate(Config(config): &Config, input: &TaxInput) -> Result<TaxOutput, PluginError> {
+        let mut out = TaxOutput::default();
         let state = input.ship_to.region.trim().to_ascii_uppercase();
         let exempt_customer = input.customer.as_ref().is_some_and(|c| c.tax_exempt);
         let collects = input.ship_to.country.trim().eq_ignore_ascii_case("US")
@@ -111,29 +112,20 @@ impl Tax for UsSalesTax {
             && config.nexus.contains(&state);
         // Checked at parse time: every nexus state has a rate.
         let Some(rule) = config.states.get(&state).filter(|_| collects) else {
-            return Ok(untaxed(input));
+            return Ok(out);
         };
-        // A line discounted below zero carries no tax; the host rejects negative tax.
-        let (jurisdiction, label) = (format!("US-{state}"), format!("{state} sales tax"));
-        let tax = |base: i64| {
-            TaxLine::compute(input, base.max(0), jurisdiction.as_str(), rule.rate, label.as_str())
-        };
-        let exempt_code =
-            |code: &Option<String>| code.as_ref().is_some_and(|c| config.exempt_tax_codes.contains(c));
-        let mut lines = Vec::with_capacity(input.lines.len());
-        for line in &input.lines {
-            let taxes = if exempt_code(&line.tax_code) { vec![] } else { vec![tax(line.amount)?] };
-            lines.push(LineTax { line_id: line.id.clone(), taxes });
+        let tax = out.rate(&format!("US-{state}"), rule.rate, &format!("{state} sales tax"));
+        let exempt = |code: &str| config.exempt_tax_codes.iter().any(|c| c == code);
+        for (i, line) in input.lines.iter().enumerate() {
+            if !line.tax_code.as_deref().is_some_and(exempt) {
+                out.tax_line(input, i, tax, line.amount)?;
+            }
         }
-        let shipping = if rule.tax_shipping { vec![tax(input.shipping_amount)?] } else { vec![] };
-        Ok(TaxOutput { lines, shipping })
+        if rule.tax_shipping {
+            out.tax_shipping(input, tax, input.shipping_amount)?;
+        }
+        Ok(out)
     }
-}
-
-/// Every line listed, none taxed: the host expects each input line back.
-fn untaxed(input: &TaxInput) -> TaxOutput {
-    let lines = input.lines.iter().map(|l| LineTax { line_id: l.id.clone(), taxes: vec![] });
-    TaxOutput { lines: lines.collect(), shipping: vec![] }
 }
 
 mercato_sdk::export_tax!(UsSalesTax);
@@ -160,18 +152,23 @@ mod tests {
         parse_config(CONFIG).unwrap()
     }
 
-    fn line(id: &str, amount: i64, tax_code: Option<&str>) -> TaxableLine {
+    fn line(id: &str, amount: i64, tax_code: Option<&str>) -> TaxableLine<'static> {
         TaxableLine {
-            id: id.into(),
-            product_id: format!("p{id}"),
-            sku: format!("SKU-{id}"),
+            id: id.to_owned().into(),
+            product_id: format!("p{id}").into(),
+            sku: format!("SKU-{id}").into(),
             quantity: 1,
             amount,
-            tax_code: tax_code.map(Into::into),
+            tax_code: tax_code.map(|c| c.to_owned().into()),
         }
     }
 
-    fn input(country: &str, region: &str, lines: Vec<TaxableLine>, shipping: i64) -> TaxInput {
+    fn input(
+        country: &str,
+        region: &str,
+        lines: Vec<TaxableLine<'static>>,
+        shipping: i64,
+    ) -> TaxInput<'static> {
         TaxInput {
             currency: Currency::USD,
             lines,
@@ -183,9 +180,14 @@ mod tests {
         }
     }
 
-    /// Tax amounts per line, in input order.
-    fn amounts(out: &TaxOutput) -> Vec<Vec<i64>> {
-        out.lines.iter().map(|l| l.taxes.iter().map(|t| t.amount).collect()).collect()
+    /// Tax amounts per line of `cart`, in input order.
+    fn amounts(cart: &TaxInput, out: &TaxOutput) -> Vec<Vec<i64>> {
+        (0..cart.lines.len()).map(|i| out.line_taxes(i).map(|(_, amount)| amount).collect()).collect()
+    }
+
+    /// The rate of the first tax on line 0.
+    fn first_rate(out: &TaxOutput) -> &mercato_sdk::tax::TaxRate {
+        out.line_taxes(0).next().expect("line 0 is taxed").0
     }
 
     #[test]
@@ -193,8 +195,9 @@ mod tests {
         // 1000 × 0.0725 = 72.5 -> 72; 1400 × 0.0725 = 101.5 -> 102.
         let cart = input("US", "CA", vec![line("1", 1000, None), line("2", 1400, None)], 0);
         let out = UsSalesTax::calculate(&config(), &cart).unwrap();
-        assert_eq!(amounts(&out), vec![vec![72], vec![102]]);
-        let tax = &out.lines[0].taxes[0];
+        assert_eq!(amounts(&cart, &out), vec![vec![72], vec![102]]);
+        assert_eq!(out.rates.len(), 1, "one rate, declared once");
+        let tax = first_rate(&out);
         assert_eq!(tax.jurisdiction, "US-CA");
         assert_eq!(tax.label, "CA sales tax");
         assert_eq!(tax.rate.to_wire(), "0.0725");
@@ -209,11 +212,12 @@ mod tests {
     }
 
     #[test]
-    fn exempt_tax_codes_get_no_tax_but_stay_listed() {
+    fn exempt_tax_codes_get_no_tax() {
         let lines = vec![line("1", 1000, Some("groceries")), line("2", 1000, Some("books"))];
-        let out = UsSalesTax::calculate(&config(), &input("US", "TX", lines, 0)).unwrap();
-        assert_eq!(out.lines[0].line_id, "1");
-        assert_eq!(amounts(&out), vec![vec![], vec![62]]); // 62.5 -> 62
+        let cart = input("US", "TX", lines, 0);
+        let out = UsSalesTax::calculate(&config(), &cart).unwrap();
+        assert_eq!(out.lines[0].line, 1);
+        assert_eq!(amounts(&cart, &out), vec![vec![], vec![62]]); // 62.5 -> 62
     }
 
     #[test]
@@ -221,7 +225,7 @@ mod tests {
         let mut cart = input("US", "NY", vec![line("1", 5000, None)], 500);
         cart.customer = Some(Customer { tax_exempt: true, ..Customer::default() });
         let out = UsSalesTax::calculate(&config(), &cart).unwrap();
-        assert_eq!(amounts(&out), vec![Vec::<i64>::new()]);
+        assert_eq!(amounts(&cart, &out), vec![Vec::<i64>::new()]);
         assert!(out.shipping.is_empty());
     }
 
@@ -230,7 +234,7 @@ mod tests {
         for (country, region) in [("US", "OR"), ("US", "WA"), ("CA", "CA"), ("US", "")] {
             let cart = input(country, region, vec![line("1", 1000, None)], 500);
             let out = UsSalesTax::calculate(&config(), &cart).unwrap();
-            assert_eq!(amounts(&out), vec![Vec::<i64>::new()], "{country}/{region}");
+            assert_eq!(amounts(&cart, &out), vec![Vec::<i64>::new()], "{country}/{region}");
             assert_eq!(out.total(), 0);
         }
     }
@@ -239,7 +243,7 @@ mod tests {
     fn lowercase_address_codes_still_match() {
         let out =
             UsSalesTax::calculate(&config(), &input("us", " ca ", vec![line("1", 1000, None)], 0)).unwrap();
-        assert_eq!(out.lines[0].taxes[0].jurisdiction, "US-CA");
+        assert_eq!(first_rate(&out).jurisdiction, "US-CA");
     }
 
     #[test]
@@ -249,15 +253,15 @@ mod tests {
         cart.prices_include_tax = true;
         let out = UsSalesTax::calculate(&config(), &cart).unwrap();
         // Net = gross / 1.04, half-even: 1000; 12.5 -> 12 (tax 1); 37.5 -> 38 (tax 1).
-        assert_eq!(amounts(&out), vec![vec![40], vec![1], vec![1]]);
+        assert_eq!(amounts(&cart, &out), vec![vec![40], vec![1], vec![1]]);
         assert_eq!(out.shipping[0].amount, 20);
     }
 
     #[test]
     fn negative_lines_are_not_taxed_below_zero() {
-        let out =
-            UsSalesTax::calculate(&config(), &input("US", "CA", vec![line("1", -500, None)], 0)).unwrap();
-        assert_eq!(amounts(&out), vec![vec![0]]);
+        let cart = input("US", "CA", vec![line("1", -500, None)], 0);
+        let out = UsSalesTax::calculate(&config(), &cart).unwrap();
+        assert_eq!(amounts(&cart, &out), vec![vec![0]]);
     }
 
     #[test]
@@ -280,8 +284,8 @@ mod tests {
     fn rates_are_normalized_like_the_wire() {
         let config: Config = parse_config(r#"{"nexus":["NY"],"states":{"NY":{"rate":"0.0400"}}}"#).unwrap();
         let out = UsSalesTax::calculate(&config, &input("US", "NY", vec![line("1", 100, None)], 0)).unwrap();
-        assert_eq!(out.lines[0].taxes[0].rate, Rate::parse("0.04").unwrap());
-        assert_eq!(format!("{:?}", out.lines[0].taxes[0].rate.0), "0.04");
+        assert_eq!(first_rate(&out).rate, Rate::parse("0.04").unwrap());
+        assert_eq!(format!("{:?}", first_rate(&out).rate.0), "0.04");
     }
 
     #[test]

@@ -9,57 +9,36 @@ wit_bindgen::generate!({
 
 super::shared_glue!(Tax);
 
+use std::borrow::Cow;
+
 use self::exports::mercato::plugin::tax as t;
 use crate::tax as sdk;
 
-/// Builds the answer's table of distinct taxes as lines refer to them,
-/// formatting each distinct rate once.
-#[derive(Default)]
-struct RateTable {
-    rates: Vec<t::TaxRate>,
-    keys: Vec<(crate::Rate, usize)>,
-}
-
-impl RateTable {
-    fn amounts(&mut self, lines: Vec<sdk::TaxLine>) -> Vec<t::TaxAmount> {
-        lines.into_iter().map(|l| t::TaxAmount { amount: l.amount, rate: self.index(l) }).collect()
-    }
-
-    fn index(&mut self, l: sdk::TaxLine) -> u32 {
-        let found = self.keys.iter().find(|(r, i)| {
-            *r == l.rate && self.rates[*i].jurisdiction == l.jurisdiction && self.rates[*i].label == l.label
-        });
-        let i = match found {
-            Some((_, i)) => *i,
-            None => {
-                self.rates.push(t::TaxRate {
-                    jurisdiction: l.jurisdiction,
-                    rate: l.rate.to_wire(),
-                    label: l.label,
-                });
-                self.keys.push((l.rate, self.rates.len() - 1));
-                self.rates.len() - 1
-            }
-        };
-        i as u32
-    }
-}
-
-/// The `calculate` export.
+/// The `calculate` export: the lines are read in place from the input's
+/// text, and the answer's table crosses as it is.
 pub fn calculate<T: sdk::Tax>(config: String, input: t::TaxInput) -> Result<t::TaxOutput, wit::PluginError> {
     let config = self::config::<T::Config>(&config)?;
-    let text = input.text.as_str();
+    let t::TaxInput {
+        currency,
+        text,
+        lines: wire,
+        shipping_amount,
+        ship_from,
+        ship_to,
+        customer,
+        prices_include_tax,
+    } = input;
     // `text` is valid UTF-8 (the canonical ABI checks it); `get` checks each
     // span's bounds and character boundaries.
     let span = |s: t::Span| {
         let start = s.start as usize;
         match text.get(start..start.saturating_add(s.len as usize)) {
-            Some(part) => Ok(String::from(part)),
+            Some(part) => Ok(Cow::Borrowed(part)),
             None => Err(invalid_input(format!("span {}+{} is outside the line text", s.start, s.len))),
         }
     };
-    let mut lines = Vec::with_capacity(input.lines.len());
-    for l in &input.lines {
+    let mut lines = Vec::with_capacity(wire.len());
+    for l in &wire {
         lines.push(sdk::TaxableLine {
             id: span(l.id)?,
             product_id: span(l.product_id)?,
@@ -73,63 +52,30 @@ pub fn calculate<T: sdk::Tax>(config: String, input: t::TaxInput) -> Result<t::T
         });
     }
     let input = sdk::TaxInput {
-        currency: currency_in(&input.currency)?,
+        currency: currency_in(&currency)?,
         lines,
-        shipping_amount: input.shipping_amount,
-        ship_from: input.ship_from.map(address_in),
-        ship_to: address_in(input.ship_to),
-        customer: input.customer.map(customer_in),
-        prices_include_tax: input.prices_include_tax,
+        shipping_amount,
+        ship_from: ship_from.map(address_in),
+        ship_to: address_in(ship_to),
+        customer: customer.map(customer_in),
+        prices_include_tax,
     };
-    let output = T::calculate(&config, &input).map_err(err_out)?;
-    let mut table = RateTable::default();
-    let mut lines = Vec::with_capacity(output.lines.len());
-    let mut sorted = true;
-    let mut positions = Positions { lines: &input.lines, index: None };
-    for (n, l) in output.lines.into_iter().enumerate() {
-        let line = positions.of(n, &l.line_id);
-        sorted &= lines.last().is_none_or(|last: &t::LineTax| last.line <= line);
-        if line as usize == input.lines.len() {
-            // Sent even without taxes, so the host sees the unknown line.
-            lines.push(t::LineTax { line, rate: 0, amount: 0 });
-            continue;
-        }
-        for tax in l.taxes {
-            lines.push(t::LineTax { line, amount: tax.amount, rate: table.index(tax) });
-        }
-    }
-    if !sorted {
-        lines.sort_by_key(|l| l.line);
-    }
-    let shipping = table.amounts(output.shipping);
-    Ok(t::TaxOutput { rates: table.rates, lines, shipping })
-}
-
-/// Finds the line an answer names: usually the one at the answer's own
-/// position; an index is built only for an answer out of input order. An
-/// id the input does not have is logged and sent as a position past the
-/// end, which the host refuses as invalid output.
-struct Positions<'a> {
-    lines: &'a [sdk::TaxableLine],
-    index: Option<std::collections::HashMap<&'a str, usize>>,
-}
-
-impl<'a> Positions<'a> {
-    fn of(&mut self, n: usize, id: &str) -> u32 {
-        let lines = self.lines;
-        let found = match lines.get(n) {
-            Some(l) if l.id == id => Some(n),
-            _ => self
-                .index
-                .get_or_insert_with(|| lines.iter().enumerate().map(|(i, l)| (l.id.as_str(), i)).collect())
-                .get(id)
-                .copied(),
-        };
-        found.unwrap_or_else(|| {
-            log(crate::log::Level::Error, &format!("tax for unknown line id {id:?}"));
-            lines.len()
-        }) as u32
-    }
+    let mut output = T::calculate(&config, &input).map_err(err_out)?;
+    output.sort_lines();
+    let rates = output.rates.into_iter().map(|r| t::TaxRate {
+        jurisdiction: r.jurisdiction,
+        rate: r.rate.to_wire(),
+        label: r.label,
+    });
+    Ok(t::TaxOutput {
+        rates: rates.collect(),
+        lines: output
+            .lines
+            .iter()
+            .map(|l| t::LineTax { line: l.line, rate: l.rate, amount: l.amount })
+            .collect(),
+        shipping: output.shipping.iter().map(|s| t::TaxAmount { rate: s.rate, amount: s.amount }).collect(),
+    })
 }
 
 /// Exports a [`crate::tax::Tax`] implementation as the component's tax world.

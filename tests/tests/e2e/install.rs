@@ -60,16 +60,15 @@ fn a_0_1_0_tax_plugin_still_installs_and_answers_by_line_id() {
     assert_eq!((old.contract, old.extension_point()), ("0.1.0", ExtensionPoint::Tax));
     let input = tax_input(3);
     let out = rt.tax(Call::new(&old, "{}"), &input).expect("0.1.0 call works").output;
-    let ids: Vec<&str> = out.lines.iter().map(|l| l.line_id.as_str()).collect();
-    assert_eq!(ids, input.lines.iter().map(|l| l.id.as_str()).collect::<Vec<_>>());
+    // Its answer named lines by id; the host turned them into positions.
+    let positions: Vec<u32> = out.lines.iter().map(|l| l.line).collect();
+    assert_eq!(positions, [0, 1, 2]);
     // The same answer as flat-tax at 10 % over 0.2.0, line by line.
     let new = install(&rt, "flat-tax");
     let same = rt.tax(Call::new(&new, r#"{"rate":"0.1"}"#), &input).unwrap().output;
-    let amounts = |o: &mercato_sdk::tax::TaxOutput| -> Vec<i64> {
-        o.lines.iter().flat_map(|l| &l.taxes).chain(&o.shipping).map(|t| t.amount).collect()
-    };
-    assert_eq!(amounts(&out), amounts(&same));
-    assert_eq!(out.lines[0].taxes[0].rate.to_wire(), "0.1");
+    assert_eq!(out.lines, same.lines);
+    assert_eq!(out.shipping, same.shipping);
+    assert_eq!(out.rates[0].rate.to_wire(), "0.1");
 }
 
 #[test]
@@ -105,8 +104,8 @@ fn two_versions_run_side_by_side() {
     let config = r#"{"rate":"0.1"}"#;
     let one = rt.tax(Call::new(&v1, config), &tax_input(1)).unwrap();
     let two = rt.tax(Call::new(&v2, config), &tax_input(1)).unwrap();
-    assert_eq!(one.output.lines[0].taxes[0].label, "Tax");
-    assert_eq!(two.output.lines[0].taxes[0].label, "Tax v2");
+    assert_eq!(one.output.rates[0].label, "Tax");
+    assert_eq!(two.output.rates[0].label, "Tax v2");
     assert_eq!(rt.get(&v1.id).unwrap().metadata.version, "0.1.0", "look up by id");
 }
 

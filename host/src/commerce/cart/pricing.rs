@@ -14,6 +14,7 @@
 //! binding that fails closed is recorded in `failures` (the cart shows a
 //! warning and cannot be completed); one that is skipped is left out.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::sync::Arc;
 
@@ -474,12 +475,12 @@ impl Job {
                 .iter()
                 .zip(ledger.line_totals())
                 .map(|(l, total)| TaxableLine {
-                    id: l.id.clone(),
-                    product_id: l.product_id.clone(),
-                    sku: l.sku.clone(),
+                    id: Cow::Borrowed(&l.id),
+                    product_id: Cow::Borrowed(&l.product_id),
+                    sku: Cow::Borrowed(&l.sku),
                     quantity: l.quantity,
                     amount: *total,
-                    tax_code: l.tax_code.clone(),
+                    tax_code: l.tax_code.as_deref().map(Cow::Borrowed),
                 })
                 .collect(),
             shipping_amount: shipping,
@@ -495,18 +496,20 @@ impl Job {
             });
             match answer {
                 Ok(out) => {
-                    let view = |t: &mercato_sdk::tax::TaxLine| TaxLineView {
-                        jurisdiction: t.jurisdiction.clone(),
-                        rate: t.rate.to_string(),
-                        label: t.label.clone(),
-                        amount: t.amount,
-                    };
-                    for lt in &out.lines {
-                        if let Some(i) = self.position(&lt.line_id) {
-                            found.line_taxes[i] = lt.taxes.iter().map(view).collect();
+                    // The runtime checked every rate index and line position.
+                    let view = |rate: u32, amount: i64| {
+                        let t = &out.rates[rate as usize];
+                        TaxLineView {
+                            jurisdiction: t.jurisdiction.clone(),
+                            rate: t.rate.to_string(),
+                            label: t.label.clone(),
+                            amount,
                         }
+                    };
+                    for t in &out.lines {
+                        found.line_taxes[t.line as usize].push(view(t.rate, t.amount));
                     }
-                    found.shipping_taxes = out.shipping.iter().map(view).collect();
+                    found.shipping_taxes = out.shipping.iter().map(|t| view(t.rate, t.amount)).collect();
                     return;
                 }
                 Err(e) => self.failed(b, e.to_string(), &mut found.failures),

@@ -1,6 +1,6 @@
 //! Test-only: "flat-tax" 0.2.0, which labels its tax lines "Tax v2".
 
-use mercato_sdk::tax::{LineTax, Tax, TaxInput, TaxLine, TaxOutput};
+use mercato_sdk::tax::{Tax, TaxInput, TaxOutput};
 use mercato_sdk::{Plugin, PluginError, Rate};
 
 #[derive(serde::Deserialize)]
@@ -18,10 +18,10 @@ impl Plugin for FlatTaxNext {
 
 impl Tax for FlatTaxNext {
     fn calculate(config: &Config, input: &TaxInput) -> Result<TaxOutput, PluginError> {
-        let tax = |base| TaxLine::compute(input, base, "XX", config.rate, "Tax v2");
-        let lines =
-            input.lines.iter().map(|l| Ok(LineTax { line_id: l.id.clone(), taxes: vec![tax(l.amount)?] }));
-        Ok(TaxOutput { lines: lines.collect::<Result<_, PluginError>>()?, shipping: vec![] })
+        let mut out = TaxOutput::default();
+        let tax = out.rate("XX", config.rate, "Tax v2");
+        out.tax_every_line(input, tax)?;
+        Ok(out)
     }
 }
 

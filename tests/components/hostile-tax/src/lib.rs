@@ -1,7 +1,7 @@
 //! Test-only. Each `mode` breaks the contract or a limit in one way, so the
 //! runtime tests can show each is contained with the right error.
 
-use mercato_sdk::tax::{LineTax, Tax, TaxInput, TaxLine, TaxOutput};
+use mercato_sdk::tax::{LineTax, Tax, TaxInput, TaxOutput, TaxRate};
 use mercato_sdk::{Plugin, PluginError, Rate};
 
 #[derive(serde::Deserialize)]
@@ -15,20 +15,18 @@ impl Plugin for HostileTax {
     type Config = Config;
 }
 
-fn tax_line(amount: i64, label: String) -> TaxLine {
-    TaxLine { jurisdiction: "XX".into(), rate: Rate::ZERO, amount, label }
-}
-
-fn each_line(input: &TaxInput, f: impl Fn(i64) -> TaxLine) -> TaxOutput {
+/// One zero-rated tax labelled `label`, on every line, each taxed `amount(line amount)`.
+fn each_line(input: &TaxInput, label: impl Into<String>, amount: impl Fn(i64) -> i64) -> TaxOutput {
+    let rates = vec![TaxRate { jurisdiction: "XX".into(), rate: Rate::ZERO, label: label.into() }];
     let lines =
-        input.lines.iter().map(|l| LineTax { line_id: l.id.clone(), taxes: vec![f(l.amount)] }).collect();
-    TaxOutput { lines, shipping: vec![] }
+        (0u32..).zip(&input.lines).map(|(line, l)| LineTax { line, rate: 0, amount: amount(l.amount) });
+    TaxOutput { rates, lines: lines.collect(), shipping: vec![] }
 }
 
 impl Tax for HostileTax {
     fn calculate(config: &Config, input: &TaxInput) -> Result<TaxOutput, PluginError> {
         match config.mode.as_str() {
-            "ok" => Ok(each_line(input, |_| tax_line(0, "none".into()))),
+            "ok" => Ok(each_line(input, "none", |_| 0)),
             "loop" => {
                 let mut x: u64 = 0;
                 loop {
@@ -44,23 +42,24 @@ impl Tax for HostileTax {
                 }
             }
             "trap" => panic!("hostile plugin panicked on purpose"),
-            "big-output" => Ok(each_line(input, |_| tax_line(0, "x".repeat(10 << 20)))),
-            "negative-tax" => Ok(each_line(input, |_| tax_line(-1, "negative".into()))),
-            "unknown-line" => Ok(TaxOutput {
-                lines: vec![LineTax { line_id: "no-such-line".into(), taxes: vec![] }],
-                shipping: vec![],
-            }),
-            "same-tax-twice" => {
-                let twice = || vec![tax_line(0, "dup".into()); 2];
-                let lines = input.lines.iter().map(|l| LineTax { line_id: l.id.clone(), taxes: twice() });
-                Ok(TaxOutput { lines: lines.collect(), shipping: vec![] })
+            "big-output" => Ok(each_line(input, "x".repeat(10 << 20), |_| 0)),
+            "negative-tax" => Ok(each_line(input, "negative", |_| -1)),
+            "unknown-line" => {
+                let mut out = each_line(input, "none", |_| 0);
+                out.lines = vec![LineTax { line: input.lines.len() as u32, rate: 0, amount: 0 }];
+                Ok(out)
             }
-            "too-much-tax" => Ok(each_line(input, |amount| tax_line(amount + 1, "greedy".into()))),
+            "same-tax-twice" => {
+                let mut out = each_line(input, "dup", |_| 0);
+                out.lines = out.lines.iter().flat_map(|t| [*t, *t]).collect();
+                Ok(out)
+            }
+            "too-much-tax" => Ok(each_line(input, "greedy", |amount| amount + 1)),
             "log-spam" => {
                 for i in 0..1000 {
                     mercato_sdk::log::info(&format!("line {i} {}", "y".repeat(4000)));
                 }
-                Ok(each_line(input, |_| tax_line(0, "logged".into())))
+                Ok(each_line(input, "logged", |_| 0))
             }
             "refuse" => Err(PluginError::new("unsupported_region", "no tax tables for this region")),
             other => Err(PluginError::invalid_config(format!("unknown mode {other:?}"))),

@@ -7,7 +7,7 @@ mod v0_2;
 pub(crate) use v0_2::calculate_export;
 
 use mercato_sdk::Rate;
-use mercato_sdk::tax::{TaxInput, TaxLine, TaxOutput};
+use mercato_sdk::tax::{TaxInput, TaxOutput, TaxRate};
 use rust_decimal::Decimal;
 
 use super::{check_output_size, check_text};
@@ -37,14 +37,11 @@ impl std::fmt::Display for On<'_> {
     }
 }
 
-/// A distinct tax of an answer, checked once: jurisdiction, rate, label.
-type RateEntry = (String, Rate, String);
-
 /// The answer's table of distinct taxes, each checked once; entries are
 /// `(jurisdiction, rate, label)` as the plugin sent them.
 fn rate_table(
     raw: impl ExactSizeIterator<Item = (String, String, String)>,
-) -> Result<Vec<RateEntry>, FailureKind> {
+) -> Result<Vec<TaxRate>, FailureKind> {
     let count = raw.len();
     if count > MAX_RATES {
         return Err(FailureKind::InvalidOutput(format!("{count} distinct taxes (at most {MAX_RATES})")));
@@ -59,44 +56,69 @@ fn rate_table(
             }
             check_text("jurisdiction", &jurisdiction, true, 64)?;
             check_text("label", &label, false, 200)?;
-            Ok((jurisdiction, rate, label))
+            Ok(TaxRate { jurisdiction, rate, label })
         })
         .collect()
 }
 
-/// One tax at table entry `rate`, checked against the `base` it taxes.
-fn tax_line(
-    rate: u32,
-    amount: i64,
-    base: i64,
-    on: On<'_>,
-    rates: &[RateEntry],
-) -> Result<TaxLine, FailureKind> {
-    let Some((jurisdiction, rate, label)) = rates.get(rate as usize) else {
-        return Err(FailureKind::InvalidOutput(format!("tax on {on}: no rate {rate}")));
-    };
-    if amount < 0 {
-        return Err(FailureKind::InvalidOutput(format!("tax on {on}: negative tax {amount}")));
-    }
-    if amount > base.max(0) {
-        return Err(FailureKind::InvalidOutput(format!(
-            "tax on {on}: tax {amount} is more than the amount taxed ({base})"
-        )));
-    }
-    Ok(TaxLine { jurisdiction: jurisdiction.clone(), rate: *rate, amount, label: label.clone() })
-}
-
-/// The taxes on one line or on shipping, as `(rate, amount)` pairs.
-fn taxes(
-    list: impl ExactSizeIterator<Item = (u32, i64)>,
-    base: i64,
-    on: On<'_>,
-    rates: &[RateEntry],
-) -> Result<Vec<TaxLine>, FailureKind> {
+/// The taxes on one line or on shipping, as `(rate, amount)` pairs: at most
+/// [`MAX_TAXES_PER_TARGET`], each at a rate of the table and at most once,
+/// none negative or more than the `base` it taxes.
+fn check_taxes(list: &[(u32, i64)], base: i64, on: On<'_>, rates: &[TaxRate]) -> Result<(), FailureKind> {
     if list.len() > MAX_TAXES_PER_TARGET {
         return Err(FailureKind::InvalidOutput(format!("{} taxes on {on}", list.len())));
     }
-    list.map(|(rate, amount)| tax_line(rate, amount, base, on, rates)).collect()
+    for (k, &(rate, amount)) in list.iter().enumerate() {
+        if rates.get(rate as usize).is_none() {
+            return Err(FailureKind::InvalidOutput(format!("tax on {on}: no rate {rate}")));
+        }
+        if amount < 0 {
+            return Err(FailureKind::InvalidOutput(format!("tax on {on}: negative tax {amount}")));
+        }
+        if amount > base.max(0) {
+            return Err(FailureKind::InvalidOutput(format!(
+                "tax on {on}: tax {amount} is more than the amount taxed ({base})"
+            )));
+        }
+        if list[..k].iter().any(|(r, _)| *r == rate) {
+            return Err(FailureKind::InvalidOutput(format!("{on} taxed twice at rates[{rate}]")));
+        }
+    }
+    Ok(())
+}
+
+/// Checks an answer against its input: line taxes name lines of the input
+/// in line order, and every tax passes [`check_taxes`].
+fn checked(input: &TaxInput<'_>, output: TaxOutput) -> Result<TaxOutput, FailureKind> {
+    let mut rest = output.lines.as_slice();
+    let mut previous = None;
+    let mut pairs = Vec::new();
+    while let Some(first) = rest.first() {
+        let run = rest.iter().take_while(|t| t.line == first.line).count();
+        let (mine, after) = rest.split_at(run);
+        rest = after;
+        let count = input.lines.len();
+        let Some(line) = input.lines.get(first.line as usize) else {
+            return Err(FailureKind::InvalidOutput(format!(
+                "tax for unknown line {} (the input has {count} lines)",
+                first.line
+            )));
+        };
+        if previous.is_some_and(|p| p > first.line) {
+            return Err(FailureKind::InvalidOutput(format!(
+                "line taxes out of line order (line {} comes after a later line)",
+                first.line
+            )));
+        }
+        previous = Some(first.line);
+        pairs.clear();
+        pairs.extend(mine.iter().map(|t| (t.rate, t.amount)));
+        check_taxes(&pairs, line.amount, On::Line(&line.id), &output.rates)?;
+    }
+    pairs.clear();
+    pairs.extend(output.shipping.iter().map(|t| (t.rate, t.amount)));
+    check_taxes(&pairs, input.shipping_amount, On::Shipping, &output.rates)?;
+    Ok(output)
 }
 
 /// One call through the tax world of a contract version: the wire module's
@@ -123,7 +145,7 @@ macro_rules! calculate {
 impl Runtime {
     /// Calls a tax plugin, at whichever contract version it speaks, and
     /// checks its tax lines.
-    pub fn tax(&self, call: Call<'_>, input: &TaxInput) -> Result<Outcome<TaxOutput>, CallError> {
+    pub fn tax(&self, call: Call<'_>, input: &TaxInput<'_>) -> Result<Outcome<TaxOutput>, CallError> {
         match &call.plugin.pre {
             WorldPre::TaxV2(..) => calculate!(self, call, input, v0_2),
             _ => calculate!(self, call, input, v0_1),

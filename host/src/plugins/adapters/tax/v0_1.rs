@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use mercato_sdk::tax::{LineTax, TaxInput, TaxOutput};
+use mercato_sdk::tax::{LineTax, ShippingTax, TaxInput, TaxOutput};
 
-use super::{On, rate_table, taxes};
+use super::{checked, rate_table};
 use crate::plugins::adapters::{address_to_wit, customer_to_wit};
 use crate::plugins::bindings::tax::exports::mercato::plugin::tax as w;
 use crate::plugins::bindings::wit;
@@ -37,19 +37,19 @@ pub(super) fn call(
     )
 }
 
-pub(super) fn input_to_wit(input: &TaxInput) -> w::TaxInput {
+pub(super) fn input_to_wit(input: &TaxInput<'_>) -> w::TaxInput {
     w::TaxInput {
         currency: input.currency.code().to_owned(),
         lines: input
             .lines
             .iter()
             .map(|l| w::TaxableLine {
-                id: l.id.clone(),
-                product_id: l.product_id.clone(),
-                sku: l.sku.clone(),
+                id: l.id.to_string(),
+                product_id: l.product_id.to_string(),
+                sku: l.sku.to_string(),
                 quantity: l.quantity,
                 amount: l.amount,
-                tax_code: l.tax_code.clone(),
+                tax_code: l.tax_code.as_deref().map(str::to_owned),
             })
             .collect(),
         shipping_amount: input.shipping_amount,
@@ -60,20 +60,20 @@ pub(super) fn input_to_wit(input: &TaxInput) -> w::TaxInput {
     }
 }
 
-pub(super) fn output_from_wit(input: &TaxInput, raw: w::TaxOutput) -> Result<TaxOutput, FailureKind> {
+/// The answer, whose lines are named by id, as the SDK's table of line
+/// positions, checked against the input.
+pub(super) fn output_from_wit(input: &TaxInput<'_>, raw: w::TaxOutput) -> Result<TaxOutput, FailureKind> {
     // Answers usually follow the input's order; an index is built only for
     // an answer that does not.
     let mut index: Option<HashMap<&str, usize>> = None;
     let mut seen = vec![false; input.lines.len()];
     let rates = rate_table(raw.rates.into_iter().map(|t| (t.jurisdiction, t.rate, t.label)))?;
     let mut lines = Vec::with_capacity(raw.lines.len());
-    for (n, l) in raw.lines.into_iter().enumerate() {
+    for (n, l) in raw.lines.iter().enumerate() {
         let i = match input.lines.get(n) {
             Some(line) if line.id == l.line_id => n,
             _ => *index
-                .get_or_insert_with(|| {
-                    input.lines.iter().enumerate().map(|(i, l)| (l.id.as_str(), i)).collect()
-                })
+                .get_or_insert_with(|| input.lines.iter().enumerate().map(|(i, l)| (&*l.id, i)).collect())
                 .get(l.line_id.as_str())
                 .ok_or_else(|| {
                     FailureKind::InvalidOutput(format!("tax for unknown line id {:?}", l.line_id))
@@ -82,11 +82,11 @@ pub(super) fn output_from_wit(input: &TaxInput, raw: w::TaxOutput) -> Result<Tax
         if std::mem::replace(&mut seen[i], true) {
             return Err(FailureKind::InvalidOutput(format!("line {:?} taxed twice", l.line_id)));
         }
-        let list = l.taxes.iter().map(|t| (t.rate, t.amount));
-        let taxes = taxes(list, input.lines[i].amount, On::Line(&l.line_id), &rates)?;
-        lines.push(LineTax { taxes, line_id: l.line_id });
+        // Positions come from the input, whose size is capped far below u32.
+        lines.extend(l.taxes.iter().map(|t| LineTax { line: i as u32, rate: t.rate, amount: t.amount }));
     }
-    let list = raw.shipping.iter().map(|t| (t.rate, t.amount));
-    let shipping = taxes(list, input.shipping_amount, On::Shipping, &rates)?;
-    Ok(TaxOutput { lines, shipping })
+    // 0.1.0 answers may list lines in any order.
+    lines.sort_by_key(|t| t.line);
+    let shipping = raw.shipping.iter().map(|t| ShippingTax { rate: t.rate, amount: t.amount }).collect();
+    checked(input, TaxOutput { rates, lines, shipping })
 }

@@ -5,11 +5,11 @@
 
 use std::mem::MaybeUninit;
 
-use mercato_sdk::tax::{LineTax, TaxInput, TaxOutput};
+use mercato_sdk::tax::{LineTax, ShippingTax, TaxInput, TaxOutput};
 use wasmtime::component::__internal::{InterfaceType, LowerContext};
 use wasmtime::component::{Component, ComponentExportIndex, ComponentType, Lower};
 
-use super::{On, rate_table, taxes};
+use super::{checked, rate_table};
 use crate::plugins::adapters::{address_to_wit, customer_to_wit};
 use crate::plugins::bindings::tax_v2::exports::mercato::plugin::tax as w;
 use crate::plugins::bindings::{tax_v2, wit};
@@ -130,9 +130,9 @@ unsafe impl Lower for Line {
     }
 }
 
-pub(super) fn input_to_wit(input: &TaxInput) -> Input {
+pub(super) fn input_to_wit(input: &TaxInput<'_>) -> Input {
     let size = |l: &mercato_sdk::tax::TaxableLine| {
-        l.id.len() + l.product_id.len() + l.sku.len() + l.tax_code.as_ref().map_or(0, String::len)
+        l.id.len() + l.product_id.len() + l.sku.len() + l.tax_code.as_deref().map_or(0, str::len)
     };
     let mut text = String::with_capacity(input.lines.iter().map(size).sum());
     // Inputs are capped far below 4 GiB, so offsets fit in u32.
@@ -199,40 +199,12 @@ fn call_in(
     let (result,) = func.call(&mut *store, (config, wire))?;
     Ok(result)
 }
-/// Every input line gets its `LineTax`, in input order; the answer's taxes
-/// must come in line order, at most one per rate on a line.
-pub(super) fn output_from_wit(input: &TaxInput, raw: w::TaxOutput) -> Result<TaxOutput, FailureKind> {
+/// The answer as the SDK's table, checked against the input.
+pub(super) fn output_from_wit(input: &TaxInput<'_>, raw: w::TaxOutput) -> Result<TaxOutput, FailureKind> {
     let rates = rate_table(raw.rates.into_iter().map(|t| (t.jurisdiction, t.rate, t.label)))?;
-    let mut entries = raw.lines.as_slice();
-    let mut lines = Vec::with_capacity(input.lines.len());
-    for (i, line) in input.lines.iter().enumerate() {
-        let n = entries.iter().take_while(|e| e.line as usize == i).count();
-        let (mine, rest) = entries.split_at(n);
-        entries = rest;
-        let list = mine.iter().map(|e| (e.rate, e.amount));
-        let taxes = taxes(list, line.amount, On::Line(&line.id), &rates)?;
-        // At most MAX_TAXES_PER_TARGET entries, checked above.
-        if let Some(e) =
-            mine.iter().enumerate().find_map(|(k, e)| mine[..k].iter().find(|p| p.rate == e.rate))
-        {
-            return Err(FailureKind::InvalidOutput(format!(
-                "line {:?} taxed twice at rates[{}]",
-                line.id, e.rate
-            )));
-        }
-        lines.push(LineTax { line_id: line.id.clone(), taxes });
-    }
-    if let Some(e) = entries.first() {
-        let count = input.lines.len();
-        return Err(FailureKind::InvalidOutput(if e.line as usize >= count {
-            format!("tax for unknown line {} (the input has {count} lines)", e.line)
-        } else {
-            format!("line taxes out of line order (line {} comes after a later line)", e.line)
-        }));
-    }
-    let list = raw.shipping.iter().map(|t| (t.rate, t.amount));
-    let shipping = taxes(list, input.shipping_amount, On::Shipping, &rates)?;
-    Ok(TaxOutput { lines, shipping })
+    let lines = raw.lines.iter().map(|t| LineTax { line: t.line, rate: t.rate, amount: t.amount });
+    let shipping = raw.shipping.iter().map(|t| ShippingTax { rate: t.rate, amount: t.amount });
+    checked(input, TaxOutput { rates, lines: lines.collect(), shipping: shipping.collect() })
 }
 
 #[cfg(test)]
@@ -242,11 +214,11 @@ mod tests {
 
     use super::*;
 
-    fn input() -> TaxInput {
-        let line = |id: &str, code: Option<&str>| TaxableLine {
+    fn input() -> TaxInput<'static> {
+        let line = |id: &'static str, code: Option<&'static str>| TaxableLine {
             id: id.into(),
-            product_id: format!("prod-{id}"),
-            sku: format!("SKU-{id}"),
+            product_id: format!("prod-{id}").into(),
+            sku: format!("SKU-{id}").into(),
             quantity: 1,
             amount: 1000,
             tax_code: code.map(Into::into),
@@ -309,16 +281,18 @@ mod tests {
     }
 
     #[test]
-    fn every_line_gets_its_taxes_in_input_order() {
+    fn the_answer_is_the_table_it_sent() {
         let out = output_from_wit(&input(), answer(&[(1, 0, 72)])).unwrap();
-        let ids: Vec<&str> = out.lines.iter().map(|l| l.line_id.as_str()).collect();
-        assert_eq!(ids, ["a", "bé"]);
-        assert!(out.lines[0].taxes.is_empty(), "a line not listed is not taxed");
+        assert_eq!(out.lines, [LineTax { line: 1, rate: 0, amount: 72 }], "a line not listed is not taxed");
         assert_eq!(
-            (out.lines[1].taxes[0].amount, out.lines[1].taxes[0].jurisdiction.as_str()),
-            (72, "US-CA")
+            (out.rates[0].jurisdiction.as_str(), out.rates[0].rate.to_wire()),
+            ("US-CA", "0.0725".into())
         );
-        assert_eq!(out.shipping[0].amount, 36);
+        assert_eq!(
+            out.line_taxes(1).map(|(r, a)| (r.label.as_str(), a)).collect::<Vec<_>>(),
+            [("CA sales tax", 72)]
+        );
+        assert_eq!(out.shipping, [ShippingTax { rate: 0, amount: 36 }]);
     }
 
     #[test]
