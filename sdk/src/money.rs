@@ -223,16 +223,25 @@ impl Money {
     }
 
     /// `self × rate`, rounded half-even to the minor unit.
+    #[inline]
     pub fn mul_rate(self, rate: Decimal) -> Result<Money, MoneyError> {
         // Integer arithmetic first: exact, and far cheaper than 96-bit
-        // decimals inside a plugin. Decimal only when i128 would overflow.
-        // Common case in 64 bits: i128 division is a long software routine
-        // on wasm32.
-        if let (Ok(m), Some(den)) = (i64::try_from(rate.mantissa()), 10i64.checked_pow(rate.scale()))
-            && let Some(num) = self.amount.checked_mul(m)
+        // decimals inside a plugin, where this runs for every line taxed.
+        // The product fits in 63 bits when the factors' magnitudes need at
+        // most 63 bits between them: cheaper to know than `checked_mul`,
+        // which wasm32 computes with a 128-bit multiplication.
+        if let (Ok(m), Some(&den)) = (i64::try_from(rate.mantissa()), POW10.get(rate.scale() as usize))
+            && self.amount.unsigned_abs().leading_zeros() + m.unsigned_abs().leading_zeros() > 64
         {
-            return Ok(Money::new(div_half_even_64(num, den), self.currency));
+            return Ok(Money::new(div_half_even_64(self.amount.wrapping_mul(m), den), self.currency));
         }
+        self.mul_rate_wide(rate)
+    }
+
+    /// [`Money::mul_rate`] past 64 bits: i128 (a long software routine on
+    /// wasm32), then 96-bit decimals.
+    #[cold]
+    fn mul_rate_wide(self, rate: Decimal) -> Result<Money, MoneyError> {
         let den = 10i128.pow(rate.scale());
         let amount = match i128::from(self.amount).checked_mul(rate.mantissa()) {
             Some(num) => div_half_even(num, den),
@@ -299,9 +308,45 @@ impl Money {
     }
 }
 
+/// Digits with at most one point and at most 18 of them (`"0.0725"`,
+/// `"19"`), read without the general decimal parser, trailing fractional
+/// zeros dropped; anything else is left to it. Configurations are parsed on
+/// every call, so their rates are read often.
+fn plain_decimal(s: &str) -> Option<Decimal> {
+    let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+    let fraction = fraction.trim_end_matches('0');
+    let digits = whole.len() + fraction.len();
+    if whole.is_empty() || digits > 18 {
+        return None;
+    }
+    let mut mantissa: i64 = 0;
+    for b in whole.bytes().chain(fraction.bytes()) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        mantissa = mantissa * 10 + i64::from(b - b'0');
+    }
+    Some(Decimal::new(mantissa, fraction.len() as u32))
+}
+
+/// `10^i` for every `i` an `i64` holds, looked up rather than computed on
+/// every line a plugin taxes.
+const POW10: [i64; 19] = {
+    let mut table = [1i64; 19];
+    let mut i = 1;
+    while i < table.len() {
+        table[i] = table[i - 1] * 10;
+        i += 1;
+    }
+    table
+};
+
 /// `num / den` rounded half to even; `den` is positive.
+#[inline]
 fn div_half_even_64(num: i64, den: i64) -> i64 {
-    let (q, r) = (num / den, num % den);
+    // One division: the remainder from the quotient.
+    let q = num / den;
+    let r = num - q * den;
     let twice = r.unsigned_abs() * 2;
     let den = den.unsigned_abs();
     if twice > den || (twice == den && q % 2 != 0) { q + num.signum() } else { q }
@@ -365,13 +410,23 @@ impl<'de> Deserialize<'de> for Rate {
 }
 
 impl Rate {
-    /// Parses `"0.0725"`; also accepts a percentage `"7.25%"`.
+    /// Parses `"0.0725"`; also accepts a percentage `"7.25%"`. The rate is
+    /// normalized (`"0.0400"` is `0.04`), as it crosses the wire.
     pub fn parse(s: &str) -> Option<Rate> {
-        let s = s.trim();
+        let s = s.trim_ascii();
         match s.strip_suffix('%') {
-            Some(pct) => Decimal::from_str(pct.trim()).ok().map(|d| Rate(d / Decimal::ONE_HUNDRED)),
-            None => Decimal::from_str(s).ok().map(Rate),
+            Some(pct) => {
+                let pct =
+                    plain_decimal(pct.trim_ascii()).or_else(|| Decimal::from_str(pct.trim_ascii()).ok())?;
+                Some(Rate((pct / Decimal::ONE_HUNDRED).normalize()))
+            }
+            None => plain_decimal(s).or_else(|| Decimal::from_str(s).ok().map(|d| d.normalize())).map(Rate),
         }
+    }
+
+    /// Whether the rate is between 0 and 1 inclusive, as a tax rate must be.
+    pub fn is_fraction(&self) -> bool {
+        (!self.0.is_sign_negative() || self.0.is_zero()) && self.0 <= Decimal::ONE
     }
 
     /// A rate from parts per million (72500 -> 0.0725).
@@ -383,6 +438,7 @@ impl Rate {
     pub const ZERO: Rate = Rate(Decimal::ZERO);
 
     /// `amount × rate`, half-even to the minor unit.
+    #[inline]
     pub fn of(&self, amount: Money) -> Result<Money, MoneyError> {
         amount.mul_rate(self.0)
     }
@@ -462,10 +518,63 @@ mod tests {
         }
 
         #[test]
+        fn integer_rate_math_matches_decimal_up_to_the_limits(amount in proptest::prelude::any::<i64>(), mantissa in 0i64..1_000_000_000, scale in 0u32..19) {
+            let rate = Decimal::new(mantissa, scale);
+            let expected = Decimal::from(amount)
+                .checked_mul(rate)
+                .and_then(|p| p.round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven).to_i64());
+            match (expected, Money::new(amount, Currency::USD).mul_rate(rate)) {
+                (Some(e), Ok(got)) => proptest::prop_assert_eq!(got.amount, e),
+                (None, Err(_)) => {}
+                (e, got) => proptest::prop_assert!(false, "{amount} × {rate}: expected {e:?}, got {got:?}"),
+            }
+        }
+
+        #[test]
         fn allocations_always_re_add(amount in -1_000_000_000i64..1_000_000_000, weights in proptest::collection::vec(0i64..1_000_000, 1..50)) {
             let parts = Money::new(amount, Currency::JPY).allocate(&weights).unwrap();
             proptest::prop_assert_eq!(parts.iter().map(|p| p.amount).sum::<i64>(), amount);
         }
+    }
+
+    #[test]
+    fn rates_parse_plain_and_general_decimals_alike() {
+        let cases = [
+            "0.0725",
+            "0.0400",
+            "0.",
+            "0",
+            "1",
+            "1.0",
+            "00.5",
+            "19",
+            "0.000000000000000001",
+            "7.25%",
+            " 0.2 ",
+            "1e-2",
+            "-0.07",
+            "+0.07",
+            "0.1234567890123456789",
+            "12345678901234567890",
+        ];
+        for text in cases {
+            let general = match text.trim().strip_suffix('%') {
+                Some(p) => Decimal::from_str(p).ok().map(|d| d / Decimal::ONE_HUNDRED),
+                None => Decimal::from_str(text.trim()).ok(),
+            };
+            let rate = Rate::parse(text);
+            assert_eq!(rate.map(|r| r.0), general, "{text}");
+            if let Some(r) = rate {
+                assert_eq!(r.0, r.0.normalize(), "{text} is normalized");
+                assert_eq!(format!("{:?}", r.0), r.to_wire(), "{text}");
+            }
+        }
+        for bad in ["", "0.0.1", "abc", "%", "0,07"] {
+            assert_eq!(Rate::parse(bad), None, "{bad:?}");
+        }
+        let fraction = |t: &str| Rate::parse(t).unwrap().is_fraction();
+        assert!(fraction("0") && fraction("1") && fraction("0.0725") && fraction("-0"));
+        assert!(!fraction("1.0001") && !fraction("-0.01") && !fraction("19"));
     }
 
     #[test]

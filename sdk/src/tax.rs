@@ -94,10 +94,11 @@ impl TaxInput<'_> {
     /// The tax at `rate` on `base` minor units (inclusive or exclusive
     /// pricing as the input says), rounded half-even. A negative base is
     /// taxed as zero: tax is never negative.
+    #[inline]
     pub fn tax_at(&self, rate: Rate, base: i64) -> Result<i64, PluginError> {
         let base = self.money(base.max(0));
         let tax = if self.prices_include_tax { rate.included_in(base) } else { rate.of(base) };
-        tax.map(|m| m.amount).map_err(|e| PluginError::new("arithmetic", e.to_string()))
+        tax.map(|m| m.amount).map_err(arithmetic)
     }
 }
 
@@ -222,10 +223,21 @@ impl TaxOutput {
         }
     }
 
+    #[inline]
     fn rate_at(&self, rate: u32) -> Result<Rate, PluginError> {
         match self.rates.get(rate as usize) {
             Some(r) => Ok(r.rate),
-            None => Err(PluginError::new("invalid_output", format!("no declared rate {rate}"))),
+            None => Err(no_rate(rate)),
         }
     }
+}
+
+#[cold]
+fn no_rate(rate: u32) -> PluginError {
+    PluginError::new("invalid_output", format!("no declared rate {rate}"))
+}
+
+#[cold]
+fn arithmetic(e: crate::MoneyError) -> PluginError {
+    PluginError::new("arithmetic", e.to_string())
 }

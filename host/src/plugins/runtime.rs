@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use mercato_sdk::{ExtensionPoint, Metadata};
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, ComponentExportIndex, InstancePre, Linker};
+use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Engine, Store, Trap};
 
 use super::adapters;
@@ -53,7 +53,7 @@ pub(crate) enum WorldPre {
     Tax(bindings::tax::TaxPluginPre<HostState>),
     /// The tax world of `mercato:plugin@0.2.0`, with its `calculate` export
     /// (called with the host's own input record, see `adapters::tax`).
-    TaxV2(bindings::tax_v2::TaxPluginPre<HostState>, ComponentExportIndex),
+    TaxV2(bindings::tax_v2::TaxPluginPre<HostState>, adapters::tax::Calculate),
     Shipping(bindings::shipping::ShippingPluginPre<HostState>),
     Payment(bindings::payment::PaymentPluginPre<HostState>),
     Recommendations(bindings::recommendations::RecommendationsPluginPre<HostState>),
@@ -208,7 +208,7 @@ impl Runtime {
             .load_or_compile(&self.engine, &sha256, bytes)
             .map_err(|e| InstallError::Invalid(format!("{e:#}")))?;
         let (point, contract) = install::classify(&self.engine, &component)?;
-        let pre = self.pre(point, contract, &component)?;
+        let pre = self.pre(point, contract, &component, &limits)?;
         let metadata = self.describe(&pre, &limits)?;
         if metadata.extension_point != point {
             return Err(InstallError::InvalidMetadata(format!(
@@ -251,6 +251,7 @@ impl Runtime {
         point: ExtensionPoint,
         contract: &str,
         component: &Component,
+        limits: &Limits,
     ) -> Result<WorldPre, InstallError> {
         let pre: InstancePre<HostState> =
             self.linker.instantiate_pre(component).map_err(|e| InstallError::Invalid(format!("{e:#}")))?;
@@ -260,10 +261,11 @@ impl Runtime {
                 WorldPre::Pricing(bindings::pricing::PricingPluginPre::new(pre).map_err(typed)?)
             }
             ExtensionPoint::Tax if contract == install::V0_2 => {
-                let calculate = adapters::tax::calculate_export(component).ok_or_else(|| {
-                    InstallError::UnknownWorld("the 0.2.0 tax export has no calculate function".into())
-                })?;
-                WorldPre::TaxV2(bindings::tax_v2::TaxPluginPre::new(pre).map_err(typed)?, calculate)
+                let pre = bindings::tax_v2::TaxPluginPre::new(pre).map_err(typed)?;
+                let mut store = self.store(limits, 1, None);
+                let calculate =
+                    adapters::tax::Calculate::check(component, &pre, &mut store).map_err(typed)?;
+                WorldPre::TaxV2(pre, calculate)
             }
             ExtensionPoint::Tax => WorldPre::Tax(bindings::tax::TaxPluginPre::new(pre).map_err(typed)?),
             ExtensionPoint::Shipping => {

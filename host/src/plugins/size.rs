@@ -27,6 +27,12 @@ macro_rules! scalar {
 }
 scalar!(u32, u64, i64, bool);
 
+impl<T: WireSize + ?Sized> WireSize for &T {
+    fn wire_size(&self) -> u64 {
+        (**self).wire_size()
+    }
+}
+
 impl<T: WireSize> WireSize for Option<T> {
     fn wire_size(&self) -> u64 {
         8 + self.as_ref().map_or(0, WireSize::wire_size)

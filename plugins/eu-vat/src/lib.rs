@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use mercato_sdk::tax::{Tax, TaxInput, TaxOutput};
-use mercato_sdk::{Decimal, Plugin, PluginError, Rate};
+use mercato_sdk::{Plugin, PluginError, Rate};
 use serde::Deserialize;
 
 /// ISO 3166-1 codes of the 27 EU member states.
@@ -46,19 +46,19 @@ struct CountryRates {
 impl TryFrom<Settings> for Config {
     type Error = String;
 
-    fn try_from(mut settings: Settings) -> Result<Config, String> {
+    fn try_from(settings: Settings) -> Result<Config, String> {
         let origin = &settings.origin_country;
         if !(origin.len() == 2 && origin.bytes().all(|b| b.is_ascii_uppercase())) {
             return Err(format!("origin_country {origin:?} is not a two-letter country code such as \"DE\""));
         }
-        for (country, rates) in &mut settings.rates {
+        for (country, rates) in &settings.rates {
             if !is_member_state(country) {
                 return Err(format!(
                     "rates: {country:?} is not an EU member state (use ISO codes, e.g. \"GR\" for Greece)"
                 ));
             }
-            check_rate(&mut rates.standard, &format!("{country} standard"))?;
-            for (code, rate) in &mut rates.reduced {
+            check_rate(&rates.standard, &format!("{country} standard"))?;
+            for (code, rate) in &rates.reduced {
                 check_rate(rate, &format!("{country} reduced {code:?}"))?;
             }
         }
@@ -68,11 +68,10 @@ impl TryFrom<Settings> for Config {
 
 /// Refuses a rate outside 0..=1 and normalizes it: the component sends rates
 /// normalized ("0.2" for "0.20"), so native test output then matches it.
-fn check_rate(rate: &mut Rate, what: &str) -> Result<(), String> {
-    if !(Decimal::ZERO..=Decimal::ONE).contains(&rate.0) {
+fn check_rate(rate: &Rate, what: &str) -> Result<(), String> {
+    if !rate.is_fraction() {
         return Err(format!("rate {what} must be between 0 and 1, got {rate}"));
     }
-    *rate = Rate(rate.0.normalize());
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use mercato_sdk::tax::{Tax, TaxInput, TaxOutput};
-use mercato_sdk::{Decimal, Plugin, PluginError, Rate};
+use mercato_sdk::{Plugin, PluginError, Rate};
 use serde::Deserialize;
 
 /// The merchant's sales tax settings, checked as they are parsed.
@@ -39,7 +39,7 @@ struct State {
 impl TryFrom<Settings> for Config {
     type Error = String;
 
-    fn try_from(mut settings: Settings) -> Result<Config, String> {
+    fn try_from(settings: Settings) -> Result<Config, String> {
         for code in settings.nexus.iter().chain(settings.states.keys()) {
             if !(code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())) {
                 return Err(format!("{code:?} is not a two-letter state code such as \"CA\""));
@@ -48,13 +48,8 @@ impl TryFrom<Settings> for Config {
         if let Some(code) = settings.nexus.iter().find(|c| !settings.states.contains_key(*c)) {
             return Err(format!("nexus state {code} has no rate in \"states\""));
         }
-        for (code, state) in &mut settings.states {
-            if !(Decimal::ZERO..=Decimal::ONE).contains(&state.rate.0) {
-                return Err(format!("rate of {code} must be between 0 and 1, got {}", state.rate));
-            }
-            // The component sends rates normalized ("0.2" for "0.20"); doing the
-            // same here keeps native test output identical to the component's.
-            state.rate = Rate(state.rate.0.normalize());
+        if let Some((code, state)) = settings.states.iter().find(|(_, s)| !s.rate.is_fraction()) {
+            return Err(format!("rate of {code} must be between 0 and 1, got {}", state.rate));
         }
         Ok(Config(settings))
     }

@@ -4,11 +4,10 @@
 mod v0_1;
 mod v0_2;
 
-pub(crate) use v0_2::calculate_export;
+pub(crate) use v0_2::Calculate;
 
 use mercato_sdk::Rate;
 use mercato_sdk::tax::{TaxInput, TaxOutput, TaxRate};
-use rust_decimal::Decimal;
 
 use super::{check_output_size, check_text};
 use crate::plugins::error::{CallError, FailureKind};
@@ -51,7 +50,7 @@ fn rate_table(
             let rate = Rate::parse(&rate_text).ok_or_else(|| {
                 FailureKind::InvalidOutput(format!("rates[{i}]: {rate_text:?} is not a decimal"))
             })?;
-            if rate.0 < Decimal::ZERO || rate.0 > Decimal::ONE {
+            if !rate.is_fraction() {
                 return Err(FailureKind::InvalidOutput(format!("rates[{i}]: {rate_text} is outside 0..1")));
             }
             check_text("jurisdiction", &jurisdiction, true, 64)?;

@@ -7,10 +7,10 @@ use std::mem::MaybeUninit;
 
 use mercato_sdk::tax::{LineTax, ShippingTax, TaxInput, TaxOutput};
 use wasmtime::component::__internal::{InterfaceType, LowerContext};
-use wasmtime::component::{Component, ComponentExportIndex, ComponentType, Lower};
+use wasmtime::component::{Component, ComponentExportIndex, ComponentType, Lower, TypedFunc};
 
 use super::{checked, rate_table};
-use crate::plugins::adapters::{address_to_wit, customer_to_wit};
+use crate::plugins::adapters::customer_to_wit;
 use crate::plugins::bindings::tax_v2::exports::mercato::plugin::tax as w;
 use crate::plugins::bindings::{tax_v2, wit};
 use crate::plugins::error::FailureKind;
@@ -22,7 +22,8 @@ use crate::plugins::store::HostState;
 record_size! {
     w::Span { start, len }
     Line { id, product_id, sku, quantity, amount, tax_code }
-    Input { currency, text, lines, shipping_amount, ship_from, ship_to, customer, prices_include_tax }
+    Input<'_> { currency, text, lines, shipping_amount, ship_from, ship_to, customer, prices_include_tax }
+    AddressRef<'_> { name, line1, line2, city, region, postal_code, country }
     w::TaxRate { jurisdiction, rate, label }
     w::TaxAmount { rate, amount }
     w::LineTax { line, rate, amount }
@@ -30,22 +31,50 @@ record_size! {
 }
 
 /// `tax-input` as the host sends it: the generated record, except that its
-/// lines are [`Line`]s.
+/// lines are [`Line`]s and its addresses are borrowed from the input.
 #[derive(ComponentType, Lower)]
 #[component(record)]
-pub(super) struct Input {
-    currency: String,
+pub(super) struct Input<'a> {
+    currency: &'a str,
     text: String,
     lines: Vec<Line>,
     #[component(name = "shipping-amount")]
     shipping_amount: i64,
     #[component(name = "ship-from")]
-    ship_from: Option<wit::Address>,
+    ship_from: Option<AddressRef<'a>>,
     #[component(name = "ship-to")]
-    ship_to: wit::Address,
+    ship_to: AddressRef<'a>,
     customer: Option<wit::Customer>,
     #[component(name = "prices-include-tax")]
     prices_include_tax: bool,
+}
+
+/// `address`, lowered straight from the input's address instead of a copy.
+#[derive(ComponentType, Lower)]
+#[component(record)]
+pub(super) struct AddressRef<'a> {
+    name: &'a str,
+    line1: &'a str,
+    line2: Option<&'a str>,
+    city: &'a str,
+    region: &'a str,
+    #[component(name = "postal-code")]
+    postal_code: &'a str,
+    country: &'a str,
+}
+
+impl<'a> From<&'a mercato_sdk::Address> for AddressRef<'a> {
+    fn from(a: &'a mercato_sdk::Address) -> AddressRef<'a> {
+        AddressRef {
+            name: &a.name,
+            line1: &a.line1,
+            line2: a.line2.as_deref(),
+            city: &a.city,
+            region: &a.region,
+            postal_code: &a.postal_code,
+            country: &a.country,
+        }
+    }
 }
 
 /// `taxable-line`. Its type is derived, so it is checked against the
@@ -130,7 +159,7 @@ unsafe impl Lower for Line {
     }
 }
 
-pub(super) fn input_to_wit(input: &TaxInput<'_>) -> Input {
+pub(super) fn input_to_wit<'a>(input: &'a TaxInput<'_>) -> Input<'a> {
     let size = |l: &mercato_sdk::tax::TaxableLine| {
         l.id.len() + l.product_id.len() + l.sku.len() + l.tax_code.as_deref().map_or(0, str::len)
     };
@@ -154,22 +183,40 @@ pub(super) fn input_to_wit(input: &TaxInput<'_>) -> Input {
         })
         .collect();
     Input {
-        currency: input.currency.code().to_owned(),
+        currency: input.currency.code(),
         text,
         lines,
         shipping_amount: input.shipping_amount,
-        ship_from: input.ship_from.as_ref().map(address_to_wit),
-        ship_to: address_to_wit(&input.ship_to),
+        ship_from: input.ship_from.as_ref().map(AddressRef::from),
+        ship_to: AddressRef::from(&input.ship_to),
         customer: input.customer.as_ref().map(customer_to_wit),
         prices_include_tax: input.prices_include_tax,
     }
 }
 
-/// The `calculate` function of the component's 0.2.0 tax export, found once
-/// at install.
-pub(crate) fn calculate_export(component: &Component) -> Option<ComponentExportIndex> {
-    let tax = component.get_export_index(None, format!("mercato:plugin/tax@{}", install::V0_2))?;
-    component.get_export_index(Some(&tax), "calculate")
+/// `calculate`'s results, as the host lifts them.
+type Results = (Result<w::TaxOutput, wit::PluginError>,);
+
+/// The `calculate` function of a component's 0.2.0 tax export: found and
+/// type-checked against the host's own records once, at install, so that a
+/// call does neither.
+pub(crate) struct Calculate(ComponentExportIndex);
+
+impl Calculate {
+    /// Finds `calculate` and checks its type on one instance of `pre`.
+    pub(crate) fn check(
+        component: &Component,
+        pre: &tax_v2::TaxPluginPre<HostState>,
+        store: &mut wasmtime::Store<HostState>,
+    ) -> wasmtime::Result<Calculate> {
+        let tax = component.get_export_index(None, &format!("mercato:plugin/tax@{}", install::V0_2));
+        let index = tax
+            .and_then(|tax| component.get_export_index(Some(&tax), "calculate"))
+            .ok_or_else(|| wasmtime::format_err!("the 0.2.0 tax export has no calculate function"))?;
+        let instance = pre.instance_pre().instantiate(&mut *store)?;
+        instance.get_typed_func::<(&str, &Input), Results>(&mut *store, &index)?;
+        Ok(Calculate(index))
+    }
 }
 
 /// Instantiates and calls `calculate` with the host's own input record; the
@@ -186,19 +233,25 @@ pub(super) fn call(
 
 fn call_in(
     pre: &tax_v2::TaxPluginPre<HostState>,
-    calculate: &ComponentExportIndex,
+    calculate: &Calculate,
     store: &mut wasmtime::Store<HostState>,
     config: &str,
     wire: &Input,
 ) -> wasmtime::Result<Result<w::TaxOutput, wit::PluginError>> {
     let instance = pre.instance_pre().instantiate(&mut *store)?;
-    let func = instance.get_typed_func::<(&str, &Input), (Result<w::TaxOutput, wit::PluginError>,)>(
-        &mut *store,
-        calculate,
-    )?;
+    let func = instance
+        .get_func(&mut *store, &calculate.0)
+        .ok_or_else(|| wasmtime::format_err!("the component has no calculate function"))?;
+    // SAFETY: `Calculate::check` type-checked this export against exactly
+    // these parameter and result types, at install, on an instance of the
+    // same pre-instantiated component; every instance of a component has the
+    // same export types, and this signature holds no resources.
+    #[allow(unsafe_code)]
+    let func = unsafe { TypedFunc::<(&str, &Input), Results>::new_unchecked(func) };
     let (result,) = func.call(&mut *store, (config, wire))?;
     Ok(result)
 }
+
 /// The answer as the SDK's table, checked against the input.
 pub(super) fn output_from_wit(input: &TaxInput<'_>, raw: w::TaxOutput) -> Result<TaxOutput, FailureKind> {
     let rates = rate_table(raw.rates.into_iter().map(|t| (t.jurisdiction, t.rate, t.label)))?;
@@ -271,7 +324,8 @@ mod tests {
 
     #[test]
     fn line_text_crosses_as_one_string_of_spans() {
-        let wire = input_to_wit(&input());
+        let input = input();
+        let wire = input_to_wit(&input);
         let text = |s: w::Span| &wire.text[s.start as usize..(s.start + s.len) as usize];
         let second = &wire.lines[1];
         assert_eq!((text(second.id), text(second.product_id), text(second.sku)), ("bé", "prod-bé", "SKU-bé"));
