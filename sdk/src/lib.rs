@@ -82,7 +82,7 @@ pub trait Plugin {
 /// Parses a configuration document the way the runtime does (an empty
 /// string counts as `{}`), with an `invalid_config` error on failure.
 pub fn parse_config<C: serde::de::DeserializeOwned>(json: &str) -> Result<C, PluginError> {
-    let json = json.trim();
+    let json = json.trim_ascii();
     let json = if json.is_empty() { "{}" } else { json };
     serde_json::from_str(json)
         // A plugin without configuration (`type Config = ()`) accepts `{}` too.

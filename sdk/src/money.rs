@@ -83,10 +83,12 @@ impl Currency {
     pub fn parse(code: &str) -> Result<Currency, UnknownCurrency> {
         let unknown = || UnknownCurrency(code.to_owned());
         let bytes: [u8; 3] = code.as_bytes().try_into().map_err(|_| unknown())?;
-        if let Some((_, exponent)) = EXPONENTS.iter().find(|(c, _)| c.as_bytes() == bytes) {
-            return Ok(Currency { code: bytes, exponent: *exponent });
+        // Both tables are sorted; codes compare as integers, not strings.
+        let key = code_key(code);
+        if let Ok(i) = EXPONENTS.binary_search_by_key(&key, |(c, _)| code_key(c)) {
+            return Ok(Currency { code: bytes, exponent: EXPONENTS[i].1 });
         }
-        if TWO_DECIMALS.binary_search(&code).is_ok() {
+        if TWO_DECIMALS.binary_search_by_key(&key, |c| code_key(c)).is_ok() {
             return Ok(Currency { code: bytes, exponent: 2 });
         }
         Err(unknown())
@@ -102,6 +104,11 @@ impl Currency {
     pub fn exponent(&self) -> u32 {
         u32::from(self.exponent)
     }
+}
+
+/// A currency code as one integer, in the codes' alphabetical order.
+fn code_key(code: &str) -> u32 {
+    code.bytes().fold(0, |key, b| key << 8 | u32::from(b))
 }
 
 impl fmt::Debug for Currency {
@@ -481,6 +488,11 @@ mod tests {
         let mut sorted = TWO_DECIMALS.to_vec();
         sorted.sort_unstable();
         assert_eq!(sorted, TWO_DECIMALS, "binary search needs a sorted table");
+        assert!(EXPONENTS.is_sorted_by_key(|(c, _)| *c), "binary search needs a sorted table");
+        for code in TWO_DECIMALS.iter().chain(EXPONENTS.iter().map(|(c, _)| c)) {
+            assert_eq!(Currency::parse(code).unwrap().code(), *code);
+        }
+        assert_eq!(Currency::parse("CLF").unwrap().exponent(), 4);
     }
 
     #[test]

@@ -109,7 +109,7 @@ impl Tax for UsSalesTax {
         let Some(rule) = config.states.get(&state).filter(|_| collects) else {
             return Ok(out);
         };
-        let tax = out.rate(&format!("US-{state}"), rule.rate, &format!("{state} sales tax"));
+        let tax = out.rate(&["US-", &state].concat(), rule.rate, &[&state, " sales tax"].concat());
         let exempt = |code: &str| config.exempt_tax_codes.iter().any(|c| c == code);
         for (i, line) in input.lines.iter().enumerate() {
             if !line.tax_code.as_deref().is_some_and(exempt) {

@@ -61,6 +61,9 @@ pub fn calculate<T: sdk::Tax>(config: String, input: t::TaxInput) -> Result<t::T
         prices_include_tax,
     };
     let mut output = T::calculate(&config, &input).map_err(err_out)?;
+    // The instance is discarded after this call, memory and all: dropping
+    // the configuration and the input would only walk them.
+    std::mem::forget((config, input, wire));
     output.sort_lines();
     let rates = output.rates.into_iter().map(|r| t::TaxRate {
         jurisdiction: r.jurisdiction,
