@@ -241,3 +241,71 @@ fn no_rate(rate: u32) -> PluginError {
 fn arithmetic(e: crate::MoneyError) -> PluginError {
     PluginError::new("arithmetic", e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cart(amounts: &[i64], prices_include_tax: bool) -> TaxInput<'static> {
+        let line = |(i, amount): (usize, &i64)| TaxableLine {
+            id: format!("l{i}").into(),
+            product_id: "p".into(),
+            sku: "s".into(),
+            quantity: 1,
+            amount: *amount,
+            tax_code: None,
+        };
+        TaxInput {
+            currency: Currency::USD,
+            lines: amounts.iter().enumerate().map(line).collect(),
+            shipping_amount: 500,
+            ship_from: None,
+            ship_to: Address::default(),
+            customer: None,
+            prices_include_tax,
+        }
+    }
+
+    #[test]
+    fn a_rate_is_declared_once_and_lines_refer_to_it() {
+        let input = cart(&[1000, 2000, -50], false);
+        let rate = Rate::parse("0.0725").unwrap();
+        let mut out = TaxOutput::default();
+        let tax = out.rate("US-CA", rate, "CA sales tax");
+        assert_eq!(out.rate("US-CA", Rate::parse("0.07250").unwrap(), "CA sales tax"), tax, "same tax");
+        assert_eq!(out.rate("US-CA", rate, "other label"), 1, "another label is another tax");
+        out.tax_every_line(&input, tax).unwrap();
+        assert_eq!(out.tax_shipping(&input, tax, input.shipping_amount).unwrap(), 36); // 36.25
+        let amounts: Vec<i64> = out.lines.iter().map(|t| t.amount).collect();
+        assert_eq!(amounts, [72, 145, 0], "half-even; a negative base is taxed as zero");
+        assert_eq!(
+            out.line_taxes(1).map(|(r, a)| (r.label.as_str(), a)).collect::<Vec<_>>(),
+            [("CA sales tax", 145)]
+        );
+        assert_eq!(out.shipping_taxes().count(), 1);
+        assert_eq!(out.total(), 72 + 145 + 36);
+    }
+
+    #[test]
+    fn inclusive_prices_extract_the_tax_and_lines_are_put_in_order() {
+        let input = cart(&[119, 238], true);
+        let mut out = TaxOutput::default();
+        let vat = out.rate("DE", Rate::parse("0.19").unwrap(), "DE VAT");
+        out.tax_line(&input, 1, vat, 238).unwrap();
+        out.tax_line(&input, 0, vat, 119).unwrap();
+        out.sort_lines();
+        assert_eq!(
+            out.lines,
+            [LineTax { line: 0, rate: 0, amount: 19 }, LineTax { line: 1, rate: 0, amount: 38 }]
+        );
+    }
+
+    #[test]
+    fn an_undeclared_rate_is_an_error() {
+        let input = cart(&[100], false);
+        let mut out = TaxOutput::default();
+        let err = out.tax_line(&input, 0, 3, 100).unwrap_err();
+        assert_eq!(err.code, "invalid_output");
+        assert!(out.tax_every_line(&input, 0).is_err() && out.lines.is_empty());
+    }
+}

@@ -496,20 +496,25 @@ impl Job {
             });
             match answer {
                 Ok(out) => {
-                    // The runtime checked every rate index and line position.
+                    // The runtime checked every rate index and line position
+                    // against this input.
                     let view = |rate: u32, amount: i64| {
-                        let t = &out.rates[rate as usize];
-                        TaxLineView {
+                        out.rates.get(rate as usize).map(|t| TaxLineView {
                             jurisdiction: t.jurisdiction.clone(),
                             rate: t.rate.to_string(),
                             label: t.label.clone(),
                             amount,
-                        }
+                        })
                     };
                     for t in &out.lines {
-                        found.line_taxes[t.line as usize].push(view(t.rate, t.amount));
+                        if let (Some(taxes), Some(v)) =
+                            (found.line_taxes.get_mut(t.line as usize), view(t.rate, t.amount))
+                        {
+                            taxes.push(v);
+                        }
                     }
-                    found.shipping_taxes = out.shipping.iter().map(|t| view(t.rate, t.amount)).collect();
+                    found.shipping_taxes =
+                        out.shipping.iter().filter_map(|t| view(t.rate, t.amount)).collect();
                     return;
                 }
                 Err(e) => self.failed(b, e.to_string(), &mut found.failures),
