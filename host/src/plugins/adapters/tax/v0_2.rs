@@ -209,7 +209,7 @@ impl Calculate {
         pre: &tax_v2::TaxPluginPre<HostState>,
         store: &mut wasmtime::Store<HostState>,
     ) -> wasmtime::Result<Calculate> {
-        let tax = component.get_export_index(None, &format!("mercato:plugin/tax@{}", install::V0_2));
+        let tax = component.get_export_index(None, format!("mercato:plugin/tax@{}", install::V0_2));
         let index = tax
             .and_then(|tax| component.get_export_index(Some(&tax), "calculate"))
             .ok_or_else(|| wasmtime::format_err!("the 0.2.0 tax export has no calculate function"))?;
@@ -240,7 +240,7 @@ fn call_in(
 ) -> wasmtime::Result<Result<w::TaxOutput, wit::PluginError>> {
     let instance = pre.instance_pre().instantiate(&mut *store)?;
     let func = instance
-        .get_func(&mut *store, &calculate.0)
+        .get_func(&mut *store, calculate.0)
         .ok_or_else(|| wasmtime::format_err!("the component has no calculate function"))?;
     // SAFETY: `Calculate::check` type-checked this export against exactly
     // these parameter and result types, at install, on an instance of the
