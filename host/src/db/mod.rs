@@ -79,6 +79,58 @@ impl WriteTx {
     }
 }
 
+/// A value to bind, collected while a query is built.
+pub(crate) enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// SQL built piece by piece with `$n` placeholders.
+#[derive(Default)]
+pub(crate) struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    pub(crate) fn push(&mut self, s: &str) -> &mut Sql {
+        self.text.push_str(s);
+        self
+    }
+
+    /// Appends a placeholder for `arg`.
+    pub(crate) fn bind(&mut self, arg: Arg) -> &mut Sql {
+        self.args.push(arg);
+        self.text.push_str(&format!("${}", self.args.len()));
+        self
+    }
+
+    /// Appends `$a, $b, …` for `values`.
+    pub(crate) fn list(&mut self, values: &[String]) -> &mut Sql {
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(Arg::Text(v.clone()));
+        }
+        self
+    }
+
+    pub(crate) async fn fetch_all<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+        &self,
+        e: E,
+    ) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+        let mut q = sqlx::query(&self.text);
+        for a in &self.args {
+            q = match a {
+                Arg::Text(s) => q.bind(s.clone()),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q.fetch_all(e).await
+    }
+}
+
 /// The `values` list of a multi-row insert: `rows` tuples of `shared`
 /// (placeholders bound once, e.g. "$1, $2") followed by `per_row`
 /// placeholders numbered from `$first` on, row after row.

@@ -1,10 +1,12 @@
 //! Orders, their lines, payment attempts and history; the outbox.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::Db;
+use super::{Arg, Db, Sql};
 use crate::commerce::catalog::Price;
 use crate::commerce::ids::new_id;
 use crate::commerce::orders::{NextAction, Order, OrderEvent, OrderLine, OrderStatus, Payment};
@@ -171,10 +173,46 @@ pub async fn list(
     }
     let rows = q.fetch_all(db.pool()).await?;
     let mut orders = rows.iter().map(order).collect::<Result<Vec<_>, _>>()?;
-    for o in &mut orders {
-        complete(db, merchant_id, o).await?;
-    }
+    complete_page(db, merchant_id, &mut orders).await?;
     Ok(orders)
+}
+
+/// [`complete`] for a page of orders: their lines, then their latest
+/// payment attempts, in one query each.
+async fn complete_page(db: &Db, merchant_id: &str, orders: &mut [Order]) -> Result<(), sqlx::Error> {
+    if orders.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = orders.iter().map(|o| o.id.clone()).collect();
+    let position: HashMap<String, usize> = ids.iter().cloned().zip(0..).collect();
+    let of = |row: &AnyRow| -> Result<usize, sqlx::Error> {
+        let id: String = row.try_get("order_id")?;
+        position.get(&id).copied().ok_or(sqlx::Error::RowNotFound)
+    };
+    let mut sql = Sql::default();
+    sql.push("select * from order_line where merchant_id = ")
+        .bind(Arg::Text(merchant_id.to_owned()))
+        .push(" and order_id in (")
+        .list(&ids)
+        .push(") order by order_id, position");
+    for row in sql.fetch_all(db.pool()).await? {
+        let o = &mut orders[of(&row)?];
+        o.lines.push(order_line(&row, &o.currency)?);
+    }
+    let mut sql = Sql::default();
+    sql.push(&format!("select order_id, {ATTEMPT_COLUMNS} from payment_attempt where merchant_id = "))
+        .bind(Arg::Text(merchant_id.to_owned()))
+        .push(" and order_id in (")
+        .list(&ids)
+        .push(") order by order_id, created_at desc, payment_attempt_id desc");
+    for row in sql.fetch_all(db.pool()).await? {
+        let o = &mut orders[of(&row)?];
+        // The first attempt of each order is its latest.
+        if o.payment.is_none() {
+            o.payment = Some(attempt(&row)?);
+        }
+    }
+    Ok(())
 }
 
 pub async fn events(db: &Db, merchant_id: &str, order_id: &str) -> Result<Vec<OrderEvent>, sqlx::Error> {

@@ -281,6 +281,53 @@ on_both_databases!(another_merchants_orders_are_not_found, |app| async move {
     assert_eq!(history(&app, &shop, &order).await, ["placed", "payment_succeeded"]);
 });
 
+on_both_databases!(the_order_list_pages_whole_orders_of_one_merchant, |app| async move {
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let tee = product(&app, &shop, "TEE", 1999, 50).await;
+    let mug = product(&app, &shop, "MUG", 1250, 50).await;
+    let mut placed = Vec::new();
+    for lines in
+        [vec![(tee.as_str(), 1)], vec![(tee.as_str(), 2), (mug.as_str(), 1)], vec![(mug.as_str(), 3)]]
+    {
+        placed.push(paid_order(&app, &shop, &lines).await);
+    }
+    act(&app, &shop, &placed[2], "cancel", json!({})).await.expect(200);
+    let rival = open_shop(&app, "rival", "USD", "US", &us_plugins()).await;
+    let rival_tee = product(&app, &rival, "TEE", 999, 5).await;
+    paid_order(&app, &rival, &[(&rival_tee, 1)]).await;
+
+    // Two pages of two: every listed order is the order its detail shows,
+    // lines and latest payment included.
+    let first = app.get("/v1/admin/orders?limit=2", shop.sk()).await.expect(200);
+    let cursor = first["next_cursor"].as_str().expect("a second page").to_owned();
+    let second = app.get(&format!("/v1/admin/orders?limit=2&cursor={cursor}"), shop.sk()).await.expect(200);
+    assert!(second["next_cursor"].is_null(), "{second:#}");
+    let listed: Vec<Value> =
+        [first, second].iter().flat_map(|p| p["data"].as_array().unwrap().clone()).collect();
+    assert_eq!(listed.len(), 3, "only acme's orders: {listed:#?}");
+    let mut ids: Vec<&str> = placed.iter().map(|o| o["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    assert_eq!(listed.iter().map(|o| o["id"].as_str().unwrap()).collect::<Vec<_>>(), ids);
+    for order in &listed {
+        let mut detail = app
+            .get(&format!("/v1/admin/orders/{}", order["id"].as_str().unwrap()), shop.sk())
+            .await
+            .expect(200);
+        detail.as_object_mut().unwrap().remove("events");
+        assert_eq!(order, &detail);
+        assert!(!order["lines"].as_array().unwrap().is_empty() && order["payment"].is_object(), "{order:#}");
+    }
+    let lines = |o: &Value| o["lines"].as_array().unwrap().len();
+    let by_id = |id: &Value| listed.iter().find(|o| &o["id"] == id).unwrap();
+    assert_eq!(placed.iter().map(|o| lines(by_id(&o["id"]))).collect::<Vec<_>>(), [1, 2, 1]);
+
+    let cancelled = app.get("/v1/admin/orders?status=cancelled", shop.sk()).await.expect(200);
+    let cancelled = cancelled["data"].as_array().unwrap();
+    assert_eq!(cancelled.len(), 1);
+    assert_eq!(cancelled[0]["id"], placed[2]["id"]);
+    app.get("/v1/admin/orders?status=lost", shop.sk()).await.problem(422, "validation_failed");
+});
+
 #[tokio::test]
 async fn order_actions_are_documented() {
     let app = mercato_tests::app::spawn_app(mercato::db::Backend::Sqlite).await.unwrap();

@@ -7,67 +7,15 @@ mod products;
 mod search;
 mod variants;
 
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row};
+use sqlx::Row;
 
 use super::Db;
+use super::{Arg, Sql};
 
 pub use self::categories::{existing_categories, get_category, insert_category, list_categories};
 pub use self::products::{ProductUpdate, delete_product, get_product, insert_product, update_product};
 pub use self::search::list_products;
 pub use self::variants::existing_skus;
-
-/// A value to bind, collected while a query is built.
-enum Arg {
-    Text(String),
-    Int(i64),
-}
-
-/// SQL built piece by piece with `$n` placeholders.
-#[derive(Default)]
-struct Sql {
-    text: String,
-    args: Vec<Arg>,
-}
-
-impl Sql {
-    fn push(&mut self, s: &str) -> &mut Sql {
-        self.text.push_str(s);
-        self
-    }
-
-    /// Appends a placeholder for `arg`.
-    fn bind(&mut self, arg: Arg) -> &mut Sql {
-        self.args.push(arg);
-        self.text.push_str(&format!("${}", self.args.len()));
-        self
-    }
-
-    /// Appends `$a, $b, …` for `values`.
-    fn list(&mut self, values: &[String]) -> &mut Sql {
-        for (i, v) in values.iter().enumerate() {
-            if i > 0 {
-                self.push(", ");
-            }
-            self.bind(Arg::Text(v.clone()));
-        }
-        self
-    }
-
-    async fn fetch_all<'e, E: sqlx::Executor<'e, Database = Any>>(
-        &self,
-        e: E,
-    ) -> Result<Vec<AnyRow>, sqlx::Error> {
-        let mut q = sqlx::query(&self.text);
-        for a in &self.args {
-            q = match a {
-                Arg::Text(s) => q.bind(s.clone()),
-                Arg::Int(i) => q.bind(*i),
-            };
-        }
-        q.fetch_all(e).await
-    }
-}
 
 /// Which table's handles to look at.
 #[derive(Debug, Clone, Copy)]
