@@ -189,22 +189,24 @@ async fn complete_page(db: &Db, merchant_id: &str, orders: &mut [Order]) -> Resu
         let id: String = row.try_get("order_id")?;
         position.get(&id).copied().ok_or(sqlx::Error::RowNotFound)
     };
-    let mut sql = Sql::default();
-    sql.push("select * from order_line where merchant_id = ")
-        .bind(Arg::Text(merchant_id.to_owned()))
-        .push(" and order_id in (")
-        .list(&ids)
-        .push(") order by order_id, position");
+    let of_page = |select: &str, order_by: &str| {
+        let mut sql = Sql::default();
+        sql.push(select)
+            .push(" where merchant_id = ")
+            .bind(Arg::Text(merchant_id.to_owned()))
+            .push(" and order_id in (")
+            .list(&ids)
+            .push(") order by order_id, ")
+            .push(order_by);
+        sql
+    };
+    let sql = of_page("select * from order_line", "position");
     for row in sql.fetch_all(db.pool()).await? {
         let o = &mut orders[of(&row)?];
         o.lines.push(order_line(&row, &o.currency)?);
     }
-    let mut sql = Sql::default();
-    sql.push(&format!("select order_id, {ATTEMPT_COLUMNS} from payment_attempt where merchant_id = "))
-        .bind(Arg::Text(merchant_id.to_owned()))
-        .push(" and order_id in (")
-        .list(&ids)
-        .push(") order by order_id, created_at desc, payment_attempt_id desc");
+    let select = format!("select order_id, {ATTEMPT_COLUMNS} from payment_attempt");
+    let sql = of_page(&select, "created_at desc, payment_attempt_id desc");
     for row in sql.fetch_all(db.pool()).await? {
         let o = &mut orders[of(&row)?];
         // The first attempt of each order is its latest.
