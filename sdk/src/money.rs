@@ -420,14 +420,11 @@ impl Rate {
     /// Parses `"0.0725"`; also accepts a percentage `"7.25%"`. The rate is
     /// normalized (`"0.0400"` is `0.04`), as it crosses the wire.
     pub fn parse(s: &str) -> Option<Rate> {
+        let decimal = |t: &str| plain_decimal(t).or_else(|| Decimal::from_str(t).ok().map(|d| d.normalize()));
         let s = s.trim_ascii();
         match s.strip_suffix('%') {
-            Some(pct) => {
-                let pct =
-                    plain_decimal(pct.trim_ascii()).or_else(|| Decimal::from_str(pct.trim_ascii()).ok())?;
-                Some(Rate((pct / Decimal::ONE_HUNDRED).normalize()))
-            }
-            None => plain_decimal(s).or_else(|| Decimal::from_str(s).ok().map(|d| d.normalize())).map(Rate),
+            Some(pct) => decimal(pct.trim_ascii()).map(|d| Rate((d / Decimal::ONE_HUNDRED).normalize())),
+            None => decimal(s).map(Rate),
         }
     }
 

@@ -183,10 +183,9 @@ impl TaxOutput {
 
     /// Taxes every line of `input` at the declared `rate` on its amount.
     pub fn tax_every_line(&mut self, input: &TaxInput<'_>, rate: u32) -> Result<(), PluginError> {
-        let rate_value = self.rate_at(rate)?;
         self.lines.reserve(input.lines.len());
-        for (line, l) in (0u32..).zip(&input.lines) {
-            self.lines.push(LineTax { line, rate, amount: input.tax_at(rate_value, l.amount)? });
+        for (i, line) in input.lines.iter().enumerate() {
+            self.tax_line(input, i, rate, line.amount)?;
         }
         Ok(())
     }

@@ -497,11 +497,13 @@ impl Job {
             match answer {
                 Ok(out) => {
                     // The runtime checked every rate index and line position
-                    // against this input.
+                    // against this input. Each rate is formatted once.
+                    let rates: Vec<String> = out.rates.iter().map(|t| t.rate.to_string()).collect();
                     let view = |rate: u32, amount: i64| {
-                        out.rates.get(rate as usize).map(|t| TaxLineView {
+                        let i = rate as usize;
+                        out.rates.get(i).zip(rates.get(i)).map(|(t, text)| TaxLineView {
                             jurisdiction: t.jurisdiction.clone(),
-                            rate: t.rate.to_string(),
+                            rate: text.clone(),
                             label: t.label.clone(),
                             amount,
                         })
