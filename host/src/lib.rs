@@ -6,5 +6,6 @@ pub mod cli;
 pub mod commerce;
 pub mod config;
 pub mod db;
+pub mod faults;
 pub mod http;
 pub mod plugins;

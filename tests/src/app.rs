@@ -128,6 +128,25 @@ impl TestApp {
         self.state.shop()
     }
 
+    /// Starts another host on this host's database, as an operator runs
+    /// several behind a load balancer (with its own caches and operator
+    /// key), and returns its base URL.
+    pub async fn serve_another(&self, operator_key: &str) -> String {
+        let runtime = Arc::new(
+            Runtime::new(RuntimeConfig {
+                cache_dir: Some(components_dir().join("test-cache")),
+                ..Default::default()
+            })
+            .expect("runtime"),
+        );
+        mercato::commerce::plugins::load_installed(&self.db, &runtime).await.expect("plugins load");
+        let state = AppState::new(self.db.clone(), runtime, operator_key);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { mercato::http::serve(listener, state).await });
+        base
+    }
+
     /// A request with a bearer key.
     pub fn request(&self, method: Method, path: &str, key: Option<&str>) -> RequestBuilder {
         let req = self.client.request(method, format!("{}{path}", self.base));

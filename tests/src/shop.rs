@@ -42,8 +42,19 @@ pub fn us_plugins() -> Vec<Bind> {
             json!({"nexus": ["CA", "NY"], "states": {"CA": {"rate": "0.0725", "tax_shipping": false},
                    "NY": {"rate": "0.04", "tax_shipping": true}}}),
         ),
-        Bind::new("payment", "test-gateway", json!({})),
+        Bind::new("payment", "test-gateway", json!({"webhook_secret": GATEWAY_SECRET})),
     ]
+}
+
+/// The test gateway's webhook secret in [`us_plugins`].
+pub const GATEWAY_SECRET: &str = "whsec_test";
+
+/// The test gateway's signature of a webhook body.
+pub fn gateway_signature(body: &[u8]) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(GATEWAY_SECRET.as_bytes()).expect("any key");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// A merchant with plugins, one location and products.
@@ -92,8 +103,12 @@ pub async fn install(app: &TestApp, name: &str) -> String {
 
 /// Binds plugins (grouped by extension point, in the given order).
 pub async fn bind(app: &TestApp, sk: &str, binds: &[Bind], ids: &[(String, String)]) {
-    let mut points: Vec<&str> = binds.iter().map(|b| b.point).collect();
-    points.dedup();
+    let mut points: Vec<&str> = Vec::new();
+    for b in binds {
+        if !points.contains(&b.point) {
+            points.push(b.point);
+        }
+    }
     for point in points {
         let bindings: Vec<Value> = binds
             .iter()

@@ -30,6 +30,8 @@ enum Command {
         /// The platform operator's API key; generated and printed once when unset.
         #[arg(long, env = "MERCATO_OPERATOR_KEY", hide_env_values = true)]
         operator_key: Option<String>,
+        #[command(flatten)]
+        tuning: Tuning,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -52,6 +54,16 @@ enum Command {
         #[arg(long, env = "MERCATO_DATA_DIR", default_value = "target/demo")]
         data_dir: PathBuf,
     },
+}
+
+/// How a serving host behaves under retries and load.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Tuning {
+    /// How long a running request holds its Idempotency-Key without
+    /// renewing it: a retry after its host died waits at most this long.
+    #[arg(long, env = "MERCATO_IDEMPOTENCY_LEASE_MS", default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(300..=600_000))]
+    pub idempotency_lease_ms: u64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -143,9 +155,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { listen, plugin_dir, data_dir } => demo::run(listen, &plugin_dir, &data_dir),
-        Command::Serve { listen, db, operator_key } => {
-            serve::run(listen, &db.url()?, &db.data_dir, operator_key.map(crate::config::Secret::new))
-        }
+        Command::Serve { listen, db, operator_key, tuning } => serve::run(
+            listen,
+            &db.url()?,
+            &db.data_dir,
+            operator_key.map(crate::config::Secret::new),
+            &tuning,
+        ),
         Command::Migrate { db } => serve::migrate(&db.url()?),
     }
 }

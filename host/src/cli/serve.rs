@@ -30,6 +30,7 @@ pub fn run(
     url: &str,
     data_dir: &Path,
     operator_key: Option<Secret>,
+    tuning: &super::Tuning,
 ) -> anyhow::Result<ExitCode> {
     let (hash, generated) = config::operator_key(operator_key.as_ref(), data_dir)?;
     if let Some(key) = generated {
@@ -41,7 +42,8 @@ pub fn run(
     }
     tokio()?.block_on(async {
         let (db, runtime) = open(url, data_dir).await?;
-        let state = AppState::with_operator_key_hash(db, runtime, hash);
+        let state = AppState::with_operator_key_hash(db, runtime, hash)
+            .with_idempotency_lease(std::time::Duration::from_millis(tuning.idempotency_lease_ms));
         let listener = bind(listen).await?;
         let bound = listener.local_addr()?;
         tracing::info!(listen = %bound, database = %db::redact(url), "mercato is serving");

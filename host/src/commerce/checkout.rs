@@ -71,14 +71,21 @@ pub enum Completion {
     RequiresAction(ActionRequired),
 }
 
-/// Completes a cart: see the module documentation.
+/// Completes a cart: see the module documentation. `retried` says the
+/// request took over the idempotency key of one whose host died (see
+/// [`super::idempotency`]): what that one did is found and answered.
 pub async fn complete(
     shop: &Shop,
     merchant_id: &str,
     cart_id: &str,
     req: CompleteRequest,
+    retried: bool,
 ) -> Result<Completion> {
+    if retried && let Some(done) = resume(shop, merchant_id, cart_id).await? {
+        return done;
+    }
     let placed = place(shop, merchant_id, cart_id, req).await?;
+    crate::faults::point("checkout.placed").await;
     pay(shop, merchant_id, placed).await
 }
 
@@ -253,6 +260,51 @@ pub async fn pay(shop: &Shop, merchant_id: &str, order: Placed) -> Result<Comple
     }
 }
 
+/// The real outcome of a completion whose host died after placing the
+/// order: the payment is asked again if nobody has heard from the provider
+/// (same attempt, same idempotency key: never a second charge), and the
+/// answer carries a new access token, since the first was never delivered.
+/// `None` if no order was placed for the cart.
+async fn resume(shop: &Shop, merchant_id: &str, cart_id: &str) -> Result<Option<Result<Completion>>> {
+    let Some(record) = crate::db::carts::get(&shop.db, merchant_id, cart_id).await? else { return Ok(None) };
+    let Some(order_id) = record.order_id else { return Ok(None) };
+    let mut order = orders::get(&shop.db, merchant_id, &order_id).await?;
+    let unsettled = order.payment.as_ref().filter(|p| matches!(p.status.as_str(), "started" | "unknown"));
+    if let Some(p) = unsettled
+        && let Some(attempt) = crate::db::payments::by_id(&shop.db, merchant_id, &p.id).await?
+        && crate::db::payments::claim(&shop.db, &attempt, now_ms()).await?
+    {
+        super::jobs::reconcile(shop, &attempt).await?;
+        order = orders::get(&shop.db, merchant_id, &order_id).await?;
+    }
+    let access_token = new_secret("ot");
+    crate::db::orders::set_access_token_hash(&shop.db, merchant_id, &order_id, &hash_secret(&access_token))
+        .await?;
+    let payment = order.payment.clone();
+    let status = payment.as_ref().map_or("started", |p| p.status.as_str());
+    Ok(Some(match status {
+        "requires_action" => Ok(Completion::RequiresAction(ActionRequired {
+            status: "requires_action".into(),
+            order_id: order.id.clone(),
+            order_number: order.number,
+            next_action: payment
+                .and_then(|p| p.next_action)
+                .unwrap_or(NextAction { client_secret: None, redirect_url: None }),
+            access_token,
+        })),
+        "failed" | "voided" => Err(Error::PaymentDeclined {
+            message: payment.and_then(|p| p.failure_reason).unwrap_or_else(|| "the payment failed".into()),
+        }),
+        "started" | "unknown" => Err(Error::PluginFailed {
+            message: format!(
+                "the payment provider has not answered yet; order {order_id} waits in pending_payment with its \
+                 stock held until the payment is reconciled"
+            ),
+        }),
+        _ => Ok(Completion::Placed(Box::new(PlacedOrder { order, access_token }))),
+    }))
+}
+
 fn new_order(
     merchant_id: &str,
     record: &cart::CartRecord,
@@ -312,6 +364,12 @@ fn new_order(
         provider: provider.name().to_owned(),
         token,
         reservation_expires_at: now + RESERVATION_TTL_MS,
+        skipped: priced
+            .warnings
+            .iter()
+            .filter(|w| w.code == "plugin_skipped")
+            .map(|w| serde_json::json!({"plugin": w.plugin, "call": w.call, "reason": w.reason, "message": w.message}))
+            .collect(),
         now,
     }
 }

@@ -95,7 +95,7 @@ pub async fn run_once(shop: &Shop, now: i64) -> Result<Report> {
 }
 
 /// Asks the provider again about one attempt, with its idempotency key.
-async fn reconcile(shop: &Shop, a: &AttemptRef) -> Result<Settled> {
+pub(crate) async fn reconcile(shop: &Shop, a: &AttemptRef) -> Result<Settled> {
     let Some(provider) = payments::provider_by_plugin(shop, &a.merchant_id, &a.plugin_id).await? else {
         tracing::warn!(attempt = %a.attempt_id, plugin = %a.plugin_id, "payment plugin no longer bound; cannot reconcile");
         return Ok(Settled::Already);

@@ -8,6 +8,7 @@ pub mod checkout;
 pub mod customers;
 pub mod discounts;
 pub mod error;
+pub mod idempotency;
 pub mod ids;
 pub mod inventory;
 pub mod jobs;

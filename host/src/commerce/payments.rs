@@ -165,6 +165,10 @@ pub struct WebhookReceipt {
     pub order_id: Option<String>,
     /// Whether it changed the order (false for a repeat).
     pub applied: bool,
+    /// Whether its amount or currency differed from the payment's: then it
+    /// changed nothing, and the order carries a `payment_mismatch` event
+    /// for the merchant.
+    pub mismatch: bool,
 }
 
 /// A provider callback: the bound plugin parses (and verifies) it; the
@@ -199,8 +203,37 @@ pub async fn webhook(
             .await?
     else {
         // Acknowledged, so the provider stops retrying a payment we never made.
-        return Ok(WebhookReceipt { received: true, matched: false, order_id: None, applied: false });
+        return Ok(WebhookReceipt {
+            received: true,
+            matched: false,
+            order_id: None,
+            applied: false,
+            mismatch: false,
+        });
     };
+    // A callback that names the payment but not its amount and currency
+    // must not settle it: a 6,391 order is not paid by an event for 1.
+    if let Some(reported) = event.amount
+        && (reported.amount != attempt.amount || reported.currency.code() != attempt.currency)
+    {
+        let data = serde_json::json!({
+            "attempt_id": attempt.attempt_id,
+            "provider_reference": event.provider_reference,
+            "expected": {"amount": attempt.amount, "currency": attempt.currency},
+            "reported": {"amount": reported.amount, "currency": reported.currency.code()},
+            "status": format!("{:?}", event.status),
+        });
+        tracing::warn!(merchant = merchant_id, attempt = %attempt.attempt_id, %data, "payment event does not match its attempt");
+        crate::db::orders::add_event(&shop.db, merchant_id, &attempt.order_id, "payment_mismatch", data)
+            .await?;
+        return Ok(WebhookReceipt {
+            received: true,
+            matched: true,
+            order_id: Some(attempt.order_id),
+            applied: false,
+            mismatch: true,
+        });
+    }
     let outcome = outcome(&reply);
     let settled = crate::db::checkout::settle(
         &shop.db,
@@ -215,5 +248,6 @@ pub async fn webhook(
         matched: true,
         order_id: Some(attempt.order_id),
         applied: settled == crate::db::checkout::Settled::Applied,
+        mismatch: false,
     })
 }

@@ -73,6 +73,8 @@ pub struct NewOrder {
     pub provider: String,
     pub token: Option<String>,
     pub reservation_expires_at: i64,
+    /// One `plugin_skipped` event each: plugin calls left out of the totals.
+    pub skipped: Vec<serde_json::Value>,
     pub now: i64,
 }
 
@@ -275,6 +277,10 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed, sqlx::Error> {
         json!({"total": o.total, "currency": o.currency, "lines": o.lines.len(), "cart_id": o.cart_id});
     let first = EventAt { number, seq: 1 };
     append_event(&mut tx, &o.merchant_id, &o.id, first, "placed", data, o.now).await?;
+    for skipped in &o.skipped {
+        super::orders::record_event(&mut tx, &o.merchant_id, &o.id, "plugin_skipped", skipped.clone(), o.now)
+            .await?;
+    }
     tx.commit().await?;
     Ok(Placed::Placed { number })
 }

@@ -1,4 +1,5 @@
-//! Stored responses for `Idempotency-Key`.
+//! Stored responses for `Idempotency-Key`, and the lease that marks a key
+//! whose request is still running.
 
 use sqlx::Row;
 
@@ -6,33 +7,40 @@ use super::{Db, now_ms};
 
 /// What a key's row says about a new request.
 pub enum Claim {
-    /// First use: go ahead, then complete or release it.
+    /// First use: go ahead, renew the lease while running, then complete
+    /// or release it.
     New,
+    /// The same request was claimed before by a request that died (its
+    /// lease ran out): this one now owns the key and must find out what the
+    /// dead one did before doing it again.
+    TakenOver,
     /// Same key, other request.
     Mismatch,
-    /// Same request, still running.
+    /// Same request, still running (its lease is alive).
     InFlight,
     /// Same request, finished: replay this.
     Done { status: u16, body: Vec<u8>, content_type: Option<String> },
 }
 
-/// Claims `key` for a request with `fingerprint`, or says why not.
+/// Claims `key` in `scope` for a request with `fingerprint`, leased for
+/// `lease_ms`, or says why not.
 pub async fn claim(
     db: &Db,
-    scope: &str,
-    key: &str,
+    (scope, key): (&str, &str),
     fingerprint: &str,
     ttl_ms: i64,
+    lease_ms: i64,
 ) -> Result<Claim, sqlx::Error> {
     let now = now_ms();
     let insert = || {
         sqlx::query(
-            "insert into idempotency_key (scope, idempotency_key, request_hash, created_at, updated_at) \
-             values ($1, $2, $3, $4, $4) on conflict (scope, idempotency_key) do nothing",
+            "insert into idempotency_key (scope, idempotency_key, request_hash, lease_until, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $5) on conflict (scope, idempotency_key) do nothing",
         )
         .bind(scope)
         .bind(key)
         .bind(fingerprint)
+        .bind(now + lease_ms)
         .bind(now)
     };
     let turn = db.write_turn().await;
@@ -50,6 +58,23 @@ pub async fn claim(
     .await?;
     if expired.rows_affected() == 1 && insert().execute(db.pool()).await?.rows_affected() == 1 {
         return Ok(Claim::New);
+    }
+    // A claim whose lease ran out belonged to a request that died: the
+    // same request takes it over (one of several retries wins).
+    let taken = sqlx::query(
+        "update idempotency_key set lease_until = $4, updated_at = $5 \
+         where scope = $1 and idempotency_key = $2 and request_hash = $3 and status_code is null \
+         and lease_until < $5",
+    )
+    .bind(scope)
+    .bind(key)
+    .bind(fingerprint)
+    .bind(now + lease_ms)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    if taken.rows_affected() == 1 {
+        return Ok(Claim::TakenOver);
     }
     drop(turn);
     let row = sqlx::query(
@@ -76,11 +101,27 @@ pub async fn claim(
     }
 }
 
+/// Extends the lease of a claimed key whose request is still running.
+pub async fn renew(db: &Db, (scope, key): (&str, &str), lease_ms: i64) -> Result<(), sqlx::Error> {
+    let now = now_ms();
+    let _turn = db.write_turn().await;
+    sqlx::query(
+        "update idempotency_key set lease_until = $3, updated_at = $4 \
+         where scope = $1 and idempotency_key = $2 and status_code is null",
+    )
+    .bind(scope)
+    .bind(key)
+    .bind(now + lease_ms)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
 /// Stores the response of a claimed key.
 pub async fn complete(
     db: &Db,
-    scope: &str,
-    key: &str,
+    (scope, key): (&str, &str),
     status: u16,
     body: &[u8],
     content_type: Option<&str>,
@@ -88,7 +129,7 @@ pub async fn complete(
     let _turn = db.write_turn().await;
     sqlx::query(
         "update idempotency_key set status_code = $1, response_body = $2, response_content_type = $3, \
-         updated_at = $4 where scope = $5 and idempotency_key = $6",
+         lease_until = null, updated_at = $4 where scope = $5 and idempotency_key = $6",
     )
     .bind(i32::from(status))
     .bind(body.to_vec())
@@ -102,7 +143,7 @@ pub async fn complete(
 }
 
 /// Frees a claimed key whose request did not complete.
-pub async fn release(db: &Db, scope: &str, key: &str) -> Result<(), sqlx::Error> {
+pub async fn release(db: &Db, (scope, key): (&str, &str)) -> Result<(), sqlx::Error> {
     let _turn = db.write_turn().await;
     sqlx::query(
         "delete from idempotency_key where scope = $1 and idempotency_key = $2 and status_code is null",
@@ -112,4 +153,25 @@ pub async fn release(db: &Db, scope: &str, key: &str) -> Result<(), sqlx::Error>
     .execute(db.pool())
     .await?;
     Ok(())
+}
+
+/// The deployment's secret called `name`: made by the first host that asks
+/// (`make` gives a fresh value), the same for every host afterwards.
+pub async fn host_secret(db: &Db, name: &str, make: impl FnOnce() -> String) -> Result<String, sqlx::Error> {
+    {
+        let _turn = db.write_turn().await;
+        sqlx::query(
+            "insert into host_secret (name, value, created_at) values ($1, $2, $3) on conflict (name) do nothing",
+        )
+        .bind(name)
+        .bind(make())
+        .bind(now_ms())
+        .execute(db.pool())
+        .await?;
+    }
+    sqlx::query("select value from host_secret where name = $1")
+        .bind(name)
+        .fetch_one(db.pool())
+        .await?
+        .try_get("value")
 }

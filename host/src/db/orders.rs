@@ -252,6 +252,38 @@ pub async fn access_token_hash(
     row.map(|r| r.try_get("access_token_hash")).transpose()
 }
 
+/// Replaces the hash of an order's access token (a token that was never
+/// delivered is replaced by one that will be).
+pub async fn set_access_token_hash(
+    db: &Db,
+    merchant_id: &str,
+    order_id: &str,
+    hash: &str,
+) -> Result<(), sqlx::Error> {
+    let _turn = db.write_turn().await;
+    sqlx::query("update sales_order set access_token_hash = $3 where merchant_id = $1 and order_id = $2")
+        .bind(merchant_id)
+        .bind(order_id)
+        .bind(hash)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Records an event on an order that changes nothing else (a flag for the
+/// merchant), in a transaction of its own.
+pub async fn add_event(
+    db: &Db,
+    merchant_id: &str,
+    order_id: &str,
+    kind: &str,
+    data: Value,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    record_event(&mut tx, merchant_id, order_id, kind, data, super::now_ms()).await?;
+    tx.commit().await
+}
+
 /// Appends an event to an order's history and the same change to the
 /// outbox (topic `order.<kind>`), on the caller's transaction: every state
 /// change of an order goes through here (or through [`append_event`] when

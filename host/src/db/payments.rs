@@ -93,3 +93,10 @@ pub async fn by_reference(
         sqlx::query(&sql).bind(merchant_id).bind(plugin_id).bind(reference).fetch_optional(db.pool()).await?;
     row.as_ref().map(attempt_ref).transpose()
 }
+
+/// One attempt of this merchant's.
+pub async fn by_id(db: &Db, merchant_id: &str, attempt_id: &str) -> Result<Option<AttemptRef>, sqlx::Error> {
+    let sql = format!("select {COLUMNS} where a.merchant_id = $1 and a.payment_attempt_id = $2");
+    let row = sqlx::query(&sql).bind(merchant_id).bind(attempt_id).fetch_optional(db.pool()).await?;
+    row.as_ref().map(attempt_ref).transpose()
+}

@@ -2,6 +2,7 @@
 //! merchant's publishable key and the cart's unguessable id; every answer
 //! is the cart priced by the merchant's plugins.
 
+use crate::commerce::idempotency::Retried;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -175,9 +176,11 @@ async fn complete(
     store: Storefront,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
+    retried: Option<axum::Extension<Retried>>,
     ApiJson(req): ApiJson<CompleteRequest>,
 ) -> Result<Response> {
-    Ok(match checkout::complete(&state.shop(), &store.merchant_id, &id, req).await? {
+    let retried = retried.is_some();
+    Ok(match checkout::complete(&state.shop(), &store.merchant_id, &id, req, retried).await? {
         Completion::Placed(order) => (StatusCode::CREATED, Json(order)).into_response(),
         Completion::RequiresAction(action) => (StatusCode::OK, Json(action)).into_response(),
     })

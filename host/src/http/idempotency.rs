@@ -1,11 +1,8 @@
-//! `Idempotency-Key` on every POST, with Stripe's semantics: the same key
-//! and body get the stored response again (for 24 hours); the same key with
-//! another body is 422; a key whose first request is still running is 409.
-//! Keys are scoped to the caller's credentials.
+//! `Idempotency-Key` on every POST (see [`crate::commerce::idempotency`]
+//! for the rules): this layer reads the key, the caller's credentials and
+//! the body, and replays, refuses or runs the request.
 //!
-//! Secrets are never stored: request bodies are fingerprinted with an HMAC
-//! keyed by a server secret (a body may hold a password), and fields that
-//! are shown once (API keys, session tokens) are blanked in the stored
+//! Shown-once fields (API keys, session tokens) are blanked in the stored
 //! response, so a replay says what happened without showing them again.
 //! One exception, on purpose: a checkout's order `access_token` stays in
 //! its replay. It is the only way a guest sees the order, so a buyer whose
@@ -18,17 +15,13 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
 
-use super::AppState;
 use super::error::ApiError;
-use crate::db::idempotency::{self, Claim};
+use super::{AppState, customers, orders};
+use crate::commerce::idempotency::{Claim, Held, Keys, Request as Keyed, Retried};
 
 /// The header.
 pub const HEADER: &str = "idempotency-key";
-/// How long a stored response is replayed.
-pub const TTL_MS: i64 = 24 * 60 * 60 * 1000;
 /// The largest body this layer buffers (component uploads are the largest).
 const MAX_BODY: usize = 9 << 20;
 
@@ -76,11 +69,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         )
         .into_response();
     }
-    let scope = {
-        let auth = req.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes()).unwrap_or(b"anonymous");
-        hex::encode(Sha256::digest(auth))
-    };
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
         return ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -89,19 +78,25 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         )
         .into_response();
     };
-    let fingerprint = {
-        let mut h =
-            Hmac::<Sha256>::new_from_slice(state.operator_key_hash.as_slice()).expect("any key length");
-        h.update(parts.method.as_str().as_bytes());
-        h.update(b" ");
-        h.update(parts.uri.path().as_bytes());
-        h.update(b"\n");
-        h.update(&bytes);
-        hex::encode(h.finalize().into_bytes())
+    let credential = |name: header::HeaderName| parts.headers.get(name).map(HeaderValue::as_bytes);
+    let credentials = [
+        credential(header::AUTHORIZATION),
+        credential(header::HeaderName::from_static(customers::TOKEN_HEADER)),
+        credential(header::HeaderName::from_static(orders::ORDER_TOKEN_HEADER)),
+    ];
+    let request = Keyed {
+        credentials: &credentials,
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        key: &key,
+        body: &bytes,
     };
-    match idempotency::claim(&state.db, &scope, &key, &fingerprint, TTL_MS).await {
-        Err(e) => return ApiError::from(crate::commerce::Error::from(e)).into_response(),
-        Ok(Claim::Mismatch) => {
+    let (held, claim) = match state.keys.claim(&request).await {
+        Ok(claimed) => claimed,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    match claim {
+        Claim::Mismatch => {
             return ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",
@@ -109,15 +104,18 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             )
             .into_response();
         }
-        Ok(Claim::InFlight) => {
-            return ApiError::new(
+        Claim::InFlight => {
+            let mut res = ApiError::new(
                 StatusCode::CONFLICT,
                 "idempotency_key_in_use",
                 "a request with this Idempotency-Key is still being processed; retry later",
             )
             .into_response();
+            let wait = state.keys.renew_every().as_secs().max(1);
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            return res;
         }
-        Ok(Claim::Done { status, body, content_type }) => {
+        Claim::Done { status, body, content_type } => {
             let mut res = Response::new(Body::from(body));
             *res.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             if let Some(ct) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
@@ -126,27 +124,57 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
             return res;
         }
-        Ok(Claim::New) => {}
+        Claim::TakenOver => {
+            parts.extensions.insert(Retried);
+        }
+        Claim::New => {}
     }
+    let held = std::sync::Arc::new(held);
+    let _renewing = Renewing::start(&state.keys, &held);
     let res = next.run(Request::from_parts(parts, Body::from(bytes))).await;
     let (parts, body) = res.into_parts();
     let Ok(body) = to_bytes(body, usize::MAX).await else {
-        let _ = idempotency::release(&state.db, &scope, &key).await;
+        let _ = state.keys.release(&held).await;
         return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "response could not be read")
             .into_response();
     };
     // A server error did not run to completion: let the client retry it.
     let stored = if parts.status.is_server_error() {
-        idempotency::release(&state.db, &scope, &key).await
+        state.keys.release(&held).await
     } else {
         let ct = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-        idempotency::complete(&state.db, &scope, &key, parts.status.as_u16(), &without_secrets(&body), ct)
-            .await
+        state.keys.complete(&held, parts.status.as_u16(), &without_secrets(&body), ct).await
     };
     if let Err(e) = stored {
         tracing::error!(error = %e, "failed to store an idempotent response");
     }
     Response::from_parts(parts, Body::from(body))
+}
+
+/// Renews a running request's lease until dropped: when the request ends,
+/// or when its future is dropped (the client went away).
+struct Renewing(tokio::task::JoinHandle<()>);
+
+impl Renewing {
+    fn start(keys: &Keys, held: &std::sync::Arc<Held>) -> Renewing {
+        let (keys, held) = (keys.clone(), held.clone());
+        Renewing(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(keys.renew_every());
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = keys.renew(&held).await {
+                    tracing::warn!(error = %e, "failed to renew an idempotency lease");
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for Renewing {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Fields whose values are shown once and never stored.

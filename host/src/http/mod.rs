@@ -42,6 +42,7 @@ pub struct AppState {
     pub operator_key_hash: Arc<[u8; 32]>,
     pub bindings: crate::commerce::plugins::Bindings,
     pub memo: Arc<crate::commerce::cart::Memo>,
+    pub keys: crate::commerce::idempotency::Keys,
 }
 
 impl AppState {
@@ -51,13 +52,23 @@ impl AppState {
 
     /// State for an operator key known only by its sha256.
     pub fn with_operator_key_hash(db: Db, runtime: Arc<Runtime>, hash: [u8; 32]) -> AppState {
+        let keys =
+            crate::commerce::idempotency::Keys::new(db.clone(), crate::commerce::idempotency::DEFAULT_LEASE);
         AppState {
+            keys,
             db,
             runtime,
             operator_key_hash: Arc::new(hash),
             bindings: Default::default(),
             memo: Default::default(),
         }
+    }
+
+    /// Leases idempotency keys of running requests for `lease` (see
+    /// [`crate::commerce::idempotency`]).
+    pub fn with_idempotency_lease(mut self, lease: std::time::Duration) -> AppState {
+        self.keys = crate::commerce::idempotency::Keys::new(self.db.clone(), lease);
+        self
     }
 
     /// What commerce operations that run plugins need.

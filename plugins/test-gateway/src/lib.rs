@@ -20,12 +20,14 @@
 //! `invalid_input` (empty idempotency key), `invalid_signature`,
 //! `invalid_webhook`, `invalid_config`.
 
+use hmac::{Hmac, Mac};
 use mercato_sdk::payment::{
     CaptureRequest, NextAction, Payment, PaymentEvent, PaymentRequest, PaymentResult, PaymentStatus,
     RefundRequest, VoidRequest, Webhook,
 };
 use mercato_sdk::{Money, Plugin, PluginError};
 use serde::Deserialize;
+use sha2::Sha256;
 
 /// The token that always succeeds.
 pub const TOKEN_VISA: &str = "tok_visa";
@@ -35,18 +37,22 @@ pub const TOKEN_DECLINED: &str = "tok_chargeDeclined";
 pub const TOKEN_THREE_D_SECURE: &str = "tok_threeDSecure";
 /// The reason a declined payment fails with.
 pub const DECLINE_REASON: &str = "card_declined: Your card was declined.";
-/// The webhook header that must equal the configured `webhook_secret`.
+/// The webhook header that carries the signature: lowercase hex of
+/// HMAC-SHA256 over the body, keyed by the configured `webhook_secret`.
 pub const SIGNATURE_HEADER: &str = "x-test-signature";
 
 /// Every provider reference starts with this.
 const PREFIX: &str = "tg_";
 
-/// Merchant configuration; `{}` is valid.
+/// Merchant configuration; `{}` is valid (and refuses every webhook).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// When set, webhooks must carry it in the `x-test-signature` header.
+    /// Webhooks must be signed with it (see [`SIGNATURE_HEADER`]).
     pub webhook_secret: Option<String>,
+    /// Accepts webhooks without a signature when no secret is set: for
+    /// local development only, and only when said explicitly.
+    pub accept_unsigned_webhooks: bool,
 }
 
 /// The test gateway plugin.
@@ -63,7 +69,12 @@ impl Plugin for TestGateway {
     "webhook_secret": {
       "type": "string",
       "minLength": 1,
-      "description": "When set, webhooks must carry this value in the x-test-signature header"
+      "description": "Webhooks must carry hex(HMAC-SHA256(webhook_secret, body)) in the x-test-signature header"
+    },
+    "accept_unsigned_webhooks": {
+      "type": "boolean",
+      "default": false,
+      "description": "Without a webhook_secret, accept unsigned webhooks (development only); otherwise they are refused"
     }
   }
 }"#;
@@ -111,8 +122,16 @@ impl Payment for TestGateway {
     }
 
     fn parse_webhook(config: &Config, hook: &Webhook) -> Result<PaymentEvent, PluginError> {
-        if let Some(secret) = &config.webhook_secret {
-            verify_signature(secret, hook)?;
+        match &config.webhook_secret {
+            Some(secret) => verify_signature(secret, hook)?,
+            None if config.accept_unsigned_webhooks => {}
+            None => {
+                return Err(PluginError::new(
+                    "invalid_signature",
+                    "webhooks are refused: configure a webhook_secret (or accept_unsigned_webhooks: true, \
+                     for development only)",
+                ));
+            }
         }
         let notification: Notification = serde_json::from_slice(&hook.body).map_err(|e| {
             PluginError::new(
@@ -165,17 +184,31 @@ fn verify_signature(secret: &str, hook: &Webhook) -> Result<(), PluginError> {
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(SIGNATURE_HEADER))
         .map(|(_, value)| value.as_str());
-    match signature {
-        Some(s) if s == secret => Ok(()),
-        Some(_) => Err(PluginError::new(
-            "invalid_signature",
-            format!("the {SIGNATURE_HEADER} header does not match the configured webhook_secret"),
-        )),
-        None => Err(PluginError::new(
+    let Some(signature) = signature else {
+        return Err(PluginError::new(
             "invalid_signature",
             format!("the {SIGNATURE_HEADER} header is missing but a webhook_secret is configured"),
+        ));
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(&hook.body);
+    // verify_slice compares in constant time.
+    match hex::decode(signature.trim()) {
+        Ok(given) if mac.verify_slice(&given).is_ok() => Ok(()),
+        _ => Err(PluginError::new(
+            "invalid_signature",
+            format!(
+                "the {SIGNATURE_HEADER} header is not the HMAC-SHA256 of the body under the webhook_secret"
+            ),
         )),
     }
+}
+
+/// The signature the gateway sends with `body` (for tests and tools).
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
 }
 
 fn invalid_token(token: Option<&str>) -> PluginError {
@@ -262,7 +295,9 @@ mod tests {
         headers: &[(&str, &str)],
         body: &str,
     ) -> Result<PaymentEvent, PluginError> {
-        let config = Config { webhook_secret: secret.map(str::to_owned) };
+        // Without a secret, these tests accept unsigned webhooks explicitly.
+        let config =
+            Config { webhook_secret: secret.map(str::to_owned), accept_unsigned_webhooks: secret.is_none() };
         let hook = Webhook {
             headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
             body: body.as_bytes().to_vec(),
@@ -357,7 +392,16 @@ mod tests {
     }
 
     #[test]
-    fn webhook_without_a_secret_needs_no_signature() {
+    fn unsigned_webhooks_are_refused_unless_accepted_explicitly() {
+        let hook = Webhook { headers: vec![], body: BODY.as_bytes().to_vec() };
+        let refused = TestGateway::parse_webhook(&Config::default(), &hook);
+        assert_eq!(code(refused), "invalid_signature");
+        let config: Config = mercato_sdk::parse_config(r#"{"accept_unsigned_webhooks": true}"#).unwrap();
+        assert!(TestGateway::parse_webhook(&config, &hook).is_ok());
+    }
+
+    #[test]
+    fn webhook_accepted_unsigned_needs_no_signature() {
         let body = r#"{"reference":"tg_k1","status":"succeeded","amount":{"amount":1999,"currency":"USD"}}"#;
         let event = webhook(None, &[], body).unwrap();
         assert_eq!(
@@ -383,13 +427,18 @@ mod tests {
 
     #[test]
     fn webhook_with_the_right_signature_is_accepted_whatever_the_header_case() {
-        assert!(webhook(Some("s3cret"), &[(SIGNATURE_HEADER, "s3cret")], BODY).is_ok());
-        assert!(webhook(Some("s3cret"), &[("X-Test-Signature", "s3cret")], BODY).is_ok());
+        let signature = sign("s3cret", BODY.as_bytes());
+        assert!(webhook(Some("s3cret"), &[(SIGNATURE_HEADER, &signature)], BODY).is_ok());
+        assert!(webhook(Some("s3cret"), &[("X-Test-Signature", &signature)], BODY).is_ok());
     }
 
     #[test]
     fn webhook_with_a_wrong_or_missing_signature_is_rejected() {
         assert_eq!(code(webhook(Some("s3cret"), &[(SIGNATURE_HEADER, "guess")], BODY)), "invalid_signature");
+        // The secret itself is not a signature, nor is another body's.
+        assert_eq!(code(webhook(Some("s3cret"), &[(SIGNATURE_HEADER, "s3cret")], BODY)), "invalid_signature");
+        let other = sign("s3cret", b"{}");
+        assert_eq!(code(webhook(Some("s3cret"), &[(SIGNATURE_HEADER, &other)], BODY)), "invalid_signature");
         assert_eq!(
             code(webhook(Some("s3cret"), &[("content-type", "application/json")], BODY)),
             "invalid_signature"

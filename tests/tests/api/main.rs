@@ -5,6 +5,7 @@
 mod catalog;
 mod customers;
 mod discounts;
+mod idempotency;
 mod inventory;
 mod platform;
 mod plugins;

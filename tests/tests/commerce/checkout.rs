@@ -189,6 +189,61 @@ on_both_databases!(a_failing_tax_plugin_blocks_checkout_and_charges_nothing, |ap
     assert_eq!(stock_row(&app, &shop, &tee).await, (3, 0), "no stock held");
 });
 
+/// The cart warning of one plugin's failure, by code.
+fn plugin_warning(cart: &Value, code: &str) -> Value {
+    let found = cart["warnings"].as_array().unwrap().iter().find(|w| w["code"] == code).cloned();
+    found.unwrap_or_else(|| panic!("a {code} warning: {cart:#}"))
+}
+
+on_both_databases!(a_skipped_tax_plugin_is_never_silent, |app| async move {
+    let mut binds = us_plugins();
+    binds.retain(|b| b.point != "tax");
+    binds.push(Bind { on_error: "skip", ..Bind::new("tax", "hostile-tax", json!({"mode": "trap"})) });
+    let shop = open_shop(&app, "acme", "USD", "US", &binds).await;
+    let tee = product(&app, &shop, "TEE", 1999, 3).await;
+    let cart = ready_cart(&app, &shop, &[(&tee, 1)], address("US", "CA")).await;
+    assert_eq!(cart["tax_total"]["amount"], 0);
+    let warning = plugin_warning(&cart, "plugin_skipped");
+    assert!(warning["plugin"].as_str().unwrap().starts_with("hostile-tax"), "{warning:#}");
+    assert_eq!((warning["call"].as_str(), warning["reason"].as_str()), (Some("tax.calculate"), Some("trap")));
+    let order = complete(&app, &shop, cart["id"].as_str().unwrap(), "skip-1", visa()).await.expect(201);
+    let detail = app.get(&format!("/v1/admin/orders/{}", order["id"].as_str().unwrap()), shop.sk()).await;
+    let detail = detail.expect(200);
+    let event = detail["events"].as_array().unwrap().iter().find(|e| e["kind"] == "plugin_skipped").cloned();
+    let event = event.unwrap_or_else(|| panic!("the order records the skip: {detail:#}"));
+    assert_eq!(event["data"]["call"], "tax.calculate", "{event:#}");
+    assert_eq!(event["data"]["reason"], "trap");
+});
+
+/// Weight-table with a configuration that passes its schema but that it
+/// refuses on every call (one country in two zones).
+fn broken_weight_table(on_error: &'static str) -> Bind {
+    let zone = |name: &str| json!({"name": name, "countries": ["US"], "brackets": [{"max_grams": 1000, "amount": 100}]});
+    Bind { on_error, ..Bind::new("shipping", "weight-table", json!({"zones": [zone("a"), zone("b")]})) }
+}
+
+on_both_databases!(shipping_bindings_honour_on_error, |app| async move {
+    for (slug, on_error) in [("fails", "fail"), ("skips", "skip")] {
+        let mut binds = us_plugins();
+        binds.push(broken_weight_table(on_error));
+        let shop = open_shop(&app, slug, "USD", "US", &binds).await;
+        let tee = product(&app, &shop, "TEE", 1999, 3).await;
+        let cart = ready_cart(&app, &shop, &[(&tee, 1)], address("US", "CA")).await;
+        assert_eq!(cart["shipping_option"]["code"].is_string(), true, "flat-rate still offers: {cart:#}");
+        let code = if on_error == "fail" { "plugin_failed" } else { "plugin_skipped" };
+        let warning = plugin_warning(&cart, code);
+        assert!(warning["plugin"].as_str().unwrap().starts_with("weight-table"), "{warning:#}");
+        assert_eq!(warning["call"], "shipping.rates");
+        let done = complete(&app, &shop, cart["id"].as_str().unwrap(), "ship-1", visa()).await;
+        if on_error == "fail" {
+            let body = done.problem(502, "plugin_failed");
+            assert!(body["detail"].as_str().unwrap().contains("weight-table"), "{body:#}");
+        } else {
+            done.expect(201);
+        }
+    }
+});
+
 on_both_databases!(a_decline_releases_stock_and_the_buyer_can_pay_again, |app| async move {
     let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
     let tee = product(&app, &shop, "TEE", 1999, 1).await;
@@ -225,15 +280,77 @@ on_both_databases!(incomplete_carts_are_refused_with_what_is_missing, |app| asyn
     assert_eq!(stock_row(&app, &shop, &tee).await, (5, 0));
 });
 
-/// The webhook the test gateway would post.
+/// The webhook the test gateway would post, signed.
 async fn notify(app: &TestApp, shop: &Shop, reference: &str, status: &str) -> Value {
+    notify_with(app, shop, json!({"reference": reference, "status": status})).await.expect(200)
+}
+
+async fn notify_with(app: &TestApp, shop: &Shop, body: Value) -> mercato_tests::app::Reply {
     let path = format!("/v1/hooks/payments/{}/{}", shop.merchant.id, shop.plugin_id("test-gateway"));
+    let body = serde_json::to_vec(&body).unwrap();
     let req = app
         .client
         .post(format!("{}{path}", app.base))
-        .json(&json!({"reference": reference, "status": status}));
-    app.send(req).await.expect(200)
+        .header("x-test-signature", gateway_signature(&body))
+        .body(body);
+    app.send(req).await
 }
+
+on_both_databases!(a_payment_event_for_another_amount_or_currency_settles_nothing, |app| async move {
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let tee = product(&app, &shop, "TEE", 5999, 2).await;
+    let cart = ready_cart(&app, &shop, &[(&tee, 1)], address("US", "CA")).await;
+    let total = cart["total"]["amount"].as_i64().unwrap();
+    let tds = json!({"provider": "test-gateway", "token": "tok_threeDSecure"});
+    let action = complete(&app, &shop, cart["id"].as_str().unwrap(), "3ds", tds).await.expect(200);
+    let reference = action["next_action"]["client_secret"].as_str().unwrap().trim_end_matches("_secret");
+    let order_path = format!("/v1/admin/orders/{}", action["order_id"].as_str().unwrap());
+    for amount in [json!({"amount": 1, "currency": "USD"}), json!({"amount": total, "currency": "EUR"})] {
+        let body = json!({"reference": reference, "status": "succeeded", "amount": amount});
+        let receipt = notify_with(&app, &shop, body).await.expect(200);
+        assert_eq!((receipt["applied"].as_bool(), receipt["mismatch"].as_bool()), (Some(false), Some(true)));
+        let order = app.get(&order_path, shop.sk()).await.expect(200);
+        assert_eq!(
+            (order["status"].as_str(), order["payment_status"].as_str()),
+            (Some("pending_payment"), Some("requires_action"))
+        );
+        assert_eq!(order["captured"]["amount"], 0);
+        let flagged =
+            order["events"].as_array().unwrap().iter().filter(|e| e["kind"] == "payment_mismatch").count();
+        assert!(flagged >= 1, "the merchant sees the mismatch: {order:#}");
+    }
+    assert_eq!(stock_row(&app, &shop, &tee).await, (2, 1), "still held, not sold");
+    // The right amount settles it.
+    let body = json!({"reference": reference, "status": "succeeded", "amount": {"amount": total, "currency": "USD"}});
+    assert_eq!(notify_with(&app, &shop, body).await.expect(200)["applied"], true);
+    let order = app.get(&order_path, shop.sk()).await.expect(200);
+    assert_eq!((order["status"].as_str(), order["captured"]["amount"].as_i64()), (Some("paid"), Some(total)));
+});
+
+on_both_databases!(unsigned_or_forged_gateway_webhooks_are_refused, |app| async move {
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let tee = product(&app, &shop, "TEE", 1999, 2).await;
+    let cart = ready_cart(&app, &shop, &[(&tee, 1)], address("US", "CA")).await;
+    let tds = json!({"provider": "test-gateway", "token": "tok_threeDSecure"});
+    let action = complete(&app, &shop, cart["id"].as_str().unwrap(), "3ds", tds).await.expect(200);
+    let reference = action["next_action"]["client_secret"].as_str().unwrap().trim_end_matches("_secret");
+    let path =
+        format!("{}/v1/hooks/payments/{}/{}", app.base, shop.merchant.id, shop.plugin_id("test-gateway"));
+    let body = json!({"reference": reference, "status": "succeeded"});
+    app.send(app.client.post(&path).json(&body)).await.problem(422, "invalid_webhook");
+    let forged = app.client.post(&path).header("x-test-signature", GATEWAY_SECRET).json(&body);
+    app.send(forged).await.problem(422, "invalid_webhook");
+    let order =
+        app.get(&format!("/v1/admin/orders/{}", action["order_id"].as_str().unwrap()), shop.sk()).await;
+    assert_eq!(order.expect(200)["status"], "pending_payment");
+    // A gateway bound with no secret refuses every webhook.
+    bind(&app, shop.sk(), &[Bind::new("payment", "test-gateway", json!({}))], &shop.plugins).await;
+    let signed = app
+        .client
+        .post(&path)
+        .header("x-test-signature", gateway_signature(&serde_json::to_vec(&body).unwrap()));
+    app.send(signed.json(&body)).await.problem(422, "invalid_webhook");
+});
 
 on_both_databases!(three_d_secure_waits_for_the_provider_then_pays, |app| async move {
     let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;

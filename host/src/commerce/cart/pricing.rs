@@ -11,8 +11,11 @@
 //!
 //! Answers are memoized by (plugin version, configuration, input), except
 //! at completion, where every plugin runs on the final cart. A failing
-//! binding that fails closed is recorded in `failures` (the cart shows a
-//! warning and cannot be completed); one that is skipped is left out.
+//! binding that fails closed (`on_error: "fail"`) is recorded in `failures`
+//! (the cart shows a `plugin_failed` warning and cannot be completed); one
+//! that is skipped (`on_error: "skip"`) is left out of the totals but never
+//! silently: the cart shows a `plugin_skipped` warning naming the plugin,
+//! the call and the reason, and the order placed from it an event.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -104,7 +107,22 @@ struct Found {
     line_taxes: Vec<Vec<TaxLineView>>,
     shipping_taxes: Vec<TaxLineView>,
     warnings: Vec<Warning>,
-    failures: Vec<String>,
+    failures: Vec<Failure>,
+    /// The messages of the failures that block completion.
+    blocking: Vec<String>,
+}
+
+/// A binding whose call failed while pricing.
+#[derive(Debug, Clone)]
+struct Failure {
+    point: ExtensionPoint,
+    plugin: String,
+    /// `<extension point>.<call>`, e.g. `tax.calculate`.
+    call: String,
+    /// Stable: the failure kind (`trap`, `out_of_fuel`, `invalid_output`, …).
+    reason: &'static str,
+    message: String,
+    on_error: OnError,
 }
 
 /// Prices `lines` of `cart` (the live ones; see `ops`). `fresh` skips the
@@ -213,7 +231,7 @@ pub async fn price(
         ships,
         codes,
         warnings,
-        failures: found.failures,
+        failures: found.blocking,
     })
 }
 
@@ -266,7 +284,7 @@ impl Job {
             && !self.lines.is_empty()
         {
             let subtotal: i64 = ledger.line_totals().iter().sum();
-            found.options = self.run_shipping(address, subtotal, &mut found.warnings);
+            found.options = self.run_shipping(address, subtotal, &mut found.warnings, &mut found.failures);
             if let Some(code) = &self.selected {
                 match found.options.iter().find(|o| &o.code == code) {
                     Some(o) => found.selected = Some(o.clone()),
@@ -285,7 +303,8 @@ impl Job {
             // The second pass decides: its failures replace the first's.
             let mut failures = Vec::new();
             (ledger, labels) = self.run_pricing(Some(selected.amount.amount), &mut failures);
-            found.failures = failures;
+            found.failures.retain(|f| f.point != ExtensionPoint::Pricing);
+            found.failures.extend(failures);
         }
         // Adjustments, by target.
         found.line_adjustments = vec![Vec::new(); self.lines.len()];
@@ -318,8 +337,16 @@ impl Job {
             let shipping = found.selected.as_ref().map_or(0, |s| s.amount.amount) - found.shipping_discount;
             self.run_tax(address, &ledger, shipping, &mut found);
         }
-        for f in &found.failures {
-            found.warnings.push(Warning::new("plugin_failed", f.clone()));
+        for f in std::mem::take(&mut found.failures) {
+            let code = match f.on_error {
+                OnError::Fail => "plugin_failed",
+                OnError::Skip => "plugin_skipped",
+            };
+            let warning = Warning::new(code, f.message.clone()).from_plugin(f.plugin, f.call, f.reason);
+            found.warnings.push(warning);
+            if f.on_error == OnError::Fail {
+                found.blocking.push(f.message);
+            }
         }
         found
     }
@@ -370,7 +397,7 @@ impl Job {
 
     /// Runs the pricing bindings in order; returns the ledger and, for each
     /// applied adjustment, the plugin that made it.
-    fn run_pricing(&self, shipping: Option<i64>, failures: &mut Vec<String>) -> (Ledger, Vec<String>) {
+    fn run_pricing(&self, shipping: Option<i64>, failures: &mut Vec<Failure>) -> (Ledger, Vec<String>) {
         let shipping = shipping.map(|s| Money::new(s, self.currency));
         let mut ledger = Ledger::new(self.currency, &self.lines, shipping);
         let mut labels = Vec::new();
@@ -388,17 +415,18 @@ impl Job {
             let answer = self.call(b, &input, Answer::Pricing, pricing_of, |call| {
                 self.runtime.pricing(call, &input).map(|o| o.output)
             });
-            let result = answer.map_err(|e| e.to_string()).and_then(|out| {
+            let result = answer.map_err(|e| (e.kind.code(), e.to_string())).and_then(|out| {
                 ledger.apply_all(&out.adjustments, &self.codes).map(|()| out.adjustments.len()).map_err(|e| {
-                    format!(
+                    let message = format!(
                         "plugin {} pricing.run returned adjustments the host refused: {e}",
                         b.plugin.label()
-                    )
+                    );
+                    ("invalid_output", message)
                 })
             });
             match result {
                 Ok(n) => labels.extend(std::iter::repeat_n(b.plugin.label(), n)),
-                Err(e) => self.failed(b, e, failures),
+                Err((reason, message)) => self.failed(b, "run", reason, message, failures),
             }
         }
         (ledger, labels)
@@ -409,6 +437,7 @@ impl Job {
         address: &Address,
         subtotal: i64,
         warnings: &mut Vec<Warning>,
+        failures: &mut Vec<Failure>,
     ) -> Vec<ShippingOption> {
         let input = ShippingInput {
             currency: self.currency,
@@ -453,9 +482,7 @@ impl Job {
                         }
                     }
                 }
-                // A failing shipping plugin's rates are skipped, whatever its policy.
-                Err(_) if self.missed.get() => {}
-                Err(e) => tracing::warn!(merchant = %self.merchant_id, error = %e, "shipping rates skipped"),
+                Err(e) => self.failed(b, "rates", e.kind.code(), e.to_string(), failures),
             }
         }
         if options.is_empty() && !self.shipping.is_empty() {
@@ -519,19 +546,29 @@ impl Job {
                         out.shipping.iter().filter_map(|t| view(t.rate, t.amount)).collect();
                     return;
                 }
-                Err(e) => self.failed(b, e.to_string(), &mut found.failures),
+                Err(e) => self.failed(b, "calculate", e.kind.code(), e.to_string(), &mut found.failures),
             }
         }
     }
 
-    fn failed(&self, b: &Binding, error: String, failures: &mut Vec<String>) {
+    /// Records a binding's failed `call` (a memo miss in a memo-only pass
+    /// is not a failure: the pass is thrown away).
+    fn failed(
+        &self,
+        b: &Binding,
+        call: &str,
+        reason: &'static str,
+        message: String,
+        failures: &mut Vec<Failure>,
+    ) {
         if self.missed.get() {
             return;
         }
-        tracing::warn!(merchant = %self.merchant_id, plugin = %b.plugin.label(), error = %error, "plugin failed");
-        if b.on_error == OnError::Fail {
-            failures.push(error);
-        }
+        let plugin = b.plugin.label();
+        tracing::warn!(merchant = %self.merchant_id, %plugin, reason, error = %message, on_error = ?b.on_error, "plugin failed");
+        let point = b.plugin.extension_point();
+        let call = format!("{}.{call}", point.as_str());
+        failures.push(Failure { point, plugin, call, reason, message, on_error: b.on_error });
     }
 }
 

@@ -119,19 +119,44 @@ pub struct ShippingOptions {
 pub struct Warning {
     /// Stable: `insufficient_stock`, `line_removed`, `discount_code_invalid`,
     /// `discount_code_not_applied`, `shipping_option_unavailable`,
-    /// `plugin_failed`, `no_shipping_options`.
+    /// `plugin_failed` (the cart cannot be completed), `plugin_skipped`
+    /// (left out of the totals by its `on_error: "skip"`),
+    /// `no_shipping_options`.
     pub code: String,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line_id: Option<String>,
+    /// For `plugin_failed` and `plugin_skipped`: the plugin (`name@version`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<String>,
+    /// For `plugin_failed` and `plugin_skipped`: the call, e.g. `tax.calculate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call: Option<String>,
+    /// For `plugin_failed` and `plugin_skipped`: why, stable (`trap`,
+    /// `out_of_fuel`, `deadline_exceeded`, `invalid_output`, `plugin_error`,
+    /// `circuit_open`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl Warning {
     pub fn new(code: &str, message: impl Into<String>) -> Warning {
-        Warning { code: code.to_owned(), message: message.into(), line_id: None }
+        Warning {
+            code: code.to_owned(),
+            message: message.into(),
+            line_id: None,
+            plugin: None,
+            call: None,
+            reason: None,
+        }
     }
 
     pub fn line(code: &str, line_id: &str, message: impl Into<String>) -> Warning {
-        Warning { code: code.to_owned(), message: message.into(), line_id: Some(line_id.to_owned()) }
+        Warning { line_id: Some(line_id.to_owned()), ..Warning::new(code, message) }
+    }
+
+    /// Names the plugin, the call and the reason of a plugin's failure.
+    pub fn from_plugin(self, plugin: String, call: String, reason: &str) -> Warning {
+        Warning { plugin: Some(plugin), call: Some(call), reason: Some(reason.to_owned()), ..self }
     }
 }
