@@ -336,7 +336,13 @@ pub async fn replace_bindings(
             errors.insert(field, message);
             continue;
         }
-        plugins.push(ensure_loaded(db, runtime, &row.plugin_id).await?.ok_or(Error::NotFound("plugin"))?);
+        let plugin = ensure_loaded(db, runtime, &row.plugin_id).await?.ok_or(Error::NotFound("plugin"))?;
+        let config = &req.bindings[i].config;
+        for (path, message) in schema_errors(&plugin.metadata.config_schema, config, &plugin.label()) {
+            code.get_or_insert("invalid_config");
+            errors.entry(format!("bindings[{i}].config{path}")).or_insert(message);
+        }
+        plugins.push(plugin);
     }
     if let Some(code) = code {
         return Err(BindError::Rejected { code, errors });
@@ -355,4 +361,65 @@ pub async fn replace_bindings(
     })?;
     let list = bindings.replace((merchant_id.to_owned(), point), rows, plugins, None);
     Ok(PointBindings { extension_point: point, bindings: list.iter().map(BindingView::from).collect() })
+}
+
+/// Where `config` breaks the JSON Schema a plugin declares, as (path in the
+/// configuration, e.g. `.rates[0]`, message). A plugin without a schema
+/// takes any object. Remote `$ref`s are not fetched: a schema that needs
+/// one cannot be compiled, and then nothing is checked (the plugin still
+/// checks its configuration on every call), which the log says.
+fn schema_errors(schema: &str, config: &Value, plugin: &str) -> Vec<(String, String)> {
+    let schema = match serde_json::from_str::<Value>(schema) {
+        Ok(Value::Object(map)) if !map.is_empty() => Value::Object(map),
+        _ => return Vec::new(),
+    };
+    let validator = match jsonschema::validator_for(&schema) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(plugin, error = %e, "the plugin's config schema does not compile; configurations are not checked against it");
+            return Vec::new();
+        }
+    };
+    validator
+        .iter_errors(config)
+        .take(20)
+        .map(|e| (pointer_to_path(&e.instance_path().to_string()), e.to_string()))
+        .collect()
+}
+
+/// `/rates/0/label` -> `.rates[0].label`.
+fn pointer_to_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for segment in pointer.split('/').skip(1) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{segment}]"));
+        } else {
+            out.push('.');
+            out.push_str(&segment);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn configurations_are_checked_against_the_declared_schema() {
+        let schema = r#"{"type":"object","required":["rate"],"additionalProperties":false,
+            "properties":{"rate":{"type":"string"},"bands":{"type":"array","items":{"type":"integer"}}}}"#;
+        assert!(super::schema_errors(schema, &json!({"rate": "0.1"}), "p").is_empty());
+        let errors = super::schema_errors(schema, &json!({"rate": 1, "bands": [1, "x"], "typo": 1}), "p");
+        let paths: Vec<&str> = errors.iter().map(|(p, _)| p.as_str()).collect();
+        assert!(paths.contains(&".rate") && paths.contains(&".bands[1]") && paths.contains(&""), "{errors:?}");
+        assert_eq!(super::schema_errors(schema, &json!({}), "p").len(), 1, "rate is required");
+        // No schema, or one that cannot compile: nothing to check against.
+        assert!(super::schema_errors("", &json!({"x": 1}), "p").is_empty());
+        assert!(super::schema_errors(r#"{"type": 12}"#, &json!({"x": 1}), "p").is_empty());
+        let remote = r#"{"$ref": "https://example.com/schema.json"}"#;
+        assert!(super::schema_errors(remote, &json!({"x": 1}), "p").is_empty(), "no remote $ref is fetched");
+        assert_eq!(super::pointer_to_path("/a~1b/0/c"), ".a/b[0].c");
+    }
 }
