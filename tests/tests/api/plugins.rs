@@ -215,8 +215,9 @@ on_both_databases!(failing_calls_show_in_stats_and_open_the_binding_circuit, |ap
         send(Method::PUT, "/v1/admin/plugin-bindings/tax", &m.secret_key)
             .json(&json!({"bindings": [{"plugin_id": id, "config": config}]}))
     };
-    // No rate: every call fails, and the fifth failure opens the breaker.
-    app.send(bind(json!({}))).await.expect(200);
+    // A rate its schema lets through but the plugin cannot read: every
+    // call fails, and the fifth failure opens the breaker.
+    app.send(bind(json!({"rate": "abc"}))).await.expect(200);
     let bound =
         host.bindings.bindings_for(&host.db, &host.runtime, &m.id, ExtensionPoint::Tax).await.unwrap();
     let b = &bound[0];
@@ -235,7 +236,7 @@ on_both_databases!(failing_calls_show_in_stats_and_open_the_binding_circuit, |ap
     let mine = app.send(send(Method::GET, "/v1/admin/plugin-bindings", &m.secret_key)).await.expect(200);
     assert_eq!(mine["tax"][0]["circuit_state"], "open");
     // Saving the same binding again keeps its breaker: failures stay visible.
-    let again = app.send(bind(json!({}))).await.expect(200);
+    let again = app.send(bind(json!({"rate": "abc"}))).await.expect(200);
     assert_eq!(again["bindings"][0]["circuit_state"], "open");
     // A fixed configuration is a new binding, with a closed breaker; it runs.
     let fixed = app.send(bind(json!({"rate": "0.1"}))).await.expect(200);
@@ -263,7 +264,7 @@ on_both_databases!(failing_calls_show_in_stats_and_open_the_binding_circuit, |ap
 on_both_databases!(bindings_round_trip_in_order, |app: TestApp| async move {
     let flat = install(&app, "flat-tax").await;
     let next = install(&app, "flat-tax-next").await;
-    let us = install(&app, "us-sales-tax").await;
+    let us = install(&app, "empty-tax").await;
     let m = app.merchant("acme", "USD", "US").await;
     let body = json!({"bindings": [
         {"plugin_id": next, "config": {"rate": "0.2"}, "on_error": "skip"},
@@ -296,8 +297,9 @@ on_both_databases!(
         let m = app.merchant("acme", "USD", "US").await;
         let sk = &m.secret_key;
         let put = |point: &'static str, ids: Vec<&str>| {
+            let config = if point == "shipping" { json!({"amount": 499}) } else { json!({"rate": "0.1"}) };
             let bindings: Vec<Value> =
-                ids.iter().map(|id| json!({"plugin_id": id, "config": {"rate": "0.1"}})).collect();
+                ids.iter().map(|id| json!({"plugin_id": id, "config": config})).collect();
             let (app, path) = (&app, format!("/v1/admin/plugin-bindings/{point}"));
             async move { app.put(&path, sk, &json!({ "bindings": bindings })).await }
         };
@@ -318,7 +320,9 @@ on_both_databases!(a_put_replaces_the_whole_list_and_takes_effect_at_once, |app:
     let next = install(&app, "flat-tax-next").await;
     let m = app.merchant("acme", "USD", "US").await;
     let sk = &m.secret_key;
-    let both = json!({"bindings": [{"plugin_id": flat}, {"plugin_id": next}]});
+    let rate = json!({"rate": "0.1"});
+    let both =
+        json!({"bindings": [{"plugin_id": flat, "config": rate}, {"plugin_id": next, "config": rate}]});
     app.put("/v1/admin/plugin-bindings/tax", sk, &both).await.expect(200);
     let before = app.get("/v1/admin/plugin-bindings", sk).await.expect(200);
     assert_eq!(ids(&before["tax"]), [flat.as_str(), next.as_str()]);
@@ -366,7 +370,8 @@ on_both_databases!(bad_binding_input_is_a_4xx_and_writes_nothing, |app: TestApp|
     let m = app.merchant("acme", "USD", "US").await;
     let sk = &m.secret_key;
     let path = "/v1/admin/plugin-bindings/tax";
-    app.put(path, sk, &json!({"bindings": [{"plugin_id": flat}]})).await.expect(200);
+    let config = json!({"rate": "0.1"});
+    app.put(path, sk, &json!({"bindings": [{"plugin_id": flat, "config": config}]})).await.expect(200);
 
     let p = app
         .put(path, sk, &json!({"bindings": [{"plugin_id": flat, "config": "rate=0.1"}]}))
@@ -400,5 +405,25 @@ on_both_databases!(bad_binding_input_is_a_4xx_and_writes_nothing, |app: TestApp|
 
     let all = app.get("/v1/admin/plugin-bindings", sk).await.expect(200);
     assert_eq!(ids(&all["tax"]), [flat.as_str()], "nothing was written");
-    assert_eq!(all["tax"][0]["config"], json!({}));
+    assert_eq!(all["tax"][0]["config"], config);
 });
+
+on_both_databases!(
+    a_configuration_the_plugin_schema_forbids_is_refused_at_bind_time,
+    |app: TestApp| async move {
+        let flat = install(&app, "flat-tax").await;
+        let m = app.merchant("acme", "USD", "US").await;
+        let path = "/v1/admin/plugin-bindings/tax";
+        let bind = |config: Value| json!({"bindings": [{"plugin_id": flat, "config": config}]});
+        let p = app.put(path, &m.secret_key, &bind(json!({"rate": 0.1, "label": ["VAT"]}))).await;
+        let p = p.problem(422, "invalid_config");
+        for field in ["bindings[0].config.rate", "bindings[0].config.label"] {
+            assert!(p["errors"][field].is_string(), "{field} is named: {p:#}");
+        }
+        let p = app.put(path, &m.secret_key, &bind(json!({}))).await.problem(422, "invalid_config");
+        assert!(p["errors"]["bindings[0].config"].as_str().unwrap().contains("rate"), "{p:#}");
+        let all = app.get("/v1/admin/plugin-bindings", &m.secret_key).await.expect(200);
+        assert_eq!(all["tax"], json!([]), "nothing was bound");
+        app.put(path, &m.secret_key, &bind(json!({"rate": "0.1"}))).await.expect(200);
+    }
+);

@@ -413,7 +413,10 @@ mod tests {
         assert!(super::schema_errors(schema, &json!({"rate": "0.1"}), "p").is_empty());
         let errors = super::schema_errors(schema, &json!({"rate": 1, "bands": [1, "x"], "typo": 1}), "p");
         let paths: Vec<&str> = errors.iter().map(|(p, _)| p.as_str()).collect();
-        assert!(paths.contains(&".rate") && paths.contains(&".bands[1]") && paths.contains(&""), "{errors:?}");
+        assert!(
+            paths.contains(&".rate") && paths.contains(&".bands[1]") && paths.contains(&""),
+            "{errors:?}"
+        );
         assert_eq!(super::schema_errors(schema, &json!({}), "p").len(), 1, "rate is required");
         // No schema, or one that cannot compile: nothing to check against.
         assert!(super::schema_errors("", &json!({"x": 1}), "p").is_empty());
