@@ -211,7 +211,19 @@ fn plugin_run_fuel_flag_overrides_the_fuel_limit() {
 
 #[test]
 fn plugin_run_reports_a_trapping_plugin_with_exit_code_1() {
-    Mercato::new().hostile_tax("trap", &[]).fails(1, &["hostile-tax@0.1.0", "trap"]);
+    let run = Mercato::new().hostile_tax("trap", &[]);
+    // The panic's own message, said once; what the plugin printed kept.
+    let stderr = run.fails(1, &["hostile-tax@0.1.0", "[trap]", "hostile plugin panicked on purpose"]);
+    assert_eq!(stderr.matches("panicked on purpose").count(), 1, "one error:\n{}", run.describe());
+    let report: Value = serde_json::from_str(run.stdout().trim()).expect("a JSON report on stdout");
+    assert_eq!(report["error"]["code"], "trap");
+    let logs = report["logs"].as_array().unwrap();
+    assert!(logs.iter().any(|l| l["message"].as_str().unwrap().contains("panicked at")), "{report:#}");
+}
+
+#[test]
+fn plugin_run_names_a_stack_overflow() {
+    Mercato::new().hostile_tax("recurse", &[]).fails(1, &["overflowed its stack", "[stack_overflow]"]);
 }
 
 #[test]

@@ -11,3 +11,9 @@ create table host_secret (
 -- running it renews the lease, and a claim whose lease ran out (its host
 -- died) is taken over by the next retry.
 alter table idempotency_key add column lease_until bigint;
+
+-- An order is numbered when it is confirmed (paid, payment pending or
+-- waiting for the buyer's authentication), so a checkout whose payment is
+-- declined uses no order number and never shows in the merchant's orders.
+-- Until then it holds a placeholder number below zero from this counter.
+alter table merchant add column checkout_seq bigint not null default 0;

@@ -132,6 +132,16 @@ impl TestApp {
     /// several behind a load balancer (with its own caches and operator
     /// key), and returns its base URL.
     pub async fn serve_another(&self, operator_key: &str) -> String {
+        self.serve_another_with(operator_key, |state| state).await
+    }
+
+    /// [`TestApp::serve_another`], with its state set up by `setup` (e.g.
+    /// other limits).
+    pub async fn serve_another_with(
+        &self,
+        operator_key: &str,
+        setup: impl FnOnce(AppState) -> AppState,
+    ) -> String {
         let runtime = Arc::new(
             Runtime::new(RuntimeConfig {
                 cache_dir: Some(components_dir().join("test-cache")),
@@ -140,7 +150,7 @@ impl TestApp {
             .expect("runtime"),
         );
         mercato::commerce::plugins::load_installed(&self.db, &runtime).await.expect("plugins load");
-        let state = AppState::new(self.db.clone(), runtime, operator_key);
+        let state = setup(AppState::new(self.db.clone(), runtime, operator_key));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { mercato::http::serve(listener, state).await });

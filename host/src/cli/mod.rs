@@ -64,6 +64,29 @@ pub struct Tuning {
     #[arg(long, env = "MERCATO_IDEMPOTENCY_LEASE_MS", default_value_t = 10_000,
         value_parser = clap::value_parser!(u64).range(300..=600_000))]
     pub idempotency_lease_ms: u64,
+    /// Requests per second each API key may make on this host (twice that
+    /// in a burst); requests without a key count per client address. 0 is
+    /// no limit. Over it: 429 with Retry-After.
+    #[arg(long, env = "MERCATO_RATE_LIMIT_PER_KEY", default_value_t = 1000)]
+    pub rate_limit_per_key: u32,
+    /// Failed customer logins allowed per account (shop and e-mail) in 15
+    /// minutes before the account's logins answer 429. 0 is no limit.
+    #[arg(long, env = "MERCATO_LOGIN_FAILURES_PER_ACCOUNT", default_value_t = 5)]
+    pub login_failures_per_account: u32,
+    /// Failed customer logins allowed per client address in 15 minutes.
+    #[arg(long, env = "MERCATO_LOGIN_FAILURES_PER_ADDRESS", default_value_t = 20)]
+    pub login_failures_per_address: u32,
+}
+
+impl Tuning {
+    /// The abuse limits these flags set.
+    pub fn limits(&self) -> crate::http::limits::LimitConfig {
+        crate::http::limits::LimitConfig {
+            requests_per_second: self.rate_limit_per_key,
+            login_failures_per_account: self.login_failures_per_account,
+            login_failures_per_address: self.login_failures_per_address,
+        }
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -93,6 +116,8 @@ impl Cli {
     pub fn default_log_level(&self) -> &'static str {
         match self.command {
             Command::Serve { .. } | Command::Migrate { .. } => "info",
+            // `plugin run` reports a failed call itself, once.
+            Command::Plugin(_) => "error",
             _ => "warn",
         }
     }

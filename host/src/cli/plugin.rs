@@ -62,6 +62,12 @@ pub fn run(
             Ok(ExitCode::from(2))
         }
         Err(JsonCallError::Call(e)) => {
+            // What the plugin logged and printed before it failed is what
+            // its author needs most.
+            let (lines, _) = plugin.journal.view(None);
+            let logs: Vec<_> =
+                lines.iter().map(|l| json!({"level": l.level, "message": l.message})).collect();
+            println!("{}", json!({"error": {"code": e.kind.code(), "message": e.to_string()}, "logs": logs}));
             eprintln!("error: {e} [{}]", e.kind.code());
             Ok(ExitCode::from(1))
         }

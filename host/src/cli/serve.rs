@@ -43,7 +43,8 @@ pub fn run(
     tokio()?.block_on(async {
         let (db, runtime) = open(url, data_dir).await?;
         let state = AppState::with_operator_key_hash(db, runtime, hash)
-            .with_idempotency_lease(std::time::Duration::from_millis(tuning.idempotency_lease_ms));
+            .with_idempotency_lease(std::time::Duration::from_millis(tuning.idempotency_lease_ms))
+            .with_limits(tuning.limits());
         let listener = bind(listen).await?;
         let bound = listener.local_addr()?;
         tracing::info!(listen = %bound, database = %db::redact(url), "mercato is serving");

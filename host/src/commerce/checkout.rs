@@ -91,7 +91,6 @@ pub async fn complete(
 
 /// An order placed (step 1) whose payment is not settled yet.
 pub struct Placed {
-    number: i64,
     order_id: String,
     attempt_id: String,
     total: i64,
@@ -163,8 +162,8 @@ pub async fn place(shop: &Shop, merchant_id: &str, cart_id: &str, req: CompleteR
     let now = now_ms();
     let order =
         new_order(merchant_id, &record, &priced, &provider, payment.token.clone(), &access_token, now);
-    let number = match store::place(&shop.db, &order).await? {
-        StoreOutcome::Placed { number } => number,
+    match store::place(&shop.db, &order).await? {
+        StoreOutcome::Placed => {}
         StoreOutcome::CartNotOpen => {
             return Err(Error::Conflict {
                 code: "cart_not_open",
@@ -201,7 +200,6 @@ pub async fn place(shop: &Shop, merchant_id: &str, cart_id: &str, req: CompleteR
     };
 
     Ok(Placed {
-        number,
         order_id: order.id,
         attempt_id: order.attempt_id,
         total: order.total,
@@ -223,7 +221,7 @@ pub async fn pay(shop: &Shop, merchant_id: &str, order: Placed) -> Result<Comple
     } else {
         let charge = payments::Charge {
             amount: Money::new(order.total, order.currency),
-            order_number: order.number,
+            order_reference: &order.order_id,
             token: order.token.clone(),
             attempt_id: &order.attempt_id,
             email: &order.email,
@@ -240,7 +238,7 @@ pub async fn pay(shop: &Shop, merchant_id: &str, order: Placed) -> Result<Comple
         Outcome::RequiresAction { next_action, .. } => Ok(Completion::RequiresAction(ActionRequired {
             status: "requires_action".into(),
             order_id: order.order_id.clone(),
-            order_number: order.number,
+            order_number: orders::get(&shop.db, merchant_id, &order.order_id).await?.number,
             next_action: serde_json::from_str(&next_action).map_err(anyhow::Error::new)?,
             access_token,
         })),
@@ -268,14 +266,14 @@ pub async fn pay(shop: &Shop, merchant_id: &str, order: Placed) -> Result<Comple
 async fn resume(shop: &Shop, merchant_id: &str, cart_id: &str) -> Result<Option<Result<Completion>>> {
     let Some(record) = crate::db::carts::get(&shop.db, merchant_id, cart_id).await? else { return Ok(None) };
     let Some(order_id) = record.order_id else { return Ok(None) };
-    let mut order = orders::get(&shop.db, merchant_id, &order_id).await?;
+    let mut order = orders::get_any(&shop.db, merchant_id, &order_id).await?;
     let unsettled = order.payment.as_ref().filter(|p| matches!(p.status.as_str(), "started" | "unknown"));
     if let Some(p) = unsettled
         && let Some(attempt) = crate::db::payments::by_id(&shop.db, merchant_id, &p.id).await?
         && crate::db::payments::claim(&shop.db, &attempt, now_ms()).await?
     {
         super::jobs::reconcile(shop, &attempt).await?;
-        order = orders::get(&shop.db, merchant_id, &order_id).await?;
+        order = orders::get_any(&shop.db, merchant_id, &order_id).await?;
     }
     let access_token = new_secret("ot");
     crate::db::orders::set_access_token_hash(&shop.db, merchant_id, &order_id, &hash_secret(&access_token))

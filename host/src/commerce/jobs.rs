@@ -103,7 +103,7 @@ pub(crate) async fn reconcile(shop: &Shop, a: &AttemptRef) -> Result<Settled> {
     let currency = super::parse::currency(&a.currency).map_err(anyhow::Error::msg)?;
     let charge = payments::Charge {
         amount: Money::new(a.amount, currency),
-        order_number: a.number,
+        order_reference: &a.order_id,
         token: a.token.clone(),
         attempt_id: &a.attempt_id,
         email: &a.email,

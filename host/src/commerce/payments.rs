@@ -91,8 +91,9 @@ pub async fn call(
 /// One payment attempt as the provider is asked to make it.
 pub struct Charge<'a> {
     pub amount: Money,
-    /// The order number buyers and providers see.
-    pub order_number: i64,
+    /// The order's id: the reference the provider keeps (an order is
+    /// numbered only once its payment confirms it).
+    pub order_reference: &'a str,
     pub token: Option<String>,
     /// The idempotency key: the same attempt never charges twice.
     pub attempt_id: &'a str,
@@ -109,7 +110,7 @@ pub async fn create_payment(
 ) -> Outcome {
     let request = PaymentCall::CreatePayment(PaymentRequest {
         amount: charge.amount,
-        order_reference: charge.order_number.to_string(),
+        order_reference: charge.order_reference.to_owned(),
         payment_method_token: charge.token,
         idempotency_key: charge.attempt_id.to_owned(),
         capture: true,

@@ -5,6 +5,7 @@
 
 mod bindings;
 
+use crate::plugins::journal::{JournalError, JournalLine};
 use std::sync::Arc;
 
 use anyhow::{Context, anyhow};
@@ -151,9 +152,14 @@ fn view(p: &InstalledPlugin, row: &StoredPlugin, circuit: PluginCircuit) -> Plug
 }
 
 fn overrides(row: &StoredPlugin) -> LimitOverrides {
-    let Some(json) = &row.limits else { return LimitOverrides::default() };
+    stored_overrides(&row.id, row.limits.as_deref())
+}
+
+/// A plugin's stored limit overrides (JSON, `None` for the defaults).
+fn stored_overrides(id: &str, json: Option<&str>) -> LimitOverrides {
+    let Some(json) = json else { return LimitOverrides::default() };
     serde_json::from_str(json).unwrap_or_else(|e| {
-        tracing::warn!(plugin = %row.id, error = %e, "stored limit overrides are unreadable; using the defaults");
+        tracing::warn!(plugin = %id, error = %e, "stored limit overrides are unreadable; using the defaults");
         LimitOverrides::default()
     })
 }
@@ -242,7 +248,7 @@ pub async fn ensure_loaded(
         return Ok(Some(p));
     }
     let Some((component, limits)) = db::plugins::component(db, id).await? else { return Ok(None) };
-    let overrides = limits.and_then(|l| serde_json::from_str(&l).ok()).unwrap_or_default();
+    let overrides = stored_overrides(id, limits.as_deref());
     let (p, _) = install_blocking(runtime, component, overrides)
         .await
         .map_err(|e| anyhow!("stored plugin {id} does not load: {e}"))?;
@@ -295,6 +301,31 @@ pub async fn get(db: &Db, runtime: &Arc<Runtime>, bindings: &Bindings, id: &str)
     let row = db::plugins::get(db, id).await?.ok_or(Error::NotFound("plugin"))?;
     let p = ensure_loaded(db, runtime, id).await?.ok_or(Error::NotFound("plugin"))?;
     Ok(view(&p, &row, bindings.circuit_of(id)))
+}
+
+/// What this host remembers of a plugin's calls: its recent log lines
+/// (logged and printed) and its last failure of each kind, all merchants'
+/// or one merchant's. Kept in memory: each host has its own, and a restart
+/// forgets them.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PluginLogs {
+    pub plugin_id: String,
+    /// Oldest first, at most the last 200.
+    pub lines: Vec<JournalLine>,
+    /// The last failure of each kind.
+    pub errors: Vec<JournalError>,
+}
+
+/// A plugin's journal on this host.
+pub async fn logs(
+    db: &Db,
+    runtime: &Arc<Runtime>,
+    id: &str,
+    merchant_id: Option<&str>,
+) -> Result<PluginLogs> {
+    let p = ensure_loaded(db, runtime, id).await?.ok_or(Error::NotFound("plugin"))?;
+    let (lines, errors) = p.journal.view(merchant_id);
+    Ok(PluginLogs { plugin_id: p.id.clone(), lines, errors })
 }
 
 /// Replaces a plugin's limit overrides (`{}` restores every default); calls

@@ -1,10 +1,11 @@
 //! The two transactions of a checkout, around the payment call:
 //!
 //! - [`place`] takes the cart (open, unchanged since it was priced), reserves
-//!   stock with one conditional update per line, claims discount uses,
-//!   numbers and writes the order in `pending_payment` with its payment
-//!   attempt, history and outbox row — all or nothing;
-//! - [`settle`] records what the provider said: paid (reservations become
+//!   stock with one conditional update per line, claims discount uses and
+//!   writes the order in `pending_payment` (with a placeholder number below
+//!   zero) with its payment attempt, history and outbox row — all or nothing;
+//! - [`settle`] records what the provider said, numbering the order when it
+//!   is confirmed (paid, pending or waiting for the buyer): paid (reservations become
 //!   decrements), pending (the same, payment awaited), requires action,
 //!   failed (reservations and discount uses released, the cart reopened) or
 //!   unknown (left for reconciliation). It only moves an attempt forward, so
@@ -81,8 +82,8 @@ pub struct NewOrder {
 /// What [`place`] did.
 #[derive(Debug)]
 pub enum Placed {
-    /// Written; the order's number.
-    Placed { number: i64 },
+    /// Written.
+    Placed,
     /// The cart is not open any more.
     CartNotOpen,
     /// The cart changed after it was priced.
@@ -119,6 +120,20 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed, sqlx::Error> {
         tx.rollback().await?;
         return Ok(if status.as_deref() == Some("open") { Placed::CartChanged } else { Placed::CartNotOpen });
     }
+
+    // A placeholder below zero until the payment confirms the order (see
+    // `settle`): a declined checkout takes no order number. Taken before any
+    // stock row, in the same order as `settle` takes the merchant's row and
+    // then stock, so two checkouts never wait on each other in a circle.
+    let number: i64 = -sqlx::query(
+        "update merchant set checkout_seq = checkout_seq + 1, updated_at = $2 where merchant_id = $1 \
+         returning checkout_seq",
+    )
+    .bind(&o.merchant_id)
+    .bind(o.now)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get::<i64, _>("checkout_seq")?;
 
     // One conditional update per line: the level with the most available
     // stock that can cover the whole line, re-checked on the row itself.
@@ -173,16 +188,6 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed, sqlx::Error> {
         }
     }
 
-    let number: i64 = sqlx::query(
-        "update merchant set order_seq = order_seq + 1, updated_at = $2 where merchant_id = $1 \
-         returning order_seq",
-    )
-    .bind(&o.merchant_id)
-    .bind(o.now)
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get::<i64, _>("order_seq")?
-        + 1000;
     let codes = json!(o.codes.iter().map(|(id, code)| json!({"id": id, "code": code})).collect::<Vec<_>>());
     sqlx::query(
         "insert into sales_order (order_id, merchant_id, number, cart_id, customer_id, email, currency, status, \
@@ -282,7 +287,7 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed, sqlx::Error> {
             .await?;
     }
     tx.commit().await?;
-    Ok(Placed::Placed { number })
+    Ok(Placed::Placed)
 }
 
 /// What the provider said of a payment attempt.
@@ -383,8 +388,28 @@ pub async fn settle(
         Outcome::Failed { .. } => "payment_status = 'failed', status = 'cancelled', cancelled_at = $3, ",
         Outcome::Unknown { .. } => "",
     };
+    // A confirmed order takes its number now (once).
+    let confirms =
+        matches!(outcome, Outcome::Paid { .. } | Outcome::Pending { .. } | Outcome::RequiresAction { .. });
+    let numbered = if confirms {
+        "number = case when number < 0 then \
+         (select m.order_seq + 1000 from merchant m where m.merchant_id = $1) else number end, "
+    } else {
+        ""
+    };
+    if confirms {
+        sqlx::query(
+            "update merchant set order_seq = order_seq + 1, updated_at = $3 where merchant_id = $1 \
+             and exists (select 1 from sales_order o where o.merchant_id = $1 and o.order_id = $2 and o.number < 0)",
+        )
+        .bind(merchant_id)
+        .bind(&order_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
     let order = sqlx::query(&format!(
-        "update sales_order set {set}event_seq = event_seq + 1, updated_at = $3 \
+        "update sales_order set {set}{numbered}event_seq = event_seq + 1, updated_at = $3 \
          where merchant_id = $1 and order_id = $2 returning number, total, cart_id, event_seq"
     ))
     .bind(merchant_id)

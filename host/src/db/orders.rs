@@ -141,7 +141,10 @@ pub async fn list(
     after: Option<&str>,
     limit: u32,
 ) -> Result<Vec<Order>, sqlx::Error> {
-    let mut sql = format!("select {ORDER_COLUMNS} from sales_order where merchant_id = $1 and order_id > $2");
+    // Checkouts not confirmed by a payment (numbered below zero) are not orders.
+    let mut sql = format!(
+        "select {ORDER_COLUMNS} from sales_order where merchant_id = $1 and order_id > $2 and number > 0"
+    );
     if customer_id.is_some() {
         sql.push_str(" and customer_id = $4");
     }

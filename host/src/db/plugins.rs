@@ -107,11 +107,18 @@ pub async fn set_limits(db: &Db, id: &str, limits: Option<&str>) -> Result<bool,
     Ok(done.rows_affected() > 0)
 }
 
-/// A merchant's bindings of one extension point, in call order.
-pub async fn bindings(db: &Db, merchant_id: &str, point: &str) -> Result<Vec<StoredBinding>, sqlx::Error> {
+/// A merchant's bindings of one extension point in order, each with its
+/// plugin's stored limit overrides (JSON), so a host that reloads its
+/// bindings also picks up limits another host changed.
+pub async fn bindings(
+    db: &Db,
+    merchant_id: &str,
+    point: &str,
+) -> Result<Vec<(StoredBinding, Option<String>)>, sqlx::Error> {
     let rows = sqlx::query(
-        "select plugin_id, config, on_error from plugin_binding \
-         where merchant_id = $1 and extension_point = $2 order by position",
+        "select b.plugin_id, b.config, b.on_error, p.limits from plugin_binding b \
+         join plugin p on p.plugin_id = b.plugin_id \
+         where b.merchant_id = $1 and b.extension_point = $2 order by b.position",
     )
     .bind(merchant_id)
     .bind(point)
@@ -120,14 +127,15 @@ pub async fn bindings(db: &Db, merchant_id: &str, point: &str) -> Result<Vec<Sto
     rows.iter()
         .map(|r| {
             let on_error: String = r.try_get("on_error")?;
-            Ok(StoredBinding {
+            let binding = StoredBinding {
                 plugin_id: r.try_get("plugin_id")?,
                 config: r.try_get("config")?,
                 on_error: OnError::parse(&on_error).ok_or_else(|| sqlx::Error::ColumnDecode {
                     index: "on_error".into(),
                     source: format!("unknown on_error {on_error:?}").into(),
                 })?,
-            })
+            };
+            Ok((binding, r.try_get("limits")?))
         })
         .collect()
 }

@@ -103,19 +103,31 @@ async fn register_customer(
 #[utoipa::path(post, path = "/customers/login", tag = "store", security(("bearer" = [])),
     request_body = Credentials,
     responses((status = 200, body = Session),
-        (status = 401, description = "`invalid_credentials`: unknown email or wrong password", body = Problem)))]
+        (status = 401, description = "`invalid_credentials`: unknown email or wrong password", body = Problem),
+        (status = 429, description = "`rate_limited`: too many failed logins for this account or address", body = Problem)))]
 async fn log_in_customer(
     store: Storefront,
     State(state): State<AppState>,
+    extensions: axum::http::Extensions,
     ApiJson(req): ApiJson<Credentials>,
 ) -> Result<Json<Session>> {
+    // Throttled per account (this shop, this e-mail) and per address.
+    let account = format!("{} {}", store.merchant_id, req.email.trim().to_lowercase());
+    let address = super::limits::client_address(&extensions);
+    state.limits.login_allowed(&account, address)?;
     match customers::login(&state.db, &store.merchant_id, req).await? {
-        Some(session) => Ok(Json(session)),
-        None => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-            "the email or password is wrong",
-        )),
+        Some(session) => {
+            state.limits.login_succeeded(&account);
+            Ok(Json(session))
+        }
+        None => {
+            state.limits.login_failed(&account, address);
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "the email or password is wrong",
+            ))
+        }
     }
 }
 

@@ -34,6 +34,8 @@ pub struct ApiError {
     pub code: String,
     pub detail: String,
     pub errors: Option<BTreeMap<String, String>>,
+    /// Seconds to send as `Retry-After` (429, and a busy idempotency key).
+    pub retry_after: Option<u64>,
 }
 
 /// `Result` at the HTTP edge.
@@ -42,7 +44,13 @@ pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 impl ApiError {
     /// An error with a status, a code and a sentence.
     pub fn new(status: StatusCode, code: impl Into<String>, detail: impl Into<String>) -> ApiError {
-        ApiError { status, code: code.into(), detail: detail.into(), errors: None }
+        ApiError { status, code: code.into(), detail: detail.into(), errors: None, retry_after: None }
+    }
+
+    /// Adds `Retry-After` to the answer.
+    pub fn with_retry_after(mut self, secs: u64) -> ApiError {
+        self.retry_after = Some(secs);
+        self
     }
 
     pub fn unauthorized(detail: &str) -> ApiError {
@@ -125,6 +133,9 @@ impl IntoResponse for ApiError {
         };
         let mut res = (self.status, axum::Json(problem)).into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Some(secs) = self.retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         res
     }
 }

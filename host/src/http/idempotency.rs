@@ -105,15 +105,13 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             .into_response();
         }
         Claim::InFlight => {
-            let mut res = ApiError::new(
+            return ApiError::new(
                 StatusCode::CONFLICT,
                 "idempotency_key_in_use",
                 "a request with this Idempotency-Key is still being processed; retry later",
             )
+            .with_retry_after(state.keys.renew_every().as_secs().max(1))
             .into_response();
-            let wait = state.keys.renew_every().as_secs().max(1);
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
-            return res;
         }
         Claim::Done { status, body, content_type } => {
             let mut res = Response::new(Body::from(body));

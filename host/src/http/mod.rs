@@ -12,6 +12,7 @@ mod hooks;
 pub mod idempotency;
 mod inventory;
 pub mod json;
+pub mod limits;
 mod order_actions;
 mod orders;
 mod platform;
@@ -43,6 +44,7 @@ pub struct AppState {
     pub bindings: crate::commerce::plugins::Bindings,
     pub memo: Arc<crate::commerce::cart::Memo>,
     pub keys: crate::commerce::idempotency::Keys,
+    pub limits: Arc<limits::Limits>,
 }
 
 impl AppState {
@@ -56,6 +58,7 @@ impl AppState {
             crate::commerce::idempotency::Keys::new(db.clone(), crate::commerce::idempotency::DEFAULT_LEASE);
         AppState {
             keys,
+            limits: Arc::new(limits::Limits::new(limits::LimitConfig::default())),
             db,
             runtime,
             operator_key_hash: Arc::new(hash),
@@ -68,6 +71,12 @@ impl AppState {
     /// [`crate::commerce::idempotency`]).
     pub fn with_idempotency_lease(mut self, lease: std::time::Duration) -> AppState {
         self.keys = crate::commerce::idempotency::Keys::new(self.db.clone(), lease);
+        self
+    }
+
+    /// Sets the abuse limits (see [`limits`]).
+    pub fn with_limits(mut self, config: limits::LimitConfig) -> AppState {
+        self.limits = Arc::new(limits::Limits::new(config));
         self
     }
 
@@ -170,6 +179,8 @@ pub fn app(state: AppState) -> Router {
             axum::response::IntoResponse::into_response(error::ApiError::from(e))
         }))
         .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
+        // Before anything reads a body or the database.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::layer))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -189,7 +200,9 @@ pub fn app(state: AppState) -> Router {
 /// Serves `app` on `listener` until Ctrl-C or SIGTERM, letting in-flight
 /// requests finish.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await
+    // The client's address, for the limits of requests without a key and of logins.
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

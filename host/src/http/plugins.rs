@@ -31,6 +31,7 @@ pub fn platform_router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_plugins))
         .routes(routes!(get_plugin))
         .routes(routes!(set_plugin_limits))
+        .routes(routes!(plugin_logs))
         .merge(upload)
 }
 
@@ -147,6 +148,30 @@ async fn get_plugin(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Plugin>> {
     Ok(Json(plugins::get(&state.db, &state.runtime, &state.bindings, &id).await?))
+}
+
+/// Whose calls to show.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct LogsQuery {
+    /// Only the calls made for this merchant.
+    merchant_id: Option<String>,
+}
+
+/// What this host remembers of a plugin's calls: recent log lines (what it
+/// logged and what it printed, a panic's message included) and the last
+/// failure of each kind, each naming the merchant whose call it was.
+/// In memory, per host.
+#[utoipa::path(get, path = "/plugins/{id}/logs", tag = "platform", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Plugin id, `plg_…`"), LogsQuery),
+    responses((status = 200, body = plugins::PluginLogs), (status = 404, body = Problem)))]
+async fn plugin_logs(
+    _: Platform,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<LogsQuery>,
+) -> Result<Json<plugins::PluginLogs>> {
+    Ok(Json(plugins::logs(&state.db, &state.runtime, &id, q.merchant_id.as_deref()).await?))
 }
 
 /// Replaces a plugin's limit overrides (`{}` restores every default): fuel

@@ -38,9 +38,22 @@ struct Inner {
     consecutive_failures: u32,
     opened_at: Option<Instant>,
     trial_in_flight: bool,
+    /// What the last failure was, to say why the breaker is open.
+    last_failure: Option<String>,
 }
 
 /// One binding's breaker.
+/// Why an open breaker refused a call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// Consecutive failures so far.
+    pub failures: u32,
+    /// The last of them.
+    pub last_failure: String,
+    /// When a trial call will be let through (none while one is running).
+    pub retry_in: Duration,
+}
+
 #[derive(Debug)]
 pub struct CircuitBreaker {
     policy: BreakerPolicy,
@@ -58,7 +71,12 @@ impl CircuitBreaker {
     pub fn new(policy: BreakerPolicy) -> CircuitBreaker {
         CircuitBreaker {
             policy,
-            inner: Mutex::new(Inner { consecutive_failures: 0, opened_at: None, trial_in_flight: false }),
+            inner: Mutex::new(Inner {
+                consecutive_failures: 0,
+                opened_at: None,
+                trial_in_flight: false,
+                last_failure: None,
+            }),
         }
     }
 
@@ -67,35 +85,39 @@ impl CircuitBreaker {
     }
 
     /// Whether a call may go ahead now; in the half-open state only one may.
-    pub fn try_acquire(&self) -> bool {
+    pub fn try_acquire(&self) -> Result<(), Refused> {
         let mut s = self.lock();
         match s.opened_at {
-            None => true,
+            None => Ok(()),
             Some(at) if at.elapsed() >= self.policy.cool_down && !s.trial_in_flight => {
                 s.trial_in_flight = true;
-                true
+                Ok(())
             }
-            Some(_) => false,
+            Some(at) => Err(Refused {
+                failures: s.consecutive_failures,
+                last_failure: s.last_failure.clone().unwrap_or_default(),
+                retry_in: self.policy.cool_down.saturating_sub(at.elapsed()),
+            }),
         }
     }
 
-    /// Records the outcome of a call that [`Self::try_acquire`] allowed.
-    pub fn record(&self, success: bool) {
+    /// Records a call's outcome: `None` for a success, else what failed.
+    pub fn record(&self, failure: Option<String>) {
         let mut s = self.lock();
         s.trial_in_flight = false;
-        if success {
+        let Some(failure) = failure else {
             s.consecutive_failures = 0;
             s.opened_at = None;
+            s.last_failure = None;
             return;
-        }
+        };
         s.consecutive_failures = s.consecutive_failures.saturating_add(1);
-        // A failed trial re-opens at once; otherwise open at the threshold.
+        s.last_failure = Some(failure);
         if s.opened_at.is_some() || s.consecutive_failures >= self.policy.failure_threshold {
             s.opened_at = Some(Instant::now());
         }
     }
 
-    /// The state now.
     pub fn state(&self) -> CircuitState {
         let s = self.lock();
         match s.opened_at {
@@ -115,24 +137,26 @@ mod tests {
         let b =
             CircuitBreaker::new(BreakerPolicy { failure_threshold: 3, cool_down: Duration::from_millis(30) });
         for _ in 0..2 {
-            assert!(b.try_acquire());
-            b.record(false);
+            assert!(b.try_acquire().is_ok());
+            b.record(Some("trapped".into()));
         }
         assert_eq!(b.state(), CircuitState::Closed);
-        assert!(b.try_acquire());
-        b.record(false);
+        assert!(b.try_acquire().is_ok());
+        b.record(Some("trapped".into()));
         assert_eq!(b.state(), CircuitState::Open);
-        assert!(!b.try_acquire());
+        let refused = b.try_acquire().unwrap_err();
+        assert_eq!((refused.failures, refused.last_failure.as_str()), (3, "trapped"), "it says why");
+        assert!(refused.retry_in <= Duration::from_millis(30), "and when it lets a call through");
         std::thread::sleep(Duration::from_millis(40));
         assert_eq!(b.state(), CircuitState::HalfOpen);
-        assert!(b.try_acquire(), "one trial call");
-        assert!(!b.try_acquire(), "only one trial at a time");
-        b.record(false);
+        assert!(b.try_acquire().is_ok(), "one trial call");
+        assert!(!b.try_acquire().is_ok(), "only one trial at a time");
+        b.record(Some("trapped".into()));
         assert_eq!(b.state(), CircuitState::Open, "a failed trial re-opens");
         std::thread::sleep(Duration::from_millis(40));
-        assert!(b.try_acquire());
-        b.record(true);
+        assert!(b.try_acquire().is_ok());
+        b.record(None);
         assert_eq!(b.state(), CircuitState::Closed);
-        assert!(b.try_acquire());
+        assert!(b.try_acquire().is_ok());
     }
 }

@@ -8,8 +8,11 @@ use mercato_sdk::ExtensionPoint;
 /// Why a call to a plugin failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FailureKind {
-    /// The guest trapped (panic, unreachable, bad memory access).
+    /// The guest trapped (panic, unreachable, bad memory access); a panic's
+    /// message is kept.
     Trap(String),
+    /// It recursed past its stack.
+    StackOverflow,
     /// It used all its instructions.
     OutOfFuel { limit: u64 },
     /// It ran past its wall-clock deadline.
@@ -25,7 +28,14 @@ pub enum FailureKind {
     /// It reported an error itself (`code`, `message`).
     Reported { code: String, message: String },
     /// Its circuit breaker is open after repeated failures.
-    CircuitOpen,
+    CircuitOpen {
+        /// Consecutive failures that opened it.
+        failures: u32,
+        /// The last of them, as it was reported.
+        last_failure: String,
+        /// When a trial call is let through.
+        retry_in_ms: u64,
+    },
     /// The host could not set up the call.
     Host(String),
 }
@@ -35,6 +45,7 @@ impl FailureKind {
     pub fn code(&self) -> &'static str {
         match self {
             FailureKind::Trap(_) => "trap",
+            FailureKind::StackOverflow => "stack_overflow",
             FailureKind::OutOfFuel { .. } => "out_of_fuel",
             FailureKind::Deadline { .. } => "deadline_exceeded",
             FailureKind::Memory { .. } => "memory_limit",
@@ -42,7 +53,7 @@ impl FailureKind {
             FailureKind::OutputTooLarge { .. } => "output_too_large",
             FailureKind::InvalidOutput(_) => "invalid_output",
             FailureKind::Reported { .. } => "plugin_error",
-            FailureKind::CircuitOpen => "circuit_open",
+            FailureKind::CircuitOpen { .. } => "circuit_open",
             FailureKind::Host(_) => "host_error",
         }
     }
@@ -52,6 +63,9 @@ impl fmt::Display for FailureKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FailureKind::Trap(msg) => write!(f, "trapped: {msg}"),
+            FailureKind::StackOverflow => {
+                write!(f, "overflowed its stack (unbounded recursion, or too deep for the sandbox's stack)")
+            }
             FailureKind::OutOfFuel { limit } => write!(f, "ran out of fuel (limit {limit} instructions)"),
             FailureKind::Deadline { limit_ms } => write!(f, "exceeded its deadline of {limit_ms} ms"),
             FailureKind::Memory { limit_bytes } => {
@@ -65,7 +79,12 @@ impl fmt::Display for FailureKind {
             }
             FailureKind::InvalidOutput(msg) => write!(f, "returned invalid output: {msg}"),
             FailureKind::Reported { code, message } => write!(f, "reported an error: {code}: {message}"),
-            FailureKind::CircuitOpen => write!(f, "is disabled for a cool-down after repeated failures"),
+            FailureKind::CircuitOpen { failures, last_failure, retry_in_ms } => write!(
+                f,
+                "is disabled after {failures} consecutive failures (the last: it {last_failure}); \
+                 a trial call is let through in {:.1} s",
+                *retry_in_ms as f64 / 1000.0
+            ),
             FailureKind::Host(msg) => write!(f, "could not be called: {msg}"),
         }
     }

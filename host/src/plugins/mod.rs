@@ -16,6 +16,7 @@ mod engine;
 mod error;
 mod gate;
 mod install;
+pub mod journal;
 mod json;
 mod limits;
 mod runtime;

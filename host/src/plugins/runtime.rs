@@ -19,6 +19,7 @@ use super::engine::{self, EPOCH_TICK, EngineConfig};
 use super::error::{CallError, FailureKind, InstallError};
 use super::gate::Gate;
 use super::install::{self, DEFAULT_MAX_COMPONENT_BYTES};
+use super::journal::{Journal, JournalError, JournalLine};
 use super::limits::{LimitOverrides, Limits};
 use super::stats::CallStats;
 use super::store::{self, HostState, LogLine, SharedCatalog};
@@ -91,6 +92,8 @@ pub struct InstalledPlugin {
     pub loaded_from_cache: bool,
     /// Call counts, failures, latency.
     pub stats: CallStats,
+    /// Recent log lines and the last failure of each kind.
+    pub journal: Journal,
     pub(crate) pre: WorldPre,
     limits: RwLock<Limits>,
 }
@@ -225,6 +228,7 @@ impl Runtime {
             sha256,
             size_bytes: bytes.len() as u64,
             stats: CallStats::default(),
+            journal: Journal::default(),
             pre,
             limits: RwLock::new(limits),
         });
@@ -384,9 +388,13 @@ impl Runtime {
             kind,
         };
         if let Some(b) = call.breaker
-            && !b.try_acquire()
+            && let Err(refused) = b.try_acquire()
         {
-            return Err(fail(FailureKind::CircuitOpen));
+            return Err(fail(FailureKind::CircuitOpen {
+                failures: refused.failures,
+                last_failure: refused.last_failure,
+                retry_in_ms: u64::try_from(refused.retry_in.as_millis()).unwrap_or(u64::MAX),
+            }));
         }
         let pass = self.gate.enter();
         let start = Instant::now();
@@ -408,7 +416,7 @@ impl Runtime {
         let state = store.into_data();
         plugin.stats.record(duration, fuel_used, result.is_err());
         if let Some(b) = call.breaker {
-            b.record(result.is_ok());
+            b.record(result.as_ref().err().map(ToString::to_string));
         }
         match &result {
             Ok(_) => tracing::debug!(
@@ -421,6 +429,32 @@ impl Runtime {
                 error = %kind, "plugin call failed"
             ),
         }
+        let now = crate::db::now_ms();
+        let printed = state.printed.lines();
+        let line = |level: &str, message: &str| JournalLine {
+            at: now,
+            merchant_id: call.merchant.to_owned(),
+            call: name.to_owned(),
+            level: level.to_owned(),
+            message: message.to_owned(),
+        };
+        plugin.journal.lines(
+            state
+                .logs
+                .iter()
+                .map(|l| line(l.level, &l.message))
+                .chain(printed.iter().map(|p| line("printed", p))),
+        );
+        if let Err(kind) = &result {
+            plugin.journal.error(JournalError {
+                at: now,
+                merchant_id: call.merchant.to_owned(),
+                call: name.to_owned(),
+                kind: kind.code().to_owned(),
+                message: kind.to_string(),
+                count: 0,
+            });
+        }
         let output = result.map_err(fail)?;
         Ok(Outcome { output, fuel_used, memory_peak_bytes: state.limiter.peak, duration, logs: state.logs })
     }
@@ -430,10 +464,26 @@ fn classify_trap(e: &wasmtime::Error, store: &Store<HostState>, limits: &Limits,
     if store.data().limiter.exceeded {
         return FailureKind::Memory { limit_bytes: limits.memory_bytes };
     }
-    match e.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => FailureKind::OutOfFuel { limit: fuel },
-        Some(Trap::Interrupt) => FailureKind::Deadline { limit_ms: limits.deadline_ms },
-        Some(trap) => FailureKind::Trap(trap.to_string()),
-        None => FailureKind::Trap(format!("{e:#}")),
+    let trap = match e.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => return FailureKind::OutOfFuel { limit: fuel },
+        Some(Trap::Interrupt) => return FailureKind::Deadline { limit_ms: limits.deadline_ms },
+        Some(Trap::StackOverflow) => return FailureKind::StackOverflow,
+        Some(trap) => trap.to_string(),
+        None => format!("{e:#}"),
+    };
+    // A Rust guest prints its panic to stderr before it aborts: the
+    // message says more than `unreachable`.
+    match panic_message(&store.data().printed.lines()) {
+        Some(panic) => FailureKind::Trap(format!("{panic} ({trap})")),
+        None => FailureKind::Trap(trap),
     }
+}
+
+/// `panicked at src/lib.rs:44:22: the message` from what a guest printed.
+fn panic_message(printed: &[String]) -> Option<String> {
+    let at = printed.iter().rposition(|l| l.contains(" panicked at "))?;
+    let head = &printed[at][printed[at].find("panicked at ")?..];
+    let message: Vec<&str> =
+        printed[at + 1..].iter().map(|l| l.trim()).take_while(|l| !l.starts_with("note:")).take(4).collect();
+    Some(if message.is_empty() { head.to_owned() } else { format!("{head} {}", message.join(" ")) })
 }

@@ -38,6 +38,9 @@ pub struct HostState {
     /// Built on a plugin's first WASI call: most calls make none, and
     /// building a context is a measurable part of a small call.
     wasi: Option<WasiCtx>,
+    /// What the plugin printed to stdout and stderr (a panic's message goes
+    /// to stderr), kept up to [`MAX_PRINTED_BYTES`].
+    pub(super) printed: Printed,
     http: WasiHttpCtx,
     table: ResourceTable,
     hooks: DenyAllHttp,
@@ -52,6 +55,7 @@ impl HostState {
     pub fn new(memory_bytes: u64, catalog: Option<SharedCatalog>) -> HostState {
         HostState {
             wasi: None,
+            printed: Printed::default(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             hooks: DenyAllHttp,
@@ -66,8 +70,9 @@ impl HostState {
 /// No preopens, env, args, stdio or sockets; clocks stand still at zero and
 /// randomness is a fixed sequence, so every call is a pure function of its
 /// input (the Rust standard library imports clocks and random even unused).
-fn sandbox_wasi() -> WasiCtx {
+fn sandbox_wasi(printed: &Printed) -> WasiCtx {
     let mut b = WasiCtx::builder();
+    b.stdout(printed.clone()).stderr(printed.clone());
     b.wall_clock(StoppedClock)
         .monotonic_clock(StoppedClock)
         .secure_random(StdRng::seed_from_u64(0))
@@ -93,6 +98,85 @@ impl HostMonotonicClock for StoppedClock {
     }
     fn now(&self) -> u64 {
         0
+    }
+}
+
+/// Bytes kept of what one call printed.
+pub const MAX_PRINTED_BYTES: usize = 8 << 10;
+
+/// A plugin's stdout and stderr: kept up to [`MAX_PRINTED_BYTES`], the rest
+/// dropped. Writes never fail, so a chatty plugin is not turned into a
+/// failing one (Rust's `println!` panics when stdout refuses a write).
+#[derive(Clone, Default)]
+pub struct Printed(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Printed {
+    fn keep(&self, bytes: &[u8]) {
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let room = MAX_PRINTED_BYTES.saturating_sub(kept.len());
+        kept.extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+
+    /// The lines printed, without empty ones.
+    pub fn lines(&self) -> Vec<String> {
+        let kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        String::from_utf8_lossy(&kept).lines().filter(|l| !l.trim().is_empty()).map(str::to_owned).collect()
+    }
+}
+
+impl wasmtime_wasi::cli::IsTerminal for Printed {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl wasmtime_wasi::cli::StdoutStream for Printed {
+    fn p2_stream(&self) -> Box<dyn wasmtime_wasi::p2::OutputStream> {
+        Box::new(self.clone())
+    }
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+#[async_trait::async_trait]
+impl wasmtime_wasi::p2::Pollable for Printed {
+    async fn ready(&mut self) {}
+}
+
+impl wasmtime_wasi::p2::OutputStream for Printed {
+    fn write(&mut self, bytes: bytes::Bytes) -> wasmtime_wasi::p2::StreamResult<()> {
+        self.keep(&bytes);
+        Ok(())
+    }
+    fn flush(&mut self) -> wasmtime_wasi::p2::StreamResult<()> {
+        Ok(())
+    }
+    fn check_write(&mut self) -> wasmtime_wasi::p2::StreamResult<usize> {
+        Ok(64 << 10)
+    }
+}
+
+impl tokio::io::AsyncWrite for Printed {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.keep(buf);
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
     }
 }
 
@@ -132,7 +216,8 @@ impl ResourceLimiter for MemoryLimiter {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: self.wasi.get_or_insert_with(sandbox_wasi), table: &mut self.table }
+        let printed = &self.printed;
+        WasiCtxView { ctx: self.wasi.get_or_insert_with(|| sandbox_wasi(printed)), table: &mut self.table }
     }
 }
 

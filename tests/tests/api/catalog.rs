@@ -638,8 +638,8 @@ on_both_databases!(control_characters_are_refused_in_every_text_input, |app: Tes
     assert_eq!(rows(&app, "cart").await, 0);
 });
 
-/// Query errors name the parameter and say what was expected without Rust
-/// type names, with the same status and code as a body's.
+// Query errors name the parameter and say what was expected without Rust
+// type names, with the same status and code as a body's.
 on_both_databases!(query_and_body_errors_speak_alike, |app: TestApp| async move {
     let m = app.merchant("acme", "USD", "US").await;
     let body =
@@ -658,10 +658,10 @@ on_both_databases!(query_and_body_errors_speak_alike, |app: TestApp| async move 
     assert!(!body["detail"].as_str().unwrap().contains("struct"), "{body:#}");
 });
 
-/// The storefront search takes whatever a shopper types: every string of
-/// printable characters, full-text syntax included, is a 200 on both
-/// backends (a deterministic fuzz: 300 strings drawn from syntax-heavy
-/// alphabets).
+// The storefront search takes whatever a shopper types: every string of
+// printable characters, full-text syntax included, is a 200 on both
+// backends (a deterministic fuzz: 300 strings drawn from syntax-heavy
+// alphabets).
 on_both_databases!(search_syntax_fuzz_never_fails_a_query, |app: TestApp| async move {
     let m = app.merchant("acme", "USD", "US").await;
     app.post("/v1/admin/products", &m.secret_key, &simple("Linen \"shirt\" (blue)", "LIN", 4900))

@@ -7,6 +7,7 @@ mod customers;
 mod discounts;
 mod idempotency;
 mod inventory;
+mod limits;
 mod platform;
 mod plugins;
 mod tenancy;

@@ -427,3 +427,38 @@ on_both_databases!(
         app.put(path, &m.secret_key, &bind(json!({"rate": "0.1"}))).await.expect(200);
     }
 );
+
+on_both_databases!(limit_overrides_set_on_one_host_reach_the_others, |app: TestApp| async move {
+    let id = install(&app, "flat-tax").await;
+    let m = app.merchant("acme", "USD", "US").await;
+    let bind = json!({"bindings": [{"plugin_id": id, "config": {"rate": "0.1"}}]});
+    app.put("/v1/admin/plugin-bindings/tax", &m.secret_key, &bind).await.expect(200);
+    let (_, other) = second_host(&app).await;
+    let call_on_other = || async {
+        let bound =
+            other.bindings.bindings_for(&other.db, &other.runtime, &m.id, ExtensionPoint::Tax).await.unwrap();
+        let b = &bound[0];
+        let call = Call { plugin: &b.plugin, config: &b.config, merchant: &m.id, breaker: None };
+        other.runtime.tax(call, &tax_input(2)).map(|_| ())
+    };
+    call_on_other().await.expect("the other host calls it under the default limits");
+    let limits = json!({"fuel_per_200_lines": 1});
+    app.patch(&format!("/v1/platform/plugins/{id}/limits"), &app.operator_key, &limits).await.expect(200);
+    // Within the documented delay (bindings and limits are re-read every
+    // 5 s), the other host calls it under the new limits.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        match call_on_other().await {
+            Err(e) if e.kind.code() == "out_of_fuel" => break,
+            other => assert!(std::time::Instant::now() < deadline, "the override never arrived: {other:?}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    // And back to the defaults the same way.
+    app.patch(&format!("/v1/platform/plugins/{id}/limits"), &app.operator_key, &json!({})).await.expect(200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while call_on_other().await.is_err() {
+        assert!(std::time::Instant::now() < deadline, "the defaults never came back");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+});

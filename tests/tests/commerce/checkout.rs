@@ -206,6 +206,10 @@ on_both_databases!(a_skipped_tax_plugin_is_never_silent, |app| async move {
     let warning = plugin_warning(&cart, "plugin_skipped");
     assert!(warning["plugin"].as_str().unwrap().starts_with("hostile-tax"), "{warning:#}");
     assert_eq!((warning["call"].as_str(), warning["reason"].as_str()), (Some("tax.calculate"), Some("trap")));
+    assert!(
+        warning["message"].as_str().unwrap().contains("panicked on purpose"),
+        "the panic's message: {warning:#}"
+    );
     let order = complete(&app, &shop, cart["id"].as_str().unwrap(), "skip-1", visa()).await.expect(201);
     let detail = app.get(&format!("/v1/admin/orders/{}", order["id"].as_str().unwrap()), shop.sk()).await;
     let detail = detail.expect(200);
@@ -213,6 +217,21 @@ on_both_databases!(a_skipped_tax_plugin_is_never_silent, |app| async move {
     let event = event.unwrap_or_else(|| panic!("the order records the skip: {detail:#}"));
     assert_eq!(event["data"]["call"], "tax.calculate", "{event:#}");
     assert_eq!(event["data"]["reason"], "trap");
+    // The operator reads the failure in the plugin's journal on this host,
+    // one merchant's calls at a time.
+    let plugin = shop.plugin_id("hostile-tax");
+    let path = format!("/v1/platform/plugins/{plugin}/logs?merchant_id={}", shop.merchant.id);
+    let logs = app.get(&path, &app.operator_key).await.expect(200);
+    let trap = logs["errors"].as_array().unwrap().iter().find(|e| e["kind"] == "trap").cloned();
+    let trap = trap.unwrap_or_else(|| panic!("the last trap is kept: {logs:#}"));
+    assert!(trap["message"].as_str().unwrap().contains("panicked on purpose"), "{trap:#}");
+    assert!(trap["count"].as_u64().unwrap() >= 2, "the cart and the checkout both called it: {trap:#}");
+    assert!(logs["lines"].as_array().unwrap().iter().all(|l| l["merchant_id"] == shop.merchant.id.as_str()));
+    let path = format!("/v1/platform/plugins/{plugin}/logs?merchant_id=mer_other");
+    let other = app.get(&path, &app.operator_key).await.expect(200);
+    assert_eq!((other["lines"].as_array().unwrap().len(), other["errors"].as_array().unwrap().len()), (0, 0));
+    app.get(&format!("/v1/platform/plugins/{plugin}/logs"), shop.sk()).await.problem(403, "forbidden");
+    app.get("/v1/platform/plugins/plg_nope/logs", &app.operator_key).await.problem(404, "not_found");
 });
 
 /// Weight-table with a configuration that passes its schema but that it
@@ -259,9 +278,26 @@ on_both_databases!(a_decline_releases_stock_and_the_buyer_can_pay_again, |app| a
     complete(&app, &shop, id, "d3", json!({"provider": "test-gateway"}))
         .await
         .problem(422, "payment_rejected");
+    // A declined or refused payment leaves no order: the cart is open, the
+    // merchant lists nothing, no number is used; the attempts stay on record.
+    assert_eq!(app.get(&format!("/v1/store/carts/{id}"), shop.pk()).await.expect(200)["status"], "open");
+    assert_eq!(app.get("/v1/admin/orders", shop.sk()).await.expect(200)["data"], json!([]));
+    assert_eq!(count(&app, "select count(*) from payment_attempt where status = 'failed'").await, 2);
     let order = complete(&app, &shop, id, "d4", visa()).await.expect(201);
     assert_eq!(order["status"], "paid");
+    assert_eq!(order["number"], 1001, "the first order of the shop, whatever was declined before");
     assert_eq!(stock_row(&app, &shop, &tee).await, (0, 0));
+    let listed = app.get("/v1/admin/orders", shop.sk()).await.expect(200);
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+    // The declined checkouts are not orders, by id either.
+    let declined: Vec<(String,)> = sqlx::query_as("select order_id from sales_order where number < 0")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(declined.len(), 2);
+    for (order_id,) in declined {
+        app.get(&format!("/v1/admin/orders/{order_id}"), shop.sk()).await.problem(404, "not_found");
+    }
 });
 
 on_both_databases!(incomplete_carts_are_refused_with_what_is_missing, |app| async move {

@@ -71,6 +71,8 @@ on_both_databases!(both_demo_merchants_sell_end_to_end, |app: TestApp| async mov
         (order["status"].as_str(), order["payment_status"].as_str()),
         (Some("pending_payment"), Some("pending"))
     );
-    let reference = order["number"].to_string();
-    assert!(order["payment"]["message"].as_str().unwrap().contains(&reference), "{order:#}");
+    // The transfer reference is the order's id: an order is numbered when its payment confirms it.
+    let reference = order["id"].as_str().unwrap();
+    assert!(order["payment"]["message"].as_str().unwrap().contains(reference), "{order:#}");
+    assert!(order["number"].as_i64().unwrap() > 1000, "a pending transfer confirms the order: {order:#}");
 });

@@ -119,14 +119,22 @@ on_both_databases!(recommenders_are_merged_in_binding_order_without_duplicates, 
 });
 
 on_both_databases!(a_failing_recommender_is_skipped, |app| async move {
-    let broken = Bind::new("recommendations", "bought-together", json!({"min_count": -1}));
-    let (shop, p) = shop_with_sales(&app, "acme", vec![broken]).await;
+    let (shop, p) = shop_with_sales(&app, "acme", vec![bought_together()]).await;
+    // A configuration its schema forbids is refused when bound.
+    let bad =
+        json!({"bindings": [{"plugin_id": shop.plugin_id("bought-together"), "config": {"min_count": -1}}]});
+    let refused = app.put("/v1/admin/plugin-bindings/recommendations", shop.sk(), &bad).await;
+    assert!(refused.problem(422, "invalid_config")["errors"]["bindings[0].config.min_count"].is_string());
+    // One that fails every call: out of fuel.
+    let limits = json!({"fuel_per_200_lines": 1});
+    let path = format!("/v1/platform/plugins/{}/limits", shop.plugin_id("bought-together"));
+    app.patch(&path, &app.operator_key, &limits).await.expect(200);
     let body = recommendations(&app, &shop, &p[0].0, "").await.expect(200);
     assert_eq!(body, json!({"data": []}));
 
     // The next recommender still answers.
     let binds = [
-        Bind::new("recommendations", "bought-together", json!({"min_count": -1})),
+        Bind::new("recommendations", "bought-together", json!({})),
         Bind::new("recommendations", "category-bestsellers", json!({})),
     ];
     let installed = install(&app, "category-bestsellers").await;

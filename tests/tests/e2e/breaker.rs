@@ -14,13 +14,23 @@ fn repeated_failures_open_the_breaker_and_a_good_trial_closes_it() {
         rt.tax(Call { plugin: &p, config: &config, merchant: "m_1", breaker: Some(&breaker) }, &tax_input(2))
     };
     for _ in 0..3 {
-        assert_eq!(call("trap").unwrap_err().kind.code(), "trap");
+        let e = call("trap").unwrap_err();
+        assert_eq!(e.kind.code(), "trap");
+        // The guest's panic message, captured from its stderr.
+        assert!(
+            e.to_string().contains("panicked at")
+                && e.to_string().contains("hostile plugin panicked on purpose"),
+            "{e}"
+        );
     }
     assert_eq!(breaker.state(), CircuitState::Open);
     let calls_before = p.stats.snapshot().calls;
     let e = call("ok").unwrap_err();
-    assert_eq!(e.kind, FailureKind::CircuitOpen);
-    assert!(e.to_string().contains("disabled for a cool-down"), "{e}");
+    let FailureKind::CircuitOpen { failures, last_failure, retry_in_ms } = &e.kind else { panic!("{e}") };
+    assert_eq!(*failures, 3);
+    assert!(last_failure.contains("panicked on purpose"), "names the failure that opened it: {e}");
+    assert!(*retry_in_ms <= 100, "and when it lets a call through: {e}");
+    assert!(e.to_string().contains("trial call is let through in"), "{e}");
     assert_eq!(p.stats.snapshot().calls, calls_before, "an open breaker does not call the plugin");
     std::thread::sleep(Duration::from_millis(120));
     assert_eq!(breaker.state(), CircuitState::HalfOpen);

@@ -142,6 +142,41 @@ fn logging_is_bounded() {
 }
 
 #[test]
+fn a_stack_overflow_is_named_as_such() {
+    let rt = runtime();
+    let p = hostile(&rt, LimitOverrides::default());
+    let e = fails(&rt, &p, "recurse", 1);
+    assert_eq!(e.kind, FailureKind::StackOverflow, "{e}");
+    assert!(e.to_string().contains("overflowed its stack"), "{e}");
+    assert!(rt.tax(Call::new(&p, r#"{"mode":"ok"}"#), &tax_input(1)).is_ok(), "the next call is fine");
+}
+
+#[test]
+fn the_journal_keeps_what_a_plugin_printed_and_its_last_errors_by_merchant() {
+    let rt = runtime();
+    let p = hostile(&rt, LimitOverrides::default());
+    let call = |mode: &str, merchant: &'static str| {
+        let config = format!(r#"{{"mode":"{mode}"}}"#);
+        rt.tax(mercato::plugins::Call { plugin: &p, config: &config, merchant, breaker: None }, &tax_input(1))
+    };
+    call("print", "mer_a").expect("printing is allowed");
+    call("log-spam", "mer_a").expect("logging is allowed");
+    call("trap", "mer_b").unwrap_err();
+    let (lines, errors) = p.journal.view(Some("mer_a"));
+    let printed: Vec<&str> =
+        lines.iter().filter(|l| l.level == "printed").map(|l| l.message.as_str()).collect();
+    assert_eq!(printed, ["to stdout from the plugin", "to stderr from the plugin"]);
+    assert!(lines.iter().any(|l| l.level == "info"), "log lines too");
+    assert!(lines.iter().all(|l| l.merchant_id == "mer_a"), "only merchant a's calls");
+    assert!(errors.is_empty(), "merchant a's calls did not fail");
+    let (lines, errors) = p.journal.view(Some("mer_b"));
+    assert_eq!(errors.len(), 1);
+    assert_eq!((errors[0].kind.as_str(), errors[0].call.as_str()), ("trap", "calculate"));
+    assert!(errors[0].message.contains("hostile plugin panicked on purpose"), "{:?}", errors[0]);
+    assert!(lines.iter().any(|l| l.message.contains("panicked at")), "the panic as printed: {lines:?}");
+}
+
+#[test]
 fn input_over_the_cap_is_refused_before_the_call() {
     let rt = runtime();
     let p = hostile(&rt, LimitOverrides { max_input_bytes: Some(1000), ..Default::default() });

@@ -178,8 +178,17 @@ pub struct OrderDetail {
     pub events: Vec<OrderEvent>,
 }
 
-/// A merchant's order.
+/// A merchant's order. A checkout whose payment has not confirmed it (it
+/// has no number yet: declined, or still being paid) is not an order.
 pub async fn get(db: &Db, merchant_id: &str, order_id: &str) -> Result<Order> {
+    get_any(db, merchant_id, order_id)
+        .await
+        .and_then(|o| if o.number > 0 { Ok(o) } else { Err(Error::NotFound("order")) })
+}
+
+/// An order as placed by a checkout, numbered or not (for the checkout
+/// itself).
+pub(crate) async fn get_any(db: &Db, merchant_id: &str, order_id: &str) -> Result<Order> {
     db::orders::get(db, merchant_id, order_id).await?.ok_or(Error::NotFound("order"))
 }
 

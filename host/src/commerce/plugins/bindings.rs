@@ -21,7 +21,8 @@ pub const MAX_BINDINGS: usize = 10;
 /// Largest configuration of one binding, as JSON.
 pub const MAX_CONFIG_BYTES: usize = 64 << 10;
 /// How long cached bindings are trusted: hosts sharing one database see
-/// each other's changes within this delay (the host that made them, at once).
+/// each other's changes within this delay (the host that made them, at
+/// once), and the limit overrides of the plugins bound with them.
 const REFRESH_AFTER: Duration = Duration::from_secs(5);
 
 /// What happens when a bound plugin fails.
@@ -99,11 +100,18 @@ impl Bindings {
             return Ok(c.list.clone());
         }
         let started = Instant::now();
-        let rows = db::plugins::bindings(db, merchant_id, point.as_str()).await?;
-        let mut plugins = Vec::with_capacity(rows.len());
-        for row in &rows {
+        let mut rows = Vec::new();
+        let mut plugins = Vec::new();
+        for (row, limits) in db::plugins::bindings(db, merchant_id, point.as_str()).await? {
             let p = ensure_loaded(db, runtime, &row.plugin_id).await?;
-            plugins.push(p.ok_or_else(|| anyhow!("bound plugin {} is not stored", row.plugin_id))?);
+            let p = p.ok_or_else(|| anyhow!("bound plugin {} is not stored", row.plugin_id))?;
+            // Limits another host set reach this one with its bindings.
+            let overrides = super::stored_overrides(&p.id, limits.as_deref());
+            if let Err(e) = runtime.set_limits(&p.id, &overrides) {
+                tracing::warn!(plugin = %p.id, error = %e, "stored limit overrides are invalid; keeping the current limits");
+            }
+            plugins.push(p);
+            rows.push(row);
         }
         Ok(self.replace(key, rows, plugins, Some(started)))
     }

@@ -42,6 +42,19 @@ impl Tax for HostileTax {
                 }
             }
             "trap" => panic!("hostile plugin panicked on purpose"),
+            "recurse" => {
+                // Not a tail call: every level keeps a frame on the wasm stack.
+                fn deeper(n: u64) -> u64 {
+                    if n == 0 { 0 } else { deeper(core::hint::black_box(n) - 1).wrapping_add(n) }
+                }
+                let depth = deeper(core::hint::black_box(u64::MAX));
+                Ok(each_line(input, format!("{depth}"), |_| 0))
+            }
+            "print" => {
+                println!("to stdout from the plugin");
+                eprintln!("to stderr from the plugin");
+                Ok(each_line(input, "none", |_| 0))
+            }
             "big-output" => Ok(each_line(input, "x".repeat(10 << 20), |_| 0)),
             "negative-tax" => Ok(each_line(input, "negative", |_| -1)),
             "unknown-line" => {
