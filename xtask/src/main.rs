@@ -7,7 +7,8 @@
 //! - `bench api`       build the plugins, `mercato` and `mercato-loadgen` (release),
 //!   then load the HTTP API of a real `mercato serve` on SQLite (and on
 //!   PostgreSQL when `MERCATO_BENCH_POSTGRES_URL` or `MERCATO_TEST_POSTGRES_URL` is set)
-//! - `demo`            build the plugins and the host, then run the demo
+//! - `demo`            build the plugins and the release host (the build `bench api`
+//!   uses), then run the demo
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -132,12 +133,21 @@ fn bench_plugins(extra: &[&str]) -> Result<()> {
     run(cmd)
 }
 
-fn bench_api(extra: &[&str]) -> Result<()> {
-    build_plugins()?;
+/// Builds the release `mercato` and `mercato-loadgen` together: the bench
+/// and the demo build the same packages in one invocation, so cargo unifies
+/// the host's dependencies' features the same way and one never rebuilds
+/// what the other built.
+fn build_release_host() -> Result<PathBuf> {
+    eprintln!("building mercato and mercato-loadgen (release)…");
     let mut cmd = cargo();
     cmd.args(["build", "--release", "--package", "mercato", "--package", "mercato-loadgen"]);
     run(cmd)?;
-    let release = target_dir().join("release");
+    Ok(target_dir().join("release"))
+}
+
+fn bench_api(extra: &[&str]) -> Result<()> {
+    build_plugins()?;
+    let release = build_release_host()?;
     let mut cmd = Command::new(release.join(format!("mercato-loadgen{}", std::env::consts::EXE_SUFFIX)));
     cmd.current_dir(root())
         .arg("--mercato")
@@ -150,8 +160,8 @@ fn bench_api(extra: &[&str]) -> Result<()> {
 
 fn demo() -> Result<()> {
     build_plugins()?;
-    let mut cmd = cargo();
-    cmd.args(["run", "--quiet", "--package", "mercato", "--", "demo"]);
-    cmd.env("MERCATO_PLUGIN_DIR", target_dir().join("plugins"));
+    let release = build_release_host()?;
+    let mut cmd = Command::new(release.join(format!("mercato{}", std::env::consts::EXE_SUFFIX)));
+    cmd.current_dir(root()).arg("demo").env("MERCATO_PLUGIN_DIR", target_dir().join("plugins"));
     run(cmd)
 }

@@ -107,6 +107,9 @@ fn banner(base: &str, operator_key: &str, database: &Path, seed: &DemoSeed) -> S
     out.join("\n") + "\n"
 }
 
+/// One line of an order for the walkthrough (jq).
+const SUMMARY: &str = r#""order #\(.number): \(.status), payment \(.payment_status), \(.fulfillment_status); total \(.total.amount) \(.total.currency), captured \(.captured.amount), refunded \(.refunded.amount)""#;
+
 /// What a walkthrough buys and where it ships.
 struct Checkout {
     what: &'static str,
@@ -149,8 +152,34 @@ impl Checkout {
         out.push(format!(
             r#"ORDER=$(store -X POST {cart}/complete -H "Idempotency-Key: demo-$CART" -d '{payment}' | jq -r .id)"#
         ));
-        out.push(r#"curl -s $B/v1/admin/orders/$ORDER -H "Authorization: Bearer $SK" | jq"#.into());
+        out.push(
+            r#"admin() { curl -s -H "Authorization: Bearer $SK" -H 'Content-Type: application/json' "$@"; }"#
+                .into(),
+        );
+        out.push(format!(r#"admin $B/v1/admin/orders/$ORDER | jq -r '{SUMMARY}'"#));
         out.push(String::new());
+        out.extend(self.next_steps(m));
+        out.push(String::new());
+        out
+    }
+
+    /// What the merchant does next with the order, one line each.
+    fn next_steps(&self, m: &DemoMerchant) -> Vec<String> {
+        let mut out = vec![format!(
+            "# Next, as {} (the order's full history: admin $B/v1/admin/orders/$ORDER | jq):",
+            m.name
+        )];
+        if self.token.is_none() {
+            out.push(format!(
+                r#"admin -X POST $B/v1/admin/orders/$ORDER/capture -d '{{}}' | jq -r '{SUMMARY}'   # the transfer arrived"#
+            ));
+        }
+        out.push(format!(
+            r#"LINE=$(admin $B/v1/admin/orders/$ORDER | jq -r '.lines[0].id'); admin -X POST $B/v1/admin/orders/$ORDER/fulfillments -d "{{\"lines\":[{{\"line_id\":\"$LINE\",\"quantity\":2}}],\"carrier\":\"DHL\",\"tracking_number\":\"00340434161234567890\"}}" | jq -r '{SUMMARY}'"#
+        ));
+        out.push(format!(
+            r#"admin -X POST $B/v1/admin/orders/$ORDER/refunds -d '{{"amount":500,"reason":"goodwill"}}' | jq -r '{SUMMARY}'"#
+        ));
         out
     }
 }
