@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
-use mercato::plugins::{Call, InstalledPlugin, Runtime, RuntimeConfig};
+use mercato::runtime::{Call, InstalledPlugin, Runtime, RuntimeConfig};
 use mercato_sdk::pricing::PricingInput;
 use mercato_sdk::shipping::{ShipItem, ShippingInput};
 use mercato_sdk::tax::{TaxInput, TaxableLine};

@@ -1,6 +1,7 @@
 //! Mercato: a multi-merchant commerce host whose business rules run in
 //! sandboxed WebAssembly plugins. Data flows one way:
-//! `http -> commerce -> (db, plugins)`.
+//! `http -> commerce -> (db, runtime)`, with the records both sides share in
+//! `model`.
 
 pub mod cli;
 pub mod commerce;
@@ -8,4 +9,4 @@ pub mod config;
 pub mod db;
 pub mod faults;
 pub mod http;
-pub mod plugins;
+pub mod runtime;

@@ -12,7 +12,7 @@ use mercato::cli::demo::seed::{self, DemoMerchant};
 use mercato::commerce::plugins::{self, Bindings};
 use mercato::commerce::{discounts, inventory, merchants};
 use mercato::db::Db;
-use mercato::plugins::{Runtime, RuntimeConfig};
+use mercato::runtime::{Runtime, RuntimeConfig};
 
 /// Where `cargo xtask build-plugins` puts components.
 fn components_dir() -> PathBuf {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use mercato::db::{Backend, Db};
 use mercato::http::AppState;
-use mercato::plugins::{Runtime, RuntimeConfig};
+use mercato::runtime::{Runtime, RuntimeConfig};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 

@@ -7,7 +7,7 @@ pub mod shop;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use mercato::plugins::{InstalledPlugin, Runtime, RuntimeConfig};
+use mercato::runtime::{InstalledPlugin, Runtime, RuntimeConfig};
 use mercato_sdk::tax::{TaxInput, TaxableLine};
 use mercato_sdk::{Address, Currency};
 

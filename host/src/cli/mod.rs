@@ -166,7 +166,7 @@ enum PluginCommand {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Plugin(PluginCommand::Run { component, input, config, fuel, deadline_ms, memory_bytes }) => {
-            let overrides = crate::plugins::LimitOverrides {
+            let overrides = crate::runtime::LimitOverrides {
                 fuel_per_200_lines: fuel,
                 deadline_ms,
                 memory_bytes,

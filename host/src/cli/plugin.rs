@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde_json::{Value, json};
 
-use crate::plugins::{Call, InstalledPlugin, JsonCallError, LimitOverrides, Runtime, RuntimeConfig};
+use crate::runtime::{Call, InstalledPlugin, JsonCallError, LimitOverrides, Runtime, RuntimeConfig};
 
 fn runtime() -> anyhow::Result<Runtime> {
     Runtime::new(RuntimeConfig {

@@ -10,7 +10,7 @@ use anyhow::Context;
 use crate::config::{self, Secret};
 use crate::db::{self, Db};
 use crate::http::{self, AppState};
-use crate::plugins::{Runtime, RuntimeConfig};
+use crate::runtime::{Runtime, RuntimeConfig};
 
 pub(super) fn tokio() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("failed to start tokio")

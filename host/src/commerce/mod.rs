@@ -25,7 +25,7 @@ pub use error::{Check, Error, FieldErrors, Result};
 use std::sync::Arc;
 
 use crate::db::Db;
-use crate::plugins::Runtime;
+use crate::runtime::Runtime;
 
 /// What commerce operations that run plugins need: the database, the
 /// runtime, the merchants' bindings and the memo of plugin answers. Cheap

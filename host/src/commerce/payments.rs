@@ -15,7 +15,7 @@ use crate::commerce::orders::NextAction;
 use crate::commerce::plugins::Binding;
 use crate::commerce::{Error, Result, Shop};
 use crate::db::checkout::Outcome;
-use crate::plugins::{Call, CallError, CircuitBreaker, FailureKind, InstalledPlugin};
+use crate::runtime::{Call, CallError, CircuitBreaker, FailureKind, InstalledPlugin};
 
 /// A merchant's payment binding, owned so it can move to the blocking pool.
 #[derive(Clone)]

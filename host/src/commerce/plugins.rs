@@ -5,7 +5,7 @@
 
 mod bindings;
 
-use crate::plugins::journal::{JournalError, JournalLine};
+use crate::runtime::journal::{JournalError, JournalLine};
 use std::sync::Arc;
 
 use anyhow::{Context, anyhow};
@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::{Error, Page, Paged, Result};
 use crate::db::{self, Db};
-use crate::plugins::{CircuitState, InstallError, InstalledPlugin, LimitOverrides, Limits, Runtime};
+use crate::runtime::{CircuitState, InstallError, InstalledPlugin, LimitOverrides, Limits, Runtime};
 
 pub use bindings::{
     BindError, Binding, BindingView, Bindings, BindingsByPoint, MAX_BINDINGS, MAX_CONFIG_BYTES, NewBinding,

@@ -16,7 +16,7 @@ use crate::commerce::catalog::{self, Product};
 use crate::commerce::plugins::Binding;
 use crate::commerce::{Error, Result, Shop, merchants, parse};
 use crate::db::{self, Db};
-use crate::plugins::{Call, Runtime, SharedCatalog};
+use crate::runtime::{Call, Runtime, SharedCatalog};
 
 /// Recommendations given when the client does not say.
 pub const DEFAULT_LIMIT: u32 = 8;

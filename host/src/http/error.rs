@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::commerce;
-use crate::plugins::InstallError;
+use crate::runtime::InstallError;
 
 /// A problem document.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -33,7 +33,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::db::Db;
-use crate::plugins::Runtime;
+use crate::runtime::Runtime;
 
 /// What every handler can reach.
 #[derive(Clone)]

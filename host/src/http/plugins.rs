@@ -16,7 +16,7 @@ use super::error::{ApiError, Problem, Result};
 use super::json::{ApiJson, ApiPath, ApiQuery};
 use crate::commerce::plugins::{self, BindError, BindingsByPoint, NewBindings, Plugin, PointBindings};
 use crate::commerce::{Page, Paged};
-use crate::plugins::LimitOverrides;
+use crate::runtime::LimitOverrides;
 
 /// Largest component upload; the runtime's own cap (8 MiB by default) gives
 /// a clear 422 below this, the body limit a 413 above.

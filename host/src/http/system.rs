@@ -63,7 +63,7 @@ async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'
         "Plugin versions loaded on this host.",
         vec![format!(" {}", plugins.len())],
     );
-    let per = |f: &dyn Fn(&str, &crate::plugins::StatsSnapshot) -> Vec<String>| {
+    let per = |f: &dyn Fn(&str, &crate::runtime::StatsSnapshot) -> Vec<String>| {
         plugins.iter().flat_map(|(l, s)| f(l, s)).collect::<Vec<_>>()
     };
     family(

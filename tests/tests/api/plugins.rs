@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use mercato::commerce::plugins::{self, Bindings};
 use mercato::http::AppState;
-use mercato::plugins::Call;
+use mercato::runtime::Call;
 use mercato_sdk::ExtensionPoint;
 use mercato_tests::app::{Reply, TestApp};
 use mercato_tests::{component, on_both_databases, tax_input};

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use mercato::plugins::{BreakerPolicy, Call, CircuitBreaker, CircuitState, FailureKind};
+use mercato::runtime::{BreakerPolicy, Call, CircuitBreaker, CircuitState, FailureKind};
 use mercato_tests::{install, runtime, tax_input};
 
 #[test]

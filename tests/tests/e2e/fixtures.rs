@@ -1,4 +1,4 @@
-use mercato::plugins::{Call, FailureKind, JsonCallError};
+use mercato::runtime::{Call, FailureKind, JsonCallError};
 use mercato_sdk::PluginError;
 use mercato_sdk::testing::Fixture;
 use mercato_tests::{install, repo_root, runtime};

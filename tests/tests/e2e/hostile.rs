@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use mercato::plugins::{Call, CallError, FailureKind, InstalledPlugin, LimitOverrides, Runtime};
+use mercato::runtime::{Call, CallError, FailureKind, InstalledPlugin, LimitOverrides, Runtime};
 use mercato_sdk::payment::{PaymentCall, PaymentRequest};
 use mercato_sdk::{Currency, Money};
 use mercato_tests::{component, install, runtime, tax_input};
@@ -157,7 +157,7 @@ fn the_journal_keeps_what_a_plugin_printed_and_its_last_errors_by_merchant() {
     let p = hostile(&rt, LimitOverrides::default());
     let call = |mode: &str, merchant: &'static str| {
         let config = format!(r#"{{"mode":"{mode}"}}"#);
-        rt.tax(mercato::plugins::Call { plugin: &p, config: &config, merchant, breaker: None }, &tax_input(1))
+        rt.tax(mercato::runtime::Call { plugin: &p, config: &config, merchant, breaker: None }, &tax_input(1))
     };
     call("print", "mer_a").expect("printing is allowed");
     call("log-spam", "mer_a").expect("logging is allowed");

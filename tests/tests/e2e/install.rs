@@ -1,4 +1,4 @@
-use mercato::plugins::{Call, InstallError, LimitOverrides, Runtime, RuntimeConfig};
+use mercato::runtime::{Call, InstallError, LimitOverrides, Runtime, RuntimeConfig};
 use mercato_sdk::ExtensionPoint;
 use mercato_tests::{component, install, runtime, tax_input};
 

@@ -23,7 +23,7 @@ use crate::commerce::merchants::{self, Keys, Merchant, NewMerchant};
 use crate::commerce::plugins::{self, Bindings, NewBinding, NewBindings, OnError};
 use crate::commerce::{Error, MAX_PAGE, Page};
 use crate::db::Db;
-use crate::plugins::Runtime;
+use crate::runtime::Runtime;
 
 /// A seeded merchant and what a walkthrough needs to buy from it.
 #[derive(Debug, Clone)]

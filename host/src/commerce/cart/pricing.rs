@@ -32,7 +32,7 @@ use crate::commerce::catalog::{InventoryPolicy, Price};
 use crate::commerce::discounts::DiscountCode;
 use crate::commerce::plugins::{Binding, OnError};
 use crate::commerce::{Result, Shop};
-use crate::plugins::{Call, CallError};
+use crate::runtime::{Call, CallError};
 
 /// A line that is priced.
 #[derive(Debug, Clone)]
@@ -88,7 +88,7 @@ struct Job {
     tax: Arc<Vec<Binding>>,
     merchant_id: String,
     memo: Option<Arc<Memo>>,
-    runtime: Arc<crate::plugins::Runtime>,
+    runtime: Arc<crate::runtime::Runtime>,
     /// Answer from the memo only; a miss sets `missed` and stops calling.
     memo_only: Cell<bool>,
     missed: Cell<bool>,
@@ -367,7 +367,7 @@ impl Job {
             plugin_id: b.plugin.id.clone(),
             point: b.plugin.extension_point(),
             call: "memo",
-            kind: crate::plugins::FailureKind::Host("not remembered".into()),
+            kind: crate::runtime::FailureKind::Host("not remembered".into()),
         };
         // After one miss the memo-only pass is thrown away: no more hashing.
         if self.memo_only.get() && self.missed.get() {

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::{PluginCircuit, ensure_loaded};
 use crate::commerce::{Check, Error, FieldErrors, Result};
 use crate::db::{self, Db};
-use crate::plugins::{CircuitBreaker, CircuitState, InstalledPlugin, Runtime};
+use crate::runtime::{CircuitBreaker, CircuitState, InstalledPlugin, Runtime};
 
 /// Most plugins bound to one extension point of one merchant.
 pub const MAX_BINDINGS: usize = 10;

@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use mercato_sdk::tax::{LineTax, ShippingTax, TaxInput, TaxOutput};
 
 use super::{checked, rate_table};
-use crate::plugins::adapters::{address_to_wit, customer_to_wit};
-use crate::plugins::bindings::tax::exports::mercato::plugin::tax as w;
-use crate::plugins::bindings::wit;
-use crate::plugins::error::FailureKind;
-use crate::plugins::runtime::WorldPre;
-use crate::plugins::size::record_size;
-use crate::plugins::store::HostState;
+use crate::runtime::adapters::{address_to_wit, customer_to_wit};
+use crate::runtime::error::FailureKind;
+use crate::runtime::runtime::WorldPre;
+use crate::runtime::size::record_size;
+use crate::runtime::store::HostState;
+use crate::runtime::wit;
+use crate::runtime::wit::tax::exports::mercato::plugin::tax as w;
 
 record_size! {
     w::TaxableLine { id, product_id, sku, quantity, amount, tax_code }

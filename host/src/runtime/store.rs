@@ -13,8 +13,8 @@ use wasmtime::{Engine, ResourceLimiter};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
-use super::bindings::tax_v2::mercato::plugin::log as log_v2;
-use super::bindings::{self, pricing::mercato::plugin::log, recommendations::mercato::plugin::catalog};
+use super::wit::tax_v2::mercato::plugin::log as log_v2;
+use super::wit::{self, pricing::mercato::plugin::log, recommendations::mercato::plugin::catalog};
 
 /// Messages kept per call, and their size.
 pub const MAX_LOG_LINES: usize = 32;
@@ -295,7 +295,7 @@ fn product_out(p: mercato_sdk::recommendations::Product) -> catalog::Product {
         title: p.title,
         category_ids: p.category_ids,
         tags: p.tags,
-        price: bindings::wit::Money { amount: p.price.amount, currency: p.price.currency.code().to_owned() },
+        price: wit::Money { amount: p.price.amount, currency: p.price.currency.code().to_owned() },
         available: p.available,
     }
 }
@@ -323,7 +323,7 @@ impl catalog::Host for HostState {
     }
 }
 
-impl bindings::pricing::mercato::plugin::types::Host for HostState {}
+impl wit::pricing::mercato::plugin::types::Host for HostState {}
 
 /// One linker for every world; the install check decides which imports each
 /// world may use.
@@ -333,10 +333,7 @@ pub fn linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
     wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
     log::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
     catalog::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
-    bindings::pricing::mercato::plugin::types::add_to_linker::<HostState, HasSelf<HostState>>(
-        &mut linker,
-        |s| s,
-    )?;
+    wit::pricing::mercato::plugin::types::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
     // 0.2.0 reuses 0.1.0's `types` (records only, nothing to link but the name).
     linker.instance(&format!("mercato:plugin/types@{}", super::install::V0_2))?;
     log_v2::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;

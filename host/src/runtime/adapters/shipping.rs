@@ -3,10 +3,10 @@ use std::collections::HashSet;
 use mercato_sdk::shipping::{RateOption, ShippingInput, ShippingOutput};
 
 use super::{address_to_wit, check_output_size, check_text, money_from_wit, money_to_wit};
-use crate::plugins::bindings::shipping::exports::mercato::plugin::shipping as w;
-use crate::plugins::error::{CallError, FailureKind};
-use crate::plugins::runtime::{Call, Outcome, Runtime, Sizing, WorldPre};
-use crate::plugins::size::{WireSize, record_size};
+use crate::runtime::error::{CallError, FailureKind};
+use crate::runtime::runtime::{Call, Outcome, Runtime, Sizing, WorldPre};
+use crate::runtime::size::{WireSize, record_size};
+use crate::runtime::wit::shipping::exports::mercato::plugin::shipping as w;
 
 record_size! {
     w::ShipItem { line_id, sku, quantity, weight_grams, length_mm, width_mm, height_mm }

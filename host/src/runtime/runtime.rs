@@ -12,7 +12,6 @@ use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Engine, Store, Trap};
 
 use super::adapters;
-use super::bindings::{self, wit};
 use super::cache::{CacheOutcome, ComponentCache};
 use super::circuit::CircuitBreaker;
 use super::engine::{self, EPOCH_TICK, EngineConfig};
@@ -23,6 +22,7 @@ use super::journal::{Journal, JournalError, JournalLine};
 use super::limits::{LimitOverrides, Limits};
 use super::stats::CallStats;
 use super::store::{self, HostState, LogLine, SharedCatalog};
+use super::wit;
 
 /// How a runtime is set up.
 #[derive(Clone, Debug)]
@@ -50,14 +50,14 @@ impl Default for RuntimeConfig {
 
 /// A pre-linked world, ready to instantiate in a fresh store.
 pub(crate) enum WorldPre {
-    Pricing(bindings::pricing::PricingPluginPre<HostState>),
-    Tax(bindings::tax::TaxPluginPre<HostState>),
+    Pricing(wit::pricing::PricingPluginPre<HostState>),
+    Tax(wit::tax::TaxPluginPre<HostState>),
     /// The tax world of `mercato:plugin@0.2.0`, with its `calculate` export
     /// (called with the host's own input record, see `adapters::tax`).
-    TaxV2(bindings::tax_v2::TaxPluginPre<HostState>, adapters::tax::Calculate),
-    Shipping(bindings::shipping::ShippingPluginPre<HostState>),
-    Payment(bindings::payment::PaymentPluginPre<HostState>),
-    Recommendations(bindings::recommendations::RecommendationsPluginPre<HostState>),
+    TaxV2(wit::tax_v2::TaxPluginPre<HostState>, adapters::tax::Calculate),
+    Shipping(wit::shipping::ShippingPluginPre<HostState>),
+    Payment(wit::payment::PaymentPluginPre<HostState>),
+    Recommendations(wit::recommendations::RecommendationsPluginPre<HostState>),
 }
 
 /// Runs `$body` with `$p` bound to the typed pre-instance, whatever the world.
@@ -262,24 +262,24 @@ impl Runtime {
         let typed = |e: wasmtime::Error| InstallError::UnknownWorld(format!("{e:#}"));
         Ok(match point {
             ExtensionPoint::Pricing => {
-                WorldPre::Pricing(bindings::pricing::PricingPluginPre::new(pre).map_err(typed)?)
+                WorldPre::Pricing(wit::pricing::PricingPluginPre::new(pre).map_err(typed)?)
             }
             ExtensionPoint::Tax if contract == install::V0_2 => {
-                let pre = bindings::tax_v2::TaxPluginPre::new(pre).map_err(typed)?;
+                let pre = wit::tax_v2::TaxPluginPre::new(pre).map_err(typed)?;
                 let mut store = self.store(limits, 1, None);
                 let calculate =
                     adapters::tax::Calculate::check(component, &pre, &mut store).map_err(typed)?;
                 WorldPre::TaxV2(pre, calculate)
             }
-            ExtensionPoint::Tax => WorldPre::Tax(bindings::tax::TaxPluginPre::new(pre).map_err(typed)?),
+            ExtensionPoint::Tax => WorldPre::Tax(wit::tax::TaxPluginPre::new(pre).map_err(typed)?),
             ExtensionPoint::Shipping => {
-                WorldPre::Shipping(bindings::shipping::ShippingPluginPre::new(pre).map_err(typed)?)
+                WorldPre::Shipping(wit::shipping::ShippingPluginPre::new(pre).map_err(typed)?)
             }
             ExtensionPoint::Payment => {
-                WorldPre::Payment(bindings::payment::PaymentPluginPre::new(pre).map_err(typed)?)
+                WorldPre::Payment(wit::payment::PaymentPluginPre::new(pre).map_err(typed)?)
             }
             ExtensionPoint::Recommendations => WorldPre::Recommendations(
-                bindings::recommendations::RecommendationsPluginPre::new(pre).map_err(typed)?,
+                wit::recommendations::RecommendationsPluginPre::new(pre).map_err(typed)?,
             ),
         })
     }
@@ -429,7 +429,7 @@ impl Runtime {
                 error = %kind, "plugin call failed"
             ),
         }
-        let now = crate::db::now_ms();
+        let now = super::journal::now_ms();
         let printed = state.printed.lines();
         let line = |level: &str, message: &str| JournalLine {
             at: now,

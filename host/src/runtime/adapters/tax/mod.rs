@@ -10,9 +10,9 @@ use mercato_sdk::Rate;
 use mercato_sdk::tax::{TaxInput, TaxOutput, TaxRate};
 
 use super::{check_output_size, check_text};
-use crate::plugins::error::{CallError, FailureKind};
-use crate::plugins::runtime::{Call, Outcome, Runtime, Sizing, WorldPre};
-use crate::plugins::size::WireSize;
+use crate::runtime::error::{CallError, FailureKind};
+use crate::runtime::runtime::{Call, Outcome, Runtime, Sizing, WorldPre};
+use crate::runtime::size::WireSize;
 
 /// Most taxes on one line or on shipping (country, state, county, city…).
 const MAX_TAXES_PER_TARGET: usize = 16;

@@ -1,10 +1,10 @@
 use mercato_sdk::pricing::{Adjustment, AdjustmentKind, Ledger, PricingInput, PricingOutput, Target};
 
 use super::{cart_line_to_wit, check_output_size, customer_to_wit, money_to_wit};
-use crate::plugins::bindings::pricing::exports::mercato::plugin::pricing as w;
-use crate::plugins::error::{CallError, FailureKind};
-use crate::plugins::runtime::{Call, Outcome, Runtime, Sizing, WorldPre};
-use crate::plugins::size::{WireSize, record_size};
+use crate::runtime::error::{CallError, FailureKind};
+use crate::runtime::runtime::{Call, Outcome, Runtime, Sizing, WorldPre};
+use crate::runtime::size::{WireSize, record_size};
+use crate::runtime::wit::pricing::exports::mercato::plugin::pricing as w;
 
 record_size! {
     w::PricingInput { currency, lines, customer, discount_codes, shipping, previous }

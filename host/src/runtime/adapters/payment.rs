@@ -3,10 +3,10 @@ use mercato_sdk::payment::{
 };
 
 use super::{check_output_size, check_text, money_from_wit, money_to_wit};
-use crate::plugins::bindings::payment::exports::mercato::plugin::payment as w;
-use crate::plugins::error::{CallError, FailureKind};
-use crate::plugins::runtime::{Call, Outcome, Runtime, Sizing, WorldPre};
-use crate::plugins::size::{WireSize, record_size};
+use crate::runtime::error::{CallError, FailureKind};
+use crate::runtime::runtime::{Call, Outcome, Runtime, Sizing, WorldPre};
+use crate::runtime::size::{WireSize, record_size};
+use crate::runtime::wit::payment::exports::mercato::plugin::payment as w;
 
 record_size! {
     w::PaymentRequest { amount, order_reference, payment_method_token, idempotency_key, capture, email }

@@ -9,8 +9,8 @@ pub(crate) mod tax;
 
 use mercato_sdk::{Address, CartLine, Currency, Customer, Money};
 
-use super::bindings::wit;
 use super::error::FailureKind;
+use super::wit;
 
 fn money_to_wit(m: &Money) -> wit::Money {
     wit::Money { amount: m.amount, currency: m.currency.code().to_owned() }

@@ -3,11 +3,11 @@ use std::collections::HashSet;
 use mercato_sdk::recommendations::{Context, Recommendation};
 
 use super::{check_output_size, check_text, customer_to_wit};
-use crate::plugins::bindings::recommendations::exports::mercato::plugin::recommendations as w;
-use crate::plugins::error::{CallError, FailureKind};
-use crate::plugins::runtime::{Call, Outcome, Runtime, Sizing, WorldPre};
-use crate::plugins::size::{WireSize, record_size};
-use crate::plugins::store::SharedCatalog;
+use crate::runtime::error::{CallError, FailureKind};
+use crate::runtime::runtime::{Call, Outcome, Runtime, Sizing, WorldPre};
+use crate::runtime::size::{WireSize, record_size};
+use crate::runtime::store::SharedCatalog;
+use crate::runtime::wit::recommendations::exports::mercato::plugin::recommendations as w;
 
 record_size! {
     w::Context { product_id, cart_product_ids, customer, limit }

@@ -54,16 +54,16 @@ impl<A: WireSize, B: WireSize> WireSize for (A, B) {
 /// `WireSize` for a record: the sum of its fields.
 macro_rules! record_size {
     ($($t:ty { $($f:ident),* })*) => {$(
-        impl $crate::plugins::size::WireSize for $t {
+        impl $crate::runtime::size::WireSize for $t {
             fn wire_size(&self) -> u64 {
-                0 $(+ $crate::plugins::size::WireSize::wire_size(&self.$f))*
+                0 $(+ $crate::runtime::size::WireSize::wire_size(&self.$f))*
             }
         }
     )*};
 }
 pub(crate) use record_size;
 
-use super::bindings::wit;
+use super::wit;
 
 record_size! {
     wit::Money { amount, currency }

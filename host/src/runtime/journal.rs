@@ -9,6 +9,13 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
+/// Unix milliseconds now.
+pub(super) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// Log lines kept per plugin.
 pub const MAX_LINES: usize = 200;
 

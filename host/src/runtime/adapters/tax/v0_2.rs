@@ -10,14 +10,14 @@ use wasmtime::component::__internal::{InterfaceType, LowerContext};
 use wasmtime::component::{Component, ComponentExportIndex, ComponentType, Lower, TypedFunc};
 
 use super::{checked, rate_table};
-use crate::plugins::adapters::customer_to_wit;
-use crate::plugins::bindings::tax_v2::exports::mercato::plugin::tax as w;
-use crate::plugins::bindings::{tax_v2, wit};
-use crate::plugins::error::FailureKind;
-use crate::plugins::install;
-use crate::plugins::runtime::WorldPre;
-use crate::plugins::size::record_size;
-use crate::plugins::store::HostState;
+use crate::runtime::adapters::customer_to_wit;
+use crate::runtime::error::FailureKind;
+use crate::runtime::install;
+use crate::runtime::runtime::WorldPre;
+use crate::runtime::size::record_size;
+use crate::runtime::store::HostState;
+use crate::runtime::wit::tax_v2::exports::mercato::plugin::tax as w;
+use crate::runtime::wit::{self, tax_v2};
 
 record_size! {
     w::Span { start, len }

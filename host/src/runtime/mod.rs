@@ -9,7 +9,6 @@
 //! `stats`.
 
 mod adapters;
-mod bindings;
 mod cache;
 mod circuit;
 mod engine;
@@ -23,6 +22,7 @@ mod runtime;
 mod size;
 mod stats;
 mod store;
+mod wit;
 
 pub use cache::CacheOutcome;
 pub use circuit::{BreakerPolicy, CircuitBreaker, CircuitState};

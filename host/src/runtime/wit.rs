@@ -74,4 +74,4 @@ pub mod tax_v2 {
     });
 }
 
-pub use pricing::mercato::plugin::types as wit;
+pub use pricing::mercato::plugin::types::*;
