@@ -9,4 +9,5 @@ pub mod config;
 pub mod db;
 pub mod faults;
 pub mod http;
+pub mod model;
 pub mod runtime;

@@ -114,7 +114,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     })
     .expect("runtime");
     let operator_key = "op_test_operator_key".to_owned();
-    let state = AppState::new(db.clone(), Arc::new(runtime), &operator_key);
+    let state = AppState::new(mercato::commerce::Shop::new(db.clone(), Arc::new(runtime)), &operator_key);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let served = state.clone();
@@ -125,7 +125,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 impl TestApp {
     /// What commerce operations that run plugins need, sharing the host's caches.
     pub fn shop(&self) -> mercato::commerce::Shop {
-        self.state.shop()
+        self.state.shop.clone()
     }
 
     /// Starts another host on this host's database, as an operator runs
@@ -150,7 +150,8 @@ impl TestApp {
             .expect("runtime"),
         );
         mercato::commerce::plugins::load_installed(&self.db, &runtime).await.expect("plugins load");
-        let state = setup(AppState::new(self.db.clone(), runtime, operator_key));
+        let state =
+            setup(AppState::new(mercato::commerce::Shop::new(self.db.clone(), runtime), operator_key));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { mercato::http::serve(listener, state).await });

@@ -42,7 +42,7 @@ pub fn run(
     }
     tokio()?.block_on(async {
         let (db, runtime) = open(url, data_dir).await?;
-        let state = AppState::with_operator_key_hash(db, runtime, hash)
+        let state = AppState::with_operator_key_hash(crate::commerce::Shop::new(db, runtime), hash)
             .with_idempotency_lease(std::time::Duration::from_millis(tuning.idempotency_lease_ms))
             .with_limits(tuning.limits());
         let listener = bind(listen).await?;
@@ -50,8 +50,8 @@ pub fn run(
         tracing::info!(listen = %bound, database = %db::redact(url), "mercato is serving");
         // One line on stdout that tools (and tests) can wait for.
         println!("listening on http://{bound}");
-        crate::commerce::jobs::spawn(state.shop(), crate::commerce::jobs::EVERY);
-        state.db.spawn_checkpointer(crate::db::CHECKPOINT_EVERY);
+        crate::commerce::jobs::spawn(state.shop.clone(), crate::commerce::jobs::EVERY);
+        state.shop.db.spawn_checkpointer(crate::db::CHECKPOINT_EVERY);
         http::serve(listener, state).await?;
         Ok(ExitCode::SUCCESS)
     })

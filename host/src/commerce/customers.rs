@@ -3,6 +3,8 @@
 //! wishlists. Every customer belongs to one merchant: the same email at two
 //! merchants is two customers.
 
+pub use crate::model::customers::{Customer, SessionRef, WishlistItem};
+
 mod password;
 
 use std::fmt;
@@ -22,19 +24,6 @@ use crate::db::{self, Db};
 pub const SESSION_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 /// Longest first or last name, in characters.
 const NAME_MAX_CHARS: usize = 100;
-
-/// A customer of one merchant. The password hash never leaves `db`.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Customer {
-    /// `cus_…`.
-    pub id: String,
-    /// Trimmed and lowercased.
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    /// Unix milliseconds.
-    pub created_at: i64,
-}
 
 /// A registration, raw. Fields default to empty so that a missing one is
 /// reported by name with the others.
@@ -86,22 +75,6 @@ impl fmt::Debug for Session {
             .field("customer", &self.customer)
             .finish()
     }
-}
-
-/// A live session, as found from its token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionRef {
-    /// The `customer_token` row, to revoke it.
-    pub session_id: String,
-    pub customer_id: String,
-}
-
-/// A product on a customer's wishlist.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct WishlistItem {
-    pub product_id: String,
-    /// Unix milliseconds.
-    pub added_at: i64,
 }
 
 /// Registers a customer at a merchant.

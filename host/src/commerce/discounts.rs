@@ -3,33 +3,13 @@
 //!
 //! Times are RFC 3339 strings on the wire and unix milliseconds inside.
 
-use serde::{Deserialize, Serialize};
+pub use crate::model::discounts::{DiscountCode, code_key};
+
+use serde::Deserialize;
 
 use super::ids::new_id;
 use super::{Check, Error, Page, Paged, Result, time};
 use crate::db::{self, Db};
-
-/// A discount code.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct DiscountCode {
-    pub id: String,
-    /// As entered by the merchant; matched case-insensitively.
-    pub code: String,
-    /// How many orders may use it; unlimited when absent.
-    pub usage_limit: Option<i64>,
-    /// How many orders have used it.
-    pub usage_count: i64,
-    /// RFC 3339; usable from this instant on.
-    #[serde(serialize_with = "time::serialize_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub starts_at: Option<i64>,
-    /// RFC 3339; no longer usable from this instant on.
-    #[serde(serialize_with = "time::serialize_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub ends_at: Option<i64>,
-    /// Unix milliseconds, like every `created_at` of the API.
-    pub created_at: i64,
-}
 
 /// A new discount code's request, raw.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -54,11 +34,6 @@ fn code(s: &str) -> std::result::Result<String, String> {
     let ok =
         (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if ok { Ok(s.to_owned()) } else { Err("must be 1-64 letters, digits, '_' or '-'".into()) }
-}
-
-/// The case-insensitive key a code is unique and looked up by.
-pub(crate) fn code_key(code: &str) -> String {
-    code.to_ascii_uppercase()
 }
 
 /// Creates a discount code.

@@ -69,9 +69,9 @@ pub struct Held {
 }
 
 impl Keys {
-    /// Keys on `db`, with running requests leased for `lease`.
-    pub fn new(db: Db, lease: Duration) -> Keys {
-        Keys { db, secret: Arc::default(), lease }
+    /// Keys in the shop's database, with running requests leased for `lease`.
+    pub fn new(shop: &super::Shop, lease: Duration) -> Keys {
+        Keys { db: shop.db.clone(), secret: Arc::default(), lease }
     }
 
     /// How often a running request renews its lease.

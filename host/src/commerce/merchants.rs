@@ -1,25 +1,13 @@
 //! Merchants and their API keys: a secret key for the back office and a
 //! publishable key for the storefront, stored hashed and shown once.
 
+pub use crate::model::merchants::{KeyKind, Merchant};
+
 use serde::Serialize;
 
 use super::ids::{hash_secret, new_id, new_secret};
 use super::{Check, Error, Page, Paged, Result, parse};
 use crate::db::{self, Db};
-
-/// A merchant.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Merchant {
-    pub id: String,
-    pub name: String,
-    pub slug: String,
-    pub default_currency: String,
-    pub country: String,
-    /// Whether catalog prices include tax (typical in the EU); tax plugins
-    /// are told, and cart totals do not add tax on top.
-    pub prices_include_tax: bool,
-    pub created_at: i64,
-}
 
 /// A new merchant's request, raw.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
@@ -39,24 +27,6 @@ pub struct NewMerchant {
 pub struct Keys {
     pub secret_key: String,
     pub publishable_key: String,
-}
-
-/// Which audience a key speaks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyKind {
-    /// `sk_…`: the merchant's back office.
-    Secret,
-    /// `pk_…`: the merchant's storefront.
-    Publishable,
-}
-
-impl KeyKind {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            KeyKind::Secret => "secret",
-            KeyKind::Publishable => "publishable",
-        }
-    }
 }
 
 fn new_keys() -> Keys {

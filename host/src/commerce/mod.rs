@@ -9,7 +9,7 @@ pub mod customers;
 pub mod discounts;
 pub mod error;
 pub mod idempotency;
-pub mod ids;
+pub use crate::model::ids;
 pub mod inventory;
 pub mod jobs;
 pub mod merchants;
@@ -18,7 +18,7 @@ pub mod parse;
 pub mod payments;
 pub mod plugins;
 pub mod recommendations;
-pub mod time;
+pub use crate::model::time;
 
 pub use error::{Check, Error, FieldErrors, Result};
 
@@ -36,6 +36,13 @@ pub struct Shop {
     pub runtime: Arc<Runtime>,
     pub bindings: plugins::Bindings,
     pub memo: Arc<cart::Memo>,
+}
+
+impl Shop {
+    /// A shop over `db` and `runtime`, with empty caches.
+    pub fn new(db: Db, runtime: Arc<Runtime>) -> Shop {
+        Shop { db, runtime, bindings: Default::default(), memo: Default::default() }
+    }
 }
 
 use base64::Engine as _;

@@ -3,6 +3,8 @@
 //! start), operator limit overrides, and each merchant's ordered bindings
 //! per extension point, cached in memory with a circuit breaker each.
 
+pub use crate::model::plugins::StoredPlugin;
+
 mod bindings;
 
 use crate::runtime::journal::{JournalError, JournalLine};
@@ -21,22 +23,6 @@ pub use bindings::{
     BindError, Binding, BindingView, Bindings, BindingsByPoint, MAX_BINDINGS, MAX_CONFIG_BYTES, NewBinding,
     NewBindings, OnError, PointBindings, StoredBinding, list_bindings, replace_bindings,
 };
-
-/// A plugin row as stored (without its component bytes).
-#[derive(Debug, Clone)]
-pub struct StoredPlugin {
-    pub id: String,
-    pub name: String,
-    pub version: String,
-    pub extension_point: String,
-    pub sha256: String,
-    pub size_bytes: i64,
-    pub description: String,
-    pub config_schema: String,
-    /// [`LimitOverrides`] as JSON, if the operator set any.
-    pub limits: Option<String>,
-    pub created_at: i64,
-}
 
 /// An installed plugin as the operator sees it: what the component says
 /// about itself, its limits, and how its calls are going on this host.

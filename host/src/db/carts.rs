@@ -7,8 +7,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::Db;
-use crate::commerce::cart::{Address, CartRecord, CartStatus, LineRecord, VariantInfo};
-use crate::commerce::catalog::{InventoryPolicy, Status};
+use crate::model::cart::{Address, CartRecord, CartStatus, LineRecord, VariantInfo};
+use crate::model::catalog::{InventoryPolicy, Status};
 
 fn address_text(a: Option<&Address>) -> Option<String> {
     a.map(super::to_json)

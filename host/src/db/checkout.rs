@@ -19,7 +19,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::Db;
 use super::orders::{EventAt, append_event, to_json};
-use crate::commerce::ids::new_id;
+use crate::model::ids::new_id;
 
 /// A line of a new order.
 pub struct NewOrderLine {

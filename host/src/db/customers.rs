@@ -4,7 +4,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::Db;
-use crate::commerce::customers::{Customer, SessionRef, WishlistItem};
+use crate::model::customers::{Customer, SessionRef, WishlistItem};
 
 const COLUMNS: &str = "customer_id, email, first_name, last_name, created_at";
 

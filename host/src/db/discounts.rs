@@ -4,7 +4,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::Db;
-use crate::commerce::discounts::DiscountCode;
+use crate::model::discounts::DiscountCode;
 
 const COLUMNS: &str = "discount_code_id, code, usage_limit, usage_count, starts_at, ends_at, created_at";
 

@@ -3,8 +3,8 @@
 use sqlx::Row;
 
 use super::{Db, now_ms};
-use crate::commerce::ids::new_id;
-use crate::commerce::merchants::{KeyKind, Merchant};
+use crate::model::ids::new_id;
+use crate::model::merchants::{KeyKind, Merchant};
 
 const COLUMNS: &str = "merchant_id, name, slug, default_currency, country, prices_include_tax, created_at";
 

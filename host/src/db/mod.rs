@@ -399,13 +399,7 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub use crate::model::time::now_ms;
 
 #[cfg(test)]
 mod tests {

@@ -23,7 +23,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::Db;
 use super::orders::{record_event, to_json};
-use crate::commerce::orders::OrderStatus;
+use crate::model::orders::OrderStatus;
 
 /// A quantity of one order line.
 #[derive(Debug, Clone)]

@@ -7,9 +7,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{Arg, Db, Sql};
-use crate::commerce::catalog::Price;
-use crate::commerce::ids::new_id;
-use crate::commerce::orders::{NextAction, Order, OrderEvent, OrderLine, OrderStatus, Payment};
+use crate::model::catalog::Price;
+use crate::model::ids::new_id;
+use crate::model::orders::{NextAction, Order, OrderEvent, OrderLine, OrderStatus, Payment};
 
 pub(crate) use super::{json, to_json};
 

@@ -4,7 +4,7 @@
 use sqlx::Row;
 
 use super::{Db, now_ms};
-use crate::commerce::plugins::{OnError, StoredBinding, StoredPlugin};
+use crate::model::plugins::{OnError, StoredBinding, StoredPlugin};
 
 const COLUMNS: &str = "plugin_id, name, version, extension_point, sha256, size_bytes, description, config_schema, limits, created_at";
 

@@ -41,7 +41,7 @@ async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiErro
     if is_operator(state, token) {
         return Ok(Principal::Operator);
     }
-    match merchants::authenticate(&state.db, token).await? {
+    match merchants::authenticate(&state.shop.db, token).await? {
         Some((merchant_id, kind)) => Ok(Principal::Merchant { merchant_id, kind }),
         None => Err(ApiError::unauthorized("unknown or revoked API key")),
     }

@@ -43,7 +43,7 @@ async fn create_cart(
     OptionalCustomer(customer): OptionalCustomer,
     OptionalJson(req): OptionalJson<NewCart>,
 ) -> Result<(StatusCode, Json<Cart>)> {
-    let cart = cart::create(&state.shop(), &store.merchant_id, customer.as_deref(), req).await?;
+    let cart = cart::create(&state.shop, &store.merchant_id, customer.as_deref(), req).await?;
     Ok((StatusCode::CREATED, Json(cart)))
 }
 
@@ -55,7 +55,7 @@ async fn get_cart(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Cart>> {
-    Ok(Json(cart::get(&state.shop(), &store.merchant_id, &id).await?))
+    Ok(Json(cart::get(&state.shop, &store.merchant_id, &id).await?))
 }
 
 /// Sets the email and addresses (fields left out stay as they are).
@@ -68,7 +68,7 @@ async fn update_cart(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<CartUpdate>,
 ) -> Result<Json<Cart>> {
-    Ok(Json(cart::update_details(&state.shop(), &store.merchant_id, &id, req).await?))
+    Ok(Json(cart::update_details(&state.shop, &store.merchant_id, &id, req).await?))
 }
 
 /// Adds units of a variant (to its existing line, if any).
@@ -81,7 +81,7 @@ async fn add_line(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<NewLine>,
 ) -> Result<Json<Cart>> {
-    Ok(Json(cart::add_line(&state.shop(), &store.merchant_id, &id, req).await?))
+    Ok(Json(cart::add_line(&state.shop, &store.merchant_id, &id, req).await?))
 }
 
 /// Sets a line's quantity; 0 removes it.
@@ -95,7 +95,7 @@ async fn update_line(
     ApiPath((id, line_id)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<LineUpdate>,
 ) -> Result<Json<Cart>> {
-    Ok(Json(cart::update_line(&state.shop(), &store.merchant_id, &id, &line_id, req).await?))
+    Ok(Json(cart::update_line(&state.shop, &store.merchant_id, &id, &line_id, req).await?))
 }
 
 /// Removes a line.
@@ -106,7 +106,7 @@ async fn remove_line(
     State(state): State<AppState>,
     ApiPath((id, line_id)): ApiPath<(String, String)>,
 ) -> Result<Json<Cart>> {
-    Ok(Json(cart::remove_line(&state.shop(), &store.merchant_id, &id, &line_id).await?))
+    Ok(Json(cart::remove_line(&state.shop, &store.merchant_id, &id, &line_id).await?))
 }
 
 /// Enters a discount code; unknown, expired or used-up codes are refused
@@ -121,7 +121,7 @@ async fn add_code(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<CodeInput>,
 ) -> Result<Json<Cart>> {
-    Ok(Json(cart::add_discount_code(&state.shop(), &store.merchant_id, &id, req).await?))
+    Ok(Json(cart::add_discount_code(&state.shop, &store.merchant_id, &id, req).await?))
 }
 
 /// Removes an entered discount code.
@@ -132,7 +132,7 @@ async fn remove_code(
     State(state): State<AppState>,
     ApiPath((id, code)): ApiPath<(String, String)>,
 ) -> Result<Json<Cart>> {
-    Ok(Json(cart::remove_discount_code(&state.shop(), &store.merchant_id, &id, &code).await?))
+    Ok(Json(cart::remove_discount_code(&state.shop, &store.merchant_id, &id, &code).await?))
 }
 
 /// The shipping rates the merchant's shipping plugins offer for this cart
@@ -144,7 +144,7 @@ async fn shipping_options(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ShippingOptions>> {
-    Ok(Json(cart::shipping_options(&state.shop(), &store.merchant_id, &id).await?))
+    Ok(Json(cart::shipping_options(&state.shop, &store.merchant_id, &id).await?))
 }
 
 /// Selects one of the offered shipping options.
@@ -158,7 +158,7 @@ async fn select_shipping(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ShippingChoice>,
 ) -> Result<Json<Cart>> {
-    Ok(Json(cart::select_shipping(&state.shop(), &store.merchant_id, &id, req).await?))
+    Ok(Json(cart::select_shipping(&state.shop, &store.merchant_id, &id, req).await?))
 }
 
 /// Completes the cart: reserves stock, takes payment through the named
@@ -180,7 +180,7 @@ async fn complete(
     ApiJson(req): ApiJson<CompleteRequest>,
 ) -> Result<Response> {
     let retried = retried.is_some();
-    Ok(match checkout::complete(&state.shop(), &store.merchant_id, &id, req, retried).await? {
+    Ok(match checkout::complete(&state.shop, &store.merchant_id, &id, req, retried).await? {
         Completion::Placed(order) => (StatusCode::CREATED, Json(order)).into_response(),
         Completion::RequiresAction(action) => (StatusCode::OK, Json(action)).into_response(),
     })

@@ -95,7 +95,7 @@ async fn create_product(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<NewProduct>,
 ) -> Result<(StatusCode, Json<Product>)> {
-    let product = catalog::create_product(&state.db, &admin.merchant_id, req).await.map_err(problem)?;
+    let product = catalog::create_product(&state.shop.db, &admin.merchant_id, req).await.map_err(problem)?;
     Ok((StatusCode::CREATED, Json(product)))
 }
 
@@ -108,7 +108,7 @@ async fn list_products(
     ApiQuery(q): ApiQuery<ProductQuery>,
 ) -> Result<Json<Paged<Product>>> {
     let (filter, page) = q.parts()?;
-    Ok(Json(catalog::list_products(&state.db, &admin.merchant_id, &filter, &page).await?))
+    Ok(Json(catalog::list_products(&state.shop.db, &admin.merchant_id, &filter, &page).await?))
 }
 
 /// One product, whatever its status.
@@ -120,7 +120,7 @@ async fn get_product(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Product>> {
-    Ok(Json(catalog::get_product(&state.db, &admin.merchant_id, &id).await?))
+    Ok(Json(catalog::get_product(&state.shop.db, &admin.merchant_id, &id).await?))
 }
 
 /// Changes a product and its variants' prices, skus, weights and tax codes.
@@ -134,7 +134,7 @@ async fn update_product(
     ApiPath(id): ApiPath<String>,
     ApiJson(patch): ApiJson<ProductPatch>,
 ) -> Result<Json<Product>> {
-    Ok(Json(catalog::update_product(&state.db, &admin.merchant_id, &id, patch).await.map_err(problem)?))
+    Ok(Json(catalog::update_product(&state.shop.db, &admin.merchant_id, &id, patch).await.map_err(problem)?))
 }
 
 /// Deletes a product: it is gone from every listing, and its handle and skus
@@ -147,7 +147,7 @@ async fn delete_product(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode> {
-    catalog::delete_product(&state.db, &admin.merchant_id, &id).await?;
+    catalog::delete_product(&state.shop.db, &admin.merchant_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -163,7 +163,8 @@ async fn add_variant(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<NewVariant>,
 ) -> Result<(StatusCode, Json<Variant>)> {
-    let variant = catalog::add_variant(&state.db, &admin.merchant_id, &id, req).await.map_err(problem)?;
+    let variant =
+        catalog::add_variant(&state.shop.db, &admin.merchant_id, &id, req).await.map_err(problem)?;
     Ok((StatusCode::CREATED, Json(variant)))
 }
 
@@ -176,7 +177,8 @@ async fn create_category(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<NewCategory>,
 ) -> Result<(StatusCode, Json<Category>)> {
-    let category = catalog::create_category(&state.db, &admin.merchant_id, req).await.map_err(problem)?;
+    let category =
+        catalog::create_category(&state.shop.db, &admin.merchant_id, req).await.map_err(problem)?;
     Ok((StatusCode::CREATED, Json(category)))
 }
 
@@ -188,7 +190,7 @@ async fn list_categories(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Paged<Category>>> {
-    Ok(Json(catalog::list_categories(&state.db, &admin.merchant_id, &q.page()?).await?))
+    Ok(Json(catalog::list_categories(&state.shop.db, &admin.merchant_id, &q.page()?).await?))
 }
 
 /// One category.
@@ -200,7 +202,7 @@ async fn get_category(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Category>> {
-    Ok(Json(catalog::get_category(&state.db, &admin.merchant_id, &id).await?))
+    Ok(Json(catalog::get_category(&state.shop.db, &admin.merchant_id, &id).await?))
 }
 
 /// Active products, oldest first (`status` is ignored).
@@ -212,7 +214,7 @@ async fn store_list_products(
     ApiQuery(q): ApiQuery<ProductQuery>,
 ) -> Result<Json<Paged<Product>>> {
     let (filter, page) = q.parts()?;
-    Ok(Json(catalog::list_active_products(&state.db, &store.merchant_id, filter, &page).await?))
+    Ok(Json(catalog::list_active_products(&state.shop.db, &store.merchant_id, filter, &page).await?))
 }
 
 /// One active product, by id or handle.
@@ -224,5 +226,5 @@ async fn store_get_product(
     State(state): State<AppState>,
     ApiPath(key): ApiPath<String>,
 ) -> Result<Json<Product>> {
-    Ok(Json(catalog::get_active_product(&state.db, &store.merchant_id, &key).await?))
+    Ok(Json(catalog::get_active_product(&state.shop.db, &store.merchant_id, &key).await?))
 }

@@ -78,7 +78,7 @@ async fn session(
 ) -> Result<Option<customers::SessionRef>, ApiError> {
     let token = parts.headers.get(TOKEN_HEADER).and_then(|v| v.to_str().ok()).map(str::trim);
     let Some(token) = token.filter(|t| !t.is_empty()) else { return Ok(None) };
-    match customers::authenticate(&state.db, merchant_id, token).await? {
+    match customers::authenticate(&state.shop.db, merchant_id, token).await? {
         Some(s) => Ok(Some(s)),
         None => Err(ApiError::unauthorized("unknown, expired or revoked customer token")),
     }
@@ -94,7 +94,7 @@ async fn register_customer(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<NewCustomer>,
 ) -> Result<(StatusCode, Json<Customer>)> {
-    let customer = customers::register(&state.db, &store.merchant_id, req).await?;
+    let customer = customers::register(&state.shop.db, &store.merchant_id, req).await?;
     Ok((StatusCode::CREATED, Json(customer)))
 }
 
@@ -115,7 +115,7 @@ async fn log_in_customer(
     let account = format!("{} {}", store.merchant_id, req.email.trim().to_lowercase());
     let address = super::limits::client_address(&extensions);
     state.limits.login_allowed(&account, address)?;
-    match customers::login(&state.db, &store.merchant_id, req).await? {
+    match customers::login(&state.shop.db, &store.merchant_id, req).await? {
         Some(session) => {
             state.limits.login_succeeded(&account);
             Ok(Json(session))
@@ -135,7 +135,7 @@ async fn log_in_customer(
 #[utoipa::path(post, path = "/customers/logout", tag = "store", security(("bearer" = [])), params(TokenHeader),
     responses((status = 204), (status = 401, body = Problem)))]
 async fn log_out_customer(session: CustomerSession, State(state): State<AppState>) -> Result<StatusCode> {
-    customers::logout(&state.db, &session.merchant_id, &session.session_id).await?;
+    customers::logout(&state.shop.db, &session.merchant_id, &session.session_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -146,7 +146,7 @@ async fn get_current_customer(
     session: CustomerSession,
     State(state): State<AppState>,
 ) -> Result<Json<Customer>> {
-    Ok(Json(customers::get(&state.db, &session.merchant_id, &session.customer_id).await?))
+    Ok(Json(customers::get(&state.shop.db, &session.merchant_id, &session.customer_id).await?))
 }
 
 /// The logged-in customer's wishlist, most recently added first; products
@@ -159,7 +159,9 @@ async fn list_wishlist(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Paged<WishlistItem>>> {
-    Ok(Json(customers::wishlist(&state.db, &session.merchant_id, &session.customer_id, &q.page()?).await?))
+    Ok(Json(
+        customers::wishlist(&state.shop.db, &session.merchant_id, &session.customer_id, &q.page()?).await?,
+    ))
 }
 
 /// A product to put on the wishlist.
@@ -180,9 +182,13 @@ async fn add_to_wishlist(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<WishlistAdd>,
 ) -> Result<(StatusCode, Json<WishlistItem>)> {
-    let (item, created) =
-        customers::add_to_wishlist(&state.db, &session.merchant_id, &session.customer_id, &req.product_id)
-            .await?;
+    let (item, created) = customers::add_to_wishlist(
+        &state.shop.db,
+        &session.merchant_id,
+        &session.customer_id,
+        &req.product_id,
+    )
+    .await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(item)))
 }
 
@@ -195,7 +201,7 @@ async fn remove_from_wishlist(
     State(state): State<AppState>,
     ApiPath(product_id): ApiPath<String>,
 ) -> Result<StatusCode> {
-    customers::remove_from_wishlist(&state.db, &session.merchant_id, &session.customer_id, &product_id)
+    customers::remove_from_wishlist(&state.shop.db, &session.merchant_id, &session.customer_id, &product_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -230,7 +236,7 @@ async fn list_customers(
     ApiQuery(q): ApiQuery<CustomerQuery>,
 ) -> Result<Json<Paged<Customer>>> {
     let page = Page::parse(q.cursor.as_deref(), q.limit)?;
-    Ok(Json(customers::list(&state.db, &admin.merchant_id, q.q.as_deref(), &page).await?))
+    Ok(Json(customers::list(&state.shop.db, &admin.merchant_id, q.q.as_deref(), &page).await?))
 }
 
 /// One customer of this merchant.
@@ -242,5 +248,5 @@ async fn get_customer(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Customer>> {
-    Ok(Json(customers::get(&state.db, &admin.merchant_id, &id).await?))
+    Ok(Json(customers::get(&state.shop.db, &admin.merchant_id, &id).await?))
 }

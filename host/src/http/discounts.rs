@@ -27,7 +27,7 @@ async fn create_code(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<NewDiscountCode>,
 ) -> Result<(StatusCode, Json<DiscountCode>)> {
-    let code = discounts::create(&state.db, &admin.merchant_id, req).await?;
+    let code = discounts::create(&state.shop.db, &admin.merchant_id, req).await?;
     Ok((StatusCode::CREATED, Json(code)))
 }
 
@@ -39,7 +39,7 @@ async fn list_codes(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Paged<DiscountCode>>> {
-    Ok(Json(discounts::list(&state.db, &admin.merchant_id, &q.page()?).await?))
+    Ok(Json(discounts::list(&state.shop.db, &admin.merchant_id, &q.page()?).await?))
 }
 
 /// One discount code, with its usage count.
@@ -50,7 +50,7 @@ async fn get_code(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<DiscountCode>> {
-    Ok(Json(discounts::get(&state.db, &admin.merchant_id, &id).await?))
+    Ok(Json(discounts::get(&state.shop.db, &admin.merchant_id, &id).await?))
 }
 
 /// Deletes a discount code: it stops working at once.
@@ -61,6 +61,6 @@ async fn delete_code(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode> {
-    discounts::delete(&state.db, &admin.merchant_id, &id).await?;
+    discounts::delete(&state.shop.db, &admin.merchant_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -33,5 +33,5 @@ async fn payment_webhook(
         .iter()
         .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
         .collect();
-    Ok(Json(payments::webhook(&state.shop(), &merchant_id, &plugin_id, headers, body.to_vec()).await?))
+    Ok(Json(payments::webhook(&state.shop, &merchant_id, &plugin_id, headers, body.to_vec()).await?))
 }

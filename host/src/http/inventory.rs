@@ -50,7 +50,7 @@ async fn create_location(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<NewLocation>,
 ) -> Result<(StatusCode, Json<Location>)> {
-    let location = inventory::create_location(&state.db, &admin.merchant_id, req).await?;
+    let location = inventory::create_location(&state.shop.db, &admin.merchant_id, req).await?;
     Ok((StatusCode::CREATED, Json(location)))
 }
 
@@ -62,7 +62,7 @@ async fn list_locations(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Paged<Location>>> {
-    Ok(Json(inventory::list_locations(&state.db, &admin.merchant_id, &q.page()?).await?))
+    Ok(Json(inventory::list_locations(&state.shop.db, &admin.merchant_id, &q.page()?).await?))
 }
 
 /// One location.
@@ -73,7 +73,7 @@ async fn get_location(
     State(state): State<AppState>,
     ApiPath(location_id): ApiPath<String>,
 ) -> Result<Json<Location>> {
-    Ok(Json(inventory::get_location(&state.db, &admin.merchant_id, &location_id).await?))
+    Ok(Json(inventory::get_location(&state.shop.db, &admin.merchant_id, &location_id).await?))
 }
 
 /// Which variant's stock to show.
@@ -91,7 +91,7 @@ async fn get_stock(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<StockQuery>,
 ) -> Result<Json<Stock>> {
-    Ok(Json(inventory::stock(&state.db, &admin.merchant_id, q.variant_id.as_deref()).await?))
+    Ok(Json(inventory::stock(&state.shop.db, &admin.merchant_id, q.variant_id.as_deref()).await?))
 }
 
 /// Sets on_hand of a variant at a location (a stock count); the difference
@@ -107,7 +107,7 @@ async fn set_on_hand(
     ApiPath(variant_id): ApiPath<String>,
     ApiJson(req): ApiJson<SetOnHand>,
 ) -> Result<Json<Level>> {
-    let level = inventory::set_on_hand(&state.db, &admin.merchant_id, &variant_id, req)
+    let level = inventory::set_on_hand(&state.shop.db, &admin.merchant_id, &variant_id, req)
         .await
         .map_err(body_location)?;
     Ok(Json(level))
@@ -134,8 +134,9 @@ async fn adjust(
     ApiPath(variant_id): ApiPath<String>,
     ApiJson(req): ApiJson<NewAdjustment>,
 ) -> Result<(StatusCode, Json<Adjusted>)> {
-    let (adjustment, level) =
-        inventory::adjust(&state.db, &admin.merchant_id, &variant_id, req).await.map_err(body_location)?;
+    let (adjustment, level) = inventory::adjust(&state.shop.db, &admin.merchant_id, &variant_id, req)
+        .await
+        .map_err(body_location)?;
     Ok((StatusCode::CREATED, Json(Adjusted { adjustment, level })))
 }
 
@@ -158,7 +159,7 @@ async fn list_adjustments(
 ) -> Result<Json<Paged<Adjustment>>> {
     let page = page.page()?;
     let location = filter.location_id.as_deref();
-    Ok(Json(inventory::history(&state.db, &admin.merchant_id, &variant_id, location, &page).await?))
+    Ok(Json(inventory::history(&state.shop.db, &admin.merchant_id, &variant_id, location, &page).await?))
 }
 
 /// Sets whether a variant can be sold beyond its available stock
@@ -172,5 +173,5 @@ async fn set_policy(
     ApiPath(variant_id): ApiPath<String>,
     ApiJson(req): ApiJson<PolicyChange>,
 ) -> Result<Json<Stock>> {
-    Ok(Json(inventory::set_policy(&state.db, &admin.merchant_id, &variant_id, req).await?))
+    Ok(Json(inventory::set_policy(&state.shop.db, &admin.merchant_id, &variant_id, req).await?))
 }

@@ -32,45 +32,39 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::db::Db;
-use crate::runtime::Runtime;
+use crate::commerce::Shop;
+use crate::commerce::idempotency::Keys;
 
-/// What every handler can reach.
+/// What every handler can reach: the commerce core's handles, and what
+/// the HTTP edge itself keeps (the operator key's hash, idempotency keys,
+/// abuse limits).
 #[derive(Clone)]
 pub struct AppState {
-    pub db: Db,
-    pub runtime: Arc<Runtime>,
+    pub shop: Shop,
     pub operator_key_hash: Arc<[u8; 32]>,
-    pub bindings: crate::commerce::plugins::Bindings,
-    pub memo: Arc<crate::commerce::cart::Memo>,
-    pub keys: crate::commerce::idempotency::Keys,
+    pub keys: Keys,
     pub limits: Arc<limits::Limits>,
 }
 
 impl AppState {
-    pub fn new(db: Db, runtime: Arc<Runtime>, operator_key: &str) -> AppState {
-        AppState::with_operator_key_hash(db, runtime, auth::operator_key_hash(operator_key))
+    pub fn new(shop: Shop, operator_key: &str) -> AppState {
+        AppState::with_operator_key_hash(shop, auth::operator_key_hash(operator_key))
     }
 
     /// State for an operator key known only by its sha256.
-    pub fn with_operator_key_hash(db: Db, runtime: Arc<Runtime>, hash: [u8; 32]) -> AppState {
-        let keys =
-            crate::commerce::idempotency::Keys::new(db.clone(), crate::commerce::idempotency::DEFAULT_LEASE);
+    pub fn with_operator_key_hash(shop: Shop, hash: [u8; 32]) -> AppState {
         AppState {
-            keys,
+            keys: Keys::new(&shop, crate::commerce::idempotency::DEFAULT_LEASE),
             limits: Arc::new(limits::Limits::new(limits::LimitConfig::default())),
-            db,
-            runtime,
             operator_key_hash: Arc::new(hash),
-            bindings: Default::default(),
-            memo: Default::default(),
+            shop,
         }
     }
 
     /// Leases idempotency keys of running requests for `lease` (see
     /// [`crate::commerce::idempotency`]).
     pub fn with_idempotency_lease(mut self, lease: std::time::Duration) -> AppState {
-        self.keys = crate::commerce::idempotency::Keys::new(self.db.clone(), lease);
+        self.keys = Keys::new(&self.shop, lease);
         self
     }
 
@@ -78,16 +72,6 @@ impl AppState {
     pub fn with_limits(mut self, config: limits::LimitConfig) -> AppState {
         self.limits = Arc::new(limits::Limits::new(config));
         self
-    }
-
-    /// What commerce operations that run plugins need.
-    pub fn shop(&self) -> crate::commerce::Shop {
-        crate::commerce::Shop {
-            db: self.db.clone(),
-            runtime: self.runtime.clone(),
-            bindings: self.bindings.clone(),
-            memo: self.memo.clone(),
-        }
     }
 }
 

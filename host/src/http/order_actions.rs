@@ -37,7 +37,7 @@ async fn create_fulfillment(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<NewFulfillment>,
 ) -> Result<(StatusCode, Json<Order>)> {
-    let order = actions::fulfill(&state.db, &admin.merchant_id, &id, req).await?;
+    let order = actions::fulfill(&state.shop.db, &admin.merchant_id, &id, req).await?;
     Ok((StatusCode::CREATED, Json(order)))
 }
 
@@ -55,7 +55,7 @@ async fn cancel_order(
     ApiPath(id): ApiPath<String>,
     OptionalJson(req): OptionalJson<CancelRequest>,
 ) -> Result<Json<Order>> {
-    Ok(Json(actions::cancel(&state.shop(), &admin.merchant_id, &id, req).await?))
+    Ok(Json(actions::cancel(&state.shop, &admin.merchant_id, &id, req).await?))
 }
 
 /// Pays money back through the order's payment provider: an `amount`, or
@@ -74,7 +74,7 @@ async fn create_refund(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<NewRefund>,
 ) -> Result<(StatusCode, Json<Order>)> {
-    let order = actions::refund(&state.shop(), &admin.merchant_id, &id, req).await?;
+    let order = actions::refund(&state.shop, &admin.merchant_id, &id, req).await?;
     Ok((StatusCode::CREATED, Json(order)))
 }
 
@@ -91,7 +91,7 @@ async fn create_return(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<NewReturn>,
 ) -> Result<(StatusCode, Json<Order>)> {
-    let order = actions::return_items(&state.db, &admin.merchant_id, &id, req).await?;
+    let order = actions::return_items(&state.shop.db, &admin.merchant_id, &id, req).await?;
     Ok((StatusCode::CREATED, Json(order)))
 }
 
@@ -107,5 +107,5 @@ async fn capture_payment(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Order>> {
-    Ok(Json(actions::capture(&state.shop(), &admin.merchant_id, &id).await?))
+    Ok(Json(actions::capture(&state.shop, &admin.merchant_id, &id).await?))
 }

@@ -47,7 +47,7 @@ async fn list_orders(
     ApiQuery(q): ApiQuery<OrderQuery>,
 ) -> Result<Json<Paged<Order>>> {
     let page = Page::parse(q.cursor.as_deref(), q.limit)?;
-    Ok(Json(orders::list(&state.db, &admin.merchant_id, q.status.as_deref(), &page).await?))
+    Ok(Json(orders::list(&state.shop.db, &admin.merchant_id, q.status.as_deref(), &page).await?))
 }
 
 /// One order with its event history.
@@ -58,7 +58,7 @@ async fn get_order(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<OrderDetail>> {
-    Ok(Json(orders::detail(&state.db, &admin.merchant_id, &id).await?))
+    Ok(Json(orders::detail(&state.shop.db, &admin.merchant_id, &id).await?))
 }
 
 #[derive(utoipa::IntoParams)]
@@ -85,7 +85,7 @@ async fn get_store_order(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Order>> {
     let token = headers.get(ORDER_TOKEN_HEADER).and_then(|v| v.to_str().ok()).map(str::trim);
-    Ok(Json(orders::for_buyer(&state.db, &store.merchant_id, &id, customer.as_deref(), token).await?))
+    Ok(Json(orders::for_buyer(&state.shop.db, &store.merchant_id, &id, customer.as_deref(), token).await?))
 }
 
 /// The logged-in customer's orders, oldest first.
@@ -98,5 +98,5 @@ async fn list_my_orders(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Paged<Order>>> {
     let page = q.page()?;
-    Ok(Json(orders::for_customer(&state.db, &session.merchant_id, &session.customer_id, &page).await?))
+    Ok(Json(orders::for_customer(&state.shop.db, &session.merchant_id, &session.customer_id, &page).await?))
 }

@@ -39,7 +39,7 @@ async fn create_merchant(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<NewMerchant>,
 ) -> Result<(StatusCode, Json<CreatedMerchant>)> {
-    let (merchant, keys) = merchants::create(&state.db, req).await?;
+    let (merchant, keys) = merchants::create(&state.shop.db, req).await?;
     Ok((StatusCode::CREATED, Json(CreatedMerchant { merchant, keys })))
 }
 
@@ -51,7 +51,7 @@ async fn list_merchants(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Paged<Merchant>>> {
-    Ok(Json(merchants::list(&state.db, &q.page()?).await?))
+    Ok(Json(merchants::list(&state.shop.db, &q.page()?).await?))
 }
 
 /// One merchant.
@@ -62,7 +62,7 @@ async fn get_merchant(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Merchant>> {
-    Ok(Json(merchants::get(&state.db, &id).await?))
+    Ok(Json(merchants::get(&state.shop.db, &id).await?))
 }
 
 /// Revokes a merchant's keys and issues new ones, shown once.
@@ -73,5 +73,5 @@ async fn rotate_keys(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Keys>> {
-    Ok(Json(merchants::rotate_keys(&state.db, &id).await?))
+    Ok(Json(merchants::rotate_keys(&state.shop.db, &id).await?))
 }

@@ -103,7 +103,8 @@ async fn install_plugin(
     State(state): State<AppState>,
     Upload(bytes): Upload,
 ) -> Result<(StatusCode, Json<Plugin>)> {
-    let (plugin, created) = plugins::install(&state.db, &state.runtime, &state.bindings, bytes).await?;
+    let (plugin, created) =
+        plugins::install(&state.shop.db, &state.shop.runtime, &state.shop.bindings, bytes).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(plugin)))
 }
 
@@ -134,7 +135,7 @@ async fn list_plugins(
             ApiError::field("extension_point", "must be pricing, tax, shipping, payment or recommendations")
         })?),
     };
-    Ok(Json(plugins::list(&state.db, &state.runtime, &state.bindings, point, &page).await?))
+    Ok(Json(plugins::list(&state.shop.db, &state.shop.runtime, &state.shop.bindings, point, &page).await?))
 }
 
 /// One installed plugin: metadata, limits, call counts, failures, latency
@@ -147,7 +148,7 @@ async fn get_plugin(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Plugin>> {
-    Ok(Json(plugins::get(&state.db, &state.runtime, &state.bindings, &id).await?))
+    Ok(Json(plugins::get(&state.shop.db, &state.shop.runtime, &state.shop.bindings, &id).await?))
 }
 
 /// Whose calls to show.
@@ -171,7 +172,7 @@ async fn plugin_logs(
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<LogsQuery>,
 ) -> Result<Json<plugins::PluginLogs>> {
-    Ok(Json(plugins::logs(&state.db, &state.runtime, &id, q.merchant_id.as_deref()).await?))
+    Ok(Json(plugins::logs(&state.shop.db, &state.shop.runtime, &id, q.merchant_id.as_deref()).await?))
 }
 
 /// Replaces a plugin's limit overrides (`{}` restores every default): fuel
@@ -189,7 +190,10 @@ async fn set_plugin_limits(
     ApiPath(id): ApiPath<String>,
     ApiJson(overrides): ApiJson<LimitOverrides>,
 ) -> Result<Json<Plugin>> {
-    Ok(Json(plugins::set_limits(&state.db, &state.runtime, &state.bindings, &id, overrides).await?))
+    Ok(Json(
+        plugins::set_limits(&state.shop.db, &state.shop.runtime, &state.shop.bindings, &id, overrides)
+            .await?,
+    ))
 }
 
 impl From<BindError> for ApiError {
@@ -212,7 +216,10 @@ impl From<BindError> for ApiError {
 #[utoipa::path(get, path = "/plugin-bindings", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = BindingsByPoint)))]
 async fn list_bindings(admin: Admin, State(state): State<AppState>) -> Result<Json<BindingsByPoint>> {
-    Ok(Json(plugins::list_bindings(&state.db, &state.runtime, &state.bindings, &admin.merchant_id).await?))
+    Ok(Json(
+        plugins::list_bindings(&state.shop.db, &state.shop.runtime, &state.shop.bindings, &admin.merchant_id)
+            .await?,
+    ))
 }
 
 /// Replaces the merchant's bindings of one extension point with this ordered
@@ -230,8 +237,14 @@ async fn replace_bindings(
     ApiJson(req): ApiJson<NewBindings>,
 ) -> Result<Json<PointBindings>> {
     let point = plugins::extension_point(&point)?;
-    let replaced =
-        plugins::replace_bindings(&state.db, &state.runtime, &state.bindings, &admin.merchant_id, point, req)
-            .await?;
+    let replaced = plugins::replace_bindings(
+        &state.shop.db,
+        &state.shop.runtime,
+        &state.shop.bindings,
+        &admin.merchant_id,
+        point,
+        req,
+    )
+    .await?;
     Ok(Json(replaced))
 }

@@ -48,7 +48,7 @@ async fn product_recommendations(
 ) -> Result<Json<RecommendationList>> {
     let limit = recommendations::parse_limit(q.limit)?;
     let data =
-        recommendations::for_product(&state.shop(), &store.merchant_id, &id, q.cart_id.as_deref(), limit)
+        recommendations::for_product(&state.shop, &store.merchant_id, &id, q.cart_id.as_deref(), limit)
             .await?;
     Ok(Json(RecommendationList { data }))
 }

@@ -20,7 +20,7 @@ pub fn router(api: Arc<utoipa::openapi::OpenApi>) -> Router<AppState> {
 
 /// Ready when the database answers.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    if state.db.ping().await {
+    if state.shop.db.ping().await {
         (StatusCode::OK, Json(json!({"status": "ready"})))
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "database unavailable"})))
@@ -33,6 +33,7 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
 async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
     use std::fmt::Write;
     let plugins: Vec<_> = state
+        .shop
         .runtime
         .list()
         .into_iter()

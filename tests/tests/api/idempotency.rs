@@ -116,7 +116,7 @@ on_both_databases!(a_key_held_by_a_dead_request_is_taken_over_by_its_retry, |app
 
     // The dead request: it claimed the key (with a short lease nobody
     // renews), placed the order and died before the provider answered.
-    let dead = Keys::new(app.db.clone(), Duration::from_millis(300));
+    let dead = Keys::new(&app.shop(), Duration::from_millis(300));
     let auth = format!("Bearer {}", shop.pk());
     let body_bytes = serde_json::to_vec(&body).unwrap();
     let credentials = [Some(auth.as_bytes()), None, None];
@@ -160,7 +160,7 @@ on_both_databases!(a_retry_that_takes_over_asks_the_provider_itself, |app: TestA
     let cart_id = cart["id"].as_str().unwrap();
     let path = format!("/v1/store/carts/{cart_id}/complete");
     let body = json!({"payment": visa()});
-    let dead = Keys::new(app.db.clone(), Duration::from_millis(100));
+    let dead = Keys::new(&app.shop(), Duration::from_millis(100));
     let auth = format!("Bearer {}", shop.pk());
     let body_bytes = serde_json::to_vec(&body).unwrap();
     let credentials = [Some(auth.as_bytes()), None, None];

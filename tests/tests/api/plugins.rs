@@ -41,7 +41,7 @@ fn ids(list: &Value) -> Vec<&str> {
 async fn second_host(app: &TestApp) -> (String, AppState) {
     let runtime = Arc::new(mercato_tests::runtime());
     plugins::load_installed(&app.db, &runtime).await.expect("plugins load");
-    let state = AppState::new(app.db.clone(), runtime, &app.operator_key);
+    let state = AppState::new(mercato::commerce::Shop::new(app.db.clone(), runtime), &app.operator_key);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let serving = state.clone();
@@ -218,12 +218,16 @@ on_both_databases!(failing_calls_show_in_stats_and_open_the_binding_circuit, |ap
     // A rate its schema lets through but the plugin cannot read: every
     // call fails, and the fifth failure opens the breaker.
     app.send(bind(json!({"rate": "abc"}))).await.expect(200);
-    let bound =
-        host.bindings.bindings_for(&host.db, &host.runtime, &m.id, ExtensionPoint::Tax).await.unwrap();
+    let bound = host
+        .shop
+        .bindings
+        .bindings_for(&host.shop.db, &host.shop.runtime, &m.id, ExtensionPoint::Tax)
+        .await
+        .unwrap();
     let b = &bound[0];
     for _ in 0..5 {
         let call = Call { plugin: &b.plugin, config: &b.config, merchant: &m.id, breaker: Some(&b.breaker) };
-        assert!(host.runtime.tax(call, &tax_input(2)).is_err());
+        assert!(host.shop.runtime.tax(call, &tax_input(2)).is_err());
     }
     let p = app
         .send(send(Method::GET, &format!("/v1/platform/plugins/{id}"), &app.operator_key))
@@ -241,11 +245,15 @@ on_both_databases!(failing_calls_show_in_stats_and_open_the_binding_circuit, |ap
     // A fixed configuration is a new binding, with a closed breaker; it runs.
     let fixed = app.send(bind(json!({"rate": "0.1"}))).await.expect(200);
     assert_eq!(fixed["bindings"][0]["circuit_state"], "closed");
-    let bound =
-        host.bindings.bindings_for(&host.db, &host.runtime, &m.id, ExtensionPoint::Tax).await.unwrap();
+    let bound = host
+        .shop
+        .bindings
+        .bindings_for(&host.shop.db, &host.shop.runtime, &m.id, ExtensionPoint::Tax)
+        .await
+        .unwrap();
     let b = &bound[0];
     let call = Call { plugin: &b.plugin, config: &b.config, merchant: &m.id, breaker: Some(&b.breaker) };
-    host.runtime.tax(call, &tax_input(2)).expect("the fixed binding runs");
+    host.shop.runtime.tax(call, &tax_input(2)).expect("the fixed binding runs");
     let p = app
         .send(send(Method::GET, &format!("/v1/platform/plugins/{id}"), &app.operator_key))
         .await
@@ -435,11 +443,15 @@ on_both_databases!(limit_overrides_set_on_one_host_reach_the_others, |app: TestA
     app.put("/v1/admin/plugin-bindings/tax", &m.secret_key, &bind).await.expect(200);
     let (_, other) = second_host(&app).await;
     let call_on_other = || async {
-        let bound =
-            other.bindings.bindings_for(&other.db, &other.runtime, &m.id, ExtensionPoint::Tax).await.unwrap();
+        let bound = other
+            .shop
+            .bindings
+            .bindings_for(&other.shop.db, &other.shop.runtime, &m.id, ExtensionPoint::Tax)
+            .await
+            .unwrap();
         let b = &bound[0];
         let call = Call { plugin: &b.plugin, config: &b.config, merchant: &m.id, breaker: None };
-        other.runtime.tax(call, &tax_input(2)).map(|_| ())
+        other.shop.runtime.tax(call, &tax_input(2)).map(|_| ())
     };
     call_on_other().await.expect("the other host calls it under the default limits");
     let limits = json!({"fuel_per_200_lines": 1});

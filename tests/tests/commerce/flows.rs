@@ -47,8 +47,9 @@ async fn buy(app: &TestApp, m: &DemoMerchant, cart: &Value, payment: Value) -> V
 
 on_both_databases!(both_demo_merchants_sell_end_to_end, |app: TestApp| async move {
     let state = &app.state;
-    let seeded =
-        seed::seed(&app.db, &state.runtime, &state.bindings, &components_dir()).await.expect("seeded");
+    let seeded = seed::seed(&app.db, &state.shop.runtime, &state.shop.bindings, &components_dir())
+        .await
+        .expect("seeded");
 
     let us = &seeded.us;
     let ca = json!({"name": "Ada", "line1": "1 Market St", "city": "San Francisco", "region": "CA",

@@ -27,13 +27,14 @@ pub fn run(listen: SocketAddr, plugin_dir: &Path, data_dir: &Path) -> anyhow::Re
         let listener = serve::bind(listen).await?;
         wipe(&database)?;
         let (db, runtime) = serve::open(&format!("sqlite://{}", database.display()), data_dir).await?;
-        let state = AppState::new(db, runtime, &operator_key);
+        let state = AppState::new(crate::commerce::Shop::new(db, runtime), &operator_key);
         let base = format!("http://{}", listener.local_addr()?);
-        let seeded = seed::seed(&state.db, &state.runtime, &state.bindings, plugin_dir).await?;
+        let seeded =
+            seed::seed(&state.shop.db, &state.shop.runtime, &state.shop.bindings, plugin_dir).await?;
         print!("{}", banner(&base, &operator_key, &database, &seeded));
         println!("listening on {base} (Ctrl-C to stop)");
-        crate::commerce::jobs::spawn(state.shop(), crate::commerce::jobs::EVERY);
-        state.db.spawn_checkpointer(crate::db::CHECKPOINT_EVERY);
+        crate::commerce::jobs::spawn(state.shop.clone(), crate::commerce::jobs::EVERY);
+        state.shop.db.spawn_checkpointer(crate::db::CHECKPOINT_EVERY);
         http::serve(listener, state).await?;
         Ok(ExitCode::SUCCESS)
     })

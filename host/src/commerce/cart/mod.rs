@@ -3,6 +3,8 @@
 //! every change is checked here and written by `db::carts` in one
 //! transaction that only succeeds on an open cart.
 
+pub use crate::model::cart::{Address, CartRecord, CartStatus, LineRecord, VariantInfo};
+
 mod memo;
 mod ops;
 pub mod pricing;
@@ -16,9 +18,8 @@ pub use ops::{
 };
 pub use view::{AdjustmentView, Cart, CartLine, ShippingOption, ShippingOptions, TaxLineView, Warning};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::commerce::catalog::InventoryPolicy;
 use crate::commerce::{Check, Result, parse};
 
 /// Most lines in one cart.
@@ -27,52 +28,6 @@ pub const MAX_LINES: usize = 1000;
 pub const MAX_LINE_QUANTITY: i64 = 10_000;
 /// Most discount codes entered on one cart.
 pub const MAX_CODES: usize = 5;
-
-/// Where a cart is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CartStatus {
-    /// Being filled.
-    Open,
-    /// A checkout is taking payment; the cart cannot change.
-    Completing,
-    /// Ordered.
-    Completed,
-}
-
-impl CartStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CartStatus::Open => "open",
-            CartStatus::Completing => "completing",
-            CartStatus::Completed => "completed",
-        }
-    }
-
-    pub fn from_db(s: &str) -> CartStatus {
-        match s {
-            "completing" => CartStatus::Completing,
-            "completed" => CartStatus::Completed,
-            _ => CartStatus::Open,
-        }
-    }
-}
-
-/// A postal address.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Address {
-    pub name: String,
-    pub line1: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line2: Option<String>,
-    pub city: String,
-    /// State, province or county; may be empty where there is none.
-    #[serde(default)]
-    pub region: String,
-    pub postal_code: String,
-    /// ISO 3166-1 alpha-2, e.g. "US".
-    pub country: String,
-}
 
 /// An address as a storefront sends it; every field is checked.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -134,62 +89,6 @@ impl From<&Address> for mercato_sdk::Address {
             country: a.country.clone(),
         }
     }
-}
-
-/// A cart as stored.
-#[derive(Debug, Clone)]
-pub struct CartRecord {
-    pub id: String,
-    pub currency: String,
-    pub customer_id: Option<String>,
-    pub email: Option<String>,
-    pub shipping_address: Option<Address>,
-    pub billing_address: Option<Address>,
-    /// The code of the selected shipping option.
-    pub shipping_option: Option<String>,
-    pub status: CartStatus,
-    pub order_id: Option<String>,
-    /// Bumped by every change.
-    pub version: i64,
-    /// The merchant's setting, read with the cart.
-    pub prices_include_tax: bool,
-    /// As entered, in entry order.
-    pub discount_codes: Vec<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-/// A stored line and what the catalog says of its variant now.
-#[derive(Debug, Clone)]
-pub struct LineRecord {
-    pub id: String,
-    pub variant_id: String,
-    pub quantity: i64,
-    /// `None` when the variant no longer exists.
-    pub variant: Option<VariantInfo>,
-}
-
-/// A variant as a cart line needs it.
-#[derive(Debug, Clone)]
-pub struct VariantInfo {
-    pub product_id: String,
-    pub sku: String,
-    /// Product title, and the variant's when it differs.
-    pub title: String,
-    /// Unit price in minor units of `currency`.
-    pub price: i64,
-    pub currency: String,
-    pub weight_grams: Option<i64>,
-    pub tax_code: Option<String>,
-    pub policy: InventoryPolicy,
-    pub tags: Vec<String>,
-    pub category_ids: Vec<String>,
-    /// Not deleted, and its product is active.
-    pub live: bool,
-    /// On hand minus reserved over every location.
-    pub available: i64,
-    /// Whether any location holds a level for it.
-    pub tracked: bool,
 }
 
 /// Checks a line quantity.

@@ -1,5 +1,7 @@
 //! A priced cart as the storefront sees it.
 
+pub use crate::model::cart::{AdjustmentView, ShippingOption, TaxLineView};
+
 use serde::Serialize;
 
 use super::{Address, CartStatus};
@@ -66,45 +68,6 @@ pub struct CartLine {
     pub tax_total: Price,
     /// Subtotal minus discounts (tax not included unless prices include it).
     pub total: Price,
-}
-
-/// A discount a pricing plugin gave.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct AdjustmentView {
-    /// `line`, `order` or `shipping`.
-    pub target: String,
-    pub label: String,
-    /// What it took off, in minor units.
-    pub amount: i64,
-    /// The discount code it redeems.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// `name@version` of the plugin that gave it.
-    pub plugin: String,
-}
-
-/// A tax on a line or on shipping.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct TaxLineView {
-    pub jurisdiction: String,
-    /// Decimal fraction, e.g. "0.0725".
-    pub rate: String,
-    pub label: String,
-    pub amount: i64,
-}
-
-/// A shipping rate a plugin offers for this cart.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct ShippingOption {
-    /// What `PUT …/shipping-option` takes.
-    pub code: String,
-    pub carrier: String,
-    pub service: String,
-    pub amount: Price,
-    pub min_days: Option<u32>,
-    pub max_days: Option<u32>,
-    /// `name@version` of the plugin that offers it.
-    pub plugin: String,
 }
 
 /// The shipping options of a cart.

@@ -2,6 +2,8 @@
 //! one transaction per change, cached in memory with a circuit breaker per
 //! binding, and handed to the checkout ready to call.
 
+pub use crate::model::plugins::{OnError, StoredBinding};
+
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -24,43 +26,6 @@ pub const MAX_CONFIG_BYTES: usize = 64 << 10;
 /// each other's changes within this delay (the host that made them, at
 /// once), and the limit overrides of the plugins bound with them.
 const REFRESH_AFTER: Duration = Duration::from_secs(5);
-
-/// What happens when a bound plugin fails.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OnError {
-    /// The operation fails (fail closed).
-    #[default]
-    Fail,
-    /// The plugin is skipped and the next one runs.
-    Skip,
-}
-
-impl OnError {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OnError::Fail => "fail",
-            OnError::Skip => "skip",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<OnError> {
-        match s {
-            "fail" => Some(OnError::Fail),
-            "skip" => Some(OnError::Skip),
-            _ => None,
-        }
-    }
-}
-
-/// A binding row as stored.
-#[derive(Debug, Clone)]
-pub struct StoredBinding {
-    pub plugin_id: String,
-    /// The configuration as JSON text.
-    pub config: String,
-    pub on_error: OnError,
-}
 
 /// One merchant binding, ready to call.
 pub struct Binding {

@@ -4,8 +4,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Arg, Sql};
-use crate::commerce::catalog::Category;
 use crate::db::Db;
+use crate::model::catalog::Category;
 
 /// Which of `ids` are this merchant's categories.
 pub async fn existing_categories(

@@ -8,8 +8,8 @@ use sqlx::any::AnyRow;
 
 use super::variants::{insert_variant, variant};
 use super::{Arg, Sql, json_err, search};
-use crate::commerce::catalog::{Product, ProductOption, Status, Variant};
 use crate::db::{Db, now_ms};
+use crate::model::catalog::{Product, ProductOption, Status, Variant};
 
 pub(super) const PRODUCT_COLUMNS: &str =
     "product_id, title, handle, description, status, tags, options, created_at, updated_at";

@@ -4,8 +4,8 @@
 
 use super::products::{PRODUCT_COLUMNS, complete, product};
 use super::{Arg, Sql};
-use crate::commerce::catalog::{Product, ProductFilter};
 use crate::db::{Backend, Db};
+use crate::model::catalog::{Product, ProductFilter};
 
 /// SQLite: adds the FTS5 row of a new product.
 pub(super) async fn insert_row(

@@ -4,8 +4,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Arg, Sql, json_err};
-use crate::commerce::catalog::{InventoryPolicy, Price, Variant};
 use crate::db::Db;
+use crate::model::catalog::{InventoryPolicy, Price, Variant};
 
 pub(super) fn variant(row: &AnyRow) -> Result<Variant, sqlx::Error> {
     let options: String = row.try_get("options")?;

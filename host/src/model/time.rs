@@ -2,6 +2,14 @@
 //! and from unix milliseconds. Fractions beyond milliseconds are truncated;
 //! leap seconds are refused.
 
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 const EXPECTED: &str = "must be an RFC 3339 date-time such as \"2025-11-28T09:00:00Z\"";
 
 fn digits(b: &[u8]) -> Option<i64> {

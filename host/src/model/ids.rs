@@ -23,7 +23,7 @@ fn base32(mut value: u128, chars: usize) -> String {
 /// (as monotonic ULIDs do), so rows made by one request keep their order.
 pub fn new_id(prefix: &str) -> String {
     static LAST: std::sync::Mutex<(u128, u128)> = std::sync::Mutex::new((0, 0));
-    let ms = crate::db::now_ms().max(0) as u128 & ((1 << 48) - 1);
+    let ms = super::time::now_ms().max(0) as u128 & ((1 << 48) - 1);
     let mut random = [0u8; 10];
     rand::rng().fill_bytes(&mut random);
     let mut r: u128 = 0;

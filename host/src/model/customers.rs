@@ -1,0 +1,32 @@
+//! Storefront customers, their sessions and wishlists.
+
+use serde::Serialize;
+
+/// A customer of one merchant. The password hash never leaves `db`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Customer {
+    /// `cus_…`.
+    pub id: String,
+    /// Trimmed and lowercased.
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+/// A live session, as found from its token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRef {
+    /// The `customer_token` row, to revoke it.
+    pub session_id: String,
+    pub customer_id: String,
+}
+
+/// A product on a customer's wishlist.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WishlistItem {
+    pub product_id: String,
+    /// Unix milliseconds.
+    pub added_at: i64,
+}
