@@ -111,12 +111,8 @@ impl Placed {
 /// stock held. What a crash right after leaves behind is what the
 /// reconciler resolves.
 pub async fn place(shop: &Shop, merchant_id: &str, cart_id: &str, req: CompleteRequest) -> Result<Placed> {
-    let mut check = Check::default();
     let payment = req.payment.unwrap_or_default();
-    let provider_name =
-        check.field("payment.provider", payment.provider.ok_or_else(|| "is required".to_owned()));
-    check.finish()?;
-    let provider_name = provider_name.expect("checked");
+    let provider_name = payment.provider.ok_or_else(|| Error::field("payment.provider", "is required"))?;
 
     let (record, priced) = cart::load_priced(shop, merchant_id, cart_id, true).await?;
     if record.status != cart::CartStatus::Open {

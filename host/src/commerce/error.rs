@@ -51,8 +51,8 @@ impl Error {
     }
 }
 
-impl From<sqlx::Error> for Error {
-    fn from(e: sqlx::Error) -> Error {
+impl From<crate::db::Error> for Error {
+    fn from(e: crate::db::Error) -> Error {
         Error::Internal(anyhow::Error::new(e).context("database error"))
     }
 }
@@ -77,6 +77,13 @@ impl Check {
                 None
             }
         }
+    }
+
+    /// Fails with every recorded error, if any; otherwise gives `value`,
+    /// the parsed input (`Some` whenever no field failed).
+    pub fn finish_with<T>(self, value: Option<T>) -> Result<T> {
+        self.finish()?;
+        value.ok_or_else(|| Error::Internal(anyhow::anyhow!("an input passed its checks but was not parsed")))
     }
 
     /// Fails with every recorded error, if any.

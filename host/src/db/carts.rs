@@ -3,6 +3,7 @@
 //! condition that it is still open: a completed cart cannot change, and a
 //! checkout can tell that the cart it priced is the cart it orders.
 
+use crate::db::Result;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -18,7 +19,7 @@ const CART_COLUMNS: &str = "cart_id, currency, customer_id, email, shipping_addr
      shipping_option, status, order_id, version, created_at, updated_at, \
      (select m.prices_include_tax from merchant m where m.merchant_id = cart.merchant_id) as prices_include_tax";
 
-fn cart(row: &AnyRow) -> Result<CartRecord, sqlx::Error> {
+fn cart(row: &AnyRow) -> Result<CartRecord> {
     Ok(CartRecord {
         id: row.try_get("cart_id")?,
         currency: row.try_get("currency")?,
@@ -43,7 +44,7 @@ pub async fn insert(
     merchant_id: &str,
     c: &CartRecord,
     lines: &[(String, String, i64)],
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     let mut tx = db.begin_write().await?;
     sqlx::query(
         "insert into cart (cart_id, merchant_id, currency, customer_id, email, status, version, \
@@ -73,7 +74,7 @@ pub async fn insert(
 }
 
 /// The cart with its entered discount codes (one query).
-pub async fn get(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Option<CartRecord>, sqlx::Error> {
+pub async fn get(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Option<CartRecord>> {
     let sql = format!(
         "select {CART_COLUMNS}, (select {} from cart_discount_code d \
          where d.merchant_id = cart.merchant_id and d.cart_id = cart.cart_id) as codes \
@@ -94,7 +95,7 @@ pub async fn get(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Option<Car
 /// that no longer exists at all). One query, however many lines; every
 /// subquery is an index lookup per line (a grouped join here lets
 /// PostgreSQL's planner, misjudging a fresh cart, aggregate once per line).
-pub async fn lines(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Vec<LineRecord>, sqlx::Error> {
+pub async fn lines(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Vec<LineRecord>> {
     let sql = format!(
         "select l.cart_line_id, l.variant_id, l.quantity, v.product_id, v.sku, v.title as variant_title, \
          v.price_amount, v.currency, v.weight_grams, v.tax_code, v.inventory_policy, \
@@ -160,11 +161,7 @@ pub async fn lines(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Vec<Line
 }
 
 /// A live variant of an active product: its price currency, or `None`.
-pub async fn sellable_variant(
-    db: &Db,
-    merchant_id: &str,
-    variant_id: &str,
-) -> Result<Option<String>, sqlx::Error> {
+pub async fn sellable_variant(db: &Db, merchant_id: &str, variant_id: &str) -> Result<Option<String>> {
     let row = sqlx::query(
         "select v.currency from variant v join product p \
          on p.merchant_id = v.merchant_id and p.product_id = v.product_id \
@@ -175,16 +172,11 @@ pub async fn sellable_variant(
     .bind(variant_id)
     .fetch_optional(db.pool())
     .await?;
-    row.map(|r| r.try_get("currency")).transpose()
+    Ok(row.map(|r| r.try_get("currency")).transpose()?)
 }
 
 /// Bumps the version of an open cart; false if it is not open (or not there).
-async fn bump(
-    conn: &mut AnyConnection,
-    merchant_id: &str,
-    cart_id: &str,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
+async fn bump(conn: &mut AnyConnection, merchant_id: &str, cart_id: &str, now: i64) -> Result<bool> {
     let done = sqlx::query(
         "update cart set version = version + 1, updated_at = $3 \
          where merchant_id = $1 and cart_id = $2 and status = 'open'",
@@ -236,7 +228,7 @@ pub async fn change(
     cart_id: &str,
     change: Change<'_>,
     now: i64,
-) -> Result<Changed, sqlx::Error> {
+) -> Result<Changed> {
     let mut tx = db.begin_write().await?;
     if !bump(&mut tx, merchant_id, cart_id, now).await? {
         tx.rollback().await?;
@@ -342,11 +334,11 @@ pub async fn change(
 }
 
 /// Number of lines in a cart.
-pub async fn line_count(db: &Db, merchant_id: &str, cart_id: &str) -> Result<i64, sqlx::Error> {
+pub async fn line_count(db: &Db, merchant_id: &str, cart_id: &str) -> Result<i64> {
     let row = sqlx::query("select count(*) as n from cart_line where merchant_id = $1 and cart_id = $2")
         .bind(merchant_id)
         .bind(cart_id)
         .fetch_one(db.pool())
         .await?;
-    row.try_get("n")
+    Ok(row.try_get("n")?)
 }

@@ -14,6 +14,7 @@
 //! On SQLite the first statement of each transaction writes, so it takes
 //! the database write lock at once and never fails to upgrade later.
 
+use crate::db::Result;
 use serde_json::{Value, json};
 use sqlx::{AnyConnection, Row};
 
@@ -95,7 +96,7 @@ pub enum Placed {
 }
 
 /// Places an order: see the module documentation.
-pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed, sqlx::Error> {
+pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed> {
     let mut tx = db.begin_write().await?;
     let taken = sqlx::query(
         "update cart set status = 'completing', order_id = $3, updated_at = $5 \
@@ -342,7 +343,7 @@ pub async fn settle(
     attempt_id: &str,
     outcome: &Outcome,
     now: i64,
-) -> Result<Settled, sqlx::Error> {
+) -> Result<Settled> {
     let mut tx = db.begin_write().await?;
     let (reference, next_action, message, reason) = match outcome {
         Outcome::Paid { provider_reference } => (Some(provider_reference.as_str()), None, None, None),
@@ -468,7 +469,7 @@ async fn set_cart(
     order_id: &str,
     status: &str,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     sqlx::query(
         "update cart set status = $4, updated_at = $5 where merchant_id = $1 and cart_id = $2 and order_id = $3",
     )
@@ -497,7 +498,7 @@ pub(crate) async fn set_reservations(
     from: &str,
     to: &str,
     now: i64,
-) -> Result<Vec<Held>, sqlx::Error> {
+) -> Result<Vec<Held>> {
     let rows = sqlx::query(
         "update reservation set status = $4, updated_at = $5 \
          where merchant_id = $1 and order_id = $2 and status = $3 \
@@ -529,7 +530,7 @@ pub(crate) async fn consume_reservations(
     order_id: &str,
     number: i64,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     let reason = format!("order #{number}");
     for h in set_reservations(conn, (merchant_id, order_id), "active", "consumed", now).await? {
         let level = (h.variant_id.as_str(), h.location_id.as_str());
@@ -544,7 +545,7 @@ pub(crate) async fn release(
     merchant_id: &str,
     order_id: &str,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     for h in set_reservations(conn, (merchant_id, order_id), "active", "released", now).await? {
         sqlx::query(
             "update inventory_level set reserved = reserved - $4, updated_at = $5 \

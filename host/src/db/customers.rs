@@ -1,5 +1,6 @@
 //! Customers, their login sessions and wishlists.
 
+use crate::db::Result;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -8,7 +9,7 @@ use crate::model::customers::{Customer, SessionRef, WishlistItem};
 
 const COLUMNS: &str = "customer_id, email, first_name, last_name, created_at";
 
-fn customer(row: &AnyRow) -> Result<Customer, sqlx::Error> {
+fn customer(row: &AnyRow) -> Result<Customer> {
     Ok(Customer {
         id: row.try_get("customer_id")?,
         email: row.try_get("email")?,
@@ -18,12 +19,7 @@ fn customer(row: &AnyRow) -> Result<Customer, sqlx::Error> {
     })
 }
 
-pub async fn insert(
-    db: &Db,
-    merchant_id: &str,
-    c: &Customer,
-    password_hash: &str,
-) -> Result<(), sqlx::Error> {
+pub async fn insert(db: &Db, merchant_id: &str, c: &Customer, password_hash: &str) -> Result<()> {
     sqlx::query(
         "insert into customer \
          (customer_id, merchant_id, email, password_hash, first_name, last_name, created_at, updated_at) \
@@ -41,7 +37,7 @@ pub async fn insert(
     Ok(())
 }
 
-pub async fn get(db: &Db, merchant_id: &str, id: &str) -> Result<Option<Customer>, sqlx::Error> {
+pub async fn get(db: &Db, merchant_id: &str, id: &str) -> Result<Option<Customer>> {
     let sql = format!("select {COLUMNS} from customer where merchant_id = $1 and customer_id = $2");
     sqlx::query(&sql)
         .bind(merchant_id)
@@ -54,11 +50,7 @@ pub async fn get(db: &Db, merchant_id: &str, id: &str) -> Result<Option<Customer
 }
 
 /// A customer and its password hash, for login.
-pub async fn find_by_email(
-    db: &Db,
-    merchant_id: &str,
-    email: &str,
-) -> Result<Option<(Customer, String)>, sqlx::Error> {
+pub async fn find_by_email(db: &Db, merchant_id: &str, email: &str) -> Result<Option<(Customer, String)>> {
     let sql = format!("select {COLUMNS}, password_hash from customer where merchant_id = $1 and email = $2");
     let row = sqlx::query(&sql).bind(merchant_id).bind(email).fetch_optional(db.pool()).await?;
     row.map(|r| Ok((customer(&r)?, r.try_get("password_hash")?))).transpose()
@@ -72,7 +64,7 @@ pub async fn list(
     email_prefix: Option<&str>,
     after: Option<&str>,
     limit: u32,
-) -> Result<Vec<Customer>, sqlx::Error> {
+) -> Result<Vec<Customer>> {
     // substr/length rather than LIKE: no wildcard escaping, and the same
     // meaning under any collation on both backends.
     let filter = if email_prefix.is_some() { "and substr(email, 1, length($4)) = $4" } else { "" };
@@ -95,7 +87,7 @@ pub async fn insert_session(
     token_hash: &str,
     expires_at: i64,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     sqlx::query(
         "insert into customer_token \
          (customer_token_id, merchant_id, customer_id, token_hash, expires_at, created_at, updated_at) \
@@ -118,7 +110,7 @@ pub async fn find_session(
     merchant_id: &str,
     token_hash: &str,
     now: i64,
-) -> Result<Option<SessionRef>, sqlx::Error> {
+) -> Result<Option<SessionRef>> {
     let row = sqlx::query(
         "select customer_token_id, customer_id from customer_token \
          where token_hash = $1 and merchant_id = $2 and revoked_at is null and expires_at > $3",
@@ -134,12 +126,7 @@ pub async fn find_session(
     .transpose()
 }
 
-pub async fn revoke_session(
-    db: &Db,
-    merchant_id: &str,
-    session_id: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn revoke_session(db: &Db, merchant_id: &str, session_id: &str, now: i64) -> Result<()> {
     sqlx::query(
         "update customer_token set revoked_at = $1, updated_at = $1 \
          where merchant_id = $2 and customer_token_id = $3 and revoked_at is null",
@@ -154,7 +141,7 @@ pub async fn revoke_session(
 
 /// Moves the expiry of the session with this token hash (operations, and
 /// tests of expiry).
-pub async fn set_session_expiry(db: &Db, token_hash: &str, expires_at: i64) -> Result<bool, sqlx::Error> {
+pub async fn set_session_expiry(db: &Db, token_hash: &str, expires_at: i64) -> Result<bool> {
     let done =
         sqlx::query("update customer_token set expires_at = $1, updated_at = $2 where token_hash = $3")
             .bind(expires_at)
@@ -166,7 +153,7 @@ pub async fn set_session_expiry(db: &Db, token_hash: &str, expires_at: i64) -> R
 }
 
 /// Whether a product can be wished for: this merchant's, active, not deleted.
-pub async fn product_is_active(db: &Db, merchant_id: &str, product_id: &str) -> Result<bool, sqlx::Error> {
+pub async fn product_is_active(db: &Db, merchant_id: &str, product_id: &str) -> Result<bool> {
     let row = sqlx::query(
         "select product_id from product \
          where merchant_id = $1 and product_id = $2 and status = 'active' and deleted_at is null",
@@ -185,7 +172,7 @@ pub async fn insert_wishlist_item(
     customer_id: &str,
     product_id: &str,
     now: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool> {
     let done = sqlx::query(
         "insert into wishlist_item (merchant_id, customer_id, product_id, created_at, updated_at) \
          values ($1, $2, $3, $4, $4) on conflict (merchant_id, customer_id, product_id) do nothing",
@@ -204,7 +191,7 @@ pub async fn wishlist_item_added_at(
     merchant_id: &str,
     customer_id: &str,
     product_id: &str,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<Option<i64>> {
     let row = sqlx::query(
         "select created_at from wishlist_item where merchant_id = $1 and customer_id = $2 and product_id = $3",
     )
@@ -213,7 +200,7 @@ pub async fn wishlist_item_added_at(
     .bind(product_id)
     .fetch_optional(db.pool())
     .await?;
-    row.map(|r| r.try_get("created_at")).transpose()
+    Ok(row.map(|r| r.try_get("created_at")).transpose()?)
 }
 
 /// Items whose product is still active, newest first, after the
@@ -224,7 +211,7 @@ pub async fn list_wishlist(
     customer_id: &str,
     after: Option<(i64, &str)>,
     limit: u32,
-) -> Result<Vec<WishlistItem>, sqlx::Error> {
+) -> Result<Vec<WishlistItem>> {
     let after_filter = if after.is_some() {
         "and (w.created_at < $4 or (w.created_at = $4 and w.product_id < $5))"
     } else {
@@ -254,7 +241,7 @@ pub async fn delete_wishlist_item(
     merchant_id: &str,
     customer_id: &str,
     product_id: &str,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool> {
     let done = sqlx::query(
         "delete from wishlist_item where merchant_id = $1 and customer_id = $2 and product_id = $3",
     )

@@ -1,5 +1,6 @@
 //! Discount codes and their usage counts.
 
+use crate::db::Result;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -8,7 +9,7 @@ use crate::model::discounts::DiscountCode;
 
 const COLUMNS: &str = "discount_code_id, code, usage_limit, usage_count, starts_at, ends_at, created_at";
 
-fn discount_code(row: &AnyRow) -> Result<DiscountCode, sqlx::Error> {
+fn discount_code(row: &AnyRow) -> Result<DiscountCode> {
     Ok(DiscountCode {
         id: row.try_get("discount_code_id")?,
         code: row.try_get("code")?,
@@ -21,12 +22,7 @@ fn discount_code(row: &AnyRow) -> Result<DiscountCode, sqlx::Error> {
 }
 
 /// Fails on the `(merchant_id, code_key)` unique constraint for a taken code.
-pub async fn insert(
-    db: &Db,
-    merchant_id: &str,
-    dc: &DiscountCode,
-    code_key: &str,
-) -> Result<(), sqlx::Error> {
+pub async fn insert(db: &Db, merchant_id: &str, dc: &DiscountCode, code_key: &str) -> Result<()> {
     sqlx::query(
         "insert into discount_code (discount_code_id, merchant_id, code, code_key, usage_limit, usage_count, \
          starts_at, ends_at, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
@@ -45,34 +41,25 @@ pub async fn insert(
     Ok(())
 }
 
-pub async fn get(db: &Db, merchant_id: &str, id: &str) -> Result<Option<DiscountCode>, sqlx::Error> {
+pub async fn get(db: &Db, merchant_id: &str, id: &str) -> Result<Option<DiscountCode>> {
     let sql = format!("select {COLUMNS} from discount_code where merchant_id = $1 and discount_code_id = $2");
     let row = sqlx::query(&sql).bind(merchant_id).bind(id).fetch_optional(db.pool()).await?;
     row.as_ref().map(discount_code).transpose()
 }
 
-pub async fn find_by_key(
-    db: &Db,
-    merchant_id: &str,
-    code_key: &str,
-) -> Result<Option<DiscountCode>, sqlx::Error> {
+pub async fn find_by_key(db: &Db, merchant_id: &str, code_key: &str) -> Result<Option<DiscountCode>> {
     let sql = format!("select {COLUMNS} from discount_code where merchant_id = $1 and code_key = $2");
     let row = sqlx::query(&sql).bind(merchant_id).bind(code_key).fetch_optional(db.pool()).await?;
     row.as_ref().map(discount_code).transpose()
 }
 
-pub async fn list(
-    db: &Db,
-    merchant_id: &str,
-    after: Option<&str>,
-    limit: u32,
-) -> Result<Vec<DiscountCode>, sqlx::Error> {
+pub async fn list(db: &Db, merchant_id: &str, after: Option<&str>, limit: u32) -> Result<Vec<DiscountCode>> {
     let select = format!("select {COLUMNS} from discount_code");
     super::merchant_page(db, &select, "discount_code_id", merchant_id, after, limit, discount_code).await
 }
 
 /// Whether the code existed.
-pub async fn delete(db: &Db, merchant_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+pub async fn delete(db: &Db, merchant_id: &str, id: &str) -> Result<bool> {
     let done = sqlx::query("delete from discount_code where merchant_id = $1 and discount_code_id = $2")
         .bind(merchant_id)
         .bind(id)
@@ -92,7 +79,7 @@ pub async fn increment_usage(
     merchant_id: &str,
     discount_code_id: &str,
     now_ms: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool> {
     let done = sqlx::query(
         "update discount_code set usage_count = usage_count + 1, updated_at = $3 \
          where merchant_id = $1 and discount_code_id = $2 \
@@ -113,7 +100,7 @@ pub async fn decrement_usage(
     merchant_id: &str,
     discount_code_id: &str,
     now_ms: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     sqlx::query(
         "update discount_code set usage_count = usage_count - 1, updated_at = $3 \
          where merchant_id = $1 and discount_code_id = $2 and usage_count > 0",

@@ -1,6 +1,7 @@
 //! Stored responses for `Idempotency-Key`, and the lease that marks a key
 //! whose request is still running.
 
+use crate::db::Result;
 use sqlx::Row;
 
 use super::{Db, now_ms};
@@ -30,7 +31,7 @@ pub async fn claim(
     fingerprint: &str,
     ttl_ms: i64,
     lease_ms: i64,
-) -> Result<Claim, sqlx::Error> {
+) -> Result<Claim> {
     let now = now_ms();
     let insert = || {
         sqlx::query(
@@ -102,7 +103,7 @@ pub async fn claim(
 }
 
 /// Extends the lease of a claimed key whose request is still running.
-pub async fn renew(db: &Db, (scope, key): (&str, &str), lease_ms: i64) -> Result<(), sqlx::Error> {
+pub async fn renew(db: &Db, (scope, key): (&str, &str), lease_ms: i64) -> Result<()> {
     let now = now_ms();
     let _turn = db.write_turn().await;
     sqlx::query(
@@ -125,7 +126,7 @@ pub async fn complete(
     status: u16,
     body: &[u8],
     content_type: Option<&str>,
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     let _turn = db.write_turn().await;
     sqlx::query(
         "update idempotency_key set status_code = $1, response_body = $2, response_content_type = $3, \
@@ -143,7 +144,7 @@ pub async fn complete(
 }
 
 /// Frees a claimed key whose request did not complete.
-pub async fn release(db: &Db, (scope, key): (&str, &str)) -> Result<(), sqlx::Error> {
+pub async fn release(db: &Db, (scope, key): (&str, &str)) -> Result<()> {
     let _turn = db.write_turn().await;
     sqlx::query(
         "delete from idempotency_key where scope = $1 and idempotency_key = $2 and status_code is null",
@@ -157,7 +158,7 @@ pub async fn release(db: &Db, (scope, key): (&str, &str)) -> Result<(), sqlx::Er
 
 /// The deployment's secret called `name`: made by the first host that asks
 /// (`make` gives a fresh value), the same for every host afterwards.
-pub async fn host_secret(db: &Db, name: &str, make: impl FnOnce() -> String) -> Result<String, sqlx::Error> {
+pub async fn host_secret(db: &Db, name: &str, make: impl FnOnce() -> String) -> Result<String> {
     {
         let _turn = db.write_turn().await;
         sqlx::query(
@@ -174,4 +175,5 @@ pub async fn host_secret(db: &Db, name: &str, make: impl FnOnce() -> String) -> 
         .fetch_one(db.pool())
         .await?
         .try_get("value")
+        .map_err(Into::into)
 }

@@ -1,5 +1,6 @@
 //! Locations, inventory levels and their adjustment history.
 
+use crate::db::Result;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -7,7 +8,7 @@ use super::Db;
 use crate::model::catalog::InventoryPolicy;
 use crate::model::inventory::{Adjustment, Level, Location};
 
-fn location(row: &AnyRow) -> Result<Location, sqlx::Error> {
+fn location(row: &AnyRow) -> Result<Location> {
     Ok(Location {
         id: row.try_get("location_id")?,
         name: row.try_get("name")?,
@@ -18,7 +19,7 @@ fn location(row: &AnyRow) -> Result<Location, sqlx::Error> {
 
 const LOCATION_COLUMNS: &str = "location_id, name, country, created_at";
 
-pub async fn insert_location(db: &Db, merchant_id: &str, l: &Location) -> Result<(), sqlx::Error> {
+pub async fn insert_location(db: &Db, merchant_id: &str, l: &Location) -> Result<()> {
     sqlx::query(
         "insert into location (location_id, merchant_id, name, country, created_at, updated_at) \
          values ($1, $2, $3, $4, $5, $5)",
@@ -33,7 +34,7 @@ pub async fn insert_location(db: &Db, merchant_id: &str, l: &Location) -> Result
     Ok(())
 }
 
-pub async fn get_location(db: &Db, merchant_id: &str, id: &str) -> Result<Option<Location>, sqlx::Error> {
+pub async fn get_location(db: &Db, merchant_id: &str, id: &str) -> Result<Option<Location>> {
     let sql = format!("select {LOCATION_COLUMNS} from location where merchant_id = $1 and location_id = $2");
     let row = sqlx::query(&sql).bind(merchant_id).bind(id).fetch_optional(db.pool()).await?;
     row.as_ref().map(location).transpose()
@@ -44,17 +45,13 @@ pub async fn list_locations(
     merchant_id: &str,
     after: Option<&str>,
     limit: u32,
-) -> Result<Vec<Location>, sqlx::Error> {
+) -> Result<Vec<Location>> {
     let select = format!("select {LOCATION_COLUMNS} from location");
     super::merchant_page(db, &select, "location_id", merchant_id, after, limit, location).await
 }
 
 /// A live variant's inventory policy; `None` if the merchant has no such variant.
-pub async fn variant_policy(
-    db: &Db,
-    merchant_id: &str,
-    variant_id: &str,
-) -> Result<Option<InventoryPolicy>, sqlx::Error> {
+pub async fn variant_policy(db: &Db, merchant_id: &str, variant_id: &str) -> Result<Option<InventoryPolicy>> {
     let row = sqlx::query(
         "select inventory_policy from variant \
          where merchant_id = $1 and variant_id = $2 and deleted_at is null",
@@ -63,7 +60,9 @@ pub async fn variant_policy(
     .bind(variant_id)
     .fetch_optional(db.pool())
     .await?;
-    row.map(|r| r.try_get::<String, _>("inventory_policy").map(|p| InventoryPolicy::from_db(&p))).transpose()
+    Ok(row
+        .map(|r| r.try_get::<String, _>("inventory_policy").map(|p| InventoryPolicy::from_db(&p)))
+        .transpose()?)
 }
 
 /// Whether the variant was found (and updated).
@@ -73,7 +72,7 @@ pub async fn set_variant_policy(
     variant_id: &str,
     policy: InventoryPolicy,
     now: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool> {
     let done = sqlx::query(
         "update variant set inventory_policy = $3, updated_at = $4 \
          where merchant_id = $1 and variant_id = $2 and deleted_at is null",
@@ -87,7 +86,7 @@ pub async fn set_variant_policy(
     Ok(done.rows_affected() > 0)
 }
 
-fn level(variant_id: &str, location_id: String, row: &AnyRow) -> Result<Level, sqlx::Error> {
+fn level(variant_id: &str, location_id: String, row: &AnyRow) -> Result<Level> {
     let on_hand: i64 = row.try_get("on_hand")?;
     let reserved: i64 = row.try_get("reserved")?;
     Ok(Level {
@@ -100,7 +99,7 @@ fn level(variant_id: &str, location_id: String, row: &AnyRow) -> Result<Level, s
     })
 }
 
-pub async fn levels(db: &Db, merchant_id: &str, variant_id: &str) -> Result<Vec<Level>, sqlx::Error> {
+pub async fn levels(db: &Db, merchant_id: &str, variant_id: &str) -> Result<Vec<Level>> {
     let rows = sqlx::query(
         "select location_id, on_hand, reserved, updated_at from inventory_level \
          where merchant_id = $1 and variant_id = $2 order by location_id",
@@ -152,7 +151,7 @@ const ALLOWED_WHEN_BACKORDER: &str = "exists (select 1 from variant v \
 /// level is a single conditional statement, so concurrent changes are
 /// serialised by the database (a row lock on PostgreSQL, the write lock on
 /// SQLite) and re-checked against the latest row: they can never go below.
-pub async fn apply(db: &Db, c: &StockChange<'_>) -> Result<Applied, sqlx::Error> {
+pub async fn apply(db: &Db, c: &StockChange<'_>) -> Result<Applied> {
     let mut tx = db.begin_write().await?;
     // The first statement writes, so on SQLite the transaction takes the
     // write lock (waiting on busy_timeout) rather than failing to upgrade a
@@ -254,7 +253,7 @@ pub(crate) async fn move_on_hand(
     from_reserved: bool,
     reason: &str,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     let update = || {
         sqlx::query(
             "update inventory_level set on_hand = on_hand + $4, reserved = reserved + $6, \
@@ -314,7 +313,7 @@ async fn insert_adjustment(
     (variant_id, location_id): (&str, &str),
     h: &History<'_>,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     sqlx::query(
         "insert into inventory_adjustment (inventory_adjustment_id, merchant_id, variant_id, location_id, \
          delta, on_hand_after, reason, seq, created_at, updated_at) \
@@ -343,7 +342,7 @@ pub async fn history(
     location_id: Option<&str>,
     after: Option<&str>,
     limit: u32,
-) -> Result<Vec<Adjustment>, sqlx::Error> {
+) -> Result<Vec<Adjustment>> {
     // Newest first by time, then by the level's own sequence: two changes
     // of one level in the same millisecond still come out in order.
     const KEY: &str = "created_at, seq, inventory_adjustment_id";

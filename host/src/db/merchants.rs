@@ -1,5 +1,6 @@
 //! Merchants and API keys.
 
+use crate::db::Result;
 use sqlx::Row;
 
 use super::{Db, now_ms};
@@ -8,7 +9,7 @@ use crate::model::merchants::{KeyKind, Merchant};
 
 const COLUMNS: &str = "merchant_id, name, slug, default_currency, country, prices_include_tax, created_at";
 
-fn merchant(row: &sqlx::any::AnyRow) -> Result<Merchant, sqlx::Error> {
+fn merchant(row: &sqlx::any::AnyRow) -> Result<Merchant> {
     Ok(Merchant {
         id: row.try_get("merchant_id")?,
         name: row.try_get("name")?,
@@ -25,7 +26,7 @@ async fn insert_keys(
     merchant_id: &str,
     keys: &[(KeyKind, String, String)],
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     for (kind, hash, last4) in keys {
         sqlx::query(
             "insert into api_key (api_key_id, merchant_id, kind, key_hash, last4, created_at) \
@@ -43,7 +44,7 @@ async fn insert_keys(
     Ok(())
 }
 
-pub async fn insert(db: &Db, m: &Merchant, keys: &[(KeyKind, String, String)]) -> Result<(), sqlx::Error> {
+pub async fn insert(db: &Db, m: &Merchant, keys: &[(KeyKind, String, String)]) -> Result<()> {
     let mut tx = db.begin_write().await?;
     sqlx::query(
         "insert into merchant (merchant_id, name, slug, default_currency, country, prices_include_tax, \
@@ -62,23 +63,19 @@ pub async fn insert(db: &Db, m: &Merchant, keys: &[(KeyKind, String, String)]) -
     tx.commit().await
 }
 
-pub async fn get(db: &Db, id: &str) -> Result<Option<Merchant>, sqlx::Error> {
+pub async fn get(db: &Db, id: &str) -> Result<Option<Merchant>> {
     let sql = format!("select {COLUMNS} from merchant where merchant_id = $1");
     sqlx::query(&sql).bind(id).fetch_optional(db.pool()).await?.as_ref().map(merchant).transpose()
 }
 
-pub async fn list(db: &Db, after: Option<&str>, limit: u32) -> Result<Vec<Merchant>, sqlx::Error> {
+pub async fn list(db: &Db, after: Option<&str>, limit: u32) -> Result<Vec<Merchant>> {
     let sql = format!("select {COLUMNS} from merchant where merchant_id > $1 order by merchant_id limit $2");
     let rows =
         sqlx::query(&sql).bind(after.unwrap_or("")).bind(i64::from(limit)).fetch_all(db.pool()).await?;
     rows.iter().map(merchant).collect()
 }
 
-pub async fn replace_keys(
-    db: &Db,
-    merchant_id: &str,
-    keys: &[(KeyKind, String, String)],
-) -> Result<(), sqlx::Error> {
+pub async fn replace_keys(db: &Db, merchant_id: &str, keys: &[(KeyKind, String, String)]) -> Result<()> {
     let now = now_ms();
     let mut tx = db.begin_write().await?;
     sqlx::query("update api_key set revoked_at = $1 where merchant_id = $2 and revoked_at is null")
@@ -90,7 +87,7 @@ pub async fn replace_keys(
     tx.commit().await
 }
 
-pub async fn find_key(db: &Db, key_hash: &str, kind: KeyKind) -> Result<Option<String>, sqlx::Error> {
+pub async fn find_key(db: &Db, key_hash: &str, kind: KeyKind) -> Result<Option<String>> {
     let row = sqlx::query(
         "select merchant_id from api_key where key_hash = $1 and kind = $2 and revoked_at is null",
     )
@@ -98,5 +95,5 @@ pub async fn find_key(db: &Db, key_hash: &str, kind: KeyKind) -> Result<Option<S
     .bind(kind.as_str())
     .fetch_optional(db.pool())
     .await?;
-    row.map(|r| r.try_get("merchant_id")).transpose()
+    Ok(row.map(|r| r.try_get("merchant_id")).transpose()?)
 }

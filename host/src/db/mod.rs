@@ -70,12 +70,12 @@ impl std::ops::DerefMut for WriteTx {
 }
 
 impl WriteTx {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+    pub async fn commit(self) -> Result<()> {
+        Ok(self.tx.commit().await?)
     }
 
-    pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
+    pub async fn rollback(self) -> Result<()> {
+        Ok(self.tx.rollback().await?)
     }
 }
 
@@ -119,7 +119,7 @@ impl Sql {
     pub(crate) async fn fetch_all<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
         &self,
         e: E,
-    ) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+    ) -> Result<Vec<sqlx::any::AnyRow>> {
         let mut q = sqlx::query(&self.text);
         for a in &self.args {
             q = match a {
@@ -127,7 +127,7 @@ impl Sql {
                 Arg::Int(i) => q.bind(*i),
             };
         }
-        q.fetch_all(e).await
+        Ok(q.fetch_all(e).await?)
     }
 }
 
@@ -159,7 +159,7 @@ pub(crate) async fn claim_row(
     also: &str,
     seen: i64,
     now: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool> {
     let _turn = db.write_turn().await;
     let sql = format!(
         "update {table} set updated_at = $4 \
@@ -179,9 +179,39 @@ pub(crate) async fn claim_row(
 /// (32,766 on SQLite, 65,535 on PostgreSQL) at 20 columns a row.
 pub(crate) const ROWS_PER_INSERT: usize = 500;
 
-/// Whether a query failed on a unique constraint, and which one (as
-/// `table.column[,column]` on SQLite, the constraint name on PostgreSQL).
-pub fn unique_violation(e: &sqlx::Error) -> Option<String> {
+/// A failed database call, as the layers above see it: a write a unique
+/// constraint refused (naming it: `table.column[,column]` on SQLite, the
+/// constraint on PostgreSQL), or anything else, kept whole for the log.
+/// `sqlx` ends here: nothing above `db` names its types.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("unique constraint {constraint} refused the write")]
+    Unique { constraint: String, source: sqlx::Error },
+    #[error("database error: {0}")]
+    Other(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Error {
+        match unique_constraint(&e) {
+            Some(constraint) => Error::Unique { constraint, source: e },
+            None => Error::Other(e),
+        }
+    }
+}
+
+/// `Result` of the database layer.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Which unique constraint a write broke, if that is what failed.
+pub fn unique_violation(e: &Error) -> Option<String> {
+    match e {
+        Error::Unique { constraint, .. } => Some(constraint.clone()),
+        Error::Other(_) => None,
+    }
+}
+
+fn unique_constraint(e: &sqlx::Error) -> Option<String> {
     let db = e.as_database_error()?;
     if !db.is_unique_violation() {
         return None;
@@ -290,7 +320,7 @@ impl Db {
     }
 
     /// Begins a transaction that writes (see [`WriteTx`]).
-    pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
+    pub async fn begin_write(&self) -> Result<WriteTx> {
         let turn = self.write_turn().await;
         Ok(WriteTx { tx: self.pool.begin().await?, _turn: turn })
     }
@@ -357,8 +387,8 @@ pub(crate) async fn merchant_page<T>(
     merchant_id: &str,
     after: Option<&str>,
     limit: u32,
-    map: fn(&sqlx::any::AnyRow) -> Result<T, sqlx::Error>,
-) -> Result<Vec<T>, sqlx::Error> {
+    map: fn(&sqlx::any::AnyRow) -> Result<T>,
+) -> Result<Vec<T>> {
     let sql = format!("{select} where merchant_id = $1 and {id_column} > $2 order by {id_column} limit $3");
     let rows = sqlx::query(&sql)
         .bind(merchant_id)
@@ -371,13 +401,11 @@ pub(crate) async fn merchant_page<T>(
 
 /// Decodes a JSON text column; SQL NULL reads as JSON `null` (so an
 /// `Option` type reads a nullable column).
-pub(crate) fn json<T: serde::de::DeserializeOwned>(
-    row: &sqlx::any::AnyRow,
-    column: &str,
-) -> Result<T, sqlx::Error> {
+pub(crate) fn json<T: serde::de::DeserializeOwned>(row: &sqlx::any::AnyRow, column: &str) -> Result<T> {
     use sqlx::Row;
     let text: Option<String> = row.try_get(column)?;
-    serde_json::from_str(text.as_deref().unwrap_or("null")).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    serde_json::from_str(text.as_deref().unwrap_or("null"))
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)).into())
 }
 
 /// Encodes a value for a JSON text column.

@@ -18,6 +18,7 @@ pub use refund::{
     settle_refund, unsettled_refunds,
 };
 
+use crate::db::Result;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
@@ -62,17 +63,17 @@ async fn lock(
     order_id: &str,
     condition: &str,
     now: i64,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<Option<i64>> {
     let sql = format!(
         "update sales_order set updated_at = $3 where merchant_id = $1 and order_id = $2 and {condition} \
          returning number"
     );
     let row = sqlx::query(&sql).bind(merchant_id).bind(order_id).bind(now).fetch_optional(&mut *conn).await?;
-    row.map(|r| r.try_get("number")).transpose()
+    Ok(row.map(|r| r.try_get("number")).transpose()?)
 }
 
 /// Stores the overall status derived from the sub-statuses.
-async fn sync_status(conn: &mut AnyConnection, merchant_id: &str, order_id: &str) -> Result<(), sqlx::Error> {
+async fn sync_status(conn: &mut AnyConnection, merchant_id: &str, order_id: &str) -> Result<()> {
     let row = sqlx::query(
         "select cancelled_at, payment_status, fulfillment_status from sales_order \
          where merchant_id = $1 and order_id = $2",
@@ -110,7 +111,7 @@ pub struct NewFulfillment<'a> {
 }
 
 /// Ships lines of an order: see the module documentation.
-pub async fn fulfill(db: &Db, f: &NewFulfillment<'_>) -> Result<Written, sqlx::Error> {
+pub async fn fulfill(db: &Db, f: &NewFulfillment<'_>) -> Result<Written> {
     let mut tx = db.begin_write().await?;
     if lock(&mut tx, f.merchant_id, f.order_id, FULFILLABLE, f.now).await?.is_none() {
         tx.rollback().await?;
@@ -191,7 +192,7 @@ pub struct NewReturn<'a> {
 }
 
 /// Records a return of shipped goods, restocking them if asked.
-pub async fn record_return(db: &Db, r: &NewReturn<'_>) -> Result<Written, sqlx::Error> {
+pub async fn record_return(db: &Db, r: &NewReturn<'_>) -> Result<Written> {
     let mut tx = db.begin_write().await?;
     let Some(number) = lock(&mut tx, r.merchant_id, r.order_id, "cancelled_at is null", r.now).await? else {
         tx.rollback().await?;
@@ -259,7 +260,7 @@ async fn restock_location(
     conn: &mut AnyConnection,
     r: &NewReturn<'_>,
     line_id: &str,
-) -> Result<Option<String>, sqlx::Error> {
+) -> Result<Option<String>> {
     if let Some(l) = r.location_id {
         return Ok(Some(l.to_owned()));
     }
@@ -281,5 +282,5 @@ async fn restock_location(
     .bind(r.merchant_id)
     .fetch_optional(&mut *conn)
     .await?;
-    first.map(|row| row.try_get("location_id")).transpose()
+    Ok(first.map(|row| row.try_get("location_id")).transpose()?)
 }

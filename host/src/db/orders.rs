@@ -1,5 +1,6 @@
 //! Orders, their lines, payment attempts and history; the outbox.
 
+use crate::db::Result;
 use std::collections::HashMap;
 
 use serde_json::Value;
@@ -18,9 +19,9 @@ const ORDER_COLUMNS: &str = "order_id, number, cart_id, customer_id, email, curr
      refunded_amount, shipping_address, billing_address, shipping_option, adjustments, shipping_tax_lines, \
      discount_codes, prices_include_tax, cancelled_at, created_at, updated_at";
 
-fn order(row: &AnyRow) -> Result<Order, sqlx::Error> {
+fn order(row: &AnyRow) -> Result<Order> {
     let currency: String = row.try_get("currency")?;
-    let money = |column: &str| -> Result<Price, sqlx::Error> {
+    let money = |column: &str| -> Result<Price> {
         Ok(Price { amount: row.try_get(column)?, currency: currency.clone() })
     };
     let payment_status: String = row.try_get("payment_status")?;
@@ -59,8 +60,8 @@ fn order(row: &AnyRow) -> Result<Order, sqlx::Error> {
     })
 }
 
-fn order_line(row: &AnyRow, currency: &str) -> Result<OrderLine, sqlx::Error> {
-    let money = |column: &str| -> Result<Price, sqlx::Error> {
+fn order_line(row: &AnyRow, currency: &str) -> Result<OrderLine> {
+    let money = |column: &str| -> Result<Price> {
         Ok(Price { amount: row.try_get(column)?, currency: currency.to_owned() })
     };
     Ok(OrderLine {
@@ -86,7 +87,7 @@ fn order_line(row: &AnyRow, currency: &str) -> Result<OrderLine, sqlx::Error> {
 const ATTEMPT_COLUMNS: &str = "payment_attempt_id, provider, plugin_id, status, amount, currency, \
      provider_reference, next_action, message, failure_reason, created_at, updated_at";
 
-fn attempt(row: &AnyRow) -> Result<Payment, sqlx::Error> {
+fn attempt(row: &AnyRow) -> Result<Payment> {
     let next_action: Option<String> = row.try_get("next_action")?;
     Ok(Payment {
         id: row.try_get("payment_attempt_id")?,
@@ -104,7 +105,7 @@ fn attempt(row: &AnyRow) -> Result<Payment, sqlx::Error> {
 }
 
 /// Fills in lines and the latest payment attempt.
-async fn complete(db: &Db, merchant_id: &str, o: &mut Order) -> Result<(), sqlx::Error> {
+async fn complete(db: &Db, merchant_id: &str, o: &mut Order) -> Result<()> {
     let lines =
         sqlx::query("select * from order_line where merchant_id = $1 and order_id = $2 order by position")
             .bind(merchant_id)
@@ -121,7 +122,7 @@ async fn complete(db: &Db, merchant_id: &str, o: &mut Order) -> Result<(), sqlx:
     Ok(())
 }
 
-pub async fn get(db: &Db, merchant_id: &str, order_id: &str) -> Result<Option<Order>, sqlx::Error> {
+pub async fn get(db: &Db, merchant_id: &str, order_id: &str) -> Result<Option<Order>> {
     let sql = format!("select {ORDER_COLUMNS} from sales_order where merchant_id = $1 and order_id = $2");
     let Some(row) = sqlx::query(&sql).bind(merchant_id).bind(order_id).fetch_optional(db.pool()).await?
     else {
@@ -140,7 +141,7 @@ pub async fn list(
     status: Option<OrderStatus>,
     after: Option<&str>,
     limit: u32,
-) -> Result<Vec<Order>, sqlx::Error> {
+) -> Result<Vec<Order>> {
     // Checkouts not confirmed by a payment (numbered below zero) are not orders.
     let mut sql = format!(
         "select {ORDER_COLUMNS} from sales_order where merchant_id = $1 and order_id > $2 and number > 0"
@@ -182,15 +183,15 @@ pub async fn list(
 
 /// [`complete`] for a page of orders: their lines, then their latest
 /// payment attempts, in one query each.
-async fn complete_page(db: &Db, merchant_id: &str, orders: &mut [Order]) -> Result<(), sqlx::Error> {
+async fn complete_page(db: &Db, merchant_id: &str, orders: &mut [Order]) -> Result<()> {
     if orders.is_empty() {
         return Ok(());
     }
     let ids: Vec<String> = orders.iter().map(|o| o.id.clone()).collect();
     let position: HashMap<String, usize> = ids.iter().cloned().zip(0..).collect();
-    let of = |row: &AnyRow| -> Result<usize, sqlx::Error> {
+    let of = |row: &AnyRow| -> Result<usize> {
         let id: String = row.try_get("order_id")?;
-        position.get(&id).copied().ok_or(sqlx::Error::RowNotFound)
+        position.get(&id).copied().ok_or(sqlx::Error::RowNotFound.into())
     };
     let of_page = |select: &str, order_by: &str| {
         let mut sql = Sql::default();
@@ -220,7 +221,7 @@ async fn complete_page(db: &Db, merchant_id: &str, orders: &mut [Order]) -> Resu
     Ok(())
 }
 
-pub async fn events(db: &Db, merchant_id: &str, order_id: &str) -> Result<Vec<OrderEvent>, sqlx::Error> {
+pub async fn events(db: &Db, merchant_id: &str, order_id: &str) -> Result<Vec<OrderEvent>> {
     let rows = sqlx::query(
         "select seq, kind, data, created_at from order_event where merchant_id = $1 and order_id = $2 \
          order by seq",
@@ -241,28 +242,19 @@ pub async fn events(db: &Db, merchant_id: &str, order_id: &str) -> Result<Vec<Or
         .collect()
 }
 
-pub async fn access_token_hash(
-    db: &Db,
-    merchant_id: &str,
-    order_id: &str,
-) -> Result<Option<String>, sqlx::Error> {
+pub async fn access_token_hash(db: &Db, merchant_id: &str, order_id: &str) -> Result<Option<String>> {
     let row =
         sqlx::query("select access_token_hash from sales_order where merchant_id = $1 and order_id = $2")
             .bind(merchant_id)
             .bind(order_id)
             .fetch_optional(db.pool())
             .await?;
-    row.map(|r| r.try_get("access_token_hash")).transpose()
+    Ok(row.map(|r| r.try_get("access_token_hash")).transpose()?)
 }
 
 /// Replaces the hash of an order's access token (a token that was never
 /// delivered is replaced by one that will be).
-pub async fn set_access_token_hash(
-    db: &Db,
-    merchant_id: &str,
-    order_id: &str,
-    hash: &str,
-) -> Result<(), sqlx::Error> {
+pub async fn set_access_token_hash(db: &Db, merchant_id: &str, order_id: &str, hash: &str) -> Result<()> {
     let _turn = db.write_turn().await;
     sqlx::query("update sales_order set access_token_hash = $3 where merchant_id = $1 and order_id = $2")
         .bind(merchant_id)
@@ -275,13 +267,7 @@ pub async fn set_access_token_hash(
 
 /// Records an event on an order that changes nothing else (a flag for the
 /// merchant), in a transaction of its own.
-pub async fn add_event(
-    db: &Db,
-    merchant_id: &str,
-    order_id: &str,
-    kind: &str,
-    data: Value,
-) -> Result<(), sqlx::Error> {
+pub async fn add_event(db: &Db, merchant_id: &str, order_id: &str, kind: &str, data: Value) -> Result<()> {
     let mut tx = db.begin_write().await?;
     record_event(&mut tx, merchant_id, order_id, kind, data, super::now_ms()).await?;
     tx.commit().await
@@ -298,7 +284,7 @@ pub(crate) async fn record_event(
     kind: &str,
     data: Value,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     let row = sqlx::query(
         "update sales_order set event_seq = event_seq + 1, updated_at = $3 \
          where merchant_id = $1 and order_id = $2 returning event_seq, number",
@@ -330,7 +316,7 @@ pub(crate) async fn append_event(
     kind: &str,
     data: Value,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     let EventAt { number, seq } = at;
     let data_text = to_json(&data);
     sqlx::query(

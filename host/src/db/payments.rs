@@ -1,6 +1,7 @@
 //! Payment attempts as the reconciler, the reservation expiry and provider
 //! callbacks find them.
 
+use crate::db::Result;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -28,7 +29,7 @@ const COLUMNS: &str = "a.merchant_id, a.payment_attempt_id, a.order_id, a.plugin
      a.currency, a.token, o.email, o.number, a.provider_reference, a.updated_at \
      from payment_attempt a join sales_order o on o.merchant_id = a.merchant_id and o.order_id = a.order_id";
 
-fn attempt_ref(r: &AnyRow) -> Result<AttemptRef, sqlx::Error> {
+fn attempt_ref(r: &AnyRow) -> Result<AttemptRef> {
     Ok(AttemptRef {
         merchant_id: r.try_get("merchant_id")?,
         attempt_id: r.try_get("payment_attempt_id")?,
@@ -48,7 +49,7 @@ fn attempt_ref(r: &AnyRow) -> Result<AttemptRef, sqlx::Error> {
 /// Attempts whose outcome is not known (the host stopped between the
 /// order and the provider's answer, or the provider could not be asked),
 /// untouched since `before`, oldest first.
-pub async fn unsettled(db: &Db, before: i64, limit: u32) -> Result<Vec<AttemptRef>, sqlx::Error> {
+pub async fn unsettled(db: &Db, before: i64, limit: u32) -> Result<Vec<AttemptRef>> {
     let sql = format!(
         "select {COLUMNS} where a.status in ('started', 'unknown') and a.updated_at < $1 \
          order by a.updated_at limit $2"
@@ -59,13 +60,13 @@ pub async fn unsettled(db: &Db, before: i64, limit: u32) -> Result<Vec<AttemptRe
 
 /// Claims an attempt for this host: only one of several hosts sharing the
 /// database wins a given `(attempt, updated_at)`.
-pub async fn claim(db: &Db, a: &AttemptRef, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn claim(db: &Db, a: &AttemptRef, now: i64) -> Result<bool> {
     let row = (a.merchant_id.as_str(), a.attempt_id.as_str());
     super::claim_row(db, ("payment_attempt", "payment_attempt_id"), row, "true", a.updated_at, now).await
 }
 
 /// The latest attempt of each order holding stock past its expiry.
-pub async fn expired_holds(db: &Db, now: i64, limit: u32) -> Result<Vec<AttemptRef>, sqlx::Error> {
+pub async fn expired_holds(db: &Db, now: i64, limit: u32) -> Result<Vec<AttemptRef>> {
     let sql = format!(
         "select {COLUMNS} where a.payment_attempt_id = (select x.payment_attempt_id from payment_attempt x \
              where x.merchant_id = a.merchant_id and x.order_id = a.order_id \
@@ -84,7 +85,7 @@ pub async fn by_reference(
     merchant_id: &str,
     plugin_id: &str,
     reference: &str,
-) -> Result<Option<AttemptRef>, sqlx::Error> {
+) -> Result<Option<AttemptRef>> {
     let sql = format!(
         "select {COLUMNS} where a.merchant_id = $1 and a.plugin_id = $2 and a.provider_reference = $3 \
          order by a.created_at desc limit 1"
@@ -95,7 +96,7 @@ pub async fn by_reference(
 }
 
 /// One attempt of this merchant's.
-pub async fn by_id(db: &Db, merchant_id: &str, attempt_id: &str) -> Result<Option<AttemptRef>, sqlx::Error> {
+pub async fn by_id(db: &Db, merchant_id: &str, attempt_id: &str) -> Result<Option<AttemptRef>> {
     let sql = format!("select {COLUMNS} where a.merchant_id = $1 and a.payment_attempt_id = $2");
     let row = sqlx::query(&sql).bind(merchant_id).bind(attempt_id).fetch_optional(db.pool()).await?;
     row.as_ref().map(attempt_ref).transpose()

@@ -1,6 +1,7 @@
 //! Installed plugins (with their component bytes, so every host can load
 //! them back) and each merchant's ordered bindings per extension point.
 
+use crate::db::Result;
 use sqlx::Row;
 
 use super::{Db, now_ms};
@@ -8,7 +9,7 @@ use crate::model::plugins::{OnError, StoredBinding, StoredPlugin};
 
 const COLUMNS: &str = "plugin_id, name, version, extension_point, sha256, size_bytes, description, config_schema, limits, created_at";
 
-fn plugin(row: &sqlx::any::AnyRow) -> Result<StoredPlugin, sqlx::Error> {
+fn plugin(row: &sqlx::any::AnyRow) -> Result<StoredPlugin> {
     Ok(StoredPlugin {
         id: row.try_get("plugin_id")?,
         name: row.try_get("name")?,
@@ -23,7 +24,7 @@ fn plugin(row: &sqlx::any::AnyRow) -> Result<StoredPlugin, sqlx::Error> {
     })
 }
 
-pub async fn insert(db: &Db, p: &StoredPlugin, component: &[u8]) -> Result<(), sqlx::Error> {
+pub async fn insert(db: &Db, p: &StoredPlugin, component: &[u8]) -> Result<()> {
     sqlx::query(
         "insert into plugin (plugin_id, name, version, extension_point, sha256, size_bytes, description, \
          config_schema, component, limits, created_at, updated_at) \
@@ -45,7 +46,7 @@ pub async fn insert(db: &Db, p: &StoredPlugin, component: &[u8]) -> Result<(), s
     Ok(())
 }
 
-pub async fn get(db: &Db, id: &str) -> Result<Option<StoredPlugin>, sqlx::Error> {
+pub async fn get(db: &Db, id: &str) -> Result<Option<StoredPlugin>> {
     let sql = format!("select {COLUMNS} from plugin where plugin_id = $1");
     sqlx::query(&sql).bind(id).fetch_optional(db.pool()).await?.as_ref().map(plugin).transpose()
 }
@@ -56,7 +57,7 @@ pub async fn list(
     extension_point: Option<&str>,
     after: Option<&str>,
     limit: u32,
-) -> Result<Vec<StoredPlugin>, sqlx::Error> {
+) -> Result<Vec<StoredPlugin>> {
     let rows = match extension_point {
         Some(point) => {
             let sql = format!(
@@ -80,15 +81,15 @@ pub async fn list(
 }
 
 /// Every plugin id, oldest install first.
-pub async fn ids(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+pub async fn ids(db: &Db) -> Result<Vec<String>> {
     let rows = sqlx::query("select plugin_id from plugin order by created_at, plugin_id")
         .fetch_all(db.pool())
         .await?;
-    rows.iter().map(|r| r.try_get("plugin_id")).collect()
+    rows.iter().map(|r| Ok(r.try_get("plugin_id")?)).collect()
 }
 
 /// A plugin's component bytes and stored limit overrides (JSON).
-pub async fn component(db: &Db, id: &str) -> Result<Option<(Vec<u8>, Option<String>)>, sqlx::Error> {
+pub async fn component(db: &Db, id: &str) -> Result<Option<(Vec<u8>, Option<String>)>> {
     let row = sqlx::query("select component, limits from plugin where plugin_id = $1")
         .bind(id)
         .fetch_optional(db.pool())
@@ -97,7 +98,7 @@ pub async fn component(db: &Db, id: &str) -> Result<Option<(Vec<u8>, Option<Stri
 }
 
 /// Replaces a plugin's limit overrides; false if there is no such plugin.
-pub async fn set_limits(db: &Db, id: &str, limits: Option<&str>) -> Result<bool, sqlx::Error> {
+pub async fn set_limits(db: &Db, id: &str, limits: Option<&str>) -> Result<bool> {
     let done = sqlx::query("update plugin set limits = $1, updated_at = $2 where plugin_id = $3")
         .bind(limits)
         .bind(now_ms())
@@ -114,7 +115,7 @@ pub async fn bindings(
     db: &Db,
     merchant_id: &str,
     point: &str,
-) -> Result<Vec<(StoredBinding, Option<String>)>, sqlx::Error> {
+) -> Result<Vec<(StoredBinding, Option<String>)>> {
     let rows = sqlx::query(
         "select b.plugin_id, b.config, b.on_error, p.limits from plugin_binding b \
          join plugin p on p.plugin_id = b.plugin_id \
@@ -147,7 +148,7 @@ pub async fn replace_bindings(
     merchant_id: &str,
     point: &str,
     bindings: &[StoredBinding],
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     let now = now_ms();
     let mut tx = db.begin_write().await?;
     sqlx::query("delete from plugin_binding where merchant_id = $1 and extension_point = $2")

@@ -6,6 +6,7 @@
 //! active products, so a bounded list is not filled up with products no
 //! one can buy.
 
+use crate::db::Result;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -28,7 +29,7 @@ pub struct CatalogProduct {
 }
 
 /// `$first, $first+1, …` for `n` values.
-fn counts(rows: &[AnyRow]) -> Result<Vec<(String, i64)>, sqlx::Error> {
+fn counts(rows: &[AnyRow]) -> Result<Vec<(String, i64)>> {
     rows.iter().map(|r| Ok((r.try_get("product_id")?, r.try_get("n")?))).collect()
 }
 
@@ -39,7 +40,7 @@ pub async fn bought_together(
     merchant_id: &str,
     product_id: &str,
     limit: u32,
-) -> Result<Vec<(String, i64)>, sqlx::Error> {
+) -> Result<Vec<(String, i64)>> {
     let sql = format!(
         "select b.product_id, cast(count(distinct b.order_id) as bigint) as n \
          from order_line a \
@@ -67,7 +68,7 @@ pub async fn bestsellers(
     merchant_id: &str,
     category_id: Option<&str>,
     limit: u32,
-) -> Result<Vec<(String, i64)>, sqlx::Error> {
+) -> Result<Vec<(String, i64)>> {
     let in_category = if category_id.is_some() {
         "and exists (select 1 from product_category pc where pc.merchant_id = l.merchant_id \
          and pc.product_id = l.product_id and pc.category_id = $3)"
@@ -91,11 +92,7 @@ pub async fn bestsellers(
 
 /// The merchant's products among `ids` (unknown ids are left out), in no
 /// particular order.
-pub async fn products(
-    db: &Db,
-    merchant_id: &str,
-    ids: &[String],
-) -> Result<Vec<CatalogProduct>, sqlx::Error> {
+pub async fn products(db: &Db, merchant_id: &str, ids: &[String]) -> Result<Vec<CatalogProduct>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -132,11 +129,7 @@ pub async fn products(
 
 /// The products in the merchant's cart `cart_id`, in the order they were
 /// first added; `None` if the merchant has no such cart.
-pub async fn cart_product_ids(
-    db: &Db,
-    merchant_id: &str,
-    cart_id: &str,
-) -> Result<Option<Vec<String>>, sqlx::Error> {
+pub async fn cart_product_ids(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Option<Vec<String>>> {
     let exists = sqlx::query("select cart_id from cart where merchant_id = $1 and cart_id = $2")
         .bind(merchant_id)
         .bind(cart_id)

@@ -20,7 +20,7 @@ pub use view::{AdjustmentView, Cart, CartLine, ShippingOption, ShippingOptions, 
 
 use serde::Deserialize;
 
-use crate::commerce::{Check, Result, parse};
+use crate::commerce::{Check, parse};
 
 /// Most lines in one cart.
 pub const MAX_LINES: usize = 1000;
@@ -99,10 +99,4 @@ fn quantity(q: Option<i64>, allow_zero: bool) -> std::result::Result<i64, String
         Some(q) if (min..=MAX_LINE_QUANTITY).contains(&q) => Ok(q),
         Some(_) => Err(format!("must be between {min} and {MAX_LINE_QUANTITY}")),
     }
-}
-
-/// The first error of a check, or the value.
-fn checked<T>(check: Check, value: Option<T>) -> Result<T> {
-    check.finish()?;
-    Ok(value.expect("a value when the check passed"))
 }

@@ -6,8 +6,7 @@ use serde::Deserialize;
 use super::pricing::{self, Priced};
 use super::view::{Cart, CartLine, ShippingOptions, Warning};
 use super::{
-    AddressInput, CartRecord, CartStatus, LineRecord, MAX_CODES, MAX_LINE_QUANTITY, MAX_LINES, checked,
-    quantity,
+    AddressInput, CartRecord, CartStatus, LineRecord, MAX_CODES, MAX_LINE_QUANTITY, MAX_LINES, quantity,
 };
 use crate::commerce::catalog::Price;
 use crate::commerce::discounts::{self, DiscountCode};
@@ -102,8 +101,7 @@ pub async fn create(shop: &Shop, merchant_id: &str, customer_id: Option<&str>, r
             }
         }
     }
-    check.finish()?;
-    let currency = currency.expect("checked");
+    let currency = check.finish_with(currency)?;
     // One query per distinct variant: a cart is created with a handful of lines.
     let mut check = Check::default();
     for (i, (_, variant_id, _)) in lines.iter().enumerate() {
@@ -294,8 +292,7 @@ pub async fn add_line(shop: &Shop, merchant_id: &str, cart_id: &str, req: NewLin
     let mut check = Check::default();
     let q = check.field("quantity", quantity(req.quantity, false));
     let v = check.field("variant_id", req.variant_id.ok_or_else(|| "is required".to_owned()));
-    check.finish()?;
-    let (variant_id, q) = (v.expect("checked"), q.expect("checked"));
+    let (variant_id, q) = check.finish_with(v.zip(q))?;
     let cart = store::get(&shop.db, merchant_id, cart_id).await?.ok_or(Error::NotFound("cart"))?;
     let mut check = Check::default();
     check.field("variant_id", sellable(shop, merchant_id, &variant_id, &cart.currency).await?);
@@ -320,7 +317,7 @@ pub async fn update_line(
 ) -> Result<Cart> {
     let mut check = Check::default();
     let q = check.field("quantity", quantity(req.quantity, true));
-    let q = checked(check, q)?;
+    let q = check.finish_with(q)?;
     let ids = [line_id.to_owned()];
     let change =
         if q == 0 { Change::RemoveLines(&ids) } else { Change::SetQuantity { line_id, quantity: q } };

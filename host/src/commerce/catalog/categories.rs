@@ -31,8 +31,7 @@ pub async fn create_category(db: &Db, merchant_id: &str, req: NewCategory) -> Re
     let mut check = Check::default();
     let name = check.field("name", required(req.name).and_then(|n| parse::text(&n, 200)));
     let handle = req.handle.and_then(|h| check.field("handle", parse::slug(&h)));
-    check.finish()?;
-    let name = name.expect("checked above");
+    let name = check.finish_with(name)?;
     let handle = match handle {
         Some(h) => h,
         None => free_handle(db, db::catalog::HandleOf::Category, merchant_id, &parse::slugify(&name)).await?,

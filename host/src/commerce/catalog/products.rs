@@ -56,8 +56,7 @@ pub async fn create_product(db: &Db, merchant_id: &str, req: NewProduct) -> Resu
         }
         variants.push(v);
     }
-    check.finish()?;
-    let title = title.expect("checked above");
+    let title = check.finish_with(title)?;
     if let Some(message) = mismatch {
         return Err(Error::Unprocessable { code: "currency_mismatch", message });
     }

@@ -39,7 +39,7 @@ pub(super) fn conflict(code: &'static str, field: &str, message: String) -> Erro
     Error::Conflict { code, message: format!("{field}: {message}") }
 }
 
-pub(super) fn insert_conflict(e: sqlx::Error, handle: &str) -> Error {
+pub(super) fn insert_conflict(e: crate::db::Error, handle: &str) -> Error {
     match db::unique_violation(&e) {
         Some(c) if c.contains("handle") => conflict("handle_taken", "handle", format!("{handle:?} is taken")),
         Some(c) if c.contains("sku") => {

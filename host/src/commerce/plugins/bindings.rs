@@ -224,8 +224,8 @@ pub enum BindError {
     Core(#[from] Error),
 }
 
-impl From<sqlx::Error> for BindError {
-    fn from(e: sqlx::Error) -> BindError {
+impl From<crate::db::Error> for BindError {
+    fn from(e: crate::db::Error) -> BindError {
         BindError::Core(e.into())
     }
 }

@@ -1,5 +1,6 @@
 //! Category rows.
 
+use crate::db::Result;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -8,11 +9,7 @@ use crate::db::Db;
 use crate::model::catalog::Category;
 
 /// Which of `ids` are this merchant's categories.
-pub async fn existing_categories(
-    db: &Db,
-    merchant_id: &str,
-    ids: &[String],
-) -> Result<Vec<String>, sqlx::Error> {
+pub async fn existing_categories(db: &Db, merchant_id: &str, ids: &[String]) -> Result<Vec<String>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -22,12 +19,12 @@ pub async fn existing_categories(
         .push(" and category_id in (")
         .list(ids)
         .push(")");
-    sql.fetch_all(db.pool()).await?.iter().map(|r| r.try_get("category_id")).collect()
+    sql.fetch_all(db.pool()).await?.iter().map(|r| Ok(r.try_get("category_id")?)).collect()
 }
 
 const CATEGORY_COLUMNS: &str = "category_id, name, handle, created_at, updated_at";
 
-fn category(row: &AnyRow) -> Result<Category, sqlx::Error> {
+fn category(row: &AnyRow) -> Result<Category> {
     Ok(Category {
         id: row.try_get("category_id")?,
         name: row.try_get("name")?,
@@ -37,7 +34,7 @@ fn category(row: &AnyRow) -> Result<Category, sqlx::Error> {
     })
 }
 
-pub async fn insert_category(db: &Db, merchant_id: &str, c: &Category) -> Result<(), sqlx::Error> {
+pub async fn insert_category(db: &Db, merchant_id: &str, c: &Category) -> Result<()> {
     sqlx::query(
         "insert into category (category_id, merchant_id, name, handle, created_at, updated_at) \
          values ($1, $2, $3, $4, $5, $6)",
@@ -53,7 +50,7 @@ pub async fn insert_category(db: &Db, merchant_id: &str, c: &Category) -> Result
     Ok(())
 }
 
-pub async fn get_category(db: &Db, merchant_id: &str, id: &str) -> Result<Option<Category>, sqlx::Error> {
+pub async fn get_category(db: &Db, merchant_id: &str, id: &str) -> Result<Option<Category>> {
     let sql = format!("select {CATEGORY_COLUMNS} from category where merchant_id = $1 and category_id = $2");
     sqlx::query(&sql)
         .bind(merchant_id)
@@ -70,7 +67,7 @@ pub async fn list_categories(
     merchant_id: &str,
     after: Option<&str>,
     limit: u32,
-) -> Result<Vec<Category>, sqlx::Error> {
+) -> Result<Vec<Category>> {
     let select = format!("select {CATEGORY_COLUMNS} from category");
     crate::db::merchant_page(db, &select, "category_id", merchant_id, after, limit, category).await
 }

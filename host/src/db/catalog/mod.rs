@@ -7,6 +7,7 @@ mod products;
 mod search;
 mod variants;
 
+use crate::db::Result;
 use sqlx::Row;
 
 use super::Db;
@@ -29,12 +30,7 @@ fn json_err(e: serde_json::Error) -> sqlx::Error {
 }
 
 /// Handles of this merchant equal to `base` or starting with `base-`.
-pub async fn handles_like(
-    db: &Db,
-    of: HandleOf,
-    merchant_id: &str,
-    base: &str,
-) -> Result<Vec<String>, sqlx::Error> {
+pub async fn handles_like(db: &Db, of: HandleOf, merchant_id: &str, base: &str) -> Result<Vec<String>> {
     let table = match of {
         HandleOf::Product => "product",
         HandleOf::Category => "category",
@@ -44,5 +40,5 @@ pub async fn handles_like(
         format!("select handle from {table} where merchant_id = $1 and (handle = $2 or handle like $3)");
     let rows =
         sqlx::query(&sql).bind(merchant_id).bind(base).bind(format!("{base}-%")).fetch_all(db.pool()).await?;
-    rows.iter().map(|r| r.try_get("handle")).collect()
+    rows.iter().map(|r| Ok(r.try_get("handle")?)).collect()
 }

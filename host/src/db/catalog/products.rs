@@ -1,6 +1,7 @@
 //! Product rows with their variants and categories, written in one
 //! transaction each.
 
+use crate::db::Result;
 use std::collections::HashMap;
 
 use sqlx::Row;
@@ -14,7 +15,7 @@ use crate::model::catalog::{Product, ProductOption, Status, Variant};
 pub(super) const PRODUCT_COLUMNS: &str =
     "product_id, title, handle, description, status, tags, options, created_at, updated_at";
 
-pub(super) fn product(row: &AnyRow) -> Result<Product, sqlx::Error> {
+pub(super) fn product(row: &AnyRow) -> Result<Product> {
     let tags: String = row.try_get("tags")?;
     let options: String = row.try_get("options")?;
     let status: String = row.try_get("status")?;
@@ -34,11 +35,7 @@ pub(super) fn product(row: &AnyRow) -> Result<Product, sqlx::Error> {
 }
 
 /// Fills in the variants and categories of `products`.
-pub(super) async fn complete(
-    db: &Db,
-    merchant_id: &str,
-    mut products: Vec<Product>,
-) -> Result<Vec<Product>, sqlx::Error> {
+pub(super) async fn complete(db: &Db, merchant_id: &str, mut products: Vec<Product>) -> Result<Vec<Product>> {
     if products.is_empty() {
         return Ok(products);
     }
@@ -82,7 +79,7 @@ async fn insert_categories(
     merchant_id: &str,
     product_id: &str,
     ids: &[String],
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     for c in ids {
         sqlx::query(
             "insert into product_category (merchant_id, product_id, category_id) values ($1, $2, $3)",
@@ -98,12 +95,7 @@ async fn insert_categories(
 
 /// Inserts a product with its variants, categories and search row, in one
 /// transaction.
-pub async fn insert_product(
-    db: &Db,
-    merchant_id: &str,
-    p: &Product,
-    search_text: &str,
-) -> Result<(), sqlx::Error> {
+pub async fn insert_product(db: &Db, merchant_id: &str, p: &Product, search_text: &str) -> Result<()> {
     let tags = serde_json::to_string(&p.tags).map_err(json_err)?;
     let options = serde_json::to_string(&p.options).map_err(json_err)?;
     let mut tx = db.begin_write().await?;
@@ -152,7 +144,7 @@ pub struct ProductUpdate<'a> {
 
 /// Writes a product's new state in one transaction; false (and nothing
 /// written) if it was changed or deleted since it was read.
-pub async fn update_product(db: &Db, merchant_id: &str, u: ProductUpdate<'_>) -> Result<bool, sqlx::Error> {
+pub async fn update_product(db: &Db, merchant_id: &str, u: ProductUpdate<'_>) -> Result<bool> {
     let p = u.product;
     let tags = serde_json::to_string(&p.tags).map_err(json_err)?;
     let options = serde_json::to_string(&p.options).map_err(json_err)?;
@@ -240,7 +232,7 @@ pub async fn update_product(db: &Db, merchant_id: &str, u: ProductUpdate<'_>) ->
 /// Soft-deletes a product and its variants, freeing their handle and skus
 /// (suffixed with `~<id>`, which no valid handle has); false if there was
 /// no such live product.
-pub async fn delete_product(db: &Db, merchant_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+pub async fn delete_product(db: &Db, merchant_id: &str, id: &str) -> Result<bool> {
     let now = now_ms();
     let mut tx = db.begin_write().await?;
     let done = sqlx::query(
@@ -275,7 +267,7 @@ pub async fn get_product(
     merchant_id: &str,
     key: &str,
     active_only: bool,
-) -> Result<Option<Product>, sqlx::Error> {
+) -> Result<Option<Product>> {
     let sql = if active_only {
         format!(
             "select {PRODUCT_COLUMNS} from product where merchant_id = $1 and (product_id = $2 or handle = $2) \

@@ -4,6 +4,7 @@
 
 use super::products::{PRODUCT_COLUMNS, complete, product};
 use super::{Arg, Sql};
+use crate::db::Result;
 use crate::db::{Backend, Db};
 use crate::model::catalog::{Product, ProductFilter};
 
@@ -14,7 +15,7 @@ pub(super) async fn insert_row(
     merchant_id: &str,
     product_id: &str,
     search_text: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     if db.backend() == Backend::Sqlite {
         sqlx::query("insert into product_fts (product_id, merchant_id, search_text) values ($1, $2, $3)")
             .bind(product_id)
@@ -32,7 +33,7 @@ pub(super) async fn update_row(
     tx: &mut sqlx::AnyConnection,
     product_id: &str,
     text: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     if db.backend() == Backend::Sqlite {
         sqlx::query("update product_fts set search_text = $1 where product_id = $2")
             .bind(text)
@@ -44,7 +45,7 @@ pub(super) async fn update_row(
 }
 
 /// SQLite: drops the FTS5 row of a deleted product.
-pub(super) async fn delete_row(db: &Db, tx: &mut sqlx::AnyConnection, id: &str) -> Result<(), sqlx::Error> {
+pub(super) async fn delete_row(db: &Db, tx: &mut sqlx::AnyConnection, id: &str) -> Result<()> {
     if db.backend() == Backend::Sqlite {
         sqlx::query("delete from product_fts where product_id = $1").bind(id).execute(&mut *tx).await?;
     }
@@ -96,7 +97,7 @@ pub async fn list_products(
     filter: &ProductFilter,
     after: Option<&str>,
     limit: u32,
-) -> Result<Vec<Product>, sqlx::Error> {
+) -> Result<Vec<Product>> {
     let mut sql = Sql::default();
     let merchant = || Arg::Text(merchant_id.to_owned());
     sql.push(&format!("select {PRODUCT_COLUMNS} from product where merchant_id = "))

@@ -1,5 +1,6 @@
 //! Variant rows and the skus they hold.
 
+use crate::db::Result;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -7,7 +8,7 @@ use super::{Arg, Sql, json_err};
 use crate::db::Db;
 use crate::model::catalog::{InventoryPolicy, Price, Variant};
 
-pub(super) fn variant(row: &AnyRow) -> Result<Variant, sqlx::Error> {
+pub(super) fn variant(row: &AnyRow) -> Result<Variant> {
     let options: String = row.try_get("options")?;
     let policy: String = row.try_get("inventory_policy")?;
     Ok(Variant {
@@ -29,7 +30,7 @@ pub(super) async fn insert_variant(
     position: i64,
     v: &Variant,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     let options = serde_json::to_string(&v.options).map_err(json_err)?;
     sqlx::query(
         "insert into variant (variant_id, merchant_id, product_id, position, sku, title, options, price_amount, \
@@ -55,11 +56,7 @@ pub(super) async fn insert_variant(
 }
 
 /// Which of `skus` this merchant's live variants use: (sku, variant id).
-pub async fn existing_skus(
-    db: &Db,
-    merchant_id: &str,
-    skus: &[String],
-) -> Result<Vec<(String, String)>, sqlx::Error> {
+pub async fn existing_skus(db: &Db, merchant_id: &str, skus: &[String]) -> Result<Vec<(String, String)>> {
     if skus.is_empty() {
         return Ok(Vec::new());
     }

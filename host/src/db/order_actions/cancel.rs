@@ -5,6 +5,7 @@
 //! second transaction puts the stock back and records the outcome, or
 //! restores the order exactly as it was.
 
+use crate::db::Result;
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
@@ -47,7 +48,7 @@ pub struct Cancel<'a> {
 /// (a fulfillment sets `fulfillment_status`, a refund `refunded_amount`):
 /// PostgreSQL re-checks a waiting update against the new version of the
 /// row it updates, but not against other tables.
-pub async fn claim_cancel(db: &Db, c: &Cancel<'_>) -> Result<bool, sqlx::Error> {
+pub async fn claim_cancel(db: &Db, c: &Cancel<'_>) -> Result<bool> {
     let mut tx = db.begin_write().await?;
     let amount = match c.payment {
         CancelPayment::Refund { amount, .. } => amount,
@@ -110,12 +111,7 @@ pub async fn claim_cancel(db: &Db, c: &Cancel<'_>) -> Result<bool, sqlx::Error> 
 /// Records the provider's answer to a claimed cancellation: `Ok(provider
 /// reference)` finishes it, `Err(reason)` gives the order back as it was.
 /// False if it was settled already.
-pub async fn settle_cancel(
-    db: &Db,
-    c: &Cancel<'_>,
-    answer: Result<&str, &str>,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
+pub async fn settle_cancel(db: &Db, c: &Cancel<'_>, answer: Result<&str, &str>, now: i64) -> Result<bool> {
     let mut tx = db.begin_write().await?;
     let ours = sqlx::query(
         "update sales_order set updated_at = $5 where merchant_id = $1 and order_id = $2 \
@@ -183,7 +179,7 @@ async fn finish_cancel(
     c: &Cancel<'_>,
     reference: Option<&str>,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     let number: i64 = sqlx::query("select number from sales_order where merchant_id = $1 and order_id = $2")
         .bind(c.merchant_id)
         .bind(c.order_id)

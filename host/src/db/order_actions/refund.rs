@@ -7,6 +7,7 @@
 //! still claimed; the reconciler asks again with the same key about those,
 //! and about refunds left `pending` by a host that stopped mid-way.
 
+use crate::db::Result;
 use serde_json::{Value, json};
 use sqlx::{AnyConnection, Row};
 
@@ -35,7 +36,7 @@ pub struct RefundClaim<'a> {
 }
 
 /// Claims a refund: see the module documentation.
-pub async fn claim_refund(db: &Db, r: &RefundClaim<'_>) -> Result<Written, sqlx::Error> {
+pub async fn claim_refund(db: &Db, r: &RefundClaim<'_>) -> Result<Written> {
     let mut tx = db.begin_write().await?;
     let claimed = sqlx::query(
         "update sales_order set refunded_amount = refunded_amount + $3, updated_at = $4 \
@@ -104,7 +105,7 @@ pub(super) async fn insert_refund(
     lines: &Value,
     reason: &str,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     sqlx::query(
         "insert into refund (refund_id, merchant_id, order_id, amount, lines, reason, status, created_at, \
          updated_at) values ($1, $2, $3, $4, $5, $6, 'pending', $7, $7)",
@@ -131,7 +132,7 @@ pub async fn settle_refund(
     refund_id: &str,
     answer: Result<&str, &str>,
     now: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool> {
     let mut tx = db.begin_write().await?;
     let row = sqlx::query(
         "update refund set status = $3, provider_reference = $4, updated_at = $5 \
@@ -187,7 +188,7 @@ pub async fn mark_refund_unknown(
     refund_id: &str,
     error: &str,
     now: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool> {
     let mut tx = db.begin_write().await?;
     let row = sqlx::query(
         "update refund set status = 'unknown', updated_at = $3 \
@@ -229,11 +230,7 @@ pub struct UnsettledRefund {
 
 /// Refunds left `unknown` or `pending` since before `before`, oldest first
 /// (a refund in flight is younger than that).
-pub async fn unsettled_refunds(
-    db: &Db,
-    before: i64,
-    limit: u32,
-) -> Result<Vec<UnsettledRefund>, sqlx::Error> {
+pub async fn unsettled_refunds(db: &Db, before: i64, limit: u32) -> Result<Vec<UnsettledRefund>> {
     let rows = sqlx::query(
         "select r.merchant_id, r.order_id, r.refund_id, r.amount, r.reason, r.updated_at, o.cancelled_at, \
          o.payment_status from refund r join sales_order o on o.merchant_id = r.merchant_id \
@@ -262,7 +259,7 @@ pub async fn unsettled_refunds(
 
 /// Takes an unsettled refund for one reconciler run: false if another host
 /// took it (or it was settled) since it was listed.
-pub async fn claim_unsettled_refund(db: &Db, r: &UnsettledRefund, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn claim_unsettled_refund(db: &Db, r: &UnsettledRefund, now: i64) -> Result<bool> {
     let row = (r.merchant_id.as_str(), r.refund_id.as_str());
     let unsettled = "status in ('pending', 'unknown')";
     crate::db::claim_row(db, ("refund", "refund_id"), row, unsettled, r.updated_at, now).await
@@ -273,7 +270,7 @@ async fn refunded_status(
     conn: &mut AnyConnection,
     merchant_id: &str,
     order_id: &str,
-) -> Result<&'static str, sqlx::Error> {
+) -> Result<&'static str> {
     let row = sqlx::query(
         "select (select cast(coalesce(sum(amount), 0) as bigint) from refund \
              where merchant_id = $1 and order_id = $2 and status = 'succeeded') as refunded, captured_amount \
@@ -295,7 +292,7 @@ pub(super) async fn give_back(
     amount: i64,
     lines: &Value,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<()> {
     sqlx::query(
         "update sales_order set refunded_amount = refunded_amount - $3, updated_at = $4 \
          where merchant_id = $1 and order_id = $2",
