@@ -2,7 +2,10 @@
 //!
 //! - `build-plugins`   build every crate under `plugins/` and `tests/components/`
 //!   to a WebAssembly component in `target/plugins/<name>.wasm`
-//! - `test`            build the plugins, then run the whole test suite
+//! - `test`            build the plugins, then run the whole test suite and the
+//!   API checks from outside (`api-check`)
+//! - `api-check`       validate the OpenAPI document, fuzz every operation, buy
+//!   through a generated client (Python tools pinned in `tests/api-tools/`)
 //! - `bench plugins`   build the plugins, then run the plugin runtime benchmark
 //! - `bench api`       build the plugins, `mercato` and `mercato-loadgen` (release),
 //!   then load the HTTP API of a real `mercato serve` on SQLite (and on
@@ -26,9 +29,10 @@ fn main() -> Result<()> {
         ["bench", "plugins", rest @ ..] => bench_plugins(rest),
         ["bench", "api", rest @ ..] => bench_api(rest),
         ["demo"] => demo(),
+        ["api-check"] => build_plugins().and_then(|_| api_check()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\n  build-plugins    build every plugin to target/plugins/<name>.wasm\n  test [args]      build the plugins, then cargo test --workspace [args]\n  bench plugins    plugin runtime benchmark (criterion), ends with a JSON line\n  bench api [args] HTTP load test of a release host (SQLite; PostgreSQL when\n                   MERCATO_BENCH_POSTGRES_URL is set), ends with a JSON line;\n                   args: --clients N --duration S --scenarios a,b (see --help)\n  demo             build everything and run the demo"
+                "usage: cargo xtask <task>\n\n  build-plugins    build every plugin to target/plugins/<name>.wasm\n  test [args]      build the plugins, then cargo test --workspace [args]\n                   (and, unfiltered, the API checks)\n  api-check        validate, fuzz and drive the HTTP API from outside\n  bench plugins    plugin runtime benchmark (criterion), ends with a JSON line\n  bench api [args] HTTP load test of a release host (SQLite; PostgreSQL when\n                   MERCATO_BENCH_POSTGRES_URL is set), ends with a JSON line;\n                   args: --clients N --duration S --scenarios a,b (see --help)\n  demo             build everything and run the demo"
             );
             bail!("unknown task {:?}", args);
         }
@@ -123,6 +127,40 @@ fn test(extra: &[&str]) -> Result<()> {
     build_plugins()?;
     let mut cmd = cargo();
     cmd.args(["test", "--workspace", "--exclude", "xtask"]).args(extra);
+    run(cmd)?;
+    // A filtered run (`cargo xtask test name`) is a developer's quick loop.
+    if extra.is_empty() { api_check() } else { Ok(()) }
+}
+
+/// The API checked from outside (`tests/api-tools/check.py`): the OpenAPI
+/// document validated, every operation fuzzed per audience, a generated
+/// client buying. The tools are pinned in `tests/api-tools/requirements.txt`
+/// and installed into `target/api-tools` (a virtual environment) when the
+/// pins change.
+fn api_check() -> Result<()> {
+    let venv = target_dir().join("api-tools");
+    let requirements = root().join("tests/api-tools/requirements.txt");
+    let pins = std::fs::read_to_string(&requirements)?;
+    let stamp = venv.join("installed-requirements.txt");
+    let python = venv.join("bin/python");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(pins.as_str()) || !python.exists() {
+        eprintln!("installing the API check tools into {}…", venv.display());
+        let mut cmd = Command::new("python3");
+        cmd.args(["-m", "venv", "--clear"]).arg(&venv);
+        run(cmd)?;
+        let mut cmd = Command::new(&python);
+        cmd.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"]).arg(&requirements);
+        run(cmd)?;
+        std::fs::write(&stamp, &pins)?;
+    }
+    // `cargo test` built the debug host for its own tests.
+    let mut build = cargo();
+    build.args(["build", "--package", "mercato"]);
+    run(build)?;
+    let mut cmd = Command::new(&python);
+    cmd.arg(root().join("tests/api-tools/check.py"))
+        .arg(target_dir().join("debug").join(format!("mercato{}", std::env::consts::EXE_SUFFIX)))
+        .arg(target_dir().join("plugins"));
     run(cmd)
 }
 

@@ -35,7 +35,7 @@ pub fn store_router() -> OpenApiRouter<AppState> {
 
 /// Creates a cart, optionally with its first lines; with `X-Customer-Token`
 /// it belongs to that customer.
-#[utoipa::path(post, path = "/carts", tag = "carts", security(("bearer" = [])), request_body = NewCart,
+#[utoipa::path(post, path = "/carts", tag = "carts", security(("bearer" = [])), request_body(content = Option<NewCart>),
     responses((status = 201, body = Cart), (status = 422, body = Problem)))]
 async fn create_cart(
     store: Storefront,

@@ -57,6 +57,7 @@ struct ProductQuery {
     /// From the previous page's `next_cursor`.
     cursor: Option<String>,
     /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// Words of the title, description, skus or tags; end the last word
     /// with `*` to match prefixes.
@@ -67,8 +68,10 @@ struct ProductQuery {
     /// A category id or handle.
     category: Option<String>,
     /// Lowest variant price at least this (minor units).
+    #[param(minimum = 0)]
     min_price: Option<i64>,
     /// Some variant priced at most this (minor units).
+    #[param(minimum = 0)]
     max_price: Option<i64>,
 }
 

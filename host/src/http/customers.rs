@@ -218,10 +218,12 @@ pub(super) struct TokenHeader {
 
 /// Admin customer search.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CustomerQuery {
     /// From the previous page's `next_cursor`.
     cursor: Option<String>,
     /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// Only customers whose email starts with this (case-insensitive).
     q: Option<String>,

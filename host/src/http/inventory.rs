@@ -78,8 +78,10 @@ async fn get_location(
 
 /// Which variant's stock to show.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StockQuery {
-    /// Required.
+    /// The variant whose stock to show.
+    #[param(required = true)]
     variant_id: Option<String>,
 }
 
@@ -142,6 +144,7 @@ async fn adjust(
 
 /// Only this location's adjustments.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LocationFilter {
     location_id: Option<String>,
 }

@@ -13,6 +13,7 @@ pub mod idempotency;
 mod inventory;
 pub mod json;
 pub mod limits;
+pub mod openapi;
 mod order_actions;
 mod orders;
 mod platform;
@@ -131,6 +132,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut api) = routes().split_for_parts();
     idempotency::document(&mut api);
+    openapi::document(&mut api);
     (router, api)
 }
 

@@ -32,7 +32,10 @@ pub fn store_router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct OrderQuery {
+    /// From the previous page's `next_cursor`.
     cursor: Option<String>,
+    /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// pending_payment, paid, partially_fulfilled, fulfilled, cancelled, partially_refunded, refunded.
     status: Option<String>,

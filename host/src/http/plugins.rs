@@ -110,10 +110,12 @@ async fn install_plugin(
 
 /// Which plugins to list.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PluginQuery {
     /// From the previous page's `next_cursor`.
     cursor: Option<String>,
     /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
     /// Only plugins of this extension point.
     extension_point: Option<String>,

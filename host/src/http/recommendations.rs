@@ -22,6 +22,7 @@ pub fn store_router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 struct RecommendationQuery {
     /// 1 to 50, default 8.
+    #[param(minimum = 1, maximum = 50)]
     limit: Option<u32>,
     /// A cart of this shop: its products are not recommended again.
     cart_id: Option<String>,

@@ -216,3 +216,65 @@ on_both_databases!(metrics_show_each_installed_plugin, |app: TestApp| async move
     );
     assert!(text.contains("# TYPE mercato_plugin_call_duration_microseconds summary"), "{text}");
 });
+
+/// Every operation declares exactly the path parameters of its template,
+/// sends its errors as problem+json, lists the answers any route can give,
+/// and a body the handler can do without is not required.
+#[test]
+fn openapi_operations_match_what_the_routes_do() {
+    let doc = serde_json::to_value(mercato::http::openapi()).unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let template = mercato::http::openapi::template_names(path);
+        for (method, op) in item.as_object().unwrap() {
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let mut in_path: Vec<String> = params
+                .iter()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().unwrap().to_owned())
+                .collect();
+            in_path.sort();
+            let mut expected = template.clone();
+            expected.sort();
+            assert_eq!(in_path, expected, "{method} {path}: path parameters");
+            for p in params.iter().filter(|p| p["in"] == "path") {
+                assert_eq!(p["required"], true, "{method} {path}: {p}");
+            }
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let content = response["content"].as_object().cloned().unwrap_or_default();
+                for (media, body) in &content {
+                    let problem = body["schema"]["$ref"].as_str().is_some_and(|r| r.ends_with("/Problem"));
+                    assert_eq!(
+                        problem,
+                        media == "application/problem+json",
+                        "{method} {path} {status}: {media}"
+                    );
+                }
+            }
+            let responses = op["responses"].as_object().unwrap();
+            if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                assert!(responses.contains_key("401") && responses.contains_key("403"), "{method} {path}");
+            }
+            if op["requestBody"].is_object() {
+                assert!(responses.contains_key("415") && responses.contains_key("400"), "{method} {path}");
+            }
+            assert!(responses.contains_key("429"), "{method} {path}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 60, "{checked} operations");
+    let create_cart = &doc["paths"]["/v1/store/carts"]["post"]["requestBody"];
+    assert_ne!(create_cart["required"], true, "a cart can be created without a body: {create_cart}");
+    let limit = doc["paths"]["/v1/store/products"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .cloned()
+        .unwrap();
+    assert_eq!((limit["in"].as_str(), limit["required"].as_bool()), (Some("query"), Some(false)), "{limit}");
+    assert_eq!(
+        (limit["schema"]["minimum"].as_i64(), limit["schema"]["maximum"].as_i64()),
+        (Some(1), Some(100))
+    );
+}
