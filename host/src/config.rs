@@ -26,10 +26,12 @@ pub fn default_database_url(data_dir: &Path) -> String {
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a secret so it is never printed by `Debug`.
     pub fn new(s: String) -> Secret {
         Secret(s)
     }
 
+    /// The secret itself, for the one place that needs it.
     pub fn expose(&self) -> &str {
         &self.0
     }

@@ -17,7 +17,12 @@ pub enum Principal {
     /// The platform operator.
     Operator,
     /// A merchant's back office or storefront.
-    Merchant { merchant_id: String, kind: KeyKind },
+    Merchant {
+        /// The merchant whose key it is.
+        merchant_id: String,
+        /// Secret (back office) or publishable (storefront).
+        kind: KeyKind,
+    },
 }
 
 /// The bearer token of a request, if any.
@@ -63,6 +68,7 @@ impl FromRequestParts<AppState> for Platform {
 
 /// A merchant's back office (secret key).
 pub struct Admin {
+    /// The merchant whose secret key was sent.
     pub merchant_id: String,
 }
 
@@ -79,6 +85,7 @@ impl FromRequestParts<AppState> for Admin {
 
 /// A merchant's storefront (publishable key).
 pub struct Storefront {
+    /// The merchant whose publishable key was sent.
     pub merchant_id: String,
 }
 

@@ -17,8 +17,11 @@ pub struct Problem {
     /// A URI naming the problem type.
     #[serde(rename = "type")]
     pub kind: String,
+    /// The status's reason phrase, e.g. "Not Found".
     pub title: String,
+    /// The HTTP status, repeated.
     pub status: u16,
+    /// What went wrong in this case, in a sentence.
     pub detail: String,
     /// Stable, snake_case, e.g. `out_of_stock`.
     pub code: String,
@@ -30,9 +33,13 @@ pub struct Problem {
 /// An error answered as problem+json.
 #[derive(Debug)]
 pub struct ApiError {
+    /// The HTTP status.
     pub status: StatusCode,
+    /// Stable, snake_case.
     pub code: String,
+    /// What went wrong, in a sentence.
     pub detail: String,
+    /// Field path -> message, for validation failures.
     pub errors: Option<BTreeMap<String, String>>,
     /// Seconds to send as `Retry-After` (429, and a busy idempotency key).
     pub retry_after: Option<u64>,
@@ -53,14 +60,17 @@ impl ApiError {
         self
     }
 
+    /// 401 `unauthorized`.
     pub fn unauthorized(detail: &str) -> ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
     }
 
+    /// 403 `forbidden`.
     pub fn forbidden(detail: &str) -> ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", detail)
     }
 
+    /// 404 `not_found`, naming what was not found.
     pub fn not_found(what: &str) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
     }

@@ -54,6 +54,7 @@ pub fn document(api: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// The middleware: replays, refuses or runs a keyed POST (see the module).
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if !applies(req.method(), req.uri().path()) {
         return next.run(req).await;

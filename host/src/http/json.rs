@@ -272,6 +272,7 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
+    /// The page asked for, checked.
     pub fn page(&self) -> Result<Page, ApiError> {
         Ok(Page::parse(self.cursor.as_deref(), self.limit)?)
     }

@@ -55,6 +55,7 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// Limiters set as `config` says.
     pub fn new(config: LimitConfig) -> Limits {
         let requests = NonZeroU32::new(config.requests_per_second).map(|rate| {
             let burst = rate.saturating_mul(NonZeroU32::new(2).expect("2 is not zero"));
@@ -94,6 +95,7 @@ impl Limits {
         self.accounts.clear(account);
     }
 
+    /// The limits in force.
     pub fn config(&self) -> LimitConfig {
         self.config
     }

@@ -41,13 +41,18 @@ use crate::commerce::idempotency::Keys;
 /// abuse limits).
 #[derive(Clone)]
 pub struct AppState {
+    /// The commerce core's handles (database, runtime, bindings, memo).
     pub shop: Shop,
+    /// The sha256 of the operator key, compared in constant time.
     pub operator_key_hash: Arc<[u8; 32]>,
+    /// Idempotency keys of keyed POSTs.
     pub keys: Keys,
+    /// Per-key request rates and login throttling.
     pub limits: Arc<limits::Limits>,
 }
 
 impl AppState {
+    /// State for `shop`, served with `operator_key` as the platform key.
     pub fn new(shop: Shop, operator_key: &str) -> AppState {
         AppState::with_operator_key_hash(shop, auth::operator_key_hash(operator_key))
     }

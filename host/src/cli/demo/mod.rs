@@ -18,6 +18,7 @@ use crate::http::{self, AppState};
 /// The demo's database file in the data directory, deleted on every start.
 const DATABASE: &str = "demo.db";
 
+/// Seeds the demo database, prints the keys and walkthrough, and serves until Ctrl-C.
 pub fn run(listen: SocketAddr, plugin_dir: &Path, data_dir: &Path) -> anyhow::Result<ExitCode> {
     let database = data_dir.join(DATABASE);
     // A fresh key on every start: the demo database is thrown away anyway.

@@ -28,12 +28,17 @@ use crate::runtime::Runtime;
 /// A seeded merchant and what a walkthrough needs to buy from it.
 #[derive(Debug, Clone)]
 pub struct DemoMerchant {
+    /// `mer_…`.
     pub id: String,
+    /// The storefront handle, e.g. `acme`.
     pub slug: String,
+    /// The shop's display name.
     pub name: String,
     /// ISO 4217, e.g. "USD".
     pub currency: String,
+    /// The back office key (`sk_…`).
     pub secret_key: String,
+    /// The storefront key (`pk_…`).
     pub publishable_key: String,
     /// (sku, variant id) of every variant, in catalog order.
     pub variant_ids: Vec<(String, String)>,
