@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! Mercato: a multi-merchant commerce host whose business rules run in
 //! sandboxed WebAssembly plugins. Data flows one way:
 //! `http -> commerce -> (db, runtime)`, with the records both sides share in

@@ -1,3 +1,5 @@
+//! The `mercato` command: parses the command line and runs it (see `mercato::cli`).
+
 use std::process::ExitCode;
 
 use clap::Parser;

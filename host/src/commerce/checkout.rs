@@ -31,6 +31,7 @@ pub const RESERVATION_TTL_MS: i64 = 15 * 60 * 1000;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompleteRequest {
+    /// How the buyer pays; `provider` is required.
     pub payment: Option<PaymentInput>,
 }
 
@@ -47,6 +48,7 @@ pub struct PaymentInput {
 /// A placed order, with the token that lets a guest see it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlacedOrder {
+    /// The order as placed.
     #[serde(flatten)]
     pub order: Order,
     /// Send as `X-Order-Token` to `GET /v1/store/orders/{id}`; shown here only.
@@ -59,15 +61,21 @@ pub struct PlacedOrder {
 pub struct ActionRequired {
     /// Always `requires_action`.
     pub status: String,
+    /// `ord_…`.
     pub order_id: String,
+    /// The order's number, per merchant, from 1001.
     pub order_number: i64,
+    /// What the buyer must do to finish paying.
     pub next_action: NextAction,
+    /// Send as `X-Order-Token` to `GET /v1/store/orders/{id}`; shown here only.
     pub access_token: String,
 }
 
 /// What completing a cart gave.
 pub enum Completion {
+    /// The order is placed: paid, or payment pending (bank transfer, invoice).
     Placed(Box<PlacedOrder>),
+    /// The payment needs the buyer (3-D Secure); the order waits.
     RequiresAction(ActionRequired),
 }
 
@@ -102,6 +110,7 @@ pub struct Placed {
 }
 
 impl Placed {
+    /// The placed order's id (`ord_…`).
     pub fn order_id(&self) -> &str {
         &self.order_id
     }

@@ -30,6 +30,7 @@ const NAME_MAX_CHARS: usize = 100;
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCustomer {
+    /// The login: unique per merchant, stored lowercased.
     #[serde(default)]
     #[schema(required = true)]
     pub email: String,
@@ -37,9 +38,11 @@ pub struct NewCustomer {
     #[serde(default)]
     #[schema(value_type = String, format = Password, required = true)]
     pub password: Password,
+    /// Given name, 1 to 100 characters.
     #[serde(default)]
     #[schema(required = true)]
     pub first_name: String,
+    /// Family name, 1 to 100 characters.
     #[serde(default)]
     #[schema(required = true)]
     pub last_name: String,
@@ -49,9 +52,11 @@ pub struct NewCustomer {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
+    /// The email address the customer registered with, any case.
     #[serde(default)]
     #[schema(required = true)]
     pub email: String,
+    /// The customer's password.
     #[serde(default)]
     #[schema(value_type = String, format = Password, required = true)]
     pub password: Password,
@@ -64,6 +69,7 @@ pub struct Session {
     pub token: String,
     /// Unix milliseconds.
     pub expires_at: i64,
+    /// Who is signed in.
     pub customer: Customer,
 }
 

@@ -14,24 +14,50 @@ pub enum Error {
     NotFound(&'static str),
     /// The input breaks a rule; `errors` says which fields.
     #[error("{message}")]
-    Validation { message: String, errors: FieldErrors },
+    Validation {
+        /// Every field error in one line, `field: message; …`.
+        message: String,
+        /// Message by field path, e.g. `lines[0].quantity`.
+        errors: FieldErrors,
+    },
     /// The request conflicts with the current state (duplicate sku, …).
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict {
+        /// Stable snake_case code, e.g. `cart_not_open`.
+        code: &'static str,
+        /// What conflicts, for people.
+        message: String,
+    },
     /// The request is well-formed but cannot be carried out.
     #[error("{message}")]
-    Unprocessable { code: &'static str, message: String },
+    Unprocessable {
+        /// Stable snake_case code, e.g. `invalid_discount_code`.
+        code: &'static str,
+        /// Why it cannot be done, for people.
+        message: String,
+    },
     /// Some lines cannot be had in the quantity asked; `lines` names them
     /// (line id -> what is available).
     #[error("{message}")]
-    OutOfStock { message: String, lines: FieldErrors },
+    OutOfStock {
+        /// The lines short of stock, by title and sku.
+        message: String,
+        /// `lines.<cart line id>` -> "only N available".
+        lines: FieldErrors,
+    },
     /// The payment provider declined; the message is the provider's reason.
     #[error("{message}")]
-    PaymentDeclined { message: String },
+    PaymentDeclined {
+        /// The provider's reason.
+        message: String,
+    },
     /// A bound plugin failed and its binding fails closed; the message
     /// names the plugin and the limit it hit.
     #[error("{message}")]
-    PluginFailed { message: String },
+    PluginFailed {
+        /// The plugin, the call and what went wrong.
+        message: String,
+    },
     /// Anything else: logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),

@@ -50,9 +50,13 @@ pub struct Request<'a> {
     /// Every credential the request carries (API key, customer token,
     /// order token), `None` where absent; they are hashed, never stored.
     pub credentials: &'a [Option<&'a [u8]>],
+    /// The HTTP method, part of the key's scope.
     pub method: &'a str,
+    /// The request path, part of the key's scope.
     pub path: &'a str,
+    /// The `Idempotency-Key` header's value.
     pub key: &'a str,
+    /// The request body, fingerprinted to tell a repeat from another request.
     pub body: &'a [u8],
 }
 

@@ -25,6 +25,7 @@ pub use super::catalog::InventoryPolicy;
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewLocation {
+    /// What the merchant calls it, 1 to 200 characters.
     #[schema(required = true, value_type = String)]
     pub name: Option<String>,
     /// ISO 3166-1 alpha-2, e.g. "US".
@@ -34,11 +35,15 @@ pub struct NewLocation {
 /// Stock of one variant everywhere it is stocked.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Stock {
+    /// The variant (`var_…`).
     pub variant_id: String,
+    /// Whether it may be sold beyond its stock.
     pub inventory_policy: InventoryPolicy,
     /// Sums over `levels`.
     pub on_hand: i64,
+    /// Units held for checkouts whose payment is not settled.
     pub reserved: i64,
+    /// `on_hand - reserved`: what can be sold.
     pub available: i64,
     /// One per location that has ever held this variant, by location id.
     pub levels: Vec<Level>,
@@ -48,6 +53,7 @@ pub struct Stock {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetOnHand {
+    /// A location of this merchant (`loc_…`).
     #[schema(required = true, value_type = String)]
     pub location_id: Option<String>,
     /// 0 or more.
@@ -61,6 +67,7 @@ pub struct SetOnHand {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAdjustment {
+    /// A location of this merchant (`loc_…`).
     #[schema(required = true, value_type = String)]
     pub location_id: Option<String>,
     /// Non-zero: positive to receive stock, negative to remove it.
@@ -75,6 +82,7 @@ pub struct NewAdjustment {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyChange {
+    /// `deny` or `allow_backorder`.
     #[schema(required = true, value_type = InventoryPolicy)]
     pub inventory_policy: Option<InventoryPolicy>,
 }

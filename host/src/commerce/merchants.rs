@@ -13,9 +13,13 @@ use crate::db::{self, Db};
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMerchant {
+    /// The shop's name, 1 to 200 characters.
     pub name: String,
+    /// URL-safe name, unique across the platform.
     pub slug: String,
+    /// ISO 4217 code: the one currency the shop will sell in.
     pub default_currency: String,
+    /// Where the shop is, ISO 3166-1 alpha-2, e.g. "US".
     pub country: String,
     /// Default false.
     #[serde(default)]
@@ -25,7 +29,9 @@ pub struct NewMerchant {
 /// Keys as shown once, at creation or rotation.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Keys {
+    /// `sk_…`: the back office's key.
     pub secret_key: String,
+    /// `pk_…`: the storefront's key.
     pub publishable_key: String,
 }
 

@@ -32,9 +32,13 @@ use crate::runtime::Runtime;
 /// to clone (handles only).
 #[derive(Clone)]
 pub struct Shop {
+    /// The database.
     pub db: Db,
+    /// Runs the plugins.
     pub runtime: Arc<Runtime>,
+    /// Each merchant's plugin bindings, cached.
     pub bindings: plugins::Bindings,
+    /// Plugin answers remembered for carts priced again unchanged.
     pub memo: Arc<cart::Memo>,
 }
 

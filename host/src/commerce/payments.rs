@@ -20,8 +20,11 @@ use crate::runtime::{Call, CallError, CircuitBreaker, FailureKind, InstalledPlug
 /// A merchant's payment binding, owned so it can move to the blocking pool.
 #[derive(Clone)]
 pub struct Provider {
+    /// The bound payment plugin.
     pub plugin: Arc<InstalledPlugin>,
+    /// The merchant's configuration, as the JSON the plugin is given.
     pub config: String,
+    /// The binding's breaker; every call passes through it.
     pub breaker: Arc<CircuitBreaker>,
 }
 
@@ -90,13 +93,16 @@ pub async fn call(
 
 /// One payment attempt as the provider is asked to make it.
 pub struct Charge<'a> {
+    /// The order's total, in its currency.
     pub amount: Money,
     /// The order's id: the reference the provider keeps (an order is
     /// numbered only once its payment confirms it).
     pub order_reference: &'a str,
+    /// The payment method token the buyer sent, if any.
     pub token: Option<String>,
     /// The idempotency key: the same attempt never charges twice.
     pub attempt_id: &'a str,
+    /// The buyer's email address, for the provider's receipt.
     pub email: &'a str,
 }
 
@@ -159,6 +165,7 @@ pub fn outcome(reply: &std::result::Result<PaymentReply, CallError>) -> Outcome 
 /// What a provider callback did.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct WebhookReceipt {
+    /// Always true: the callback was read.
     pub received: bool,
     /// Whether it named a payment of this merchant.
     pub matched: bool,

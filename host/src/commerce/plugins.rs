@@ -30,7 +30,9 @@ pub use bindings::{
 pub struct Plugin {
     /// `plg_` + the first 24 hex digits of the component's sha256.
     pub id: String,
+    /// The name the component declares, e.g. "test-gateway".
     pub name: String,
+    /// The version the component declares; with the name, its label `name@version`.
     pub version: String,
     /// pricing, tax, shipping, payment or recommendations.
     #[schema(value_type = String, example = "tax")]
@@ -38,8 +40,11 @@ pub struct Plugin {
     /// The `mercato:plugin` version the component speaks, e.g. `"0.2.0"`.
     #[schema(example = "0.2.0")]
     pub contract: String,
+    /// Hex SHA-256 of the component's bytes.
     pub sha256: String,
+    /// Size of the component, in bytes.
     pub size_bytes: u64,
+    /// What the component says it does.
     pub description: String,
     /// JSON Schema of the configuration a binding passes to the plugin.
     #[schema(value_type = Object)]
@@ -55,6 +60,7 @@ pub struct Plugin {
     pub stats: PluginStats,
     /// The plugin's circuit breakers across merchants' bindings.
     pub circuit: PluginCircuit,
+    /// When it was installed, in unix milliseconds.
     pub created_at: i64,
 }
 
@@ -63,9 +69,13 @@ pub struct Plugin {
 pub struct PluginLimits {
     /// Instructions per 200 cart lines.
     pub fuel_per_200_lines: u64,
+    /// Wall-clock deadline of one call, in milliseconds.
     pub deadline_ms: u64,
+    /// Linear memory the plugin may grow to, in bytes.
     pub memory_bytes: u64,
+    /// Largest input a call may be given, in bytes.
     pub max_input_bytes: u64,
+    /// Largest output a call may return, in bytes.
     pub max_output_bytes: u64,
 }
 
@@ -84,11 +94,17 @@ impl From<Limits> for PluginLimits {
 /// Call counts and latency percentiles (microseconds).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PluginStats {
+    /// Calls made.
     pub calls: u64,
+    /// Calls that failed, of any kind.
     pub failures: u64,
+    /// Median call duration.
     pub p50_us: f64,
+    /// 95th percentile of call duration.
     pub p95_us: f64,
+    /// 99th percentile of call duration.
     pub p99_us: f64,
+    /// Mean fuel (instructions) per call.
     pub mean_fuel: u64,
 }
 
@@ -295,6 +311,7 @@ pub async fn get(db: &Db, runtime: &Arc<Runtime>, bindings: &Bindings, id: &str)
 /// forgets them.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct PluginLogs {
+    /// `plg_…`.
     pub plugin_id: String,
     /// Oldest first, at most the last 200.
     pub lines: Vec<JournalLine>,

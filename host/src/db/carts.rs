@@ -193,19 +193,48 @@ async fn bump(conn: &mut AnyConnection, merchant_id: &str, cart_id: &str, now: i
 pub enum Change<'a> {
     /// Adds `quantity` of a variant (to its line if it has one), as long as
     /// the line stays within `max` units.
-    AddLine { line_id: &'a str, variant_id: &'a str, quantity: i64, max: i64 },
+    AddLine {
+        /// `cl_…` for a new line; unused when the variant already has one.
+        line_id: &'a str,
+        /// The variant to add (`var_…`).
+        variant_id: &'a str,
+        /// Units to add.
+        quantity: i64,
+        /// Most units the line may hold.
+        max: i64,
+    },
     /// Sets a line's quantity.
-    SetQuantity { line_id: &'a str, quantity: i64 },
+    SetQuantity {
+        /// The line to change (`cl_…`).
+        line_id: &'a str,
+        /// Its new quantity, 1 or more.
+        quantity: i64,
+    },
     /// Removes lines.
     RemoveLines(&'a [String]),
     /// Sets contact and addresses (each `None` leaves the value as it is).
-    Details { email: Option<&'a str>, shipping: Option<&'a Address>, billing: Option<&'a Address> },
+    Details {
+        /// The buyer's email address.
+        email: Option<&'a str>,
+        /// Where to ship.
+        shipping: Option<&'a Address>,
+        /// Where to bill.
+        billing: Option<&'a Address>,
+    },
     /// Selects a shipping option by code (`None` clears it).
     ShippingOption(Option<&'a str>),
     /// Enters a discount code.
-    AddCode { code_key: &'a str, code: &'a str },
+    AddCode {
+        /// The code's case-insensitive key; entering it twice changes nothing.
+        code_key: &'a str,
+        /// The code as the merchant wrote it.
+        code: &'a str,
+    },
     /// Removes an entered discount code.
-    RemoveCode { code_key: &'a str },
+    RemoveCode {
+        /// The code's case-insensitive key.
+        code_key: &'a str,
+    },
 }
 
 /// What [`change`] did.

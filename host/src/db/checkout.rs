@@ -24,17 +24,29 @@ use crate::model::ids::new_id;
 
 /// A line of a new order.
 pub struct NewOrderLine {
+    /// `ol_…`, made at checkout.
     pub id: String,
+    /// The cart line it was priced from (`cl_…`), named in an out-of-stock answer.
     pub cart_line_id: String,
+    /// The variant bought (`var_…`).
     pub variant_id: String,
+    /// The variant's product (`prod_…`).
     pub product_id: String,
+    /// The variant's SKU at checkout.
     pub sku: String,
+    /// Product title, and the variant's when it differs.
     pub title: String,
+    /// Units bought.
     pub quantity: i64,
+    /// The variant's price, in minor units.
     pub unit_price: i64,
+    /// Unit price × quantity.
     pub subtotal: i64,
+    /// Discounts on the line, including its share of order discounts.
     pub discount_total: i64,
+    /// Tax on the line after discounts.
     pub tax_total: i64,
+    /// Subtotal minus discounts.
     pub total: i64,
     /// JSON.
     pub adjustments: String,
@@ -46,37 +58,61 @@ pub struct NewOrderLine {
 
 /// Everything [`place`] writes.
 pub struct NewOrder {
+    /// `ord_…`.
     pub id: String,
+    /// The shop the order belongs to (`mer_…`).
     pub merchant_id: String,
+    /// The cart being ordered (`cart_…`), taken only if still open at `cart_version`.
     pub cart_id: String,
     /// The cart version that was priced.
     pub cart_version: i64,
+    /// The signed-in buyer (`cus_…`); `None` for a guest.
     pub customer_id: Option<String>,
+    /// The buyer's email address.
     pub email: String,
+    /// ISO 4217 code of every amount.
     pub currency: String,
+    /// Sum of the lines' subtotals, before discounts.
     pub subtotal: i64,
+    /// Line, order and shipping discounts together.
     pub discount_total: i64,
+    /// The selected shipping option's price, before any shipping discount.
     pub shipping_total: i64,
+    /// Tax on lines and shipping.
     pub tax_total: i64,
+    /// What the buyer pays, and what the payment attempt asks for.
     pub total: i64,
     /// JSON of the addresses, the shipping option, order adjustments and shipping taxes.
     pub shipping_address: String,
+    /// JSON, or `None` when the buyer gave no billing address.
     pub billing_address: Option<String>,
+    /// JSON; `null` when the shop ships nothing.
     pub shipping_option: String,
+    /// JSON of the order and shipping adjustments.
     pub adjustments: String,
+    /// JSON of the taxes on shipping.
     pub shipping_tax_lines: String,
     /// `(discount_code_id, code)` to claim one use of each.
     pub codes: Vec<(String, String)>,
+    /// The merchant's setting when the cart was priced.
     pub prices_include_tax: bool,
+    /// SHA-256 of the token that lets a guest see the order.
     pub access_token_hash: String,
+    /// What is bought, in cart order.
     pub lines: Vec<NewOrderLine>,
+    /// `pay_…`: the payment attempt written with the order.
     pub attempt_id: String,
+    /// The payment plugin to charge (`plg_…`).
     pub plugin_id: String,
+    /// The payment plugin's name, as the buyer chose it.
     pub provider: String,
+    /// A payment method token from the provider's client library, if the buyer sent one.
     pub token: Option<String>,
+    /// When held stock is released if the payment is not settled, in unix milliseconds.
     pub reservation_expires_at: i64,
     /// One `plugin_skipped` event each: plugin calls left out of the totals.
     pub skipped: Vec<serde_json::Value>,
+    /// When the order is placed, in unix milliseconds.
     pub now: i64,
 }
 
@@ -295,15 +331,36 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed> {
 #[derive(Debug, Clone)]
 pub enum Outcome {
     /// Captured.
-    Paid { provider_reference: String },
+    Paid {
+        /// The provider's id for the payment.
+        provider_reference: String,
+    },
     /// Awaiting the buyer or the merchant (bank transfer, invoice).
-    Pending { provider_reference: String, message: Option<String> },
+    Pending {
+        /// The provider's id for the payment.
+        provider_reference: String,
+        /// Instructions for the buyer, e.g. bank transfer details.
+        message: Option<String>,
+    },
     /// The buyer must act (3-D Secure); JSON of the next action.
-    RequiresAction { provider_reference: String, next_action: String },
+    RequiresAction {
+        /// The provider's id for the payment.
+        provider_reference: String,
+        /// JSON of the [`NextAction`](crate::model::orders::NextAction).
+        next_action: String,
+    },
     /// Declined, refused, or abandoned: nothing was taken.
-    Failed { reason: String, provider_reference: Option<String> },
+    Failed {
+        /// Why, as the provider (or the host) put it.
+        reason: String,
+        /// The provider's id, when it got as far as making one.
+        provider_reference: Option<String>,
+    },
     /// The provider could not be asked; the reconciler will ask again.
-    Unknown { error: String },
+    Unknown {
+        /// What went wrong calling the provider.
+        error: String,
+    },
 }
 
 impl Outcome {
@@ -331,6 +388,7 @@ impl Outcome {
 /// Whether [`settle`] changed anything.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Settled {
+    /// The outcome was recorded, and the order, stock and cart moved with it.
     Applied,
     /// The attempt had already moved past this point: nothing changed.
     Already,

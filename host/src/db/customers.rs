@@ -19,6 +19,7 @@ fn customer(row: &AnyRow) -> Result<Customer> {
     })
 }
 
+/// Writes a new customer with its password hash.
 pub async fn insert(db: &Db, merchant_id: &str, c: &Customer, password_hash: &str) -> Result<()> {
     sqlx::query(
         "insert into customer \
@@ -37,6 +38,7 @@ pub async fn insert(db: &Db, merchant_id: &str, c: &Customer, password_hash: &st
     Ok(())
 }
 
+/// One of the merchant's customers, if it exists.
 pub async fn get(db: &Db, merchant_id: &str, id: &str) -> Result<Option<Customer>> {
     let sql = format!("select {COLUMNS} from customer where merchant_id = $1 and customer_id = $2");
     sqlx::query(&sql)
@@ -79,6 +81,7 @@ pub async fn list(
     query.fetch_all(db.pool()).await?.iter().map(customer).collect()
 }
 
+/// Writes a new session; only the token's hash is stored.
 pub async fn insert_session(
     db: &Db,
     merchant_id: &str,
@@ -126,6 +129,7 @@ pub async fn find_session(
     .transpose()
 }
 
+/// Ends a session: its token stops working.
 pub async fn revoke_session(db: &Db, merchant_id: &str, session_id: &str, now: i64) -> Result<()> {
     sqlx::query(
         "update customer_token set revoked_at = $1, updated_at = $1 \
@@ -186,6 +190,7 @@ pub async fn insert_wishlist_item(
     Ok(done.rows_affected() == 1)
 }
 
+/// When the product went on the customer's wishlist; `None` if it is not there.
 pub async fn wishlist_item_added_at(
     db: &Db,
     merchant_id: &str,

@@ -20,7 +20,14 @@ pub enum Claim {
     /// Same request, still running (its lease is alive).
     InFlight,
     /// Same request, finished: replay this.
-    Done { status: u16, body: Vec<u8>, content_type: Option<String> },
+    Done {
+        /// The stored response's HTTP status.
+        status: u16,
+        /// The stored response's body.
+        body: Vec<u8>,
+        /// The stored response's `Content-Type`, if it had one.
+        content_type: Option<String>,
+    },
 }
 
 /// Claims `key` in `scope` for a request with `fingerprint`, leased for

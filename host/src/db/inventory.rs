@@ -19,6 +19,7 @@ fn location(row: &AnyRow) -> Result<Location> {
 
 const LOCATION_COLUMNS: &str = "location_id, name, country, created_at";
 
+/// Writes a new location.
 pub async fn insert_location(db: &Db, merchant_id: &str, l: &Location) -> Result<()> {
     sqlx::query(
         "insert into location (location_id, merchant_id, name, country, created_at, updated_at) \
@@ -34,12 +35,14 @@ pub async fn insert_location(db: &Db, merchant_id: &str, l: &Location) -> Result
     Ok(())
 }
 
+/// One of the merchant's locations, if it exists.
 pub async fn get_location(db: &Db, merchant_id: &str, id: &str) -> Result<Option<Location>> {
     let sql = format!("select {LOCATION_COLUMNS} from location where merchant_id = $1 and location_id = $2");
     let row = sqlx::query(&sql).bind(merchant_id).bind(id).fetch_optional(db.pool()).await?;
     row.as_ref().map(location).transpose()
 }
 
+/// The merchant's locations in id order (oldest first), after `after`.
 pub async fn list_locations(
     db: &Db,
     merchant_id: &str,
@@ -99,6 +102,7 @@ fn level(variant_id: &str, location_id: String, row: &AnyRow) -> Result<Level> {
     })
 }
 
+/// A variant's level at every location that holds it, by location id.
 pub async fn levels(db: &Db, merchant_id: &str, variant_id: &str) -> Result<Vec<Level>> {
     let rows = sqlx::query(
         "select location_id, on_hand, reserved, updated_at from inventory_level \
@@ -122,12 +126,19 @@ pub enum Change {
 
 /// One change to one level, with the id and reason of its history row.
 pub struct StockChange<'a> {
+    /// The shop whose stock it is (`mer_…`).
     pub merchant_id: &'a str,
+    /// The variant whose stock moves (`var_…`).
     pub variant_id: &'a str,
+    /// Where the stock moves (`loc_…`); the level is created on first use.
     pub location_id: &'a str,
+    /// What happens to `on_hand`.
     pub change: Change,
+    /// Why, kept in the history row.
     pub reason: &'a str,
+    /// `adj_…`, the id of the history row.
     pub adjustment_id: &'a str,
+    /// When, in unix milliseconds.
     pub now: i64,
 }
 
@@ -137,7 +148,12 @@ pub enum Applied {
     Done(Adjustment, Level),
     /// Refused: it would take a `deny` variant below its reservations.
     /// Nothing was written.
-    Refused { on_hand: i64, reserved: i64 },
+    Refused {
+        /// The level's `on_hand` as it stands.
+        on_hand: i64,
+        /// The level's reservations as they stand.
+        reserved: i64,
+    },
 }
 
 /// The refusal rule, inside the one conditional update: a change may always

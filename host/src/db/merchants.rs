@@ -44,6 +44,7 @@ async fn insert_keys(
     Ok(())
 }
 
+/// Writes a new merchant and its keys (`(kind, hash, last 4 characters)`), in one transaction.
 pub async fn insert(db: &Db, m: &Merchant, keys: &[(KeyKind, String, String)]) -> Result<()> {
     let mut tx = db.begin_write().await?;
     sqlx::query(
@@ -63,11 +64,13 @@ pub async fn insert(db: &Db, m: &Merchant, keys: &[(KeyKind, String, String)]) -
     tx.commit().await
 }
 
+/// One merchant, if it exists.
 pub async fn get(db: &Db, id: &str) -> Result<Option<Merchant>> {
     let sql = format!("select {COLUMNS} from merchant where merchant_id = $1");
     sqlx::query(&sql).bind(id).fetch_optional(db.pool()).await?.as_ref().map(merchant).transpose()
 }
 
+/// Merchants in id order (oldest first), after `after`.
 pub async fn list(db: &Db, after: Option<&str>, limit: u32) -> Result<Vec<Merchant>> {
     let sql = format!("select {COLUMNS} from merchant where merchant_id > $1 order by merchant_id limit $2");
     let rows =
@@ -75,6 +78,7 @@ pub async fn list(db: &Db, after: Option<&str>, limit: u32) -> Result<Vec<Mercha
     rows.iter().map(merchant).collect()
 }
 
+/// Revokes a merchant's live keys and writes new ones, in one transaction.
 pub async fn replace_keys(db: &Db, merchant_id: &str, keys: &[(KeyKind, String, String)]) -> Result<()> {
     let now = now_ms();
     let mut tx = db.begin_write().await?;
@@ -87,6 +91,7 @@ pub async fn replace_keys(db: &Db, merchant_id: &str, keys: &[(KeyKind, String, 
     tx.commit().await
 }
 
+/// The merchant a live (unrevoked) key of `kind` belongs to, by the key's hash.
 pub async fn find_key(db: &Db, key_hash: &str, kind: KeyKind) -> Result<Option<String>> {
     let row = sqlx::query(
         "select merchant_id from api_key where key_hash = $1 and kind = $2 and revoked_at is null",

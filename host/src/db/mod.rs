@@ -70,10 +70,12 @@ impl std::ops::DerefMut for WriteTx {
 }
 
 impl WriteTx {
+    /// Commits, giving up the write turn.
     pub async fn commit(self) -> Result<()> {
         Ok(self.tx.commit().await?)
     }
 
+    /// Rolls back, giving up the write turn.
     pub async fn rollback(self) -> Result<()> {
         Ok(self.tx.rollback().await?)
     }
@@ -185,8 +187,15 @@ pub(crate) const ROWS_PER_INSERT: usize = 500;
 /// `sqlx` ends here: nothing above `db` names its types.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// A unique constraint refused a write.
     #[error("unique constraint {constraint} refused the write")]
-    Unique { constraint: String, source: sqlx::Error },
+    Unique {
+        /// `table.column[,column]` on SQLite, the constraint's name on PostgreSQL.
+        constraint: String,
+        /// The database's error, for the log.
+        source: sqlx::Error,
+    },
+    /// Any other database failure.
     #[error("database error: {0}")]
     Other(#[source] sqlx::Error),
 }

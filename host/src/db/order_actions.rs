@@ -29,13 +29,16 @@ use crate::model::orders::OrderStatus;
 /// A quantity of one order line.
 #[derive(Debug, Clone)]
 pub struct LineQty {
+    /// The order line (`ol_…`).
     pub line_id: String,
+    /// Units of it, 1 or more.
     pub quantity: i64,
 }
 
 /// What a write did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Written {
+    /// Written, with its event.
     Done,
     /// The order is not (any more) in a state that allows this: nothing written.
     WrongState,
@@ -101,12 +104,19 @@ fn lines_json(lines: &[LineQty]) -> serde_json::Value {
 
 /// A new fulfillment.
 pub struct NewFulfillment<'a> {
+    /// The shop the order belongs to (`mer_…`).
     pub merchant_id: &'a str,
+    /// The order to ship (`ord_…`).
     pub order_id: &'a str,
+    /// `ful_…`, made by the caller.
     pub fulfillment_id: &'a str,
+    /// The units shipped, each within what is left to ship.
     pub lines: &'a [LineQty],
+    /// Who carries the parcel, if given.
     pub carrier: Option<&'a str>,
+    /// The carrier's tracking number, if given.
     pub tracking_number: Option<&'a str>,
+    /// When it shipped, in unix milliseconds.
     pub now: i64,
 }
 
@@ -179,15 +189,22 @@ pub async fn fulfill(db: &Db, f: &NewFulfillment<'_>) -> Result<Written> {
 
 /// Goods coming back.
 pub struct NewReturn<'a> {
+    /// The shop the order belongs to (`mer_…`).
     pub merchant_id: &'a str,
+    /// The order the goods came from (`ord_…`).
     pub order_id: &'a str,
+    /// `ret_…`, made by the caller.
     pub return_id: &'a str,
+    /// The units returned, each within what was shipped and not yet returned.
     pub lines: &'a [LineQty],
+    /// Why they came back, as the merchant wrote it.
     pub reason: &'a str,
+    /// Whether to put the units back in stock.
     pub restock: bool,
     /// Where to put the stock back; by default where it was reserved from,
     /// else the merchant's first location.
     pub location_id: Option<&'a str>,
+    /// When they came back, in unix milliseconds.
     pub now: i64,
 }
 

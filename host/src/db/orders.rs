@@ -122,6 +122,7 @@ async fn complete(db: &Db, merchant_id: &str, o: &mut Order) -> Result<()> {
     Ok(())
 }
 
+/// One order with its lines and latest payment attempt, numbered or not.
 pub async fn get(db: &Db, merchant_id: &str, order_id: &str) -> Result<Option<Order>> {
     let sql = format!("select {ORDER_COLUMNS} from sales_order where merchant_id = $1 and order_id = $2");
     let Some(row) = sqlx::query(&sql).bind(merchant_id).bind(order_id).fetch_optional(db.pool()).await?
@@ -221,6 +222,7 @@ async fn complete_page(db: &Db, merchant_id: &str, orders: &mut [Order]) -> Resu
     Ok(())
 }
 
+/// An order's history, oldest first.
 pub async fn events(db: &Db, merchant_id: &str, order_id: &str) -> Result<Vec<OrderEvent>> {
     let rows = sqlx::query(
         "select seq, kind, data, created_at from order_event where merchant_id = $1 and order_id = $2 \
@@ -242,6 +244,7 @@ pub async fn events(db: &Db, merchant_id: &str, order_id: &str) -> Result<Vec<Or
         .collect()
 }
 
+/// SHA-256 of the token that lets a guest see the order; `None` if there is no such order.
 pub async fn access_token_hash(db: &Db, merchant_id: &str, order_id: &str) -> Result<Option<String>> {
     let row =
         sqlx::query("select access_token_hash from sales_order where merchant_id = $1 and order_id = $2")

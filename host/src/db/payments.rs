@@ -10,18 +10,29 @@ use super::Db;
 /// An attempt with what it takes to ask the provider again.
 #[derive(Debug, Clone)]
 pub struct AttemptRef {
+    /// The shop the order belongs to (`mer_…`).
     pub merchant_id: String,
+    /// `pay_…`, also the idempotency key the provider is asked with.
     pub attempt_id: String,
+    /// The order it pays for (`ord_…`).
     pub order_id: String,
+    /// The payment plugin that takes it (`plg_…`).
     pub plugin_id: String,
+    /// `started`, `succeeded`, `requires_action`, `pending`, `failed`, `unknown` or `voided`.
     pub status: String,
+    /// What is asked for, in minor units: the order's total.
     pub amount: i64,
+    /// ISO 4217 code of `amount`.
     pub currency: String,
+    /// The payment method token the buyer sent, if any.
     pub token: Option<String>,
+    /// The buyer's email address, from the order.
     pub email: String,
     /// The order's number: the reference buyers and providers see.
     pub number: i64,
+    /// The provider's id for the payment, once it has answered.
     pub provider_reference: Option<String>,
+    /// When the attempt last changed, in unix milliseconds; a claim checks it has not moved.
     pub updated_at: i64,
 }
 

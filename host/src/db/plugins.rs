@@ -24,6 +24,7 @@ fn plugin(row: &sqlx::any::AnyRow) -> Result<StoredPlugin> {
     })
 }
 
+/// Writes an installed plugin with its component bytes.
 pub async fn insert(db: &Db, p: &StoredPlugin, component: &[u8]) -> Result<()> {
     sqlx::query(
         "insert into plugin (plugin_id, name, version, extension_point, sha256, size_bytes, description, \
@@ -46,6 +47,7 @@ pub async fn insert(db: &Db, p: &StoredPlugin, component: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// One installed plugin (without its bytes), if it exists.
 pub async fn get(db: &Db, id: &str) -> Result<Option<StoredPlugin>> {
     let sql = format!("select {COLUMNS} from plugin where plugin_id = $1");
     sqlx::query(&sql).bind(id).fetch_optional(db.pool()).await?.as_ref().map(plugin).transpose()

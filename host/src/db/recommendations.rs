@@ -18,9 +18,13 @@ const SOLD: &str = "o.cancelled_at is null and o.payment_status in ('paid', 'pen
 /// A product as recommenders see it, before it is priced in a currency.
 #[derive(Debug, Clone)]
 pub struct CatalogProduct {
+    /// `prod_…`.
     pub id: String,
+    /// Name shown to buyers.
     pub title: String,
+    /// Its categories (`cat_…`).
     pub category_ids: Vec<String>,
+    /// Its free labels.
     pub tags: Vec<String>,
     /// The lowest live variant price (0 without variants).
     pub min_price: i64,

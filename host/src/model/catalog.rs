@@ -16,6 +16,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// The snake_case name, as stored and serialized.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Draft => "draft",
@@ -24,6 +25,7 @@ impl Status {
         }
     }
 
+    /// The status stored as `s`; anything unknown reads as `Draft`.
     pub fn from_db(s: &str) -> Status {
         match s {
             "active" => Status::Active,
@@ -45,6 +47,7 @@ pub enum InventoryPolicy {
 }
 
 impl InventoryPolicy {
+    /// The snake_case name, as stored and serialized.
     pub fn as_str(self) -> &'static str {
         match self {
             InventoryPolicy::Deny => "deny",
@@ -52,6 +55,7 @@ impl InventoryPolicy {
         }
     }
 
+    /// The policy stored as `s`; anything unknown reads as `Deny`.
     pub fn from_db(s: &str) -> InventoryPolicy {
         if s == "allow_backorder" { InventoryPolicy::AllowBackorder } else { InventoryPolicy::Deny }
     }
@@ -60,7 +64,9 @@ impl InventoryPolicy {
 /// An amount in integer minor units of an ISO 4217 currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Price {
+    /// Integer minor units (cents for USD).
     pub amount: i64,
+    /// ISO 4217 code, e.g. "USD".
     pub currency: String,
 }
 
@@ -68,48 +74,72 @@ pub struct Price {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductOption {
+    /// Name shown to the buyer, unique within the product.
     pub name: String,
+    /// The values variants may pick, in display order.
     pub values: Vec<String>,
 }
 
 /// A sellable variant of a product.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Variant {
+    /// `var_…`.
     pub id: String,
+    /// Stock keeping unit, unique per merchant.
     pub sku: String,
+    /// Defaults to the option values ("M / Red"), or the product title.
     pub title: String,
     /// Option name -> the value this variant has.
     pub options: BTreeMap<String, String>,
+    /// In the merchant's currency.
     pub price: Price,
+    /// Shipping weight, which shipping plugins see.
     pub weight_grams: Option<i64>,
+    /// Tax category passed to the tax plugin.
     pub tax_code: Option<String>,
+    /// Whether it may be sold beyond its stock.
     pub inventory_policy: InventoryPolicy,
 }
 
 /// A product with its variants.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Product {
+    /// `prod_…`.
     pub id: String,
+    /// Name shown to buyers.
     pub title: String,
+    /// URL slug, unique per merchant.
     pub handle: String,
+    /// Free text describing the product.
     pub description: String,
+    /// Whether it is on sale.
     pub status: Status,
+    /// Free labels, e.g. for pricing plugins to match on.
     pub tags: Vec<String>,
     /// Sorted, oldest category first.
     pub category_ids: Vec<String>,
+    /// Options its variants choose from, in display order.
     pub options: Vec<ProductOption>,
+    /// At least one.
     pub variants: Vec<Variant>,
+    /// When it was created, in unix milliseconds.
     pub created_at: i64,
+    /// When it last changed, in unix milliseconds.
     pub updated_at: i64,
 }
 
 /// A category products can be filed under.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Category {
+    /// `cat_…`.
     pub id: String,
+    /// Name shown to buyers.
     pub name: String,
+    /// URL slug, unique per merchant.
     pub handle: String,
+    /// When it was created, in unix milliseconds.
     pub created_at: i64,
+    /// When it last changed, in unix milliseconds.
     pub updated_at: i64,
 }
 
@@ -119,6 +149,7 @@ pub struct ProductFilter {
     /// Full text over title, description, skus and tags; a trailing `*`
     /// on the last word matches prefixes.
     pub q: Option<String>,
+    /// Only products in this status.
     pub status: Option<Status>,
     /// A category id or handle.
     pub category: Option<String>,

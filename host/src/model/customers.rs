@@ -9,7 +9,9 @@ pub struct Customer {
     pub id: String,
     /// Trimmed and lowercased.
     pub email: String,
+    /// Given name, 1 to 100 characters.
     pub first_name: String,
+    /// Family name, 1 to 100 characters.
     pub last_name: String,
     /// Unix milliseconds.
     pub created_at: i64,
@@ -20,12 +22,14 @@ pub struct Customer {
 pub struct SessionRef {
     /// The `customer_token` row, to revoke it.
     pub session_id: String,
+    /// The signed-in customer (`cus_…`).
     pub customer_id: String,
 }
 
 /// A product on a customer's wishlist.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WishlistItem {
+    /// The product saved (`prod_…`).
     pub product_id: String,
     /// Unix milliseconds.
     pub added_at: i64,

@@ -6,6 +6,7 @@ use serde::Serialize;
 /// A discount code.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DiscountCode {
+    /// `dc_…`.
     pub id: String,
     /// As entered by the merchant; matched case-insensitively.
     pub code: String,

@@ -5,14 +5,20 @@ use serde::Serialize;
 /// A merchant.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Merchant {
+    /// `mer_…`.
     pub id: String,
+    /// The shop's name, as shown to people.
     pub name: String,
+    /// URL-safe name, unique across the platform.
     pub slug: String,
+    /// ISO 4217 code: the one currency the shop sells in.
     pub default_currency: String,
+    /// Where the shop is, ISO 3166-1 alpha-2.
     pub country: String,
     /// Whether catalog prices include tax (typical in the EU); tax plugins
     /// are told, and cart totals do not add tax on top.
     pub prices_include_tax: bool,
+    /// When it was created, in unix milliseconds.
     pub created_at: i64,
 }
 

@@ -14,6 +14,7 @@ pub enum OnError {
 }
 
 impl OnError {
+    /// The snake_case name, as stored and serialized.
     pub fn as_str(self) -> &'static str {
         match self {
             OnError::Fail => "fail",
@@ -21,6 +22,7 @@ impl OnError {
         }
     }
 
+    /// The policy named `s`; `None` for any other text.
     pub fn parse(s: &str) -> Option<OnError> {
         match s {
             "fail" => Some(OnError::Fail),
@@ -33,24 +35,35 @@ impl OnError {
 /// A binding row as stored.
 #[derive(Debug, Clone)]
 pub struct StoredBinding {
+    /// The bound plugin (`plg_…`).
     pub plugin_id: String,
     /// The configuration as JSON text.
     pub config: String,
+    /// Whether a failure fails the operation or skips this plugin.
     pub on_error: OnError,
 }
 
 /// A plugin row as stored (without its component bytes).
 #[derive(Debug, Clone)]
 pub struct StoredPlugin {
+    /// `plg_` + the first 24 hex digits of the component's sha256.
     pub id: String,
+    /// The name the component declares.
     pub name: String,
+    /// The version the component declares.
     pub version: String,
+    /// `pricing`, `tax`, `shipping`, `payment` or `recommendations`.
     pub extension_point: String,
+    /// Hex SHA-256 of the component's bytes.
     pub sha256: String,
+    /// Size of the component, in bytes.
     pub size_bytes: i64,
+    /// What the component says it does.
     pub description: String,
+    /// JSON Schema of a binding's configuration, as the component declares it.
     pub config_schema: String,
     /// [`LimitOverrides`] as JSON, if the operator set any.
     pub limits: Option<String>,
+    /// When it was installed, in unix milliseconds.
     pub created_at: i64,
 }

@@ -42,7 +42,6 @@ struct Inner {
     last_failure: Option<String>,
 }
 
-/// One binding's breaker.
 /// Why an open breaker refused a call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refused {
@@ -54,6 +53,8 @@ pub struct Refused {
     pub retry_in: Duration,
 }
 
+/// One binding's breaker: closed, open after repeated failures, then
+/// half-open for one trial call once the cool-down ends.
 #[derive(Debug)]
 pub struct CircuitBreaker {
     policy: BreakerPolicy,
@@ -118,6 +119,7 @@ impl CircuitBreaker {
         }
     }
 
+    /// Closed, open, or half-open once the cool-down has ended.
     pub fn state(&self) -> CircuitState {
         let s = self.lock();
         match s.opened_at {

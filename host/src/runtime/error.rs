@@ -14,19 +14,43 @@ pub enum FailureKind {
     /// It recursed past its stack.
     StackOverflow,
     /// It used all its instructions.
-    OutOfFuel { limit: u64 },
+    OutOfFuel {
+        /// The instructions the call was given.
+        limit: u64,
+    },
     /// It ran past its wall-clock deadline.
-    Deadline { limit_ms: u64 },
+    Deadline {
+        /// The deadline, in milliseconds.
+        limit_ms: u64,
+    },
     /// It tried to grow its memory past the cap.
-    Memory { limit_bytes: u64 },
+    Memory {
+        /// The memory cap, in bytes.
+        limit_bytes: u64,
+    },
     /// The host would not send an input this large.
-    InputTooLarge { size: u64, limit: u64 },
+    InputTooLarge {
+        /// The input's size, in bytes.
+        size: u64,
+        /// The input cap, in bytes.
+        limit: u64,
+    },
     /// It answered with more than the output cap.
-    OutputTooLarge { size: u64, limit: u64 },
+    OutputTooLarge {
+        /// The output's size, in bytes.
+        size: u64,
+        /// The output cap, in bytes.
+        limit: u64,
+    },
     /// Its answer broke the contract (unknown line id, negative tax, …).
     InvalidOutput(String),
     /// It reported an error itself (`code`, `message`).
-    Reported { code: String, message: String },
+    Reported {
+        /// The plugin's own error code.
+        code: String,
+        /// The plugin's explanation.
+        message: String,
+    },
     /// Its circuit breaker is open after repeated failures.
     CircuitOpen {
         /// Consecutive failures that opened it.
@@ -111,7 +135,12 @@ pub struct CallError {
 pub enum InstallError {
     /// Over the size cap.
     #[error("component is {size} bytes, over the {limit}-byte limit")]
-    TooLarge { size: u64, limit: u64 },
+    TooLarge {
+        /// The component's size, in bytes.
+        size: u64,
+        /// The size cap, in bytes.
+        limit: u64,
+    },
     /// A core module or not WebAssembly at all.
     #[error("not a WebAssembly component: {0}")]
     NotAComponent(String),
@@ -123,7 +152,14 @@ pub enum InstallError {
     UnsupportedVersion(String),
     /// It imports something its world does not allow.
     #[error("forbidden import {import:?}: a {point} plugin may import only {allowed}")]
-    ForbiddenImport { import: String, point: ExtensionPoint, allowed: String },
+    ForbiddenImport {
+        /// The interface it imports.
+        import: String,
+        /// The extension point its world belongs to.
+        point: ExtensionPoint,
+        /// The interfaces that world may import, comma-separated.
+        allowed: String,
+    },
     /// Its metadata is missing or wrong.
     #[error("invalid metadata: {0}")]
     InvalidMetadata(String),
@@ -131,7 +167,14 @@ pub enum InstallError {
     #[error(
         "{name}@{version} is already installed with different content (sha256 {existing}); bump the version"
     )]
-    VersionExists { name: String, version: String, existing: String },
+    VersionExists {
+        /// The plugin's declared name.
+        name: String,
+        /// The plugin's declared version.
+        version: String,
+        /// Hex SHA-256 of the component already installed.
+        existing: String,
+    },
     /// Compilation or instantiation failed.
     #[error("component does not compile or instantiate: {0}")]
     Invalid(String),

@@ -31,6 +31,7 @@ pub struct JournalLine {
     /// `debug`, `info`, `warn`, `error`, or `stderr`/`stdout` for what the
     /// plugin printed.
     pub level: String,
+    /// The text written.
     pub message: String,
 }
 
@@ -39,10 +40,13 @@ pub struct JournalLine {
 pub struct JournalError {
     /// Unix milliseconds.
     pub at: i64,
+    /// The merchant whose call failed.
     pub merchant_id: String,
+    /// The call, e.g. `calculate`.
     pub call: String,
     /// The failure kind: `trap`, `out_of_fuel`, `stack_overflow`, …
     pub kind: String,
+    /// What went wrong, e.g. "exceeded its deadline of 50 ms".
     pub message: String,
     /// How many failures of this kind since the host started.
     pub count: u64,

@@ -21,7 +21,12 @@ use super::runtime::{Call, Outcome, Runtime};
 pub enum JsonCallError {
     /// The input does not fit the plugin's extension point.
     #[error("input is not a valid {point} input: {message}")]
-    BadInput { point: ExtensionPoint, message: String },
+    BadInput {
+        /// The plugin's extension point.
+        point: ExtensionPoint,
+        /// Why the input does not parse as that point's input.
+        message: String,
+    },
     /// The call failed.
     #[error(transparent)]
     Call(#[from] CallError),

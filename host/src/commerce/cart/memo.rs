@@ -57,6 +57,7 @@ impl Memo {
         h.finalize().into()
     }
 
+    /// The remembered answer for `key`, if any; a hit in `old` moves back to `young`.
     pub fn get(&self, key: &Key) -> Option<Answer> {
         let mut g = self.generations.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(a) = g.0.get(key) {
@@ -67,6 +68,7 @@ impl Memo {
         Some(a)
     }
 
+    /// Remembers an answer (successful calls only).
     pub fn put(&self, key: Key, answer: Answer) {
         let mut g = self.generations.lock().unwrap_or_else(|p| p.into_inner());
         Self::insert_young(&mut g, self.capacity, key, answer);

@@ -33,12 +33,19 @@ pub const MAX_CODES: usize = 5;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddressInput {
+    /// Who receives the parcel; required.
     pub name: Option<String>,
+    /// Street and number; required.
     pub line1: Option<String>,
+    /// Apartment, suite or floor; blank means none.
     pub line2: Option<String>,
+    /// City or town; required.
     pub city: Option<String>,
+    /// State, province or county; may be left out.
     pub region: Option<String>,
+    /// Postal or ZIP code; required.
     pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2, e.g. "US"; required.
     pub country: Option<String>,
 }
 

@@ -21,6 +21,7 @@ use crate::db::now_ms;
 pub struct NewCart {
     /// ISO 4217; the merchant's currency when left out (the only one accepted).
     pub currency: Option<String>,
+    /// The buyer's email address, checked.
     pub email: Option<String>,
     /// First lines, so a storefront creates a cart with its first line in one request.
     #[serde(default)]
@@ -31,6 +32,7 @@ pub struct NewCart {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewLine {
+    /// The variant to add (`var_…`): live, on an active product, in the cart's currency.
     pub variant_id: Option<String>,
     /// 1 to 10,000.
     pub quantity: Option<i64>,
@@ -40,6 +42,7 @@ pub struct NewLine {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineUpdate {
+    /// 1 to 10,000, or 0 to remove the line.
     pub quantity: Option<i64>,
 }
 
@@ -47,8 +50,11 @@ pub struct LineUpdate {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CartUpdate {
+    /// The buyer's email address, checked.
     pub email: Option<String>,
+    /// Replaces the shipping address.
     pub shipping_address: Option<AddressInput>,
+    /// Replaces the billing address.
     pub billing_address: Option<AddressInput>,
 }
 
@@ -56,6 +62,7 @@ pub struct CartUpdate {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodeInput {
+    /// One of the shop's discount codes, in any case.
     pub code: Option<String>,
 }
 
@@ -63,6 +70,7 @@ pub struct CodeInput {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShippingChoice {
+    /// The `code` of one of the options the cart is offered.
     pub code: Option<String>,
 }
 

@@ -37,11 +37,17 @@ use crate::runtime::{Call, CallError};
 /// A line that is priced.
 #[derive(Debug, Clone)]
 pub struct PricedLine {
+    /// The stored line, with what the catalog says of its variant.
     pub record: LineRecord,
+    /// Unit price × quantity.
     pub subtotal: i64,
+    /// Discounts aimed at this line.
     pub adjustments: Vec<AdjustmentView>,
+    /// Everything taken off the line, its share of order discounts included.
     pub discount: i64,
+    /// The taxes the tax plugin put on the line.
     pub tax_lines: Vec<TaxLineView>,
+    /// Sum of `tax_lines`.
     pub tax: i64,
     /// Subtotal minus discount.
     pub total: i64,
@@ -50,16 +56,25 @@ pub struct PricedLine {
 /// A cart priced through its plugins.
 #[derive(Debug, Clone)]
 pub struct Priced {
+    /// The cart's currency.
     pub currency: Currency,
+    /// Lines with a live variant, in the order they were added.
     pub lines: Vec<PricedLine>,
+    /// Sum of the lines' subtotals.
     pub subtotal: i64,
+    /// Line discounts plus the shipping discount.
     pub discount_total: i64,
+    /// The selected rate's amount, before any shipping discount.
     pub shipping_total: i64,
+    /// Tax on lines and shipping.
     pub tax_total: i64,
+    /// Subtotal − discounts + shipping + tax (tax not added again when prices include it).
     pub total: i64,
+    /// The merchant's setting: whether prices already include tax.
     pub prices_include_tax: bool,
     /// Order and shipping adjustments.
     pub adjustments: Vec<AdjustmentView>,
+    /// Taxes on shipping.
     pub shipping_tax_lines: Vec<TaxLineView>,
     /// Every rate offered.
     pub options: Vec<ShippingOption>,
@@ -69,6 +84,7 @@ pub struct Priced {
     pub ships: bool,
     /// Valid codes, for the checkout to claim.
     pub codes: Vec<DiscountCode>,
+    /// What the buyer should know; see [`Warning`].
     pub warnings: Vec<Warning>,
     /// Bindings that failed closed: the cart cannot be completed.
     pub failures: Vec<String>,

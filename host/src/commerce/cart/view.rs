@@ -15,8 +15,11 @@ use crate::commerce::catalog::Price;
 pub struct Cart {
     /// Unguessable: whoever holds it can read and change the cart.
     pub id: String,
+    /// Open, being completed, or ordered.
     pub status: CartStatus,
+    /// ISO 4217 code of every amount, the merchant's currency.
     pub currency: String,
+    /// Lines still for sale, in the order they were added.
     pub lines: Vec<CartLine>,
     /// Sum of unit price × quantity.
     pub subtotal: Price,
@@ -24,7 +27,10 @@ pub struct Cart {
     pub discount_total: Price,
     /// The selected shipping option's amount (before shipping discounts).
     pub shipping_total: Price,
+    /// Tax on the discounted lines and shipping, from the tax plugin.
     pub tax_total: Price,
+    /// What the buyer pays: subtotal − discounts + shipping + tax (tax not
+    /// added again when prices include it).
     pub total: Price,
     /// Whether line prices already include tax (then `tax_total` is part of them).
     pub prices_include_tax: bool,
@@ -34,29 +40,43 @@ pub struct Cart {
     pub shipping_tax_lines: Vec<TaxLineView>,
     /// Codes entered, as entered.
     pub discount_codes: Vec<String>,
+    /// The selected option, while it is still offered; `None` until one is chosen.
     pub shipping_option: Option<ShippingOption>,
+    /// The buyer's email address, once given.
     pub email: Option<String>,
+    /// The signed-in customer who owns it (`cus_…`); `None` for a guest.
     pub customer_id: Option<String>,
+    /// Where to ship, once given; shipping rates and tax wait for it.
     pub shipping_address: Option<Address>,
+    /// Where to bill, if the buyer gave one.
     pub billing_address: Option<Address>,
     /// Things the buyer should know: short stock, lines dropped, codes not
     /// applied, a plugin that failed.
     pub warnings: Vec<Warning>,
     /// The order, once the cart is completed.
     pub order_id: Option<String>,
+    /// When it was made, in unix milliseconds.
     pub created_at: i64,
+    /// When it last changed, in unix milliseconds.
     pub updated_at: i64,
 }
 
 /// One priced line.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CartLine {
+    /// `cl_…`.
     pub id: String,
+    /// The variant in the line (`var_…`).
     pub variant_id: String,
+    /// The variant's product (`prod_…`).
     pub product_id: String,
+    /// The variant's SKU.
     pub sku: String,
+    /// Product title, and the variant's when it differs.
     pub title: String,
+    /// Units wanted, 1 to 10,000.
     pub quantity: i64,
+    /// The variant's current price.
     pub unit_price: Price,
     /// Unit price × quantity.
     pub subtotal: Price,
@@ -64,7 +84,9 @@ pub struct CartLine {
     pub adjustments: Vec<AdjustmentView>,
     /// Everything taken off this line, its share of order discounts included.
     pub discount_total: Price,
+    /// The taxes that make up `tax_total`.
     pub tax_lines: Vec<TaxLineView>,
+    /// Tax on the line after discounts.
     pub tax_total: Price,
     /// Subtotal minus discounts (tax not included unless prices include it).
     pub total: Price,
@@ -73,7 +95,9 @@ pub struct CartLine {
 /// The shipping options of a cart.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ShippingOptions {
+    /// Every rate the bound shipping plugins offer for the cart, first offer of a code kept.
     pub options: Vec<ShippingOption>,
+    /// Why there may be none: `no_shipping_options` or `plugin_failed`.
     pub warnings: Vec<Warning>,
 }
 
@@ -86,7 +110,9 @@ pub struct Warning {
     /// (left out of the totals by its `on_error: "skip"`),
     /// `no_shipping_options`.
     pub code: String,
+    /// A readable explanation.
     pub message: String,
+    /// The line it is about, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line_id: Option<String>,
     /// For `plugin_failed` and `plugin_skipped`: the plugin (`name@version`).
@@ -103,6 +129,7 @@ pub struct Warning {
 }
 
 impl Warning {
+    /// A warning about the whole cart.
     pub fn new(code: &str, message: impl Into<String>) -> Warning {
         Warning {
             code: code.to_owned(),
@@ -114,6 +141,7 @@ impl Warning {
         }
     }
 
+    /// A warning about one line.
     pub fn line(code: &str, line_id: &str, message: impl Into<String>) -> Warning {
         Warning { line_id: Some(line_id.to_owned()), ..Warning::new(code, message) }
     }

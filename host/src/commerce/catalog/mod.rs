@@ -26,8 +26,10 @@ pub use self::update::{add_variant, update_product};
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriceInput {
+    /// Integer minor units, 0 or more.
     #[schema(required = true)]
     pub amount: Option<i64>,
+    /// ISO 4217 code; must be the merchant's currency.
     #[schema(required = true)]
     pub currency: Option<String>,
 }
@@ -36,17 +38,22 @@ pub struct PriceInput {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProduct {
+    /// Name shown to buyers, 1 to 255 characters.
     #[schema(required = true)]
     pub title: Option<String>,
     /// Defaults to the title as a slug ("-2", "-3"… appended if taken).
     pub handle: Option<String>,
+    /// Free text, at most 20,000 characters.
     pub description: Option<String>,
     /// Default draft.
     pub status: Option<Status>,
+    /// Free labels, at most 100, duplicates dropped.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Categories to file it under (`cat_…`), each one of this merchant's.
     #[serde(default)]
     pub category_ids: Vec<String>,
+    /// At most 3, each with its values.
     #[serde(default)]
     pub options: Vec<ProductOption>,
     /// At least one.
@@ -58,6 +65,7 @@ pub struct NewProduct {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewVariant {
+    /// Stock keeping unit, unique per merchant.
     #[schema(required = true)]
     pub sku: Option<String>,
     /// Defaults to the option values ("M / Red"), or the product title.
@@ -65,9 +73,12 @@ pub struct NewVariant {
     /// Every product option by name, with one of its values.
     #[serde(default)]
     pub options: BTreeMap<String, String>,
+    /// In the merchant's currency.
     #[schema(required = true)]
     pub price: Option<PriceInput>,
+    /// Shipping weight, 0 to 100,000,000 grams.
     pub weight_grams: Option<i64>,
+    /// Tax category passed to the tax plugin, at most 64 characters.
     pub tax_code: Option<String>,
     /// Default deny.
     pub inventory_policy: Option<InventoryPolicy>,
@@ -77,9 +88,13 @@ pub struct NewVariant {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductPatch {
+    /// New name shown to buyers.
     pub title: Option<String>,
+    /// New URL slug, unique per merchant.
     pub handle: Option<String>,
+    /// New free text.
     pub description: Option<String>,
+    /// Moves it between draft, active and archived.
     pub status: Option<Status>,
     /// Replaces the tags.
     pub tags: Option<Vec<String>>,
@@ -97,16 +112,23 @@ pub struct ProductPatch {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VariantPatch {
+    /// The variant to change (`var_…`).
     pub id: String,
+    /// New stock keeping unit, unique per merchant.
     pub sku: Option<String>,
+    /// New name of the variant.
     pub title: Option<String>,
+    /// New price, in the merchant's currency.
     pub price: Option<PriceInput>,
+    /// New shipping weight in grams; `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i64>)]
     pub weight_grams: Option<Option<i64>>,
+    /// New tax category; `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub tax_code: Option<Option<String>>,
+    /// Whether it may now be sold beyond its stock.
     pub inventory_policy: Option<InventoryPolicy>,
 }
 
@@ -119,6 +141,7 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCategory {
+    /// Name shown to buyers, 1 to 200 characters.
     #[schema(required = true)]
     pub name: Option<String>,
     /// Defaults to the name as a slug ("-2", "-3"… appended if taken).

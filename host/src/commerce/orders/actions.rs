@@ -25,8 +25,10 @@ use crate::db::{self, Db, now_ms};
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineInput {
+    /// The order line (`ol_…`).
     #[schema(required = true)]
     pub line_id: Option<String>,
+    /// Units of it, 1 or more.
     #[schema(required = true)]
     pub quantity: Option<i64>,
 }
@@ -38,7 +40,9 @@ pub struct NewFulfillment {
     /// The units shipped, at most what is left to ship of each line.
     #[schema(required = true)]
     pub lines: Option<Vec<LineInput>>,
+    /// Who carries the parcel, up to 100 characters.
     pub carrier: Option<String>,
+    /// The carrier's tracking number, up to 200 characters.
     pub tracking_number: Option<String>,
 }
 
@@ -50,6 +54,7 @@ pub struct NewReturn {
     /// The units returned, at most what was shipped and not yet returned.
     #[schema(required = true)]
     pub lines: Option<Vec<LineInput>>,
+    /// Why the goods came back, up to 500 characters.
     #[schema(required = true)]
     pub reason: Option<String>,
     /// Put the units back in stock; default true.

@@ -20,8 +20,10 @@ use crate::db::{self, Db};
 /// An order with its history, for the back office.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrderDetail {
+    /// The order as placed and since changed.
     #[serde(flatten)]
     pub order: Order,
+    /// Its history, oldest first.
     pub events: Vec<OrderEvent>,
 }
 

@@ -29,9 +29,11 @@ const REFRESH_AFTER: Duration = Duration::from_secs(5);
 
 /// One merchant binding, ready to call.
 pub struct Binding {
+    /// The installed plugin the binding calls.
     pub plugin: Arc<InstalledPlugin>,
     /// The merchant's configuration, as the JSON the plugin is given.
     pub config: String,
+    /// Whether a failure fails the operation or skips this plugin.
     pub on_error: OnError,
     /// Counts this binding's failures; pass it in every `Call`.
     pub breaker: Arc<CircuitBreaker>,
@@ -149,6 +151,7 @@ impl Bindings {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBindings {
+    /// The plugins to bind, at most 10, in the order they are called.
     pub bindings: Vec<NewBinding>,
 }
 
@@ -156,6 +159,7 @@ pub struct NewBindings {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBinding {
+    /// An installed plugin of this extension point (`plg_…`).
     pub plugin_id: String,
     /// A JSON object the plugin receives on every call; default `{}`.
     #[serde(default = "empty_object")]
@@ -173,11 +177,16 @@ fn empty_object() -> Value {
 /// A binding as the merchant sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BindingView {
+    /// `plg_…`.
     pub plugin_id: String,
+    /// The plugin's declared name.
     pub plugin_name: String,
+    /// The plugin's declared version.
     pub plugin_version: String,
+    /// The merchant's configuration, as the plugin receives it.
     #[schema(value_type = Object)]
     pub config: Value,
+    /// Whether a failure fails the operation or skips this plugin.
     pub on_error: OnError,
     /// closed, open or half_open.
     #[schema(value_type = String, example = "closed")]
@@ -200,26 +209,40 @@ impl From<&Binding> for BindingView {
 /// A merchant's bindings of every extension point.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct BindingsByPoint {
+    /// Pricing (discount) plugins, in call order.
     pub pricing: Vec<BindingView>,
+    /// Tax plugins, in call order; the first that answers decides.
     pub tax: Vec<BindingView>,
+    /// Shipping rate plugins, in call order.
     pub shipping: Vec<BindingView>,
+    /// Payment providers; the buyer picks one by name at checkout.
     pub payment: Vec<BindingView>,
+    /// Recommenders, in call order.
     pub recommendations: Vec<BindingView>,
 }
 
 /// The bindings of one extension point.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PointBindings {
+    /// The extension point bound.
     #[schema(value_type = String, example = "tax")]
     pub extension_point: ExtensionPoint,
+    /// Its bindings, in call order.
     pub bindings: Vec<BindingView>,
 }
 
 /// Why bindings were refused: a stable code and the fields at fault.
 #[derive(Debug, thiserror::Error)]
 pub enum BindError {
+    /// A plugin or its configuration was refused; nothing changed.
     #[error("{code}: {errors:?}")]
-    Rejected { code: &'static str, errors: FieldErrors },
+    Rejected {
+        /// The first problem found: `unknown_plugin`, `wrong_extension_point` or `invalid_config`.
+        code: &'static str,
+        /// Message by field, e.g. `bindings[0].plugin_id`.
+        errors: FieldErrors,
+    },
+    /// A database or other failure.
     #[error(transparent)]
     Core(#[from] Error),
 }

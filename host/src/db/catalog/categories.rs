@@ -34,6 +34,7 @@ fn category(row: &AnyRow) -> Result<Category> {
     })
 }
 
+/// Writes a new category; a taken handle fails on its unique constraint.
 pub async fn insert_category(db: &Db, merchant_id: &str, c: &Category) -> Result<()> {
     sqlx::query(
         "insert into category (category_id, merchant_id, name, handle, created_at, updated_at) \
@@ -50,6 +51,7 @@ pub async fn insert_category(db: &Db, merchant_id: &str, c: &Category) -> Result
     Ok(())
 }
 
+/// One of the merchant's categories, if it exists.
 pub async fn get_category(db: &Db, merchant_id: &str, id: &str) -> Result<Option<Category>> {
     let sql = format!("select {CATEGORY_COLUMNS} from category where merchant_id = $1 and category_id = $2");
     sqlx::query(&sql)
@@ -62,6 +64,7 @@ pub async fn get_category(db: &Db, merchant_id: &str, id: &str) -> Result<Option
         .transpose()
 }
 
+/// The merchant's categories in id order (oldest first), after `after`.
 pub async fn list_categories(
     db: &Db,
     merchant_id: &str,

@@ -21,7 +21,9 @@ pub use self::variants::existing_skus;
 /// Which table's handles to look at.
 #[derive(Debug, Clone, Copy)]
 pub enum HandleOf {
+    /// The `product` table.
     Product,
+    /// The `category` table.
     Category,
 }
 

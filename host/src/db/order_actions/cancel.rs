@@ -22,18 +22,32 @@ pub enum CancelPayment<'a> {
     /// Nothing was taken and nothing is on its way.
     Nothing,
     /// Pay back what is captured and not refunded (`amount`).
-    Refund { refund_id: &'a str, amount: i64 },
+    Refund {
+        /// `ref_…`, also the provider's idempotency key.
+        refund_id: &'a str,
+        /// Minor units: everything captured and not yet refunded.
+        amount: i64,
+    },
     /// Call off an uncaptured payment attempt now in `from_status`.
-    Void { attempt_id: &'a str, from_status: &'a str },
+    Void {
+        /// The payment attempt to call off (`pay_…`).
+        attempt_id: &'a str,
+        /// Its status now, `pending` or `requires_action`; the void only applies from it.
+        from_status: &'a str,
+    },
 }
 
 /// A cancellation.
 pub struct Cancel<'a> {
+    /// The shop the order belongs to (`mer_…`).
     pub merchant_id: &'a str,
+    /// The order to cancel (`ord_…`).
     pub order_id: &'a str,
+    /// Why, as the merchant wrote it, if given.
     pub reason: Option<&'a str>,
     /// The order's payment status the decision was made on.
     pub payment_status: &'a str,
+    /// What happens to the money.
     pub payment: CancelPayment<'a>,
     /// When it was claimed: its `cancelled_at`.
     pub now: i64,

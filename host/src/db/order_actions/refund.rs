@@ -18,6 +18,7 @@ use crate::db::orders::{record_event, to_json};
 /// A line of a refund by lines.
 #[derive(Debug, Clone)]
 pub struct RefundLine {
+    /// The line and units refunded.
     pub line: LineQty,
     /// The line's `refunded_quantity` when the amount was worked out: the
     /// claim fails if it moved meanwhile.
@@ -26,12 +27,19 @@ pub struct RefundLine {
 
 /// A refund to claim.
 pub struct RefundClaim<'a> {
+    /// The shop the order belongs to (`mer_…`).
     pub merchant_id: &'a str,
+    /// The order to refund (`ord_…`).
     pub order_id: &'a str,
+    /// `ref_…`, also the provider's idempotency key.
     pub refund_id: &'a str,
+    /// What to pay back, in minor units; at most what is captured and not yet refunded.
     pub amount: i64,
+    /// Lines refunded by units; empty for a refund by amount.
     pub lines: &'a [RefundLine],
+    /// Why, as the merchant wrote it.
     pub reason: &'a str,
+    /// When it is claimed, in unix milliseconds.
     pub now: i64,
 }
 
@@ -214,11 +222,17 @@ pub async fn mark_refund_unknown(
 /// hearing from the provider), as the reconciler needs it.
 #[derive(Debug, Clone)]
 pub struct UnsettledRefund {
+    /// The shop the order belongs to (`mer_…`).
     pub merchant_id: String,
+    /// The refunded order (`ord_…`).
     pub order_id: String,
+    /// `ref_…`, the idempotency key to ask the provider again with.
     pub refund_id: String,
+    /// What is being paid back, in minor units.
     pub amount: i64,
+    /// Why, as sent to the provider ("order cancelled" for a cancellation without one).
     pub reason: String,
+    /// When the refund last changed, in unix milliseconds; a claim checks it has not moved.
     pub updated_at: i64,
     /// Set when the refund is the one of the order's cancellation (a
     /// refund cannot start on a cancelled order, nor a cancellation while

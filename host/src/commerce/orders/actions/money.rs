@@ -21,6 +21,7 @@ use crate::db::order_actions::{self as store, Cancel, CancelPayment, RefundClaim
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelRequest {
+    /// Why, up to 500 characters; sent to the provider with any refund.
     pub reason: Option<String>,
 }
 
@@ -31,7 +32,9 @@ pub struct CancelRequest {
 pub struct NewRefund {
     /// Minor units of the order's currency.
     pub amount: Option<i64>,
+    /// Units of lines to refund, each at most what is left to refund.
     pub lines: Option<Vec<LineInput>>,
+    /// Why, up to 500 characters; sent to the provider.
     #[schema(required = true)]
     pub reason: Option<String>,
 }
