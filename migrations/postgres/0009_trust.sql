@@ -17,3 +17,7 @@ alter table idempotency_key add column lease_until bigint;
 -- declined uses no order number and never shows in the merchant's orders.
 -- Until then it holds a placeholder number below zero from this counter.
 alter table merchant add column checkout_seq bigint not null default 0;
+
+-- Origins a merchant's storefront is served from (JSON array of
+-- "scheme://host[:port]"): browsers there may call the store API (CORS).
+alter table merchant add column allowed_origins text not null default '[]';

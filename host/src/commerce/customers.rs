@@ -203,7 +203,8 @@ pub async fn wishlist(
     } else {
         None
     };
-    Ok(Paged { data: rows, next_cursor })
+    let has_more = next_cursor.is_some();
+    Ok(Paged { data: rows, next_cursor, has_more })
 }
 
 fn decode_wishlist_cursor(cursor: &str) -> Result<(i64, String)> {

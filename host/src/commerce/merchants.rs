@@ -141,3 +141,102 @@ pub async fn authenticate(db: &Db, key: &str) -> Result<Option<(String, KeyKind)
     }
     Ok(found.map(|m| (m, kind)))
 }
+
+/// Origins a merchant's storefront runs on: browsers there may call the
+/// store API with the shop's publishable key (CORS).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cors {
+    /// `https://shop.example.com` (scheme, host and an optional port; no
+    /// path), at most 20; `[]` allows no browser origin.
+    pub allowed_origins: Vec<String>,
+}
+
+/// Most origins one merchant may allow.
+pub const MAX_ORIGINS: usize = 20;
+
+/// How long a merchant's origins are trusted without asking the database.
+const ORIGINS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+type OriginCache = std::collections::HashMap<String, (Vec<String>, std::time::Instant)>;
+
+fn origin_cache() -> std::sync::MutexGuard<'static, OriginCache> {
+    static CACHE: std::sync::LazyLock<std::sync::Mutex<OriginCache>> =
+        std::sync::LazyLock::new(Default::default);
+    CACHE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// An origin as browsers send it: `scheme://host[:port]`, lower-case.
+fn origin(s: &str) -> std::result::Result<String, String> {
+    let s = s.trim().to_ascii_lowercase();
+    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    let valid = rest.is_some_and(|host| {
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+    });
+    if valid { Ok(s) } else { Err("must be an origin such as \"https://shop.example.com\" (no path)".into()) }
+}
+
+/// A merchant's CORS settings.
+pub async fn cors(db: &Db, merchant_id: &str) -> Result<Cors> {
+    Ok(Cors { allowed_origins: allowed_origins(db, merchant_id).await? })
+}
+
+/// Replaces a merchant's allowed origins.
+pub async fn set_cors(db: &Db, merchant_id: &str, req: Cors) -> Result<Cors> {
+    let mut check = Check::default();
+    if req.allowed_origins.len() > MAX_ORIGINS {
+        check.field("allowed_origins", Err::<(), _>(format!("at most {MAX_ORIGINS} origins")));
+    }
+    let mut origins: Vec<String> = Vec::new();
+    for (i, o) in req.allowed_origins.iter().enumerate() {
+        if let Some(o) = check.field(format!("allowed_origins[{i}]"), origin(o))
+            && !origins.contains(&o)
+        {
+            origins.push(o);
+        }
+    }
+    check.finish()?;
+    let json = serde_json::to_string(&origins).map_err(anyhow::Error::new)?;
+    if !db::merchants::set_allowed_origins(db, merchant_id, &json).await? {
+        return Err(Error::NotFound("merchant"));
+    }
+    origin_cache().insert(merchant_id.to_owned(), (origins.clone(), std::time::Instant::now()));
+    Ok(Cors { allowed_origins: origins })
+}
+
+/// The origins a merchant allows (cached for a few seconds: another host's
+/// change arrives within that delay).
+async fn allowed_origins(db: &Db, merchant_id: &str) -> Result<Vec<String>> {
+    if let Some((origins, at)) = origin_cache().get(merchant_id)
+        && at.elapsed() < ORIGINS_TTL
+    {
+        return Ok(origins.clone());
+    }
+    let json = db::merchants::allowed_origins(db, merchant_id).await?.ok_or(Error::NotFound("merchant"))?;
+    let origins: Vec<String> = serde_json::from_str(&json).unwrap_or_default();
+    let mut cache = origin_cache();
+    if cache.len() >= KEY_CACHE_MAX {
+        cache.clear();
+    }
+    cache.insert(merchant_id.to_owned(), (origins.clone(), std::time::Instant::now()));
+    Ok(origins)
+}
+
+/// Whether `merchant_id` allows browsers on `origin`.
+pub async fn origin_allowed(db: &Db, merchant_id: &str, origin: &str) -> Result<bool> {
+    let origin = origin.trim().to_ascii_lowercase();
+    Ok(allowed_origins(db, merchant_id).await?.iter().any(|o| *o == origin))
+}
+
+/// Whether some merchant allows browsers on `origin` (a preflight names
+/// no merchant).
+pub async fn origin_allowed_anywhere(db: &Db, origin: &str) -> Result<bool> {
+    let origin = origin.trim().to_ascii_lowercase();
+    if self::origin(&origin).is_err() {
+        return Ok(false);
+    }
+    Ok(db::merchants::origin_allowed_by_any(db, &origin).await?)
+}

@@ -102,6 +102,8 @@ pub struct Paged<T> {
     pub data: Vec<T>,
     /// Pass as `cursor` to get the next page; absent on the last page.
     pub next_cursor: Option<String>,
+    /// Whether there is a next page.
+    pub has_more: bool,
 }
 
 impl<T> Paged<T> {
@@ -111,6 +113,7 @@ impl<T> Paged<T> {
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
         let next_cursor = if more { rows.last().map(|r| URL_SAFE_NO_PAD.encode(id(r))) } else { None };
-        Paged { data: rows, next_cursor }
+        let has_more = next_cursor.is_some();
+        Paged { data: rows, next_cursor, has_more }
     }
 }

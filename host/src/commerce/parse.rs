@@ -28,13 +28,15 @@ pub fn slugify(title: &str) -> String {
 
 /// An ISO 4217 code this platform knows.
 pub fn currency(s: &str) -> Result<Currency, String> {
-    Currency::parse(s).map_err(|e| e.to_string())
+    // Accepted in any case, answered upper-case (`Currency::code`).
+    Currency::parse(&s.trim().to_ascii_uppercase()).map_err(|e| e.to_string())
 }
 
 /// An ISO 3166-1 alpha-2 country code, e.g. "US".
 pub fn country(s: &str) -> Result<String, String> {
+    let s = s.trim().to_ascii_uppercase();
     if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) {
-        Ok(s.to_owned())
+        Ok(s)
     } else {
         Err("must be an ISO 3166-1 alpha-2 code such as \"US\"".into())
     }
@@ -78,9 +80,11 @@ mod tests {
         assert!(slug("-x").is_err());
         assert_eq!(slugify("Blue T-Shirt (XL)"), "blue-t-shirt-xl");
         assert!(currency("EUR").is_ok());
+        assert_eq!(currency(" eur ").unwrap().code(), "EUR", "any case, answered upper-case");
         assert!(currency("EURO").is_err());
         assert!(country("DE").is_ok());
-        assert!(country("de").is_err());
+        assert_eq!(country("de").unwrap(), "DE");
+        assert!(country("D1").is_err() && country("DEU").is_err());
         assert_eq!(email(" Ada@Example.COM ").unwrap(), "ada@example.com");
         assert!(email("ada@example").is_err());
         assert!(email("a b@example.com").is_err());

@@ -230,6 +230,15 @@ pub enum Change<'a> {
         /// The code as the merchant wrote it.
         code: &'a str,
     },
+    /// Gives a guest cart to a customer (a cart already theirs stays so);
+    /// the cart keeps its e-mail if it has one. A cart of another customer
+    /// is `Missing`.
+    Claim {
+        /// The customer who claims it (`cus_…`).
+        customer_id: &'a str,
+        /// The customer's e-mail, for a cart without one.
+        email: &'a str,
+    },
     /// Removes an entered discount code.
     RemoveCode {
         /// The code's case-insensitive key.
@@ -320,6 +329,17 @@ pub async fn change(
         .bind(email)
         .bind(address_text(shipping))
         .bind(address_text(billing))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected(),
+        Change::Claim { customer_id, email } => sqlx::query(
+            "update cart set customer_id = $3, email = coalesce(email, $4) where merchant_id = $1 and cart_id = $2 \
+             and (customer_id is null or customer_id = $3)",
+        )
+        .bind(merchant_id)
+        .bind(cart_id)
+        .bind(customer_id)
+        .bind(email)
         .execute(&mut *tx)
         .await?
         .rows_affected(),

@@ -102,3 +102,38 @@ pub async fn find_key(db: &Db, key_hash: &str, kind: KeyKind) -> Result<Option<S
     .await?;
     Ok(row.map(|r| r.try_get("merchant_id")).transpose()?)
 }
+
+/// The origins a merchant's storefront may call the store API from (JSON
+/// array text); `None` for an unknown merchant.
+pub async fn allowed_origins(db: &Db, merchant_id: &str) -> Result<Option<String>> {
+    let row = sqlx::query("select allowed_origins from merchant where merchant_id = $1")
+        .bind(merchant_id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|r| r.try_get("allowed_origins")).transpose()?)
+}
+
+/// Replaces a merchant's allowed origins (JSON array text).
+pub async fn set_allowed_origins(db: &Db, merchant_id: &str, origins: &str) -> Result<bool> {
+    let _turn = db.write_turn().await;
+    let done =
+        sqlx::query("update merchant set allowed_origins = $2, updated_at = $3 where merchant_id = $1")
+            .bind(merchant_id)
+            .bind(origins)
+            .bind(now_ms())
+            .execute(db.pool())
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether any merchant allows `origin` (as it appears quoted in the JSON).
+pub async fn origin_allowed_by_any(db: &Db, origin: &str) -> Result<bool> {
+    let quoted = serde_json::to_string(origin).unwrap_or_default();
+    let escaped = quoted.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let row =
+        sqlx::query("select 1 as found from merchant where allowed_origins like $1 escape '\\' limit 1")
+            .bind(format!("%{escaped}%"))
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(row.is_some())
+}

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::Storefront;
-use super::customers::OptionalCustomer;
+use super::customers::{CustomerSession, OptionalCustomer, TokenHeader};
 use super::error::{Problem, Result};
 use super::json::{ApiJson, ApiPath, OptionalJson};
 use crate::commerce::cart::{
@@ -31,6 +31,7 @@ pub fn store_router() -> OpenApiRouter<AppState> {
         .routes(routes!(shipping_options))
         .routes(routes!(select_shipping))
         .routes(routes!(complete))
+        .routes(routes!(claim_cart))
 }
 
 /// Creates a cart, optionally with its first lines; with `X-Customer-Token`
@@ -45,6 +46,20 @@ async fn create_cart(
 ) -> Result<(StatusCode, Json<Cart>)> {
     let cart = cart::create(&state.shop, &store.merchant_id, customer.as_deref(), req).await?;
     Ok((StatusCode::CREATED, Json(cart)))
+}
+
+/// Gives a guest cart to the customer who logged in (`X-Customer-Token`):
+/// the cart becomes theirs and takes their e-mail if it has none. Claiming
+/// a cart that is already theirs answers it as it is.
+#[utoipa::path(post, path = "/carts/{id}/customer", tag = "carts", security(("bearer" = [])), params(TokenHeader),
+    responses((status = 200, body = Cart), (status = 404, body = Problem),
+        (status = 409, description = "`cart_claimed`: another customer's cart; `cart_not_open`", body = Problem)))]
+async fn claim_cart(
+    session: CustomerSession,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Cart>> {
+    Ok(Json(cart::claim(&state.shop, &session.merchant_id, &id, &session.customer_id).await?))
 }
 
 /// The cart, priced: pricing plugins, shipping rates and tax.

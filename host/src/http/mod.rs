@@ -5,6 +5,7 @@
 pub mod auth;
 mod carts;
 mod catalog;
+mod cors;
 mod customers;
 mod discounts;
 pub mod error;
@@ -115,7 +116,8 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(customers::admin_router())
                 .merge(orders::admin_router())
                 .merge(order_actions::admin_router())
-                .merge(plugins::admin_router()),
+                .merge(plugins::admin_router())
+                .merge(cors::admin_router()),
         )
         .nest("/v1/hooks", hooks::router())
         .nest(
@@ -172,6 +174,8 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
         // Before anything reads a body or the database.
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::layer))
+        // Outermost but for tracing: a preflight is answered before any limit.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cors::layer))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

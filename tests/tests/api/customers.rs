@@ -392,3 +392,32 @@ on_both_databases!(customer_routes_are_documented, |app: TestApp| async move {
     }
     assert_eq!(new_customer["properties"]["password"]["format"], "password");
 });
+
+on_both_databases!(a_customer_claims_a_guest_cart_which_takes_their_email, |app: TestApp| async move {
+    let m = app.merchant("acme", "USD", "US").await;
+    let (ada, ada_token) = signed_in(&app, &m, "ada@example.com").await;
+    let (_, bob_token) = signed_in(&app, &m, "bob@example.com").await;
+    // A logged-in customer's new cart takes the customer's e-mail.
+    let mine =
+        as_customer(&app, Method::POST, "/v1/store/carts", &m, &ada_token, Some(json!({}))).await.expect(201);
+    assert_eq!(mine["email"], "ada@example.com");
+    assert_eq!(mine["customer_id"], ada["id"]);
+    // A guest cart, in lower-case currency (answered upper-case), claimed after login.
+    let guest =
+        app.post("/v1/store/carts", &m.publishable_key, &json!({"currency": "usd"})).await.expect(201);
+    assert_eq!(guest["currency"], "USD");
+    assert!(guest["customer_id"].is_null() && guest["email"].is_null());
+    let path = format!("/v1/store/carts/{}/customer", guest["id"].as_str().unwrap());
+    let claimed = as_customer(&app, Method::POST, &path, &m, &ada_token, None).await.expect(200);
+    assert_eq!((&claimed["customer_id"], &claimed["email"]), (&ada["id"], &json!("ada@example.com")));
+    as_customer(&app, Method::POST, &path, &m, &ada_token, None).await.expect(200);
+    as_customer(&app, Method::POST, &path, &m, &bob_token, None).await.problem(409, "cart_claimed");
+    app.post(&path, &m.publishable_key, &json!({})).await.problem(401, "unauthorized");
+    let missing = "/v1/store/carts/cart_nope/customer";
+    as_customer(&app, Method::POST, missing, &m, &ada_token, None).await.problem(404, "not_found");
+    // Lists say whether there is more.
+    let page = app.get("/v1/admin/customers?limit=1", &m.secret_key).await.expect(200);
+    assert_eq!((page["has_more"].as_bool(), page["next_cursor"].is_string()), (Some(true), true));
+    let all = app.get("/v1/admin/customers", &m.secret_key).await.expect(200);
+    assert_eq!(all["has_more"], false);
+});

@@ -272,3 +272,49 @@ on_both_databases!(merchant_b_cannot_reach_merchant_a_on_any_route, |app: TestAp
     }
     assert!(probed >= 20, "only {probed} routes probed");
 });
+
+on_both_databases!(cors_answers_only_the_origins_a_merchant_allows, |app: TestApp| async move {
+    let a = app.merchant("acme", "USD", "US").await;
+    let b = app.merchant("globex", "USD", "US").await;
+    let set = json!({"allowed_origins": ["https://Shop.Acme.example", "http://localhost:5173"]});
+    let cors = app.put("/v1/admin/cors", &a.secret_key, &set).await.expect(200);
+    assert_eq!(cors["allowed_origins"], json!(["https://shop.acme.example", "http://localhost:5173"]));
+    for bad in [json!(["ftp://x.example"]), json!(["https://x.example/path"]), json!(["*"])] {
+        let body = app.put("/v1/admin/cors", &a.secret_key, &json!({"allowed_origins": bad})).await;
+        assert!(body.problem(422, "validation_failed")["errors"]["allowed_origins[0]"].is_string());
+    }
+    assert_eq!(app.get("/v1/admin/cors", &a.secret_key).await.expect(200), cors);
+    let preflight = |origin: &str| {
+        app.client
+            .request(Method::OPTIONS, format!("{}/v1/store/products", app.base))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+    };
+    let ok = app.send(preflight("https://shop.acme.example")).await;
+    assert_eq!(ok.status, 204);
+    assert_eq!(ok.headers["access-control-allow-origin"], "https://shop.acme.example");
+    assert!(ok.headers["access-control-allow-headers"].to_str().unwrap().contains("authorization"));
+    let other = app.send(preflight("https://evil.example")).await;
+    assert_eq!(other.status, 204);
+    assert!(other.headers.get("access-control-allow-origin").is_none());
+    let get = |key: &str, origin: &str| {
+        app.client
+            .get(format!("{}/v1/store/products", app.base))
+            .bearer_auth(key.to_owned())
+            .header("origin", origin.to_owned())
+    };
+    let mine = app.send(get(&a.publishable_key, "https://shop.acme.example")).await;
+    assert_eq!(mine.headers["access-control-allow-origin"], "https://shop.acme.example");
+    // Another shop's key from this origin: the browser may not read the answer.
+    let theirs = app.send(get(&b.publishable_key, "https://shop.acme.example")).await;
+    assert_eq!(theirs.status, 200);
+    assert!(theirs.headers.get("access-control-allow-origin").is_none());
+    // The admin API is not for browsers on shop origins.
+    let admin = app
+        .client
+        .get(format!("{}/v1/admin/orders", app.base))
+        .bearer_auth(&a.secret_key)
+        .header("origin", "https://shop.acme.example");
+    assert!(app.send(admin).await.headers.get("access-control-allow-origin").is_none());
+});

@@ -119,6 +119,14 @@ pub async fn create(shop: &Shop, merchant_id: &str, customer_id: Option<&str>, r
         );
     }
     check.finish()?;
+    // A logged-in customer's cart takes the customer's e-mail unless the
+    // storefront sends another.
+    let email = match (email, customer_id) {
+        (None, Some(customer)) => {
+            Some(crate::commerce::customers::get(&shop.db, merchant_id, customer).await?.email)
+        }
+        (email, _) => email,
+    };
     let now = now_ms();
     let record = CartRecord {
         id: new_secret("cart"),
@@ -281,18 +289,24 @@ async fn apply(
         Changed::TooMany => {
             Err(Error::field("quantity", format!("the line would exceed {MAX_LINE_QUANTITY} units")))
         }
-        Changed::NotOpen => match store::get(&shop.db, merchant_id, cart_id).await? {
-            None => Err(Error::NotFound("cart")),
-            Some(c) => Err(Error::Conflict {
-                code: "cart_not_open",
-                message: format!(
-                    "the cart is {} and can no longer change{}",
-                    c.status.as_str(),
-                    c.order_id.map(|o| format!(" (order {o})")).unwrap_or_default()
-                ),
-            }),
-        },
+        Changed::NotOpen => Err(not_open(shop, merchant_id, cart_id).await?),
     }
+}
+
+/// Why a change found the cart not open: it does not exist, or it is
+/// being completed or was completed.
+async fn not_open(shop: &Shop, merchant_id: &str, cart_id: &str) -> Result<Error> {
+    Ok(match store::get(&shop.db, merchant_id, cart_id).await? {
+        None => Error::NotFound("cart"),
+        Some(c) => Error::Conflict {
+            code: "cart_not_open",
+            message: format!(
+                "the cart is {} and can no longer change{}",
+                c.status.as_str(),
+                c.order_id.map(|o| format!(" (order {o})")).unwrap_or_default()
+            ),
+        },
+    })
 }
 
 /// Adds units of a variant (to its line when the cart has one).
@@ -416,4 +430,20 @@ pub async fn select_shipping(
     }
     apply(shop, merchant_id, cart_id, Change::ShippingOption(Some(&code)), "cart").await?;
     get(shop, merchant_id, cart_id).await
+}
+
+/// Gives a guest cart to the customer who just logged in (a cart already
+/// theirs is answered as it is); a cart of another customer is 409
+/// `cart_claimed`.
+pub async fn claim(shop: &Shop, merchant_id: &str, cart_id: &str, customer_id: &str) -> Result<Cart> {
+    let customer = crate::commerce::customers::get(&shop.db, merchant_id, customer_id).await?;
+    let change = Change::Claim { customer_id, email: &customer.email };
+    match store::change(&shop.db, merchant_id, cart_id, change, now_ms()).await? {
+        Changed::Missing => Err(Error::Conflict {
+            code: "cart_claimed",
+            message: "the cart belongs to another customer".into(),
+        }),
+        Changed::NotOpen => Err(not_open(shop, merchant_id, cart_id).await?),
+        Changed::Done | Changed::TooMany => get(shop, merchant_id, cart_id).await,
+    }
 }
