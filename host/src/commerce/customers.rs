@@ -68,6 +68,8 @@ pub struct Session {
     /// Send as `X-Customer-Token` on store requests.
     pub token: String,
     /// Unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub expires_at: i64,
     /// Who is signed in.
     pub customer: Customer,

@@ -61,6 +61,8 @@ pub struct Plugin {
     /// The plugin's circuit breakers across merchants' bindings.
     pub circuit: PluginCircuit,
     /// When it was installed, in unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
 }
 

@@ -10,7 +10,7 @@ use sqlx::{AnyConnection, Row};
 use super::{Arg, Db, Sql};
 use crate::model::catalog::Price;
 use crate::model::ids::new_id;
-use crate::model::orders::{NextAction, Order, OrderEvent, OrderLine, OrderStatus, Payment};
+use crate::model::orders::{Fulfillment, NextAction, Order, OrderEvent, OrderLine, OrderStatus, Payment};
 
 pub(crate) use super::{json, to_json};
 
@@ -220,6 +220,30 @@ async fn complete_page(db: &Db, merchant_id: &str, orders: &mut [Order]) -> Resu
         }
     }
     Ok(())
+}
+
+/// An order's history, oldest first.
+/// An order's fulfillments, oldest first.
+pub async fn fulfillments(db: &Db, merchant_id: &str, order_id: &str) -> Result<Vec<Fulfillment>> {
+    let rows = sqlx::query(
+        "select fulfillment_id, lines, carrier, tracking_number, created_at from fulfillment \
+         where merchant_id = $1 and order_id = $2 order by created_at, fulfillment_id",
+    )
+    .bind(merchant_id)
+    .bind(order_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Fulfillment {
+                id: r.try_get("fulfillment_id")?,
+                lines: json(r, "lines")?,
+                carrier: r.try_get("carrier")?,
+                tracking_number: r.try_get("tracking_number")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
 }
 
 /// An order's history, oldest first.

@@ -14,7 +14,7 @@ use super::auth::{Admin, Storefront};
 use super::customers::{CustomerSession, OptionalCustomer, TokenHeader};
 use super::error::{Problem, Result};
 use super::json::{ApiPath, ApiQuery, PageQuery};
-use crate::commerce::orders::{self, Order, OrderDetail};
+use crate::commerce::orders::{self, BuyerOrder, Order, OrderDetail};
 use crate::commerce::{Page, Paged};
 
 /// The header a guest sends with an order's access token.
@@ -79,14 +79,14 @@ struct OrderTokenHeader {
 /// An order, for its buyer: the customer who placed it (`X-Customer-Token`)
 /// or a guest holding its access token (`X-Order-Token`).
 #[utoipa::path(get, path = "/orders/{id}", tag = "orders", security(("bearer" = [])), params(OrderTokenHeader),
-    responses((status = 200, body = Order), (status = 404, body = Problem)))]
+    responses((status = 200, body = BuyerOrder), (status = 404, body = Problem)))]
 async fn get_store_order(
     store: Storefront,
     State(state): State<AppState>,
     OptionalCustomer(customer): OptionalCustomer,
     headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Order>> {
+) -> Result<Json<BuyerOrder>> {
     let token = headers.get(ORDER_TOKEN_HEADER).and_then(|v| v.to_str().ok()).map(str::trim);
     Ok(Json(orders::for_buyer(&state.shop.db, &store.merchant_id, &id, customer.as_deref(), token).await?))
 }

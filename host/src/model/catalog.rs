@@ -99,6 +99,37 @@ pub struct Variant {
     pub tax_code: Option<String>,
     /// Whether it may be sold beyond its stock.
     pub inventory_policy: InventoryPolicy,
+    /// Whether it can be bought now, without saying how many are left.
+    pub stock_status: StockStatus,
+}
+
+/// Available units at or below which a variant is `low`.
+pub const LOW_STOCK: i64 = 5;
+
+/// What a shopper may know of a variant's stock: no quantities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StockStatus {
+    /// More than [`LOW_STOCK`] units available.
+    InStock,
+    /// 1 to [`LOW_STOCK`] units available.
+    Low,
+    /// None available, and it is not sold beyond its stock.
+    OutOfStock,
+    /// None available, but it may be ordered (sold beyond its stock).
+    Backorder,
+}
+
+impl StockStatus {
+    /// The status of `available` units (`None`: stocked nowhere) under `policy`.
+    pub fn of(available: Option<i64>, policy: InventoryPolicy) -> StockStatus {
+        match available.unwrap_or(0) {
+            n if n > LOW_STOCK => StockStatus::InStock,
+            n if n > 0 => StockStatus::Low,
+            _ if policy == InventoryPolicy::AllowBackorder => StockStatus::Backorder,
+            _ => StockStatus::OutOfStock,
+        }
+    }
 }
 
 /// A product with its variants.
@@ -123,8 +154,12 @@ pub struct Product {
     /// At least one.
     pub variants: Vec<Variant>,
     /// When it was created, in unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
     /// When it last changed, in unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: i64,
 }
 
@@ -138,8 +173,12 @@ pub struct Category {
     /// URL slug, unique per merchant.
     pub handle: String,
     /// When it was created, in unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
     /// When it last changed, in unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: i64,
 }
 

@@ -14,6 +14,8 @@ pub struct Customer {
     /// Family name, 1 to 100 characters.
     pub last_name: String,
     /// Unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
 }
 
@@ -32,5 +34,7 @@ pub struct WishlistItem {
     /// The product saved (`prod_…`).
     pub product_id: String,
     /// Unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub added_at: i64,
 }

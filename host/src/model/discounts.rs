@@ -22,7 +22,9 @@ pub struct DiscountCode {
     #[serde(serialize_with = "time::serialize_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub ends_at: Option<i64>,
-    /// Unix milliseconds, like every `created_at` of the API.
+    /// When it was made (RFC 3339 on the wire, like every timestamp).
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
 }
 

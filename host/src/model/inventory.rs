@@ -12,6 +12,8 @@ pub struct Location {
     /// ISO 3166-1 alpha-2, when known.
     pub country: Option<String>,
     /// When it was created, in unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
 }
 
@@ -29,6 +31,8 @@ pub struct Level {
     /// `on_hand - reserved`; negative only for a backordered variant.
     pub available: i64,
     /// When the level last changed, in unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: i64,
 }
 
@@ -48,5 +52,7 @@ pub struct Adjustment {
     /// Why; "set" for a `PUT` without a reason.
     pub reason: String,
     /// When it was recorded, in unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
 }

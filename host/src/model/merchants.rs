@@ -19,6 +19,8 @@ pub struct Merchant {
     /// are told, and cart totals do not add tax on top.
     pub prices_include_tax: bool,
     /// When it was created, in unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
 }
 

@@ -123,10 +123,16 @@ pub struct Order {
     /// The cart it was placed from (`cart_…`).
     pub cart_id: String,
     /// When it was cancelled or its payment failed, in unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub cancelled_at: Option<i64>,
     /// When it was placed, in unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
     /// When it last changed, in unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: i64,
 }
 
@@ -189,8 +195,12 @@ pub struct Payment {
     /// Why it failed, or why the provider could not be asked.
     pub failure_reason: Option<String>,
     /// When the attempt started, in unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
     /// When it last changed, in unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: i64,
 }
 
@@ -214,5 +224,33 @@ pub struct OrderEvent {
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
     /// When it happened, in unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: i64,
+}
+
+/// Units of one order line, in a fulfillment.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FulfilledLine {
+    /// The order line (`ol_…`).
+    pub line_id: String,
+    /// Units shipped in this fulfillment.
+    pub quantity: i64,
+}
+
+/// A shipment of some of an order's units.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Fulfillment {
+    /// `ful_…`.
+    pub id: String,
+    /// What was shipped.
+    pub lines: Vec<FulfilledLine>,
+    /// Who carries it, as the merchant wrote it.
+    pub carrier: Option<String>,
+    /// The carrier's tracking number.
+    pub tracking_number: Option<String>,
+    /// When it was recorded (unix milliseconds).
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
 }

@@ -98,14 +98,18 @@ pub fn format(ms: i64) -> String {
     let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
     let sod = secs.rem_euclid(86_400);
     let (h, mi, s) = (sod / 3600, sod % 3600 / 60, sod % 60);
-    if frac == 0 {
-        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
-    } else {
-        format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:03}Z")
-    }
+    // Always with milliseconds: one width, so times sort as text.
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:03}Z")
 }
 
-pub(super) fn serialize_opt<S: serde::Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+/// Writes unix milliseconds as an RFC 3339 date-time: every timestamp of
+/// the API is kept as milliseconds and sent this way.
+pub fn serialize<S: serde::Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format(*v))
+}
+
+/// [`serialize`] for a timestamp that may be absent (`null`).
+pub fn serialize_opt<S: serde::Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
     match v {
         Some(ms) => s.serialize_str(&format(*ms)),
         None => s.serialize_none(),
@@ -151,7 +155,7 @@ mod tests {
 
     #[test]
     fn rfc3339_formats_in_utc_and_round_trips() {
-        assert_eq!(format(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(format(-1), "1969-12-31T23:59:59.999Z");
         assert_eq!(format(1_709_202_615_042), "2024-02-29T10:30:15.042Z");
         for ms in [0, 1, -86_400_001, 951_868_800_000, 4_102_444_799_999, -62_135_596_800_000] {

@@ -23,6 +23,8 @@ pub const MAX_LINES: usize = 200;
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct JournalLine {
     /// Unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: i64,
     /// The merchant whose call wrote it.
     pub merchant_id: String,
@@ -39,6 +41,8 @@ pub struct JournalLine {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct JournalError {
     /// Unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub at: i64,
     /// The merchant whose call failed.
     pub merchant_id: String,

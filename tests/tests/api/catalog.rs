@@ -109,7 +109,7 @@ on_both_databases!(admin_creates_reads_updates_and_deletes_a_product, |app: Test
     assert_eq!(patched["variants"][1]["weight_grams"], 200);
     assert_eq!(patched["variants"][1]["tax_code"], Value::Null);
     assert_eq!(patched["variants"][0], p["variants"][0], "an untouched variant stays as it was");
-    assert!(patched["updated_at"].as_i64() > p["updated_at"].as_i64());
+    assert!(patched["updated_at"].as_str() > p["updated_at"].as_str(), "RFC 3339 times sort as text");
     let got = app.get(&format!("/v1/admin/products/{pid}"), &m.secret_key).await.expect(200);
     assert_eq!(got, patched);
     assert_eq!(titles(&app, &m.secret_key, "/v1/admin/products?q=heavier").await, ["Classic Tee 2"]);
@@ -705,4 +705,38 @@ on_both_databases!(search_syntax_fuzz_never_fails_a_query, |app: TestApp| async 
         let r = app.get(&path, &m.publishable_key).await;
         assert_eq!(r.status, 200, "q={q:?}: {:#}", r.body);
     }
+});
+
+on_both_databases!(variants_say_their_stock_status_without_quantities, |app: TestApp| async move {
+    let m = app.merchant("acme", "USD", "US").await;
+    let sk = m.secret_key.as_str();
+    let location =
+        app.post("/v1/admin/locations", sk, &json!({"name": "Main", "country": "US"})).await.expect(201);
+    let product = json!({"title": "Tee", "status": "active", "options": [{"name": "size", "values": ["S", "M", "L", "XL"]}],
+    "variants": [
+        {"sku": "S", "options": {"size": "S"}, "price": {"amount": 1000, "currency": "USD"}},
+        {"sku": "M", "options": {"size": "M"}, "price": {"amount": 1000, "currency": "USD"}},
+        {"sku": "L", "options": {"size": "L"}, "price": {"amount": 1000, "currency": "USD"}},
+        {"sku": "XL", "options": {"size": "XL"}, "price": {"amount": 1000, "currency": "USD"}, "inventory_policy": "allow_backorder"}
+    ]});
+    let created = app.post("/v1/admin/products", sk, &product).await.expect(201);
+    let statuses = |p: &Value| {
+        p["variants"].as_array().unwrap().iter().map(|v| v["stock_status"].clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        statuses(&created),
+        [json!("out_of_stock"), json!("out_of_stock"), json!("out_of_stock"), json!("backorder")]
+    );
+    for (i, on_hand) in [(0, 10), (1, 3), (2, 0)] {
+        let variant = created["variants"][i]["id"].as_str().unwrap();
+        let body = json!({"location_id": location["id"], "on_hand": on_hand});
+        app.put(&format!("/v1/admin/inventory/{variant}"), sk, &body).await.expect(200);
+    }
+    let seen = app
+        .get(&format!("/v1/store/products/{}", created["id"].as_str().unwrap()), &m.publishable_key)
+        .await
+        .expect(200);
+    assert_eq!(statuses(&seen), [json!("in_stock"), json!("low"), json!("out_of_stock"), json!("backorder")]);
+    let text = seen.to_string();
+    assert!(!text.contains("on_hand") && !text.contains("\"available\""), "no quantities: {text}");
 });

@@ -56,8 +56,12 @@ pub struct Cart {
     /// The order, once the cart is completed.
     pub order_id: Option<String>,
     /// When it was made, in unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: i64,
     /// When it last changed, in unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: i64,
 }
 

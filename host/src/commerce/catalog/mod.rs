@@ -3,7 +3,8 @@
 //! are in the merchant's currency; handles and skus are unique per merchant.
 
 pub use crate::model::catalog::{
-    Category, InventoryPolicy, Price, Product, ProductFilter, ProductOption, Status, Variant,
+    Category, InventoryPolicy, LOW_STOCK, Price, Product, ProductFilter, ProductOption, Status, StockStatus,
+    Variant,
 };
 
 mod categories;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{NewVariant, Price, PriceInput, ProductFilter, ProductOption, Variant};
+use super::{NewVariant, Price, PriceInput, ProductFilter, ProductOption, StockStatus, Variant};
 use crate::commerce::ids::new_id;
 use crate::commerce::{Check, Result, parse};
 
@@ -185,6 +185,8 @@ pub(super) fn new_variant(
         weight_grams: weight(check, at("weight_grams"), v.weight_grams),
         tax_code: tax_code(check, at("tax_code"), v.tax_code),
         inventory_policy: v.inventory_policy.unwrap_or_default(),
+        // Stocked nowhere yet.
+        stock_status: StockStatus::of(None, v.inventory_policy.unwrap_or_default()),
     }
 }
 

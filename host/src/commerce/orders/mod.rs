@@ -7,7 +7,9 @@
 //! `partially_fulfilled`, `fulfilled`; `partially_refunded` / `refunded`
 //! once money went back; `cancelled` at the end.
 
-pub use crate::model::orders::{NextAction, Order, OrderEvent, OrderLine, OrderStatus, Payment};
+pub use crate::model::orders::{
+    FulfilledLine, Fulfillment, NextAction, Order, OrderEvent, OrderLine, OrderStatus, Payment,
+};
 
 pub mod actions;
 
@@ -23,8 +25,21 @@ pub struct OrderDetail {
     /// The order as placed and since changed.
     #[serde(flatten)]
     pub order: Order,
+    /// Its shipments, oldest first.
+    pub fulfillments: Vec<Fulfillment>,
     /// Its history, oldest first.
     pub events: Vec<OrderEvent>,
+}
+
+/// An order as its buyer sees it: with its shipments (carrier and
+/// tracking), without the merchant's history.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BuyerOrder {
+    /// The order as placed and since changed.
+    #[serde(flatten)]
+    pub order: Order,
+    /// Its shipments, oldest first.
+    pub fulfillments: Vec<Fulfillment>,
 }
 
 /// A merchant's order. A checkout whose payment has not confirmed it (it
@@ -45,7 +60,8 @@ pub(crate) async fn get_any(db: &Db, merchant_id: &str, order_id: &str) -> Resul
 pub async fn detail(db: &Db, merchant_id: &str, order_id: &str) -> Result<OrderDetail> {
     let order = get(db, merchant_id, order_id).await?;
     let events = db::orders::events(db, merchant_id, order_id).await?;
-    Ok(OrderDetail { order, events })
+    let fulfillments = db::orders::fulfillments(db, merchant_id, order_id).await?;
+    Ok(OrderDetail { order, fulfillments, events })
 }
 
 /// A merchant's orders, newest last (id order), optionally of one status.
@@ -81,7 +97,7 @@ pub async fn for_buyer(
     order_id: &str,
     customer_id: Option<&str>,
     access_token: Option<&str>,
-) -> Result<Order> {
+) -> Result<BuyerOrder> {
     let order = get(db, merchant_id, order_id).await?;
     let by_customer = customer_id.is_some() && order.customer_id.as_deref() == customer_id;
     let by_token = match access_token {
@@ -91,5 +107,9 @@ pub async fn for_buyer(
         }
         _ => false,
     };
-    if by_customer || by_token { Ok(order) } else { Err(Error::NotFound("order")) }
+    if !(by_customer || by_token) {
+        return Err(Error::NotFound("order"));
+    }
+    let fulfillments = db::orders::fulfillments(db, merchant_id, order_id).await?;
+    Ok(BuyerOrder { order, fulfillments })
 }

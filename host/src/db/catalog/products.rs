@@ -43,7 +43,9 @@ pub(super) async fn complete(db: &Db, merchant_id: &str, mut products: Vec<Produ
     let mut sql = Sql::default();
     sql.push(
         "select variant_id, product_id, sku, title, options, price_amount, currency, weight_grams, tax_code, \
-         inventory_policy from variant where merchant_id = ",
+         inventory_policy, (select cast(sum(i.on_hand - i.reserved) as bigint) from inventory_level i \
+             where i.merchant_id = variant.merchant_id and i.variant_id = variant.variant_id) as available \
+         from variant where merchant_id = ",
     )
     .bind(Arg::Text(merchant_id.to_owned()))
     .push(" and deleted_at is null and product_id in (")

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 
 use super::{Arg, Sql, json_err};
 use crate::db::Db;
-use crate::model::catalog::{InventoryPolicy, Price, Variant};
+use crate::model::catalog::{InventoryPolicy, Price, StockStatus, Variant};
 
 pub(super) fn variant(row: &AnyRow) -> Result<Variant> {
     let options: String = row.try_get("options")?;
@@ -20,6 +20,7 @@ pub(super) fn variant(row: &AnyRow) -> Result<Variant> {
         weight_grams: row.try_get("weight_grams")?,
         tax_code: row.try_get("tax_code")?,
         inventory_policy: InventoryPolicy::from_db(&policy),
+        stock_status: StockStatus::of(row.try_get("available")?, InventoryPolicy::from_db(&policy)),
     })
 }
 
