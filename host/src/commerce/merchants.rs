@@ -228,7 +228,7 @@ async fn allowed_origins(db: &Db, merchant_id: &str) -> Result<Vec<String>> {
 /// Whether `merchant_id` allows browsers on `origin`.
 pub async fn origin_allowed(db: &Db, merchant_id: &str, origin: &str) -> Result<bool> {
     let origin = origin.trim().to_ascii_lowercase();
-    Ok(allowed_origins(db, merchant_id).await?.iter().any(|o| *o == origin))
+    Ok(allowed_origins(db, merchant_id).await?.contains(&origin))
 }
 
 /// Whether some merchant allows browsers on `origin` (a preflight names

@@ -152,7 +152,7 @@ mod tests {
         std::thread::sleep(Duration::from_millis(40));
         assert_eq!(b.state(), CircuitState::HalfOpen);
         assert!(b.try_acquire().is_ok(), "one trial call");
-        assert!(!b.try_acquire().is_ok(), "only one trial at a time");
+        assert!(b.try_acquire().is_err(), "only one trial at a time");
         b.record(Some("trapped".into()));
         assert_eq!(b.state(), CircuitState::Open, "a failed trial re-opens");
         std::thread::sleep(Duration::from_millis(40));

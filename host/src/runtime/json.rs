@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::CallError;
-use super::runtime::{Call, Outcome, Runtime};
+use super::registry::{Call, Outcome, Runtime};
 
 /// A JSON call that did not produce output.
 #[derive(Debug, thiserror::Error)]

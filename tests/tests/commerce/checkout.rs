@@ -248,7 +248,7 @@ on_both_databases!(shipping_bindings_honour_on_error, |app| async move {
         let shop = open_shop(&app, slug, "USD", "US", &binds).await;
         let tee = product(&app, &shop, "TEE", 1999, 3).await;
         let cart = ready_cart(&app, &shop, &[(&tee, 1)], address("US", "CA")).await;
-        assert_eq!(cart["shipping_option"]["code"].is_string(), true, "flat-rate still offers: {cart:#}");
+        assert!(cart["shipping_option"]["code"].is_string(), "flat-rate still offers: {cart:#}");
         let code = if on_error == "fail" { "plugin_failed" } else { "plugin_skipped" };
         let warning = plugin_warning(&cart, code);
         assert!(warning["plugin"].as_str().unwrap().starts_with("weight-table"), "{warning:#}");

@@ -4,7 +4,7 @@ use mercato_sdk::payment::{
 
 use super::{check_output_size, check_text, money_from_wit, money_to_wit};
 use crate::runtime::error::{CallError, FailureKind};
-use crate::runtime::runtime::{Call, Outcome, Runtime, Sizing, WorldPre};
+use crate::runtime::registry::{Call, Outcome, Runtime, Sizing, WorldPre};
 use crate::runtime::size::{WireSize, record_size};
 use crate::runtime::wit::payment::exports::mercato::plugin::payment as w;
 

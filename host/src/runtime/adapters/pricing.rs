@@ -2,7 +2,7 @@ use mercato_sdk::pricing::{Adjustment, AdjustmentKind, Ledger, PricingInput, Pri
 
 use super::{cart_line_to_wit, check_output_size, customer_to_wit, money_to_wit};
 use crate::runtime::error::{CallError, FailureKind};
-use crate::runtime::runtime::{Call, Outcome, Runtime, Sizing, WorldPre};
+use crate::runtime::registry::{Call, Outcome, Runtime, Sizing, WorldPre};
 use crate::runtime::size::{WireSize, record_size};
 use crate::runtime::wit::pricing::exports::mercato::plugin::pricing as w;
 

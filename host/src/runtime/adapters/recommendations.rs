@@ -4,7 +4,7 @@ use mercato_sdk::recommendations::{Context, Recommendation};
 
 use super::{check_output_size, check_text, customer_to_wit};
 use crate::runtime::error::{CallError, FailureKind};
-use crate::runtime::runtime::{Call, Outcome, Runtime, Sizing, WorldPre};
+use crate::runtime::registry::{Call, Outcome, Runtime, Sizing, WorldPre};
 use crate::runtime::size::{WireSize, record_size};
 use crate::runtime::store::SharedCatalog;
 use crate::runtime::wit::recommendations::exports::mercato::plugin::recommendations as w;

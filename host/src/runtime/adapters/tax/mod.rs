@@ -11,7 +11,7 @@ use mercato_sdk::tax::{TaxInput, TaxOutput, TaxRate};
 
 use super::{check_output_size, check_text};
 use crate::runtime::error::{CallError, FailureKind};
-use crate::runtime::runtime::{Call, Outcome, Runtime, Sizing, WorldPre};
+use crate::runtime::registry::{Call, Outcome, Runtime, Sizing, WorldPre};
 use crate::runtime::size::WireSize;
 
 /// Most taxes on one line or on shipping (country, state, county, city…).

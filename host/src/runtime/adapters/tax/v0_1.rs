@@ -8,7 +8,7 @@ use mercato_sdk::tax::{LineTax, ShippingTax, TaxInput, TaxOutput};
 use super::{checked, rate_table};
 use crate::runtime::adapters::{address_to_wit, customer_to_wit};
 use crate::runtime::error::FailureKind;
-use crate::runtime::runtime::WorldPre;
+use crate::runtime::registry::WorldPre;
 use crate::runtime::size::record_size;
 use crate::runtime::store::HostState;
 use crate::runtime::wit;

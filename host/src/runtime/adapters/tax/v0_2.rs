@@ -13,7 +13,7 @@ use super::{checked, rate_table};
 use crate::runtime::adapters::customer_to_wit;
 use crate::runtime::error::FailureKind;
 use crate::runtime::install;
-use crate::runtime::runtime::WorldPre;
+use crate::runtime::registry::WorldPre;
 use crate::runtime::size::record_size;
 use crate::runtime::store::HostState;
 use crate::runtime::wit::tax_v2::exports::mercato::plugin::tax as w;
