@@ -24,9 +24,18 @@ fn plugin_wasm(name: &str) -> Vec<u8> {
         .unwrap_or_else(|e| panic!("{} is missing ({e}): run `cargo xtask build-plugins`", path.display()))
 }
 
+/// A host that is killed when the test ends, even when it fails.
+struct Host(Child);
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts `mercato serve` on `url` and waits for its address.
-#[allow(clippy::zombie_processes)]
-fn start(data_dir: &Path, url: &str, faults: &str) -> (Child, String) {
+fn start(data_dir: &Path, url: &str, faults: &str) -> (Host, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mercato"))
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("MERCATO_DATA_DIR", data_dir)
@@ -46,7 +55,7 @@ fn start(data_dir: &Path, url: &str, faults: &str) -> (Child, String) {
             panic!("serve exited early: {:?}", child.wait());
         }
         if let Some(addr) = line.trim().strip_prefix("listening on http://") {
-            return (child, addr.to_owned());
+            return (Host(child), addr.to_owned());
         }
     }
 }
@@ -166,11 +175,11 @@ fn crash_during_complete(url: &str) {
         assert!(Instant::now() < deadline, "the order was never placed");
         std::thread::sleep(Duration::from_millis(50));
     }
-    host.kill().unwrap(); // SIGKILL
-    host.wait().unwrap();
+    host.0.kill().unwrap(); // SIGKILL
+    host.0.wait().unwrap();
     assert_eq!(first.join().unwrap().0, 0, "the first request got no answer");
 
-    let (mut host, addr) = start(dir.path(), url, "");
+    let (host, addr) = start(dir.path(), url, "");
     let headers =
         [("Authorization", auth.as_str()), ("Content-Type", "application/json"), ("Idempotency-Key", "k-1")];
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -193,8 +202,7 @@ fn crash_during_complete(url: &str) {
     let orders = json_call(&addr, "GET", "/v1/admin/orders", &sk, Value::Null);
     assert_eq!(orders["data"].as_array().unwrap().len(), 1, "one order");
     assert_eq!(orders["data"][0]["payment"]["id"], order["payment"]["id"], "one payment attempt");
-    host.kill().unwrap();
-    host.wait().unwrap();
+    drop(host);
 }
 
 #[test]
