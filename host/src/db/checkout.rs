@@ -158,20 +158,6 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed> {
         return Ok(if status.as_deref() == Some("open") { Placed::CartChanged } else { Placed::CartNotOpen });
     }
 
-    // A placeholder below zero until the payment confirms the order (see
-    // `settle`): a declined checkout takes no order number. Taken before any
-    // stock row, in the same order as `settle` takes the merchant's row and
-    // then stock, so two checkouts never wait on each other in a circle.
-    let number: i64 = -sqlx::query(
-        "update merchant set checkout_seq = checkout_seq + 1, updated_at = $2 where merchant_id = $1 \
-         returning checkout_seq",
-    )
-    .bind(&o.merchant_id)
-    .bind(o.now)
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get::<i64, _>("checkout_seq")?;
-
     // One conditional update per line: the level with the most available
     // stock that can cover the whole line, re-checked on the row itself.
     let mut reserved: Vec<(usize, String)> = Vec::new();
@@ -225,6 +211,18 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed> {
         }
     }
 
+    // A placeholder below zero until the payment confirms the order (see
+    // `settle`): a declined checkout takes no order number. The merchant's
+    // row is taken last, as `settle` takes it, and held only to the commit.
+    let number: i64 = -sqlx::query(
+        "update merchant set checkout_seq = checkout_seq + 1, updated_at = $2 where merchant_id = $1 \
+         returning checkout_seq",
+    )
+    .bind(&o.merchant_id)
+    .bind(o.now)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get::<i64, _>("checkout_seq")?;
     let codes = json!(o.codes.iter().map(|(id, code)| json!({"id": id, "code": code})).collect::<Vec<_>>());
     sqlx::query(
         "insert into sales_order (order_id, merchant_id, number, cart_id, customer_id, email, currency, status, \
@@ -447,28 +445,10 @@ pub async fn settle(
         Outcome::Failed { .. } => "payment_status = 'failed', status = 'cancelled', cancelled_at = $3, ",
         Outcome::Unknown { .. } => "",
     };
-    // A confirmed order takes its number now (once).
     let confirms =
         matches!(outcome, Outcome::Paid { .. } | Outcome::Pending { .. } | Outcome::RequiresAction { .. });
-    let numbered = if confirms {
-        "number = case when number < 0 then \
-         (select m.order_seq + 1000 from merchant m where m.merchant_id = $1) else number end, "
-    } else {
-        ""
-    };
-    if confirms {
-        sqlx::query(
-            "update merchant set order_seq = order_seq + 1, updated_at = $3 where merchant_id = $1 \
-             and exists (select 1 from sales_order o where o.merchant_id = $1 and o.order_id = $2 and o.number < 0)",
-        )
-        .bind(merchant_id)
-        .bind(&order_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    }
     let order = sqlx::query(&format!(
-        "update sales_order set {set}{numbered}event_seq = event_seq + 1, updated_at = $3 \
+        "update sales_order set {set}event_seq = event_seq + 1, updated_at = $3 \
          where merchant_id = $1 and order_id = $2 returning number, total, cart_id, event_seq"
     ))
     .bind(merchant_id)
@@ -478,10 +458,10 @@ pub async fn settle(
     .await?;
     let (number, total, cart_id): (i64, i64, String) =
         (order.try_get("number")?, order.try_get("total")?, order.try_get("cart_id")?);
-    let at = EventAt { number, seq: order.try_get("event_seq")? };
+    let seq = order.try_get("event_seq")?;
     let event = match outcome {
         Outcome::Paid { provider_reference } => {
-            consume_reservations(&mut tx, merchant_id, &order_id, number, now).await?;
+            consume_reservations(&mut tx, merchant_id, &order_id, now).await?;
             set_cart(&mut tx, merchant_id, &cart_id, &order_id, "completed", now).await?;
             (
                 "payment_succeeded",
@@ -490,7 +470,7 @@ pub async fn settle(
         }
         Outcome::Pending { provider_reference, .. } => {
             // The order is placed and its stock committed; the money follows.
-            consume_reservations(&mut tx, merchant_id, &order_id, number, now).await?;
+            consume_reservations(&mut tx, merchant_id, &order_id, now).await?;
             set_cart(&mut tx, merchant_id, &cart_id, &order_id, "completed", now).await?;
             ("payment_pending", json!({"attempt_id": attempt_id, "provider_reference": provider_reference}))
         }
@@ -515,9 +495,39 @@ pub async fn settle(
         }
         Outcome::Unknown { error } => ("payment_unknown", json!({"attempt_id": attempt_id, "error": error})),
     };
-    append_event(&mut tx, merchant_id, &order_id, at, event.0, event.1, now).await?;
+    // A confirmed order takes its number now (once), after its stock: like
+    // `place`, settlement takes the merchant's row last and holds it only
+    // until the commit, so checkouts never wait on each other in a circle
+    // and hold it briefly.
+    let number = if confirms && number < 0 {
+        take_number(&mut tx, merchant_id, &order_id, now).await?
+    } else {
+        number
+    };
+    append_event(&mut tx, merchant_id, &order_id, EventAt { number, seq }, event.0, event.1, now).await?;
     tx.commit().await?;
     Ok(Settled::Applied)
+}
+
+/// Gives a confirmed order the merchant's next order number.
+async fn take_number(conn: &mut AnyConnection, merchant_id: &str, order_id: &str, now: i64) -> Result<i64> {
+    let number: i64 = sqlx::query(
+        "update merchant set order_seq = order_seq + 1, updated_at = $2 where merchant_id = $1 \
+         returning order_seq",
+    )
+    .bind(merchant_id)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get::<i64, _>("order_seq")?
+        + 1000;
+    sqlx::query("update sales_order set number = $3 where merchant_id = $1 and order_id = $2")
+        .bind(merchant_id)
+        .bind(order_id)
+        .bind(number)
+        .execute(&mut *conn)
+        .await?;
+    Ok(number)
 }
 
 async fn set_cart(
@@ -586,10 +596,10 @@ pub(crate) async fn consume_reservations(
     conn: &mut AnyConnection,
     merchant_id: &str,
     order_id: &str,
-    number: i64,
     now: i64,
 ) -> Result<()> {
-    let reason = format!("order #{number}");
+    // By id: a first-confirmed order takes its number after its stock.
+    let reason = format!("order {order_id}");
     for h in set_reservations(conn, (merchant_id, order_id), "active", "consumed", now).await? {
         let level = (h.variant_id.as_str(), h.location_id.as_str());
         super::inventory::move_on_hand(conn, merchant_id, level, -h.quantity, true, &reason, now).await?;
