@@ -106,27 +106,33 @@ on_both_databases!(hosts_with_different_operator_keys_agree_on_replays, |app: Te
     assert_eq!(secrets.0, 1, "one fingerprint secret per deployment");
 });
 
-on_both_databases!(a_key_held_by_a_dead_request_is_taken_over_by_its_retry, |app: TestApp| async move {
-    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
-    let tee = product(&app, &shop, "TEE", 1999, 3).await;
-    let cart = ready_cart(&app, &shop, &[(&tee, 1)], address("US", "CA")).await;
-    let cart_id = cart["id"].as_str().unwrap();
+/// A checkout whose host died after placing the order: its request claimed
+/// `key` with a `lease_ms` lease nobody renews, and placed the order of a
+/// one-tee cart; the provider was never asked. Returns (shop, cart id,
+/// order id).
+async fn dead_checkout(app: &TestApp, key: &str, lease_ms: u64) -> (Shop, String, String) {
+    let shop = open_shop(app, "acme", "USD", "US", &us_plugins()).await;
+    let tee = product(app, &shop, "TEE", 1999, 3).await;
+    let cart = ready_cart(app, &shop, &[(&tee, 1)], address("US", "CA")).await;
+    let cart_id = cart["id"].as_str().unwrap().to_owned();
     let path = format!("/v1/store/carts/{cart_id}/complete");
     let body = json!({"payment": visa()});
-
-    // The dead request: it claimed the key (with a short lease nobody
-    // renews), placed the order and died before the provider answered.
-    let dead = Keys::new(&app.shop(), Duration::from_millis(300));
+    let dead = Keys::new(&app.shop(), Duration::from_millis(lease_ms));
     let auth = format!("Bearer {}", shop.pk());
     let body_bytes = serde_json::to_vec(&body).unwrap();
     let credentials = [Some(auth.as_bytes()), None, None];
-    let request =
-        Request { credentials: &credentials, method: "POST", path: &path, key: "k-dead", body: &body_bytes };
+    let request = Request { credentials: &credentials, method: "POST", path: &path, key, body: &body_bytes };
     assert!(matches!(dead.claim(&request).await.unwrap().1, Claim::New));
-    let req = serde_json::from_value(body.clone()).unwrap();
+    let req = serde_json::from_value(body).unwrap();
     let placed =
-        mercato::commerce::checkout::place(&app.shop(), &shop.merchant.id, cart_id, req).await.unwrap();
+        mercato::commerce::checkout::place(&app.shop(), &shop.merchant.id, &cart_id, req).await.unwrap();
     let order_id = placed.order_id().to_owned();
+    (shop, cart_id, order_id)
+}
+
+on_both_databases!(a_key_held_by_a_dead_request_is_taken_over_by_its_retry, |app: TestApp| async move {
+    let (shop, cart_id, order_id) = dead_checkout(&app, "k-dead", 300).await;
+    let cart_id = cart_id.as_str();
 
     // While the lease lives the key is busy, and says when to come back.
     let busy = complete(&app, &shop, cart_id, "k-dead", visa()).await;
@@ -154,25 +160,13 @@ on_both_databases!(a_key_held_by_a_dead_request_is_taken_over_by_its_retry, |app
 });
 
 on_both_databases!(a_retry_that_takes_over_asks_the_provider_itself, |app: TestApp| async move {
-    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
-    let tee = product(&app, &shop, "TEE", 1999, 3).await;
-    let cart = ready_cart(&app, &shop, &[(&tee, 1)], address("US", "CA")).await;
-    let cart_id = cart["id"].as_str().unwrap();
-    let path = format!("/v1/store/carts/{cart_id}/complete");
-    let body = json!({"payment": visa()});
-    let dead = Keys::new(&app.shop(), Duration::from_millis(100));
-    let auth = format!("Bearer {}", shop.pk());
-    let body_bytes = serde_json::to_vec(&body).unwrap();
-    let credentials = [Some(auth.as_bytes()), None, None];
-    let request =
-        Request { credentials: &credentials, method: "POST", path: &path, key: "k", body: &body_bytes };
-    dead.claim(&request).await.unwrap();
-    let req = serde_json::from_value(body.clone()).unwrap();
-    mercato::commerce::checkout::place(&app.shop(), &shop.merchant.id, cart_id, req).await.unwrap();
+    let (shop, cart_id, _) = dead_checkout(&app, "k", 100).await;
+    let cart_id = cart_id.as_str();
     tokio::time::sleep(Duration::from_millis(200)).await;
     // Nobody has heard from the provider: the retry asks it, with the same attempt.
     let order = complete(&app, &shop, cart_id, "k", visa()).await.expect(201);
     assert_eq!(order["payment_status"], "paid");
+    let tee = order["lines"][0]["variant_id"].as_str().unwrap();
     let on_hand = app.get(&format!("/v1/admin/inventory?variant_id={tee}"), shop.sk()).await.expect(200);
     assert_eq!((on_hand["on_hand"].as_i64(), on_hand["reserved"].as_i64()), (Some(2), Some(0)));
     let payments: (i64,) =
