@@ -34,7 +34,9 @@ impl Drop for Host {
     }
 }
 
-/// Starts `mercato serve` on `url` and waits for its address.
+/// Starts `mercato serve` on `url` and waits for its address. The child is
+/// waited for by `Host`'s drop (or right here if it exits early).
+#[allow(clippy::zombie_processes)]
 fn start(data_dir: &Path, url: &str, faults: &str) -> (Host, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mercato"))
         .args(["serve", "--listen", "127.0.0.1:0"])
