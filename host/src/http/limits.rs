@@ -171,8 +171,12 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     };
     match limiter.check_key(&key) {
         Ok(()) => {
-            // Keep the table of keys from growing without end.
-            if limiter.len() > 100_000 {
+            // Keep the table of keys from growing without end; counting it
+            // takes every shard's lock, so only every 4,096th request does.
+            static SEEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            if SEEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed).is_multiple_of(4096)
+                && limiter.len() > 100_000
+            {
                 limiter.retain_recent();
             }
             next.run(req).await

@@ -429,31 +429,34 @@ impl Runtime {
                 error = %kind, "plugin call failed"
             ),
         }
-        let now = super::journal::now_ms();
+        // Most calls log, print and fail nothing: they touch no journal.
         let printed = state.printed.lines();
-        let line = |level: &str, message: &str| JournalLine {
-            at: now,
-            merchant_id: call.merchant.to_owned(),
-            call: name.to_owned(),
-            level: level.to_owned(),
-            message: message.to_owned(),
-        };
-        plugin.journal.lines(
-            state
-                .logs
-                .iter()
-                .map(|l| line(l.level, &l.message))
-                .chain(printed.iter().map(|p| line("printed", p))),
-        );
-        if let Err(kind) = &result {
-            plugin.journal.error(JournalError {
+        if !state.logs.is_empty() || !printed.is_empty() || result.is_err() {
+            let now = super::journal::now_ms();
+            let line = |level: &str, message: &str| JournalLine {
                 at: now,
                 merchant_id: call.merchant.to_owned(),
                 call: name.to_owned(),
-                kind: kind.code().to_owned(),
-                message: kind.to_string(),
-                count: 0,
-            });
+                level: level.to_owned(),
+                message: message.to_owned(),
+            };
+            plugin.journal.lines(
+                state
+                    .logs
+                    .iter()
+                    .map(|l| line(l.level, &l.message))
+                    .chain(printed.iter().map(|p| line("printed", p))),
+            );
+            if let Err(kind) = &result {
+                plugin.journal.error(JournalError {
+                    at: now,
+                    merchant_id: call.merchant.to_owned(),
+                    call: name.to_owned(),
+                    kind: kind.code().to_owned(),
+                    message: kind.to_string(),
+                    count: 0,
+                });
+            }
         }
         let output = result.map_err(fail)?;
         Ok(Outcome { output, fuel_used, memory_peak_bytes: state.limiter.peak, duration, logs: state.logs })

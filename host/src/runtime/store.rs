@@ -120,6 +120,9 @@ impl Printed {
     /// The lines printed, without empty ones.
     pub fn lines(&self) -> Vec<String> {
         let kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.is_empty() {
+            return Vec::new();
+        }
         String::from_utf8_lossy(&kept).lines().filter(|l| !l.trim().is_empty()).map(str::to_owned).collect()
     }
 }
