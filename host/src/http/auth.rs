@@ -26,8 +26,8 @@ pub enum Principal {
 }
 
 /// The bearer token of a request, if any.
-pub fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
@@ -42,7 +42,8 @@ fn is_operator(state: &AppState, token: &str) -> bool {
 }
 
 async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
-    let token = bearer(parts).ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <key>"))?;
+    let token =
+        bearer(&parts.headers).ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <key>"))?;
     if is_operator(state, token) {
         return Ok(Principal::Operator);
     }

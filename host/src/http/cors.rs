@@ -89,12 +89,8 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
 
 /// The merchant of the publishable key a request carries, if any.
 async fn merchant_of(state: &AppState, headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, key) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    match merchants::authenticate(&state.shop.db, key.trim()).await {
+    let key = super::auth::bearer(headers)?;
+    match merchants::authenticate(&state.shop.db, key).await {
         Ok(Some((merchant, merchants::KeyKind::Publishable))) => Some(merchant),
         _ => None,
     }
