@@ -217,6 +217,11 @@ pub async fn complete(app: &TestApp, shop: &Shop, cart_id: &str, key: &str, paym
     app.send(req).await
 }
 
+/// `amount` US cents as money on the wire.
+pub fn usd(amount: i64) -> Value {
+    json!({"amount": amount, "currency": "USD"})
+}
+
 /// The test gateway with a card that always succeeds.
 pub fn visa() -> Value {
     json!({"provider": "test-gateway", "token": "tok_visa"})

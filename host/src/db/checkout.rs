@@ -449,7 +449,7 @@ pub async fn settle(
         matches!(outcome, Outcome::Paid { .. } | Outcome::Pending { .. } | Outcome::RequiresAction { .. });
     let order = sqlx::query(&format!(
         "update sales_order set {set}event_seq = event_seq + 1, updated_at = $3 \
-         where merchant_id = $1 and order_id = $2 returning number, total, cart_id, event_seq"
+         where merchant_id = $1 and order_id = $2 returning number, total, currency, cart_id, event_seq"
     ))
     .bind(merchant_id)
     .bind(&order_id)
@@ -458,6 +458,7 @@ pub async fn settle(
     .await?;
     let (number, total, cart_id): (i64, i64, String) =
         (order.try_get("number")?, order.try_get("total")?, order.try_get("cart_id")?);
+    let currency: String = order.try_get("currency")?;
     let seq = order.try_get("event_seq")?;
     let event = match outcome {
         Outcome::Paid { provider_reference } => {
@@ -465,7 +466,8 @@ pub async fn settle(
             set_cart(&mut tx, merchant_id, &cart_id, &order_id, "completed", now).await?;
             (
                 "payment_succeeded",
-                json!({"attempt_id": attempt_id, "amount": total, "provider_reference": provider_reference}),
+                json!({"attempt_id": attempt_id, "amount": crate::db::orders::money(total, &currency),
+                    "provider_reference": provider_reference}),
             )
         }
         Outcome::Pending { provider_reference, .. } => {

@@ -292,6 +292,21 @@ pub async fn set_access_token_hash(db: &Db, merchant_id: &str, order_id: &str, h
     Ok(())
 }
 
+/// An amount as events carry it: `{"amount": …, "currency": …}`, as on the wire.
+pub(crate) fn money(amount: i64, currency: &str) -> Value {
+    serde_json::json!({"amount": amount, "currency": currency})
+}
+
+/// The currency of an order.
+pub(crate) async fn currency_of(conn: &mut AnyConnection, merchant_id: &str, order_id: &str) -> Result<String> {
+    let row = sqlx::query("select currency from sales_order where merchant_id = $1 and order_id = $2")
+        .bind(merchant_id)
+        .bind(order_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(row.try_get("currency")?)
+}
+
 /// Records an event on an order that changes nothing else (a flag for the
 /// merchant), in a transaction of its own.
 pub async fn add_event(db: &Db, merchant_id: &str, order_id: &str, kind: &str, data: Value) -> Result<()> {

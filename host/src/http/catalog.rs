@@ -15,8 +15,8 @@ use super::auth::{Admin, Storefront};
 use super::error::{ApiError, Problem, Result};
 use super::json::{ApiJson, ApiPath, ApiQuery, PageQuery};
 use crate::commerce::catalog::{
-    self, Category, NewCategory, NewProduct, NewVariant, Product, ProductFilter, ProductPatch, Status,
-    Variant,
+    self, Category, NewCategory, NewProduct, NewVariant, Product, ProductFilter, ProductList, ProductPatch,
+    ProductSort, Status, Variant,
 };
 use crate::commerce::{self, Page, Paged};
 
@@ -73,17 +73,24 @@ struct ProductQuery {
     /// Some variant priced at most this (minor units).
     #[param(minimum = 0)]
     max_price: Option<i64>,
+    /// `relevance` (best match to `q` first; the default with `q`),
+    /// `price_asc`, `price_desc` (by the cheapest variant), `newest`, or
+    /// `oldest` (the default without `q`). A cursor only continues the order it came from.
+    #[param(inline)]
+    sort: Option<ProductSort>,
 }
 
 impl ProductQuery {
     fn parts(self) -> Result<(ProductFilter, Page)> {
         let page = PageQuery { cursor: self.cursor, limit: self.limit }.page()?;
+        let sort = self.sort.unwrap_or(if self.q.is_some() { ProductSort::Relevance } else { ProductSort::Oldest });
         let filter = ProductFilter {
             q: self.q,
             status: self.status,
             category: self.category,
             min_price: self.min_price,
             max_price: self.max_price,
+            sort,
         };
         Ok((filter, page))
     }
@@ -102,14 +109,14 @@ async fn create_product(
     Ok((StatusCode::CREATED, Json(product)))
 }
 
-/// Products of every status, oldest first.
+/// Products of every status, with facet counts of the whole listing.
 #[utoipa::path(get, path = "/products", tag = "catalog", security(("bearer" = [])), params(ProductQuery),
-    responses((status = 200, body = inline(Paged<Product>)), (status = 422, body = Problem)))]
+    responses((status = 200, body = ProductList), (status = 422, body = Problem)))]
 async fn list_products(
     admin: Admin,
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ProductQuery>,
-) -> Result<Json<Paged<Product>>> {
+) -> Result<Json<ProductList>> {
     let (filter, page) = q.parts()?;
     Ok(Json(catalog::list_products(&state.shop.db, &admin.merchant_id, &filter, &page).await?))
 }
@@ -208,14 +215,15 @@ async fn get_category(
     Ok(Json(catalog::get_category(&state.shop.db, &admin.merchant_id, &id).await?))
 }
 
-/// Active products, oldest first (`status` is ignored).
+/// Active products (`status` is ignored), sorted as asked, with facet
+/// counts (categories, price bands, option values) of the whole listing.
 #[utoipa::path(get, path = "/products", tag = "storefront", security(("bearer" = [])), params(ProductQuery),
-    responses((status = 200, body = inline(Paged<Product>)), (status = 422, body = Problem)))]
+    responses((status = 200, body = ProductList), (status = 422, body = Problem)))]
 async fn store_list_products(
     store: Storefront,
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ProductQuery>,
-) -> Result<Json<Paged<Product>>> {
+) -> Result<Json<ProductList>> {
     let (filter, page) = q.parts()?;
     Ok(Json(catalog::list_active_products(&state.shop.db, &store.merchant_id, filter, &page).await?))
 }

@@ -141,8 +141,8 @@ pub struct AdjustmentView {
     pub target: String,
     /// Text shown to the buyer, e.g. "10% off".
     pub label: String,
-    /// What it took off, in minor units.
-    pub amount: i64,
+    /// What it took off, in the cart's currency.
+    pub amount: Price,
     /// The discount code it redeems.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -159,8 +159,8 @@ pub struct TaxLineView {
     pub rate: String,
     /// Text shown to the buyer, e.g. "CA sales tax".
     pub label: String,
-    /// The tax, in minor units.
-    pub amount: i64,
+    /// The tax, in the cart's currency.
+    pub amount: Price,
 }
 
 /// A shipping rate a plugin offers for this cart.

@@ -70,6 +70,13 @@ pub struct Price {
     pub currency: String,
 }
 
+impl Price {
+    /// `amount` minor units of `currency`.
+    pub fn new(amount: i64, currency: mercato_sdk::Currency) -> Price {
+        Price { amount, currency: currency.code().to_owned() }
+    }
+}
+
 /// A product option and the values its variants choose from, e.g. size: S, M, L.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -153,6 +160,8 @@ pub struct Product {
     pub options: Vec<ProductOption>,
     /// At least one.
     pub variants: Vec<Variant>,
+    /// Pictures, in display order; the first is the product's main picture.
+    pub images: Vec<ProductImage>,
     /// When it was created, in unix milliseconds.
     #[serde(serialize_with = "crate::model::time::serialize")]
     #[schema(value_type = String, format = DateTime)]
@@ -161,6 +170,17 @@ pub struct Product {
     #[serde(serialize_with = "crate::model::time::serialize")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: i64,
+}
+
+/// A picture of a product, or of one of its variants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProductImage {
+    /// Where the picture is: an absolute `https` (or `http`) URL.
+    pub url: String,
+    /// Text that describes the picture to those who cannot see it; may be empty.
+    pub alt: String,
+    /// The variant it shows (`var_…`), when it shows one rather than the product.
+    pub variant_id: Option<String>,
 }
 
 /// A category products can be filed under.
@@ -196,4 +216,84 @@ pub struct ProductFilter {
     pub min_price: Option<i64>,
     /// Products with a variant at this price or less.
     pub max_price: Option<i64>,
+    /// The order of the listing.
+    pub sort: ProductSort,
+}
+
+/// How a product listing is ordered; every order ends with the product id,
+/// so pages never skip or repeat a product that did not change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductSort {
+    /// Oldest first: the order without `sort` and without `q`.
+    #[default]
+    Oldest,
+    /// Best match to `q` first (the default with `q`); oldest first without `q`.
+    Relevance,
+    /// Lowest "from" price (the cheapest live variant) first.
+    PriceAsc,
+    /// Highest "from" price first.
+    PriceDesc,
+    /// Newest first.
+    Newest,
+}
+
+/// Where a product listing page starts, decoded from its cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProductCursor {
+    /// The first page.
+    Start,
+    /// After this product, in id order ([`ProductSort::Oldest`]).
+    After(String),
+    /// After this sort key (price or creation time) and product id.
+    Keyed(i64, String),
+    /// After this many results ([`ProductSort::Relevance`] with `q`).
+    Offset(u64),
+}
+
+/// Counts of the products a listing matches (all its pages), to narrow it down.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ProductFacets {
+    /// Matching products per category, most first.
+    pub categories: Vec<CategoryFacet>,
+    /// Matching products per band of "from" price, cheapest band first; empty bands are left out.
+    pub price_bands: Vec<PriceBand>,
+    /// Matching products per option value (a product counts once per value its
+    /// live variants have), by option name, most first.
+    pub options: Vec<OptionFacet>,
+}
+
+/// How many matching products are in a category.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CategoryFacet {
+    /// `cat_…`; what `category` takes.
+    pub id: String,
+    /// The category's handle, which `category` also takes.
+    pub handle: String,
+    /// The category's name.
+    pub name: String,
+    /// Matching products in it.
+    pub count: i64,
+}
+
+/// How many matching products have a "from" price in `[min, max)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct PriceBand {
+    /// Lowest price in the band; as `min_price` it selects the band with `max_price` = `max` − 1.
+    pub min: Price,
+    /// First price above the band; `None` for the top band.
+    pub max: Option<Price>,
+    /// Matching products in the band.
+    pub count: i64,
+}
+
+/// How many matching products offer an option value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct OptionFacet {
+    /// The option, e.g. "Size".
+    pub name: String,
+    /// The value, e.g. "M".
+    pub value: String,
+    /// Matching products with a live variant of this value.
+    pub count: i64,
 }

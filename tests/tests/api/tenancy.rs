@@ -190,7 +190,7 @@ fn body_for(method: &Method, path: &str, owned: &Owned) -> Option<Value> {
     } else if path.ends_with("/returns") {
         json!({"lines": [{"line_id": owned.get("order_line"), "quantity": 1}], "reason": "probe"})
     } else if path.ends_with("/refunds") {
-        json!({"amount": 1, "reason": "probe"})
+        json!({"amount": {"amount": 1, "currency": "USD"}, "reason": "probe"})
     } else if path.contains("/orders/") {
         json!({"reason": "probe"})
     } else if path.contains("/inventory-policy") {

@@ -29,6 +29,7 @@ on_both_databases!(a_us_purchase_is_priced_taxed_paid_and_decrements_stock, |app
     // 7.25 % of 39.98 = 2.89855 -> 290 (half-even at the line).
     assert_eq!(cart["tax_total"]["amount"], 290, "{cart:#}");
     assert_eq!(cart["total"]["amount"], 3998 + 499 + 290);
+    assert_eq!(cart["lines"][0]["tax_lines"][0]["amount"], usd(290), "tax lines are money");
     let id = cart["id"].as_str().unwrap();
     let order = complete(&app, &shop, id, "k1", visa()).await.expect(201);
     assert_eq!((order["status"].as_str(), order["payment_status"].as_str()), (Some("paid"), Some("paid")));
@@ -141,6 +142,8 @@ on_both_databases!(a_discount_code_limit_holds_under_concurrent_checkouts, |app|
         let path = format!("/v1/store/carts/{id}/discount-codes");
         let cart = app.post(&path, shop.pk(), &json!({"code": "limit5"})).await.expect(200);
         assert_eq!(cart["discount_total"]["amount"], 250, "{cart:#}");
+        let adjustments = cart["lines"][0]["adjustments"].as_array().unwrap().iter().chain(cart["adjustments"].as_array().unwrap());
+        assert_eq!(adjustments.map(|a| a["amount"].clone()).collect::<Vec<_>>(), [usd(250)], "adjustments are money");
         assert_totals_re_add(&cart);
         carts.push(id);
     }

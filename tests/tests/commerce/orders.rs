@@ -155,7 +155,7 @@ on_both_databases!(cancelling_a_paid_order_puts_its_stock_back_and_refunds_it, |
     act(&app, &shop, &order, "cancel", json!({})).await.problem(409, "invalid_transition");
     let lines = json!({"lines": [{"line_id": line_id(&order, "TEE"), "quantity": 1}]});
     act(&app, &shop, &order, "fulfillments", lines).await.problem(409, "invalid_transition");
-    act(&app, &shop, &order, "refunds", json!({"amount": 100, "reason": "x"}))
+    act(&app, &shop, &order, "refunds", json!({"amount": usd(100), "reason": "x"}))
         .await
         .problem(409, "invalid_transition");
     assert_eq!(available(&app, &shop, &tee).await, 10, "a refused cancel changes nothing");
@@ -241,7 +241,7 @@ on_both_databases!(a_manual_payment_waits_until_the_merchant_captures_it, |app| 
     assert_eq!(order["status"], "pending_payment");
     assert_eq!(order["payment_status"], "pending");
     assert!(order["payment"]["message"].as_str().unwrap().starts_with("Pay "), "{order:#}");
-    act(&app, &shop, &order, "refunds", json!({"amount": 100, "reason": "x"}))
+    act(&app, &shop, &order, "refunds", json!({"amount": usd(100), "reason": "x"}))
         .await
         .problem(409, "invalid_transition");
 
@@ -288,7 +288,7 @@ on_both_databases!(another_merchants_orders_are_not_found, |app| async move {
     for (action, body) in [
         ("fulfillments", json!({"lines": lines})),
         ("cancel", json!({})),
-        ("refunds", json!({"amount": 100, "reason": "x"})),
+        ("refunds", json!({"amount": usd(100), "reason": "x"})),
         ("returns", json!({"lines": lines, "reason": "x"})),
         ("capture", Value::Null),
     ] {

@@ -180,7 +180,8 @@ impl Checkout {
             r#"LINE=$(admin $B/v1/admin/orders/$ORDER | jq -r '.lines[0].id'); admin -X POST $B/v1/admin/orders/$ORDER/fulfillments -d "{{\"lines\":[{{\"line_id\":\"$LINE\",\"quantity\":2}}],\"carrier\":\"DHL\",\"tracking_number\":\"00340434161234567890\"}}" | jq -r '{SUMMARY}'"#
         ));
         out.push(format!(
-            r#"admin -X POST $B/v1/admin/orders/$ORDER/refunds -d '{{"amount":500,"reason":"goodwill"}}' | jq -r '{SUMMARY}'"#
+            r#"admin -X POST $B/v1/admin/orders/$ORDER/refunds -d '{{"amount":{{"amount":500,"currency":"{}"}},"reason":"goodwill"}}' | jq -r '{SUMMARY}'"#,
+            m.currency
         ));
         out
     }

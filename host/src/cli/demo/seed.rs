@@ -231,5 +231,6 @@ fn new_product(item: &Item, currency: &str, categories: &[String]) -> NewProduct
         category_ids: vec![categories[item.category].clone()],
         options: options.into_iter().collect(),
         variants: Some(variants),
+        images: Vec::new(),
     }
 }

@@ -198,7 +198,7 @@ pub async fn price(
     for (i, record) in lines.into_iter().enumerate() {
         let line_subtotal = record.variant.as_ref().map_or(0, |v| v.price) * record.quantity;
         let tax_lines = found.line_taxes.get_mut(i).map(std::mem::take).unwrap_or_default();
-        let tax: i64 = tax_lines.iter().map(|t| t.amount).sum();
+        let tax: i64 = tax_lines.iter().map(|t| t.amount.amount).sum();
         subtotal += line_subtotal;
         line_discount += found.line_discounts[i];
         tax_total += tax;
@@ -212,7 +212,7 @@ pub async fn price(
             total: found.line_totals[i],
         });
     }
-    tax_total += found.shipping_taxes.iter().map(|t| t.amount).sum::<i64>();
+    tax_total += found.shipping_taxes.iter().map(|t| t.amount.amount).sum::<i64>();
     let shipping_total = found.selected.as_ref().map_or(0, |s| s.amount.amount);
     let discount_total = line_discount + found.shipping_discount;
     let total =
@@ -334,7 +334,7 @@ impl Job {
             let view = AdjustmentView {
                 target: target.to_owned(),
                 label: a.label.clone(),
-                amount: applied.amount.amount,
+                amount: Price::new(applied.amount.amount, self.currency),
                 code: a.code.clone(),
                 plugin,
             };
@@ -548,7 +548,7 @@ impl Job {
                             jurisdiction: t.jurisdiction.clone(),
                             rate: text.clone(),
                             label: t.label.clone(),
-                            amount,
+                            amount: Price::new(amount, self.currency),
                         })
                     };
                     for t in &out.lines {

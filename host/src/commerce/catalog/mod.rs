@@ -3,8 +3,8 @@
 //! are in the merchant's currency; handles and skus are unique per merchant.
 
 pub use crate::model::catalog::{
-    Category, InventoryPolicy, LOW_STOCK, Price, Product, ProductFilter, ProductOption, Status, StockStatus,
-    Variant,
+    Category, CategoryFacet, InventoryPolicy, LOW_STOCK, OptionFacet, Price, PriceBand, Product, ProductFacets,
+    ProductFilter, ProductImage, ProductOption, ProductSort, Status, StockStatus, Variant,
 };
 
 mod categories;
@@ -19,7 +19,8 @@ use serde::{Deserialize, Deserializer};
 
 pub use self::categories::{create_category, get_category, list_categories};
 pub use self::products::{
-    create_product, delete_product, get_active_product, get_product, list_active_products, list_products,
+    ProductList, create_product, delete_product, get_active_product, get_product, list_active_products,
+    list_products,
 };
 pub use self::update::{add_variant, update_product};
 
@@ -60,6 +61,25 @@ pub struct NewProduct {
     /// At least one.
     #[schema(required = true)]
     pub variants: Option<Vec<NewVariant>>,
+    /// Pictures in display order, at most 50.
+    #[serde(default)]
+    pub images: Vec<ImageInput>,
+}
+
+/// A picture as sent; it may show one variant, named by `variant_id` or,
+/// while the product is being created, by `sku`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImageInput {
+    /// An absolute `https` or `http` URL, at most 2,048 characters.
+    #[schema(required = true)]
+    pub url: Option<String>,
+    /// Describes the picture, at most 500 characters; default empty.
+    pub alt: Option<String>,
+    /// The variant it shows (`var_…`), one of the product's.
+    pub variant_id: Option<String>,
+    /// The variant it shows, by SKU (instead of `variant_id`).
+    pub sku: Option<String>,
 }
 
 /// A new variant, raw.
@@ -107,6 +127,8 @@ pub struct ProductPatch {
     /// Changes to existing variants, by id.
     #[serde(default)]
     pub variants: Vec<VariantPatch>,
+    /// Replaces the pictures.
+    pub images: Option<Vec<ImageInput>>,
 }
 
 /// Changes to one variant; `null` clears `weight_grams` and `tax_code`.

@@ -3,11 +3,17 @@
 use super::categories::check_categories;
 use super::unique::{check_skus, free_handle, insert_conflict};
 use super::validate::{
-    MAX_VARIANTS, category_ids, check_filter, description, new_variant, options, required, tags,
+    MAX_VARIANTS, category_ids, check_filter, description, images, new_variant, options, required, tags,
 };
-use super::{NewProduct, Product, ProductFilter, Status, Variant};
+use base64::Engine;
+use serde::Serialize;
+
+use super::{
+    NewProduct, Price, PriceBand, Product, ProductFacets, ProductFilter, ProductSort, Status, Variant,
+};
+use crate::model::catalog::ProductCursor;
 use crate::commerce::ids::new_id;
-use crate::commerce::{Check, Error, Page, Paged, Result, parse};
+use crate::commerce::{Check, Error, Page, Result, parse};
 use crate::db::{self, Db};
 
 /// Inserts tried when concurrent creates race for handles made from one title.
@@ -56,6 +62,7 @@ pub async fn create_product(db: &Db, merchant_id: &str, req: NewProduct) -> Resu
         }
         variants.push(v);
     }
+    let images = images(&mut check, req.images, &variants);
     let title = check.finish_with(title)?;
     if let Some(message) = mismatch {
         return Err(Error::Unprocessable { code: "currency_mismatch", message });
@@ -85,6 +92,7 @@ pub async fn create_product(db: &Db, merchant_id: &str, req: NewProduct) -> Resu
         category_ids,
         options,
         variants,
+        images,
         created_at: now,
         updated_at: now,
     };
@@ -118,26 +126,95 @@ pub async fn get_active_product(db: &Db, merchant_id: &str, id_or_handle: &str) 
     db::catalog::get_product(db, merchant_id, id_or_handle, true).await?.ok_or(Error::NotFound("product"))
 }
 
-/// Products, oldest first.
-pub async fn list_products(
-    db: &Db,
-    merchant_id: &str,
-    filter: &ProductFilter,
-    page: &Page,
-) -> Result<Paged<Product>> {
-    check_filter(filter)?;
-    let rows =
-        db::catalog::list_products(db, merchant_id, filter, page.after.as_deref(), page.limit + 1).await?;
-    Ok(Paged::from_rows(rows, page.limit, |p| &p.id))
+/// A page of products, with the facets of every product the listing matches.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProductList {
+    /// The products of this page.
+    pub data: Vec<Product>,
+    /// Pass as `cursor` (with the same query) to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+    /// Whether there is a next page.
+    pub has_more: bool,
+    /// Counts over all pages of the listing, to narrow it down.
+    pub facets: ProductFacets,
 }
 
-/// Active products as the storefront sees them, oldest first.
+/// "From" price bands, in major units of the currency: under 10, 10 to
+/// 25, …, 500 and over.
+const PRICE_BANDS: [i64; 6] = [10, 25, 50, 100, 250, 500];
+
+/// Products in the listing's order (oldest first unless `sort` or `q` say
+/// otherwise), with its facets.
+pub async fn list_products(db: &Db, merchant_id: &str, filter: &ProductFilter, page: &Page) -> Result<ProductList> {
+    check_filter(filter)?;
+    let sort = match filter.sort {
+        ProductSort::Relevance if filter.q.as_deref().is_none_or(|q| q.trim().is_empty()) => ProductSort::Oldest,
+        sort => sort,
+    };
+    let cursor = product_cursor(sort, page.after.as_deref())?;
+    let mut rows = db::catalog::list_products(db, merchant_id, filter, &cursor, page.limit + 1).await?;
+    let has_more = rows.len() > page.limit as usize;
+    rows.truncate(page.limit as usize);
+    let next = match (has_more, rows.last()) {
+        (true, Some(last)) => Some(match sort {
+            ProductSort::Oldest => last.id.clone(),
+            ProductSort::Relevance => {
+                let before = if let ProductCursor::Offset(n) = cursor { n } else { 0 };
+                format!("o:{}", before + u64::from(page.limit))
+            }
+            ProductSort::PriceAsc | ProductSort::PriceDesc => {
+                format!("k:{}:{}", last.variants.iter().map(|v| v.price.amount).min().unwrap_or(0), last.id)
+            }
+            ProductSort::Newest => format!("k:{}:{}", last.created_at, last.id),
+        }),
+        _ => None,
+    };
+    let currency = parse::currency(&merchant_currency(db, merchant_id).await?).map_err(anyhow::Error::msg)?;
+    let scale = 10i64.pow(currency.exponent());
+    let bounds: Vec<i64> = PRICE_BANDS.iter().map(|b| b * scale).collect();
+    let counts = db::catalog::product_facets(db, merchant_id, filter, &bounds).await?;
+    let price = |amount: i64| Price::new(amount, currency);
+    let price_bands = counts
+        .bands
+        .into_iter()
+        .map(|(i, count)| PriceBand {
+            min: price(if i == 0 { 0 } else { bounds[i - 1] }),
+            max: bounds.get(i).map(|b| price(*b)),
+            count,
+        })
+        .collect();
+    Ok(ProductList {
+        data: rows,
+        next_cursor: next.map(|c| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(c)),
+        has_more,
+        facets: ProductFacets { categories: counts.categories, price_bands, options: counts.options },
+    })
+}
+
+/// Where a page of a listing in `sort` starts: its cursor is the product
+/// id in the default order, `k:<key>:<id>` in price and newest orders,
+/// `o:<offset>` in relevance order.
+fn product_cursor(sort: ProductSort, after: Option<&str>) -> Result<ProductCursor> {
+    let Some(after) = after else { return Ok(ProductCursor::Start) };
+    let keyed = || {
+        let (key, id) = after.strip_prefix("k:")?.split_once(':')?;
+        Some(ProductCursor::Keyed(key.parse().ok()?, id.to_owned()))
+    };
+    let cursor = match sort {
+        ProductSort::Oldest => (!after.contains(':')).then(|| ProductCursor::After(after.to_owned())),
+        ProductSort::Relevance => after.strip_prefix("o:").and_then(|n| n.parse().ok()).map(ProductCursor::Offset),
+        ProductSort::PriceAsc | ProductSort::PriceDesc | ProductSort::Newest => keyed(),
+    };
+    cursor.ok_or_else(|| Error::field("cursor", "is not a cursor of this listing's order"))
+}
+
+/// Active products as the storefront sees them.
 pub async fn list_active_products(
     db: &Db,
     merchant_id: &str,
     filter: ProductFilter,
     page: &Page,
-) -> Result<Paged<Product>> {
+) -> Result<ProductList> {
     list_products(db, merchant_id, &ProductFilter { status: Some(Status::Active), ..filter }, page).await
 }
 

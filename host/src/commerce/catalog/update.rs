@@ -5,7 +5,7 @@ use super::categories::check_categories;
 use super::products::{get_product, merchant_currency, search_text};
 use super::unique::{check_skus, insert_conflict};
 use super::validate::{
-    MAX_VARIANTS, category_ids, description, new_variant, options, price, sku, tags, tax_code, weight,
+    MAX_VARIANTS, category_ids, description, images, new_variant, options, price, sku, tags, tax_code, weight,
 };
 use super::{NewVariant, Product, ProductOption, ProductPatch, Variant};
 use crate::commerce::{Check, Error, Result, parse};
@@ -150,6 +150,9 @@ async fn try_update(
         if !changed.iter().any(|c| c.0 == k) {
             changed.push((k, i));
         }
+    }
+    if let Some(raw) = patch.images {
+        p.images = images(&mut check, raw, &p.variants);
     }
     check.finish()?;
     if let Some(message) = mismatch {

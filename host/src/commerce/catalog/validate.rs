@@ -3,13 +3,72 @@
 
 use std::collections::BTreeMap;
 
-use super::{NewVariant, Price, PriceInput, ProductFilter, ProductOption, StockStatus, Variant};
+use super::{
+    ImageInput, NewVariant, Price, PriceInput, ProductFilter, ProductImage, ProductOption, StockStatus, Variant,
+};
 use crate::commerce::ids::new_id;
 use crate::commerce::{Check, Result, parse};
 
 const MAX_AMOUNT: i64 = 1_000_000_000_000;
 pub(super) const MAX_VARIANTS: usize = 100;
 const MAX_OPTIONS: usize = 3;
+const MAX_IMAGES: usize = 50;
+
+/// A product's pictures, in the order sent; a variant named by id or SKU
+/// must be one of `variants` (the product's, after the request).
+pub(super) fn images(check: &mut Check, raw: Vec<ImageInput>, variants: &[Variant]) -> Vec<ProductImage> {
+    if raw.len() > MAX_IMAGES {
+        check.field("images", Err::<(), _>(format!("must have at most {MAX_IMAGES} images")));
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, img) in raw.into_iter().enumerate() {
+        let f = format!("images[{i}]");
+        let url = check.field(format!("{f}.url"), required(img.url).and_then(|u| image_url(&u)));
+        let alt = match img.alt {
+            Some(a) if a.chars().count() > 500 => {
+                check.field(format!("{f}.alt"), Err::<(), _>("must be at most 500 characters".into()));
+                String::new()
+            }
+            Some(a) => a.trim().to_owned(),
+            None => String::new(),
+        };
+        let variant = match (img.variant_id, img.sku) {
+            (Some(_), Some(_)) => {
+                check.field(format!("{f}.sku"), Err::<(), _>("send either variant_id or sku".into()));
+                None
+            }
+            (Some(id), None) => check.field(
+                format!("{f}.variant_id"),
+                variants.iter().find(|v| v.id == id).map(|v| v.id.clone()).ok_or_else(|| {
+                    "is not a variant of this product".to_owned()
+                }),
+            ),
+            (None, Some(sku)) => check.field(
+                format!("{f}.sku"),
+                variants.iter().find(|v| v.sku == sku.trim()).map(|v| v.id.clone()).ok_or_else(|| {
+                    "is not the SKU of a variant of this product".to_owned()
+                }),
+            ),
+            (None, None) => None,
+        };
+        if let Some(url) = url {
+            out.push(ProductImage { url, alt, variant_id: variant });
+        }
+    }
+    out
+}
+
+/// An absolute `http(s)` URL with a host, at most 2,048 characters.
+fn image_url(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.len() > 2048 {
+        return Err("must be at most 2048 characters".into());
+    }
+    match url::Url::parse(s) {
+        Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => Ok(u.to_string()),
+        _ => Err("must be an absolute https or http URL".into()),
+    }
+}
 
 pub(super) fn required<T>(v: Option<T>) -> Result<T, String> {
     v.ok_or_else(|| "is required".to_owned())

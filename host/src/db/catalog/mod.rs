@@ -15,7 +15,7 @@ use super::{Arg, Sql};
 
 pub use self::categories::{existing_categories, get_category, insert_category, list_categories};
 pub use self::products::{ProductUpdate, delete_product, get_product, insert_product, update_product};
-pub use self::search::list_products;
+pub use self::search::{FacetCounts, list_products, product_facets};
 pub use self::variants::existing_skus;
 
 /// Which table's handles to look at.

@@ -13,12 +13,13 @@ use crate::db::{Db, now_ms};
 use crate::model::catalog::{Product, ProductOption, Status, Variant};
 
 pub(super) const PRODUCT_COLUMNS: &str =
-    "product_id, title, handle, description, status, tags, options, created_at, updated_at";
+    "product_id, title, handle, description, status, tags, options, images, created_at, updated_at";
 
 pub(super) fn product(row: &AnyRow) -> Result<Product> {
     let tags: String = row.try_get("tags")?;
     let options: String = row.try_get("options")?;
     let status: String = row.try_get("status")?;
+    let images: String = row.try_get("images")?;
     Ok(Product {
         id: row.try_get("product_id")?,
         title: row.try_get("title")?,
@@ -29,6 +30,7 @@ pub(super) fn product(row: &AnyRow) -> Result<Product> {
         category_ids: Vec::new(),
         options: serde_json::from_str::<Vec<ProductOption>>(&options).map_err(json_err)?,
         variants: Vec::new(),
+        images: serde_json::from_str(&images).map_err(json_err)?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -100,11 +102,12 @@ async fn insert_categories(
 pub async fn insert_product(db: &Db, merchant_id: &str, p: &Product, search_text: &str) -> Result<()> {
     let tags = serde_json::to_string(&p.tags).map_err(json_err)?;
     let options = serde_json::to_string(&p.options).map_err(json_err)?;
+    let images = serde_json::to_string(&p.images).map_err(json_err)?;
     let mut tx = db.begin_write().await?;
     sqlx::query(
         "insert into product (product_id, merchant_id, title, handle, description, status, tags, options, \
-         min_price, search_text, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         min_price, search_text, created_at, updated_at, images) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(&p.id)
     .bind(merchant_id)
@@ -118,6 +121,7 @@ pub async fn insert_product(db: &Db, merchant_id: &str, p: &Product, search_text
     .bind(search_text)
     .bind(p.created_at)
     .bind(p.updated_at)
+    .bind(images)
     .execute(&mut *tx)
     .await?;
     insert_categories(&mut tx, merchant_id, &p.id, &p.category_ids).await?;
@@ -150,10 +154,12 @@ pub async fn update_product(db: &Db, merchant_id: &str, u: ProductUpdate<'_>) ->
     let p = u.product;
     let tags = serde_json::to_string(&p.tags).map_err(json_err)?;
     let options = serde_json::to_string(&p.options).map_err(json_err)?;
+    let images = serde_json::to_string(&p.images).map_err(json_err)?;
     let mut tx = db.begin_write().await?;
     let updated = sqlx::query(
         "update product set title = $1, handle = $2, description = $3, status = $4, tags = $5, options = $6, \
-         updated_at = $7 where merchant_id = $8 and product_id = $9 and updated_at = $10 and deleted_at is null",
+         updated_at = $7, images = $11 \
+         where merchant_id = $8 and product_id = $9 and updated_at = $10 and deleted_at is null",
     )
     .bind(&p.title)
     .bind(&p.handle)
@@ -165,6 +171,7 @@ pub async fn update_product(db: &Db, merchant_id: &str, u: ProductUpdate<'_>) ->
     .bind(merchant_id)
     .bind(&p.id)
     .bind(u.previous_updated_at)
+    .bind(images)
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() == 0 {

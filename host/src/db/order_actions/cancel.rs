@@ -14,7 +14,7 @@ use super::sync_status;
 use crate::db::Db;
 use crate::db::checkout::{release, set_reservations};
 use crate::db::inventory::move_on_hand;
-use crate::db::orders::record_event;
+use crate::db::orders::{money, record_event};
 
 /// What a cancellation does with the money.
 #[derive(Debug, Clone, Copy)]
@@ -49,6 +49,8 @@ pub struct Cancel<'a> {
     pub payment_status: &'a str,
     /// What happens to the money.
     pub payment: CancelPayment<'a>,
+    /// The order's currency.
+    pub currency: &'a str,
     /// When it was claimed: its `cancelled_at`.
     pub now: i64,
 }
@@ -96,7 +98,7 @@ pub async fn claim_cancel(db: &Db, c: &Cancel<'_>) -> Result<bool> {
             let reason = c.reason.unwrap_or("order cancelled");
             insert_refund(&mut tx, c.merchant_id, c.order_id, refund_id, amount, &json!([]), reason, c.now)
                 .await?;
-            json!({"reason": c.reason, "refund_id": refund_id, "amount": amount})
+            json!({"reason": c.reason, "refund_id": refund_id, "amount": money(amount, c.currency)})
         }
         CancelPayment::Void { attempt_id, from_status } => {
             let voided = sqlx::query(
@@ -223,7 +225,7 @@ async fn finish_cancel(
             .execute(&mut *conn)
             .await?;
             data["refund_id"] = json!(refund_id);
-            data["refunded"] = json!(amount);
+            data["refunded"] = money(amount, c.currency);
             Some("refunded")
         }
         CancelPayment::Void { attempt_id, .. } => {

@@ -13,7 +13,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::{LineQty, Written, lines_json, sync_status};
 use crate::db::Db;
-use crate::db::orders::{record_event, to_json};
+use crate::db::orders::{currency_of, money, record_event, to_json};
 
 /// A line of a refund by lines.
 #[derive(Debug, Clone)]
@@ -35,6 +35,8 @@ pub struct RefundClaim<'a> {
     pub refund_id: &'a str,
     /// What to pay back, in minor units; at most what is captured and not yet refunded.
     pub amount: i64,
+    /// The order's currency.
+    pub currency: &'a str,
     /// Lines refunded by units; empty for a refund by amount.
     pub lines: &'a [RefundLine],
     /// Why, as the merchant wrote it.
@@ -97,7 +99,8 @@ pub async fn claim_refund(db: &Db, r: &RefundClaim<'_>) -> Result<Written> {
     let lines: Vec<LineQty> = r.lines.iter().map(|l| l.line.clone()).collect();
     let lines = lines_json(&lines);
     insert_refund(&mut tx, r.merchant_id, r.order_id, r.refund_id, r.amount, &lines, r.reason, r.now).await?;
-    let data = json!({"refund_id": r.refund_id, "amount": r.amount, "lines": lines, "reason": r.reason});
+    let data = json!({"refund_id": r.refund_id, "amount": money(r.amount, r.currency), "lines": lines,
+        "reason": r.reason});
     record_event(&mut tx, r.merchant_id, r.order_id, "refund_pending", data, r.now).await?;
     tx.commit().await?;
     Ok(Written::Done)
@@ -161,6 +164,7 @@ pub async fn settle_refund(
     let order_id: String = row.try_get("order_id")?;
     let amount: i64 = row.try_get("amount")?;
     let lines: Value = crate::db::orders::json(&row, "lines")?;
+    let paid_back = money(amount, &currency_of(&mut tx, merchant_id, &order_id).await?);
     let (kind, data) = match answer {
         Ok(reference) => {
             let status = refunded_status(&mut tx, merchant_id, &order_id).await?;
@@ -172,13 +176,13 @@ pub async fn settle_refund(
             .bind(status)
             .execute(&mut *tx)
             .await?;
-            let data = json!({"refund_id": refund_id, "amount": amount, "lines": lines,
+            let data = json!({"refund_id": refund_id, "amount": paid_back, "lines": lines,
                 "provider_reference": reference, "payment_status": status});
             ("refunded", data)
         }
         Err(reason) => {
             give_back(&mut tx, merchant_id, &order_id, amount, &lines, now).await?;
-            ("refund_failed", json!({"refund_id": refund_id, "amount": amount, "reason": reason}))
+            ("refund_failed", json!({"refund_id": refund_id, "amount": paid_back, "reason": reason}))
         }
     };
     sync_status(&mut tx, merchant_id, &order_id).await?;
@@ -212,7 +216,8 @@ pub async fn mark_refund_unknown(
         return Ok(false);
     };
     let order_id: String = row.try_get("order_id")?;
-    let data = json!({"refund_id": refund_id, "amount": row.try_get::<i64, _>("amount")?, "error": error});
+    let amount = money(row.try_get("amount")?, &currency_of(&mut tx, merchant_id, &order_id).await?);
+    let data = json!({"refund_id": refund_id, "amount": amount, "error": error});
     record_event(&mut tx, merchant_id, &order_id, "refund_unknown", data, now).await?;
     tx.commit().await?;
     Ok(true)

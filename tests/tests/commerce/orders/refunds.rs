@@ -11,7 +11,7 @@ on_both_databases!(refunds_by_amount_and_by_lines_never_exceed_what_was_captured
     assert_eq!(order["captured"]["amount"], 4787);
     let tee_line = line_id(&order, "TEE");
 
-    let by_amount = json!({"amount": 500, "reason": "scratched"});
+    let by_amount = json!({"amount": usd(500), "reason": "scratched"});
     let refunded = act(&app, &shop, &order, "refunds", by_amount).await.expect(201);
     assert_eq!(refunded["payment_status"], "partially_refunded");
     assert_eq!(refunded["status"], "partially_refunded");
@@ -37,13 +37,13 @@ on_both_databases!(refunds_by_amount_and_by_lines_never_exceed_what_was_captured
     assert_eq!(send().await.expect(201), refunded, "the same key refunds once");
 
     let before = history(&app, &shop, &order).await;
-    let too_much = json!({"amount": 4787 - 2644 + 1, "reason": "oops"});
+    let too_much = json!({"amount": usd(4787 - 2644 + 1), "reason": "oops"});
     act(&app, &shop, &order, "refunds", too_much).await.problem(422, "refund_exceeds_captured");
     for bad in [
-        json!({"amount": 100, "lines": [{"line_id": tee_line, "quantity": 1}], "reason": "both"}),
+        json!({"amount": usd(100), "lines": [{"line_id": tee_line, "quantity": 1}], "reason": "both"}),
         json!({"reason": "neither"}),
-        json!({"amount": 100}),
-        json!({"amount": 0, "reason": "zero"}),
+        json!({"amount": usd(100)}),
+        json!({"amount": usd(0), "reason": "zero"}),
         json!({"lines": [{"line_id": tee_line, "quantity": 2}], "reason": "only one left"}),
     ] {
         act(&app, &shop, &order, "refunds", bad).await.problem(422, "validation_failed");
@@ -53,12 +53,12 @@ on_both_databases!(refunds_by_amount_and_by_lines_never_exceed_what_was_captured
     let unchanged = app.get(&format!("/v1/admin/orders/{id}"), shop.sk()).await.expect(200);
     assert_eq!(unchanged["refunded"]["amount"], 2644);
 
-    let rest = act(&app, &shop, &order, "refunds", json!({"amount": 4787 - 2644, "reason": "goodwill"}))
+    let rest = act(&app, &shop, &order, "refunds", json!({"amount": usd(4787 - 2644), "reason": "goodwill"}))
         .await
         .expect(201);
     assert_eq!(rest["payment_status"], "refunded");
     assert_eq!(rest["status"], "refunded");
-    act(&app, &shop, &order, "refunds", json!({"amount": 1, "reason": "more"}))
+    act(&app, &shop, &order, "refunds", json!({"amount": usd(1), "reason": "more"}))
         .await
         .problem(409, "invalid_transition");
     let kinds = history(&app, &shop, &order).await;
@@ -78,7 +78,7 @@ on_both_databases!(concurrent_refunds_never_exceed_what_was_captured, |app| asyn
     for _ in 0..6 {
         let (app, shop, order) = (app.clone(), shop.clone(), order.clone());
         tasks.spawn(async move {
-            act(&app, &shop, &order, "refunds", json!({"amount": 2000, "reason": "race"})).await
+            act(&app, &shop, &order, "refunds", json!({"amount": usd(2000), "reason": "race"})).await
         });
     }
     let mut statuses = Vec::new();
@@ -114,11 +114,12 @@ on_both_databases!(money_the_provider_refuses_to_pay_back_is_claimed_back_exactl
         refund_id: "ref_refused",
         amount: 2144,
         lines: &lines,
+        currency: "USD",
         reason: "test",
         now: now_ms(),
     };
     assert_eq!(store::claim_refund(&app.db, &claim).await.unwrap(), store::Written::Done);
-    let rest = json!({"amount": 4787 - 2144 + 1, "reason": "while claimed"});
+    let rest = json!({"amount": usd(4787 - 2144 + 1), "reason": "while claimed"});
     act(&app, &shop, &order, "refunds", rest).await.problem(422, "refund_exceeds_captured");
     assert!(
         store::settle_refund(&app.db, merchant_id, "ref_refused", Err("declined"), now_ms()).await.unwrap()
@@ -138,6 +139,7 @@ on_both_databases!(money_the_provider_refuses_to_pay_back_is_claimed_back_exactl
         reason: None,
         payment_status: "paid",
         payment: CancelPayment::Refund { refund_id: "ref_cancel", amount: 4787 },
+        currency: "USD",
         now: now_ms(),
     };
     assert!(store::claim_cancel(&app.db, &c).await.unwrap());
@@ -172,7 +174,7 @@ on_both_databases!(a_refund_the_provider_did_not_answer_stays_claimed_until_reco
     // The gateway runs out of fuel: no answer, so the refund may or may not
     // have gone through. Its amount stays claimed.
     app.patch(&limits, &app.operator_key, &fuel(1)).await.expect(200);
-    let refund = json!({"amount": 1000, "reason": "dented"});
+    let refund = json!({"amount": usd(1000), "reason": "dented"});
     let failed = act(&app, &shop, &order, "refunds", refund).await.problem(502, "plugin_failed");
     assert!(failed["detail"].as_str().unwrap().contains("stays held"), "{failed}");
     let held = app.get(&path, shop.sk()).await.expect(200);
@@ -180,7 +182,7 @@ on_both_databases!(a_refund_the_provider_did_not_answer_stays_claimed_until_reco
         (held["refunded"]["amount"].as_i64(), held["payment_status"].as_str()),
         (Some(1000), Some("paid"))
     );
-    let rest = json!({"amount": 4787 - 1000 + 1, "reason": "more than is left"});
+    let rest = json!({"amount": usd(4787 - 1000 + 1), "reason": "more than is left"});
     act(&app, &shop, &order, "refunds", rest).await.problem(422, "refund_exceeds_captured");
     act(&app, &shop, &order, "cancel", json!({})).await.problem(409, "invalid_transition");
     assert_eq!(count(&app, "select count(*) from refund where status = 'unknown'").await, 1);
@@ -226,7 +228,7 @@ on_both_databases!(a_cancellation_whose_refund_was_not_answered_finishes_when_re
         (Some("cancelled"), Some(4787))
     );
     assert_eq!(available(&app, &shop, &tee).await, 8, "stock goes back once the refund is confirmed");
-    act(&app, &shop, &order, "refunds", json!({"amount": 1, "reason": "again"}))
+    act(&app, &shop, &order, "refunds", json!({"amount": usd(1), "reason": "again"}))
         .await
         .problem(409, "invalid_transition");
 
@@ -263,6 +265,7 @@ on_both_databases!(refunds_a_stopped_host_left_pending_are_finished_by_the_recon
         refund_id: "ref_stopped",
         amount: 700,
         lines: &[],
+        currency: "USD",
         reason: "late delivery",
         now: now_ms(),
     };
@@ -274,6 +277,7 @@ on_both_databases!(refunds_a_stopped_host_left_pending_are_finished_by_the_recon
         reason: None,
         payment_status: "paid",
         payment: CancelPayment::Refund { refund_id: "ref_stopped_cancel", amount: total },
+        currency: "USD",
         now: now_ms(),
     };
     assert!(store::claim_cancel(&app.db, &c).await.unwrap());
@@ -298,4 +302,41 @@ on_both_databases!(refunds_a_stopped_host_left_pending_are_finished_by_the_recon
     );
     assert_eq!(available(&app, &shop, &tee).await, 8, "the cancelled order's unit is back");
     assert_eq!(count(&app, "select count(*) from refund where status = 'succeeded'").await, 2);
+});
+
+on_both_databases!(refund_amounts_are_money_in_the_orders_currency, |app| async move {
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let tee = product(&app, &shop, "TEE", 1999, 10).await;
+    let order = paid_order(&app, &shop, &[(&tee, 2)]).await;
+    let before = history(&app, &shop, &order).await;
+    let eur = json!({"amount": {"amount": 500, "currency": "EUR"}, "reason": "wrong currency"});
+    act(&app, &shop, &order, "refunds", eur).await.problem(422, "currency_mismatch");
+    for bad in [
+        json!({"amount": 500, "reason": "bare minor units"}),
+        json!({"amount": {"amount": 500}, "reason": "no currency"}),
+        json!({"amount": {"currency": "USD"}, "reason": "no amount"}),
+        json!({"amount": {"amount": 500, "currency": "XYZ"}, "reason": "unknown currency"}),
+        json!({"amount": {"amount": -5, "currency": "USD"}, "reason": "negative"}),
+    ] {
+        let reply = act(&app, &shop, &order, "refunds", bad.clone()).await;
+        assert_eq!(reply.status.as_u16(), 422, "{bad}: {:#}", reply.body);
+        assert!(!reply.body.to_string().contains("i64"), "no Rust types in problems: {:#}", reply.body);
+    }
+    assert_eq!(history(&app, &shop, &order).await, before, "refused refunds change nothing");
+
+    // The currency in any case; the answer and the order's events in money.
+    let lower = json!({"amount": {"amount": 500, "currency": "usd"}, "reason": "scratched"});
+    let refunded = act(&app, &shop, &order, "refunds", lower).await.expect(201);
+    assert_eq!(refunded["refunded"], usd(500));
+    let id = order["id"].as_str().unwrap();
+    let detail = app.get(&format!("/v1/admin/orders/{id}"), shop.sk()).await.expect(200);
+    let events = detail["events"].as_array().unwrap();
+    let amounts: Vec<(&str, &Value)> =
+        events.iter().filter(|e| e["data"].get("amount").is_some()).map(|e| (e["kind"].as_str().unwrap(), &e["data"]["amount"])).collect();
+    let total = order["total"].clone();
+    assert_eq!(
+        amounts,
+        [("payment_succeeded", &total), ("refund_pending", &usd(500)), ("refunded", &usd(500))],
+        "{events:#?}"
+    );
 });

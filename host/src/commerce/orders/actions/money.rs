@@ -10,6 +10,7 @@ use mercato_sdk::payment::{CaptureRequest, PaymentCall, RefundRequest, VoidReque
 use serde::Deserialize;
 
 use super::{LineInput, invalid, parse_lines, refused, to_store};
+use crate::commerce::catalog::PriceInput;
 use crate::commerce::orders::{Order, OrderLine, Payment, get};
 use crate::commerce::payments::{self, Provider};
 use crate::commerce::{Check, Error, Result, Shop, ids::new_id, parse};
@@ -30,8 +31,8 @@ pub struct CancelRequest {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRefund {
-    /// Minor units of the order's currency.
-    pub amount: Option<i64>,
+    /// In the order's currency, e.g. `{"amount": 500, "currency": "USD"}`.
+    pub amount: Option<PriceInput>,
     /// Units of lines to refund, each at most what is left to refund.
     pub lines: Option<Vec<LineInput>>,
     /// Why, up to 500 characters; sent to the provider.
@@ -116,6 +117,28 @@ fn captured(order: &Order) -> Result<&Payment> {
     }
 }
 
+/// A refund's `amount`: positive minor units of the order's currency (in
+/// any case); another currency is `422 currency_mismatch`.
+fn refund_amount(check: &mut Check, raw: PriceInput, currency: &str) -> Result<i64> {
+    let amount = check.field(
+        "amount.amount",
+        raw.amount.ok_or_else(|| "is required".to_owned()).and_then(|a| {
+            if a > 0 { Ok(a) } else { Err("must be positive".to_owned()) }
+        }),
+    );
+    let code = check.field(
+        "amount.currency",
+        raw.currency.ok_or_else(|| "is required".to_owned()).and_then(|c| parse::currency(&c)),
+    );
+    match code {
+        Some(code) if code.code() != currency => Err(Error::Unprocessable {
+            code: "currency_mismatch",
+            message: format!("amount.currency: {} is not the order's currency ({currency})", code.code()),
+        }),
+        _ => Ok(amount.unwrap_or(0)),
+    }
+}
+
 fn money(order: &Order, amount: i64) -> Result<Money> {
     let currency = parse::currency(&order.currency).map_err(|e| anyhow::anyhow!("order currency: {e}"))?;
     Ok(Money::new(amount, currency))
@@ -159,10 +182,7 @@ pub async fn refund(shop: &Shop, merchant_id: &str, order_id: &str, req: NewRefu
             check.field::<()>("amount", Err("send either an amount or lines".into()));
             (0, Vec::new())
         }
-        (Some(a), None) => {
-            check.field("amount", if a > 0 { Ok(()) } else { Err("must be positive".to_owned()) });
-            (a, Vec::new())
-        }
+        (Some(a), None) => (refund_amount(&mut check, a, &order.currency)?, Vec::new()),
         (None, Some(lines)) => {
             let left = |l: &OrderLine| l.quantity - l.refunded_quantity;
             let parsed = parse_lines(&mut check, &order, Some(lines), left, "refund");
@@ -202,6 +222,7 @@ pub async fn refund(shop: &Shop, merchant_id: &str, order_id: &str, req: NewRefu
         order_id,
         refund_id: &refund_id,
         amount,
+        currency: &order.currency,
         lines: &claim_lines,
         reason: &reason,
         now: now_ms(),
@@ -275,6 +296,7 @@ pub(crate) async fn reconcile_refund(shop: &Shop, r: &store::UnsettledRefund) ->
         reason: Some(&r.reason),
         payment_status: &r.payment_status,
         payment: CancelPayment::Refund { refund_id: &r.refund_id, amount: r.amount },
+        currency: &order.currency,
         now: cancelled_at,
     };
     Ok(store::settle_cancel(db, &c, settled, now_ms()).await?)
@@ -343,6 +365,7 @@ pub async fn cancel(shop: &Shop, merchant_id: &str, order_id: &str, req: CancelR
         reason: reason.as_deref(),
         payment_status: &order.payment_status,
         payment,
+        currency: &order.currency,
         now: now_ms(),
     };
     if !store::claim_cancel(db, &c).await? {
