@@ -10,4 +10,5 @@ mod inventory;
 mod limits;
 mod platform;
 mod plugins;
+mod storefront;
 mod tenancy;

@@ -340,3 +340,43 @@ on_both_databases!(refund_amounts_are_money_in_the_orders_currency, |app| async 
         "{events:#?}"
     );
 });
+
+on_both_databases!(orders_stored_with_bare_amounts_are_migrated_to_money, |app| async move {
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let tee = product(&app, &shop, "TEE", 1999, 10).await;
+    let order = paid_order(&app, &shop, &[(&tee, 2)]).await;
+    act(&app, &shop, &order, "refunds", json!({"amount": usd(500), "reason": "scratched"})).await.expect(201);
+    let id = order["id"].as_str().unwrap();
+    let fresh = app.get(&format!("/v1/admin/orders/{id}"), shop.sk()).await.expect(200);
+
+    // What an earlier version stored: bare minor units.
+    let adjustment = r#"[{"target":"order","label":"Welcome","amount":150,"plugin":"coupon@1.0.0"}]"#;
+    let old = [
+        format!("update sales_order set adjustments = '{adjustment}'"),
+        r#"update order_line set tax_lines = '[{"jurisdiction":"US-CA","rate":"0.0725","label":"CA sales tax","amount":290}]'"#.to_owned(),
+        r#"update order_event set data = '{"refund_id":"ref_x","amount":500,"lines":[]}' where kind = 'refund_pending'"#.to_owned(),
+        r#"update order_event set data = '{"reason":null,"refunded":500}' where kind = 'refunded'"#.to_owned(),
+    ];
+    for sql in old {
+        sqlx::query(&sql).execute(app.db.pool()).await.expect("store the old shape");
+    }
+    let migration = match app.backend {
+        mercato::db::Backend::Sqlite => include_str!("../../../../migrations/sqlite/0010_storefront.sql"),
+        mercato::db::Backend::Postgres => include_str!("../../../../migrations/postgres/0010_storefront.sql"),
+    };
+    // The column the migration adds is there already; the rest is what upgrades data.
+    let data_part = &migration[migration.find("-- Money on the wire").expect("the data part")..];
+    sqlx::raw_sql(data_part).execute(app.db.pool()).await.expect("migrate");
+    sqlx::raw_sql(data_part).execute(app.db.pool()).await.expect("a second run changes nothing");
+
+    let migrated = app.get(&format!("/v1/admin/orders/{id}"), shop.sk()).await.expect(200);
+    assert_eq!(migrated["adjustments"][0]["amount"], usd(150));
+    assert_eq!(migrated["lines"][0]["tax_lines"][0]["amount"], usd(290));
+    assert_eq!(migrated["lines"][0]["tax_lines"], fresh["lines"][0]["tax_lines"]);
+    let data = |kind: &str| {
+        migrated["events"].as_array().unwrap().iter().find(|e| e["kind"] == kind).unwrap()["data"].clone()
+    };
+    assert_eq!(data("refund_pending")["amount"], usd(500));
+    assert_eq!(data("refunded")["refunded"], usd(500));
+    assert_eq!(data("payment_succeeded")["amount"], fresh["total"], "new rows are left as they are");
+});
