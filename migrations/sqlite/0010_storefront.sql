@@ -1,6 +1,11 @@
 -- Products carry their pictures, in display order: [{url, alt, variant_id}].
 alter table product add column images text not null default '[]';
 
+-- An order waiting for its payment holds a random placeholder number below
+-- zero, so placing it takes no lock on the merchant's row; the counter of
+-- placeholders goes.
+alter table merchant drop column checkout_seq;
+
 -- Money on the wire is `{"amount", "currency"}` everywhere; what orders
 -- stored as bare minor units (the amounts of adjustments and tax lines, and
 -- of the events that pay or pay back money) takes the same shape.

@@ -212,17 +212,11 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed> {
     }
 
     // A placeholder below zero until the payment confirms the order (see
-    // `settle`): a declined checkout takes no order number. The merchant's
-    // row is taken last, as `settle` takes it, and held only to the commit.
-    let number: i64 = -sqlx::query(
-        "update merchant set checkout_seq = checkout_seq + 1, updated_at = $2 where merchant_id = $1 \
-         returning checkout_seq",
-    )
-    .bind(&o.merchant_id)
-    .bind(o.now)
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get::<i64, _>("checkout_seq")?;
+    // `settle`): a declined checkout takes no order number. It is random
+    // (62 bits; unique per merchant by the table's constraint), so placing
+    // an order takes no lock on the merchant's row: only a confirmed order
+    // counts on it, once, in `settle`.
+    let number = placeholder_number();
     let codes = json!(o.codes.iter().map(|(id, code)| json!({"id": id, "code": code})).collect::<Vec<_>>());
     sqlx::query(
         "insert into sales_order (order_id, merchant_id, number, cart_id, customer_id, email, currency, status, \
@@ -509,6 +503,11 @@ pub async fn settle(
     append_event(&mut tx, merchant_id, &order_id, EventAt { number, seq }, event.0, event.1, now).await?;
     tx.commit().await?;
     Ok(Settled::Applied)
+}
+
+/// A number below zero for an order not yet confirmed, from 62 random bits.
+fn placeholder_number() -> i64 {
+    -1 - i64::try_from(rand::random::<u64>() >> 2).unwrap_or(0)
 }
 
 /// Gives a confirmed order the merchant's next order number.
