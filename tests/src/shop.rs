@@ -248,13 +248,13 @@ pub fn assert_totals_re_add(doc: &Value) {
         "total re-adds: {doc:#}"
     );
     let line_tax: i64 = lines.iter().map(|l| amount(&l["tax_total"])).sum();
-    let shipping_tax: i64 = doc["shipping_tax_lines"]
-        .as_array()
-        .map_or(0, |t| t.iter().map(|x| amount(&x["amount"])).sum());
+    let shipping_tax: i64 =
+        doc["shipping_tax_lines"].as_array().map_or(0, |t| t.iter().map(|x| amount(&x["amount"])).sum());
     assert_eq!(amount(&doc["tax_total"]), line_tax + shipping_tax, "tax re-adds: {doc:#}");
     // Every amount is money in the document's currency.
     let parts = ["adjustments", "tax_lines", "shipping_tax_lines"];
-    let nested = lines.iter().chain([doc]).flat_map(|d| parts.iter().filter_map(|p| d[*p].as_array())).flatten();
+    let nested =
+        lines.iter().chain([doc]).flat_map(|d| parts.iter().filter_map(|p| d[*p].as_array())).flatten();
     for x in nested {
         assert_eq!(x["amount"]["currency"], doc["currency"], "money in the document's currency: {x:#}");
     }

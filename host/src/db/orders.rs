@@ -298,7 +298,11 @@ pub(crate) fn money(amount: i64, currency: &str) -> Value {
 }
 
 /// The currency of an order.
-pub(crate) async fn currency_of(conn: &mut AnyConnection, merchant_id: &str, order_id: &str) -> Result<String> {
+pub(crate) async fn currency_of(
+    conn: &mut AnyConnection,
+    merchant_id: &str,
+    order_id: &str,
+) -> Result<String> {
     let row = sqlx::query("select currency from sales_order where merchant_id = $1 and order_id = $2")
         .bind(merchant_id)
         .bind(order_id)

@@ -83,7 +83,8 @@ struct ProductQuery {
 impl ProductQuery {
     fn parts(self) -> Result<(ProductFilter, Page)> {
         let page = PageQuery { cursor: self.cursor, limit: self.limit }.page()?;
-        let sort = self.sort.unwrap_or(if self.q.is_some() { ProductSort::Relevance } else { ProductSort::Oldest });
+        let sort =
+            self.sort.unwrap_or(if self.q.is_some() { ProductSort::Relevance } else { ProductSort::Oldest });
         let filter = ProductFilter {
             q: self.q,
             status: self.status,

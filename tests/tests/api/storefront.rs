@@ -34,7 +34,8 @@ async fn all_pages(app: &TestApp, key: &str, path: &str) -> Vec<String> {
             None => path.to_owned(),
         };
         let page = app.get(&url, key).await.expect(200);
-        titles.extend(page["data"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap().to_owned()));
+        titles
+            .extend(page["data"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap().to_owned()));
         assert_eq!(page["has_more"], page["next_cursor"].is_string(), "{page:#}");
         match page["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
@@ -72,12 +73,16 @@ on_both_databases!(products_carry_ordered_images, |app: TestApp| async move {
         {"url": "https://cdn.example.com/tee-s.jpg", "alt": "Size S", "variant_id": s_id},
         {"url": "https://cdn.example.com/tee-front.jpg", "alt": "Front"}
     ]);
-    let patched =
-        app.patch(&format!("/v1/admin/products/{id}"), &m.secret_key, &json!({"images": images})).await.expect(200);
+    let patched = app
+        .patch(&format!("/v1/admin/products/{id}"), &m.secret_key, &json!({"images": images}))
+        .await
+        .expect(200);
     assert_eq!(patched["images"][0]["variant_id"], s_id.as_str());
     assert_eq!(patched["images"][1]["alt"], "Front");
-    let retitled =
-        app.patch(&format!("/v1/admin/products/{id}"), &m.secret_key, &json!({"title": "Tee 2"})).await.expect(200);
+    let retitled = app
+        .patch(&format!("/v1/admin/products/{id}"), &m.secret_key, &json!({"title": "Tee 2"}))
+        .await
+        .expect(200);
     assert_eq!(retitled["images"], patched["images"]);
 
     let other = create(&app, &m, &product("Cap", "", &[("CAP", "One", 900)], &[])).await;
@@ -92,11 +97,18 @@ on_both_databases!(products_carry_ordered_images, |app: TestApp| async move {
         (json!([{"alt": "no url"}]), "images[0].url"),
         (json!([{"url": "https://cdn.example.com/a.jpg", "alt": long_alt}]), "images[0].alt"),
         (json!([{"url": "https://cdn.example.com/a.jpg", "sku": "NOPE"}]), "images[0].sku"),
-        (json!([{"url": "https://cdn.example.com/a.jpg", "variant_id": other_variant}]), "images[0].variant_id"),
-        (json!([{"url": "https://cdn.example.com/a.jpg", "variant_id": s_id, "sku": "TEE-S"}]), "images[0].sku"),
+        (
+            json!([{"url": "https://cdn.example.com/a.jpg", "variant_id": other_variant}]),
+            "images[0].variant_id",
+        ),
+        (
+            json!([{"url": "https://cdn.example.com/a.jpg", "variant_id": s_id, "sku": "TEE-S"}]),
+            "images[0].sku",
+        ),
         (json!(too_many), "images"),
     ] {
-        let reply = app.patch(&format!("/v1/admin/products/{id}"), &m.secret_key, &json!({"images": bad})).await;
+        let reply =
+            app.patch(&format!("/v1/admin/products/{id}"), &m.secret_key, &json!({"images": bad})).await;
         let body = reply.problem(422, "validation_failed");
         assert!(body["errors"][field].is_string(), "{field}: {body:#}");
     }
@@ -128,8 +140,12 @@ on_both_databases!(listings_sort_by_price_newest_and_relevance_across_pages, |ap
     assert_eq!(desc.len(), 5);
 
     // Relevance: the product about the words comes first, whatever its age.
-    create(&app, &m, &product("Garden chair", "A chair for the garden, and a teak table", &[("CH", "One", 100)], &[]))
-        .await;
+    create(
+        &app,
+        &m,
+        &product("Garden chair", "A chair for the garden, and a teak table", &[("CH", "One", 100)], &[]),
+    )
+    .await;
     create(&app, &m, &product("Teak table", "Teak table, solid teak", &[("TB", "One", 100)], &[])).await;
     let found = all_pages(&app, &key, "/v1/store/products?limit=1&q=teak").await;
     assert_eq!(found, ["Teak table", "Garden chair"], "best match first, across pages");
@@ -203,11 +219,16 @@ on_both_databases!(facets_count_every_product_of_the_listing, |app: TestApp| asy
     let facets = &cotton["facets"];
     assert_eq!(facets["categories"][0], json!({"id": home, "handle": "home", "name": "Home", "count": 2}));
     assert_eq!(facets["categories"][1]["count"], 1);
-    let counts: Vec<i64> = facets["price_bands"].as_array().unwrap().iter().map(|b| b["count"].as_i64().unwrap()).collect();
+    let counts: Vec<i64> =
+        facets["price_bands"].as_array().unwrap().iter().map(|b| b["count"].as_i64().unwrap()).collect();
     assert_eq!(counts, [1, 1]);
     let in_garden = app.get("/v1/store/products?category=garden", &m.publishable_key).await.expect(200);
-    let values: Vec<&str> =
-        in_garden["facets"]["options"].as_array().unwrap().iter().map(|o| o["value"].as_str().unwrap()).collect();
+    let values: Vec<&str> = in_garden["facets"]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["value"].as_str().unwrap())
+        .collect();
     assert_eq!(values, ["L", "M"]);
     let nothing = app.get("/v1/store/products?q=%22%22", &m.publishable_key).await.expect(200);
     assert_eq!(nothing["facets"], json!({"categories": [], "price_bands": [], "options": []}));

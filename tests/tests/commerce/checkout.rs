@@ -142,8 +142,16 @@ on_both_databases!(a_discount_code_limit_holds_under_concurrent_checkouts, |app|
         let path = format!("/v1/store/carts/{id}/discount-codes");
         let cart = app.post(&path, shop.pk(), &json!({"code": "limit5"})).await.expect(200);
         assert_eq!(cart["discount_total"]["amount"], 250, "{cart:#}");
-        let adjustments = cart["lines"][0]["adjustments"].as_array().unwrap().iter().chain(cart["adjustments"].as_array().unwrap());
-        assert_eq!(adjustments.map(|a| a["amount"].clone()).collect::<Vec<_>>(), [usd(250)], "adjustments are money");
+        let adjustments = cart["lines"][0]["adjustments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(cart["adjustments"].as_array().unwrap());
+        assert_eq!(
+            adjustments.map(|a| a["amount"].clone()).collect::<Vec<_>>(),
+            [usd(250)],
+            "adjustments are money"
+        );
         assert_totals_re_add(&cart);
         carts.push(id);
     }

@@ -57,8 +57,12 @@ async fn check(
     };
     assert_totals_re_add(&cart);
     for l in cart["lines"].as_array().unwrap() {
-        let off: i64 =
-            l["adjustments"].as_array().unwrap().iter().map(|a| a["amount"]["amount"].as_i64().unwrap()).sum();
+        let off: i64 = l["adjustments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["amount"]["amount"].as_i64().unwrap())
+            .sum();
         assert!(off <= l["discount_total"]["amount"].as_i64().unwrap(), "{l:#}");
         assert!(l["total"]["amount"].as_i64().unwrap() >= 0, "{l:#}");
     }

@@ -3,8 +3,8 @@
 //! are in the merchant's currency; handles and skus are unique per merchant.
 
 pub use crate::model::catalog::{
-    Category, CategoryFacet, InventoryPolicy, LOW_STOCK, OptionFacet, Price, PriceBand, Product, ProductFacets,
-    ProductFilter, ProductImage, ProductOption, ProductSort, Status, StockStatus, Variant,
+    Category, CategoryFacet, InventoryPolicy, LOW_STOCK, OptionFacet, Price, PriceBand, Product,
+    ProductFacets, ProductFilter, ProductImage, ProductOption, ProductSort, Status, StockStatus, Variant,
 };
 
 mod categories;

@@ -11,10 +11,10 @@ use serde::Serialize;
 use super::{
     NewProduct, Price, PriceBand, Product, ProductFacets, ProductFilter, ProductSort, Status, Variant,
 };
-use crate::model::catalog::ProductCursor;
 use crate::commerce::ids::new_id;
 use crate::commerce::{Check, Error, Page, Result, parse};
 use crate::db::{self, Db};
+use crate::model::catalog::ProductCursor;
 
 /// Inserts tried when concurrent creates race for handles made from one title.
 const HANDLE_ATTEMPTS: usize = 10;
@@ -145,12 +145,21 @@ const PRICE_BANDS: [i64; 6] = [10, 25, 50, 100, 250, 500];
 
 /// Products in the listing's order (oldest first unless `sort` or `q` say
 /// otherwise), with its facets.
-pub async fn list_products(db: &Db, merchant_id: &str, filter: &ProductFilter, page: &Page) -> Result<ProductList> {
+pub async fn list_products(
+    db: &Db,
+    merchant_id: &str,
+    filter: &ProductFilter,
+    page: &Page,
+) -> Result<ProductList> {
     check_filter(filter)?;
+    // Relevance without words to match is the default order.
     let sort = match filter.sort {
-        ProductSort::Relevance if filter.q.as_deref().is_none_or(|q| q.trim().is_empty()) => ProductSort::Oldest,
+        ProductSort::Relevance if filter.q.as_deref().is_none_or(|q| q.trim().is_empty()) => {
+            ProductSort::Oldest
+        }
         sort => sort,
     };
+    let filter = &ProductFilter { sort, ..filter.clone() };
     let cursor = product_cursor(sort, page.after.as_deref())?;
     let mut rows = db::catalog::list_products(db, merchant_id, filter, &cursor, page.limit + 1).await?;
     let has_more = rows.len() > page.limit as usize;
@@ -202,7 +211,9 @@ fn product_cursor(sort: ProductSort, after: Option<&str>) -> Result<ProductCurso
     };
     let cursor = match sort {
         ProductSort::Oldest => (!after.contains(':')).then(|| ProductCursor::After(after.to_owned())),
-        ProductSort::Relevance => after.strip_prefix("o:").and_then(|n| n.parse().ok()).map(ProductCursor::Offset),
+        ProductSort::Relevance => {
+            after.strip_prefix("o:").and_then(|n| n.parse().ok()).map(ProductCursor::Offset)
+        }
         ProductSort::PriceAsc | ProductSort::PriceDesc | ProductSort::Newest => keyed(),
     };
     cursor.ok_or_else(|| Error::field("cursor", "is not a cursor of this listing's order"))

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    ImageInput, NewVariant, Price, PriceInput, ProductFilter, ProductImage, ProductOption, StockStatus, Variant,
+    ImageInput, NewVariant, Price, PriceInput, ProductFilter, ProductImage, ProductOption, StockStatus,
+    Variant,
 };
 use crate::commerce::ids::new_id;
 use crate::commerce::{Check, Result, parse};
@@ -39,15 +40,19 @@ pub(super) fn images(check: &mut Check, raw: Vec<ImageInput>, variants: &[Varian
             }
             (Some(id), None) => check.field(
                 format!("{f}.variant_id"),
-                variants.iter().find(|v| v.id == id).map(|v| v.id.clone()).ok_or_else(|| {
-                    "is not a variant of this product".to_owned()
-                }),
+                variants
+                    .iter()
+                    .find(|v| v.id == id)
+                    .map(|v| v.id.clone())
+                    .ok_or_else(|| "is not a variant of this product".to_owned()),
             ),
             (None, Some(sku)) => check.field(
                 format!("{f}.sku"),
-                variants.iter().find(|v| v.sku == sku.trim()).map(|v| v.id.clone()).ok_or_else(|| {
-                    "is not the SKU of a variant of this product".to_owned()
-                }),
+                variants
+                    .iter()
+                    .find(|v| v.sku == sku.trim())
+                    .map(|v| v.id.clone())
+                    .ok_or_else(|| "is not the SKU of a variant of this product".to_owned()),
             ),
             (None, None) => None,
         };

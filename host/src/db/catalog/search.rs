@@ -135,9 +135,11 @@ fn matching(db: &Db, sql: &mut Sql, merchant_id: &str, filter: &ProductFilter) -
     if let Some(q) = q
         && db.backend() == Backend::Sqlite
     {
-        sql.push(" join (select product_id as fts_id, rank as fts_rank from product_fts where product_fts match ")
-            .bind(Arg::Text(fts5_query(q)?))
-            .push(") f on f.fts_id = product.product_id");
+        sql.push(
+            " join (select product_id as fts_id, rank as fts_rank from product_fts where product_fts match ",
+        )
+        .bind(Arg::Text(fts5_query(q)?))
+        .push(") f on f.fts_id = product.product_id");
         rank = Some(Rank::Fts);
     }
     sql.push(" where product.merchant_id = ")
@@ -181,7 +183,8 @@ fn matching(db: &Db, sql: &mut Sql, merchant_id: &str, filter: &ProductFilter) -
 /// The key of the price orders: a product's cheapest live variant (0 with none).
 const PRICE_KEY: &str = "coalesce(product.min_price, 0)";
 
-/// Live products matching `filter` in its order, from `cursor`.
+/// Live products matching `filter` in its order, from `cursor` (one of
+/// that order); `Relevance` needs a `q`.
 pub async fn list_products(
     db: &Db,
     merchant_id: &str,
@@ -192,10 +195,7 @@ pub async fn list_products(
     let mut sql = Sql::default();
     sql.push(&format!("select {}", qualified(PRODUCT_COLUMNS)));
     let Some(rank) = matching(db, &mut sql, merchant_id, filter) else { return Ok(Vec::new()) };
-    let sort = match (filter.sort, &rank) {
-        (ProductSort::Relevance, None) => ProductSort::Oldest,
-        (sort, _) => sort,
-    };
+    let sort = filter.sort;
     let mut offset = 0;
     match (cursor, sort) {
         (ProductCursor::Start, _) => {}
@@ -203,7 +203,10 @@ pub async fn list_products(
             sql.push(" and product.product_id > ").bind(Arg::Text(id.clone()));
         }
         (ProductCursor::Offset(n), ProductSort::Relevance) => offset = *n,
-        (ProductCursor::Keyed(key, id), ProductSort::PriceAsc | ProductSort::PriceDesc | ProductSort::Newest) => {
+        (
+            ProductCursor::Keyed(key, id),
+            ProductSort::PriceAsc | ProductSort::PriceDesc | ProductSort::Newest,
+        ) => {
             let (column, beyond, tie) = match sort {
                 ProductSort::PriceAsc => (PRICE_KEY, ">", ">"),
                 ProductSort::PriceDesc => (PRICE_KEY, "<", ">"),
@@ -319,9 +322,14 @@ pub async fn product_facets(
     .bind(Arg::Text(merchant_id.to_owned()))
     .push(" and v.deleted_at is null and v.product_id in (");
     matched(&mut sql);
-    sql.push(") group by j.key, j.value order by j.key, n desc, j.value limit ").bind(Arg::Int(FACET_ENTRIES));
+    sql.push(") group by j.key, j.value order by j.key, n desc, j.value limit ")
+        .bind(Arg::Int(FACET_ENTRIES));
     for row in sql.fetch_all(db.pool()).await? {
-        out.options.push(OptionFacet { name: row.try_get("name")?, value: row.try_get("value")?, count: row.try_get("n")? });
+        out.options.push(OptionFacet {
+            name: row.try_get("name")?,
+            value: row.try_get("value")?,
+            count: row.try_get("n")?,
+        });
     }
     Ok(out)
 }

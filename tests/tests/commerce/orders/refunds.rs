@@ -331,8 +331,11 @@ on_both_databases!(refund_amounts_are_money_in_the_orders_currency, |app| async 
     let id = order["id"].as_str().unwrap();
     let detail = app.get(&format!("/v1/admin/orders/{id}"), shop.sk()).await.expect(200);
     let events = detail["events"].as_array().unwrap();
-    let amounts: Vec<(&str, &Value)> =
-        events.iter().filter(|e| e["data"].get("amount").is_some()).map(|e| (e["kind"].as_str().unwrap(), &e["data"]["amount"])).collect();
+    let amounts: Vec<(&str, &Value)> = events
+        .iter()
+        .filter(|e| e["data"].get("amount").is_some())
+        .map(|e| (e["kind"].as_str().unwrap(), &e["data"]["amount"]))
+        .collect();
     let total = order["total"].clone();
     assert_eq!(
         amounts,

@@ -122,9 +122,9 @@ fn captured(order: &Order) -> Result<&Payment> {
 fn refund_amount(check: &mut Check, raw: PriceInput, currency: &str) -> Result<i64> {
     let amount = check.field(
         "amount.amount",
-        raw.amount.ok_or_else(|| "is required".to_owned()).and_then(|a| {
-            if a > 0 { Ok(a) } else { Err("must be positive".to_owned()) }
-        }),
+        raw.amount
+            .ok_or_else(|| "is required".to_owned())
+            .and_then(|a| if a > 0 { Ok(a) } else { Err("must be positive".to_owned()) }),
     );
     let code = check.field(
         "amount.currency",
