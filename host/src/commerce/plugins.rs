@@ -3,7 +3,7 @@
 //! start), operator limit overrides, and each merchant's ordered bindings
 //! per extension point, cached in memory with a circuit breaker each.
 
-pub use crate::model::plugins::StoredPlugin;
+pub use crate::model::plugins::{StoredPlugin, StoredPolicy};
 
 mod bindings;
 
@@ -17,7 +17,9 @@ use serde_json::Value;
 
 use super::{Error, Page, Paged, Result};
 use crate::db::{self, Db};
-use crate::runtime::{CircuitState, InstallError, InstalledPlugin, LimitOverrides, Limits, Runtime};
+use crate::runtime::{
+    CircuitState, HostPort, InstallError, InstalledPlugin, LimitOverrides, Limits, MAX_ALLOWED_HOSTS, Runtime,
+};
 
 pub use bindings::{
     BindError, Binding, BindingView, Bindings, BindingsByPoint, MAX_BINDINGS, MAX_CONFIG_BYTES, NewBinding,
@@ -56,6 +58,8 @@ pub struct Plugin {
     /// What the operator overrode (absent fields keep the default).
     #[schema(value_type = Object)]
     pub limit_overrides: LimitOverrides,
+    /// The hosts its calls may reach over HTTP (`host:port`); payment plugins only.
+    pub allowed_hosts: Vec<String>,
     /// Calls on this host since it started.
     pub stats: PluginStats,
     /// The plugin's circuit breakers across merchants' bindings.
@@ -108,6 +112,24 @@ pub struct PluginStats {
     pub p99_us: f64,
     /// Mean fuel (instructions) per call.
     pub mean_fuel: u64,
+    /// Outgoing HTTP requests sent (payment plugins).
+    pub http_requests: u64,
+    /// Outgoing HTTP requests refused by the host before anything was sent.
+    pub http_refused: u64,
+    /// Request body bytes sent.
+    pub http_bytes_sent: u64,
+    /// Response body bytes received.
+    pub http_bytes_received: u64,
+}
+
+/// `PUT /plugins/{id}/network`: the hosts a payment plugin may reach.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkRequest {
+    /// `host:port` each, exact (`psp.example:443`, `[2001:db8::1]:8443`); an
+    /// IP address listed here may be private or loopback. `[]` allows none.
+    #[schema(required = true)]
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 /// The worst breaker state among the plugin's bindings.
@@ -129,6 +151,7 @@ impl Default for PluginCircuit {
 
 fn view(p: &InstalledPlugin, row: &StoredPlugin, circuit: PluginCircuit) -> Plugin {
     let s = p.stats.snapshot();
+    let n = p.network.snapshot();
     Plugin {
         id: p.id.clone(),
         name: p.metadata.name.clone(),
@@ -142,6 +165,7 @@ fn view(p: &InstalledPlugin, row: &StoredPlugin, circuit: PluginCircuit) -> Plug
         imports: p.imports.clone(),
         limits: p.limits().into(),
         limit_overrides: overrides(row),
+        allowed_hosts: p.allowed_hosts().iter().map(ToString::to_string).collect(),
         stats: PluginStats {
             calls: s.calls,
             failures: s.failures,
@@ -149,6 +173,10 @@ fn view(p: &InstalledPlugin, row: &StoredPlugin, circuit: PluginCircuit) -> Plug
             p95_us: s.p95_us,
             p99_us: s.p99_us,
             mean_fuel: s.mean_fuel,
+            http_requests: n.requests,
+            http_refused: n.refused,
+            http_bytes_sent: n.bytes_sent,
+            http_bytes_received: n.bytes_received,
         },
         circuit,
         created_at: row.created_at,
@@ -156,7 +184,22 @@ fn view(p: &InstalledPlugin, row: &StoredPlugin, circuit: PluginCircuit) -> Plug
 }
 
 fn overrides(row: &StoredPlugin) -> LimitOverrides {
-    stored_overrides(&row.id, row.limits.as_deref())
+    stored_overrides(&row.id, row.policy.limits.as_deref())
+}
+
+/// Applies what the operator stored for a plugin (maybe on another host)
+/// to this host's runtime: its limits and the hosts it may reach.
+fn apply_policy(runtime: &Runtime, id: &str, policy: &StoredPolicy) {
+    let overrides = stored_overrides(id, policy.limits.as_deref());
+    if let Err(e) = runtime.set_limits(id, &overrides) {
+        tracing::warn!(plugin = %id, error = %e, "stored limit overrides are invalid; keeping the current limits");
+    }
+    let hosts: Vec<String> = serde_json::from_str(&policy.allowed_hosts).unwrap_or_else(|e| {
+        tracing::warn!(plugin = %id, error = %e, "stored allowed hosts are unreadable; allowing none");
+        Vec::new()
+    });
+    let hosts = hosts.iter().filter_map(|h| HostPort::parse(h).ok()).collect();
+    let _ = runtime.set_allowed_hosts(id, hosts);
 }
 
 /// A plugin's stored limit overrides (JSON, `None` for the defaults).
@@ -216,7 +259,7 @@ where
         size_bytes: p.size_bytes as i64,
         description: p.metadata.description.clone(),
         config_schema: p.metadata.config_schema.clone(),
-        limits: None,
+        policy: StoredPolicy::default(),
         created_at: db::now_ms(),
     };
     match db::plugins::insert(db, &row, bytes.as_ref()).await {
@@ -251,11 +294,12 @@ pub async fn ensure_loaded(
     if let Some(p) = runtime.get(id) {
         return Ok(Some(p));
     }
-    let Some((component, limits)) = db::plugins::component(db, id).await? else { return Ok(None) };
-    let overrides = stored_overrides(id, limits.as_deref());
+    let Some((component, policy)) = db::plugins::component(db, id).await? else { return Ok(None) };
+    let overrides = stored_overrides(id, policy.limits.as_deref());
     let (p, _) = install_blocking(runtime, component, overrides)
         .await
         .map_err(|e| anyhow!("stored plugin {id} does not load: {e}"))?;
+    apply_policy(runtime, id, &policy);
     Ok(Some(p))
 }
 
@@ -357,6 +401,47 @@ pub async fn set_limits(
         let _ = runtime.set_limits(id, &old);
         return Err(e.into());
     }
-    row.limits = json;
+    row.policy.limits = json;
+    Ok(view(&p, &row, bindings.circuit_of(id)))
+}
+
+/// Replaces the hosts a payment plugin may reach over HTTP: exact
+/// `host:port` each, at most [`MAX_ALLOWED_HOSTS`]. Calls after this (on
+/// every host, once it reloads the merchant's bindings) use them.
+pub async fn set_allowed_hosts(
+    db: &Db,
+    runtime: &Arc<Runtime>,
+    bindings: &Bindings,
+    id: &str,
+    req: NetworkRequest,
+) -> Result<Plugin> {
+    let mut row = db::plugins::get(db, id).await?.ok_or(Error::NotFound("plugin"))?;
+    let p = ensure_loaded(db, runtime, id).await?.ok_or(Error::NotFound("plugin"))?;
+    let mut check = super::Check::default();
+    let raw = check.field("allowed_hosts", req.allowed_hosts.ok_or_else(|| "is required".to_owned()));
+    let raw = raw.unwrap_or_default();
+    if raw.len() > MAX_ALLOWED_HOSTS {
+        check.field::<()>("allowed_hosts", Err(format!("must have at most {MAX_ALLOWED_HOSTS} hosts")));
+    }
+    let mut hosts: Vec<HostPort> = Vec::new();
+    for (i, h) in raw.iter().enumerate() {
+        if let Some(h) = check.field(format!("allowed_hosts[{i}]"), HostPort::parse(h))
+            && !hosts.contains(&h)
+        {
+            hosts.push(h);
+        }
+    }
+    check.finish()?;
+    if !hosts.is_empty() && p.extension_point() != ExtensionPoint::Payment {
+        return Err(Error::Unprocessable {
+            code: "network_not_supported",
+            message: format!("{} is a {} plugin; only payment plugins may reach the network", p.label(), p.extension_point()),
+        });
+    }
+    let names: Vec<String> = hosts.iter().map(ToString::to_string).collect();
+    let json = serde_json::to_string(&names).context("failed to encode allowed hosts")?;
+    db::plugins::set_allowed_hosts(db, id, &json).await?;
+    runtime.set_allowed_hosts(id, hosts).map_err(|e| anyhow!(e))?;
+    row.policy.allowed_hosts = json;
     Ok(view(&p, &row, bindings.circuit_of(id)))
 }

@@ -5,9 +5,14 @@ use crate::db::Result;
 use sqlx::Row;
 
 use super::{Db, now_ms};
-use crate::model::plugins::{OnError, StoredBinding, StoredPlugin};
+use crate::model::plugins::{OnError, StoredBinding, StoredPlugin, StoredPolicy};
 
-const COLUMNS: &str = "plugin_id, name, version, extension_point, sha256, size_bytes, description, config_schema, limits, created_at";
+const COLUMNS: &str = "plugin_id, name, version, extension_point, sha256, size_bytes, description, config_schema, \
+     limits, allowed_hosts, created_at";
+
+fn policy(row: &sqlx::any::AnyRow) -> Result<StoredPolicy> {
+    Ok(StoredPolicy { limits: row.try_get("limits")?, allowed_hosts: row.try_get("allowed_hosts")? })
+}
 
 fn plugin(row: &sqlx::any::AnyRow) -> Result<StoredPlugin> {
     Ok(StoredPlugin {
@@ -19,7 +24,7 @@ fn plugin(row: &sqlx::any::AnyRow) -> Result<StoredPlugin> {
         size_bytes: row.try_get("size_bytes")?,
         description: row.try_get("description")?,
         config_schema: row.try_get("config_schema")?,
-        limits: row.try_get("limits")?,
+        policy: policy(row)?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -28,8 +33,8 @@ fn plugin(row: &sqlx::any::AnyRow) -> Result<StoredPlugin> {
 pub async fn insert(db: &Db, p: &StoredPlugin, component: &[u8]) -> Result<()> {
     sqlx::query(
         "insert into plugin (plugin_id, name, version, extension_point, sha256, size_bytes, description, \
-         config_schema, component, limits, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+         config_schema, component, limits, allowed_hosts, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
     )
     .bind(&p.id)
     .bind(&p.name)
@@ -40,7 +45,8 @@ pub async fn insert(db: &Db, p: &StoredPlugin, component: &[u8]) -> Result<()> {
     .bind(&p.description)
     .bind(&p.config_schema)
     .bind(component)
-    .bind(&p.limits)
+    .bind(&p.policy.limits)
+    .bind(&p.policy.allowed_hosts)
     .bind(p.created_at)
     .execute(db.pool())
     .await?;
@@ -90,13 +96,24 @@ pub async fn ids(db: &Db) -> Result<Vec<String>> {
     rows.iter().map(|r| Ok(r.try_get("plugin_id")?)).collect()
 }
 
-/// A plugin's component bytes and stored limit overrides (JSON).
-pub async fn component(db: &Db, id: &str) -> Result<Option<(Vec<u8>, Option<String>)>> {
-    let row = sqlx::query("select component, limits from plugin where plugin_id = $1")
+/// A plugin's component bytes and the operator's settings.
+pub async fn component(db: &Db, id: &str) -> Result<Option<(Vec<u8>, StoredPolicy)>> {
+    let row = sqlx::query("select component, limits, allowed_hosts from plugin where plugin_id = $1")
         .bind(id)
         .fetch_optional(db.pool())
         .await?;
-    row.map(|r| Ok((r.try_get("component")?, r.try_get("limits")?))).transpose()
+    row.map(|r| Ok((r.try_get("component")?, policy(&r)?))).transpose()
+}
+
+/// Replaces the hosts a plugin may reach (a JSON array); false if there is no such plugin.
+pub async fn set_allowed_hosts(db: &Db, id: &str, hosts: &str) -> Result<bool> {
+    let done = sqlx::query("update plugin set allowed_hosts = $1, updated_at = $2 where plugin_id = $3")
+        .bind(hosts)
+        .bind(now_ms())
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// Replaces a plugin's limit overrides; false if there is no such plugin.
@@ -111,15 +128,11 @@ pub async fn set_limits(db: &Db, id: &str, limits: Option<&str>) -> Result<bool>
 }
 
 /// A merchant's bindings of one extension point in order, each with its
-/// plugin's stored limit overrides (JSON), so a host that reloads its
-/// bindings also picks up limits another host changed.
-pub async fn bindings(
-    db: &Db,
-    merchant_id: &str,
-    point: &str,
-) -> Result<Vec<(StoredBinding, Option<String>)>> {
+/// plugin's stored settings, so a host that reloads its bindings also picks
+/// up limits and allowed hosts another host changed.
+pub async fn bindings(db: &Db, merchant_id: &str, point: &str) -> Result<Vec<(StoredBinding, StoredPolicy)>> {
     let rows = sqlx::query(
-        "select b.plugin_id, b.config, b.on_error, p.limits from plugin_binding b \
+        "select b.plugin_id, b.config, b.on_error, p.limits, p.allowed_hosts from plugin_binding b \
          join plugin p on p.plugin_id = b.plugin_id \
          where b.merchant_id = $1 and b.extension_point = $2 order by b.position",
     )
@@ -138,7 +151,7 @@ pub async fn bindings(
                     source: format!("unknown on_error {on_error:?}").into(),
                 })?,
             };
-            Ok((binding, r.try_get("limits")?))
+            Ok((binding, policy(r)?))
         })
         .collect()
 }

@@ -14,7 +14,7 @@ use super::AppState;
 use super::auth::{Admin, Platform};
 use super::error::{ApiError, Problem, Result};
 use super::json::{ApiJson, ApiPath, ApiQuery};
-use crate::commerce::plugins::{self, BindError, BindingsByPoint, NewBindings, Plugin, PointBindings};
+use crate::commerce::plugins::{self, BindError, BindingsByPoint, NetworkRequest, NewBindings, Plugin, PointBindings};
 use crate::commerce::{Page, Paged};
 use crate::runtime::LimitOverrides;
 
@@ -31,6 +31,7 @@ pub fn platform_router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_plugins))
         .routes(routes!(get_plugin))
         .routes(routes!(set_plugin_limits))
+        .routes(routes!(set_plugin_network))
         .routes(routes!(plugin_logs))
         .merge(upload)
 }
@@ -196,6 +197,24 @@ async fn set_plugin_limits(
         plugins::set_limits(&state.shop.db, &state.shop.runtime, &state.shop.bindings, &id, overrides)
             .await?,
     ))
+}
+
+/// Replaces the hosts a payment plugin may reach over HTTP (`[]` allows
+/// none): exact `host:port` each, private and loopback addresses only when
+/// listed as addresses. Requests elsewhere are refused, and the call's
+/// failure names the host.
+#[utoipa::path(put, path = "/plugins/{id}/network", tag = "platform", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Plugin id, `plg_…`")), request_body = NetworkRequest,
+    responses((status = 200, body = Plugin), (status = 404, body = Problem),
+        (status = 422, body = Problem, description = "`network_not_supported` or `validation_failed`")))]
+async fn set_plugin_network(
+    _: Platform,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<NetworkRequest>,
+) -> Result<Json<Plugin>> {
+    let shop = &state.shop;
+    Ok(Json(plugins::set_allowed_hosts(&shop.db, &shop.runtime, &shop.bindings, &id, req).await?))
 }
 
 impl From<BindError> for ApiError {

@@ -43,7 +43,22 @@ pub struct StoredBinding {
     pub on_error: OnError,
 }
 
-/// A plugin row as stored (without its component bytes).
+/// The operator's settings of a plugin, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPolicy {
+    /// `LimitOverrides` as JSON, if the operator set any.
+    pub limits: Option<String>,
+    /// The hosts it may reach, a JSON array of `"host:port"`.
+    pub allowed_hosts: String,
+}
+
+impl Default for StoredPolicy {
+    fn default() -> StoredPolicy {
+        StoredPolicy { limits: None, allowed_hosts: "[]".into() }
+    }
+}
+
+/// An installed plugin as stored (without its component bytes).
 #[derive(Debug, Clone)]
 pub struct StoredPlugin {
     /// `plg_` + the first 24 hex digits of the component's sha256.
@@ -62,8 +77,8 @@ pub struct StoredPlugin {
     pub description: String,
     /// JSON Schema of a binding's configuration, as the component declares it.
     pub config_schema: String,
-    /// [`LimitOverrides`] as JSON, if the operator set any.
-    pub limits: Option<String>,
+    /// What the operator set for it, which every host applies.
+    pub policy: StoredPolicy,
     /// When it was installed, in unix milliseconds.
     pub created_at: i64,
 }

@@ -23,6 +23,11 @@ pub enum FailureKind {
         /// The deadline, in milliseconds.
         limit_ms: u64,
     },
+    /// The host refused one of its outgoing requests, and the call failed.
+    NetworkRefused {
+        /// `host:port`, with why it was refused.
+        destination: String,
+    },
     /// It tried to grow its memory past the cap.
     Memory {
         /// The memory cap, in bytes.
@@ -72,6 +77,7 @@ impl FailureKind {
             FailureKind::StackOverflow => "stack_overflow",
             FailureKind::OutOfFuel { .. } => "out_of_fuel",
             FailureKind::Deadline { .. } => "deadline_exceeded",
+            FailureKind::NetworkRefused { .. } => "network_refused",
             FailureKind::Memory { .. } => "memory_limit",
             FailureKind::InputTooLarge { .. } => "input_too_large",
             FailureKind::OutputTooLarge { .. } => "output_too_large",
@@ -92,6 +98,9 @@ impl fmt::Display for FailureKind {
             }
             FailureKind::OutOfFuel { limit } => write!(f, "ran out of fuel (limit {limit} instructions)"),
             FailureKind::Deadline { limit_ms } => write!(f, "exceeded its deadline of {limit_ms} ms"),
+            FailureKind::NetworkRefused { destination } => {
+                write!(f, "was refused network access to {destination}; the operator allows hosts with PUT /v1/platform/plugins/{{id}}/network")
+            }
             FailureKind::Memory { limit_bytes } => {
                 write!(f, "exceeded its memory limit of {limit_bytes} bytes")
             }

@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 pub const DEFAULT_FUEL_PER_200_LINES: u64 = 11_000_000;
 /// Wall-clock deadline of one call.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_millis(50);
+/// Wall-clock deadline of a payment call, which waits on its provider's
+/// round trips (each request at most `network::REQUEST_TIMEOUT`).
+pub const PAYMENT_DEADLINE: Duration = Duration::from_secs(15);
 /// Linear memory a plugin may grow to.
 pub const DEFAULT_MEMORY_BYTES: u64 = 16 << 20;
 /// Input a plugin may be given (a 1,000-line cart is about 300 KiB).

@@ -19,7 +19,8 @@ use super::error::{CallError, FailureKind, InstallError};
 use super::gate::Gate;
 use super::install::{self, DEFAULT_MAX_COMPONENT_BYTES};
 use super::journal::{Journal, JournalError, JournalLine};
-use super::limits::{LimitOverrides, Limits};
+use super::limits::{LimitOverrides, Limits, PAYMENT_DEADLINE};
+use super::network::{HostPort, NetworkAccess, NetworkStats};
 use super::stats::CallStats;
 use super::store::{self, HostState, LogLine, SharedCatalog};
 use super::wit;
@@ -94,8 +95,11 @@ pub struct InstalledPlugin {
     pub stats: CallStats,
     /// Recent log lines and the last failure of each kind.
     pub journal: Journal,
+    /// Requests and bytes its calls sent and received.
+    pub network: Arc<NetworkStats>,
     pub(crate) pre: WorldPre,
     limits: RwLock<Limits>,
+    allowed_hosts: RwLock<Arc<Vec<HostPort>>>,
 }
 
 impl InstalledPlugin {
@@ -112,6 +116,11 @@ impl InstalledPlugin {
     /// The limits its calls run under.
     pub fn limits(&self) -> Limits {
         *self.limits.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The hosts its calls may reach, `host:port` each (payment plugins only).
+    pub fn allowed_hosts(&self) -> Arc<Vec<HostPort>> {
+        self.allowed_hosts.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
@@ -200,7 +209,6 @@ impl Runtime {
         overrides: &LimitOverrides,
     ) -> Result<Arc<InstalledPlugin>, InstallError> {
         install::check_bytes(bytes, self.config.max_component_bytes)?;
-        let limits = self.config.default_limits.with(overrides).map_err(InstallError::Invalid)?;
         let sha256 = hex::encode(Sha256::digest(bytes));
         let id = format!("plg_{}", &sha256[..24]);
         if let Some(existing) = self.get(&id) {
@@ -211,6 +219,7 @@ impl Runtime {
             .load_or_compile(&self.engine, &sha256, bytes)
             .map_err(|e| InstallError::Invalid(format!("{e:#}")))?;
         let (point, contract) = install::classify(&self.engine, &component)?;
+        let limits = self.defaults_for(point).with(overrides).map_err(InstallError::Invalid)?;
         let pre = self.pre(point, contract, &component, &limits)?;
         let metadata = self.describe(&pre, &limits)?;
         if metadata.extension_point != point {
@@ -231,6 +240,8 @@ impl Runtime {
             journal: Journal::default(),
             pre,
             limits: RwLock::new(limits),
+            allowed_hosts: RwLock::new(Arc::new(Vec::new())),
+            network: Arc::default(),
         });
         let mut plugins = self.plugins.write().unwrap_or_else(|p| p.into_inner());
         if let Some(other) = plugins.values().find(|p| {
@@ -266,7 +277,7 @@ impl Runtime {
             }
             ExtensionPoint::Tax if contract == install::V0_2 => {
                 let pre = wit::tax_v2::TaxPluginPre::new(pre).map_err(typed)?;
-                let mut store = self.store(limits, 1, None);
+                let mut store = self.store(limits, 1, None, None);
                 let calculate =
                     adapters::tax::Calculate::check(component, &pre, &mut store).map_err(typed)?;
                 WorldPre::TaxV2(pre, calculate)
@@ -285,7 +296,7 @@ impl Runtime {
     }
 
     fn describe(&self, pre: &WorldPre, limits: &Limits) -> Result<Metadata, InstallError> {
-        let mut store = self.store(limits, 1, None);
+        let mut store = self.store(limits, 1, None, None);
         let invalid = |e: wasmtime::Error| InstallError::InvalidMetadata(format!("describe failed: {e:#}"));
         let m = with_world!(pre, p => p
             .instantiate(&mut store)
@@ -341,20 +352,45 @@ impl Runtime {
     /// Instantiates the plugin in a fresh store and drops it, calling
     /// nothing: the fixed cost of every call (benchmarks, health checks).
     pub fn instantiate(&self, plugin: &InstalledPlugin) -> wasmtime::Result<()> {
-        let mut store = self.store(&plugin.limits(), 1, None);
+        let mut store = self.store(&plugin.limits(), 1, None, None);
         with_world!(&plugin.pre, p => p.instantiate(&mut store).map(drop))
+    }
+
+    /// The limits of a plugin of `point` without overrides: the configured
+    /// defaults, with a payment call's deadline long enough for its
+    /// provider's round trips (its CPU is still bounded by fuel).
+    fn defaults_for(&self, point: ExtensionPoint) -> Limits {
+        let mut limits = self.config.default_limits;
+        if point == ExtensionPoint::Payment {
+            limits.deadline_ms = limits.deadline_ms.max(PAYMENT_DEADLINE.as_millis() as u64);
+        }
+        limits
+    }
+
+    /// Replaces the hosts a plugin may reach (only payment plugins make
+    /// requests); calls after this use them.
+    pub fn set_allowed_hosts(&self, id: &str, hosts: Vec<HostPort>) -> Result<(), String> {
+        let plugin = self.get(id).ok_or_else(|| format!("no plugin {id}"))?;
+        *plugin.allowed_hosts.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(hosts);
+        Ok(())
     }
 
     /// Replaces a plugin's limit overrides; calls after this use them.
     pub fn set_limits(&self, id: &str, overrides: &LimitOverrides) -> Result<Limits, String> {
         let plugin = self.get(id).ok_or_else(|| format!("no plugin {id}"))?;
-        let limits = self.config.default_limits.with(overrides)?;
+        let limits = self.defaults_for(plugin.extension_point()).with(overrides)?;
         *plugin.limits.write().unwrap_or_else(|p| p.into_inner()) = limits;
         Ok(limits)
     }
 
-    fn store(&self, limits: &Limits, lines: usize, catalog: Option<SharedCatalog>) -> Store<HostState> {
-        let mut store = Store::new(&self.engine, HostState::new(limits.memory_bytes, catalog));
+    fn store(
+        &self,
+        limits: &Limits,
+        lines: usize,
+        catalog: Option<SharedCatalog>,
+        network: Option<NetworkAccess>,
+    ) -> Store<HostState> {
+        let mut store = Store::new(&self.engine, HostState::new(limits.memory_bytes, catalog, network));
         store.limiter(|s| &mut s.limiter);
         // Fuel is enabled on the engine, so setting it cannot fail.
         let _ = store.set_fuel(limits.fuel_for(lines));
@@ -396,9 +432,12 @@ impl Runtime {
                 retry_in_ms: u64::try_from(refused.retry_in.as_millis()).unwrap_or(u64::MAX),
             }));
         }
-        let pass = self.gate.enter();
+        // A payment call mostly waits on its provider, not on a core.
+        let payment = plugin.extension_point() == ExtensionPoint::Payment;
+        let pass = (!payment).then(|| self.gate.enter());
         let start = Instant::now();
-        let mut store = self.store(&limits, sizing.lines, catalog);
+        let network = payment.then(|| NetworkAccess { allowed: plugin.allowed_hosts(), stats: plugin.network.clone() });
+        let mut store = self.store(&limits, sizing.lines, catalog, network);
         let fuel_given = store.get_fuel().unwrap_or(0);
         let result = if sizing.input_bytes > limits.max_input_bytes {
             Err(FailureKind::InputTooLarge { size: sizing.input_bytes, limit: limits.max_input_bytes })
@@ -414,6 +453,12 @@ impl Runtime {
         drop(pass);
         let fuel_used = fuel_given.saturating_sub(store.get_fuel().unwrap_or(0));
         let state = store.into_data();
+        // A call that failed after the host refused one of its requests
+        // failed because of it, whatever the plugin made of the refusal.
+        let result = match (result, state.hooks.refused()) {
+            (Err(_), Some(destination)) => Err(FailureKind::NetworkRefused { destination }),
+            (result, _) => result,
+        };
         plugin.stats.record(duration, fuel_used, result.is_err());
         if let Some(b) = call.breaker {
             b.record(result.as_ref().err().map(ToString::to_string));

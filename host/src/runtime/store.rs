@@ -11,7 +11,9 @@ use mercato_sdk::recommendations::Catalog;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, ResourceLimiter};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use super::network::{NetworkAccess, NetworkHooks};
 
 use super::wit::tax_v2::mercato::plugin::log as log_v2;
 use super::wit::{self, pricing::mercato::plugin::log, recommendations::mercato::plugin::catalog};
@@ -43,7 +45,7 @@ pub struct HostState {
     pub(super) printed: Printed,
     http: WasiHttpCtx,
     table: ResourceTable,
-    hooks: DenyAllHttp,
+    pub(super) hooks: NetworkHooks,
     pub(super) limiter: MemoryLimiter,
     pub(super) logs: Vec<LogLine>,
     pub(super) dropped_logs: usize,
@@ -51,14 +53,15 @@ pub struct HostState {
 }
 
 impl HostState {
-    /// Fresh state with a memory cap and, for recommenders, a catalog.
-    pub fn new(memory_bytes: u64, catalog: Option<SharedCatalog>) -> HostState {
+    /// Fresh state with a memory cap, for recommenders a catalog, and for
+    /// payment plugins the hosts they may reach.
+    pub fn new(memory_bytes: u64, catalog: Option<SharedCatalog>, network: Option<NetworkAccess>) -> HostState {
         HostState {
             wasi: None,
             printed: Printed::default(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            hooks: DenyAllHttp,
+            hooks: NetworkHooks::new(network),
             limiter: MemoryLimiter { cap: memory_bytes, peak: 0, exceeded: false },
             logs: Vec::new(),
             dropped_logs: 0,
@@ -227,27 +230,6 @@ impl WasiView for HostState {
 impl WasiHttpView for HostState {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
         WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
-    }
-}
-
-/// Refuses every outgoing request until per-binding allowlists exist.
-struct DenyAllHttp;
-
-impl WasiHttpHooks for DenyAllHttp {
-    fn send_request(
-        &mut self,
-        _request: http::Request<wasmtime_wasi_http::WasiBody>,
-        _options: Option<wasmtime_wasi_http::RequestOptions>,
-        _fut: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
-    ) -> Box<
-        dyn Future<
-                Output = wasmtime_wasi_http::Result<(
-                    http::Response<wasmtime_wasi_http::WasiBody>,
-                    Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
-                )>,
-            > + Send,
-    > {
-        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
     }
 }
 

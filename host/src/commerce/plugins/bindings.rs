@@ -69,14 +69,11 @@ impl Bindings {
         let started = Instant::now();
         let mut rows = Vec::new();
         let mut plugins = Vec::new();
-        for (row, limits) in db::plugins::bindings(db, merchant_id, point.as_str()).await? {
+        for (row, policy) in db::plugins::bindings(db, merchant_id, point.as_str()).await? {
             let p = ensure_loaded(db, runtime, &row.plugin_id).await?;
             let p = p.ok_or_else(|| anyhow!("bound plugin {} is not stored", row.plugin_id))?;
-            // Limits another host set reach this one with its bindings.
-            let overrides = super::stored_overrides(&p.id, limits.as_deref());
-            if let Err(e) = runtime.set_limits(&p.id, &overrides) {
-                tracing::warn!(plugin = %p.id, error = %e, "stored limit overrides are invalid; keeping the current limits");
-            }
+            // Limits and allowed hosts another host set reach this one with its bindings.
+            super::apply_policy(runtime, &p.id, &policy);
             plugins.push(p);
             rows.push(row);
         }
