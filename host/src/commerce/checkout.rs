@@ -23,6 +23,7 @@ use super::{Check, Error, FieldErrors, Result, Shop};
 use crate::db::checkout::{self as store, NewOrder, NewOrderLine, Outcome, Placed as StoreOutcome};
 use crate::db::now_ms;
 use crate::db::orders::to_json;
+use crate::runtime::FailureKind;
 
 /// How long stock is held for an order whose payment is not settled.
 pub const RESERVATION_TTL_MS: i64 = 15 * 60 * 1000;
@@ -221,8 +222,8 @@ pub async fn place(shop: &Shop, merchant_id: &str, cart_id: &str, req: CompleteR
 pub async fn pay(shop: &Shop, merchant_id: &str, order: Placed) -> Result<Completion> {
     let Placed { access_token, provider, .. } = &order;
     let access_token = access_token.clone();
-    let outcome = if order.total == 0 {
-        Outcome::Paid { provider_reference: format!("free_{}", order.attempt_id) }
+    let (outcome, failure) = if order.total == 0 {
+        (Outcome::Paid { provider_reference: format!("free_{}", order.attempt_id) }, None)
     } else {
         let charge = payments::Charge {
             amount: Money::new(order.total, order.currency),
@@ -249,6 +250,17 @@ pub async fn pay(shop: &Shop, merchant_id: &str, order: Placed) -> Result<Comple
         })),
         Outcome::Failed { reason, provider_reference: Some(_) } => {
             Err(Error::PaymentDeclined { message: reason })
+        }
+        // The host refused the plugin a host: the operator's to fix, not the buyer's.
+        Outcome::Failed { .. }
+            if failure.as_ref().is_some_and(|e| matches!(e.kind, FailureKind::NetworkRefused { .. })) =>
+        {
+            Err(Error::PluginFailed {
+                message: format!(
+                    "{}; nothing was charged and the cart is open",
+                    failure.map(|e| e.to_string()).unwrap_or_default()
+                ),
+            })
         }
         Outcome::Failed { reason, provider_reference: None } => Err(Error::Unprocessable {
             code: "payment_rejected",

@@ -108,7 +108,7 @@ pub(crate) async fn reconcile(shop: &Shop, a: &AttemptRef) -> Result<Settled> {
         attempt_id: &a.attempt_id,
         email: &a.email,
     };
-    let outcome = payments::create_payment(shop, &a.merchant_id, &provider, charge).await;
+    let (outcome, _) = payments::create_payment(shop, &a.merchant_id, &provider, charge).await;
     tracing::info!(attempt = %a.attempt_id, order = %a.order_id, ?outcome, "payment reconciled");
     Ok(store::settle(&shop.db, &a.merchant_id, &a.attempt_id, &outcome, now_ms()).await?)
 }

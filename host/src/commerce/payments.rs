@@ -113,7 +113,7 @@ pub async fn create_payment(
     merchant_id: &str,
     provider: &Provider,
     charge: Charge<'_>,
-) -> Outcome {
+) -> (Outcome, Option<CallError>) {
     let request = PaymentCall::CreatePayment(PaymentRequest {
         amount: charge.amount,
         order_reference: charge.order_reference.to_owned(),
@@ -126,13 +126,15 @@ pub async fn create_payment(
     if let Err(e) = &reply {
         tracing::warn!(merchant = merchant_id, attempt = charge.attempt_id, error = %e, "payment call failed");
     }
-    outcome(&reply)
+    (outcome(&reply), reply.err())
 }
 
 /// What a create-payment (or a parsed webhook) means for the attempt.
 /// A plugin that reports an error on purpose took nothing: the attempt
-/// failed. Any other failure (trap, limit, network) leaves the outcome
-/// unknown, for the reconciler to ask again with the same idempotency key.
+/// failed (so did one that reported failing after the host refused one of
+/// its requests). Any other failure (trap, limit, network) leaves the
+/// outcome unknown, for the reconciler to ask again with the same
+/// idempotency key.
 pub fn outcome(reply: &std::result::Result<PaymentReply, CallError>) -> Outcome {
     let status = |r: &PaymentResult| (r.status.clone(), r.provider_reference.clone(), r.message.clone());
     let (status, reference, message) = match reply {
@@ -142,6 +144,9 @@ pub fn outcome(reply: &std::result::Result<PaymentReply, CallError>) -> Outcome 
             return match &e.kind {
                 FailureKind::Reported { code, message } => {
                     Outcome::Failed { reason: format!("{code}: {message}"), provider_reference: None }
+                }
+                FailureKind::NetworkRefused { .. } => {
+                    Outcome::Failed { reason: e.to_string(), provider_reference: None }
                 }
                 _ => Outcome::Unknown { error: e.to_string() },
             };

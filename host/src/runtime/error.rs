@@ -23,7 +23,8 @@ pub enum FailureKind {
         /// The deadline, in milliseconds.
         limit_ms: u64,
     },
-    /// The host refused one of its outgoing requests, and the call failed.
+    /// The host refused one of its outgoing requests, and the plugin
+    /// reported failing (so it did nothing with the provider on its own).
     NetworkRefused {
         /// `host:port`, with why it was refused.
         destination: String,

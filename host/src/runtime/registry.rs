@@ -453,10 +453,12 @@ impl Runtime {
         drop(pass);
         let fuel_used = fuel_given.saturating_sub(store.get_fuel().unwrap_or(0));
         let state = store.into_data();
-        // A call that failed after the host refused one of its requests
-        // failed because of it, whatever the plugin made of the refusal.
+        // A plugin that reported failing after the host refused one of its
+        // requests failed because of the refusal: say so, naming the host.
         let result = match (result, state.hooks.refused()) {
-            (Err(_), Some(destination)) => Err(FailureKind::NetworkRefused { destination }),
+            (Err(FailureKind::Reported { .. }), Some(destination)) => {
+                Err(FailureKind::NetworkRefused { destination })
+            }
             (result, _) => result,
         };
         plugin.stats.record(duration, fuel_used, result.is_err());
