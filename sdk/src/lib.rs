@@ -46,6 +46,8 @@
 
 extern crate self as mercato_sdk;
 
+#[cfg(all(target_arch = "wasm32", feature = "payment"))]
+pub mod http_client;
 pub mod log;
 mod money;
 pub mod payment;
@@ -61,7 +63,7 @@ pub mod __private;
 
 pub use money::{Currency, Money, MoneyError, Rate, UnknownCurrency};
 pub use rust_decimal::Decimal;
-pub use types::{Address, CartLine, Customer, ExtensionPoint, Metadata, PluginError};
+pub use types::{Address, CartLine, Customer, ExtensionPoint, Metadata, OUTCOME_UNKNOWN, PluginError};
 
 /// What every plugin declares besides its extension point trait.
 pub trait Plugin {

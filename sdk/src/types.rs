@@ -184,6 +184,9 @@ pub struct PluginError {
     pub message: String,
 }
 
+/// The code of [`PluginError::outcome_unknown`].
+pub const OUTCOME_UNKNOWN: &str = "outcome_unknown";
+
 impl PluginError {
     /// A new error with a code and a message.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> PluginError {
@@ -193,6 +196,14 @@ impl PluginError {
     /// The configuration does not fit the plugin.
     pub fn invalid_config(message: impl Into<String>) -> PluginError {
         PluginError::new("invalid_config", message)
+    }
+
+    /// A payment provider may have acted on the request, but the plugin
+    /// cannot tell (a timeout, a lost connection, a 5xx): the host keeps the
+    /// attempt open and asks again later with the same idempotency key,
+    /// where any other error settles it as failed, nothing taken.
+    pub fn outcome_unknown(message: impl Into<String>) -> PluginError {
+        PluginError::new(OUTCOME_UNKNOWN, message)
     }
 
     /// The input is outside what the plugin supports.

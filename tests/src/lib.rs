@@ -2,6 +2,7 @@
 //! compiled components that `cargo xtask build-plugins` put in target/plugins.
 
 pub mod app;
+pub mod psp;
 pub mod shop;
 
 use std::path::PathBuf;

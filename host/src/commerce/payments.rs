@@ -132,9 +132,9 @@ pub async fn create_payment(
 /// What a create-payment (or a parsed webhook) means for the attempt.
 /// A plugin that reports an error on purpose took nothing: the attempt
 /// failed (so did one that reported failing after the host refused one of
-/// its requests). Any other failure (trap, limit, network) leaves the
-/// outcome unknown, for the reconciler to ask again with the same
-/// idempotency key.
+/// its requests). Any other failure (trap, limit, network, or the plugin's
+/// own `outcome_unknown`) leaves the outcome unknown, for the reconciler to
+/// ask again with the same idempotency key.
 pub fn outcome(reply: &std::result::Result<PaymentReply, CallError>) -> Outcome {
     let status = |r: &PaymentResult| (r.status.clone(), r.provider_reference.clone(), r.message.clone());
     let (status, reference, message) = match reply {
@@ -142,6 +142,10 @@ pub fn outcome(reply: &std::result::Result<PaymentReply, CallError>) -> Outcome 
         Ok(PaymentReply::Event(e)) => (e.status.clone(), e.provider_reference.clone(), None),
         Err(e) => {
             return match &e.kind {
+                // The plugin cannot tell whether the provider acted.
+                FailureKind::Reported { code, .. } if code == mercato_sdk::OUTCOME_UNKNOWN => {
+                    Outcome::Unknown { error: e.to_string() }
+                }
                 FailureKind::Reported { code, message } => {
                     Outcome::Failed { reason: format!("{code}: {message}"), provider_reference: None }
                 }

@@ -435,7 +435,11 @@ pub async fn set_allowed_hosts(
     if !hosts.is_empty() && p.extension_point() != ExtensionPoint::Payment {
         return Err(Error::Unprocessable {
             code: "network_not_supported",
-            message: format!("{} is a {} plugin; only payment plugins may reach the network", p.label(), p.extension_point()),
+            message: format!(
+                "{} is a {} plugin; only payment plugins may reach the network",
+                p.label(),
+                p.extension_point()
+            ),
         });
     }
     let names: Vec<String> = hosts.iter().map(ToString::to_string).collect();

@@ -14,7 +14,9 @@ use super::AppState;
 use super::auth::{Admin, Platform};
 use super::error::{ApiError, Problem, Result};
 use super::json::{ApiJson, ApiPath, ApiQuery};
-use crate::commerce::plugins::{self, BindError, BindingsByPoint, NetworkRequest, NewBindings, Plugin, PointBindings};
+use crate::commerce::plugins::{
+    self, BindError, BindingsByPoint, NetworkRequest, NewBindings, Plugin, PointBindings,
+};
 use crate::commerce::{Page, Paged};
 use crate::runtime::LimitOverrides;
 

@@ -100,7 +100,10 @@ impl fmt::Display for FailureKind {
             FailureKind::OutOfFuel { limit } => write!(f, "ran out of fuel (limit {limit} instructions)"),
             FailureKind::Deadline { limit_ms } => write!(f, "exceeded its deadline of {limit_ms} ms"),
             FailureKind::NetworkRefused { destination } => {
-                write!(f, "was refused network access to {destination}; the operator allows hosts with PUT /v1/platform/plugins/{{id}}/network")
+                write!(
+                    f,
+                    "was refused network access to {destination}; the operator allows hosts with PUT /v1/platform/plugins/{{id}}/network"
+                )
             }
             FailureKind::Memory { limit_bytes } => {
                 write!(f, "exceeded its memory limit of {limit_bytes} bytes")

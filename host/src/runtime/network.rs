@@ -213,7 +213,10 @@ impl WasiHttpHooks for NetworkHooks {
             let https = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
             let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
             let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-            let target = HostPort::parse(&format!("{}:{port}", if host.contains(':') { format!("[{host}]") } else { host.to_owned() }));
+            let target = HostPort::parse(&format!(
+                "{}:{port}",
+                if host.contains(':') { format!("[{host}]") } else { host.to_owned() }
+            ));
             let Some(access) = access else {
                 return Err(refuse(format!("{host}:{port}"), "this plugin may not use the network"));
             };
@@ -228,7 +231,8 @@ impl WasiHttpHooks for NetworkHooks {
                     .map_err(|e| HttpError::DnsError { rcode: Some(e.to_string()), info_code: None })?;
                 if let Some(ip) = addresses.map(|a| a.ip()).find(|ip| !is_public(*ip)) {
                     count_refused();
-                    let why = format!("resolves to {ip}, which is not public; list the address itself to allow it");
+                    let why =
+                        format!("resolves to {ip}, which is not public; list the address itself to allow it");
                     return Err(refuse(target.to_string(), &why));
                 }
             }
@@ -239,8 +243,14 @@ impl WasiHttpHooks for NetworkHooks {
             access.stats.requests.fetch_add(1, Ordering::Relaxed);
             let stats = access.stats.clone();
             let request = request.map(|body| {
-                Capped { inner: body, seen: 0, stats: stats.clone(), sent: true, too_large: HttpError::HttpRequestBodySize }
-                    .boxed_unsync()
+                Capped {
+                    inner: body,
+                    seen: 0,
+                    stats: stats.clone(),
+                    sent: true,
+                    too_large: HttpError::HttpRequestBodySize,
+                }
+                .boxed_unsync()
             });
             let sent = wasmtime_wasi_http::default_send_request(request, Some(bounded(options)));
             let (response, io) = tokio::time::timeout(REQUEST_TIMEOUT, sent)
@@ -250,8 +260,14 @@ impl WasiHttpHooks for NetworkHooks {
                 return Err(HttpError::HttpResponseBodySize(Some(len)));
             }
             let response = response.map(|body| {
-                Capped { inner: body, seen: 0, stats, sent: false, too_large: HttpError::HttpResponseBodySize }
-                    .boxed_unsync()
+                Capped {
+                    inner: body,
+                    seen: 0,
+                    stats,
+                    sent: false,
+                    too_large: HttpError::HttpResponseBodySize,
+                }
+                .boxed_unsync()
             });
             Ok((response, Box::new(io) as Box<dyn Future<Output = _> + Send>))
         })
@@ -310,14 +326,28 @@ mod tests {
         assert_eq!(h.to_string(), "psp.example:443");
         assert_eq!(HostPort::parse("[::1]:8443").unwrap().to_string(), "[::1]:8443");
         assert_eq!(HostPort::parse("127.0.0.1:80").unwrap().ip(), Some(IpAddr::from([127, 0, 0, 1])));
-        for bad in ["psp.example", "psp.example:0", "psp.example:99999", ":443", "a b:443", "-x.example:1", "[zz]:1"] {
+        for bad in
+            ["psp.example", "psp.example:0", "psp.example:99999", ":443", "a b:443", "-x.example:1", "[zz]:1"]
+        {
             assert!(HostPort::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn only_public_addresses_are_public() {
-        for private in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "100.64.0.1", "::1", "fd00::1", "fe80::1", "::ffff:10.0.0.1"] {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+        ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
         for public in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"] {
@@ -327,7 +357,11 @@ mod tests {
 
     #[test]
     fn plugin_timeouts_never_exceed_the_hosts() {
-        let o = bounded(Some(RequestOptions { connect_timeout: Some(Duration::from_secs(60)), first_byte_timeout: Some(Duration::from_millis(5)), between_bytes_timeout: None }));
+        let o = bounded(Some(RequestOptions {
+            connect_timeout: Some(Duration::from_secs(60)),
+            first_byte_timeout: Some(Duration::from_millis(5)),
+            between_bytes_timeout: None,
+        }));
         assert_eq!(o.connect_timeout, Some(CONNECT_TIMEOUT));
         assert_eq!(o.first_byte_timeout, Some(Duration::from_millis(5)));
         assert_eq!(o.between_bytes_timeout, Some(REQUEST_TIMEOUT));

@@ -436,7 +436,8 @@ impl Runtime {
         let payment = plugin.extension_point() == ExtensionPoint::Payment;
         let pass = (!payment).then(|| self.gate.enter());
         let start = Instant::now();
-        let network = payment.then(|| NetworkAccess { allowed: plugin.allowed_hosts(), stats: plugin.network.clone() });
+        let network =
+            payment.then(|| NetworkAccess { allowed: plugin.allowed_hosts(), stats: plugin.network.clone() });
         let mut store = self.store(&limits, sizing.lines, catalog, network);
         let fuel_given = store.get_fuel().unwrap_or(0);
         let result = if sizing.input_bytes > limits.max_input_bytes {

@@ -55,7 +55,11 @@ pub struct HostState {
 impl HostState {
     /// Fresh state with a memory cap, for recommenders a catalog, and for
     /// payment plugins the hosts they may reach.
-    pub fn new(memory_bytes: u64, catalog: Option<SharedCatalog>, network: Option<NetworkAccess>) -> HostState {
+    pub fn new(
+        memory_bytes: u64,
+        catalog: Option<SharedCatalog>,
+        network: Option<NetworkAccess>,
+    ) -> HostState {
         HostState {
             wasi: None,
             printed: Printed::default(),

@@ -8,6 +8,7 @@ mod discounts;
 mod idempotency;
 mod inventory;
 mod limits;
+mod network;
 mod platform;
 mod plugins;
 mod storefront;

@@ -200,13 +200,16 @@ fn outbound_http_is_refused() {
         email: None,
     });
     let e = rt.payment(Call::new(&p, "null"), &call).expect_err("the plugin reports the refusal");
-    match e.kind {
-        FailureKind::Reported { code, message } => {
-            assert_eq!(code, "outbound_refused", "{message}");
-            assert!(message.contains("HttpRequestDenied"), "{message}");
+    // The plugin saw `HTTP-request-denied`; the call's failure names the host it asked for.
+    match &e.kind {
+        FailureKind::NetworkRefused { destination } => {
+            assert!(destination.starts_with("127.0.0.1:9 "), "{destination}");
         }
-        other => panic!("expected the plugin to report a refusal, got {other}"),
+        other => panic!("expected a refusal naming the host, got {other}"),
     }
+    assert_eq!(e.kind.code(), "network_refused");
+    assert!(e.to_string().contains("hostile-payment@"), "the error names the plugin: {e}");
+    assert_eq!(p.network.snapshot().requests, 0, "nothing was sent");
 }
 
 /// After every kind of hostile call, in any order, on several threads, the

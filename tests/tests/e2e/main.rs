@@ -4,3 +4,4 @@ mod breaker;
 mod fixtures;
 mod hostile;
 mod install;
+mod network;
