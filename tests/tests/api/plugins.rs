@@ -474,3 +474,46 @@ on_both_databases!(limit_overrides_set_on_one_host_reach_the_others, |app: TestA
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
 });
+
+on_both_databases!(allowed_hosts_set_on_one_host_reach_the_others, |app: TestApp| async move {
+    let id = install(&app, "http-gateway").await;
+    let m = app.merchant("acme", "USD", "US").await;
+    let config = json!({"base_url": "https://psp.example", "api_key": "k"});
+    let bind = json!({"bindings": [{"plugin_id": id, "config": config}]});
+    app.put("/v1/admin/plugin-bindings/payment", &m.secret_key, &bind).await.expect(200);
+    let network = |hosts: Value| {
+        let (app, id) = (&app, &id);
+        async move {
+            let body = json!({"allowed_hosts": hosts});
+            app.put(&format!("/v1/platform/plugins/{id}/network"), &app.operator_key, &body)
+                .await
+                .expect(200);
+        }
+    };
+    network(json!(["psp.example:443"])).await;
+    // A host that starts later loads the list with the plugin.
+    let (_, other) = second_host(&app).await;
+    let hosts_on_other = || async {
+        let bound = other
+            .shop
+            .bindings
+            .bindings_for(&other.shop.db, &other.shop.runtime, &m.id, ExtensionPoint::Payment)
+            .await
+            .unwrap();
+        bound[0].plugin.allowed_hosts().iter().map(ToString::to_string).collect::<Vec<_>>()
+    };
+    assert_eq!(hosts_on_other().await, ["psp.example:443"]);
+    // A running host picks a change up with the bindings (re-read every 5 s).
+    network(json!(["psp.example:443", "backup.psp.example:443"])).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while hosts_on_other().await.len() != 2 {
+        assert!(std::time::Instant::now() < deadline, "the list never arrived");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    network(json!([])).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !hosts_on_other().await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the refusal never arrived");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+});
