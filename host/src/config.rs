@@ -1,7 +1,6 @@
 //! Typed configuration from flags and the environment, with defaults that
 //! run out of the box. Secrets live in [`Secret`], which never prints.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -21,27 +20,7 @@ pub fn default_database_url(data_dir: &Path) -> String {
     format!("sqlite://{}", data_dir.join("mercato.db").display())
 }
 
-/// A value that must never reach a log.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret so it is never printed by `Debug`.
-    pub fn new(s: String) -> Secret {
-        Secret(s)
-    }
-
-    /// The secret itself, for the one place that needs it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+pub use crate::model::secret::Secret;
 
 /// The operator key's hash: from the given key, else from the data
 /// directory, else a new key is generated, its hash stored and the key
@@ -68,4 +47,62 @@ pub fn operator_key(given: Option<&Secret>, data_dir: &Path) -> anyhow::Result<(
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     }
     Ok((hash, Some(key)))
+}
+
+/// The deployment's secret key, which seals merchants' provider secrets at
+/// rest: `given` (`MERCATO_SECRET_KEY`: 32 bytes as 64 hex digits or 43
+/// base64url characters), else the one kept in the data directory, else a
+/// new one, kept there (mode 0600) and returned so it can be printed once.
+/// Every host over one database needs the same key.
+pub fn secret_key(given: Option<&Secret>, data_dir: &Path) -> anyhow::Result<([u8; 32], Option<Secret>)> {
+    let parse = |text: &str| -> anyhow::Result<[u8; 32]> {
+        use base64::Engine as _;
+        let text = text.trim();
+        let bytes = if text.len() == 64 {
+            hex::decode(text)?
+        } else {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text)?
+        };
+        bytes.try_into().map_err(|_| {
+            anyhow::anyhow!("the secret key must be 32 bytes (64 hex digits or 43 base64url characters)")
+        })
+    };
+    if let Some(key) = given {
+        return Ok((parse(key.expose()).context("MERCATO_SECRET_KEY")?, None));
+    }
+    let path = data_dir.join("secret-key");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return Ok((parse(&text).with_context(|| format!("{} is not a secret key", path.display()))?, None));
+    }
+    let key: [u8; 32] = rand::random();
+    let text = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
+    };
+    std::fs::create_dir_all(data_dir)?;
+    std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok((key, Some(Secret::new(text))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secret_key_is_made_once_then_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, shown) = secret_key(None, dir.path()).unwrap();
+        let shown = shown.expect("a new key is shown once");
+        let (again, shown_again) = secret_key(None, dir.path()).unwrap();
+        assert_eq!((again, shown_again.is_none()), (key, true), "then read back, not shown");
+        assert_eq!(secret_key(Some(&shown), dir.path()).unwrap().0, key, "given, it is the same key");
+        let hex = Secret::new(hex::encode([9u8; 32]));
+        assert_eq!(secret_key(Some(&hex), dir.path()).unwrap().0, [9u8; 32]);
+        assert!(secret_key(Some(&Secret::new("short".into())), dir.path()).is_err());
+    }
 }

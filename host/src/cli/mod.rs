@@ -30,6 +30,12 @@ enum Command {
         /// The platform operator's API key; generated and printed once when unset.
         #[arg(long, env = "MERCATO_OPERATOR_KEY", hide_env_values = true)]
         operator_key: Option<String>,
+        /// The key that seals merchants' provider secrets at rest (32 bytes:
+        /// 64 hex digits or 43 base64url characters), the same on every host
+        /// over one database; generated, kept in the data directory and
+        /// printed once when unset.
+        #[arg(long, env = "MERCATO_SECRET_KEY", hide_env_values = true)]
+        secret_key: Option<String>,
         #[command(flatten)]
         tuning: Tuning,
     },
@@ -180,11 +186,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { listen, plugin_dir, data_dir } => demo::run(listen, &plugin_dir, &data_dir),
-        Command::Serve { listen, db, operator_key, tuning } => serve::run(
+        Command::Serve { listen, db, operator_key, secret_key, tuning } => serve::run(
             listen,
             &db.url()?,
             &db.data_dir,
             operator_key.map(crate::config::Secret::new),
+            secret_key.map(crate::config::Secret::new),
             &tuning,
         ),
         Command::Migrate { db } => serve::migrate(&db.url()?),

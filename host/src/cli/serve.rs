@@ -30,6 +30,7 @@ pub fn run(
     url: &str,
     data_dir: &Path,
     operator_key: Option<Secret>,
+    secret_key: Option<Secret>,
     tuning: &super::Tuning,
 ) -> anyhow::Result<ExitCode> {
     let (hash, generated) = config::operator_key(operator_key.as_ref(), data_dir)?;
@@ -40,9 +41,19 @@ pub fn run(
             key.expose()
         );
     }
+    let (sealing_key, generated) = config::secret_key(secret_key.as_ref(), data_dir)?;
+    if let Some(key) = generated {
+        println!(
+            "Generated the secret key that seals merchants' provider secrets (shown once; kept in {}; \
+             give every other host over this database MERCATO_SECRET_KEY={}):",
+            data_dir.join("secret-key").display(),
+            key.expose()
+        );
+    }
     tokio()?.block_on(async {
         let (db, runtime) = open(url, data_dir).await?;
-        let state = AppState::with_operator_key_hash(crate::commerce::Shop::new(db, runtime), hash)
+        let shop = crate::commerce::Shop::new(db, runtime).with_secret_key(&sealing_key);
+        let state = AppState::with_operator_key_hash(shop, hash)
             .with_idempotency_lease(std::time::Duration::from_millis(tuning.idempotency_lease_ms))
             .with_limits(tuning.limits());
         let listener = bind(listen).await?;

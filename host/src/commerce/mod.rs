@@ -18,6 +18,8 @@ pub mod parse;
 pub mod payments;
 pub mod plugins;
 pub mod recommendations;
+pub mod secrets;
+pub mod stripe;
 pub use crate::model::time;
 
 pub use error::{Check, Error, FieldErrors, Result};
@@ -40,12 +42,22 @@ pub struct Shop {
     pub bindings: plugins::Bindings,
     /// Plugin answers remembered for carts priced again unchanged.
     pub memo: Arc<cart::Memo>,
+    /// Seals and opens merchants' provider secrets.
+    pub secrets: Arc<secrets::SecretBox>,
 }
 
 impl Shop {
-    /// A shop over `db` and `runtime`, with empty caches.
+    /// A shop over `db` and `runtime`, with empty caches and a secret key
+    /// of its own (see [`Shop::with_secret_key`]).
     pub fn new(db: Db, runtime: Arc<Runtime>) -> Shop {
-        Shop { db, runtime, bindings: Default::default(), memo: Default::default() }
+        let secrets = Arc::new(secrets::SecretBox::ephemeral());
+        Shop { db, runtime, bindings: Default::default(), memo: Default::default(), secrets }
+    }
+
+    /// The deployment's secret key, which every host over this database
+    /// must share: merchants' secrets stored by one host open on another.
+    pub fn with_secret_key(self, key: &[u8; 32]) -> Shop {
+        Shop { secrets: Arc::new(secrets::SecretBox::new(key)), ..self }
     }
 }
 

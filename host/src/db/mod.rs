@@ -12,6 +12,7 @@ pub mod inventory;
 pub mod merchants;
 pub mod order_actions;
 pub mod orders;
+pub mod payment_providers;
 pub mod payments;
 pub mod plugins;
 pub mod recommendations;

@@ -17,6 +17,7 @@ pub mod limits;
 pub mod openapi;
 mod order_actions;
 mod orders;
+mod payment_providers;
 mod platform;
 mod plugins;
 mod recommendations;
@@ -117,7 +118,8 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(orders::admin_router())
                 .merge(order_actions::admin_router())
                 .merge(plugins::admin_router())
-                .merge(cors::admin_router()),
+                .merge(cors::admin_router())
+                .merge(payment_providers::admin_router()),
         )
         .nest("/v1/hooks", hooks::router())
         .nest(

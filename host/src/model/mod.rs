@@ -12,4 +12,6 @@ pub mod inventory;
 pub mod merchants;
 pub mod orders;
 pub mod plugins;
+pub mod providers;
+pub mod secret;
 pub mod time;

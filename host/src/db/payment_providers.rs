@@ -1,0 +1,72 @@
+//! Merchants' connections to natively spoken payment providers.
+
+use sqlx::Row;
+
+use super::Db;
+use crate::db::Result;
+use crate::model::providers::StoredConnection;
+
+fn connection(row: &sqlx::any::AnyRow) -> Result<StoredConnection> {
+    Ok(StoredConnection {
+        merchant_id: row.try_get("merchant_id")?,
+        provider: row.try_get("provider")?,
+        publishable_key: row.try_get("publishable_key")?,
+        secret_key_sealed: row.try_get("secret_key_sealed")?,
+        secret_key_last4: row.try_get("secret_key_last4")?,
+        webhook_secret_sealed: row.try_get("webhook_secret_sealed")?,
+        webhook_secret_last4: row.try_get("webhook_secret_last4")?,
+        capture: row.try_get("capture")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Writes a connection, replacing the merchant's earlier one to the same
+/// provider (keeping when it was first made); the row as stored.
+pub async fn upsert(db: &Db, c: &StoredConnection) -> Result<StoredConnection> {
+    let _turn = db.write_turn().await;
+    let row = sqlx::query(
+        "insert into payment_provider (merchant_id, provider, publishable_key, secret_key_sealed, \
+         secret_key_last4, webhook_secret_sealed, webhook_secret_last4, capture, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+         on conflict (merchant_id, provider) do update set publishable_key = excluded.publishable_key, \
+         secret_key_sealed = excluded.secret_key_sealed, secret_key_last4 = excluded.secret_key_last4, \
+         webhook_secret_sealed = excluded.webhook_secret_sealed, \
+         webhook_secret_last4 = excluded.webhook_secret_last4, capture = excluded.capture, \
+         updated_at = excluded.updated_at \
+         returning *",
+    )
+    .bind(&c.merchant_id)
+    .bind(&c.provider)
+    .bind(&c.publishable_key)
+    .bind(&c.secret_key_sealed)
+    .bind(&c.secret_key_last4)
+    .bind(&c.webhook_secret_sealed)
+    .bind(&c.webhook_secret_last4)
+    .bind(&c.capture)
+    .bind(c.updated_at)
+    .fetch_one(db.pool())
+    .await?;
+    connection(&row)
+}
+
+/// The merchant's connection to `provider`, if any.
+pub async fn get(db: &Db, merchant_id: &str, provider: &str) -> Result<Option<StoredConnection>> {
+    let row = sqlx::query("select * from payment_provider where merchant_id = $1 and provider = $2")
+        .bind(merchant_id)
+        .bind(provider)
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(connection).transpose()
+}
+
+/// Removes the merchant's connection to `provider`; false if there was none.
+pub async fn delete(db: &Db, merchant_id: &str, provider: &str) -> Result<bool> {
+    let _turn = db.write_turn().await;
+    let done = sqlx::query("delete from payment_provider where merchant_id = $1 and provider = $2")
+        .bind(merchant_id)
+        .bind(provider)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
