@@ -41,6 +41,42 @@ pub async fn provider(shop: &Shop, merchant_id: &str, name: &str) -> Result<Opti
     find(shop, merchant_id, |b| b.plugin.metadata.name == name || b.plugin.id == name).await
 }
 
+/// A way a cart can be paid, as the storefront lists it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PaymentOption {
+    /// What `complete` takes as `payment.provider`.
+    pub provider: String,
+    /// `plugin`: a payment plugin the merchant bound.
+    pub kind: String,
+    /// What the provider says it is.
+    pub description: String,
+    /// False while the provider's circuit is open after repeated failures:
+    /// a checkout with it is refused until its trial call.
+    pub available: bool,
+}
+
+/// The cart's payment options: the merchant's bound payment providers, in
+/// binding order. 404 for a cart that is not the merchant's.
+pub async fn options(shop: &Shop, merchant_id: &str, cart_id: &str) -> Result<Vec<PaymentOption>> {
+    crate::db::carts::get(&shop.db, merchant_id, cart_id).await?.ok_or(super::Error::NotFound("cart"))?;
+    let list =
+        shop.bindings.bindings_for(&shop.db, &shop.runtime, merchant_id, ExtensionPoint::Payment).await?;
+    let mut out: Vec<PaymentOption> = Vec::new();
+    for b in list.iter() {
+        let name = &b.plugin.metadata.name;
+        if out.iter().any(|o| &o.provider == name) {
+            continue;
+        }
+        out.push(PaymentOption {
+            provider: name.clone(),
+            kind: "plugin".into(),
+            description: b.plugin.metadata.description.clone(),
+            available: b.breaker.state() != crate::runtime::CircuitState::Open,
+        });
+    }
+    Ok(out)
+}
+
 /// The merchant's bound provider backed by plugin `plugin_id`.
 pub async fn provider_by_plugin(shop: &Shop, merchant_id: &str, plugin_id: &str) -> Result<Option<Provider>> {
     find(shop, merchant_id, |b| b.plugin.id == plugin_id).await

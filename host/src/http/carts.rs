@@ -19,6 +19,7 @@ use crate::commerce::cart::{
     self, Cart, CartUpdate, CodeInput, LineUpdate, NewCart, NewLine, ShippingChoice, ShippingOptions,
 };
 use crate::commerce::checkout::{self, ActionRequired, CompleteRequest, Completion, PlacedOrder};
+use crate::commerce::payments::{self, PaymentOption};
 
 pub fn store_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -32,6 +33,7 @@ pub fn store_router() -> OpenApiRouter<AppState> {
         .routes(routes!(select_shipping))
         .routes(routes!(complete))
         .routes(routes!(claim_cart))
+        .routes(routes!(payment_providers))
 }
 
 /// Creates a cart, optionally with its first lines; with `X-Customer-Token`
@@ -71,6 +73,19 @@ async fn get_cart(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Cart>> {
     Ok(Json(cart::get(&state.shop, &store.merchant_id, &id).await?))
+}
+
+/// How the cart can be paid: the shop's payment providers, in the order the
+/// merchant bound them; `provider` is what `complete` takes.
+#[utoipa::path(get, path = "/carts/{id}/payment-providers", tag = "carts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Cart id")),
+    responses((status = 200, body = Vec<PaymentOption>), (status = 404, body = Problem)))]
+async fn payment_providers(
+    store: Storefront,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Vec<PaymentOption>>> {
+    Ok(Json(payments::options(&state.shop, &store.merchant_id, &id).await?))
 }
 
 /// Sets the email and addresses (fields left out stay as they are).

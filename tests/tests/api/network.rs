@@ -143,3 +143,24 @@ on_both_databases!(a_charge_whose_answer_was_lost_is_reconciled_not_repeated, |a
     assert_eq!(keys[0], keys[1], "the retry used the attempt's key");
     assert_eq!(available(&app, &shop, &tee).await, 4);
 });
+
+on_both_databases!(a_cart_lists_the_shops_payment_providers, |app: TestApp| async move {
+    let binds = vec![
+        Bind::new("payment", "http-gateway", json!({"base_url": "https://psp.example", "api_key": "k"})),
+        Bind::new("payment", "test-gateway", json!({"webhook_secret": GATEWAY_SECRET})),
+    ];
+    let shop = open_shop(&app, "acme", "USD", "US", &binds).await;
+    let tee = product(&app, &shop, "TEE", 1999, 5).await;
+    let cart = ready_cart(&app, &shop, &[(&tee, 1)], address("US", "CA")).await;
+    let path = format!("/v1/store/carts/{}/payment-providers", cart["id"].as_str().unwrap());
+    let options = app.get(&path, shop.pk()).await.expect(200);
+    let names: Vec<&str> =
+        options.as_array().unwrap().iter().map(|o| o["provider"].as_str().unwrap()).collect();
+    assert_eq!(names, ["http-gateway", "test-gateway"], "in binding order: {options:#}");
+    assert!(options.as_array().unwrap().iter().all(|o| o["kind"] == "plugin" && o["available"] == true));
+    assert!(options[0]["description"].as_str().unwrap().contains("REST"), "{options:#}");
+
+    let other = open_shop(&app, "other", "USD", "US", &[]).await;
+    app.get(&path, other.pk()).await.problem(404, "not_found");
+    app.get("/v1/store/carts/cart_nope/payment-providers", shop.pk()).await.problem(404, "not_found");
+});
