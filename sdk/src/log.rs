@@ -2,18 +2,7 @@
 //! 1 KiB per call and attaches them to the call's trace; natively (in tests)
 //! messages go to standard error.
 
-/// How important a message is.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Level {
-    /// Detail for the plugin author.
-    Debug,
-    /// Normal operation.
-    Info,
-    /// Something looks wrong but the call goes on.
-    Warn,
-    /// The call is failing.
-    Error,
-}
+pub use crate::types::Level;
 
 /// Logs `message` at `level`.
 pub fn log(level: Level, message: &str) {

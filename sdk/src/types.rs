@@ -219,3 +219,16 @@ impl fmt::Display for PluginError {
 }
 
 impl std::error::Error for PluginError {}
+
+/// How important a message is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Level {
+    /// Detail for the plugin author.
+    Debug,
+    /// Normal operation.
+    Info,
+    /// Something looks wrong but the call goes on.
+    Warn,
+    /// The call is failing.
+    Error,
+}

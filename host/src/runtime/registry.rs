@@ -55,7 +55,7 @@ pub(crate) enum WorldPre {
     Tax(wit::tax::TaxPluginPre<HostState>),
     /// The tax world of `mercato:plugin@0.2.0`, with its `calculate` export
     /// (called with the host's own input record, see `adapters::tax`).
-    TaxV2(wit::tax_v2::TaxPluginPre<HostState>, adapters::tax::Calculate),
+    TaxV2(wit::tax_v2::TaxPluginPre<HostState>, adapters::tax::wire::Calculate),
     Shipping(wit::shipping::ShippingPluginPre<HostState>),
     Payment(wit::payment::PaymentPluginPre<HostState>),
     Recommendations(wit::recommendations::RecommendationsPluginPre<HostState>),
@@ -279,7 +279,7 @@ impl Runtime {
                 let pre = wit::tax_v2::TaxPluginPre::new(pre).map_err(typed)?;
                 let mut store = self.store(limits, 1, None, None);
                 let calculate =
-                    adapters::tax::Calculate::check(component, &pre, &mut store).map_err(typed)?;
+                    adapters::tax::wire::Calculate::check(component, &pre, &mut store).map_err(typed)?;
                 WorldPre::TaxV2(pre, calculate)
             }
             ExtensionPoint::Tax => WorldPre::Tax(wit::tax::TaxPluginPre::new(pre).map_err(typed)?),

@@ -40,7 +40,7 @@ macro_rules! __mercato_describe {
     };
 }
 
-use crate::log::Level;
+use crate::types::Level;
 
 /// Sends a log line to the host inside the sandbox, to standard error natively.
 pub fn emit_log(level: Level, message: &str) {
@@ -131,13 +131,13 @@ macro_rules! shared_glue {
         }
 
         #[allow(dead_code)]
-        pub(crate) fn log(level: crate::log::Level, message: &str) {
+        pub(crate) fn log(level: crate::types::Level, message: &str) {
             use self::mercato::plugin::log as l;
             let level = match level {
-                crate::log::Level::Debug => l::Level::Debug,
-                crate::log::Level::Info => l::Level::Info,
-                crate::log::Level::Warn => l::Level::Warn,
-                crate::log::Level::Error => l::Level::Error,
+                crate::types::Level::Debug => l::Level::Debug,
+                crate::types::Level::Info => l::Level::Info,
+                crate::types::Level::Warn => l::Level::Warn,
+                crate::types::Level::Error => l::Level::Error,
             };
             l::log(level, message);
         }

@@ -3,6 +3,7 @@
 //! index over `search_text` on PostgreSQL.
 
 mod categories;
+mod fts;
 mod products;
 mod search;
 mod variants;

@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::variants::{insert_variant, variant};
-use super::{Arg, Sql, json_err, search};
+use super::{Arg, Sql, fts, json_err};
 use crate::db::{Db, now_ms};
 use crate::model::catalog::{Product, ProductOption, Status, Variant};
 
@@ -128,7 +128,7 @@ pub async fn insert_product(db: &Db, merchant_id: &str, p: &Product, search_text
     for (i, v) in p.variants.iter().enumerate() {
         insert_variant(&mut tx, merchant_id, &p.id, i as i64, v, p.created_at).await?;
     }
-    search::insert_row(db, &mut tx, merchant_id, &p.id, search_text).await?;
+    fts::insert_row(db, &mut tx, merchant_id, &p.id, search_text).await?;
     tx.commit().await
 }
 
@@ -232,7 +232,7 @@ pub async fn update_product(db: &Db, merchant_id: &str, u: ProductUpdate<'_>) ->
             .bind(&p.id)
             .execute(&mut *tx)
             .await?;
-        search::update_row(db, &mut tx, &p.id, text).await?;
+        fts::update_row(db, &mut tx, &p.id, text).await?;
     }
     tx.commit().await?;
     Ok(true)
@@ -265,7 +265,7 @@ pub async fn delete_product(db: &Db, merchant_id: &str, id: &str) -> Result<bool
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    search::delete_row(db, &mut tx, id).await?;
+    fts::delete_row(db, &mut tx, id).await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -3,8 +3,7 @@
 
 mod v0_1;
 mod v0_2;
-
-pub(crate) use v0_2::Calculate;
+pub(crate) mod wire;
 
 use mercato_sdk::Rate;
 use mercato_sdk::tax::{TaxInput, TaxOutput, TaxRate};
