@@ -219,7 +219,7 @@ impl fmt::Display for HttpError {
 
 impl std::error::Error for HttpError {}
 
-/// `network_denied` for [`HttpError::Denied`], `network_error` otherwise;
+/// `network_denied` for [`HttpError::Denied`], `outcome_unknown` otherwise;
 /// the message is the error's text.
 impl From<HttpError> for PluginError {
     fn from(e: HttpError) -> PluginError {

@@ -49,8 +49,8 @@
 //! | payment or refund `failed`                   | `failed(failure_reason)` (`"The payment failed."` without a reason)  |
 //! | refund `succeeded`                           | `succeeded`, reference the refund's `id`                             |
 //! | create-payment: `402` with an error body     | a decline: `failed(message)`, reference the idempotency key (a declined payment has no id) |
-//! | `5xx`: the API may have acted                | error `outcome_unknown` (the host asks again with the same key)      |
-//! | any other non-2xx (3xx included: redirects are not followed), or a body that does not parse | error `provider_error`          |
+//! | `5xx`, or a `2xx` the plugin cannot use      | error `outcome_unknown`: the API may have acted (the host asks again with the same key) |
+//! | any other non-2xx (3xx included: redirects are not followed) | error `provider_error`: the API did nothing       |
 //! | the host refused the destination             | error `network_denied`, naming the host                              |
 //! | timeout, connection failure, too large       | error `outcome_unknown`                                              |
 //!
@@ -372,7 +372,7 @@ fn payment_result(answer: &Answer) -> Result<PaymentResult, PluginError> {
         ApiPaymentStatus::Pending => PaymentStatus::Pending,
         ApiPaymentStatus::RequiresAction => {
             if payment.client_secret.is_none() && payment.redirect_url.is_none() {
-                return Err(provider_error(format!(
+                return Err(unusable(format!(
                     "payment {} requires action but has neither a client_secret nor a redirect_url",
                     payment.id
                 )));
@@ -397,7 +397,9 @@ fn refund_result(answer: &Answer) -> Result<PaymentResult, PluginError> {
     Ok(PaymentResult { status, provider_reference: require_id(refund.id)?, message: None })
 }
 
-/// The body of a 2xx answer; any other answer is a `provider_error`.
+/// The body of a 2xx answer. A 4xx (or a 3xx) is a `provider_error`: the
+/// API did nothing. A 5xx, or a 2xx whose body is not what was asked, is
+/// `outcome_unknown`: the API may have acted.
 fn success<T: DeserializeOwned>(answer: &Answer, what: &str) -> Result<T, PluginError> {
     let status = answer.status;
     if !(200..300).contains(&status) {
@@ -413,7 +415,7 @@ fn success<T: DeserializeOwned>(answer: &Answer, what: &str) -> Result<T, Plugin
         return Err(provider_error(message));
     }
     serde_json::from_slice(&answer.body).map_err(|e| {
-        provider_error(format!(
+        unusable(format!(
             "the payment API answered {status} with a body that is not {what} ({e}): {}",
             snippet(&answer.body)
         ))
@@ -445,9 +447,15 @@ fn provider_error(message: String) -> PluginError {
     PluginError::new("provider_error", message)
 }
 
+/// A 2xx the plugin cannot use: the API accepted the request, so it may
+/// have acted; the host asks again later with the same idempotency key.
+fn unusable(message: String) -> PluginError {
+    PluginError::outcome_unknown(message)
+}
+
 fn require_id(id: String) -> Result<String, PluginError> {
     if id.trim().is_empty() || id.len() > 255 {
-        return Err(provider_error(format!("the payment API answered an unusable id {id:?}")));
+        return Err(unusable(format!("the payment API answered an unusable id {id:?}")));
     }
     Ok(id)
 }
@@ -673,22 +681,29 @@ mod tests {
     }
 
     #[test]
-    fn other_refusals_and_unreadable_answers_are_provider_errors() {
+    fn other_refusals_are_provider_errors_and_unusable_successes_unknown() {
         let unauthorized = json!({"error": {"code": "unauthorized", "message": "Invalid API key."}});
         let error = create_result(&answer(401, unauthorized), "att_1").unwrap_err();
         assert_eq!(error.code, "provider_error");
         assert!(error.message.contains("401") && error.message.contains("Invalid API key."), "{error}");
-        let cases = [
+        let refused = [
             Answer { status: 402, body: b"payment required".to_vec() },
             Answer { status: 302, body: Vec::new() },
+        ];
+        for case in refused {
+            let error = create_result(&case, "att_1").unwrap_err();
+            assert_eq!(error.code, "provider_error", "{case:?}");
+        }
+        // The API accepted these, so it may have charged: the host asks again.
+        let unusable = [
             Answer { status: 200, body: b"<html>".to_vec() },
             answer(200, json!({"id": "pi_1", "status": "refunded"})),
             answer(200, json!({"id": "", "status": "succeeded"})),
             answer(200, json!({"id": "pi_1", "status": "requires_action"})),
         ];
-        for case in cases {
+        for case in unusable {
             let error = create_result(&case, "att_1").unwrap_err();
-            assert_eq!(error.code, "provider_error", "{case:?}");
+            assert_eq!(error.code, mercato_sdk::OUTCOME_UNKNOWN, "{case:?}");
         }
         let redirect = create_result(&Answer { status: 302, body: Vec::new() }, "att_1").unwrap_err();
         assert!(redirect.message.contains("redirect"), "{redirect}");
