@@ -236,9 +236,17 @@ impl WasiHttpHooks for NetworkHooks {
                     return Err(refuse(target.to_string(), &why));
                 }
             }
-            if request.body().size_hint().lower() > MAX_BODY_BYTES {
+            // A body declared over the cap is refused before connecting; one
+            // that turns out over it is cut off at the cap.
+            let declared = request
+                .headers()
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+                .unwrap_or(0)
+                .max(request.body().size_hint().lower());
+            if declared > MAX_BODY_BYTES {
                 count_refused();
-                return Err(HttpError::HttpRequestBodySize(Some(request.body().size_hint().lower())));
+                return Err(HttpError::HttpRequestBodySize(Some(declared)));
             }
             access.stats.requests.fetch_add(1, Ordering::Relaxed);
             let stats = access.stats.clone();

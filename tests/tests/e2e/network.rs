@@ -77,6 +77,17 @@ async fn a_payment_plugin_reaches_only_the_hosts_it_was_allowed() {
     assert!(e.to_string().to_lowercase().contains("size") || e.to_string().contains("TooLarge"), "{e}");
     assert!(plugin.network.snapshot().bytes_received <= 10 + MAX_BODY_BYTES + 64 * 1024);
 
+    // A request body over the cap is never sent.
+    let before = psp.requests().len();
+    let big_post = format!("post:{}:{}", MAX_BODY_BYTES + 1, url("/upload"));
+    let e = probe(&rt, &plugin, &big_post).await.expect_err("too large to send");
+    assert_eq!(e.kind.code(), "plugin_error", "{e}");
+    assert_eq!(psp.requests().len(), before, "the peer heard nothing");
+    let small_post = format!("post:100:{}", url("/upload"));
+    let answer = probe(&rt, &plugin, &small_post).await.expect("a small body is sent");
+    assert!(answer.starts_with("status=404"), "the fake has no /upload: {answer}");
+    assert_eq!(plugin.network.snapshot().bytes_sent, 100);
+
     // A name is checked for where it leads: localhost is loopback, refused
     // even when listed by name; the address itself had to be listed.
     allow(&rt, &plugin, &[&format!("localhost:{}", psp.port)]);
@@ -85,5 +96,5 @@ async fn a_payment_plugin_reaches_only_the_hosts_it_was_allowed() {
         .expect_err("refused");
     assert!(e.to_string().contains("not public"), "{e}");
     let paths: Vec<String> = psp.requests().into_iter().map(|r| r.path).collect();
-    assert_eq!(paths, ["/big", "/redirect", "/big"], "only the allowed requests reached the peer");
+    assert_eq!(paths, ["/big", "/redirect", "/big", "/upload"], "only the allowed requests reached the peer");
 }

@@ -1,5 +1,6 @@
-//! Test-only: `create-payment` GETs the URL sent as the payment token with
-//! the SDK's HTTP client and succeeds with what came back (`status=… bytes=…`
+//! Test-only: `create-payment` GETs the URL sent as the payment token (or,
+//! for `post:<bytes>:<url>`, POSTs that many bytes to it) with the SDK's
+//! HTTP client and succeeds with what came back (`status=… bytes=…`
 //! in the message; a redirect's `Location` too, never followed), or fails
 //! with the client's error. Other calls are unsupported.
 
@@ -15,9 +16,14 @@ impl Plugin for NetProbe {
 }
 
 #[cfg(target_arch = "wasm32")]
-fn fetch(url: &str) -> Result<String, PluginError> {
+fn fetch(token: &str) -> Result<String, PluginError> {
     use mercato_sdk::http_client::{Method, Request, send};
-    let request = Request { method: Method::Get, url: url.to_owned(), headers: Vec::new(), body: Vec::new() };
+    // `post:<bytes>:<url>` POSTs that many bytes; anything else is a URL to GET.
+    let (method, body, url) = match token.strip_prefix("post:").and_then(|r| r.split_once(':')) {
+        Some((n, url)) => (Method::Post, vec![b'x'; n.parse().unwrap_or(0)], url),
+        None => (Method::Get, Vec::new(), token),
+    };
+    let request = Request { method, url: url.to_owned(), headers: Vec::new(), body };
     let response = send(&request)?;
     let location =
         response.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("location")).map(|(_, v)| v.as_str());
