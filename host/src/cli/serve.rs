@@ -44,8 +44,8 @@ pub fn run(
     let (sealing_key, generated) = config::secret_key(secret_key.as_ref(), data_dir)?;
     if let Some(key) = generated {
         println!(
-            "Generated the secret key that seals merchants' provider secrets (shown once; kept in {}; \
-             give every other host over this database MERCATO_SECRET_KEY={}):",
+            "Generated the secret key that seals merchants' provider secrets (shown once; kept in {}).\n  \
+             Give every other host over this database the same key: MERCATO_SECRET_KEY={}",
             data_dir.join("secret-key").display(),
             key.expose()
         );
