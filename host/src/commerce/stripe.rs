@@ -145,11 +145,8 @@ pub async fn connect(shop: &Shop, merchant_id: &str, req: StripeSettings) -> Res
             Err(format!("is a {public_mode} key, but the secret key is a {secret_mode} key")),
         );
     }
-    check.finish()?;
-    let (Some((secret, _)), Some((public, _)), Some(hook), Some(capture)) = (secret, public, hook, capture)
-    else {
-        return Err(anyhow::anyhow!("checked settings are missing").into());
-    };
+    let settings = secret.zip(public).zip(hook).zip(capture);
+    let ((((secret, _), (public, _)), hook), capture) = check.finish_with(settings)?;
     let now = db::now_ms();
     let stored = StoredConnection {
         merchant_id: merchant_id.to_owned(),

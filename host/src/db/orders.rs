@@ -222,7 +222,6 @@ async fn complete_page(db: &Db, merchant_id: &str, orders: &mut [Order]) -> Resu
     Ok(())
 }
 
-/// An order's history, oldest first.
 /// An order's fulfillments, oldest first.
 pub async fn fulfillments(db: &Db, merchant_id: &str, order_id: &str) -> Result<Vec<Fulfillment>> {
     let rows = sqlx::query(
@@ -295,20 +294,6 @@ pub async fn set_access_token_hash(db: &Db, merchant_id: &str, order_id: &str, h
 /// An amount as events carry it: `{"amount": …, "currency": …}`, as on the wire.
 pub(crate) fn money(amount: i64, currency: &str) -> Value {
     serde_json::json!({"amount": amount, "currency": currency})
-}
-
-/// The currency of an order.
-pub(crate) async fn currency_of(
-    conn: &mut AnyConnection,
-    merchant_id: &str,
-    order_id: &str,
-) -> Result<String> {
-    let row = sqlx::query("select currency from sales_order where merchant_id = $1 and order_id = $2")
-        .bind(merchant_id)
-        .bind(order_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(row.try_get("currency")?)
 }
 
 /// Records an event on an order that changes nothing else (a flag for the

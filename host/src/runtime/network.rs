@@ -74,6 +74,17 @@ impl HostPort {
         Ok(HostPort { host, port })
     }
 
+    /// Where a request goes: the URI's host and port (the scheme's when absent).
+    fn of_uri(uri: &http::Uri) -> Result<HostPort, String> {
+        let https = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+        match host.parse::<IpAddr>() {
+            Ok(ip) => Ok(HostPort { host: ip.to_string(), port }),
+            Err(_) => HostPort::parse(&format!("{host}:{port}")),
+        }
+    }
+
     /// The address it names, when it is an IP literal.
     fn ip(&self) -> Option<IpAddr> {
         self.host.parse().ok()
@@ -209,24 +220,18 @@ impl WasiHttpHooks for NetworkHooks {
                 first.get_or_insert_with(|| format!("{target} ({why})"));
                 HttpError::HttpRequestDenied
             };
-            let uri = request.uri();
-            let https = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
-            let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
-            let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-            let target = HostPort::parse(&format!(
-                "{}:{port}",
-                if host.contains(':') { format!("[{host}]") } else { host.to_owned() }
-            ));
+            let target = HostPort::of_uri(request.uri());
+            let shown = target.as_ref().map_or_else(|_| request.uri().to_string(), ToString::to_string);
             let Some(access) = access else {
-                return Err(refuse(format!("{host}:{port}"), "this plugin may not use the network"));
+                return Err(refuse(shown, "this plugin may not use the network"));
             };
             let count_refused = || access.stats.refused.fetch_add(1, Ordering::Relaxed);
             let Some(target) = target.ok().filter(|t| access.allowed.contains(t)) else {
                 count_refused();
-                return Err(refuse(format!("{host}:{port}"), "not on the plugin's allowed hosts"));
+                return Err(refuse(shown, "not on the plugin's allowed hosts"));
             };
             if target.ip().is_none() {
-                let addresses = tokio::net::lookup_host((target.host.as_str(), port))
+                let addresses = tokio::net::lookup_host((target.host.as_str(), target.port))
                     .await
                     .map_err(|e| HttpError::DnsError { rcode: Some(e.to_string()), info_code: None })?;
                 if let Some(ip) = addresses.map(|a| a.ip()).find(|ip| !is_public(*ip)) {
@@ -339,6 +344,15 @@ mod tests {
         {
             assert!(HostPort::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_request_goes_to_its_host_and_the_schemes_port() {
+        let of = |u: &str| HostPort::of_uri(&u.parse().unwrap()).unwrap().to_string();
+        assert_eq!(of("https://PSP.example/v1/payments"), "psp.example:443");
+        assert_eq!(of("http://psp.example/x"), "psp.example:80");
+        assert_eq!(of("http://127.0.0.1:8080/x"), "127.0.0.1:8080");
+        assert_eq!(of("https://[::1]:8443/x"), "[::1]:8443");
     }
 
     #[test]

@@ -487,10 +487,7 @@ impl Job {
                                 code: o.code,
                                 carrier: o.carrier,
                                 service: o.service,
-                                amount: Price {
-                                    amount: o.amount.amount,
-                                    currency: self.currency.code().into(),
-                                },
+                                amount: Price::new(o.amount.amount, self.currency),
                                 min_days: o.min_days,
                                 max_days: o.max_days,
                                 plugin: b.plugin.label(),

@@ -23,6 +23,7 @@ pub use self::products::{
     list_products,
 };
 pub use self::update::{add_variant, update_product};
+pub(crate) use self::validate::same_currency;
 
 /// A price as sent: integer minor units and a currency code.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]

@@ -3,7 +3,8 @@
 use super::categories::check_categories;
 use super::unique::{check_skus, free_handle, insert_conflict};
 use super::validate::{
-    MAX_VARIANTS, category_ids, check_filter, description, images, new_variant, options, required, tags,
+    MAX_VARIANTS, category_ids, check_filter, description, images, new_variant, options, required,
+    same_currency, tags,
 };
 use base64::Engine;
 use serde::Serialize;
@@ -64,9 +65,7 @@ pub async fn create_product(db: &Db, merchant_id: &str, req: NewProduct) -> Resu
     }
     let images = images(&mut check, req.images, &variants);
     let title = check.finish_with(title)?;
-    if let Some(message) = mismatch {
-        return Err(Error::Unprocessable { code: "currency_mismatch", message });
-    }
+    same_currency(mismatch)?;
     let skus: Vec<_> = variants
         .iter()
         .enumerate()

@@ -5,7 +5,8 @@ use super::categories::check_categories;
 use super::products::{get_product, merchant_currency, search_text};
 use super::unique::{check_skus, insert_conflict};
 use super::validate::{
-    MAX_VARIANTS, category_ids, description, images, new_variant, options, price, sku, tags, tax_code, weight,
+    MAX_VARIANTS, category_ids, description, images, new_variant, options, price, same_currency, sku, tags,
+    tax_code, weight,
 };
 use super::{NewVariant, Product, ProductOption, ProductPatch, Variant};
 use crate::commerce::{Check, Error, Result, parse};
@@ -60,9 +61,7 @@ async fn try_add_variant(
         check.field("options", Err::<(), _>(format!("same options as variant {}", other.id)));
     }
     check.finish()?;
-    if let Some(message) = mismatch {
-        return Err(Error::Unprocessable { code: "currency_mismatch", message });
-    }
+    same_currency(mismatch)?;
     check_skus(db, merchant_id, &[(v.sku.clone(), "sku".to_owned(), None)]).await?;
     let mut p = current.clone();
     p.variants.push(v.clone());
@@ -155,9 +154,7 @@ async fn try_update(
         p.images = images(&mut check, raw, &p.variants);
     }
     check.finish()?;
-    if let Some(message) = mismatch {
-        return Err(Error::Unprocessable { code: "currency_mismatch", message });
-    }
+    same_currency(mismatch)?;
     let skus: Vec<_> = changed
         .iter()
         .map(|&(k, i)| {

@@ -108,8 +108,50 @@ pub(super) fn description(check: &mut Check, raw: Option<String>) -> String {
     d.trim().to_owned()
 }
 
-/// Checks a price as sent; a currency other than `currency` is a
-/// `currency_mismatch`, reported after every field error.
+impl PriceInput {
+    /// The amount in minor units of `currency`, checked as
+    /// `{field}.amount` (at least `min`, at most 10^12) and
+    /// `{field}.currency` (any case). Another currency is noted in
+    /// `mismatch`: a `currency_mismatch`, reported after every field error.
+    pub(crate) fn amount_in(
+        self,
+        check: &mut Check,
+        field: &str,
+        currency: &str,
+        min: i64,
+        mismatch: &mut Option<String>,
+    ) -> i64 {
+        let amount = check.field(
+            format!("{field}.amount"),
+            required(self.amount).and_then(|a| match a {
+                a if a < min && min == 1 => Err("must be positive".to_owned()),
+                a if a < min => Err("must not be negative".to_owned()),
+                a if a > MAX_AMOUNT => Err(format!("must be at most {MAX_AMOUNT}")),
+                a => Ok(a),
+            }),
+        );
+        let code = check
+            .field(format!("{field}.currency"), required(self.currency).and_then(|c| parse::currency(&c)));
+        if let Some(code) = code
+            && code.code() != currency
+            && mismatch.is_none()
+        {
+            *mismatch =
+                Some(format!("{field}.currency: {} is not the currency here ({currency})", code.code()));
+        }
+        amount.unwrap_or(0)
+    }
+}
+
+/// `422 currency_mismatch` when [`PriceInput::amount_in`] noted another currency.
+pub(crate) fn same_currency(mismatch: Option<String>) -> Result<()> {
+    match mismatch {
+        Some(message) => Err(crate::commerce::Error::Unprocessable { code: "currency_mismatch", message }),
+        None => Ok(()),
+    }
+}
+
+/// Checks a variant's price as sent: see [`PriceInput::amount_in`].
 pub(super) fn price(
     check: &mut Check,
     field: &str,
@@ -117,24 +159,7 @@ pub(super) fn price(
     currency: &str,
     mismatch: &mut Option<String>,
 ) -> i64 {
-    let amount = check.field(
-        format!("{field}.amount"),
-        required(raw.amount).and_then(|a| match a {
-            a if a < 0 => Err("must not be negative".to_owned()),
-            a if a > MAX_AMOUNT => Err(format!("must be at most {MAX_AMOUNT}")),
-            a => Ok(a),
-        }),
-    );
-    let code =
-        check.field(format!("{field}.currency"), required(raw.currency).and_then(|c| parse::currency(&c)));
-    if let Some(code) = code
-        && code.code() != currency
-        && mismatch.is_none()
-    {
-        *mismatch =
-            Some(format!("{field}.currency: {} is not this merchant's currency ({currency})", code.code()));
-    }
-    amount.unwrap_or(0)
+    raw.amount_in(check, field, currency, 0, mismatch)
 }
 
 pub(super) fn weight(check: &mut Check, field: String, w: Option<i64>) -> Option<i64> {

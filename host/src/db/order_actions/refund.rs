@@ -13,7 +13,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::{LineQty, Written, lines_json, sync_status};
 use crate::db::Db;
-use crate::db::orders::{currency_of, money, record_event, to_json};
+use crate::db::orders::{money, record_event, to_json};
 
 /// A line of a refund by lines.
 #[derive(Debug, Clone)]
@@ -135,11 +135,12 @@ pub(super) async fn insert_refund(
 
 /// Records the provider's answer to a claimed refund: `Ok(provider
 /// reference)` marks it succeeded and the order (partially) refunded,
-/// `Err(reason)` gives the amount and line quantities back. False if the
-/// refund was settled already.
+/// `Err(reason)` gives the amount and line quantities back. The event
+/// names the amount in the order's `currency`. False if the refund was
+/// settled already.
 pub async fn settle_refund(
     db: &Db,
-    merchant_id: &str,
+    (merchant_id, currency): (&str, &str),
     refund_id: &str,
     answer: Result<&str, &str>,
     now: i64,
@@ -164,7 +165,7 @@ pub async fn settle_refund(
     let order_id: String = row.try_get("order_id")?;
     let amount: i64 = row.try_get("amount")?;
     let lines: Value = crate::db::orders::json(&row, "lines")?;
-    let paid_back = money(amount, &currency_of(&mut tx, merchant_id, &order_id).await?);
+    let paid_back = money(amount, currency);
     let (kind, data) = match answer {
         Ok(reference) => {
             let status = refunded_status(&mut tx, merchant_id, &order_id).await?;
@@ -192,11 +193,12 @@ pub async fn settle_refund(
 }
 
 /// Records that the provider could not be asked about a claimed refund:
-/// it stays claimed, as `unknown`, until the reconciler hears back. False
-/// if it was settled already.
+/// it stays claimed, as `unknown`, until the reconciler hears back (the
+/// event names the amount in the order's `currency`). False if it was
+/// settled already.
 pub async fn mark_refund_unknown(
     db: &Db,
-    merchant_id: &str,
+    (merchant_id, currency): (&str, &str),
     refund_id: &str,
     error: &str,
     now: i64,
@@ -216,7 +218,7 @@ pub async fn mark_refund_unknown(
         return Ok(false);
     };
     let order_id: String = row.try_get("order_id")?;
-    let amount = money(row.try_get("amount")?, &currency_of(&mut tx, merchant_id, &order_id).await?);
+    let amount = money(row.try_get("amount")?, currency);
     let data = json!({"refund_id": refund_id, "amount": amount, "error": error});
     record_event(&mut tx, merchant_id, &order_id, "refund_unknown", data, now).await?;
     tx.commit().await?;

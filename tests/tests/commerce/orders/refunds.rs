@@ -122,9 +122,15 @@ on_both_databases!(money_the_provider_refuses_to_pay_back_is_claimed_back_exactl
     let rest = json!({"amount": usd(4787 - 2144 + 1), "reason": "while claimed"});
     act(&app, &shop, &order, "refunds", rest).await.problem(422, "refund_exceeds_captured");
     assert!(
-        store::settle_refund(&app.db, merchant_id, "ref_refused", Err("declined"), now_ms()).await.unwrap()
+        store::settle_refund(&app.db, (merchant_id, "USD"), "ref_refused", Err("declined"), now_ms())
+            .await
+            .unwrap()
     );
-    assert!(!store::settle_refund(&app.db, merchant_id, "ref_refused", Ok("tg_x"), now_ms()).await.unwrap());
+    assert!(
+        !store::settle_refund(&app.db, (merchant_id, "USD"), "ref_refused", Ok("tg_x"), now_ms())
+            .await
+            .unwrap()
+    );
     let after = get().await.expect(200);
     assert_eq!(
         (after["refunded"]["amount"].as_i64(), after["payment_status"].as_str()),

@@ -10,7 +10,7 @@ use mercato_sdk::payment::{CaptureRequest, PaymentCall, RefundRequest, VoidReque
 use serde::Deserialize;
 
 use super::{LineInput, invalid, parse_lines, refused, to_store};
-use crate::commerce::catalog::PriceInput;
+use crate::commerce::catalog::{PriceInput, same_currency};
 use crate::commerce::orders::{Order, OrderLine, Payment, get};
 use crate::commerce::payments::{self, Provider};
 use crate::commerce::{Check, Error, Result, Shop, ids::new_id, parse};
@@ -117,28 +117,6 @@ fn captured(order: &Order) -> Result<&Payment> {
     }
 }
 
-/// A refund's `amount`: positive minor units of the order's currency (in
-/// any case); another currency is `422 currency_mismatch`.
-fn refund_amount(check: &mut Check, raw: PriceInput, currency: &str) -> Result<i64> {
-    let amount = check.field(
-        "amount.amount",
-        raw.amount
-            .ok_or_else(|| "is required".to_owned())
-            .and_then(|a| if a > 0 { Ok(a) } else { Err("must be positive".to_owned()) }),
-    );
-    let code = check.field(
-        "amount.currency",
-        raw.currency.ok_or_else(|| "is required".to_owned()).and_then(|c| parse::currency(&c)),
-    );
-    match code {
-        Some(code) if code.code() != currency => Err(Error::Unprocessable {
-            code: "currency_mismatch",
-            message: format!("amount.currency: {} is not the order's currency ({currency})", code.code()),
-        }),
-        _ => Ok(amount.unwrap_or(0)),
-    }
-}
-
 fn money(order: &Order, amount: i64) -> Result<Money> {
     let currency = parse::currency(&order.currency).map_err(|e| anyhow::anyhow!("order currency: {e}"))?;
     Ok(Money::new(amount, currency))
@@ -177,12 +155,13 @@ pub async fn refund(shop: &Shop, merchant_id: &str, order_id: &str, req: NewRefu
     let mut check = Check::default();
     let reason = check
         .field("reason", req.reason.as_deref().map_or(Err("is required".into()), |r| parse::text(r, 500)));
+    let mut mismatch = None;
     let (amount, lines) = match (req.amount, req.lines.as_deref()) {
         (Some(_), Some(_)) | (None, None) => {
             check.field::<()>("amount", Err("send either an amount or lines".into()));
             (0, Vec::new())
         }
-        (Some(a), None) => (refund_amount(&mut check, a, &order.currency)?, Vec::new()),
+        (Some(a), None) => (a.amount_in(&mut check, "amount", &order.currency, 1, &mut mismatch), Vec::new()),
         (None, Some(lines)) => {
             let left = |l: &OrderLine| l.quantity - l.refunded_quantity;
             let parsed = parse_lines(&mut check, &order, Some(lines), left, "refund");
@@ -194,6 +173,7 @@ pub async fn refund(shop: &Shop, merchant_id: &str, order_id: &str, req: NewRefu
         }
     };
     check.finish()?;
+    same_currency(mismatch)?;
     let reason = reason.unwrap_or_default();
     if amount <= 0 {
         return Err(Error::Unprocessable {
@@ -241,7 +221,8 @@ pub async fn refund(shop: &Shop, merchant_id: &str, order_id: &str, req: NewRefu
         Err(Refused::Failed(error)) => {
             // The provider may have paid it back: the amount stays claimed
             // and the reconciler asks again with the same idempotency key.
-            store::mark_refund_unknown(db, merchant_id, &refund_id, &error, now_ms()).await?;
+            store::mark_refund_unknown(db, (merchant_id, &order.currency), &refund_id, &error, now_ms())
+                .await?;
             Err(Error::PluginFailed {
                 message: format!(
                     "{error}; refund {refund_id} stays held (its amount counts as refunded) until the \
@@ -251,7 +232,7 @@ pub async fn refund(shop: &Shop, merchant_id: &str, order_id: &str, req: NewRefu
         }
         answer => {
             let settled = answer.as_deref().map_err(Refused::reason);
-            store::settle_refund(db, merchant_id, &refund_id, settled, now_ms()).await?;
+            store::settle_refund(db, (merchant_id, &order.currency), &refund_id, settled, now_ms()).await?;
             answer.map_err(|r| r.into_error("refund"))?;
             get(db, merchant_id, order_id).await
         }
@@ -288,7 +269,14 @@ pub(crate) async fn reconcile_refund(shop: &Shop, r: &store::UnsettledRefund) ->
     tracing::info!(refund = %r.refund_id, order = %r.order_id, ok = answer.is_ok(), "refund reconciled");
     let settled = answer.as_deref().map_err(Refused::reason);
     let Some(cancelled_at) = r.cancelled_at else {
-        return Ok(store::settle_refund(db, &r.merchant_id, &r.refund_id, settled, now_ms()).await?);
+        return Ok(store::settle_refund(
+            db,
+            (&r.merchant_id, &order.currency),
+            &r.refund_id,
+            settled,
+            now_ms(),
+        )
+        .await?);
     };
     let c = Cancel {
         merchant_id: &r.merchant_id,
@@ -378,7 +366,8 @@ pub async fn cancel(shop: &Shop, merchant_id: &str, order_id: &str, req: CancelR
         if let (Err(Refused::Failed(error)), CancelPayment::Refund { refund_id, .. }) = (&answer, c.payment) {
             // As with a refund: the money may have gone back, so the
             // cancellation stays claimed until the provider answers.
-            store::mark_refund_unknown(db, merchant_id, refund_id, error, now_ms()).await?;
+            store::mark_refund_unknown(db, (merchant_id, &order.currency), refund_id, error, now_ms())
+                .await?;
             return Err(Error::PluginFailed {
                 message: format!(
                     "{error}; order #{n} stays cancelled with refund {refund_id} held until the payment \
