@@ -177,7 +177,12 @@ pub async fn list_products(
         }),
         _ => None,
     };
-    let currency = parse::currency(&merchant_currency(db, merchant_id).await?).map_err(anyhow::Error::msg)?;
+    // Every price is in the merchant's currency: a product on the page says which.
+    let currency = match rows.first().and_then(|p| p.variants.first()) {
+        Some(v) => v.price.currency.clone(),
+        None => merchant_currency(db, merchant_id).await?,
+    };
+    let currency = parse::currency(&currency).map_err(anyhow::Error::msg)?;
     let scale = 10i64.pow(currency.exponent());
     let bounds: Vec<i64> = PRICE_BANDS.iter().map(|b| b * scale).collect();
     let counts = db::catalog::product_facets(db, merchant_id, filter, &bounds).await?;
