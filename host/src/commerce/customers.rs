@@ -92,10 +92,7 @@ pub async fn register(db: &Db, merchant_id: &str, req: NewCustomer) -> Result<Cu
     check.field("password", password_rule(&req.password));
     let first_name = check.field("first_name", name(&req.first_name));
     let last_name = check.field("last_name", name(&req.last_name));
-    check.finish()?;
-    let (Some(email), Some(first_name), Some(last_name)) = (email, first_name, last_name) else {
-        unreachable!("checked above");
-    };
+    let ((email, first_name), last_name) = check.finish_with(email.zip(first_name).zip(last_name))?;
     let hash = hash_password(req.password).await?;
     let now = db::now_ms();
     let customer = Customer { id: new_id("cus"), email, first_name, last_name, created_at: now };

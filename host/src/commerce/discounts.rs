@@ -55,12 +55,8 @@ pub async fn create(db: &Db, merchant_id: &str, req: NewDiscountCode) -> Result<
     {
         check.field("ends_at", Err::<(), _>("must be after starts_at".into()));
     }
-    check.finish()?;
-    let (Some(code), Some(usage_limit), Some(starts_at), Some(ends_at)) =
-        (code, usage_limit, starts_at, ends_at)
-    else {
-        unreachable!("checked above")
-    };
+    let (((code, usage_limit), starts_at), ends_at) =
+        check.finish_with(code.zip(usage_limit).zip(starts_at).zip(ends_at))?;
     let key = code_key(&code);
     let dc = DiscountCode {
         id: new_id("dc"),

@@ -116,8 +116,7 @@ pub async fn create_location(db: &Db, merchant_id: &str, req: NewLocation) -> Re
         Some(c) => check.field("country", parse::country(&c)).map(Some),
         None => Some(None),
     };
-    check.finish()?;
-    let (Some(name), Some(country)) = (name, country) else { unreachable!("checked above") };
+    let (name, country) = check.finish_with(name.zip(country))?;
     let location = Location { id: new_id("loc"), name, country, created_at: db::now_ms() };
     db::inventory::insert_location(db, merchant_id, &location).await?;
     Ok(location)
@@ -164,10 +163,7 @@ pub async fn set_on_hand(db: &Db, merchant_id: &str, variant_id: &str, req: SetO
         Some(r) => check.field("reason", reason(&r)),
         None => Some("set".to_owned()),
     };
-    check.finish()?;
-    let (Some(location_id), Some(on_hand), Some(reason)) = (location_id, on_hand, reason) else {
-        unreachable!("checked above")
-    };
+    let ((location_id, on_hand), reason) = check.finish_with(location_id.zip(on_hand).zip(reason))?;
     let change = Change::Set(on_hand);
     apply(db, merchant_id, variant_id, &location_id, change, &reason).await.map(|(_, level)| level)
 }
@@ -184,10 +180,7 @@ pub async fn adjust(
     let location_id = check.field("location_id", required(req.location_id));
     let delta = check.field("delta", quantity(req.delta, true));
     let reason = check.field("reason", required(req.reason).and_then(|r| reason(&r)));
-    check.finish()?;
-    let (Some(location_id), Some(delta), Some(reason)) = (location_id, delta, reason) else {
-        unreachable!("checked above")
-    };
+    let ((location_id, delta), reason) = check.finish_with(location_id.zip(delta).zip(reason))?;
     apply(db, merchant_id, variant_id, &location_id, Change::Adjust(delta), &reason).await
 }
 

@@ -3,6 +3,10 @@
 
 pub use crate::model::merchants::{KeyKind, Merchant};
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
 use serde::Serialize;
 
 use super::ids::{hash_secret, new_id, new_secret};
@@ -46,10 +50,7 @@ pub async fn create(db: &Db, req: NewMerchant) -> Result<(Merchant, Keys)> {
     let slug = check.field("slug", parse::slug(&req.slug));
     let currency = check.field("default_currency", parse::currency(&req.default_currency));
     let country = check.field("country", parse::country(&req.country));
-    check.finish()?;
-    let (Some(name), Some(slug), Some(currency), Some(country)) = (name, slug, currency, country) else {
-        unreachable!("checked above");
-    };
+    let (((name, slug), currency), country) = check.finish_with(name.zip(slug).zip(currency).zip(country))?;
     let merchant = Merchant {
         id: new_id("mer"),
         name,
@@ -97,26 +98,55 @@ pub async fn rotate_keys(db: &Db, id: &str) -> Result<Keys> {
         (KeyKind::Publishable, hash_secret(&keys.publishable_key), last4(&keys.publishable_key)),
     ];
     db::merchants::replace_keys(db, id, &hashed).await?;
-    key_cache().retain(|_, (merchant, _, _)| merchant != id);
+    KEYS.retain(|(merchant, _)| merchant != id);
     Ok(keys)
 }
 
 /// How long a verified key is trusted without asking the database: a key
 /// revoked on another host sharing the database stops working within this
 /// delay (on this host, at once).
-const KEY_TTL: std::time::Duration = std::time::Duration::from_secs(5);
-/// Most keys remembered.
-const KEY_CACHE_MAX: usize = 10_000;
+const KEY_TTL: Duration = Duration::from_secs(5);
+/// Most entries a cache of this module remembers (it starts over when full).
+const CACHE_MAX: usize = 10_000;
 
-type KeyCache = std::collections::HashMap<String, (String, KeyKind, std::time::Instant)>;
-
-/// Verified keys by hash: every API request authenticates, and a cart read
-/// should not pay a query for it.
-fn key_cache() -> std::sync::MutexGuard<'static, KeyCache> {
-    static CACHE: std::sync::LazyLock<std::sync::Mutex<KeyCache>> =
-        std::sync::LazyLock::new(Default::default);
-    CACHE.lock().unwrap_or_else(|p| p.into_inner())
+/// Values trusted for `ttl` without asking the database: a change made on
+/// another host sharing the database arrives within that delay.
+struct TtlCache<V> {
+    entries: Mutex<HashMap<String, (V, Instant)>>,
+    ttl: Duration,
 }
+
+impl<V: Clone> TtlCache<V> {
+    fn new(ttl: Duration) -> TtlCache<V> {
+        TtlCache { entries: Mutex::default(), ttl }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (V, Instant)>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The value under `key`, while it is fresh.
+    fn get(&self, key: &str) -> Option<V> {
+        self.lock().get(key).filter(|(_, at)| at.elapsed() < self.ttl).map(|(v, _)| v.clone())
+    }
+
+    fn put(&self, key: String, value: V) {
+        let mut entries = self.lock();
+        if entries.len() >= CACHE_MAX {
+            entries.clear();
+        }
+        entries.insert(key, (value, Instant::now()));
+    }
+
+    /// Forgets the values `keep` refuses, at once on this host.
+    fn retain(&self, mut keep: impl FnMut(&V) -> bool) {
+        self.lock().retain(|_, (v, _)| keep(v));
+    }
+}
+
+/// Verified keys by hash, with their merchant and audience: every API
+/// request authenticates, and a cart read should not pay a query for it.
+static KEYS: LazyLock<TtlCache<(String, KeyKind)>> = LazyLock::new(|| TtlCache::new(KEY_TTL));
 
 /// The merchant and audience of a live API key.
 pub async fn authenticate(db: &Db, key: &str) -> Result<Option<(String, KeyKind)>> {
@@ -126,18 +156,12 @@ pub async fn authenticate(db: &Db, key: &str) -> Result<Option<(String, KeyKind)
         _ => return Ok(None),
     };
     let hash = hash_secret(key);
-    if let Some((merchant, k, at)) = key_cache().get(&hash)
-        && at.elapsed() < KEY_TTL
-    {
-        return Ok(Some((merchant.clone(), *k)));
+    if let Some(known) = KEYS.get(&hash) {
+        return Ok(Some(known));
     }
     let found = db::merchants::find_key(db, &hash, kind).await?;
     if let Some(m) = &found {
-        let mut cache = key_cache();
-        if cache.len() >= KEY_CACHE_MAX {
-            cache.clear();
-        }
-        cache.insert(hash, (m.clone(), kind, std::time::Instant::now()));
+        KEYS.put(hash, (m.clone(), kind));
     }
     Ok(found.map(|m| (m, kind)))
 }
@@ -156,15 +180,10 @@ pub struct Cors {
 pub const MAX_ORIGINS: usize = 20;
 
 /// How long a merchant's origins are trusted without asking the database.
-const ORIGINS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+const ORIGINS_TTL: Duration = Duration::from_secs(5);
 
-type OriginCache = std::collections::HashMap<String, (Vec<String>, std::time::Instant)>;
-
-fn origin_cache() -> std::sync::MutexGuard<'static, OriginCache> {
-    static CACHE: std::sync::LazyLock<std::sync::Mutex<OriginCache>> =
-        std::sync::LazyLock::new(Default::default);
-    CACHE.lock().unwrap_or_else(|p| p.into_inner())
-}
+/// Each merchant's allowed origins.
+static ORIGINS: LazyLock<TtlCache<Vec<String>>> = LazyLock::new(|| TtlCache::new(ORIGINS_TTL));
 
 /// An origin as browsers send it: `scheme://host[:port]`, lower-case.
 fn origin(s: &str) -> std::result::Result<String, String> {
@@ -203,25 +222,19 @@ pub async fn set_cors(db: &Db, merchant_id: &str, req: Cors) -> Result<Cors> {
     if !db::merchants::set_allowed_origins(db, merchant_id, &json).await? {
         return Err(Error::NotFound("merchant"));
     }
-    origin_cache().insert(merchant_id.to_owned(), (origins.clone(), std::time::Instant::now()));
+    ORIGINS.put(merchant_id.to_owned(), origins.clone());
     Ok(Cors { allowed_origins: origins })
 }
 
 /// The origins a merchant allows (cached for a few seconds: another host's
 /// change arrives within that delay).
 async fn allowed_origins(db: &Db, merchant_id: &str) -> Result<Vec<String>> {
-    if let Some((origins, at)) = origin_cache().get(merchant_id)
-        && at.elapsed() < ORIGINS_TTL
-    {
-        return Ok(origins.clone());
+    if let Some(origins) = ORIGINS.get(merchant_id) {
+        return Ok(origins);
     }
     let json = db::merchants::allowed_origins(db, merchant_id).await?.ok_or(Error::NotFound("merchant"))?;
     let origins: Vec<String> = serde_json::from_str(&json).unwrap_or_default();
-    let mut cache = origin_cache();
-    if cache.len() >= KEY_CACHE_MAX {
-        cache.clear();
-    }
-    cache.insert(merchant_id.to_owned(), (origins.clone(), std::time::Instant::now()));
+    ORIGINS.put(merchant_id.to_owned(), origins.clone());
     Ok(origins)
 }
 
