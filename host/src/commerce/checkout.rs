@@ -101,6 +101,7 @@ pub async fn complete(
 /// An order placed (step 1) whose payment is not settled yet.
 pub struct Placed {
     order_id: String,
+    cart_id: String,
     attempt_id: String,
     total: i64,
     currency: mercato_sdk::Currency,
@@ -207,6 +208,7 @@ pub async fn place(shop: &Shop, merchant_id: &str, cart_id: &str, req: CompleteR
 
     Ok(Placed {
         order_id: order.id,
+        cart_id: order.cart_id,
         attempt_id: order.attempt_id,
         total: order.total,
         currency: priced.currency,
@@ -228,6 +230,7 @@ pub async fn pay(shop: &Shop, merchant_id: &str, order: Placed) -> Result<Comple
         let charge = payments::Charge {
             amount: Money::new(order.total, order.currency),
             order_reference: &order.order_id,
+            cart_id: &order.cart_id,
             token: order.token.clone(),
             attempt_id: &order.attempt_id,
             email: &order.email,
@@ -237,7 +240,7 @@ pub async fn pay(shop: &Shop, merchant_id: &str, order: Placed) -> Result<Comple
 
     store::settle(&shop.db, merchant_id, &order.attempt_id, &outcome, now_ms()).await?;
     match outcome {
-        Outcome::Paid { .. } | Outcome::Pending { .. } => {
+        Outcome::Paid { .. } | Outcome::Pending { .. } | Outcome::Authorized { .. } => {
             let order = orders::get(&shop.db, merchant_id, &order.order_id).await?;
             Ok(Completion::Placed(Box::new(PlacedOrder { order, access_token })))
         }
@@ -375,7 +378,7 @@ fn new_order(
             })
             .collect(),
         attempt_id: new_id("pay"),
-        plugin_id: provider.plugin.id.clone(),
+        plugin_id: provider.id().to_owned(),
         provider: provider.name().to_owned(),
         token,
         reservation_expires_at: now + RESERVATION_TTL_MS,

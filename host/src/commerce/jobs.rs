@@ -18,7 +18,6 @@
 
 use std::time::Duration;
 
-use mercato_sdk::Money;
 use mercato_sdk::payment::{PaymentCall, VoidRequest};
 
 use super::payments;
@@ -74,13 +73,20 @@ pub async fn run_once(shop: &Shop, now: i64) -> Result<Report> {
     }
     for a in attempts::expired_holds(&shop.db, now, BATCH).await? {
         // Unsettled attempts are the reconciler's: money may have moved.
-        if matches!(a.status.as_str(), "started" | "unknown" | "succeeded" | "pending") {
+        if matches!(a.status.as_str(), "started" | "unknown" | "succeeded" | "pending" | "authorized") {
             continue;
         }
         if !attempts::claim(&shop.db, &a, now).await? {
             continue;
         }
         if a.status == "requires_action" {
+            // The buyer may have finished and its callback been lost: a
+            // provider that can be asked (Stripe) is, and a payment taken
+            // makes the order paid instead of expiring it.
+            if let Some(settled) = ask_before_expiry(shop, &a).await? {
+                report.reconciled += usize::from(settled == Settled::Applied);
+                continue;
+            }
             void(shop, &a).await;
         }
         let outcome = Outcome::Failed {
@@ -94,29 +100,38 @@ pub async fn run_once(shop: &Shop, now: i64) -> Result<Report> {
     Ok(report)
 }
 
-/// Asks the provider again about one attempt, with its idempotency key.
+/// Asks the provider again about one attempt (see [`payments::look_up`])
+/// and records what it says.
 pub(crate) async fn reconcile(shop: &Shop, a: &AttemptRef) -> Result<Settled> {
-    let Some(provider) = payments::provider_by_plugin(shop, &a.merchant_id, &a.plugin_id).await? else {
-        tracing::warn!(attempt = %a.attempt_id, plugin = %a.plugin_id, "payment plugin no longer bound; cannot reconcile");
+    let Some(provider) = payments::provider_by_id(shop, &a.merchant_id, &a.plugin_id).await? else {
+        tracing::warn!(attempt = %a.attempt_id, provider = %a.plugin_id, "payment provider no longer set up; cannot reconcile");
         return Ok(Settled::Already);
     };
-    let currency = super::parse::currency(&a.currency).map_err(anyhow::Error::msg)?;
-    let charge = payments::Charge {
-        amount: Money::new(a.amount, currency),
-        order_reference: &a.order_id,
-        token: a.token.clone(),
-        attempt_id: &a.attempt_id,
-        email: &a.email,
-    };
-    let (outcome, _) = payments::create_payment(shop, &a.merchant_id, &provider, charge).await;
+    let Some(outcome) = payments::look_up(shop, &provider, a).await? else { return Ok(Settled::Already) };
     tracing::info!(attempt = %a.attempt_id, order = %a.order_id, ?outcome, "payment reconciled");
     Ok(store::settle(&shop.db, &a.merchant_id, &a.attempt_id, &outcome, now_ms()).await?)
+}
+
+/// What the provider says of an attempt waiting for its buyer, if it can
+/// be asked and the payment moved on (paid, authorized, failed): then it
+/// is recorded, and the hold is not expired.
+async fn ask_before_expiry(shop: &Shop, a: &AttemptRef) -> Result<Option<Settled>> {
+    let Some(provider) = payments::provider_by_id(shop, &a.merchant_id, &a.plugin_id).await? else {
+        return Ok(None);
+    };
+    match payments::look_up(shop, &provider, a).await? {
+        Some(outcome @ (Outcome::Paid { .. } | Outcome::Authorized { .. } | Outcome::Failed { .. })) => {
+            tracing::info!(attempt = %a.attempt_id, order = %a.order_id, ?outcome, "payment settled at hold expiry");
+            Ok(Some(store::settle(&shop.db, &a.merchant_id, &a.attempt_id, &outcome, now_ms()).await?))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Best effort: a hold that expires voids an authorization the buyer never finished.
 async fn void(shop: &Shop, a: &AttemptRef) {
     let (Ok(Some(provider)), Some(reference)) =
-        (payments::provider_by_plugin(shop, &a.merchant_id, &a.plugin_id).await, &a.provider_reference)
+        (payments::provider_by_id(shop, &a.merchant_id, &a.plugin_id).await, &a.provider_reference)
     else {
         return;
     };
@@ -124,8 +139,8 @@ async fn void(shop: &Shop, a: &AttemptRef) {
         provider_reference: reference.clone(),
         idempotency_key: payments::void_key(&a.attempt_id),
     });
-    if let Err(e) = payments::call(shop, &a.merchant_id, &provider, request).await {
-        tracing::warn!(attempt = %a.attempt_id, error = %e, "void of an expired payment failed");
+    if let (Outcome::Unknown { error }, _) = payments::ask(shop, &a.merchant_id, &provider, request).await {
+        tracing::warn!(attempt = %a.attempt_id, %error, "void of an expired payment failed");
     }
 }
 

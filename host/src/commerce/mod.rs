@@ -44,6 +44,8 @@ pub struct Shop {
     pub memo: Arc<cart::Memo>,
     /// Seals and opens merchants' provider secrets.
     pub secrets: Arc<secrets::SecretBox>,
+    /// Where Stripe is reached, and its clients.
+    pub stripe: Arc<stripe::Api>,
 }
 
 impl Shop {
@@ -51,13 +53,25 @@ impl Shop {
     /// of its own (see [`Shop::with_secret_key`]).
     pub fn new(db: Db, runtime: Arc<Runtime>) -> Shop {
         let secrets = Arc::new(secrets::SecretBox::ephemeral());
-        Shop { db, runtime, bindings: Default::default(), memo: Default::default(), secrets }
+        Shop {
+            db,
+            runtime,
+            bindings: Default::default(),
+            memo: Default::default(),
+            secrets,
+            stripe: Default::default(),
+        }
     }
 
     /// The deployment's secret key, which every host over this database
     /// must share: merchants' secrets stored by one host open on another.
     pub fn with_secret_key(self, key: &[u8; 32]) -> Shop {
         Shop { secrets: Arc::new(secrets::SecretBox::new(key)), ..self }
+    }
+
+    /// Stripe reached at `base` instead of its API (a test double, a proxy).
+    pub fn with_stripe_api(self, base: &str) -> Shop {
+        Shop { stripe: Arc::new(stripe::Api::new(base)), ..self }
     }
 }
 

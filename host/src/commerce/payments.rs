@@ -1,7 +1,8 @@
-//! Payment plugins as the checkout, the reconciler and provider callbacks
-//! use them: find the merchant's provider, call it off the async threads
-//! (a provider may take a network round trip), and read its answer as an
-//! [`Outcome`] the database can record.
+//! Payment providers as the checkout, the reconciler, order actions and
+//! provider callbacks use them: find the merchant's provider (a bound
+//! payment plugin, or Stripe spoken natively, see [`super::stripe`]), ask it
+//! (plugins off the async threads: a provider may take a network round
+//! trip), and read its answer as an [`Outcome`] the database can record.
 
 use std::sync::Arc;
 
@@ -11,15 +12,26 @@ use mercato_sdk::payment::{
     PaymentCall, PaymentReply, PaymentRequest, PaymentResult, PaymentStatus, Webhook,
 };
 
-use crate::commerce::orders::NextAction;
-use crate::commerce::plugins::Binding;
-use crate::commerce::{Error, Result, Shop};
+use super::orders::NextAction;
+use super::plugins::Binding;
+use super::stripe::{self, StripeCredentials};
+use super::{Error, Result, Shop};
 use crate::db::checkout::Outcome;
+use crate::db::payments::AttemptRef;
 use crate::runtime::{Call, CallError, CircuitBreaker, FailureKind, InstalledPlugin};
+
+/// A merchant's payment provider.
+#[derive(Clone)]
+pub enum Provider {
+    /// A bound payment plugin.
+    Plugin(PluginProvider),
+    /// Stripe, spoken natively with the merchant's keys.
+    Stripe(Arc<StripeCredentials>),
+}
 
 /// A merchant's payment binding, owned so it can move to the blocking pool.
 #[derive(Clone)]
-pub struct Provider {
+pub struct PluginProvider {
     /// The bound payment plugin.
     pub plugin: Arc<InstalledPlugin>,
     /// The merchant's configuration, as the JSON the plugin is given.
@@ -29,15 +41,33 @@ pub struct Provider {
 }
 
 impl Provider {
-    /// The provider name buyers and storefronts use: the plugin's name.
+    /// The provider name buyers and storefronts use: `stripe`, or the
+    /// plugin's name.
     pub fn name(&self) -> &str {
-        &self.plugin.metadata.name
+        match self {
+            Provider::Plugin(p) => &p.plugin.metadata.name,
+            Provider::Stripe(_) => stripe::PROVIDER,
+        }
+    }
+
+    /// What a payment attempt records to find its provider again: the
+    /// plugin's id (`plg_…`), or `stripe`.
+    pub fn id(&self) -> &str {
+        match self {
+            Provider::Plugin(p) => &p.plugin.id,
+            Provider::Stripe(_) => stripe::PROVIDER,
+        }
     }
 }
 
-/// The merchant's bound payment provider called `name` (a plugin name, or
-/// a plugin id).
+/// The merchant's payment provider called `name`: `stripe` when the
+/// merchant connected Stripe, else a bound plugin's name or id.
 pub async fn provider(shop: &Shop, merchant_id: &str, name: &str) -> Result<Option<Provider>> {
+    if name == stripe::PROVIDER
+        && let Some(credentials) = stripe::credentials(shop, merchant_id).await?
+    {
+        return Ok(Some(Provider::Stripe(Arc::new(credentials))));
+    }
     find(shop, merchant_id, |b| b.plugin.metadata.name == name || b.plugin.id == name).await
 }
 
@@ -46,22 +76,37 @@ pub async fn provider(shop: &Shop, merchant_id: &str, name: &str) -> Result<Opti
 pub struct PaymentOption {
     /// What `complete` takes as `payment.provider`.
     pub provider: String,
-    /// `plugin`: a payment plugin the merchant bound.
+    /// `stripe`: Stripe, natively (pay with a `pm_…` payment method from
+    /// Stripe.js and `publishable_key`); `plugin`: a payment plugin the
+    /// merchant bound.
     pub kind: String,
     /// What the provider says it is.
     pub description: String,
+    /// For Stripe: the merchant's publishable key, for Stripe.js.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publishable_key: Option<String>,
     /// False while the provider's circuit is open after repeated failures:
     /// a checkout with it is refused until its trial call.
     pub available: bool,
 }
 
-/// The cart's payment options: the merchant's bound payment providers, in
-/// binding order. 404 for a cart that is not the merchant's.
+/// The cart's payment options: Stripe first when the merchant connected
+/// it, then the merchant's bound payment plugins, in binding order. 404 for
+/// a cart that is not the merchant's.
 pub async fn options(shop: &Shop, merchant_id: &str, cart_id: &str) -> Result<Vec<PaymentOption>> {
     crate::db::carts::get(&shop.db, merchant_id, cart_id).await?.ok_or(super::Error::NotFound("cart"))?;
     let list =
         shop.bindings.bindings_for(&shop.db, &shop.runtime, merchant_id, ExtensionPoint::Payment).await?;
     let mut out: Vec<PaymentOption> = Vec::new();
+    if let Some(connection) = stripe::connection(shop, merchant_id).await.ok() {
+        out.push(PaymentOption {
+            provider: stripe::PROVIDER.into(),
+            kind: "stripe".into(),
+            description: "Cards and wallets through Stripe".into(),
+            publishable_key: Some(connection.publishable_key),
+            available: true,
+        });
+    }
     for b in list.iter() {
         let name = &b.plugin.metadata.name;
         if out.iter().any(|o| &o.provider == name) {
@@ -71,24 +116,31 @@ pub async fn options(shop: &Shop, merchant_id: &str, cart_id: &str) -> Result<Ve
             provider: name.clone(),
             kind: "plugin".into(),
             description: b.plugin.metadata.description.clone(),
+            publishable_key: None,
             available: b.breaker.state() != crate::runtime::CircuitState::Open,
         });
     }
     Ok(out)
 }
 
-/// The merchant's bound provider backed by plugin `plugin_id`.
-pub async fn provider_by_plugin(shop: &Shop, merchant_id: &str, plugin_id: &str) -> Result<Option<Provider>> {
-    find(shop, merchant_id, |b| b.plugin.id == plugin_id).await
+/// The merchant's provider with this [`Provider::id`] (as a payment
+/// attempt records it); `None` once it is unbound or disconnected.
+pub async fn provider_by_id(shop: &Shop, merchant_id: &str, id: &str) -> Result<Option<Provider>> {
+    if id == stripe::PROVIDER {
+        return Ok(stripe::credentials(shop, merchant_id).await?.map(|c| Provider::Stripe(Arc::new(c))));
+    }
+    find(shop, merchant_id, |b| b.plugin.id == id).await
 }
 
 async fn find(shop: &Shop, merchant_id: &str, which: impl Fn(&Binding) -> bool) -> Result<Option<Provider>> {
     let list =
         shop.bindings.bindings_for(&shop.db, &shop.runtime, merchant_id, ExtensionPoint::Payment).await?;
-    Ok(list.iter().find(|b| which(b)).map(|b| Provider {
-        plugin: b.plugin.clone(),
-        config: b.config.clone(),
-        breaker: b.breaker.clone(),
+    Ok(list.iter().find(|b| which(b)).map(|b| {
+        Provider::Plugin(PluginProvider {
+            plugin: b.plugin.clone(),
+            config: b.config.clone(),
+            breaker: b.breaker.clone(),
+        })
     }))
 }
 
@@ -98,11 +150,32 @@ pub fn void_key(attempt_id: &str) -> String {
     format!("{attempt_id}_void")
 }
 
-/// Calls the provider on the blocking pool.
-pub async fn call(
+/// Asks the provider to capture, refund or void (or, for a plugin, to take
+/// a payment), and reads its answer; the failure of a plugin, if any, says
+/// why it did not answer.
+pub async fn ask(
     shop: &Shop,
     merchant_id: &str,
     provider: &Provider,
+    request: PaymentCall,
+) -> (Outcome, Option<CallError>) {
+    match provider {
+        Provider::Plugin(plugin) => {
+            let reply = call(shop, merchant_id, plugin, request).await;
+            if let Err(e) = &reply {
+                tracing::warn!(merchant = merchant_id, error = %e, "payment provider call failed");
+            }
+            (outcome(&reply), reply.err())
+        }
+        Provider::Stripe(account) => (stripe::ask(shop, account, request).await, None),
+    }
+}
+
+/// Calls a payment plugin on the blocking pool.
+pub async fn call(
+    shop: &Shop,
+    merchant_id: &str,
+    provider: &PluginProvider,
     request: PaymentCall,
 ) -> std::result::Result<PaymentReply, CallError> {
     let (runtime, provider, merchant) = (shop.runtime.clone(), provider.clone(), merchant_id.to_owned());
@@ -134,6 +207,8 @@ pub struct Charge<'a> {
     /// The order's id: the reference the provider keeps (an order is
     /// numbered only once its payment confirms it).
     pub order_reference: &'a str,
+    /// The cart the order was placed from.
+    pub cart_id: &'a str,
     /// The payment method token the buyer sent, if any.
     pub token: Option<String>,
     /// The idempotency key: the same attempt never charges twice.
@@ -142,14 +217,18 @@ pub struct Charge<'a> {
     pub email: &'a str,
 }
 
-/// Asks the provider to take a payment (capture at once) and reads its
-/// answer; the checkout and the reconciler ask the same way.
+/// Asks the provider to take a payment (a plugin captures at once; Stripe
+/// as the merchant chose) and reads its answer; the checkout and the
+/// reconciler ask the same way.
 pub async fn create_payment(
     shop: &Shop,
     merchant_id: &str,
     provider: &Provider,
     charge: Charge<'_>,
 ) -> (Outcome, Option<CallError>) {
+    if let Provider::Stripe(account) = provider {
+        return (stripe::create(shop, account, &charge).await, None);
+    }
     let request = PaymentCall::CreatePayment(PaymentRequest {
         amount: charge.amount,
         order_reference: charge.order_reference.to_owned(),
@@ -158,11 +237,32 @@ pub async fn create_payment(
         capture: true,
         email: Some(charge.email.to_owned()),
     });
-    let reply = call(shop, merchant_id, provider, request).await;
-    if let Err(e) = &reply {
-        tracing::warn!(merchant = merchant_id, attempt = charge.attempt_id, error = %e, "payment call failed");
-    }
-    (outcome(&reply), reply.err())
+    ask(shop, merchant_id, provider, request).await
+}
+
+/// What became of an unsettled attempt, asked again: Stripe is asked for
+/// the PaymentIntent (by its id, or by the attempt's idempotency key when
+/// the host stopped before recording it); a plugin is asked to take the
+/// payment again with the same idempotency key, which only works for an
+/// attempt it never answered (`started`, `unknown`): for one it answered
+/// (`requires_action`), `None`: only its callback can tell.
+pub async fn look_up(shop: &Shop, provider: &Provider, attempt: &AttemptRef) -> Result<Option<Outcome>> {
+    let charge = Charge {
+        amount: Money::new(attempt.amount, super::parse::currency(&attempt.currency).map_err(anyhow::Error::msg)?),
+        order_reference: &attempt.order_id,
+        cart_id: &attempt.cart_id,
+        token: attempt.token.clone(),
+        attempt_id: &attempt.attempt_id,
+        email: &attempt.email,
+    };
+    Ok(match (provider, attempt.provider_reference.as_deref()) {
+        (Provider::Stripe(account), Some(intent)) => Some(stripe::retrieve(shop, account, intent).await),
+        (_, None) => Some(create_payment(shop, &attempt.merchant_id, provider, charge).await.0),
+        (Provider::Plugin(_), Some(_)) if matches!(attempt.status.as_str(), "started" | "unknown") => {
+            Some(create_payment(shop, &attempt.merchant_id, provider, charge).await.0)
+        }
+        (Provider::Plugin(_), Some(_)) => None,
+    })
 }
 
 /// What a create-payment (or a parsed webhook) means for the attempt.
@@ -233,8 +333,9 @@ pub async fn webhook(
     headers: Vec<(String, String)>,
     body: Vec<u8>,
 ) -> Result<WebhookReceipt> {
-    let provider =
-        provider_by_plugin(shop, merchant_id, plugin_id).await?.ok_or(Error::NotFound("payment provider"))?;
+    let Some(Provider::Plugin(provider)) = provider_by_id(shop, merchant_id, plugin_id).await? else {
+        return Err(Error::NotFound("payment provider"));
+    };
     let reply =
         call(shop, merchant_id, &provider, PaymentCall::ParseWebhook(Webhook { headers, body })).await;
     let event = match &reply {

@@ -1,15 +1,46 @@
-//! A merchant's Stripe account, connected natively: the keys are checked
-//! for their shape and mode, the secrets sealed at rest (see
-//! [`super::secrets`]) and never shown again, only their last four characters.
+//! Stripe, spoken natively (the `async-stripe` client):
+//!
+//! - **the connection**: a merchant's keys are checked for their shape and
+//!   mode, the secrets sealed at rest (see [`super::secrets`]) and never
+//!   shown again, only their last four characters;
+//! - **payments**: one PaymentIntent per payment attempt, created and
+//!   confirmed with the attempt id as Stripe's idempotency key and the
+//!   order, cart and attempt ids in its metadata; captured, refunded and
+//!   cancelled with keys derived from the attempt or refund id, so a retry
+//!   never moves money twice. Stripe's answers become the same [`Outcome`]s
+//!   payment plugins' answers do (see [`super::payments`]);
+//! - **webhooks**: see [`webhook`].
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use mercato_sdk::payment::{CaptureRequest, PaymentCall, RefundRequest, VoidRequest};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe_core::payment_intent::{
+    CancelPaymentIntent, CapturePaymentIntent, CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods,
+    CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects, RetrievePaymentIntent,
+};
+use stripe_core::refund::{CreateRefund, CreateRefundReason};
+use stripe_core::{PaymentIntent, PaymentIntentCaptureMethod, PaymentIntentStatus};
 
+use super::orders::NextAction;
+use super::payments::Charge;
 use super::{Check, Error, Result, Shop};
 use crate::db;
+use crate::db::checkout::Outcome;
 use crate::model::providers::StoredConnection;
 use crate::model::secret::Secret;
 
-const PROVIDER: &str = "stripe";
+/// The provider's name, as `complete` takes it and attempts record it.
+pub const PROVIDER: &str = "stripe";
+/// Stripe's API, unless the operator points the host elsewhere.
+pub const DEFAULT_API_BASE: &str = "https://api.stripe.com/";
+/// How long one request to Stripe may take before its outcome counts as
+/// unknown (and the reconciler asks again with the same idempotency key).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `PUT /payment-providers/stripe`: the account's keys, all three each time.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -25,7 +56,8 @@ pub struct StripeSettings {
     #[schema(required = true)]
     pub webhook_secret: Option<String>,
     /// `automatic` (default): charge at checkout; `manual`: authorize at
-    /// checkout, capture later.
+    /// checkout, capture with `POST /orders/{id}/capture`; `on_fulfillment`:
+    /// authorize at checkout, capture when the first items ship.
     pub capture: Option<String>,
 }
 
@@ -42,7 +74,7 @@ pub struct StripeConnection {
     pub secret_key_last4: String,
     /// The last four characters of the webhook signing secret.
     pub webhook_secret_last4: String,
-    /// `automatic` or `manual`.
+    /// `automatic`, `manual` or `on_fulfillment`.
     pub capture: String,
     /// When it was first connected.
     #[serde(serialize_with = "crate::model::time::serialize")]
@@ -63,8 +95,30 @@ pub struct StripeCredentials {
     pub webhook_secret: Secret,
     /// The publishable key.
     pub publishable_key: String,
-    /// Whether checkout captures at once.
-    pub capture_automatically: bool,
+    /// When the payment is captured.
+    pub capture: Capture,
+}
+
+/// When a Stripe payment is captured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capture {
+    /// At checkout.
+    Automatic,
+    /// When the merchant says (`POST /orders/{id}/capture`).
+    Manual,
+    /// When the first items ship (or when the merchant says, before).
+    OnFulfillment,
+}
+
+impl Capture {
+    fn parse(s: &str) -> Option<Capture> {
+        match s {
+            "automatic" => Some(Capture::Automatic),
+            "manual" => Some(Capture::Manual),
+            "on_fulfillment" => Some(Capture::OnFulfillment),
+            _ => None,
+        }
+    }
 }
 
 /// `prefix` + `test_`/`live_` + 8 to 247 letters and digits; the mode.
@@ -132,9 +186,9 @@ pub async fn connect(shop: &Shop, merchant_id: &str, req: StripeSettings) -> Res
     let capture = check.field(
         "capture",
         match req.capture.as_deref().map(str::trim) {
-            None | Some("automatic") => Ok("automatic"),
-            Some("manual") => Ok("manual"),
-            Some(_) => Err("must be automatic or manual".to_owned()),
+            None => Ok("automatic"),
+            Some(c) if Capture::parse(c).is_some() => Ok(c),
+            Some(_) => Err("must be automatic, manual or on_fulfillment".to_owned()),
         },
     );
     if let (Some((_, secret_mode)), Some((_, public_mode))) = (&secret, &public)
@@ -188,8 +242,258 @@ pub async fn credentials(shop: &Shop, merchant_id: &str) -> Result<Option<Stripe
             .secrets
             .open(&c.webhook_secret_sealed, &context(merchant_id, "webhook_secret"))?,
         publishable_key: c.publishable_key,
-        capture_automatically: c.capture == "automatic",
+        capture: Capture::parse(&c.capture).unwrap_or(Capture::Automatic),
     }))
+}
+
+/// Where the host reaches Stripe, and its clients: one per API key, kept so
+/// connections are reused from one payment to the next.
+pub struct Api {
+    base: String,
+    clients: Mutex<HashMap<[u8; 32], Client>>,
+}
+
+impl Api {
+    /// Stripe at `base` (e.g. [`DEFAULT_API_BASE`]).
+    pub fn new(base: &str) -> Api {
+        let base = if base.ends_with('/') { base.to_owned() } else { format!("{base}/") };
+        Api { base, clients: Mutex::default() }
+    }
+
+    fn client(&self, key: &Secret) -> std::result::Result<Client, StripeError> {
+        let id: [u8; 32] = Sha256::digest(key.expose().as_bytes()).into();
+        let mut clients = self.clients.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(client) = clients.get(&id) {
+            return Ok(client.clone());
+        }
+        if clients.len() >= 10_000 {
+            clients.clear();
+        }
+        let client = ClientBuilder::new(key.expose())
+            .url(self.base.clone())
+            .timeout(REQUEST_TIMEOUT)
+            .app_info("mercato", Some(env!("CARGO_PKG_VERSION").to_owned()), None)
+            .build()?;
+        clients.insert(id, client.clone());
+        Ok(client)
+    }
+}
+
+impl Default for Api {
+    fn default() -> Api {
+        Api::new(DEFAULT_API_BASE)
+    }
+}
+
+fn once(key: &str) -> RequestStrategy {
+    // Keys are attempt and refund ids with a suffix: never empty, short.
+    RequestStrategy::Idempotent(IdempotencyKey::new(key).expect("an id is a valid idempotency key"))
+}
+
+/// Creates and confirms the attempt's PaymentIntent. The attempt id is the
+/// idempotency key: asked again (a retry, the reconciler), Stripe answers
+/// with the same PaymentIntent and charges nothing more.
+pub async fn create(shop: &Shop, account: &StripeCredentials, charge: &Charge<'_>) -> Outcome {
+    let Some(method) = charge.token.as_deref() else {
+        return Outcome::Failed { reason: "no payment method was given".into(), provider_reference: None };
+    };
+    let currency = match charge.amount.currency.code().to_ascii_lowercase().parse::<stripe_types::Currency>() {
+        Ok(c) => c,
+        Err(_) => return unusable(format!("Stripe does not take {}", charge.amount.currency.code())),
+    };
+    let capture = match account.capture {
+        Capture::Automatic => PaymentIntentCaptureMethod::Automatic,
+        Capture::Manual | Capture::OnFulfillment => PaymentIntentCaptureMethod::Manual,
+    };
+    let metadata = HashMap::from([
+        ("order_id".to_owned(), charge.order_reference.to_owned()),
+        ("cart_id".to_owned(), charge.cart_id.to_owned()),
+        ("attempt_id".to_owned(), charge.attempt_id.to_owned()),
+    ]);
+    let request = CreatePaymentIntent::new(charge.amount.amount, currency)
+        .payment_method(method)
+        .confirm(true)
+        .capture_method(capture)
+        .metadata(metadata)
+        .receipt_email(charge.email)
+        // Cards (3-D Secure through Stripe.js, not a redirect back to us).
+        .automatic_payment_methods(CreatePaymentIntentAutomaticPaymentMethods {
+            allow_redirects: Some(CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects::Never),
+            ..CreatePaymentIntentAutomaticPaymentMethods::new(true)
+        })
+        .customize()
+        .request_strategy(once(charge.attempt_id));
+    match client(shop, account) {
+        Ok(client) => intent_outcome(request.send(&client).await),
+        Err(e) => e,
+    }
+}
+
+/// The PaymentIntent as Stripe has it now, as an outcome: how a payment
+/// the buyer finished (3-D Secure) or one whose answer was lost is read.
+pub async fn retrieve(shop: &Shop, account: &StripeCredentials, intent: &str) -> Outcome {
+    match client(shop, account) {
+        Ok(client) => intent_outcome(RetrievePaymentIntent::new(intent).send(&client).await),
+        Err(e) => e,
+    }
+}
+
+/// Captures, refunds or voids, as [`super::payments::ask`] asks it.
+pub async fn ask(shop: &Shop, account: &StripeCredentials, request: PaymentCall) -> Outcome {
+    let client = match client(shop, account) {
+        Ok(client) => client,
+        Err(e) => return e,
+    };
+    match request {
+        PaymentCall::Capture(CaptureRequest { provider_reference, amount, idempotency_key }) => {
+            // A capture already made (by another request, or in Stripe's
+            // dashboard) is not sent again.
+            let now = RetrievePaymentIntent::new(provider_reference.as_str()).send(&client).await;
+            if let Ok(pi) = &now
+                && pi.status != PaymentIntentStatus::RequiresCapture
+            {
+                return intent_outcome(now);
+            }
+            let request = CapturePaymentIntent::new(provider_reference.as_str())
+                .amount_to_capture(amount.amount)
+                .customize()
+                .request_strategy(once(&idempotency_key));
+            intent_outcome(request.send(&client).await)
+        }
+        PaymentCall::Refund(RefundRequest { provider_reference, amount, idempotency_key, reason }) => {
+            let mut metadata = HashMap::from([("refund_id".to_owned(), idempotency_key.clone())]);
+            metadata.extend(reason.map(|r| ("reason".to_owned(), r)));
+            let request = CreateRefund::new()
+                .payment_intent(provider_reference)
+                .amount(amount.amount)
+                .reason(CreateRefundReason::RequestedByCustomer)
+                .metadata(metadata)
+                .customize()
+                .request_strategy(once(&idempotency_key));
+            match request.send(&client).await {
+                Ok(refund) => match refund.status.as_deref() {
+                    Some("failed" | "canceled") => Outcome::Failed {
+                        reason: refund.failure_reason.unwrap_or_else(|| "the refund failed".into()),
+                        provider_reference: Some(refund.id.to_string()),
+                    },
+                    _ => Outcome::Paid { provider_reference: refund.id.to_string() },
+                },
+                Err(e) => error_outcome(e),
+            }
+        }
+        PaymentCall::Void(VoidRequest { provider_reference, idempotency_key }) => {
+            let request = CancelPaymentIntent::new(provider_reference.as_str())
+                .customize()
+                .request_strategy(once(&idempotency_key));
+            match intent_outcome(request.send(&client).await) {
+                // Cancelled is what a void asks for.
+                Outcome::Failed { provider_reference: Some(reference), reason } if reason.starts_with("canceled") => {
+                    Outcome::Paid { provider_reference: reference }
+                }
+                Outcome::Paid { .. } => Outcome::Failed {
+                    reason: "the payment was already captured".into(),
+                    provider_reference: Some(provider_reference),
+                },
+                other => other,
+            }
+        }
+        PaymentCall::CreatePayment(_) | PaymentCall::ParseWebhook(_) => {
+            unusable("Stripe payments are created with their cart (see `create`)".into())
+        }
+    }
+}
+
+fn client(shop: &Shop, account: &StripeCredentials) -> std::result::Result<Client, Outcome> {
+    shop.stripe.client(&account.secret_key).map_err(|e| unusable(format!("the Stripe client: {e}")))
+}
+
+/// Nothing was sent: nothing can have been charged.
+fn unusable(reason: String) -> Outcome {
+    Outcome::Failed { reason, provider_reference: None }
+}
+
+/// A PaymentIntent's status as an outcome.
+fn intent_outcome(answer: std::result::Result<PaymentIntent, StripeError>) -> Outcome {
+    let pi = match answer {
+        Ok(pi) => pi,
+        Err(e) => return error_outcome(e),
+    };
+    let reference = pi.id.to_string();
+    match &pi.status {
+        PaymentIntentStatus::Succeeded => Outcome::Paid { provider_reference: reference },
+        PaymentIntentStatus::RequiresCapture => Outcome::Authorized { provider_reference: reference },
+        PaymentIntentStatus::Processing => Outcome::Pending {
+            provider_reference: reference,
+            message: Some("the payment is processing".into()),
+        },
+        PaymentIntentStatus::RequiresAction => {
+            let next = pi.next_action.as_ref();
+            let next_action = NextAction {
+                client_secret: pi.client_secret.clone(),
+                redirect_url: next.and_then(|n| n.redirect_to_url.as_ref()).and_then(|r| r.url.clone()),
+            };
+            Outcome::RequiresAction {
+                provider_reference: reference,
+                next_action: serde_json::to_string(&next_action).expect("serializes"),
+            }
+        }
+        PaymentIntentStatus::Canceled => Outcome::Failed {
+            reason: format!(
+                "canceled{}",
+                pi.cancellation_reason.as_ref().map(|r| format!(" ({})", r.as_str())).unwrap_or_default()
+            ),
+            provider_reference: Some(reference),
+        },
+        PaymentIntentStatus::RequiresPaymentMethod | PaymentIntentStatus::RequiresConfirmation => {
+            Outcome::Failed {
+                reason: pi.last_payment_error.as_deref().map_or_else(
+                    || "the payment method was not accepted".to_owned(),
+                    |e| decline(e.code.as_ref().map(|c| c.as_str()), e.decline_code.as_deref(), e.message.as_deref()),
+                ),
+                provider_reference: Some(reference),
+            }
+        }
+        other => Outcome::Unknown { error: format!("Stripe status {:?}", other.as_str()) },
+    }
+}
+
+/// `card_declined (insufficient_funds): Your card has insufficient funds.`
+fn decline(code: Option<&str>, decline_code: Option<&str>, message: Option<&str>) -> String {
+    let mut out = code.unwrap_or("card_declined").to_owned();
+    if let Some(d) = decline_code.filter(|d| Some(*d) != code) {
+        out.push_str(&format!(" ({d})"));
+    }
+    if let Some(m) = message {
+        out.push_str(&format!(": {m}"));
+    }
+    out
+}
+
+/// What an error from Stripe means for the money: a card error declined
+/// it, another client error refused the request (nothing taken); a server
+/// error, a timeout or an answer that cannot be read leaves it unknown.
+fn error_outcome(e: StripeError) -> Outcome {
+    match e {
+        StripeError::Stripe(err, status) => {
+            let kind = err.type_.as_str().to_owned();
+            let code = err.code.as_ref().map(|c| c.as_str().to_owned());
+            let reference = err.payment_intent.as_ref().map(|pi| pi.id.to_string());
+            if kind == "card_error" {
+                let reason = decline(code.as_deref(), err.decline_code.as_deref(), err.message.as_deref());
+                return Outcome::Failed { reason, provider_reference: reference };
+            }
+            if matches!(status, 409 | 429) || status >= 500 {
+                return Outcome::Unknown { error: format!("Stripe answered {status}: {}", err.message.unwrap_or_default()) };
+            }
+            let what = code.map(|c| format!("{c}: ")).unwrap_or_default();
+            Outcome::Failed {
+                reason: format!("{what}{}", err.message.unwrap_or_else(|| format!("Stripe answered {status}"))),
+                provider_reference: None,
+            }
+        }
+        StripeError::Timeout => Outcome::Unknown { error: "Stripe did not answer in time".into() },
+        other => Outcome::Unknown { error: format!("Stripe could not be asked: {other}") },
+    }
 }
 
 #[cfg(test)]

@@ -334,6 +334,12 @@ pub enum Outcome {
         /// Instructions for the buyer, e.g. bank transfer details.
         message: Option<String>,
     },
+    /// Authorized, to be captured later (by the merchant, or on fulfilment):
+    /// the order is placed and its stock committed, the money held.
+    Authorized {
+        /// The provider's id for the payment.
+        provider_reference: String,
+    },
     /// The buyer must act (3-D Secure); JSON of the next action.
     RequiresAction {
         /// The provider's id for the payment.
@@ -360,6 +366,7 @@ impl Outcome {
         match self {
             Outcome::Paid { .. } => "succeeded",
             Outcome::Pending { .. } => "pending",
+            Outcome::Authorized { .. } => "authorized",
             Outcome::RequiresAction { .. } => "requires_action",
             Outcome::Failed { .. } => "failed",
             Outcome::Unknown { .. } => "unknown",
@@ -369,7 +376,8 @@ impl Outcome {
     /// Attempt statuses this outcome may follow.
     fn follows(&self) -> &'static str {
         match self {
-            Outcome::Paid { .. } => "('started', 'unknown', 'requires_action', 'pending')",
+            Outcome::Paid { .. } => "('started', 'unknown', 'requires_action', 'pending', 'authorized')",
+            Outcome::Authorized { .. } => "('started', 'unknown', 'requires_action')",
             Outcome::Pending { .. } | Outcome::RequiresAction { .. } => "('started', 'unknown')",
             Outcome::Failed { .. } => "('started', 'unknown', 'requires_action')",
             Outcome::Unknown { .. } => "('started')",
@@ -396,7 +404,9 @@ pub async fn settle(
 ) -> Result<Settled> {
     let mut tx = db.begin_write().await?;
     let (reference, next_action, message, reason) = match outcome {
-        Outcome::Paid { provider_reference } => (Some(provider_reference.as_str()), None, None, None),
+        Outcome::Paid { provider_reference } | Outcome::Authorized { provider_reference } => {
+            (Some(provider_reference.as_str()), None, None, None)
+        }
         Outcome::Pending { provider_reference, message } => {
             (Some(provider_reference.as_str()), None, message.as_deref(), None)
         }
@@ -435,12 +445,12 @@ pub async fn settle(
     let set = match outcome {
         Outcome::Paid { .. } => "payment_status = 'paid', status = 'paid', captured_amount = total, ",
         Outcome::Pending { .. } => "payment_status = 'pending', ",
+        Outcome::Authorized { .. } => "payment_status = 'authorized', ",
         Outcome::RequiresAction { .. } => "payment_status = 'requires_action', ",
         Outcome::Failed { .. } => "payment_status = 'failed', status = 'cancelled', cancelled_at = $3, ",
         Outcome::Unknown { .. } => "",
     };
-    let confirms =
-        matches!(outcome, Outcome::Paid { .. } | Outcome::Pending { .. } | Outcome::RequiresAction { .. });
+    let confirms = !matches!(outcome, Outcome::Failed { .. } | Outcome::Unknown { .. });
     let order = sqlx::query(&format!(
         "update sales_order set {set}event_seq = event_seq + 1, updated_at = $3 \
          where merchant_id = $1 and order_id = $2 returning number, total, currency, cart_id, event_seq"
@@ -469,6 +479,16 @@ pub async fn settle(
             consume_reservations(&mut tx, merchant_id, &order_id, now).await?;
             set_cart(&mut tx, merchant_id, &cart_id, &order_id, "completed", now).await?;
             ("payment_pending", json!({"attempt_id": attempt_id, "provider_reference": provider_reference}))
+        }
+        Outcome::Authorized { provider_reference } => {
+            // As pending: placed, stock committed; the capture follows.
+            consume_reservations(&mut tx, merchant_id, &order_id, now).await?;
+            set_cart(&mut tx, merchant_id, &cart_id, &order_id, "completed", now).await?;
+            (
+                "payment_authorized",
+                json!({"attempt_id": attempt_id, "amount": crate::db::orders::money(total, &currency),
+                    "provider_reference": provider_reference}),
+            )
         }
         Outcome::RequiresAction { provider_reference, .. } => (
             "payment_requires_action",

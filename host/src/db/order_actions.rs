@@ -51,12 +51,12 @@ pub enum Written {
     NoLocation,
 }
 
-/// An order that may be shipped: not cancelled, and paid, or waiting for
-/// a payment the provider reported pending (bank transfer, invoice).
+/// An order that may be shipped: not cancelled, and paid, or its payment
+/// authorized (to capture) or reported pending (bank transfer, invoice).
 const FULFILLABLE: &str = "cancelled_at is null and (payment_status in ('paid', 'partially_refunded') \
-     or (payment_status = 'pending' and exists (select 1 from payment_attempt a \
+     or (payment_status in ('pending', 'authorized') and exists (select 1 from payment_attempt a \
          where a.merchant_id = sales_order.merchant_id and a.order_id = sales_order.order_id \
-         and a.status = 'pending')))";
+         and a.status = sales_order.payment_status)))";
 
 /// Writes to the order row when `condition` holds (taking its lock); the
 /// order's number if it did.

@@ -16,9 +16,12 @@ pub struct AttemptRef {
     pub attempt_id: String,
     /// The order it pays for (`ord_…`).
     pub order_id: String,
-    /// The payment plugin that takes it (`plg_…`).
+    /// The cart the order was placed from.
+    pub cart_id: String,
+    /// The payment plugin that takes it (`plg_…`), or `stripe`.
     pub plugin_id: String,
-    /// `started`, `succeeded`, `requires_action`, `pending`, `failed`, `unknown` or `voided`.
+    /// `started`, `succeeded`, `requires_action`, `pending`, `authorized`, `failed`, `unknown` or
+    /// `voided`.
     pub status: String,
     /// What is asked for, in minor units: the order's total.
     pub amount: i64,
@@ -37,7 +40,7 @@ pub struct AttemptRef {
 }
 
 const COLUMNS: &str = "a.merchant_id, a.payment_attempt_id, a.order_id, a.plugin_id, a.status, a.amount, \
-     a.currency, a.token, o.email, o.number, a.provider_reference, a.updated_at \
+     a.currency, a.token, o.email, o.number, o.cart_id, a.provider_reference, a.updated_at \
      from payment_attempt a join sales_order o on o.merchant_id = a.merchant_id and o.order_id = a.order_id";
 
 fn attempt_ref(r: &AnyRow) -> Result<AttemptRef> {
@@ -45,6 +48,7 @@ fn attempt_ref(r: &AnyRow) -> Result<AttemptRef> {
         merchant_id: r.try_get("merchant_id")?,
         attempt_id: r.try_get("payment_attempt_id")?,
         order_id: r.try_get("order_id")?,
+        cart_id: r.try_get("cart_id")?,
         plugin_id: r.try_get("plugin_id")?,
         status: r.try_get("status")?,
         amount: r.try_get("amount")?,

@@ -74,14 +74,10 @@ async fn ask(
     provider: &Provider,
     request: PaymentCall,
 ) -> std::result::Result<String, Refused> {
-    let reply = payments::call(shop, merchant_id, provider, request).await;
-    if let Err(e) = &reply {
-        tracing::warn!(merchant = merchant_id, error = %e, "payment provider call failed");
-    }
-    match payments::outcome(&reply) {
-        Outcome::Paid { provider_reference } | Outcome::Pending { provider_reference, .. } => {
-            Ok(provider_reference)
-        }
+    match payments::ask(shop, merchant_id, provider, request).await.0 {
+        Outcome::Paid { provider_reference }
+        | Outcome::Pending { provider_reference, .. }
+        | Outcome::Authorized { provider_reference } => Ok(provider_reference),
         Outcome::Failed { reason, .. } => Err(Refused::Declined(reason)),
         Outcome::RequiresAction { .. } => {
             Err(Refused::Declined("the provider asked for the buyer to act".into()))
@@ -93,7 +89,7 @@ async fn ask(
 /// The bound provider of a payment attempt and the attempt's reference.
 async fn provider_of(shop: &Shop, merchant_id: &str, attempt: &Payment) -> Result<(Provider, String)> {
     let provider =
-        payments::provider_by_plugin(shop, merchant_id, &attempt.plugin_id).await?.ok_or_else(|| {
+        payments::provider_by_id(shop, merchant_id, &attempt.plugin_id).await?.ok_or_else(|| {
             Error::Unprocessable {
                 code: "payment_provider_unavailable",
                 message: format!(
@@ -250,8 +246,8 @@ pub(crate) async fn reconcile_refund(shop: &Shop, r: &store::UnsettledRefund) ->
         tracing::warn!(refund = %r.refund_id, order = %r.order_id, "refund of an order with no captured payment");
         return Ok(false);
     };
-    let Some(provider) = payments::provider_by_plugin(shop, &r.merchant_id, &attempt.plugin_id).await? else {
-        tracing::warn!(refund = %r.refund_id, plugin = %attempt.plugin_id, "payment plugin no longer bound; cannot reconcile");
+    let Some(provider) = payments::provider_by_id(shop, &r.merchant_id, &attempt.plugin_id).await? else {
+        tracing::warn!(refund = %r.refund_id, provider = %attempt.plugin_id, "payment provider no longer set up; cannot reconcile");
         return Ok(false);
     };
     let reference = attempt.provider_reference.clone().unwrap_or_default();
@@ -330,8 +326,8 @@ pub async fn cancel(shop: &Shop, merchant_id: &str, order_id: &str, req: CancelR
             });
             (CancelPayment::Refund { refund_id: &refund_id, amount: left }, Some((provider, request)))
         }
-        "pending" | "requires_action" => match &order.payment {
-            Some(a) if matches!(a.status.as_str(), "pending" | "requires_action") => {
+        "pending" | "requires_action" | "authorized" => match &order.payment {
+            Some(a) if matches!(a.status.as_str(), "pending" | "requires_action" | "authorized") => {
                 let (provider, reference) = provider_of(shop, merchant_id, a).await?;
                 let request = PaymentCall::Void(VoidRequest {
                     provider_reference: reference,
@@ -382,8 +378,10 @@ pub async fn cancel(shop: &Shop, merchant_id: &str, order_id: &str, req: CancelR
     get(db, merchant_id, order_id).await
 }
 
-/// Marks a pending payment (bank transfer, invoice) received: the provider
-/// captures it and the order is paid.
+/// Captures an authorized payment (Stripe with manual capture), or marks a
+/// pending one (bank transfer, invoice) received: the provider captures it
+/// and the order is paid. The capture's idempotency key is the attempt's:
+/// two captures of one order move the money once.
 pub async fn capture(shop: &Shop, merchant_id: &str, order_id: &str) -> Result<Order> {
     let db = &shop.db;
     let order = get(db, merchant_id, order_id).await?;
@@ -392,10 +390,10 @@ pub async fn capture(shop: &Shop, merchant_id: &str, order_id: &str) -> Result<O
         return Err(invalid(format!("order #{n} is cancelled")));
     }
     let attempt = match &order.payment {
-        Some(a) if order.payment_status == "pending" && a.status == "pending" => a,
+        Some(a) if matches!(order.payment_status.as_str(), "pending" | "authorized") && a.status == order.payment_status => a,
         _ => {
             return Err(invalid(format!(
-                "order #{n}'s payment is {}: only a pending payment (bank transfer, invoice) can be captured",
+                "order #{n}'s payment is {}: only an authorized or pending payment can be captured",
                 order.payment_status
             )));
         }
