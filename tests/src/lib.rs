@@ -4,6 +4,7 @@
 pub mod app;
 pub mod psp;
 pub mod shop;
+pub mod stripe;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -52,13 +52,10 @@ pub const WEBHOOK_SECRET: &str = "whsec_fakeStripeWebhookSigningSecret";
 const API_VERSION: &str = "2025-09-30.clover";
 
 /// PaymentIntent fields the fake always answers `null`, and those that start so.
-const NULL_FIELDS: &[&str] = &[
-    "amount_details", "application", "application_fee_amount", "automatic_payment_methods",
-    "canceled_at", "cancellation_reason", "customer", "last_payment_error", "latest_charge",
-    "next_action", "on_behalf_of", "payment_method_options", "processing", "review",
-    "setup_future_usage", "shipping", "source", "statement_descriptor",
-    "statement_descriptor_suffix", "transfer_data", "transfer_group",
-];
+const NULL_FIELDS: &str = "amount_details application application_fee_amount automatic_payment_methods \
+    canceled_at cancellation_reason customer last_payment_error latest_charge next_action on_behalf_of \
+    payment_method_options processing review setup_future_usage shipping source statement_descriptor \
+    statement_descriptor_suffix transfer_data transfer_group";
 
 /// One request the fake received.
 #[derive(Clone, Debug)]
@@ -163,7 +160,11 @@ impl FakeStripe {
     /// Requests with this method whose path starts with `path_prefix`.
     pub fn count(&self, method: &str, path_prefix: &str) -> usize {
         let ledger = lock(&self.state);
-        ledger.requests.iter().filter(|r| r.method.eq_ignore_ascii_case(method) && r.path.starts_with(path_prefix)).count()
+        ledger
+            .requests
+            .iter()
+            .filter(|r| r.method.eq_ignore_ascii_case(method) && r.path.starts_with(path_prefix))
+            .count()
     }
 
     /// Distinct PaymentIntents created (a replayed idempotency key creates none).
@@ -217,7 +218,13 @@ impl FakeStripe {
             let message = "The provided PaymentMethod has failed authentication. You can provide \
                            payment_method_data or a new PaymentMethod to attempt to fulfill this \
                            PaymentIntent again.";
-            decline(&mut intent.json, "invalid_request_error", "payment_intent_authentication_failure", None, message);
+            decline(
+                &mut intent.json,
+                "invalid_request_error",
+                "payment_intent_authentication_failure",
+                None,
+                message,
+            );
         } else {
             authorize(&mut intent.json);
         }
@@ -232,10 +239,12 @@ impl FakeStripe {
         let mut ledger = lock(&self.state);
         ledger.events += 1;
         let n = ledger.events;
-        let intent = ledger.find(intent_id).unwrap_or_else(|| panic!("FakeStripe has no PaymentIntent {intent_id}"));
+        let intent =
+            ledger.find(intent_id).unwrap_or_else(|| panic!("FakeStripe has no PaymentIntent {intent_id}"));
         let pi = &intent.json;
         let now = now_unix();
-        let charge = pi["latest_charge"].as_str().map_or_else(|| intent_id.replacen("pi_", "ch_", 1), str::to_owned);
+        let charge =
+            pi["latest_charge"].as_str().map_or_else(|| intent_id.replacen("pi_", "ch_", 1), str::to_owned);
         let received = int(pi, "amount_received");
         let object = match event_type {
             t if t.starts_with("payment_intent.") => pi.clone(),
@@ -292,7 +301,9 @@ fn param<'a>(form: &'a Form, name: &str) -> Option<&'a str> {
 fn metadata(form: &Form) -> Value {
     let map: Map<String, Value> = form
         .iter()
-        .filter_map(|(n, v)| Some((n.strip_prefix("metadata[")?.strip_suffix(']')?.to_owned(), Value::from(v.as_str()))))
+        .filter_map(|(n, v)| {
+            Some((n.strip_prefix("metadata[")?.strip_suffix(']')?.to_owned(), Value::from(v.as_str())))
+        })
         .collect();
     Value::Object(map)
 }
@@ -302,7 +313,9 @@ fn positive(form: &Form, name: &str) -> Result<Option<i64>, Answer> {
     let Some(raw) = param(form, name) else { return Ok(None) };
     match raw.parse::<i64>() {
         Ok(n) if n > 0 => Ok(Some(n)),
-        _ => Err(invalid(Some("parameter_invalid_integer"), name, format!("Invalid positive integer: {raw}"))),
+        _ => {
+            Err(invalid(Some("parameter_invalid_integer"), name, format!("Invalid positive integer: {raw}")))
+        }
     }
 }
 
@@ -336,8 +349,12 @@ fn invalid(code: Option<&str>, name: &str, message: impl Into<String>) -> Answer
 
 /// A 404 `resource_missing`.
 fn missing(name: &str, id: &str) -> Answer {
-    let (status, mut body) =
-        error(StatusCode::NOT_FOUND, "invalid_request_error", Some("resource_missing"), format!("No such {name}: '{id}'"));
+    let (status, mut body) = error(
+        StatusCode::NOT_FOUND,
+        "invalid_request_error",
+        Some("resource_missing"),
+        format!("No such {name}: '{id}'"),
+    );
     body["error"]["param"] = name.into();
     (status, body)
 }
@@ -404,10 +421,17 @@ async fn handle(
 
 /// Runs one `/v1/` request: the answer, whether it is a replay, and how long
 /// to hold it back.
-fn api(ledger: &mut Ledger, method: &Method, path: &str, headers: &HeaderMap, form: &Form) -> (Answer, bool, Option<Duration>) {
+fn api(
+    ledger: &mut Ledger,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    form: &Form,
+) -> (Answer, bool, Option<Duration>) {
     let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     if auth != Some(format!("Bearer {SECRET_KEY}").as_str()) {
-        let answer = error(StatusCode::UNAUTHORIZED, "invalid_request_error", None, "Invalid API Key provided");
+        let answer =
+            error(StatusCode::UNAUTHORIZED, "invalid_request_error", None, "Invalid API Key provided");
         return (answer, false, None);
     }
     let key = if *method == Method::POST {
@@ -427,7 +451,9 @@ fn api(ledger: &mut Ledger, method: &Method, path: &str, headers: &HeaderMap, fo
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let answer = match (method.as_str(), segments.as_slice()) {
         ("POST", ["v1", "payment_intents"]) => ledger.create(form),
-        ("GET", ["v1", "payment_intents", id]) => ledger.find_mut(id).map(|i| (StatusCode::OK, i.json.clone())),
+        ("GET", ["v1", "payment_intents", id]) => {
+            ledger.find_mut(id).map(|i| (StatusCode::OK, i.json.clone()))
+        }
         ("POST", ["v1", "payment_intents", id, "confirm"]) => ledger.confirm(id, form),
         ("POST", ["v1", "payment_intents", id, "capture"]) => ledger.capture(id, form),
         ("POST", ["v1", "payment_intents", id, "cancel"]) => ledger.cancel(id, form),
@@ -457,7 +483,9 @@ fn confirm_card(intent: &mut Intent, base_url: &str) -> Answer {
         Some("pm_card_chargeDeclinedInsufficientFunds") => {
             ("card_declined", "insufficient_funds", "Your card has insufficient funds.")
         }
-        Some("pm_card_chargeDeclinedExpiredCard") => ("expired_card", "expired_card", "Your card has expired."),
+        Some("pm_card_chargeDeclinedExpiredCard") => {
+            ("expired_card", "expired_card", "Your card has expired.")
+        }
         Some("pm_card_threeDSecure2Required") => {
             let redirect = json!({"url": format!("{base_url}3ds/{id}"), "return_url": intent.return_url});
             intent.json["status"] = "requires_action".into();
@@ -519,7 +547,13 @@ impl Ledger {
         let currency = match param(form, "currency") {
             Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()) => c.to_ascii_lowercase(),
             Some(c) => return Err(invalid(None, "currency", format!("Invalid currency: {c}."))),
-            None => return Err(invalid(Some("parameter_missing"), "currency", "Missing required param: currency.")),
+            None => {
+                return Err(invalid(
+                    Some("parameter_missing"),
+                    "currency",
+                    "Missing required param: currency.",
+                ));
+            }
         };
         let capture_method = param(form, "capture_method").unwrap_or("automatic");
         if !["automatic", "automatic_async", "manual"].contains(&capture_method) {
@@ -534,7 +568,8 @@ impl Ledger {
         }
         let n = self.intents.len() + 1;
         let id = format!("pi_3Fake{n:04}");
-        let status = if payment_method.is_some() { "requires_confirmation" } else { "requires_payment_method" };
+        let status =
+            if payment_method.is_some() { "requires_confirmation" } else { "requires_payment_method" };
         let mut object = json!({
             "id": id, "object": "payment_intent", "amount": amount, "amount_capturable": 0,
             "amount_received": 0, "capture_method": capture_method,
@@ -543,13 +578,16 @@ impl Ledger {
             "livemode": false, "metadata": metadata(form), "payment_method": payment_method,
             "payment_method_types": ["card"], "receipt_email": param(form, "receipt_email"), "status": status,
         });
-        for field in NULL_FIELDS {
-            object[*field] = Value::Null;
+        for field in NULL_FIELDS.split_whitespace() {
+            object[field] = Value::Null;
         }
         let return_url = param(form, "return_url").map(str::to_owned);
         let mut intent = Intent { json: object, return_url, captures: 0, refunded: 0 };
-        let answer =
-            if confirm { confirm_card(&mut intent, &self.base_url) } else { (StatusCode::OK, intent.json.clone()) };
+        let answer = if confirm {
+            confirm_card(&mut intent, &self.base_url)
+        } else {
+            (StatusCode::OK, intent.json.clone())
+        };
         self.intents.push(intent);
         Ok(answer)
     }
@@ -561,7 +599,8 @@ impl Ledger {
             "requires_payment_method" | "requires_confirmation" => {}
             "requires_action" => return Ok((StatusCode::OK, intent.json.clone())),
             other => {
-                let message = format!("You cannot confirm this PaymentIntent because it has a status of {other}.");
+                let message =
+                    format!("You cannot confirm this PaymentIntent because it has a status of {other}.");
                 return Err(unexpected(&intent.json, message));
             }
         }
@@ -587,25 +626,34 @@ impl Ledger {
         let capturable = int(&intent.json, "amount_capturable");
         let amount = positive(form, "amount_to_capture")?.unwrap_or(capturable);
         if amount > capturable {
-            let message = format!("The amount to capture ({amount}) is greater than the amount capturable ({capturable}).");
+            let message = format!(
+                "The amount to capture ({amount}) is greater than the amount capturable ({capturable})."
+            );
             return Err(invalid(Some("amount_too_large"), "amount_to_capture", message));
         }
         intent.json["status"] = "succeeded".into();
         intent.json["amount_received"] = amount.into();
-        intent.json["amount_capturable"] = 0.into();
+        intent.json["amount_capturable"] = Value::from(0_i64);
         intent.captures += 1;
         Ok((StatusCode::OK, intent.json.clone()))
     }
 
     fn cancel(&mut self, id: &str, form: &Form) -> Result<Answer, Answer> {
         let reason = param(form, "cancellation_reason");
-        if reason.is_some_and(|r| !["duplicate", "fraudulent", "requested_by_customer", "abandoned"].contains(&r)) {
+        if reason
+            .is_some_and(|r| !["duplicate", "fraudulent", "requested_by_customer", "abandoned"].contains(&r))
+        {
             let message = "Invalid cancellation_reason: must be one of duplicate, fraudulent, requested_by_customer, or abandoned";
             return Err(invalid(None, "cancellation_reason", message));
         }
         let intent = self.find_mut(id)?;
-        let cancelable =
-            ["requires_payment_method", "requires_capture", "requires_confirmation", "requires_action", "processing"];
+        let cancelable = [
+            "requires_payment_method",
+            "requires_capture",
+            "requires_confirmation",
+            "requires_action",
+            "processing",
+        ];
         if !cancelable.contains(&status(&intent.json)) {
             let message = format!(
                 "You cannot cancel this PaymentIntent because it has a status of {}. Only a PaymentIntent \
@@ -618,7 +666,7 @@ impl Ledger {
         intent.json["status"] = "canceled".into();
         intent.json["canceled_at"] = now_unix().into();
         intent.json["cancellation_reason"] = reason.into();
-        intent.json["amount_capturable"] = 0.into();
+        intent.json["amount_capturable"] = Value::from(0_i64);
         intent.json["next_action"] = Value::Null;
         Ok((StatusCode::OK, intent.json.clone()))
     }
@@ -650,8 +698,14 @@ impl Ledger {
         let charge = intent.json["latest_charge"].clone();
         let left = int(&intent.json, "amount_received") - intent.refunded;
         if left <= 0 {
-            let message = format!("Charge {} has already been refunded.", charge.as_str().unwrap_or_default());
-            return Err(error(StatusCode::BAD_REQUEST, "invalid_request_error", Some("charge_already_refunded"), message));
+            let message =
+                format!("Charge {} has already been refunded.", charge.as_str().unwrap_or_default());
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                Some("charge_already_refunded"),
+                message,
+            ));
         }
         let amount = amount.unwrap_or(left);
         if amount > left {

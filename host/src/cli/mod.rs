@@ -70,6 +70,9 @@ pub struct Tuning {
     #[arg(long, env = "MERCATO_IDEMPOTENCY_LEASE_MS", default_value_t = 10_000,
         value_parser = clap::value_parser!(u64).range(300..=600_000))]
     pub idempotency_lease_ms: u64,
+    /// Where Stripe's API is reached (a proxy, or a test double).
+    #[arg(long, env = "MERCATO_STRIPE_API_BASE", default_value = crate::commerce::stripe::DEFAULT_API_BASE)]
+    pub stripe_api_base: String,
     /// Requests per second each API key may make on this host (twice that
     /// in a burst); requests without a key count per client address. 0 is
     /// no limit. Over it: 429 with Retry-After.

@@ -52,7 +52,9 @@ pub fn run(
     }
     tokio()?.block_on(async {
         let (db, runtime) = open(url, data_dir).await?;
-        let shop = crate::commerce::Shop::new(db, runtime).with_secret_key(&sealing_key);
+        let shop = crate::commerce::Shop::new(db, runtime)
+            .with_secret_key(&sealing_key)
+            .with_stripe_api(&tuning.stripe_api_base);
         let state = AppState::with_operator_key_hash(shop, hash)
             .with_idempotency_lease(std::time::Duration::from_millis(tuning.idempotency_lease_ms))
             .with_limits(tuning.limits());

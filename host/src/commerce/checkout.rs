@@ -40,10 +40,23 @@ pub struct CompleteRequest {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentInput {
-    /// A bound payment plugin's name, e.g. "test-gateway".
+    /// `stripe`, or a bound payment plugin's name, e.g. "test-gateway"
+    /// (see `GET /carts/{id}/payment-providers`).
     pub provider: Option<String>,
-    /// A payment method token from the provider's client library.
+    /// For a payment plugin: a payment method token from its client library.
     pub token: Option<String>,
+    /// For Stripe: the PaymentMethod (`pm_…`) Stripe.js made.
+    pub payment_method: Option<String>,
+}
+
+/// A Stripe PaymentMethod id: `pm_` and 1 to 252 letters, digits or `_`.
+fn stripe_payment_method(raw: &str) -> std::result::Result<String, String> {
+    match raw.strip_prefix("pm_") {
+        Some(rest) if (1..=252).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
+            Ok(raw.to_owned())
+        }
+        _ => Err("is not a Stripe PaymentMethod id (pm_…)".into()),
+    }
 }
 
 /// A placed order, with the token that lets a guest see it.
@@ -90,10 +103,16 @@ pub async fn complete(
     req: CompleteRequest,
     retried: bool,
 ) -> Result<Completion> {
-    if retried && let Some(done) = resume(shop, merchant_id, cart_id).await? {
+    if retried && let Some(done) = resume(shop, merchant_id, cart_id, true).await? {
         return done;
     }
-    let placed = place(shop, merchant_id, cart_id, req).await?;
+    let placed = match place(shop, merchant_id, cart_id, req).await {
+        // Completed again after 3-D Secure: the payment is read again.
+        Err(e @ Error::Conflict { code: "cart_not_open", .. }) => {
+            return resume(shop, merchant_id, cart_id, false).await?.unwrap_or(Err(e));
+        }
+        placed => placed?,
+    };
     crate::faults::point("checkout.placed").await;
     pay(shop, merchant_id, placed).await
 }
@@ -124,6 +143,11 @@ impl Placed {
 pub async fn place(shop: &Shop, merchant_id: &str, cart_id: &str, req: CompleteRequest) -> Result<Placed> {
     let payment = req.payment.unwrap_or_default();
     let provider_name = payment.provider.ok_or_else(|| Error::field("payment.provider", "is required"))?;
+    let payment_method = match payment.payment_method.as_deref().map(stripe_payment_method) {
+        Some(Err(why)) => return Err(Error::field("payment.payment_method", why)),
+        Some(Ok(pm)) => Some(pm),
+        None => None,
+    };
 
     let (record, priced) = cart::load_priced(shop, merchant_id, cart_id, true).await?;
     if record.status != cart::CartStatus::Open {
@@ -164,11 +188,28 @@ pub async fn place(shop: &Shop, merchant_id: &str, cart_id: &str, req: CompleteR
             code: "unknown_payment_provider",
             message: format!("no payment provider {provider_name:?} is set up for this shop"),
         })?;
+    // What the provider takes: Stripe a PaymentMethod, a plugin a token.
+    let token = match (&provider, payment_method, payment.token) {
+        (payments::Provider::Stripe(_), Some(pm), None) => Some(pm),
+        (payments::Provider::Stripe(_), None, None) => {
+            return Err(Error::field("payment.payment_method", "is required for Stripe"));
+        }
+        (payments::Provider::Stripe(_), _, Some(_)) => {
+            return Err(Error::field("payment.token", "is not taken by Stripe: send payment_method (pm_…)"));
+        }
+        (payments::Provider::Plugin(_), Some(_), _) => {
+            return Err(Error::field(
+                "payment.payment_method",
+                format!("is for Stripe; {} takes a token", provider.name()),
+            ));
+        }
+        (payments::Provider::Plugin(_), None, token) => token,
+    };
 
     let access_token = new_secret("ot");
     let now = now_ms();
     let order =
-        new_order(merchant_id, &record, &priced, &provider, payment.token.clone(), &access_token, now);
+        new_order(merchant_id, &record, &priced, &provider, token.clone(), &access_token, now);
     match store::place(&shop.db, &order).await? {
         StoreOutcome::Placed => {}
         StoreOutcome::CartNotOpen => {
@@ -213,7 +254,7 @@ pub async fn place(shop: &Shop, merchant_id: &str, cart_id: &str, req: CompleteR
         total: order.total,
         currency: priced.currency,
         email: order.email,
-        token: payment.token,
+        token,
         provider,
         access_token,
     })
@@ -278,17 +319,38 @@ pub async fn pay(shop: &Shop, merchant_id: &str, order: Placed) -> Result<Comple
     }
 }
 
-/// The real outcome of a completion whose host died after placing the
-/// order: the payment is asked again if nobody has heard from the provider
-/// (same attempt, same idempotency key: never a second charge), and the
-/// answer carries a new access token, since the first was never delivered.
-/// `None` if no order was placed for the cart.
-async fn resume(shop: &Shop, merchant_id: &str, cart_id: &str) -> Result<Option<Result<Completion>>> {
+/// The real outcome of a completion already under way, with a new access
+/// token (the first answer may never have been delivered):
+///
+/// - `retried`: the host of the first request died after placing the
+///   order: the payment is asked again if nobody has heard from the
+///   provider (same attempt, same idempotency key: never a second charge);
+/// - otherwise, only for a payment that waits for the buyer (3-D Secure):
+///   the provider is asked again whether the buyer finished, about the
+///   same payment, never a new one.
+///
+/// `None` if no order was placed for the cart (or, not `retried`, if its
+/// payment is not waiting for the buyer).
+async fn resume(
+    shop: &Shop,
+    merchant_id: &str,
+    cart_id: &str,
+    retried: bool,
+) -> Result<Option<Result<Completion>>> {
     let Some(record) = crate::db::carts::get(&shop.db, merchant_id, cart_id).await? else { return Ok(None) };
     let Some(order_id) = record.order_id else { return Ok(None) };
     let mut order = orders::get_any(&shop.db, merchant_id, &order_id).await?;
-    let unsettled = order.payment.as_ref().filter(|p| matches!(p.status.as_str(), "started" | "unknown"));
-    if let Some(p) = unsettled
+    let status = order.payment.as_ref().map(|p| p.status.as_str());
+    let ask_again = match status {
+        Some("started" | "unknown") => retried,
+        Some("requires_action") => true,
+        _ => false,
+    };
+    if !retried && status != Some("requires_action") {
+        return Ok(None);
+    }
+    if ask_again
+        && let Some(p) = &order.payment
         && let Some(attempt) = crate::db::payments::by_id(&shop.db, merchant_id, &p.id).await?
         && crate::db::payments::claim(&shop.db, &attempt, now_ms()).await?
     {

@@ -20,6 +20,15 @@ pub enum Error {
         /// Message by field path, e.g. `lines[0].quantity`.
         errors: FieldErrors,
     },
+    /// The request cannot be read as what it claims to be (a forged or
+    /// malformed callback).
+    #[error("{message}")]
+    BadRequest {
+        /// Stable snake_case code, e.g. `invalid_signature`.
+        code: &'static str,
+        /// What is wrong with it, for people.
+        message: String,
+    },
     /// The request conflicts with the current state (duplicate sku, …).
     #[error("{message}")]
     Conflict {

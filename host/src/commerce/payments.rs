@@ -365,21 +365,9 @@ pub async fn webhook(
             mismatch: false,
         });
     };
-    // A callback that names the payment but not its amount and currency
-    // must not settle it: a 6,391 order is not paid by an event for 1.
-    if let Some(reported) = event.amount
-        && (reported.amount != attempt.amount || reported.currency.code() != attempt.currency)
-    {
-        let data = serde_json::json!({
-            "attempt_id": attempt.attempt_id,
-            "provider_reference": event.provider_reference,
-            "expected": {"amount": attempt.amount, "currency": attempt.currency},
-            "reported": {"amount": reported.amount, "currency": reported.currency.code()},
-            "status": format!("{:?}", event.status),
-        });
-        tracing::warn!(merchant = merchant_id, attempt = %attempt.attempt_id, %data, "payment event does not match its attempt");
-        crate::db::orders::add_event(&shop.db, merchant_id, &attempt.order_id, "payment_mismatch", data)
-            .await?;
+    let reported = event.amount.as_ref().map(|m| (m.amount, m.currency.code()));
+    let status = format!("{:?}", event.status);
+    if mismatch(shop, &attempt, &event.provider_reference, reported, &status).await? {
         return Ok(WebhookReceipt {
             received: true,
             matched: true,
@@ -404,4 +392,32 @@ pub async fn webhook(
         applied: settled == crate::db::checkout::Settled::Applied,
         mismatch: false,
     })
+}
+
+/// Whether a provider's event about `attempt` reports another amount or
+/// currency than the attempt's; then it is recorded on the order as a
+/// `payment_mismatch` for the merchant, and must settle nothing: a 6,391
+/// order is not paid by an event for 1.
+pub async fn mismatch(
+    shop: &Shop,
+    attempt: &AttemptRef,
+    reference: &str,
+    reported: Option<(i64, &str)>,
+    status: &str,
+) -> Result<bool> {
+    let Some((amount, currency)) = reported else { return Ok(false) };
+    if amount == attempt.amount && currency.eq_ignore_ascii_case(&attempt.currency) {
+        return Ok(false);
+    }
+    let data = serde_json::json!({
+        "attempt_id": attempt.attempt_id,
+        "provider_reference": reference,
+        "expected": {"amount": attempt.amount, "currency": attempt.currency},
+        "reported": {"amount": amount, "currency": currency.to_ascii_uppercase()},
+        "status": status,
+    });
+    tracing::warn!(merchant = %attempt.merchant_id, attempt = %attempt.attempt_id, %data, "payment event does not match its attempt");
+    crate::db::orders::add_event(&shop.db, &attempt.merchant_id, &attempt.order_id, "payment_mismatch", data)
+        .await?;
+    Ok(true)
 }

@@ -515,3 +515,260 @@ mod tests {
         assert_eq!(last4("sk_test_51Habc123XYZ"), "3XYZ");
     }
 }
+
+/// How far a webhook's signed time may be from ours, as Stripe's own
+/// libraries allow: older deliveries may be replays.
+pub const SIGNATURE_TOLERANCE_SECS: i64 = 300;
+
+/// What a Stripe webhook delivery did.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StripeReceipt {
+    /// Always true: the delivery was verified and read.
+    pub received: bool,
+    /// Stripe's event id (`evt_…`).
+    pub event_id: String,
+    /// Stripe's event type, e.g. `payment_intent.succeeded`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// True for a repeated delivery of an event already processed: nothing
+    /// was done again.
+    pub duplicate: bool,
+    /// The order it is about, if it names a payment of this merchant.
+    pub order_id: Option<String>,
+    /// Whether it changed the order (false for one that came late, out of
+    /// order, or changes nothing: it is recorded on the order all the same).
+    pub applied: bool,
+    /// Whether its amount or currency differed from the payment's: then it
+    /// changed nothing and the order carries a `payment_mismatch` event.
+    pub mismatch: bool,
+}
+
+/// Checks `Stripe-Signature` (`t=…,v1=…[,v1=…]`): one `v1` must be the
+/// HMAC-SHA256 of `t.body` under the endpoint's secret (compared in
+/// constant time; several are sent while a secret is rolled), and `t`
+/// within [`SIGNATURE_TOLERANCE_SECS`] of `now`.
+fn verify(header: Option<&str>, body: &[u8], secret: &str, now: i64) -> std::result::Result<(), &'static str> {
+    use hmac::{Hmac, Mac};
+    let header = header.ok_or("the Stripe-Signature header is missing")?;
+    let (mut t, mut signatures) = (None, Vec::new());
+    for part in header.split(',') {
+        let (k, v) = part.trim().split_once('=').ok_or("the Stripe-Signature header is malformed")?;
+        match k {
+            "t" => t = Some(v.parse::<i64>().map_err(|_| "the Stripe-Signature timestamp is not a number")?),
+            "v1" => signatures.extend(hex::decode(v).ok()),
+            _ => {}
+        }
+    }
+    let t = t.ok_or("the Stripe-Signature header has no timestamp")?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(t.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    if !signatures.iter().any(|s| mac.clone().verify_slice(s).is_ok()) {
+        return Err("no v1 signature matches the payload under this merchant's webhook secret");
+    }
+    if (now - t).abs() > SIGNATURE_TOLERANCE_SECS {
+        return Err("the signature is more than 300 seconds old (or from the future)");
+    }
+    Ok(())
+}
+
+/// The parts of a Stripe event the host reads.
+#[derive(Debug, Deserialize)]
+struct Event {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    data: EventData,
+}
+
+#[derive(Debug, Deserialize)]
+struct EventData {
+    object: serde_json::Value,
+}
+
+/// A Stripe webhook for one merchant: verified (see [`verify`]; forged,
+/// stale or malformed is 400 and changes nothing), recorded by its event
+/// id so each event is processed once however often, concurrently or late
+/// it is delivered, then applied to the payment it names:
+///
+/// | event | the attempt and the order |
+/// |---|---|
+/// | `payment_intent.succeeded` | paid (from waiting for the buyer, authorized, unknown) |
+/// | `payment_intent.amount_capturable_updated` | authorized |
+/// | `payment_intent.processing` | pending |
+/// | `payment_intent.payment_failed`, `payment_intent.canceled` | failed, stock released (unless it was paid) |
+/// | `charge.refunded` | recorded (refunds the host made are already counted) |
+/// | `charge.dispute.created` | the order flagged disputed, with an event |
+///
+/// An event that comes after the order moved on (shipped, cancelled) is
+/// recorded on the order and acknowledged: Stripe stops retrying.
+pub async fn webhook(
+    shop: &Shop,
+    merchant_id: &str,
+    signature: Option<&str>,
+    body: &[u8],
+) -> Result<StripeReceipt> {
+    let account = credentials(shop, merchant_id).await?.ok_or_else(not_connected)?;
+    let now = db::now_ms();
+    verify(signature, body, account.webhook_secret.expose(), now / 1000)
+        .map_err(|why| Error::BadRequest { code: "invalid_signature", message: why.into() })?;
+    let event: Event = serde_json::from_slice(body).map_err(|e| Error::BadRequest {
+        code: "invalid_webhook",
+        message: format!("the body is not a Stripe event: {e}"),
+    })?;
+    let object = &event.data.object;
+    let intent = match object["object"].as_str() {
+        Some("payment_intent") => object["id"].as_str(),
+        _ => object["payment_intent"].as_str(),
+    };
+    let attempt = match intent {
+        Some(pi) => attempt_of(shop, merchant_id, pi, object["metadata"]["attempt_id"].as_str()).await?,
+        None => None,
+    };
+    let scope = (merchant_id, PROVIDER);
+    let order_id = attempt.as_ref().map(|a| a.order_id.as_str());
+    let mut receipt = StripeReceipt {
+        received: true,
+        event_id: event.id.clone(),
+        event_type: event.kind.clone(),
+        duplicate: false,
+        order_id: order_id.map(str::to_owned),
+        applied: false,
+        mismatch: false,
+    };
+    if !db::payment_providers::claim_event(&shop.db, scope, (&event.id, &event.kind), order_id, now).await? {
+        receipt.duplicate = true;
+        return Ok(receipt);
+    }
+    let (Some(attempt), Some(intent)) = (attempt, intent) else {
+        // Not a payment of ours (or not about a payment): acknowledged.
+        return Ok(receipt);
+    };
+    match apply(shop, &event, &attempt, intent).await {
+        Ok((applied, mismatch)) => {
+            receipt.applied = applied;
+            receipt.mismatch = mismatch;
+            Ok(receipt)
+        }
+        Err(e) => {
+            // Its next delivery must be processed.
+            db::payment_providers::forget_event(&shop.db, scope, &event.id).await?;
+            Err(e)
+        }
+    }
+}
+
+/// The payment attempt a PaymentIntent belongs to: by its id, or by the
+/// attempt id in its metadata when the host stopped before recording it.
+async fn attempt_of(
+    shop: &Shop,
+    merchant_id: &str,
+    intent: &str,
+    attempt_id: Option<&str>,
+) -> Result<Option<db::payments::AttemptRef>> {
+    if let Some(a) = db::payments::by_reference(&shop.db, merchant_id, PROVIDER, intent).await? {
+        return Ok(Some(a));
+    }
+    let Some(attempt_id) = attempt_id else { return Ok(None) };
+    Ok(db::payments::by_id(&shop.db, merchant_id, attempt_id).await?.filter(|a| {
+        a.plugin_id == PROVIDER && a.provider_reference.as_deref().is_none_or(|r| r == intent)
+    }))
+}
+
+/// Applies a verified, first-seen event to its attempt: (applied, mismatch).
+async fn apply(
+    shop: &Shop,
+    event: &Event,
+    attempt: &db::payments::AttemptRef,
+    intent: &str,
+) -> Result<(bool, bool)> {
+    let object = &event.data.object;
+    let reference = intent.to_owned();
+    let reported = |field: &str| object[field].as_i64().zip(object["currency"].as_str());
+    let outcome = match event.kind.as_str() {
+        "payment_intent.succeeded" => Some((Outcome::Paid { provider_reference: reference }, reported("amount_received"))),
+        "payment_intent.amount_capturable_updated" => {
+            Some((Outcome::Authorized { provider_reference: reference }, reported("amount_capturable")))
+        }
+        "payment_intent.processing" => Some((
+            Outcome::Pending { provider_reference: reference, message: Some("the payment is processing".into()) },
+            reported("amount"),
+        )),
+        "payment_intent.payment_failed" => {
+            let e = &object["last_payment_error"];
+            let reason = decline(e["code"].as_str(), e["decline_code"].as_str(), e["message"].as_str());
+            Some((Outcome::Failed { reason, provider_reference: Some(reference) }, None))
+        }
+        "payment_intent.canceled" => {
+            let why = object["cancellation_reason"].as_str().map(|r| format!(" ({r})")).unwrap_or_default();
+            Some((Outcome::Failed { reason: format!("canceled{why}"), provider_reference: Some(reference) }, None))
+        }
+        _ => None,
+    };
+    let data = |applied: bool| {
+        serde_json::json!({"provider": PROVIDER, "event_id": event.id, "type": event.kind,
+            "provider_reference": intent, "applied": applied})
+    };
+    let (merchant_id, order_id) = (attempt.merchant_id.as_str(), attempt.order_id.as_str());
+    let Some((outcome, reported)) = outcome else {
+        match event.kind.as_str() {
+            "charge.dispute.created" => {
+                let dispute = serde_json::json!({"provider": PROVIDER, "event_id": event.id,
+                    "dispute_id": object["id"], "reason": object["reason"], "status": object["status"],
+                    "amount": {"amount": object["amount"], "currency": object["currency"].as_str().map(str::to_ascii_uppercase)}});
+                db::orders::flag_dispute(&shop.db, merchant_id, order_id, dispute).await?;
+                return Ok((true, false));
+            }
+            "charge.refunded" => {
+                let mut data = data(false);
+                data["amount_refunded"] = serde_json::json!({"amount": object["amount_refunded"],
+                    "currency": object["currency"].as_str().map(str::to_ascii_uppercase)});
+                db::orders::add_event(&shop.db, merchant_id, order_id, "provider_event", data).await?;
+            }
+            _ => db::orders::add_event(&shop.db, merchant_id, order_id, "provider_event", data(false)).await?,
+        }
+        return Ok((false, false));
+    };
+    if super::payments::mismatch(shop, attempt, intent, reported, &event.kind).await? {
+        return Ok((false, true));
+    }
+    let settled = db::checkout::settle(&shop.db, merchant_id, &attempt.attempt_id, &outcome, db::now_ms()).await?;
+    let applied = settled == db::checkout::Settled::Applied;
+    if !applied {
+        // Late or out of order (the order moved on): kept for the merchant.
+        db::orders::add_event(&shop.db, merchant_id, order_id, "provider_event", data(false)).await?;
+    }
+    Ok((applied, false))
+}
+
+#[cfg(test)]
+mod webhook_tests {
+    use super::*;
+
+    fn header(secret: &str, t: i64, body: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(format!("{t}.{body}").as_bytes());
+        format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+    }
+
+    #[test]
+    fn signatures_are_checked_for_secret_time_and_shape() {
+        let (secret, body, now) = ("whsec_test", r#"{"id":"evt_1"}"#, 1_700_000_000);
+        let good = header(secret, now, body);
+        assert_eq!(verify(Some(&good), body.as_bytes(), secret, now), Ok(()));
+        assert_eq!(verify(Some(&good), body.as_bytes(), secret, now + 300), Ok(()));
+        // A rolled secret: one of several v1 matches.
+        let rolled = format!("{},v1={}", header("whsec_old", now, body), good.split("v1=").nth(1).unwrap());
+        assert_eq!(verify(Some(&rolled), body.as_bytes(), secret, now), Ok(()));
+        assert!(verify(Some(&good), body.as_bytes(), secret, now + 301).is_err(), "stale");
+        assert!(verify(Some(&good), b"{\"id\":\"evt_2\"}", secret, now).is_err(), "other body");
+        assert!(verify(Some(&good), body.as_bytes(), "whsec_other", now).is_err(), "other secret");
+        assert!(verify(Some(&header(secret, now, body).replace("v1=", "v0=")), body.as_bytes(), secret, now).is_err());
+        for malformed in ["", "t=abc,v1=00", "v1=00", "garbage"] {
+            assert!(verify(Some(malformed), body.as_bytes(), secret, now).is_err(), "{malformed}");
+        }
+        assert!(verify(None, body.as_bytes(), secret, now).is_err());
+    }
+}

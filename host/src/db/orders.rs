@@ -17,7 +17,7 @@ pub(crate) use super::{json, to_json};
 const ORDER_COLUMNS: &str = "order_id, number, cart_id, customer_id, email, currency, payment_status, \
      fulfillment_status, subtotal, discount_total, shipping_total, tax_total, total, captured_amount, \
      refunded_amount, shipping_address, billing_address, shipping_option, adjustments, shipping_tax_lines, \
-     discount_codes, prices_include_tax, cancelled_at, created_at, updated_at";
+     discount_codes, prices_include_tax, cancelled_at, disputed_at, created_at, updated_at";
 
 fn order(row: &AnyRow) -> Result<Order> {
     let currency: String = row.try_get("currency")?;
@@ -54,6 +54,7 @@ fn order(row: &AnyRow) -> Result<Order> {
         payment: None,
         cart_id: row.try_get("cart_id")?,
         cancelled_at,
+        disputed_at: row.try_get("disputed_at")?,
         currency,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -294,6 +295,23 @@ pub async fn set_access_token_hash(db: &Db, merchant_id: &str, order_id: &str, h
 /// An amount as events carry it: `{"amount": …, "currency": …}`, as on the wire.
 pub(crate) fn money(amount: i64, currency: &str) -> Value {
     serde_json::json!({"amount": amount, "currency": currency})
+}
+
+/// Flags a dispute on the order (the first one's time is kept) and records
+/// it as an event.
+pub async fn flag_dispute(db: &Db, merchant_id: &str, order_id: &str, data: Value) -> Result<()> {
+    let now = super::now_ms();
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "update sales_order set disputed_at = coalesce(disputed_at, $3) where merchant_id = $1 and order_id = $2",
+    )
+    .bind(merchant_id)
+    .bind(order_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    record_event(&mut tx, merchant_id, order_id, "dispute_opened", data, now).await?;
+    tx.commit().await
 }
 
 /// Records an event on an order that changes nothing else (a flag for the

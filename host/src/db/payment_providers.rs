@@ -70,3 +70,41 @@ pub async fn delete(db: &Db, merchant_id: &str, provider: &str) -> Result<bool> 
         .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Records a provider's event as processed; false when it was already
+/// (a repeated delivery: acknowledged, nothing done again).
+pub async fn claim_event(
+    db: &Db,
+    (merchant_id, provider): (&str, &str),
+    (event_id, kind): (&str, &str),
+    order_id: Option<&str>,
+    now: i64,
+) -> Result<bool> {
+    let _turn = db.write_turn().await;
+    let done = sqlx::query(
+        "insert into provider_event (merchant_id, provider, event_id, type, order_id, received_at) \
+         values ($1, $2, $3, $4, $5, $6) on conflict do nothing",
+    )
+    .bind(merchant_id)
+    .bind(provider)
+    .bind(event_id)
+    .bind(kind)
+    .bind(order_id)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Forgets an event whose processing failed, so its next delivery is
+/// processed.
+pub async fn forget_event(db: &Db, (merchant_id, provider): (&str, &str), event_id: &str) -> Result<()> {
+    let _turn = db.write_turn().await;
+    sqlx::query("delete from provider_event where merchant_id = $1 and provider = $2 and event_id = $3")
+        .bind(merchant_id)
+        .bind(provider)
+        .bind(event_id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}

@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::Storefront;
+use super::idempotency::Unsettled;
 use super::customers::{CustomerSession, OptionalCustomer, TokenHeader};
 use super::error::{Problem, Result};
 use super::json::{ApiJson, ApiPath, OptionalJson};
@@ -212,6 +213,9 @@ async fn complete(
     let retried = retried.is_some();
     Ok(match checkout::complete(&state.shop, &store.merchant_id, &id, req, retried).await? {
         Completion::Placed(order) => (StatusCode::CREATED, Json(order)).into_response(),
-        Completion::RequiresAction(action) => (StatusCode::OK, Json(action)).into_response(),
+        // Not final: completing again (same key) reads the payment again.
+        Completion::RequiresAction(action) => {
+            (StatusCode::OK, axum::Extension(Unsettled), Json(action)).into_response()
+        }
     })
 }

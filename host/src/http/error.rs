@@ -97,6 +97,7 @@ impl From<commerce::Error> for ApiError {
                 errors: Some(errors),
                 ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message)
             },
+            E::BadRequest { code, message } => ApiError::new(StatusCode::BAD_REQUEST, code, message),
             E::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
             E::Unprocessable { code, message } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)

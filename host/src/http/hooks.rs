@@ -1,5 +1,6 @@
-//! Provider callbacks. No API key: the payment plugin verifies the request
-//! (e.g. a signature header) while parsing it.
+//! Provider callbacks. No API key: Stripe's are verified by their
+//! `Stripe-Signature`; a payment plugin verifies its own (e.g. a signature
+//! header) while parsing it.
 
 use axum::Json;
 use axum::extract::State;
@@ -11,9 +12,32 @@ use super::AppState;
 use super::error::{Problem, Result};
 use super::json::{ApiPath, RawBody};
 use crate::commerce::payments::{self, WebhookReceipt};
+use crate::commerce::stripe::{self, StripeReceipt};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(payment_webhook))
+    OpenApiRouter::new().routes(routes!(payment_webhook)).routes(routes!(stripe_webhook))
+}
+
+/// Stripe's webhook endpoint for one merchant (register
+/// `…/v1/hooks/stripe/{merchant_id}` in Stripe's dashboard, and its signing
+/// secret with the connection). Each event is processed once; repeats,
+/// late and unknown events are acknowledged with 200 so Stripe stops
+/// retrying.
+#[utoipa::path(post, path = "/stripe/{merchant_id}", tag = "hooks",
+    request_body(content = Vec<u8>, content_type = "application/json"),
+    params(("Stripe-Signature" = String, Header, description = "`t=…,v1=…`, as Stripe signs")),
+    responses((status = 200, body = StripeReceipt),
+        (status = 400, description = "`invalid_signature` (forged, stale, missing), `invalid_webhook` (not an event)", body = Problem),
+        (status = 404, description = "the merchant has not connected Stripe", body = Problem),
+        (status = 413, description = "`payload_too_large`: over 1 MiB", body = Problem)))]
+async fn stripe_webhook(
+    State(state): State<AppState>,
+    ApiPath(merchant_id): ApiPath<String>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<Json<StripeReceipt>> {
+    let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
+    Ok(Json(stripe::webhook(&state.shop, &merchant_id, signature, &body).await?))
 }
 
 /// A payment provider's callback for one merchant's payment plugin: the

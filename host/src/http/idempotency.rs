@@ -25,6 +25,12 @@ pub const HEADER: &str = "idempotency-key";
 /// The largest body this layer buffers (component uploads are the largest).
 const MAX_BODY: usize = 9 << 20;
 
+/// Marks a response that is not the request's last word (a payment waiting
+/// for the buyer): it is answered but not stored, so the same key runs the
+/// request again.
+#[derive(Debug, Clone, Copy)]
+pub struct Unsettled;
+
 /// Whether a request to `path` with `method` can carry the key.
 fn applies(method: &Method, path: &str) -> bool {
     method == Method::POST && !path.ends_with("/customers/login")
@@ -137,8 +143,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "response could not be read")
             .into_response();
     };
-    // A server error did not run to completion: let the client retry it.
-    let stored = if parts.status.is_server_error() {
+    // A server error did not run to completion, and an unsettled answer is
+    // not final: let the client send it again.
+    let stored = if parts.status.is_server_error() || parts.extensions.get::<Unsettled>().is_some() {
         state.keys.release(&held).await
     } else {
         let ct = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());

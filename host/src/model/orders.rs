@@ -76,8 +76,8 @@ pub struct Order {
     pub number: i64,
     /// Derived from cancellation and the payment and fulfillment statuses.
     pub status: OrderStatus,
-    /// `pending`, `requires_action`, `paid`, `failed`, `voided`,
-    /// `partially_refunded`, `refunded`.
+    /// `pending`, `requires_action`, `authorized` (to capture), `paid`,
+    /// `failed`, `voided`, `partially_refunded`, `refunded`.
     pub payment_status: String,
     /// `unfulfilled`, `partially_fulfilled`, `fulfilled`.
     pub fulfillment_status: String,
@@ -126,6 +126,11 @@ pub struct Order {
     #[serde(serialize_with = "crate::model::time::serialize_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub cancelled_at: Option<i64>,
+    /// When the buyer's bank opened a dispute (a chargeback) on its
+    /// payment, if it did; the order's events say more.
+    #[serde(serialize_with = "crate::model::time::serialize_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub disputed_at: Option<i64>,
     /// When it was placed, in unix milliseconds.
     #[serde(serialize_with = "crate::model::time::serialize")]
     #[schema(value_type = String, format = DateTime)]
