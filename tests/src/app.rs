@@ -100,6 +100,15 @@ async fn postgres_schema(url: &str) -> String {
 /// Starts a host on `backend`; `None` for PostgreSQL when
 /// `MERCATO_TEST_POSTGRES_URL` is not set.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |shop| shop).await
+}
+
+/// [`spawn_app`], its commerce core set up by `setup` (e.g. Stripe reached
+/// at a fake).
+pub async fn spawn_app_with(
+    backend: Backend,
+    setup: impl FnOnce(mercato::commerce::Shop) -> mercato::commerce::Shop,
+) -> Option<TestApp> {
     sqlx::any::install_default_drivers();
     let dir = tempfile::tempdir().expect("temp dir");
     let url = match backend {
@@ -114,7 +123,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     })
     .expect("runtime");
     let operator_key = "op_test_operator_key".to_owned();
-    let state = AppState::new(mercato::commerce::Shop::new(db.clone(), Arc::new(runtime)), &operator_key);
+    let state = AppState::new(setup(mercato::commerce::Shop::new(db.clone(), Arc::new(runtime))), &operator_key);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let served = state.clone();

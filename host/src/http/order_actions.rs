@@ -37,7 +37,7 @@ async fn create_fulfillment(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<NewFulfillment>,
 ) -> Result<(StatusCode, Json<Order>)> {
-    let order = actions::fulfill(&state.shop.db, &admin.merchant_id, &id, req).await?;
+    let order = actions::fulfill(&state.shop, &admin.merchant_id, &id, req).await?;
     Ok((StatusCode::CREATED, Json(order)))
 }
 

@@ -17,7 +17,9 @@ use serde::Deserialize;
 
 use super::{Order, OrderLine, get};
 use crate::commerce::ids::new_id;
-use crate::commerce::{Check, Error, FieldErrors, Result, parse};
+use crate::commerce::payments::{Provider, provider_by_id};
+use crate::commerce::stripe::Capture;
+use crate::commerce::{Check, Error, FieldErrors, Result, Shop, parse};
 use crate::db::order_actions::{self as store, LineQty, Written};
 use crate::db::{self, Db, now_ms};
 
@@ -152,16 +154,28 @@ fn refused(written: Written, order: &Order, verb: &str) -> Error {
     }
 }
 
-/// Ships units of an order's lines.
-pub async fn fulfill(db: &Db, merchant_id: &str, order_id: &str, req: NewFulfillment) -> Result<Order> {
+/// Whether the order's payment is Stripe's with capture on fulfilment.
+async fn captures_on_fulfillment(shop: &Shop, merchant_id: &str, order: &Order) -> Result<bool> {
+    let Some(payment) = &order.payment else { return Ok(false) };
+    Ok(matches!(
+        provider_by_id(shop, merchant_id, &payment.plugin_id).await?,
+        Some(Provider::Stripe(account)) if account.capture == Capture::OnFulfillment
+    ))
+}
+
+/// Ships units of an order's lines. A Stripe payment the merchant chose to
+/// capture on fulfilment is captured first; if it cannot be, nothing ships.
+pub async fn fulfill(shop: &Shop, merchant_id: &str, order_id: &str, req: NewFulfillment) -> Result<Order> {
+    let db = &shop.db;
     let order = get(db, merchant_id, order_id).await?;
     let n = order.number;
     if order.cancelled_at.is_some() {
         return Err(invalid(format!("order #{n} is cancelled")));
     }
-    let awaiting_manual_payment =
-        order.payment_status == "pending" && order.payment.as_ref().is_some_and(|p| p.status == "pending");
-    if !matches!(order.payment_status.as_str(), "paid" | "partially_refunded") && !awaiting_manual_payment {
+    // Pending (bank transfer) or authorized (captured later) may ship.
+    let to_capture = matches!(order.payment_status.as_str(), "pending" | "authorized")
+        && order.payment.as_ref().is_some_and(|p| p.status == order.payment_status);
+    if !matches!(order.payment_status.as_str(), "paid" | "partially_refunded") && !to_capture {
         return Err(invalid(format!(
             "order #{n} cannot be fulfilled while its payment is {}",
             order.payment_status
@@ -178,6 +192,10 @@ pub async fn fulfill(db: &Db, merchant_id: &str, order_id: &str, req: NewFulfill
     let carrier = optional_text(&mut check, "carrier", req.carrier.as_deref(), 100);
     let tracking_number = optional_text(&mut check, "tracking_number", req.tracking_number.as_deref(), 200);
     check.finish()?;
+    if order.payment_status == "authorized" && captures_on_fulfillment(shop, merchant_id, &order).await? {
+        // A capture that fails ships nothing.
+        capture(shop, merchant_id, order_id).await?;
+    }
     let lines = to_store(&order, &lines);
     let f = store::NewFulfillment {
         merchant_id,
