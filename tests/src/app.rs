@@ -123,7 +123,8 @@ pub async fn spawn_app_with(
     })
     .expect("runtime");
     let operator_key = "op_test_operator_key".to_owned();
-    let state = AppState::new(setup(mercato::commerce::Shop::new(db.clone(), Arc::new(runtime))), &operator_key);
+    let state =
+        AppState::new(setup(mercato::commerce::Shop::new(db.clone(), Arc::new(runtime))), &operator_key);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let served = state.clone();

@@ -52,7 +52,10 @@ pub struct PaymentInput {
 /// A Stripe PaymentMethod id: `pm_` and 1 to 252 letters, digits or `_`.
 fn stripe_payment_method(raw: &str) -> std::result::Result<String, String> {
     match raw.strip_prefix("pm_") {
-        Some(rest) if (1..=252).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
+        Some(rest)
+            if (1..=252).contains(&rest.len())
+                && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+        {
             Ok(raw.to_owned())
         }
         _ => Err("is not a Stripe PaymentMethod id (pm_…)".into()),
@@ -208,8 +211,7 @@ pub async fn place(shop: &Shop, merchant_id: &str, cart_id: &str, req: CompleteR
 
     let access_token = new_secret("ot");
     let now = now_ms();
-    let order =
-        new_order(merchant_id, &record, &priced, &provider, token.clone(), &access_token, now);
+    let order = new_order(merchant_id, &record, &priced, &provider, token.clone(), &access_token, now);
     match store::place(&shop.db, &order).await? {
         StoreOutcome::Placed => {}
         StoreOutcome::CartNotOpen => {

@@ -248,7 +248,10 @@ pub async fn create_payment(
 /// (`requires_action`), `None`: only its callback can tell.
 pub async fn look_up(shop: &Shop, provider: &Provider, attempt: &AttemptRef) -> Result<Option<Outcome>> {
     let charge = Charge {
-        amount: Money::new(attempt.amount, super::parse::currency(&attempt.currency).map_err(anyhow::Error::msg)?),
+        amount: Money::new(
+            attempt.amount,
+            super::parse::currency(&attempt.currency).map_err(anyhow::Error::msg)?,
+        ),
         order_reference: &attempt.order_id,
         cart_id: &attempt.cart_id,
         token: attempt.token.clone(),

@@ -20,8 +20,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_core::payment_intent::{
-    CancelPaymentIntent, CapturePaymentIntent, CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods,
-    CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects, RetrievePaymentIntent,
+    CancelPaymentIntent, CapturePaymentIntent, CreatePaymentIntent,
+    CreatePaymentIntentAutomaticPaymentMethods, CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects,
+    RetrievePaymentIntent,
 };
 use stripe_core::refund::{CreateRefund, CreateRefundReason};
 use stripe_core::{PaymentIntent, PaymentIntentCaptureMethod, PaymentIntentStatus};
@@ -297,7 +298,8 @@ pub async fn create(shop: &Shop, account: &StripeCredentials, charge: &Charge<'_
     let Some(method) = charge.token.as_deref() else {
         return Outcome::Failed { reason: "no payment method was given".into(), provider_reference: None };
     };
-    let currency = match charge.amount.currency.code().to_ascii_lowercase().parse::<stripe_types::Currency>() {
+    let currency = match charge.amount.currency.code().to_ascii_lowercase().parse::<stripe_types::Currency>()
+    {
         Ok(c) => c,
         Err(_) => return unusable(format!("Stripe does not take {}", charge.amount.currency.code())),
     };
@@ -387,7 +389,9 @@ pub async fn ask(shop: &Shop, account: &StripeCredentials, request: PaymentCall)
                 .request_strategy(once(&idempotency_key));
             match intent_outcome(request.send(&client).await) {
                 // Cancelled is what a void asks for.
-                Outcome::Failed { provider_reference: Some(reference), reason } if reason.starts_with("canceled") => {
+                Outcome::Failed { provider_reference: Some(reference), reason }
+                    if reason.starts_with("canceled") =>
+                {
                     Outcome::Paid { provider_reference: reference }
                 }
                 Outcome::Paid { .. } => Outcome::Failed {
@@ -448,7 +452,13 @@ fn intent_outcome(answer: std::result::Result<PaymentIntent, StripeError>) -> Ou
             Outcome::Failed {
                 reason: pi.last_payment_error.as_deref().map_or_else(
                     || "the payment method was not accepted".to_owned(),
-                    |e| decline(e.code.as_ref().map(|c| c.as_str()), e.decline_code.as_deref(), e.message.as_deref()),
+                    |e| {
+                        decline(
+                            e.code.as_ref().map(|c| c.as_str()),
+                            e.decline_code.as_deref(),
+                            e.message.as_deref(),
+                        )
+                    },
                 ),
                 provider_reference: Some(reference),
             }
@@ -483,11 +493,16 @@ fn error_outcome(e: StripeError) -> Outcome {
                 return Outcome::Failed { reason, provider_reference: reference };
             }
             if matches!(status, 409 | 429) || status >= 500 {
-                return Outcome::Unknown { error: format!("Stripe answered {status}: {}", err.message.unwrap_or_default()) };
+                return Outcome::Unknown {
+                    error: format!("Stripe answered {status}: {}", err.message.unwrap_or_default()),
+                };
             }
             let what = code.map(|c| format!("{c}: ")).unwrap_or_default();
             Outcome::Failed {
-                reason: format!("{what}{}", err.message.unwrap_or_else(|| format!("Stripe answered {status}"))),
+                reason: format!(
+                    "{what}{}",
+                    err.message.unwrap_or_else(|| format!("Stripe answered {status}"))
+                ),
                 provider_reference: None,
             }
         }
@@ -547,7 +562,12 @@ pub struct StripeReceipt {
 /// HMAC-SHA256 of `t.body` under the endpoint's secret (compared in
 /// constant time; several are sent while a secret is rolled), and `t`
 /// within [`SIGNATURE_TOLERANCE_SECS`] of `now`.
-fn verify(header: Option<&str>, body: &[u8], secret: &str, now: i64) -> std::result::Result<(), &'static str> {
+fn verify(
+    header: Option<&str>,
+    body: &[u8],
+    secret: &str,
+    now: i64,
+) -> std::result::Result<(), &'static str> {
     use hmac::{Hmac, Mac};
     let header = header.ok_or("the Stripe-Signature header is missing")?;
     let (mut t, mut signatures) = (None, Vec::new());
@@ -671,9 +691,9 @@ async fn attempt_of(
         return Ok(Some(a));
     }
     let Some(attempt_id) = attempt_id else { return Ok(None) };
-    Ok(db::payments::by_id(&shop.db, merchant_id, attempt_id).await?.filter(|a| {
-        a.plugin_id == PROVIDER && a.provider_reference.as_deref().is_none_or(|r| r == intent)
-    }))
+    Ok(db::payments::by_id(&shop.db, merchant_id, attempt_id)
+        .await?
+        .filter(|a| a.plugin_id == PROVIDER && a.provider_reference.as_deref().is_none_or(|r| r == intent)))
 }
 
 /// Applies a verified, first-seen event to its attempt: (applied, mismatch).
@@ -687,12 +707,17 @@ async fn apply(
     let reference = intent.to_owned();
     let reported = |field: &str| object[field].as_i64().zip(object["currency"].as_str());
     let outcome = match event.kind.as_str() {
-        "payment_intent.succeeded" => Some((Outcome::Paid { provider_reference: reference }, reported("amount_received"))),
+        "payment_intent.succeeded" => {
+            Some((Outcome::Paid { provider_reference: reference }, reported("amount_received")))
+        }
         "payment_intent.amount_capturable_updated" => {
             Some((Outcome::Authorized { provider_reference: reference }, reported("amount_capturable")))
         }
         "payment_intent.processing" => Some((
-            Outcome::Pending { provider_reference: reference, message: Some("the payment is processing".into()) },
+            Outcome::Pending {
+                provider_reference: reference,
+                message: Some("the payment is processing".into()),
+            },
             reported("amount"),
         )),
         "payment_intent.payment_failed" => {
@@ -702,7 +727,10 @@ async fn apply(
         }
         "payment_intent.canceled" => {
             let why = object["cancellation_reason"].as_str().map(|r| format!(" ({r})")).unwrap_or_default();
-            Some((Outcome::Failed { reason: format!("canceled{why}"), provider_reference: Some(reference) }, None))
+            Some((
+                Outcome::Failed { reason: format!("canceled{why}"), provider_reference: Some(reference) },
+                None,
+            ))
         }
         _ => None,
     };
@@ -726,14 +754,17 @@ async fn apply(
                     "currency": object["currency"].as_str().map(str::to_ascii_uppercase)});
                 db::orders::add_event(&shop.db, merchant_id, order_id, "provider_event", data).await?;
             }
-            _ => db::orders::add_event(&shop.db, merchant_id, order_id, "provider_event", data(false)).await?,
+            _ => {
+                db::orders::add_event(&shop.db, merchant_id, order_id, "provider_event", data(false)).await?
+            }
         }
         return Ok((false, false));
     };
     if super::payments::mismatch(shop, attempt, intent, reported, &event.kind).await? {
         return Ok((false, true));
     }
-    let settled = db::checkout::settle(&shop.db, merchant_id, &attempt.attempt_id, &outcome, db::now_ms()).await?;
+    let settled =
+        db::checkout::settle(&shop.db, merchant_id, &attempt.attempt_id, &outcome, db::now_ms()).await?;
     let applied = settled == db::checkout::Settled::Applied;
     if !applied {
         // Late or out of order (the order moved on): kept for the merchant.
@@ -765,7 +796,10 @@ mod webhook_tests {
         assert!(verify(Some(&good), body.as_bytes(), secret, now + 301).is_err(), "stale");
         assert!(verify(Some(&good), b"{\"id\":\"evt_2\"}", secret, now).is_err(), "other body");
         assert!(verify(Some(&good), body.as_bytes(), "whsec_other", now).is_err(), "other secret");
-        assert!(verify(Some(&header(secret, now, body).replace("v1=", "v0=")), body.as_bytes(), secret, now).is_err());
+        assert!(
+            verify(Some(&header(secret, now, body).replace("v1=", "v0=")), body.as_bytes(), secret, now)
+                .is_err()
+        );
         for malformed in ["", "t=abc,v1=00", "v1=00", "garbage"] {
             assert!(verify(Some(malformed), body.as_bytes(), secret, now).is_err(), "{malformed}");
         }

@@ -12,9 +12,9 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::Storefront;
-use super::idempotency::Unsettled;
 use super::customers::{CustomerSession, OptionalCustomer, TokenHeader};
 use super::error::{Problem, Result};
+use super::idempotency::Unsettled;
 use super::json::{ApiJson, ApiPath, OptionalJson};
 use crate::commerce::cart::{
     self, Cart, CartUpdate, CodeInput, LineUpdate, NewCart, NewLine, ShippingChoice, ShippingOptions,

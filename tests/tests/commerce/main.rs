@@ -1,4 +1,4 @@
-//! Carts, checkout, orders and recommendations end to end: a real host on
+//! Carts, checkout (with Stripe, against a fake), orders and recommendations end to end: a real host on
 //! loopback, a real database (SQLite always, PostgreSQL when
 //! MERCATO_TEST_POSTGRES_URL is set) and the real compiled plugins.
 
@@ -7,4 +7,5 @@ mod checkout;
 mod flows;
 mod orders;
 mod recommendations;
+mod stripe;
 mod totals;

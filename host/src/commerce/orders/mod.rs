@@ -52,7 +52,7 @@ pub async fn get(db: &Db, merchant_id: &str, order_id: &str) -> Result<Order> {
 
 /// An order as placed by a checkout, numbered or not (for the checkout
 /// itself).
-pub(crate) async fn get_any(db: &Db, merchant_id: &str, order_id: &str) -> Result<Order> {
+pub async fn get_any(db: &Db, merchant_id: &str, order_id: &str) -> Result<Order> {
     db::orders::get(db, merchant_id, order_id).await?.ok_or(Error::NotFound("order"))
 }
 

@@ -390,7 +390,12 @@ pub async fn capture(shop: &Shop, merchant_id: &str, order_id: &str) -> Result<O
         return Err(invalid(format!("order #{n} is cancelled")));
     }
     let attempt = match &order.payment {
-        Some(a) if matches!(order.payment_status.as_str(), "pending" | "authorized") && a.status == order.payment_status => a,
+        Some(a)
+            if matches!(order.payment_status.as_str(), "pending" | "authorized")
+                && a.status == order.payment_status =>
+        {
+            a
+        }
         _ => {
             return Err(invalid(format!(
                 "order #{n}'s payment is {}: only an authorized or pending payment can be captured",
