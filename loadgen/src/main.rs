@@ -61,7 +61,7 @@ pub struct BenchArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "baseline,cart_read,add_line,checkout,checkout_flow,cart_1000"
+        default_value = "baseline,cart_read,add_line,checkout,checkout_stripe,checkout_flow,cart_1000"
     )]
     pub scenarios: Vec<String>,
     /// Carts made ready for the `checkout` scenario (all are completed).

@@ -123,6 +123,16 @@ fn ratios(results: &[Outcome]) -> Map<String, Value> {
             out.insert(format!("{name}_rps_over_baseline_rps"), ((rps / b * 1000.0).round() / 1000.0).into());
         }
     }
+    // What a Stripe round trip (at a loopback Stripe answering at once)
+    // adds to a checkout, as a ratio of the two p50s and throughputs.
+    if let (Some(gateway), Some(stripe)) = (find(results, "checkout"), find(results, "checkout_stripe")) {
+        if let (Some(g), Some(s)) = (gateway.latency, stripe.latency) {
+            out.insert("checkout_stripe_p50_over_checkout_p50".into(), round(s.p50 / g.p50).into());
+        }
+        if let (Some(g), Some(s)) = (gateway.rps, stripe.rps) {
+            out.insert("checkout_stripe_rps_over_checkout_rps".into(), round(s / g).into());
+        }
+    }
     out
 }
 

@@ -15,8 +15,18 @@ use crate::server::Env;
 use crate::setup::{self, Api, Failure, Shop};
 
 /// Every scenario, in the order they run.
-pub const SCENARIOS: [&str; 6] =
-    ["baseline", "cart_read", "add_line", "checkout", "checkout_flow", "cart_1000"];
+pub const SCENARIOS: [&str; 7] =
+    ["baseline", "cart_read", "add_line", "checkout", "checkout_stripe", "checkout_flow", "cart_1000"];
+
+/// How the bench pays: the test gateway's card, or Stripe's (at the
+/// loopback Stripe, answering at once).
+fn payment(stripe: bool) -> Value {
+    if stripe {
+        json!({"payment": {"provider": "stripe", "payment_method": "pm_card_visa"}})
+    } else {
+        json!({"payment": {"provider": "test-gateway", "token": "tok_visa"}})
+    }
+}
 
 /// When to record and when to stop.
 #[derive(Clone, Copy)]
@@ -79,7 +89,8 @@ pub async fn run_all(args: &BenchArgs, env: &Env) -> Result<Vec<Outcome>> {
             "baseline" => baseline_reads(&ctx, args).await,
             "cart_read" => cart_read(&ctx, args).await,
             "add_line" => add_line(&ctx, args).await,
-            "checkout" => checkout(&ctx, args).await,
+            "checkout" => checkout(&ctx, args, false).await,
+            "checkout_stripe" => checkout(&ctx, args, true).await,
             "checkout_flow" => checkout_flow(&ctx, args).await,
             _ => cart_1000(&ctx).await,
         };
@@ -250,14 +261,15 @@ async fn ready_cart(ctx: &Ctx, c: usize, i: usize) -> Result<String, Failure> {
 /// Returns the time of the `complete` call.
 async fn checkout_once(ctx: &Ctx, c: usize, i: usize) -> Result<Duration, Failure> {
     let cart = ready_cart(ctx, c, i).await?;
-    complete(ctx, &cart, c, i).await
+    complete(ctx, &cart, (c, i), false).await
 }
 
-/// `POST …/complete` with a fresh Idempotency-Key; its time.
-async fn complete(ctx: &Ctx, cart: &str, c: usize, i: usize) -> Result<Duration, Failure> {
+/// `POST …/complete` with a fresh Idempotency-Key, paying with Stripe or
+/// the test gateway; its time.
+async fn complete(ctx: &Ctx, cart: &str, (c, i): (usize, usize), stripe: bool) -> Result<Duration, Failure> {
     let shop = &ctx.shop;
-    let key = format!("lg-{}-{c}-{i}", ctx.run);
-    let body = json!({"payment": {"provider": "test-gateway", "token": "tok_visa"}});
+    let key = format!("lg-{}-{c}-{i}-{stripe}", ctx.run);
+    let body = payment(stripe);
     let path = format!("/v1/store/carts/{cart}/complete");
     let started = Instant::now();
     let headers = [("idempotency-key", key.as_str())];
@@ -273,8 +285,10 @@ async fn complete(ctx: &Ctx, cart: &str, c: usize, i: usize) -> Result<Duration,
 
 /// Completing checkouts: carts made ready before the clock starts (cart,
 /// address, shipping option), then only `POST …/complete` is measured —
-/// stock reserved, plugins re-run, payment taken, order written.
-async fn checkout(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
+/// stock reserved, plugins re-run, payment taken (by the test gateway, or
+/// by Stripe: one PaymentIntent created and confirmed over loopback HTTP),
+/// order written.
+async fn checkout(ctx: &Ctx, args: &BenchArgs, stripe: bool) -> Result<Outcome> {
     let per_client = args.checkout_carts.div_ceil(ctx.clients.max(1));
     let mut prepare = tokio::task::JoinSet::new();
     for c in 0..ctx.clients {
@@ -282,7 +296,7 @@ async fn checkout(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
         prepare.spawn(async move {
             let mut carts = Vec::with_capacity(per_client);
             for i in 0..per_client {
-                carts.push(ready_cart(&ctx, c, 100_000 + i).await?);
+                carts.push(ready_cart(&ctx, c, 100_000 + i + usize::from(stripe) * 50_000).await?);
             }
             Ok::<_, Failure>((c, carts))
         });
@@ -302,7 +316,7 @@ async fn checkout(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
         set.spawn(async move {
             let mut tally = Tally::default();
             for (i, cart) in carts.iter().enumerate() {
-                match complete(&ctx, cart, c, 100_000 + i).await {
+                match complete(&ctx, cart, (c, 100_000 + i), stripe).await {
                     Ok(took) => tally.micros.push(took.as_micros().min(u32::MAX as u128) as u32),
                     Err(e) => tally.error(e),
                 }
@@ -315,7 +329,8 @@ async fn checkout(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
         tally.merge(done?);
     }
     let seconds = started.elapsed().as_secs_f64();
-    let mut outcome = Outcome::measured("checkout", tally, Some(seconds));
+    let name = if stripe { "checkout_stripe" } else { "checkout" };
+    let mut outcome = Outcome::measured(name, tally, Some(seconds));
     outcome.note = Some(format!(
         "{} carts made ready first; requests = completed checkouts (201) over {seconds:.1} s",
         per_client * ctx.clients

@@ -99,6 +99,9 @@ pub struct Env {
     pub mercato: Process,
     pub baseline: Process,
     pub operator_key: String,
+    /// The Stripe the host is pointed at: on loopback, answering at once;
+    /// it serves as long as it is held.
+    _stripe: mercato_fake_stripe::FakeStripe,
     schema: Option<(String, String)>,
     _dir: tempfile::TempDir,
 }
@@ -131,6 +134,7 @@ impl Env {
             }
         };
         let operator_key = format!("op_bench_{}", random_hex());
+        let stripe = mercato_fake_stripe::FakeStripe::start().await;
         let started = tokio::task::block_in_place(|| -> Result<(Process, Process)> {
             let mut cmd = Command::new(mercato);
             cmd.arg("serve")
@@ -141,6 +145,7 @@ impl Env {
                 // The clients share one key: the per-key limit stays on (its
                 // cost is measured) but far above what the bench sends.
                 .args(["--rate-limit-per-key", "1000000"])
+                .args(["--stripe-api-base", &stripe.base_url])
                 .env("RUST_LOG", "info");
             let server = Process::spawn("mercato", cmd, dir.path().join("mercato.log"))?;
             let mut cmd = Command::new(std::env::current_exe()?);
@@ -149,9 +154,15 @@ impl Env {
             Ok((server, baseline))
         });
         match started {
-            Ok((mercato, baseline)) => {
-                Ok(Env { backend: backend.name(), mercato, baseline, operator_key, schema, _dir: dir })
-            }
+            Ok((mercato, baseline)) => Ok(Env {
+                backend: backend.name(),
+                mercato,
+                baseline,
+                operator_key,
+                _stripe: stripe,
+                schema,
+                _dir: dir,
+            }),
             Err(e) => {
                 if let Some((url, schema)) = &schema {
                     drop_schema(url, schema).await;

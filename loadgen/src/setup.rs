@@ -151,6 +151,11 @@ pub async fn shop(api: &Api, operator_key: &str, plugin_dir: &Path, products: us
         api.send(Method::PUT, &format!("/v1/admin/plugin-bindings/{point}"), &sk, &body).await?;
     }
 
+    // Stripe too, reached at the bench's loopback Stripe.
+    let stripe = json!({"secret_key": mercato_fake_stripe::SECRET_KEY,
+        "publishable_key": mercato_fake_stripe::PUBLISHABLE_KEY, "webhook_secret": mercato_fake_stripe::WEBHOOK_SECRET});
+    api.send(Method::PUT, "/v1/admin/payment-providers/stripe", &sk, &stripe).await?;
+
     let location = api
         .send(Method::POST, "/v1/admin/locations", &sk, &json!({"name": "Warehouse", "country": "US"}))
         .await?;

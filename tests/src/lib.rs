@@ -4,7 +4,8 @@
 pub mod app;
 pub mod psp;
 pub mod shop;
-pub mod stripe;
+/// Stripe on loopback (see the crate).
+pub use mercato_fake_stripe as stripe;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -28,10 +28,20 @@ pub fn run(listen: SocketAddr, plugin_dir: &Path, data_dir: &Path) -> anyhow::Re
         let listener = serve::bind(listen).await?;
         wipe(&database)?;
         let (db, runtime) = serve::open(&format!("sqlite://{}", database.display()), data_dir).await?;
-        let state = AppState::new(crate::commerce::Shop::new(db, runtime), &operator_key);
+        // Stripe is a stand-in on loopback: no account or network needed.
+        let stripe = mercato_fake_stripe::FakeStripe::start().await;
+        let shop = crate::commerce::Shop::new(db, runtime).with_stripe_api(&stripe.base_url);
+        let state = AppState::new(shop, &operator_key);
         let base = format!("http://{}", listener.local_addr()?);
         let seeded =
             seed::seed(&state.shop.db, &state.shop.runtime, &state.shop.bindings, plugin_dir).await?;
+        let settings = crate::commerce::stripe::StripeSettings {
+            secret_key: Some(mercato_fake_stripe::SECRET_KEY.into()),
+            publishable_key: Some(mercato_fake_stripe::PUBLISHABLE_KEY.into()),
+            webhook_secret: Some(mercato_fake_stripe::WEBHOOK_SECRET.into()),
+            capture: None,
+        };
+        crate::commerce::stripe::connect(&state.shop, &seeded.us.id, settings).await?;
         print!("{}", banner(&base, &operator_key, &database, &seeded));
         println!("listening on {base} (Ctrl-C to stop)");
         crate::commerce::jobs::spawn(state.shop.clone(), crate::commerce::jobs::EVERY);
@@ -70,7 +80,11 @@ fn banner(base: &str, operator_key: &str, database: &Path, seed: &DemoSeed) -> S
         String::new(),
     ];
     for (m, plugins) in [
-        (&seed.us, "us-sales-tax, flat-rate, volume-discount (10 % off 2+ apparel), test-gateway"),
+        (
+            &seed.us,
+            "us-sales-tax, flat-rate, volume-discount (10 % off 2+ apparel), test-gateway; Stripe connected \
+             (a stand-in Stripe on loopback)",
+        ),
         (&seed.de, "eu-vat (7 % on books), weight-table, coupon, manual (bank transfer)"),
     ] {
         out.push(format!("{} ({}, {}): {plugins}", m.name, m.slug, m.currency));
@@ -96,6 +110,15 @@ fn banner(base: &str, operator_key: &str, database: &Path, seed: &DemoSeed) -> S
         email: "ada@example.com",
         address: r#"{"name":"Ada Lovelace","line1":"1 Market St","city":"San Francisco","region":"CA","postal_code":"94105","country":"US"}"#,
         token: Some("tok_visa"),
+        stripe: false,
+    };
+    let stripe = Checkout {
+        what: "2 Trail Tees (M) to California, paid by card through Stripe (the demo's stand-in Stripe)",
+        sku: US_WALKTHROUGH_SKU,
+        email: "grace@example.com",
+        address: r#"{"name":"Grace Hopper","line1":"2 Market St","city":"San Francisco","region":"CA","postal_code":"94105","country":"US"}"#,
+        token: None,
+        stripe: true,
     };
     let de = Checkout {
         what: "2 x Der Zauberberg to Berlin with a discount code, paid by bank transfer",
@@ -103,8 +126,10 @@ fn banner(base: &str, operator_key: &str, database: &Path, seed: &DemoSeed) -> S
         email: "erika@example.de",
         address: r#"{"name":"Erika Mustermann","line1":"Lindenstrasse 12","city":"Berlin","region":"BE","postal_code":"10117","country":"DE"}"#,
         token: None,
+        stripe: false,
     };
     out.extend(us.commands(&seed.us));
+    out.extend(stripe.commands(&seed.us));
     out.extend(de.commands(&seed.de));
     out.join("\n") + "\n"
 }
@@ -121,6 +146,8 @@ struct Checkout {
     address: &'static str,
     /// The payment token, for a card gateway.
     token: Option<&'static str>,
+    /// Paid through Stripe with a card (`pm_card_visa`).
+    stripe: bool,
 }
 
 impl Checkout {
@@ -130,7 +157,11 @@ impl Checkout {
     fn commands(&self, m: &DemoMerchant) -> Vec<String> {
         let variant = m.variant_id(self.sku).unwrap_or_default();
         let token = self.token.map(|t| format!(r#","token":"{t}""#)).unwrap_or_default();
-        let payment = format!(r#"{{"payment":{{"provider":"{}"{token}}}}}"#, m.payment_provider);
+        let payment = if self.stripe {
+            r#"{"payment":{"provider":"stripe","payment_method":"pm_card_visa"}}"#.to_owned()
+        } else {
+            format!(r#"{{"payment":{{"provider":"{}"{token}}}}}"#, m.payment_provider)
+        };
         let cart = "$B/v1/store/carts/$CART";
         let mut out = vec![
             format!("# {}: {}", m.name, self.what),
@@ -171,7 +202,7 @@ impl Checkout {
             "# Next, as {} (the order's full history: admin $B/v1/admin/orders/$ORDER | jq):",
             m.name
         )];
-        if self.token.is_none() {
+        if self.token.is_none() && !self.stripe {
             out.push(format!(
                 r#"admin -X POST $B/v1/admin/orders/$ORDER/capture -d '{{}}' | jq -r '{SUMMARY}'   # the transfer arrived"#
             ));
