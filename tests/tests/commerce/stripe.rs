@@ -254,7 +254,9 @@ with_stripe!(
         let (a, b) = tokio::join!(app.post(&path, shop.sk(), &rest), app.post(&path, shop.sk(), &rest));
         let mut statuses = [a.status.as_u16(), b.status.as_u16()];
         statuses.sort();
-        assert_eq!(statuses, [201, 422], "{a:?} {b:?}");
+        // The other is refused: more than is left (422), or the order is
+        // already refunded in full by the time it is read (409).
+        assert!(statuses[0] == 201 && matches!(statuses[1], 409 | 422), "{a:?} {b:?}");
         assert_eq!(fake.refunded(&pi), total);
         let after = order(&app, &shop, &id).await;
         assert_eq!(
