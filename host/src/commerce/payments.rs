@@ -98,14 +98,16 @@ pub async fn options(shop: &Shop, merchant_id: &str, cart_id: &str) -> Result<Ve
     let list =
         shop.bindings.bindings_for(&shop.db, &shop.runtime, merchant_id, ExtensionPoint::Payment).await?;
     let mut out: Vec<PaymentOption> = Vec::new();
-    if let Some(connection) = stripe::connection(shop, merchant_id).await.ok() {
-        out.push(PaymentOption {
+    match stripe::connection(shop, merchant_id).await {
+        Ok(connection) => out.push(PaymentOption {
             provider: stripe::PROVIDER.into(),
             kind: "stripe".into(),
-            description: "Cards and wallets through Stripe".into(),
+            description: "Cards through Stripe".into(),
             publishable_key: Some(connection.publishable_key),
             available: true,
-        });
+        }),
+        Err(Error::NotFound(_)) => {}
+        Err(e) => return Err(e),
     }
     for b in list.iter() {
         let name = &b.plugin.metadata.name;
