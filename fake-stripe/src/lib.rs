@@ -128,8 +128,9 @@ struct Intent {
 
 impl FakeStripe {
     /// Binds 127.0.0.1 on a free port and serves until dropped. The server
-    /// runs on a tokio runtime of its own thread, so it keeps answering while
-    /// a test blocks its own thread.
+    /// runs on a tokio runtime of its own (two worker threads, so that on a
+    /// busy machine an answer does not wait for one thread's turn), so it
+    /// keeps answering while a test blocks its own thread.
     pub async fn start() -> FakeStripe {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener.set_nonblocking(true).expect("non-blocking listener");
@@ -139,8 +140,11 @@ impl FakeStripe {
         let app = Router::new().fallback(handle).with_state(state.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         std::thread::spawn(move || {
-            let runtime =
-                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
                 let stopped = async {

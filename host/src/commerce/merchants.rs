@@ -3,12 +3,12 @@
 
 pub use crate::model::merchants::{KeyKind, Merchant};
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::LazyLock;
+use std::time::Duration;
 
 use serde::Serialize;
 
+use super::cache::TtlCache;
 use super::ids::{hash_secret, new_id, new_secret};
 use super::{Check, Error, Page, Paged, Result, parse};
 use crate::db::{self, Db};
@@ -106,43 +106,6 @@ pub async fn rotate_keys(db: &Db, id: &str) -> Result<Keys> {
 /// revoked on another host sharing the database stops working within this
 /// delay (on this host, at once).
 const KEY_TTL: Duration = Duration::from_secs(5);
-/// Most entries a cache of this module remembers (it starts over when full).
-const CACHE_MAX: usize = 10_000;
-
-/// Values trusted for `ttl` without asking the database: a change made on
-/// another host sharing the database arrives within that delay.
-struct TtlCache<V> {
-    entries: Mutex<HashMap<String, (V, Instant)>>,
-    ttl: Duration,
-}
-
-impl<V: Clone> TtlCache<V> {
-    fn new(ttl: Duration) -> TtlCache<V> {
-        TtlCache { entries: Mutex::default(), ttl }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (V, Instant)>> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The value under `key`, while it is fresh.
-    fn get(&self, key: &str) -> Option<V> {
-        self.lock().get(key).filter(|(_, at)| at.elapsed() < self.ttl).map(|(v, _)| v.clone())
-    }
-
-    fn put(&self, key: String, value: V) {
-        let mut entries = self.lock();
-        if entries.len() >= CACHE_MAX {
-            entries.clear();
-        }
-        entries.insert(key, (value, Instant::now()));
-    }
-
-    /// Forgets the values `keep` refuses, at once on this host.
-    fn retain(&self, mut keep: impl FnMut(&V) -> bool) {
-        self.lock().retain(|_, (v, _)| keep(v));
-    }
-}
 
 /// Verified keys by hash, with their merchant and audience: every API
 /// request authenticates, and a cart read should not pay a query for it.

@@ -2,6 +2,7 @@
 //! codes, plugin bindings, carts, checkout and orders. Plain Rust: no HTTP types here, no SQL (that
 //! is `db`), business rules only.
 
+pub mod cache;
 pub mod cart;
 pub mod catalog;
 pub mod checkout;

@@ -1,4 +1,5 @@
-//! Stripe, spoken natively (the `async-stripe` client):
+//! Stripe, spoken natively (`async-stripe`'s requests, sent over a pooled
+//! client, see [`client`]):
 //!
 //! - **the connection**: a merchant's keys are checked for their shape and
 //!   mode, the secrets sealed at rest (see [`super::secrets`]) and never
@@ -18,7 +19,7 @@ use std::time::Duration;
 use mercato_sdk::payment::{CaptureRequest, PaymentCall, RefundRequest, VoidRequest};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe_client_core::{IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_core::payment_intent::{
     CancelPaymentIntent, CapturePaymentIntent, CreatePaymentIntent,
     CreatePaymentIntentAutomaticPaymentMethods, CreatePaymentIntentAutomaticPaymentMethodsAllowRedirects,
@@ -27,6 +28,11 @@ use stripe_core::payment_intent::{
 use stripe_core::refund::{CreateRefund, CreateRefundReason};
 use stripe_core::{PaymentIntent, PaymentIntentCaptureMethod, PaymentIntentStatus};
 
+mod client;
+
+use client::{Client, StripeError};
+
+use super::cache::TtlCache;
 use super::orders::NextAction;
 use super::payments::Charge;
 use super::{Check, Error, Result, Shop};
@@ -215,7 +221,9 @@ pub async fn connect(shop: &Shop, merchant_id: &str, req: StripeSettings) -> Res
         created_at: now,
         updated_at: now,
     };
-    Ok(view(db::payment_providers::upsert(&shop.db, &stored).await?))
+    let stored = db::payment_providers::upsert(&shop.db, &stored).await?;
+    shop.stripe.accounts.remove(merchant_id);
+    Ok(view(stored))
 }
 
 /// The merchant's Stripe connection; 404 when there is none.
@@ -227,15 +235,28 @@ pub async fn connection(shop: &Shop, merchant_id: &str) -> Result<StripeConnecti
 
 /// Disconnects the merchant's Stripe account; 404 when there is none.
 pub async fn disconnect(shop: &Shop, merchant_id: &str) -> Result<()> {
-    if db::payment_providers::delete(&shop.db, merchant_id, PROVIDER).await? {
-        Ok(())
-    } else {
-        Err(not_connected())
-    }
+    let deleted = db::payment_providers::delete(&shop.db, merchant_id, PROVIDER).await?;
+    shop.stripe.accounts.remove(merchant_id);
+    if deleted { Ok(()) } else { Err(not_connected()) }
 }
 
 /// The merchant's Stripe keys, secrets opened; `None` when not connected.
+/// Read once per [`ACCOUNT_TTL`] (a checkout should not pay a query and two
+/// decryptions for them): a change made on this host is seen at once, one
+/// made on another host sharing the database within that time.
 pub async fn credentials(shop: &Shop, merchant_id: &str) -> Result<Option<StripeCredentials>> {
+    if let Some(known) = shop.stripe.accounts.get(merchant_id) {
+        return Ok(known);
+    }
+    let opened = open_credentials(shop, merchant_id).await?;
+    shop.stripe.accounts.put(merchant_id.to_owned(), opened.clone());
+    Ok(opened)
+}
+
+/// How long a merchant's Stripe keys are used without reading them again.
+pub const ACCOUNT_TTL: Duration = Duration::from_secs(5);
+
+async fn open_credentials(shop: &Shop, merchant_id: &str) -> Result<Option<StripeCredentials>> {
     let Some(c) = db::payment_providers::get(&shop.db, merchant_id, PROVIDER).await? else { return Ok(None) };
     Ok(Some(StripeCredentials {
         secret_key: shop.secrets.open(&c.secret_key_sealed, &context(merchant_id, "secret_key"))?,
@@ -247,18 +268,21 @@ pub async fn credentials(shop: &Shop, merchant_id: &str) -> Result<Option<Stripe
     }))
 }
 
-/// Where the host reaches Stripe, and its clients: one per API key, kept so
-/// connections are reused from one payment to the next.
+/// Where the host reaches Stripe, its clients (one per API key, kept so
+/// connections are reused from one payment to the next) and merchants'
+/// keys as last read.
 pub struct Api {
     base: String,
+    pool: client::Pool,
     clients: Mutex<HashMap<[u8; 32], Client>>,
+    accounts: TtlCache<Option<StripeCredentials>>,
 }
 
 impl Api {
     /// Stripe at `base` (e.g. [`DEFAULT_API_BASE`]).
     pub fn new(base: &str) -> Api {
         let base = if base.ends_with('/') { base.to_owned() } else { format!("{base}/") };
-        Api { base, clients: Mutex::default() }
+        Api { base, pool: client::pool(), clients: Mutex::default(), accounts: TtlCache::new(ACCOUNT_TTL) }
     }
 
     fn client(&self, key: &Secret) -> std::result::Result<Client, StripeError> {
@@ -270,11 +294,7 @@ impl Api {
         if clients.len() >= 10_000 {
             clients.clear();
         }
-        let client = ClientBuilder::new(key.expose())
-            .url(self.base.clone())
-            .timeout(REQUEST_TIMEOUT)
-            .app_info("mercato", Some(env!("CARGO_PKG_VERSION").to_owned()), None)
-            .build()?;
+        let client = Client::new(&self.pool, &self.base, key, REQUEST_TIMEOUT)?;
         clients.insert(id, client.clone());
         Ok(client)
     }
