@@ -3,6 +3,7 @@
 //! is `db`), business rules only.
 
 pub mod cache;
+pub mod callbacks;
 pub mod cart;
 pub mod catalog;
 pub mod checkout;

@@ -8,9 +8,7 @@ use std::sync::Arc;
 
 use mercato_sdk::ExtensionPoint;
 use mercato_sdk::Money;
-use mercato_sdk::payment::{
-    PaymentCall, PaymentReply, PaymentRequest, PaymentResult, PaymentStatus, Webhook,
-};
+use mercato_sdk::payment::{PaymentCall, PaymentReply, PaymentRequest, PaymentResult, PaymentStatus};
 
 use super::orders::NextAction;
 use super::plugins::Binding;
@@ -18,6 +16,7 @@ use super::stripe::{self, StripeCredentials};
 use super::{Error, Result, Shop};
 use crate::db::checkout::Outcome;
 use crate::db::payments::AttemptRef;
+pub use crate::model::providers::Charge;
 use crate::runtime::{Call, CallError, CircuitBreaker, FailureKind, InstalledPlugin};
 
 /// A merchant's payment provider.
@@ -202,23 +201,6 @@ pub async fn call(
     })
 }
 
-/// One payment attempt as the provider is asked to make it.
-pub struct Charge<'a> {
-    /// The order's total, in its currency.
-    pub amount: Money,
-    /// The order's id: the reference the provider keeps (an order is
-    /// numbered only once its payment confirms it).
-    pub order_reference: &'a str,
-    /// The cart the order was placed from.
-    pub cart_id: &'a str,
-    /// The payment method token the buyer sent, if any.
-    pub token: Option<String>,
-    /// The idempotency key: the same attempt never charges twice.
-    pub attempt_id: &'a str,
-    /// The buyer's email address, for the provider's receipt.
-    pub email: &'a str,
-}
-
 /// Asks the provider to take a payment (a plugin captures at once; Stripe
 /// as the merchant chose) and reads its answer; the checkout and the
 /// reconciler ask the same way.
@@ -310,119 +292,4 @@ pub fn outcome(reply: &std::result::Result<PaymentReply, CallError>) -> Outcome 
             .expect("serializes"),
         },
     }
-}
-
-/// What a provider callback did.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct WebhookReceipt {
-    /// Always true: the callback was read.
-    pub received: bool,
-    /// Whether it named a payment of this merchant.
-    pub matched: bool,
-    /// The order it settled, if any.
-    pub order_id: Option<String>,
-    /// Whether it changed the order (false for a repeat).
-    pub applied: bool,
-    /// Whether its amount or currency differed from the payment's: then it
-    /// changed nothing, and the order carries a `payment_mismatch` event
-    /// for the merchant.
-    pub mismatch: bool,
-}
-
-/// A provider callback: the bound plugin parses (and verifies) it; the
-/// payment it names is settled like a checkout would. Repeats change nothing.
-pub async fn webhook(
-    shop: &Shop,
-    merchant_id: &str,
-    plugin_id: &str,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-) -> Result<WebhookReceipt> {
-    let Some(Provider::Plugin(provider)) = provider_by_id(shop, merchant_id, plugin_id).await? else {
-        return Err(Error::NotFound("payment provider"));
-    };
-    let reply =
-        call(shop, merchant_id, &provider, PaymentCall::ParseWebhook(Webhook { headers, body })).await;
-    let event = match &reply {
-        Ok(PaymentReply::Event(e)) => e.clone(),
-        Ok(PaymentReply::Result(_)) => {
-            return Err(Error::Internal(anyhow::anyhow!("parse-webhook answered with a payment result")));
-        }
-        Err(e) => {
-            return Err(match &e.kind {
-                FailureKind::Reported { .. } => {
-                    Error::Unprocessable { code: "invalid_webhook", message: e.to_string() }
-                }
-                _ => Error::PluginFailed { message: e.to_string() },
-            });
-        }
-    };
-    let Some(attempt) =
-        crate::db::payments::by_reference(&shop.db, merchant_id, plugin_id, &event.provider_reference)
-            .await?
-    else {
-        // Acknowledged, so the provider stops retrying a payment we never made.
-        return Ok(WebhookReceipt {
-            received: true,
-            matched: false,
-            order_id: None,
-            applied: false,
-            mismatch: false,
-        });
-    };
-    let reported = event.amount.as_ref().map(|m| (m.amount, m.currency.code()));
-    let status = format!("{:?}", event.status);
-    if mismatch(shop, &attempt, &event.provider_reference, reported, &status).await? {
-        return Ok(WebhookReceipt {
-            received: true,
-            matched: true,
-            order_id: Some(attempt.order_id),
-            applied: false,
-            mismatch: true,
-        });
-    }
-    let outcome = outcome(&reply);
-    let settled = crate::db::checkout::settle(
-        &shop.db,
-        merchant_id,
-        &attempt.attempt_id,
-        &outcome,
-        crate::db::now_ms(),
-    )
-    .await?;
-    Ok(WebhookReceipt {
-        received: true,
-        matched: true,
-        order_id: Some(attempt.order_id),
-        applied: settled == crate::db::checkout::Settled::Applied,
-        mismatch: false,
-    })
-}
-
-/// Whether a provider's event about `attempt` reports another amount or
-/// currency than the attempt's; then it is recorded on the order as a
-/// `payment_mismatch` for the merchant, and must settle nothing: a 6,391
-/// order is not paid by an event for 1.
-pub async fn mismatch(
-    shop: &Shop,
-    attempt: &AttemptRef,
-    reference: &str,
-    reported: Option<(i64, &str)>,
-    status: &str,
-) -> Result<bool> {
-    let Some((amount, currency)) = reported else { return Ok(false) };
-    if amount == attempt.amount && currency.eq_ignore_ascii_case(&attempt.currency) {
-        return Ok(false);
-    }
-    let data = serde_json::json!({
-        "attempt_id": attempt.attempt_id,
-        "provider_reference": reference,
-        "expected": {"amount": attempt.amount, "currency": attempt.currency},
-        "reported": {"amount": amount, "currency": currency.to_ascii_uppercase()},
-        "status": status,
-    });
-    tracing::warn!(merchant = %attempt.merchant_id, attempt = %attempt.attempt_id, %data, "payment event does not match its attempt");
-    crate::db::orders::add_event(&shop.db, &attempt.merchant_id, &attempt.order_id, "payment_mismatch", data)
-        .await?;
-    Ok(true)
 }

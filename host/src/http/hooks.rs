@@ -11,8 +11,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::error::{Problem, Result};
 use super::json::{ApiPath, RawBody};
-use crate::commerce::payments::{self, WebhookReceipt};
-use crate::commerce::stripe::{self, StripeReceipt};
+use crate::commerce::callbacks::{self, StripeReceipt, WebhookReceipt};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(payment_webhook)).routes(routes!(stripe_webhook))
@@ -37,7 +36,7 @@ async fn stripe_webhook(
     RawBody(body): RawBody,
 ) -> Result<Json<StripeReceipt>> {
     let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
-    Ok(Json(stripe::webhook(&state.shop, &merchant_id, signature, &body).await?))
+    Ok(Json(callbacks::stripe_webhook(&state.shop, &merchant_id, signature, &body).await?))
 }
 
 /// A payment provider's callback for one merchant's payment plugin: the
@@ -57,5 +56,5 @@ async fn payment_webhook(
         .iter()
         .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned())))
         .collect();
-    Ok(Json(payments::webhook(&state.shop, &merchant_id, &plugin_id, headers, body.to_vec()).await?))
+    Ok(Json(callbacks::plugin_webhook(&state.shop, &merchant_id, &plugin_id, headers, body.to_vec()).await?))
 }

@@ -10,7 +10,8 @@
 //!   cancelled with keys derived from the attempt or refund id, so a retry
 //!   never moves money twice. Stripe's answers become the same [`Outcome`]s
 //!   payment plugins' answers do (see [`super::payments`]);
-//! - **webhooks**: see [`webhook`].
+//! - **webhooks**: verified here ([`verified_event`]), applied to their
+//!   payment by [`super::callbacks::stripe_webhook`].
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -34,10 +35,10 @@ use client::{Client, StripeError};
 
 use super::cache::TtlCache;
 use super::orders::NextAction;
-use super::payments::Charge;
 use super::{Check, Error, Result, Shop};
 use crate::db;
 use crate::db::checkout::Outcome;
+use crate::model::providers::Charge;
 use crate::model::providers::StoredConnection;
 use crate::model::secret::Secret;
 
@@ -177,7 +178,8 @@ fn view(c: StoredConnection) -> StripeConnection {
     }
 }
 
-fn not_connected() -> Error {
+/// 404 for a merchant that has not connected Stripe.
+pub fn not_connected() -> Error {
     Error::NotFound("Stripe connection")
 }
 
@@ -488,7 +490,7 @@ fn intent_outcome(answer: std::result::Result<PaymentIntent, StripeError>) -> Ou
 }
 
 /// `card_declined (insufficient_funds): Your card has insufficient funds.`
-fn decline(code: Option<&str>, decline_code: Option<&str>, message: Option<&str>) -> String {
+pub fn decline(code: Option<&str>, decline_code: Option<&str>, message: Option<&str>) -> String {
     let mut out = code.unwrap_or("card_declined").to_owned();
     if let Some(d) = decline_code.filter(|d| Some(*d) != code) {
         out.push_str(&format!(" ({d})"));
@@ -555,29 +557,6 @@ mod tests {
 /// libraries allow: older deliveries may be replays.
 pub const SIGNATURE_TOLERANCE_SECS: i64 = 300;
 
-/// What a Stripe webhook delivery did.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct StripeReceipt {
-    /// Always true: the delivery was verified and read.
-    pub received: bool,
-    /// Stripe's event id (`evt_…`).
-    pub event_id: String,
-    /// Stripe's event type, e.g. `payment_intent.succeeded`.
-    #[serde(rename = "type")]
-    pub event_type: String,
-    /// True for a repeated delivery of an event already processed: nothing
-    /// was done again.
-    pub duplicate: bool,
-    /// The order it is about, if it names a payment of this merchant.
-    pub order_id: Option<String>,
-    /// Whether it changed the order (false for one that came late, out of
-    /// order, or changes nothing: it is recorded on the order all the same).
-    pub applied: bool,
-    /// Whether its amount or currency differed from the payment's: then it
-    /// changed nothing and the order carries a `payment_mismatch` event.
-    pub mismatch: bool,
-}
-
 /// Checks `Stripe-Signature` (`t=…,v1=…[,v1=…]`): one `v1` must be the
 /// HMAC-SHA256 of `t.body` under the endpoint's secret (compared in
 /// constant time; several are sent while a secret is rolled), and `t`
@@ -615,182 +594,38 @@ fn verify(
 
 /// The parts of a Stripe event the host reads.
 #[derive(Debug, Deserialize)]
-struct Event {
-    id: String,
+pub struct Event {
+    /// `evt_…`.
+    pub id: String,
+    /// E.g. `payment_intent.succeeded`.
     #[serde(rename = "type")]
-    kind: String,
-    data: EventData,
+    pub kind: String,
+    /// What it is about.
+    pub data: EventData,
 }
 
+/// An event's object.
 #[derive(Debug, Deserialize)]
-struct EventData {
-    object: serde_json::Value,
+pub struct EventData {
+    /// The PaymentIntent, charge or dispute, as Stripe sent it.
+    pub object: serde_json::Value,
 }
 
-/// A Stripe webhook for one merchant: verified (see [`verify`]; forged,
-/// stale or malformed is 400 and changes nothing), recorded by its event
-/// id so each event is processed once however often, concurrently or late
-/// it is delivered, then applied to the payment it names:
-///
-/// | event | the attempt and the order |
-/// |---|---|
-/// | `payment_intent.succeeded` | paid (from waiting for the buyer, authorized, unknown) |
-/// | `payment_intent.amount_capturable_updated` | authorized |
-/// | `payment_intent.processing` | pending |
-/// | `payment_intent.payment_failed`, `payment_intent.canceled` | failed, stock released (unless it was paid) |
-/// | `charge.refunded` | recorded (refunds the host made are already counted) |
-/// | `charge.dispute.created` | the order flagged disputed, with an event |
-///
-/// An event that comes after the order moved on (shipped, cancelled) is
-/// recorded on the order and acknowledged: Stripe stops retrying.
-pub async fn webhook(
-    shop: &Shop,
-    merchant_id: &str,
+/// A webhook delivery verified against the merchant's signing secret (see
+/// [`verify`]) and read as an event; 400 `invalid_signature` or
+/// `invalid_webhook` otherwise.
+pub fn verified_event(
+    account: &StripeCredentials,
     signature: Option<&str>,
     body: &[u8],
-) -> Result<StripeReceipt> {
-    let account = credentials(shop, merchant_id).await?.ok_or_else(not_connected)?;
-    let now = db::now_ms();
-    verify(signature, body, account.webhook_secret.expose(), now / 1000)
+    now_secs: i64,
+) -> Result<Event> {
+    verify(signature, body, account.webhook_secret.expose(), now_secs)
         .map_err(|why| Error::BadRequest { code: "invalid_signature", message: why.into() })?;
-    let event: Event = serde_json::from_slice(body).map_err(|e| Error::BadRequest {
+    serde_json::from_slice(body).map_err(|e| Error::BadRequest {
         code: "invalid_webhook",
         message: format!("the body is not a Stripe event: {e}"),
-    })?;
-    let object = &event.data.object;
-    let intent = match object["object"].as_str() {
-        Some("payment_intent") => object["id"].as_str(),
-        _ => object["payment_intent"].as_str(),
-    };
-    let attempt = match intent {
-        Some(pi) => attempt_of(shop, merchant_id, pi, object["metadata"]["attempt_id"].as_str()).await?,
-        None => None,
-    };
-    let scope = (merchant_id, PROVIDER);
-    let order_id = attempt.as_ref().map(|a| a.order_id.as_str());
-    let mut receipt = StripeReceipt {
-        received: true,
-        event_id: event.id.clone(),
-        event_type: event.kind.clone(),
-        duplicate: false,
-        order_id: order_id.map(str::to_owned),
-        applied: false,
-        mismatch: false,
-    };
-    if !db::payment_providers::claim_event(&shop.db, scope, (&event.id, &event.kind), order_id, now).await? {
-        receipt.duplicate = true;
-        return Ok(receipt);
-    }
-    let (Some(attempt), Some(intent)) = (attempt, intent) else {
-        // Not a payment of ours (or not about a payment): acknowledged.
-        return Ok(receipt);
-    };
-    match apply(shop, &event, &attempt, intent).await {
-        Ok((applied, mismatch)) => {
-            receipt.applied = applied;
-            receipt.mismatch = mismatch;
-            Ok(receipt)
-        }
-        Err(e) => {
-            // Its next delivery must be processed.
-            db::payment_providers::forget_event(&shop.db, scope, &event.id).await?;
-            Err(e)
-        }
-    }
-}
-
-/// The payment attempt a PaymentIntent belongs to: by its id, or by the
-/// attempt id in its metadata when the host stopped before recording it.
-async fn attempt_of(
-    shop: &Shop,
-    merchant_id: &str,
-    intent: &str,
-    attempt_id: Option<&str>,
-) -> Result<Option<db::payments::AttemptRef>> {
-    if let Some(a) = db::payments::by_reference(&shop.db, merchant_id, PROVIDER, intent).await? {
-        return Ok(Some(a));
-    }
-    let Some(attempt_id) = attempt_id else { return Ok(None) };
-    Ok(db::payments::by_id(&shop.db, merchant_id, attempt_id)
-        .await?
-        .filter(|a| a.plugin_id == PROVIDER && a.provider_reference.as_deref().is_none_or(|r| r == intent)))
-}
-
-/// Applies a verified, first-seen event to its attempt: (applied, mismatch).
-async fn apply(
-    shop: &Shop,
-    event: &Event,
-    attempt: &db::payments::AttemptRef,
-    intent: &str,
-) -> Result<(bool, bool)> {
-    let object = &event.data.object;
-    let reference = intent.to_owned();
-    let reported = |field: &str| object[field].as_i64().zip(object["currency"].as_str());
-    let outcome = match event.kind.as_str() {
-        "payment_intent.succeeded" => {
-            Some((Outcome::Paid { provider_reference: reference }, reported("amount_received")))
-        }
-        "payment_intent.amount_capturable_updated" => {
-            Some((Outcome::Authorized { provider_reference: reference }, reported("amount_capturable")))
-        }
-        "payment_intent.processing" => Some((
-            Outcome::Pending {
-                provider_reference: reference,
-                message: Some("the payment is processing".into()),
-            },
-            reported("amount"),
-        )),
-        "payment_intent.payment_failed" => {
-            let e = &object["last_payment_error"];
-            let reason = decline(e["code"].as_str(), e["decline_code"].as_str(), e["message"].as_str());
-            Some((Outcome::Failed { reason, provider_reference: Some(reference) }, None))
-        }
-        "payment_intent.canceled" => {
-            let why = object["cancellation_reason"].as_str().map(|r| format!(" ({r})")).unwrap_or_default();
-            Some((
-                Outcome::Failed { reason: format!("canceled{why}"), provider_reference: Some(reference) },
-                None,
-            ))
-        }
-        _ => None,
-    };
-    let data = |applied: bool| {
-        serde_json::json!({"provider": PROVIDER, "event_id": event.id, "type": event.kind,
-            "provider_reference": intent, "applied": applied})
-    };
-    let (merchant_id, order_id) = (attempt.merchant_id.as_str(), attempt.order_id.as_str());
-    let Some((outcome, reported)) = outcome else {
-        match event.kind.as_str() {
-            "charge.dispute.created" => {
-                let dispute = serde_json::json!({"provider": PROVIDER, "event_id": event.id,
-                    "dispute_id": object["id"], "reason": object["reason"], "status": object["status"],
-                    "amount": {"amount": object["amount"], "currency": object["currency"].as_str().map(str::to_ascii_uppercase)}});
-                db::orders::flag_dispute(&shop.db, merchant_id, order_id, dispute).await?;
-                return Ok((true, false));
-            }
-            "charge.refunded" => {
-                let mut data = data(false);
-                data["amount_refunded"] = serde_json::json!({"amount": object["amount_refunded"],
-                    "currency": object["currency"].as_str().map(str::to_ascii_uppercase)});
-                db::orders::add_event(&shop.db, merchant_id, order_id, "provider_event", data).await?;
-            }
-            _ => {
-                db::orders::add_event(&shop.db, merchant_id, order_id, "provider_event", data(false)).await?
-            }
-        }
-        return Ok((false, false));
-    };
-    if super::payments::mismatch(shop, attempt, intent, reported, &event.kind).await? {
-        return Ok((false, true));
-    }
-    let settled =
-        db::checkout::settle(&shop.db, merchant_id, &attempt.attempt_id, &outcome, db::now_ms()).await?;
-    let applied = settled == db::checkout::Settled::Applied;
-    if !applied {
-        // Late or out of order (the order moved on): kept for the merchant.
-        db::orders::add_event(&shop.db, merchant_id, order_id, "provider_event", data(false)).await?;
-    }
-    Ok((applied, false))
+    })
 }
 
 #[cfg(test)]
