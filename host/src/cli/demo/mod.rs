@@ -190,6 +190,12 @@ impl Checkout {
                 .into(),
         );
         out.push(format!(r#"admin $B/v1/admin/orders/$ORDER | jq -r '{SUMMARY}'"#));
+        if self.stripe {
+            // The PaymentIntent it made, as the stand-in Stripe keeps it.
+            out.push(
+                r#"admin $B/v1/admin/orders/$ORDER | jq -c '.payment | {provider, provider_reference, status}'"#.into(),
+            );
+        }
         out.push(String::new());
         out.extend(self.next_steps(m));
         out.push(String::new());
