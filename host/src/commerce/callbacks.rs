@@ -4,7 +4,7 @@
 //! a checkout would settle them; repeats, late and mismatched callbacks
 //! change nothing and are recorded on the order.
 
-use mercato_sdk::payment::{PaymentCall, PaymentReply, Webhook};
+use mercato_sdk::payment::{PaymentCall, PaymentReply, RefundRequest, VoidRequest, Webhook};
 use serde::Serialize;
 
 use super::payments::{self, Provider};
@@ -208,7 +208,7 @@ pub async fn stripe_webhook(
         // Not a payment of ours (or not about a payment): acknowledged.
         return Ok(receipt);
     };
-    match apply_stripe_event(shop, &event, &attempt, intent).await {
+    match apply_stripe_event(shop, &account, &event, &attempt, intent).await {
         Ok((applied, mismatch)) => {
             receipt.applied = applied;
             receipt.mismatch = mismatch;
@@ -242,6 +242,7 @@ async fn stripe_attempt(
 /// Applies a verified, first-seen event to its attempt: (applied, mismatch).
 async fn apply_stripe_event(
     shop: &Shop,
+    account: &stripe::StripeCredentials,
     event: &stripe::Event,
     attempt: &db::payments::AttemptRef,
     intent: &str,
@@ -313,6 +314,58 @@ async fn apply_stripe_event(
     if !applied {
         // Late or out of order (the order moved on): kept for the merchant.
         db::orders::add_event(&shop.db, merchant_id, order_id, "provider_event", data(false)).await?;
+        if matches!(outcome, Outcome::Paid { .. } | Outcome::Authorized { .. }) {
+            give_back(shop, account, attempt, intent, &outcome).await?;
+        }
     }
     Ok((applied, false))
+}
+
+/// Money Stripe took for an attempt that had already failed (its hold
+/// expired, the order was cancelled) has no order to go with: it is
+/// refunded (or, only authorized, released) at once, with a key of its own
+/// so a repeat does it once. If Stripe cannot be asked, the error makes
+/// the event's next delivery try again.
+async fn give_back(
+    shop: &Shop,
+    account: &stripe::StripeCredentials,
+    attempt: &AttemptRef,
+    intent: &str,
+    outcome: &Outcome,
+) -> Result<()> {
+    let now = db::payments::by_id(&shop.db, &attempt.merchant_id, &attempt.attempt_id).await?;
+    if !now.is_some_and(|a| matches!(a.status.as_str(), "failed" | "voided")) {
+        return Ok(());
+    }
+    let currency = super::parse::currency(&attempt.currency).map_err(anyhow::Error::msg)?;
+    let request = match outcome {
+        Outcome::Authorized { .. } => PaymentCall::Void(VoidRequest {
+            provider_reference: intent.to_owned(),
+            idempotency_key: payments::void_key(&attempt.attempt_id),
+        }),
+        _ => PaymentCall::Refund(RefundRequest {
+            provider_reference: intent.to_owned(),
+            amount: mercato_sdk::Money::new(attempt.amount, currency),
+            idempotency_key: format!("{}_unplaced", attempt.attempt_id),
+            reason: Some("the order was cancelled before the payment completed".into()),
+        }),
+    };
+    let provider = Provider::Stripe(std::sync::Arc::new(account.clone()));
+    let (answer, _) = payments::ask(shop, &attempt.merchant_id, &provider, request).await;
+    let reference = match answer {
+        Outcome::Paid { provider_reference } => provider_reference,
+        other => {
+            return Err(Error::Internal(anyhow::anyhow!(
+                "money taken for failed attempt {} could not be given back yet: {other:?}",
+                attempt.attempt_id
+            )));
+        }
+    };
+    tracing::warn!(attempt = %attempt.attempt_id, %intent, "money taken after the order was cancelled, given back");
+    let data = serde_json::json!({"provider": stripe::PROVIDER, "provider_reference": intent,
+        "amount": {"amount": attempt.amount, "currency": attempt.currency},
+        "given_back_as": reference, "reason": "the order was cancelled before the payment completed"});
+    db::orders::add_event(&shop.db, &attempt.merchant_id, &attempt.order_id, "payment_returned", data)
+        .await?;
+    Ok(())
 }

@@ -4,14 +4,17 @@
 //!   placing the order and hearing from the provider) or `unknown` (the
 //!   provider could not be asked) are asked again with the same idempotency
 //!   key, so a payment that went through is found and one that did not is
-//!   made or declined — never charged twice;
+//!   made or declined — never charged twice; Stripe is also asked about
+//!   payments still `pending` (processing), whose webhook may be lost;
 //! - **refund reconciliation**: refunds whose provider call ended without
 //!   an answer (`unknown`) or never ended (`pending`: the host stopped), their
 //!   amount still claimed, are asked again with the refund id as the
 //!   idempotency key, so money is paid back once;
 //! - **reservation expiry**: stock held for an order whose payment never
 //!   completed (abandoned 3-D Secure, a decline nobody recorded) goes back
-//!   on sale once the hold expires; an open authorization is voided first.
+//!   on sale once the hold expires; an open authorization is voided first
+//!   (Stripe is asked first, and must confirm the void: a payment the buyer
+//!   finished meanwhile makes its order instead).
 //!
 //! Each runs in small batches; several hosts sharing one database claim
 //! attempts with a conditional update, so they never work on the same one.
@@ -49,7 +52,7 @@ pub struct Report {
 /// One pass of every job, as of `now`.
 pub async fn run_once(shop: &Shop, now: i64) -> Result<Report> {
     let mut report = Report::default();
-    for a in attempts::unsettled(&shop.db, now - RECONCILE_AFTER_MS, BATCH).await? {
+    for a in attempts::unsettled(&shop.db, now - RECONCILE_AFTER_MS, BATCH, super::stripe::PROVIDER).await? {
         if !attempts::claim(&shop.db, &a, now).await? {
             continue;
         }
@@ -87,7 +90,11 @@ pub async fn run_once(shop: &Shop, now: i64) -> Result<Report> {
                 report.reconciled += usize::from(settled == Settled::Applied);
                 continue;
             }
-            void(shop, &a).await;
+            if !void(shop, &a).await {
+                // Stripe would not release it (the buyer paid meanwhile?):
+                // asked again on the next run.
+                continue;
+            }
         }
         let outcome = Outcome::Failed {
             reason: "the payment was not completed before the stock hold expired".into(),
@@ -128,19 +135,25 @@ async fn ask_before_expiry(shop: &Shop, a: &AttemptRef) -> Result<Option<Settled
     }
 }
 
-/// Best effort: a hold that expires voids an authorization the buyer never finished.
-async fn void(shop: &Shop, a: &AttemptRef) {
+/// A hold that expires voids the authorization the buyer never finished:
+/// best effort for a plugin; Stripe must confirm it (false: it did not, and
+/// the hold is not expired yet, so a payment made meanwhile is not lost).
+async fn void(shop: &Shop, a: &AttemptRef) -> bool {
     let (Ok(Some(provider)), Some(reference)) =
         (payments::provider_by_id(shop, &a.merchant_id, &a.plugin_id).await, &a.provider_reference)
     else {
-        return;
+        return true;
     };
     let request = PaymentCall::Void(VoidRequest {
         provider_reference: reference.clone(),
         idempotency_key: payments::void_key(&a.attempt_id),
     });
-    if let (Outcome::Unknown { error }, _) = payments::ask(shop, &a.merchant_id, &provider, request).await {
-        tracing::warn!(attempt = %a.attempt_id, %error, "void of an expired payment failed");
+    match payments::ask(shop, &a.merchant_id, &provider, request).await.0 {
+        Outcome::Paid { .. } => true,
+        other => {
+            tracing::warn!(attempt = %a.attempt_id, outcome = ?other, "void of an expired payment failed");
+            matches!(provider, payments::Provider::Plugin(_))
+        }
     }
 }
 

@@ -63,13 +63,26 @@ fn attempt_ref(r: &AnyRow) -> Result<AttemptRef> {
 
 /// Attempts whose outcome is not known (the host stopped between the
 /// order and the provider's answer, or the provider could not be asked),
-/// untouched since `before`, oldest first.
-pub async fn unsettled(db: &Db, before: i64, limit: u32) -> Result<Vec<AttemptRef>> {
+/// and attempts still pending with `asked_when_pending` (a provider that
+/// can be asked about them, whose callback may have been lost), untouched
+/// since `before`, oldest first.
+pub async fn unsettled(
+    db: &Db,
+    before: i64,
+    limit: u32,
+    asked_when_pending: &str,
+) -> Result<Vec<AttemptRef>> {
     let sql = format!(
-        "select {COLUMNS} where a.status in ('started', 'unknown') and a.updated_at < $1 \
+        "select {COLUMNS} where (a.status in ('started', 'unknown') \
+             or (a.status = 'pending' and a.plugin_id = $3)) and a.updated_at < $1 \
          order by a.updated_at limit $2"
     );
-    let rows = sqlx::query(&sql).bind(before).bind(i64::from(limit)).fetch_all(db.pool()).await?;
+    let rows = sqlx::query(&sql)
+        .bind(before)
+        .bind(i64::from(limit))
+        .bind(asked_when_pending)
+        .fetch_all(db.pool())
+        .await?;
     rows.iter().map(attempt_ref).collect()
 }
 

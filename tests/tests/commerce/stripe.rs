@@ -475,3 +475,62 @@ with_stripe!(
         assert!(kinds(&cancelled).contains(&"provider_event".to_owned()));
     }
 );
+
+with_stripe!(money_taken_around_a_hold_expiry_is_never_lost, |app: TestApp, fake: FakeStripe| async move {
+    use mercato::commerce::jobs;
+    let (shop, variant) = stripe_shop(&app, "automatic").await;
+    let m = shop.merchant.id.clone();
+    let core = app.shop();
+    let after_hold = || mercato::db::now_ms() + mercato::commerce::checkout::RESERVATION_TTL_MS + 60_000;
+
+    // The buyer finished 3-D Secure but its webhook was lost: when the hold
+    // expires, Stripe is asked first, and the order is paid, not expired.
+    let first = cart(&app, &shop, &variant, 1).await;
+    let action =
+        complete(&app, &shop, &first, "3ds-1", card("pm_card_threeDSecure2Required")).await.expect(200);
+    let id = action["order_id"].as_str().unwrap().to_owned();
+    let pi = fake.intents()[0]["id"].as_str().unwrap().to_owned();
+    fake.finish_3ds(&pi, false);
+    let report = jobs::run_once(&core, after_hold()).await.unwrap();
+    assert_eq!((report.reconciled, report.expired), (1, 0), "{report:?}");
+    assert_eq!(order(&app, &shop, &id).await["status"], "paid");
+    assert_eq!(available(&app, &shop, &variant).await, 9);
+
+    // An abandoned one is voided at Stripe when its hold expires.
+    let second = cart(&app, &shop, &variant, 1).await;
+    let action =
+        complete(&app, &shop, &second, "3ds-2", card("pm_card_threeDSecure2Required")).await.expect(200);
+    let pi2 = fake.intents()[1]["id"].as_str().unwrap().to_owned();
+    let report = jobs::run_once(&core, after_hold()).await.unwrap();
+    assert_eq!(report.expired, 1, "{report:?}");
+    assert_eq!(fake.intent(&pi2).unwrap()["status"], "canceled");
+    let expired = order(&app, &shop, action["order_id"].as_str().unwrap()).await;
+    assert_eq!(expired["payment_status"], "failed");
+    assert_eq!(available(&app, &shop, &variant).await, 9);
+
+    // Stripe took money for an attempt that had already failed (the buyer
+    // finished just after the hold expired): the webhook gives it back.
+    let third = cart(&app, &shop, &variant, 1).await;
+    let action =
+        complete(&app, &shop, &third, "3ds-3", card("pm_card_threeDSecure2Required")).await.expect(200);
+    let id3 = action["order_id"].as_str().unwrap().to_owned();
+    let pi3 = fake.intents()[2]["id"].as_str().unwrap().to_owned();
+    let attempt = mercato::commerce::orders::get_any(&core.db, &m, &id3).await.unwrap().payment.unwrap();
+    let expired = mercato::db::checkout::Outcome::Failed {
+        reason: "the hold expired".into(),
+        provider_reference: None,
+    };
+    mercato::db::checkout::settle(&core.db, &m, &attempt.id, &expired, mercato::db::now_ms()).await.unwrap();
+    fake.finish_3ds(&pi3, false);
+    let (body, signature) = fake.event("payment_intent.succeeded", &pi3);
+    let receipt = deliver(&app, &m, &body, &signature).await.expect(200);
+    assert_eq!(receipt["applied"], false);
+    assert_eq!(fake.refunded(&pi3), attempt.amount.amount, "refunded in full");
+    let cancelled = order(&app, &shop, &id3).await;
+    assert_eq!(cancelled["payment_status"], "failed");
+    assert!(kinds(&cancelled).contains(&"payment_returned".to_owned()), "{cancelled:#}");
+    // Delivered again: nothing is refunded twice.
+    deliver(&app, &m, &body, &signature).await.expect(200);
+    assert_eq!(fake.refunded(&pi3), attempt.amount.amount);
+    assert_eq!(available(&app, &shop, &variant).await, 9);
+});
