@@ -89,7 +89,47 @@ pub struct FakeStripe {
     pub port: u16,
     state: Arc<Mutex<Ledger>>,
     /// Dropping it stops the server.
+    _server: Loopback,
+}
+
+/// An HTTP server on 127.0.0.1, on a free port, on a tokio runtime of its
+/// own (two worker threads, so that on a busy machine an answer does not
+/// wait for one thread's turn): it keeps answering while the caller blocks
+/// its own thread (a test in a synchronous plugin call). It stops when
+/// dropped.
+pub struct Loopback {
+    /// The port it listens on.
+    pub port: u16,
     _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Loopback {
+    /// Serves the app `build` makes for the port it is given.
+    pub fn serve(build: impl FnOnce(u16) -> Router) -> Loopback {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        listener.set_nonblocking(true).expect("non-blocking listener");
+        let port = listener.local_addr().expect("bound").port();
+        let app = build(port);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+                let stopped = async {
+                    let _ = stopped.await;
+                };
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await
+                    .expect("a loopback server serves");
+            });
+        });
+        Loopback { port, _stop: stop }
+    }
 }
 
 type Answer = (StatusCode, Value);
@@ -127,33 +167,23 @@ struct Intent {
 }
 
 impl FakeStripe {
-    /// Binds 127.0.0.1 on a free port and serves until dropped. The server
-    /// runs on a tokio runtime of its own (two worker threads, so that on a
-    /// busy machine an answer does not wait for one thread's turn), so it
-    /// keeps answering while a test blocks its own thread.
+    /// Binds 127.0.0.1 on a free port and serves until dropped (see
+    /// [`Loopback`]).
     pub async fn start() -> FakeStripe {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener.set_nonblocking(true).expect("non-blocking listener");
-        let port = listener.local_addr().expect("bound").port();
-        let base_url = format!("http://127.0.0.1:{port}/");
-        let state = Arc::new(Mutex::new(Ledger { base_url: base_url.clone(), ..Ledger::default() }));
-        let app = Router::new().fallback(handle).with_state(state.clone());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-                let stopped = async {
-                    let _ = stopped.await;
-                };
-                axum::serve(listener, app).with_graceful_shutdown(stopped).await.expect("fake Stripe serves");
-            });
+        let mut ledger = None;
+        let server = Loopback::serve(|port| {
+            let base_url = format!("http://127.0.0.1:{port}/");
+            let state = Arc::new(Mutex::new(Ledger { base_url, ..Ledger::default() }));
+            ledger = Some(state.clone());
+            Router::new().fallback(handle).with_state(state)
         });
-        FakeStripe { base_url, port, state, _stop: stop }
+        let state = ledger.expect("the app was built");
+        FakeStripe {
+            base_url: format!("http://127.0.0.1:{}/", server.port),
+            port: server.port,
+            state,
+            _server: server,
+        }
     }
 
     /// Every request received, in order.

@@ -26,6 +26,7 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use mercato_fake_stripe::Loopback;
 use serde_json::{Value, json};
 
 /// The only API key the fake accepts.
@@ -58,7 +59,7 @@ pub struct FakePsp {
     pub port: u16,
     state: Arc<Mutex<Ledger>>,
     /// Dropping it stops the server.
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _server: Loopback,
 }
 
 type Answer = (StatusCode, Value);
@@ -100,29 +101,23 @@ impl Payment {
 }
 
 impl FakePsp {
-    /// Binds 127.0.0.1 on a free port and serves until dropped. The server
-    /// runs on a tokio runtime of its own thread, so it keeps answering while
-    /// a test blocks its own thread in a synchronous plugin call.
+    /// Binds 127.0.0.1 on a free port and serves until dropped (see
+    /// [`Loopback`]).
     pub async fn start() -> FakePsp {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        listener.set_nonblocking(true).expect("non-blocking listener");
-        let port = listener.local_addr().expect("bound").port();
-        let base_url = format!("http://127.0.0.1:{port}");
-        let state = Arc::new(Mutex::new(Ledger { base_url: base_url.clone(), ..Ledger::default() }));
-        let app = Router::new().fallback(handle).with_state(state.clone());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        std::thread::spawn(move || {
-            let runtime =
-                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-                let stopped = async {
-                    let _ = stopped.await;
-                };
-                axum::serve(listener, app).with_graceful_shutdown(stopped).await.expect("fake PSP serves");
-            });
+        let mut ledger = None;
+        let server = Loopback::serve(|port| {
+            let base_url = format!("http://127.0.0.1:{port}");
+            let state = Arc::new(Mutex::new(Ledger { base_url, ..Ledger::default() }));
+            ledger = Some(state.clone());
+            Router::new().fallback(handle).with_state(state)
         });
-        FakePsp { base_url, port, state, _stop: stop }
+        let state = ledger.expect("the app was built");
+        FakePsp {
+            base_url: format!("http://127.0.0.1:{}", server.port),
+            port: server.port,
+            state,
+            _server: server,
+        }
     }
 
     /// Every request received, in order.

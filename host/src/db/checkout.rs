@@ -474,21 +474,18 @@ pub async fn settle(
                     "provider_reference": provider_reference}),
             )
         }
-        Outcome::Pending { provider_reference, .. } => {
-            // The order is placed and its stock committed; the money follows.
+        Outcome::Pending { provider_reference, .. } | Outcome::Authorized { provider_reference } => {
+            // The order is placed and its stock committed; the money follows
+            // (a transfer the buyer makes, or the merchant's capture).
             consume_reservations(&mut tx, merchant_id, &order_id, now).await?;
             set_cart(&mut tx, merchant_id, &cart_id, &order_id, "completed", now).await?;
-            ("payment_pending", json!({"attempt_id": attempt_id, "provider_reference": provider_reference}))
-        }
-        Outcome::Authorized { provider_reference } => {
-            // As pending: placed, stock committed; the capture follows.
-            consume_reservations(&mut tx, merchant_id, &order_id, now).await?;
-            set_cart(&mut tx, merchant_id, &cart_id, &order_id, "completed", now).await?;
-            (
-                "payment_authorized",
-                json!({"attempt_id": attempt_id, "amount": crate::db::orders::money(total, &currency),
-                    "provider_reference": provider_reference}),
-            )
+            let mut data = json!({"attempt_id": attempt_id, "provider_reference": provider_reference});
+            if matches!(outcome, Outcome::Authorized { .. }) {
+                data["amount"] = crate::db::orders::money(total, &currency);
+                ("payment_authorized", data)
+            } else {
+                ("payment_pending", data)
+            }
         }
         Outcome::RequiresAction { provider_reference, .. } => (
             "payment_requires_action",
