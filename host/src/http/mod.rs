@@ -14,6 +14,7 @@ pub mod idempotency;
 mod inventory;
 pub mod json;
 pub mod limits;
+pub mod metrics;
 pub mod openapi;
 mod order_actions;
 mod orders;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub keys: Keys,
     /// Per-key request rates and login throttling.
     pub limits: Arc<limits::Limits>,
+    /// Requests counted and timed, for `/metrics`.
+    pub http_metrics: Arc<metrics::HttpMetrics>,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl AppState {
             keys: Keys::new(&shop, crate::commerce::idempotency::DEFAULT_LEASE),
             limits: Arc::new(limits::Limits::new(limits::LimitConfig::default())),
             operator_key_hash: Arc::new(hash),
+            http_metrics: Arc::default(),
             shop,
         }
     }
@@ -179,6 +183,8 @@ pub fn app(state: AppState) -> Router {
         // Outermost but for tracing: a preflight is answered before any limit.
         .layer(axum::middleware::from_fn_with_state(state.clone(), cors::layer))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Every answer counted and timed, refusals by the layers inside too.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::layer))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");

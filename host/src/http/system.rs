@@ -29,7 +29,8 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
 
 /// Prometheus text exposition: per plugin version, calls, failures, latency
 /// quantiles and mean fuel on this host, so an operator sees which plugin
-/// is slow or failing.
+/// is slow or failing; per route template, requests by status and their
+/// latency (see [`super::metrics`]).
 async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
     use std::fmt::Write;
     let plugins: Vec<_> = state
@@ -97,5 +98,6 @@ async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'
         "Mean instructions per call.",
         per(&|l, s| vec![format!("{{{l}}} {}", s.mean_fuel)]),
     );
+    state.http_metrics.write(&mut out);
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

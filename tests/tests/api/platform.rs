@@ -215,6 +215,20 @@ on_both_databases!(metrics_show_each_installed_plugin, |app: TestApp| async move
         "{text}"
     );
     assert!(text.contains("# TYPE mercato_plugin_call_duration_microseconds summary"), "{text}");
+
+    // Requests count under their route template, never the ids in the path.
+    let m = app.merchant("acme", "USD", "US").await;
+    app.get("/v1/admin/products/prod_nothing_here", &m.secret_key).await.problem(404, "not_found");
+    app.get("/v1/no/such/route", &m.secret_key).await.problem(404, "not_found");
+    let text = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    let product = "method=\"GET\",route=\"/v1/admin/products/{id}\"";
+    assert!(text.contains(&format!("mercato_http_requests_total{{{product},status=\"404\"}} 1")), "{text}");
+    assert!(text.contains(&format!("mercato_http_request_duration_seconds_count{{{product}}} 1")), "{text}");
+    assert!(text.contains(
+        "mercato_http_requests_total{method=\"POST\",route=\"/v1/platform/plugins\",status=\"201\"} 1"
+    ));
+    assert!(text.contains("route=\"unmatched\",status=\"404\"} 1"), "{text}");
+    assert!(!text.contains("prod_nothing_here") && !text.contains("/v1/no/such/route"), "{text}");
 });
 
 /// Every operation declares exactly the path parameters of its template,
