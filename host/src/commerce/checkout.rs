@@ -25,6 +25,43 @@ use crate::db::now_ms;
 use crate::db::orders::to_json;
 use crate::runtime::FailureKind;
 
+/// Checkouts whose payment was asked, by what it gave, since the host
+/// started (for `/metrics`).
+#[derive(Debug, Default)]
+pub struct Outcomes {
+    counts: [std::sync::atomic::AtomicU64; OUTCOMES.len()],
+}
+
+/// The outcomes [`Outcomes`] counts: paid, pending (a transfer), authorized
+/// (to capture), waiting for the buyer, declined, refused by the provider
+/// (nothing charged), not known (left to the reconciler).
+pub const OUTCOMES: [&str; 7] =
+    ["paid", "pending", "authorized", "requires_action", "declined", "rejected", "unknown"];
+
+impl Outcomes {
+    fn count(&self, outcome: &Outcome) {
+        let which = match outcome {
+            Outcome::Paid { .. } => 0,
+            Outcome::Pending { .. } => 1,
+            Outcome::Authorized { .. } => 2,
+            Outcome::RequiresAction { .. } => 3,
+            Outcome::Failed { provider_reference: Some(_), .. } => 4,
+            Outcome::Failed { provider_reference: None, .. } => 5,
+            Outcome::Unknown { .. } => 6,
+        };
+        self.counts[which].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// `(outcome, checkouts)` for each of [`OUTCOMES`].
+    pub fn snapshot(&self) -> Vec<(&'static str, u64)> {
+        OUTCOMES
+            .iter()
+            .zip(&self.counts)
+            .map(|(name, n)| (*name, n.load(std::sync::atomic::Ordering::Relaxed)))
+            .collect()
+    }
+}
+
 /// How long stock is held for an order whose payment is not settled.
 pub const RESERVATION_TTL_MS: i64 = 15 * 60 * 1000;
 
@@ -282,6 +319,7 @@ pub async fn pay(shop: &Shop, merchant_id: &str, order: Placed) -> Result<Comple
     };
 
     store::settle(&shop.db, merchant_id, &order.attempt_id, &outcome, now_ms()).await?;
+    shop.checkouts.count(&outcome);
     match outcome {
         Outcome::Paid { .. } | Outcome::Pending { .. } | Outcome::Authorized { .. } => {
             let order = orders::get(&shop.db, merchant_id, &order.order_id).await?;

@@ -48,6 +48,8 @@ pub struct Shop {
     pub secrets: Arc<secrets::SecretBox>,
     /// Where Stripe is reached, and its clients.
     pub stripe: Arc<stripe::Api>,
+    /// Checkouts completed on this host, by outcome.
+    pub checkouts: Arc<checkout::Outcomes>,
 }
 
 impl Shop {
@@ -62,6 +64,7 @@ impl Shop {
             memo: Default::default(),
             secrets,
             stripe: Default::default(),
+            checkouts: Default::default(),
         }
     }
 

@@ -98,6 +98,23 @@ async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'
         "Mean instructions per call.",
         per(&|l, s| vec![format!("{{{l}}} {}", s.mean_fuel)]),
     );
+    family(
+        "mercato_checkouts_total",
+        "counter",
+        "Checkouts whose payment was asked on this host, by outcome.",
+        state.shop.checkouts.snapshot().iter().map(|(o, n)| format!("{{outcome=\"{o}\"}} {n}")).collect(),
+    );
+    let pool = state.shop.db.pool();
+    let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+    family(
+        "mercato_db_pool_connections",
+        "gauge",
+        "The database pool's open connections, in use or idle.",
+        vec![
+            format!("{{state=\"in_use\"}} {}", pool.size().saturating_sub(idle)),
+            format!("{{state=\"idle\"}} {idle}"),
+        ],
+    );
     state.http_metrics.write(&mut out);
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

@@ -228,6 +228,8 @@ on_both_databases!(metrics_show_each_installed_plugin, |app: TestApp| async move
         "mercato_http_requests_total{method=\"POST\",route=\"/v1/platform/plugins\",status=\"201\"} 1"
     ));
     assert!(text.contains("route=\"unmatched\",status=\"404\"} 1"), "{text}");
+    assert!(text.contains("mercato_db_pool_connections{state=\"idle\"}"), "{text}");
+    assert!(text.contains("mercato_checkouts_total{outcome=\"paid\"} 0"), "{text}");
     assert!(!text.contains("prod_nothing_here") && !text.contains("/v1/no/such/route"), "{text}");
 });
 

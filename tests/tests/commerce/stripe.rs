@@ -162,6 +162,15 @@ with_stripe!(
         // The buyer tries another card on the same cart.
         complete(&app, &shop, &declined_cart, "pay-4", card("pm_card_visa")).await.expect(201);
         assert_eq!(available(&app, &shop, &variant).await, 7);
+
+        // The host counts what its checkouts gave.
+        let metrics =
+            app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+        for line in
+            ["mercato_checkouts_total{outcome=\"paid\"} 2", "mercato_checkouts_total{outcome=\"declined\"} 1"]
+        {
+            assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
+        }
     }
 );
 
