@@ -43,9 +43,10 @@ async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'
                 "plugin=\"{}\",version=\"{}\",extension_point=\"{}\",id=\"{}\"",
                 p.metadata.name, p.metadata.version, p.metadata.extension_point, p.id
             );
-            (labels, p.stats.snapshot())
+            (labels, p.stats.snapshot(), p.id.clone())
         })
         .collect();
+    let mut circuits = state.shop.bindings.circuits();
     let mut out = String::new();
     let mut family = |name: &str, kind: &str, help: &str, rows: Vec<String>| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -66,7 +67,7 @@ async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'
         vec![format!(" {}", plugins.len())],
     );
     let per = |f: &dyn Fn(&str, &crate::runtime::StatsSnapshot) -> Vec<String>| {
-        plugins.iter().flat_map(|(l, s)| f(l, s)).collect::<Vec<_>>()
+        plugins.iter().flat_map(|(l, s, _)| f(l, s)).collect::<Vec<_>>()
     };
     family(
         "mercato_plugin_calls_total",
@@ -97,6 +98,15 @@ async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'
         "gauge",
         "Mean instructions per call.",
         per(&|l, s| vec![format!("{{{l}}} {}", s.mean_fuel)]),
+    );
+    family(
+        "mercato_plugin_open_circuits",
+        "gauge",
+        "Merchants' bindings of the plugin whose circuit is open or half-open on this host.",
+        plugins
+            .iter()
+            .map(|(l, _, id)| format!("{{{l}}} {}", circuits.remove(id).map_or(0, |c| c.open_bindings)))
+            .collect(),
     );
     family(
         "mercato_checkouts_total",

@@ -235,6 +235,9 @@ on_both_databases!(failing_calls_show_in_stats_and_open_the_binding_circuit, |ap
         .expect(200);
     assert_eq!((p["stats"]["calls"].as_u64(), p["stats"]["failures"].as_u64()), (Some(5), Some(5)), "{p:#}");
     assert_eq!(p["circuit"], json!({"state": "open", "open_bindings": 1}));
+    let metrics = app.client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    let open = metrics.lines().find(|l| l.starts_with("mercato_plugin_open_circuits{")).unwrap_or_default();
+    assert!(open.contains(&format!("id=\"{id}\"")) && open.ends_with("} 1"), "{metrics}");
     let listed = app.send(send(Method::GET, "/v1/platform/plugins", &app.operator_key)).await.expect(200);
     assert_eq!(listed["data"][0]["circuit"]["state"], "open");
     let mine = app.send(send(Method::GET, "/v1/admin/plugin-bindings", &m.secret_key)).await.expect(200);
