@@ -10,6 +10,7 @@ pub mod checkout;
 pub mod customers;
 pub mod discounts;
 pub mod error;
+pub mod events;
 pub mod idempotency;
 pub use crate::model::ids;
 pub mod inventory;

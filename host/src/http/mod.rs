@@ -9,6 +9,7 @@ mod cors;
 mod customers;
 mod discounts;
 pub mod error;
+mod events;
 mod hooks;
 pub mod idempotency;
 mod inventory;
@@ -120,6 +121,7 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(discounts::admin_router())
                 .merge(customers::admin_router())
                 .merge(orders::admin_router())
+                .merge(events::admin_router())
                 .merge(order_actions::admin_router())
                 .merge(plugins::admin_router())
                 .merge(cors::admin_router())

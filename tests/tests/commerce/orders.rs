@@ -356,3 +356,53 @@ async fn order_actions_are_documented() {
         assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{action}: {op:#}");
     }
 }
+
+on_both_databases!(the_event_feed_lists_every_order_change_of_one_merchant, |app| async move {
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let tee = product(&app, &shop, "TEE", 1999, 10).await;
+    let order = paid_order(&app, &shop, &[(&tee, 2)]).await;
+    act(
+        &app,
+        &shop,
+        &order,
+        "fulfillments",
+        json!({"lines": [{"line_id": line_id(&order, "TEE"), "quantity": 2}]}),
+    )
+    .await
+    .expect(201);
+    let feed = app.get("/v1/admin/events", shop.sk()).await.expect(200);
+    let events = feed["data"].as_array().unwrap();
+    let types: Vec<_> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["order.placed", "order.payment_succeeded", "order.fulfilled"], "{feed:#}");
+    let first = &events[0];
+    assert_eq!(
+        (first["resource"].as_str(), first["resource_id"].as_str()),
+        (Some("order"), order["id"].as_str())
+    );
+    assert_eq!((first["version"].as_i64(), first["data"]["seq"].as_i64()), (Some(1), Some(1)));
+    assert!(first["id"].as_str().unwrap().starts_with("obx_") && first["created_at"].is_string());
+
+    // One type; a page at a time; bad filters are refused.
+    let paid = app.get("/v1/admin/events?type=order.payment_succeeded", shop.sk()).await.expect(200);
+    assert_eq!(paid["data"].as_array().unwrap().len(), 1);
+    assert_eq!(paid["data"][0]["data"]["number"], order["number"]);
+    let page = app.get("/v1/admin/events?limit=2", shop.sk()).await.expect(200);
+    assert_eq!((page["data"].as_array().unwrap().len(), page["has_more"].as_bool()), (2, Some(true)));
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let rest = app.get(&format!("/v1/admin/events?limit=2&cursor={cursor}"), shop.sk()).await.expect(200);
+    assert_eq!(rest["data"][0]["type"], "order.fulfilled");
+    assert_eq!(rest["has_more"], false);
+    for bad in ["orders", "Order.placed", "order.placed.twice"] {
+        let body = app
+            .get(&format!("/v1/admin/events?type={bad}"), shop.sk())
+            .await
+            .problem(422, "validation_failed");
+        assert!(body["errors"]["type"].is_string(), "{body:#}");
+    }
+
+    // Another merchant's feed is its own.
+    let rival = open_shop(&app, "rival", "USD", "US", &us_plugins()).await;
+    let theirs = app.get("/v1/admin/events", rival.sk()).await.expect(200);
+    assert_eq!(theirs["data"], json!([]));
+    app.get("/v1/admin/events", shop.pk()).await.problem(403, "forbidden");
+});
