@@ -3,7 +3,8 @@
 //! retrying with the same `Idempotency-Key` and body: the retry takes over
 //! the dead request's key once its lease runs out and answers with the
 //! real outcome, the order and a working access token, never a second
-//! charge. On SQLite, and on PostgreSQL when MERCATO_TEST_POSTGRES_URL is set.
+//! charge; the same after Stripe charged the card. On SQLite, and on
+//! PostgreSQL when MERCATO_TEST_POSTGRES_URL is set.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -37,8 +38,12 @@ impl Drop for Host {
 /// Starts `mercato serve` on `url` and waits for its address. The child is
 /// waited for by `Host`'s drop (or right here if it exits early).
 #[allow(clippy::zombie_processes)]
-fn start(data_dir: &Path, url: &str, faults: &str) -> (Host, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mercato"))
+fn start(data_dir: &Path, url: &str, faults: &str, stripe: Option<&str>) -> (Host, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mercato"));
+    if let Some(base) = stripe {
+        command.env("MERCATO_STRIPE_API_BASE", base);
+    }
+    let mut child = command
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("MERCATO_DATA_DIR", data_dir)
         .env("MERCATO_DATABASE_URL", url)
@@ -149,7 +154,7 @@ fn ready(addr: &str) -> (String, String, String) {
 
 fn crash_during_complete(url: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let (mut host, addr) = start(dir.path(), url, "checkout.placed");
+    let (mut host, addr) = start(dir.path(), url, "checkout.placed", None);
     let (pk, sk, cart) = ready(&addr);
     let path = format!("/v1/store/carts/{cart}/complete");
     let body = json!({"payment": {"provider": "test-gateway", "token": "tok_visa"}}).to_string();
@@ -181,7 +186,7 @@ fn crash_during_complete(url: &str) {
     host.0.wait().unwrap();
     assert_eq!(first.join().unwrap().0, 0, "the first request got no answer");
 
-    let (host, addr) = start(dir.path(), url, "");
+    let (host, addr) = start(dir.path(), url, "", None);
     let headers =
         [("Authorization", auth.as_str()), ("Content-Type", "application/json"), ("Idempotency-Key", "k-1")];
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -207,6 +212,73 @@ fn crash_during_complete(url: &str) {
     drop(host);
 }
 
+/// Stripe charged the card, then the host was killed before it wrote the
+/// answer: the buyer's retry (same key) finds that same PaymentIntent, by
+/// the attempt's idempotency key, and the order is paid: one charge.
+fn crash_after_stripe_charge(url: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let stripe = runtime.block_on(mercato_fake_stripe::FakeStripe::start());
+    let dir = tempfile::tempdir().unwrap();
+    let (mut host, addr) = start(dir.path(), url, "checkout.charged", Some(&stripe.base_url));
+    let (pk, sk, cart) = ready(&addr);
+    let connect = json!({"secret_key": mercato_fake_stripe::SECRET_KEY,
+        "publishable_key": mercato_fake_stripe::PUBLISHABLE_KEY, "webhook_secret": mercato_fake_stripe::WEBHOOK_SECRET});
+    json_call(&addr, "PUT", "/v1/admin/payment-providers/stripe", &sk, connect);
+    let path = format!("/v1/store/carts/{cart}/complete");
+    let body = json!({"payment": {"provider": "stripe", "payment_method": "pm_card_visa"}}).to_string();
+    let auth = format!("Bearer {pk}");
+    let headers =
+        [("Authorization", auth.as_str()), ("Content-Type", "application/json"), ("Idempotency-Key", "k-1")];
+    let first = {
+        let (addr, path, auth, body) = (addr.clone(), path.clone(), auth.clone(), body.clone());
+        std::thread::spawn(move || {
+            let headers = [
+                ("Authorization", auth.as_str()),
+                ("Content-Type", "application/json"),
+                ("Idempotency-Key", "k-1"),
+            ];
+            http(&addr, "POST", &path, &headers, body.as_bytes())
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while stripe.intents_created() == 0 {
+        assert!(Instant::now() < deadline, "Stripe was never asked");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(stripe.intents()[0]["status"], "succeeded", "the card is charged");
+    std::thread::sleep(Duration::from_millis(200));
+    host.0.kill().unwrap(); // SIGKILL, before the order was written
+    host.0.wait().unwrap();
+    assert_eq!(first.join().unwrap().0, 0, "the first request got no answer");
+
+    let (host, addr) = start(dir.path(), url, "", Some(&stripe.base_url));
+    let order = loop {
+        let (status, reply) = http(&addr, "POST", &path, &headers, body.as_bytes());
+        if status != 409 {
+            assert_eq!(status, 201, "{reply:#}");
+            break reply;
+        }
+        assert_eq!(reply["code"], "idempotency_key_in_use", "{reply:#}");
+        assert!(Instant::now() < deadline, "the dead request's key was never taken over");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(
+        (order["status"].as_str(), order["payment"]["provider"].as_str()),
+        (Some("paid"), Some("stripe"))
+    );
+    assert_eq!(order["payment"]["provider_reference"], stripe.intents()[0]["id"]);
+    assert_eq!(stripe.intents_created(), 1, "asked again with the same key: one charge");
+    let orders = json_call(&addr, "GET", "/v1/admin/orders", &sk, Value::Null);
+    assert_eq!(orders["data"].as_array().unwrap().len(), 1, "one order");
+    drop(host);
+}
+
+#[test]
+fn a_host_killed_after_a_stripe_charge_makes_the_order_on_retry_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    crash_after_stripe_charge(&format!("sqlite://{}", dir.path().join("crash.db").display()));
+}
+
 #[test]
 fn a_host_killed_during_complete_leaves_a_key_its_retry_takes_over_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
@@ -215,11 +287,21 @@ fn a_host_killed_during_complete_leaves_a_key_its_retry_takes_over_on_sqlite() {
 
 #[test]
 fn a_host_killed_during_complete_leaves_a_key_its_retry_takes_over_on_postgres() {
+    on_postgres("t_crash", crash_during_complete);
+}
+
+#[test]
+fn a_host_killed_after_a_stripe_charge_makes_the_order_on_retry_on_postgres() {
+    on_postgres("t_crash_stripe", crash_after_stripe_charge);
+}
+
+/// Runs `test` on a fresh PostgreSQL schema, when MERCATO_TEST_POSTGRES_URL is set.
+fn on_postgres(prefix: &str, test: fn(&str)) {
     let Ok(url) = std::env::var("MERCATO_TEST_POSTGRES_URL") else {
         eprintln!("MERCATO_TEST_POSTGRES_URL is not set: skipped on PostgreSQL");
         return;
     };
-    let schema = format!("t_crash_{}", std::process::id());
+    let schema = format!("{prefix}_{}", std::process::id());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         sqlx::any::install_default_drivers();
@@ -228,7 +310,7 @@ fn a_host_killed_during_complete_leaves_a_key_its_retry_takes_over_on_postgres()
         sqlx::query(&format!("create schema {schema}")).execute(&admin).await.unwrap();
     });
     let sep = if url.contains('?') { '&' } else { '?' };
-    crash_during_complete(&format!("{url}{sep}options=-c%20search_path%3D{schema}"));
+    test(&format!("{url}{sep}options=-c%20search_path%3D{schema}"));
     runtime.block_on(async {
         let admin = sqlx::AnyPool::connect(&url).await.unwrap();
         let _ = sqlx::query(&format!("drop schema if exists {schema} cascade")).execute(&admin).await;

@@ -317,6 +317,7 @@ pub async fn pay(shop: &Shop, merchant_id: &str, order: Placed) -> Result<Comple
         };
         payments::create_payment(shop, merchant_id, provider, charge).await
     };
+    crate::faults::point("checkout.charged").await;
 
     store::settle(&shop.db, merchant_id, &order.attempt_id, &outcome, now_ms()).await?;
     shop.checkouts.count(&outcome);

@@ -13,7 +13,7 @@ use mercato_sdk::payment::{PaymentCall, PaymentReply, PaymentRequest, PaymentRes
 use super::orders::NextAction;
 use super::plugins::Binding;
 use super::stripe::{self, StripeCredentials};
-use super::{Error, Result, Shop};
+use super::{Result, Shop};
 use crate::db::checkout::Outcome;
 use crate::db::payments::AttemptRef;
 pub use crate::model::providers::Charge;
@@ -97,16 +97,14 @@ pub async fn options(shop: &Shop, merchant_id: &str, cart_id: &str) -> Result<Ve
     let list =
         shop.bindings.bindings_for(&shop.db, &shop.runtime, merchant_id, ExtensionPoint::Payment).await?;
     let mut out: Vec<PaymentOption> = Vec::new();
-    match stripe::connection(shop, merchant_id).await {
-        Ok(connection) => out.push(PaymentOption {
+    if let Some(account) = stripe::credentials(shop, merchant_id).await? {
+        out.push(PaymentOption {
             provider: stripe::PROVIDER.into(),
             kind: "stripe".into(),
             description: "Cards through Stripe".into(),
-            publishable_key: Some(connection.publishable_key),
+            publishable_key: Some(account.publishable_key),
             available: true,
-        }),
-        Err(Error::NotFound(_)) => {}
-        Err(e) => return Err(e),
+        });
     }
     for b in list.iter() {
         let name = &b.plugin.metadata.name;

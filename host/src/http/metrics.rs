@@ -35,12 +35,9 @@ pub struct HttpMetrics {
 }
 
 impl HttpMetrics {
-    fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    fn record(&self, method: String, route: String, status: u16, seconds: f64) {
         let mut routes = self.routes.lock().unwrap_or_else(|p| p.into_inner());
-        let r = match routes.get_mut(&(method.to_owned(), route.to_owned())) {
-            Some(r) => r,
-            None => routes.entry((method.to_owned(), route.to_owned())).or_default(),
-        };
+        let r = routes.entry((method, route)).or_default();
         *r.statuses.entry(status).or_default() += 1;
         if let Some(i) = BUCKETS.iter().position(|le| seconds <= *le) {
             r.buckets[i] += 1;
@@ -109,7 +106,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let method = req.method().as_str().to_owned();
     let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
     let res = next.run(req).await;
-    state.http_metrics.record(&method, &route, res.status().as_u16(), started.elapsed().as_secs_f64());
+    state.http_metrics.record(method, route, res.status().as_u16(), started.elapsed().as_secs_f64());
     res
 }
 
@@ -120,9 +117,11 @@ mod tests {
     #[test]
     fn counts_and_histograms_are_prometheus_text() {
         let m = HttpMetrics::default();
-        m.record("GET", "/v1/store/carts/{id}", 200, 0.003);
-        m.record("GET", "/v1/store/carts/{id}", 200, 0.2);
-        m.record("GET", "/v1/store/carts/{id}", 404, 20.0);
+        let route = || ("GET".to_owned(), "/v1/store/carts/{id}".to_owned());
+        for (status, seconds) in [(200, 0.003), (200, 0.2), (404, 20.0)] {
+            let (method, path) = route();
+            m.record(method, path, status, seconds);
+        }
         let mut out = String::new();
         m.write(&mut out);
         let route = "method=\"GET\",route=\"/v1/store/carts/{id}\"";
