@@ -85,9 +85,28 @@ pub struct Tuning {
     /// Failed customer logins allowed per client address in 15 minutes.
     #[arg(long, env = "MERCATO_LOGIN_FAILURES_PER_ADDRESS", default_value_t = 20)]
     pub login_failures_per_address: u32,
+    /// Let webhook endpoints be in private, loopback or link-local ranges
+    /// (a receiver on the same network); refused by default.
+    #[arg(long, env = "MERCATO_WEBHOOK_ALLOW_PRIVATE", default_value_t = false,
+        value_parser = clap::builder::FalseyValueParser::new())]
+    pub webhook_allow_private: bool,
+    /// The wait before a failed webhook delivery is first tried again; each
+    /// retry waits twice the last (at most an hour), for 72 hours.
+    #[arg(long, env = "MERCATO_WEBHOOK_FIRST_RETRY_MS", default_value_t = 30_000,
+        value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
+    pub webhook_first_retry_ms: u64,
 }
 
 impl Tuning {
+    /// How webhooks are delivered.
+    pub fn webhooks(&self) -> crate::commerce::webhooks::Settings {
+        crate::commerce::webhooks::Settings {
+            allow_private: self.webhook_allow_private,
+            first_retry: std::time::Duration::from_millis(self.webhook_first_retry_ms),
+            ..Default::default()
+        }
+    }
+
     /// The abuse limits these flags set.
     pub fn limits(&self) -> crate::http::limits::LimitConfig {
         crate::http::limits::LimitConfig {

@@ -54,7 +54,8 @@ pub fn run(
         let (db, runtime) = open(url, data_dir).await?;
         let shop = crate::commerce::Shop::new(db, runtime)
             .with_secret_key(&sealing_key)
-            .with_stripe_api(&tuning.stripe_api_base);
+            .with_stripe_api(&tuning.stripe_api_base)
+            .with_webhooks(tuning.webhooks());
         let state = AppState::with_operator_key_hash(shop, hash)
             .with_idempotency_lease(std::time::Duration::from_millis(tuning.idempotency_lease_ms))
             .with_limits(tuning.limits());
@@ -64,6 +65,7 @@ pub fn run(
         // One line on stdout that tools (and tests) can wait for.
         println!("listening on http://{bound}");
         crate::commerce::jobs::spawn(state.shop.clone(), crate::commerce::jobs::EVERY);
+        crate::commerce::webhooks::spawn(state.shop.clone());
         state.shop.db.spawn_checkpointer(crate::db::CHECKPOINT_EVERY);
         http::serve(listener, state).await?;
         Ok(ExitCode::SUCCESS)

@@ -23,6 +23,7 @@ pub mod plugins;
 pub mod recommendations;
 pub mod secrets;
 pub mod stripe;
+pub mod webhooks;
 pub use crate::model::time;
 
 pub use error::{Check, Error, FieldErrors, Result};
@@ -51,6 +52,8 @@ pub struct Shop {
     pub stripe: Arc<stripe::Api>,
     /// Checkouts completed on this host, by outcome.
     pub checkouts: Arc<checkout::Outcomes>,
+    /// How webhooks are delivered, and what came of them on this host.
+    pub webhooks: webhooks::Shared,
 }
 
 impl Shop {
@@ -66,7 +69,13 @@ impl Shop {
             secrets,
             stripe: Default::default(),
             checkouts: Default::default(),
+            webhooks: Default::default(),
         }
+    }
+
+    /// Webhooks delivered with these settings.
+    pub fn with_webhooks(self, settings: webhooks::Settings) -> Shop {
+        Shop { webhooks: Arc::new(webhooks::Webhooks::new(settings)), ..self }
     }
 
     /// The deployment's secret key, which every host over this database

@@ -28,16 +28,13 @@ pub async fn list(
     let rows = query.fetch_all(db.pool()).await?;
     rows.iter()
         .map(|r| {
-            let kind: String = r.try_get("topic")?;
-            Ok(Event {
-                id: r.try_get("outbox_id")?,
-                resource: kind.split('.').next().unwrap_or_default().to_owned(),
-                kind,
-                resource_id: r.try_get("aggregate_id")?,
-                version: 1,
-                data: super::json(r, "payload")?,
-                created_at: r.try_get("created_at")?,
-            })
+            Ok(Event::new(
+                r.try_get("outbox_id")?,
+                r.try_get("topic")?,
+                r.try_get("aggregate_id")?,
+                super::json(r, "payload")?,
+                r.try_get("created_at")?,
+            ))
         })
         .collect()
 }

@@ -17,6 +17,7 @@ pub mod payment_providers;
 pub mod payments;
 pub mod plugins;
 pub mod recommendations;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -132,6 +133,18 @@ impl Sql {
             };
         }
         Ok(q.fetch_all(e).await?)
+    }
+
+    /// Runs it; the rows it changed.
+    pub(crate) async fn execute<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(&self, e: E) -> Result<u64> {
+        let mut q = sqlx::query(&self.text);
+        for a in &self.args {
+            q = match a {
+                Arg::Text(s) => q.bind(s.clone()),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        Ok(q.execute(e).await?.rows_affected())
     }
 }
 

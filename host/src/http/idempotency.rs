@@ -184,7 +184,7 @@ impl Drop for Renewing {
 }
 
 /// Fields whose values are shown once and never stored.
-const SHOWN_ONCE: &[&str] = &["secret_key", "publishable_key", "token"];
+const SHOWN_ONCE: &[&str] = &["secret_key", "publishable_key", "token", "secret"];
 
 /// The response body with shown-once values blanked.
 fn without_secrets(body: &[u8]) -> Vec<u8> {

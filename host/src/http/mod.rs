@@ -24,6 +24,7 @@ mod platform;
 mod plugins;
 mod recommendations;
 mod system;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -125,7 +126,8 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(order_actions::admin_router())
                 .merge(plugins::admin_router())
                 .merge(cors::admin_router())
-                .merge(payment_providers::admin_router()),
+                .merge(payment_providers::admin_router())
+                .merge(webhooks::admin_router()),
         )
         .nest("/v1/hooks", hooks::router())
         .nest(

@@ -3,6 +3,49 @@
 
 use serde::Serialize;
 
+/// Every event type, as `resource.what`. Orders: one per change in their
+/// history; the rest are about their resource.
+pub const TYPES: &[&str] = &[
+    "order.placed",
+    "order.payment_succeeded",
+    "order.payment_authorized",
+    "order.payment_pending",
+    "order.payment_requires_action",
+    "order.payment_failed",
+    "order.payment_unknown",
+    "order.payment_mismatch",
+    "order.payment_returned",
+    "order.provider_event",
+    "order.dispute_opened",
+    "order.plugin_skipped",
+    "order.fulfilled",
+    "order.cancel_requested",
+    "order.cancel_failed",
+    "order.cancelled",
+    "order.refund_pending",
+    "order.refund_unknown",
+    "order.refund_failed",
+    "order.refunded",
+    "order.returned",
+    "customer.created",
+    "inventory.low_stock",
+    "inventory.out_of_stock",
+    "plugin.circuit_opened",
+];
+
+/// Whether `kind` is an event type Mercato writes.
+pub fn is_type(kind: &str) -> bool {
+    TYPES.contains(&kind)
+}
+
+impl Event {
+    /// An event of type `kind` (`resource.what`) about `resource_id`.
+    pub fn new(id: String, kind: String, resource_id: String, data: serde_json::Value, created_at: i64) -> Event {
+        let resource = kind.split('.').next().unwrap_or_default().to_owned();
+        Event { id, kind, resource, resource_id, version: 1, data, created_at }
+    }
+}
+
 /// One event.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Event {

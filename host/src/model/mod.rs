@@ -16,3 +16,4 @@ pub mod plugins;
 pub mod providers;
 pub mod secret;
 pub mod time;
+pub mod webhooks;

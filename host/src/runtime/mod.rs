@@ -33,7 +33,7 @@ pub use install::{CONTRACT_VERSIONS, DEFAULT_MAX_COMPONENT_BYTES};
 pub use json::JsonCallError;
 pub use limits::{LimitOverrides, Limits, PAYMENT_DEADLINE};
 pub use network::{
-    HostPort, MAX_ALLOWED_HOSTS, MAX_BODY_BYTES, NetworkSnapshot, NetworkStats, REQUEST_TIMEOUT,
+    HostPort, MAX_ALLOWED_HOSTS, MAX_BODY_BYTES, NetworkSnapshot, NetworkStats, REQUEST_TIMEOUT, is_public,
 };
 pub use registry::{Call, InstalledPlugin, Outcome, Runtime, RuntimeConfig};
 pub use stats::StatsSnapshot;

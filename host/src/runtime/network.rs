@@ -102,7 +102,7 @@ impl fmt::Display for HostPort {
 
 /// Whether an address is one anybody on the internet reaches: not loopback,
 /// private, link-local, shared, documentation, multicast or unspecified.
-fn is_public(ip: IpAddr) -> bool {
+pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             let [a, b, ..] = v4.octets();

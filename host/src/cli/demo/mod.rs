@@ -30,7 +30,10 @@ pub fn run(listen: SocketAddr, plugin_dir: &Path, data_dir: &Path) -> anyhow::Re
         let (db, runtime) = serve::open(&format!("sqlite://{}", database.display()), data_dir).await?;
         // Stripe is a stand-in on loopback: no account or network needed.
         let stripe = mercato_fake_stripe::FakeStripe::start().await;
-        let shop = crate::commerce::Shop::new(db, runtime).with_stripe_api(&stripe.base_url);
+        // Webhooks may go to a receiver on this machine: the demo runs on one.
+        let webhooks = crate::commerce::webhooks::Settings { allow_private: true, ..Default::default() };
+        let shop =
+            crate::commerce::Shop::new(db, runtime).with_stripe_api(&stripe.base_url).with_webhooks(webhooks);
         let state = AppState::new(shop, &operator_key);
         let base = format!("http://{}", listener.local_addr()?);
         let seeded =
@@ -45,6 +48,7 @@ pub fn run(listen: SocketAddr, plugin_dir: &Path, data_dir: &Path) -> anyhow::Re
         print!("{}", banner(&base, &operator_key, &database, &seeded));
         println!("listening on {base} (Ctrl-C to stop)");
         crate::commerce::jobs::spawn(state.shop.clone(), crate::commerce::jobs::EVERY);
+        crate::commerce::webhooks::spawn(state.shop.clone());
         state.shop.db.spawn_checkpointer(crate::db::CHECKPOINT_EVERY);
         http::serve(listener, state).await?;
         Ok(ExitCode::SUCCESS)

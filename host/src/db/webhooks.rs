@@ -1,0 +1,517 @@
+//! Webhook endpoints, their deliveries (fanned out from the outbox) and
+//! every attempt to send one.
+//!
+//! Several hosts may run the delivery worker over one database. Fanning
+//! out is idempotent (one delivery per endpoint and event, by a unique
+//! constraint). A delivery is sent by whoever claims it: a conditional
+//! update that sets its lease, taken on PostgreSQL from rows locked with
+//! `for update skip locked` so hosts do not even wait for one another;
+//! while the lease runs, nobody else sends it.
+
+use sqlx::Row;
+
+use super::{Arg, Backend, Db, Result, Sql};
+use crate::model::ids::new_id;
+use crate::model::webhooks::{Delivery, DeliveryAttempt, StoredEndpoint, WebhookEndpoint};
+
+fn endpoint(row: &sqlx::any::AnyRow) -> Result<StoredEndpoint> {
+    Ok(StoredEndpoint {
+        endpoint: WebhookEndpoint {
+            id: row.try_get("webhook_endpoint_id")?,
+            url: row.try_get("url")?,
+            event_types: super::json(row, "event_types")?,
+            enabled: row.try_get::<i64, _>("enabled")? != 0,
+            description: row.try_get("description")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        },
+        merchant_id: row.try_get("merchant_id")?,
+        secret_sealed: row.try_get("secret_sealed")?,
+    })
+}
+
+/// Stores a new endpoint.
+pub async fn insert_endpoint(db: &Db, e: &StoredEndpoint) -> Result<()> {
+    let _turn = db.write_turn().await;
+    let w = &e.endpoint;
+    sqlx::query(
+        "insert into webhook_endpoint (webhook_endpoint_id, merchant_id, url, event_types, enabled, description, \
+         secret_sealed, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+    )
+    .bind(&w.id)
+    .bind(&e.merchant_id)
+    .bind(&w.url)
+    .bind(super::to_json(&w.event_types))
+    .bind(i64::from(w.enabled))
+    .bind(&w.description)
+    .bind(&e.secret_sealed)
+    .bind(w.created_at)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Writes an endpoint's settings (not its secret); false if it is gone.
+pub async fn update_endpoint(db: &Db, merchant_id: &str, w: &WebhookEndpoint) -> Result<bool> {
+    let _turn = db.write_turn().await;
+    let done = sqlx::query(
+        "update webhook_endpoint set url = $3, event_types = $4, enabled = $5, description = $6, updated_at = $7 \
+         where merchant_id = $1 and webhook_endpoint_id = $2",
+    )
+    .bind(merchant_id)
+    .bind(&w.id)
+    .bind(&w.url)
+    .bind(super::to_json(&w.event_types))
+    .bind(i64::from(w.enabled))
+    .bind(&w.description)
+    .bind(w.updated_at)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The merchant's endpoint `id`.
+pub async fn get_endpoint(db: &Db, merchant_id: &str, id: &str) -> Result<Option<StoredEndpoint>> {
+    let row = sqlx::query("select * from webhook_endpoint where merchant_id = $1 and webhook_endpoint_id = $2")
+        .bind(merchant_id)
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref().map(endpoint).transpose()
+}
+
+/// A page of the merchant's endpoints.
+pub async fn list_endpoints(
+    db: &Db,
+    merchant_id: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<StoredEndpoint>> {
+    super::merchant_page(db, "select * from webhook_endpoint", "webhook_endpoint_id", merchant_id, after, limit, endpoint)
+        .await
+}
+
+/// Removes an endpoint with its deliveries and their log; false if there was none.
+pub async fn delete_endpoint(db: &Db, merchant_id: &str, id: &str) -> Result<bool> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "delete from webhook_attempt where webhook_delivery_id in (select webhook_delivery_id \
+         from webhook_delivery where merchant_id = $1 and webhook_endpoint_id = $2)",
+    )
+    .bind(merchant_id)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("delete from webhook_delivery where merchant_id = $1 and webhook_endpoint_id = $2")
+        .bind(merchant_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let done = sqlx::query("delete from webhook_endpoint where merchant_id = $1 and webhook_endpoint_id = $2")
+        .bind(merchant_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Turns up to `limit` events of the outbox not yet fanned out into one
+/// pending delivery per enabled endpoint that wants its type, and marks
+/// them fanned out, all in one transaction; the events fanned out.
+pub async fn fan_out(db: &Db, now: i64, limit: u32, give_up_after_ms: i64) -> Result<usize> {
+    let mut tx = db.begin_write().await?;
+    let lock = if db.backend() == Backend::Postgres { " for update skip locked" } else { "" };
+    let events = sqlx::query(&format!(
+        "select outbox_id, merchant_id, topic, aggregate_id, created_at from outbox \
+         where delivered_at is null order by outbox_id limit $1{lock}"
+    ))
+    .bind(i64::from(limit))
+    .fetch_all(&mut *tx)
+    .await?;
+    if events.is_empty() {
+        tx.rollback().await?;
+        return Ok(0);
+    }
+    let mut merchants: Vec<String> =
+        events.iter().map(|r| r.try_get("merchant_id")).collect::<std::result::Result<_, _>>()?;
+    merchants.sort();
+    merchants.dedup();
+    let mut sql = Sql::default();
+    sql.push("select webhook_endpoint_id, merchant_id, event_types from webhook_endpoint where enabled = 1 and merchant_id in (")
+        .list(&merchants)
+        .push(")");
+    let mut endpoints = Vec::new();
+    for r in sql.fetch_all(&mut *tx).await? {
+        let id: String = r.try_get("webhook_endpoint_id")?;
+        let merchant: String = r.try_get("merchant_id")?;
+        let types: Vec<String> = super::json(&r, "event_types")?;
+        endpoints.push((merchant, id, types));
+    }
+    let mut rows: Vec<Vec<Arg>> = Vec::new();
+    let mut ids = Vec::with_capacity(events.len());
+    for e in &events {
+        let (event_id, merchant, topic): (String, String, String) =
+            (e.try_get("outbox_id")?, e.try_get("merchant_id")?, e.try_get("topic")?);
+        let (resource, created): (String, i64) = (e.try_get("aggregate_id")?, e.try_get("created_at")?);
+        for (m, endpoint_id, types) in &endpoints {
+            if *m == merchant && types.iter().any(|t| t == "*" || *t == topic) {
+                rows.push(vec![
+                    Arg::Text(new_id("whd")),
+                    Arg::Text(merchant.clone()),
+                    Arg::Text(endpoint_id.clone()),
+                    Arg::Text(event_id.clone()),
+                    Arg::Text(topic.clone()),
+                    Arg::Text(resource.clone()),
+                    Arg::Int(created + give_up_after_ms),
+                    Arg::Int(now),
+                ]);
+            }
+        }
+        ids.push(event_id);
+    }
+    for chunk in rows.chunks_mut(super::ROWS_PER_INSERT) {
+        let mut sql = Sql::default();
+        sql.push(
+            "insert into webhook_delivery (webhook_delivery_id, merchant_id, webhook_endpoint_id, event_id, \
+             event_type, resource_id, give_up_at, next_attempt_at, status, created_at, updated_at) values ",
+        );
+        for (i, row) in chunk.iter_mut().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            for (c, arg) in row.drain(..).enumerate() {
+                if c > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(arg);
+            }
+            sql.push(", 'pending', ").bind(Arg::Int(now)).push(", ").bind(Arg::Int(now)).push(")");
+        }
+        sql.push(" on conflict (webhook_endpoint_id, event_id) do nothing");
+        sql.execute(&mut *tx).await?;
+    }
+    for chunk in ids.chunks(super::ROWS_PER_INSERT) {
+        let mut sql = Sql::default();
+        sql.push("update outbox set delivered_at = ").bind(Arg::Int(now)).push(", updated_at = ").bind(Arg::Int(now));
+        sql.push(" where delivered_at is null and outbox_id in (").list(chunk).push(")");
+        sql.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(events.len())
+}
+
+/// A delivery claimed for sending, with what it takes to send it.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    /// The delivery (`whd_…`).
+    pub delivery_id: String,
+    /// Whose event it is.
+    pub merchant_id: String,
+    /// Where it goes (`whe_…`).
+    pub endpoint_id: String,
+    /// The endpoint's URL.
+    pub url: String,
+    /// The endpoint's signing secret, sealed.
+    pub secret_sealed: String,
+    /// The event (`obx_…`) or ping (`png_…`).
+    pub event_id: String,
+    /// The event type.
+    pub event_type: String,
+    /// What the event is about.
+    pub resource_id: String,
+    /// The event as the outbox has it (`None` for a ping).
+    pub payload: Option<serde_json::Value>,
+    /// When the event happened.
+    pub event_created_at: i64,
+    /// This attempt's number (1 for the first).
+    pub attempt: i64,
+    /// Retries end after this time.
+    pub give_up_at: i64,
+    /// The lease this claim holds.
+    pub lease_until: i64,
+}
+
+/// Claims up to `limit` deliveries due at `now` to enabled endpoints, for
+/// `lease_ms`: the first pending delivery of each resource at each
+/// endpoint only, so a resource's events arrive in order.
+pub async fn claim_due(db: &Db, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<Claimed>> {
+    let lock = if db.backend() == Backend::Postgres { " for update of d skip locked" } else { "" };
+    let pick = format!(
+        "select d.webhook_delivery_id from webhook_delivery d \
+         join webhook_endpoint w on w.webhook_endpoint_id = d.webhook_endpoint_id and w.enabled = 1 \
+         where d.status = 'pending' and d.next_attempt_at <= $1 and d.lease_until <= $1 \
+         and not exists (select 1 from webhook_delivery e where e.webhook_endpoint_id = d.webhook_endpoint_id \
+           and e.resource_id = d.resource_id and e.event_id < d.event_id and e.status = 'pending') \
+         order by d.next_attempt_at, d.event_id limit $2{lock}"
+    );
+    let lease_until = now + lease_ms;
+    let claimed = {
+        let mut tx = db.begin_write().await?;
+        let ids: Vec<String> = sqlx::query_scalar(&pick)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        if ids.is_empty() {
+            tx.rollback().await?;
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::default();
+        sql.push("update webhook_delivery set lease_until = ")
+            .bind(Arg::Int(lease_until))
+            .push(", attempts = attempts + 1 where status = 'pending' and lease_until <= ")
+            .bind(Arg::Int(now))
+            .push(" and webhook_delivery_id in (")
+            .list(&ids)
+            .push(") returning webhook_delivery_id");
+        let rows = sql.fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<std::result::Result<Vec<_>, _>>()?
+    };
+    if claimed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::default();
+    sql.push(
+        "select d.*, w.url, w.secret_sealed, o.payload, o.created_at as event_created_at from webhook_delivery d \
+         join webhook_endpoint w on w.webhook_endpoint_id = d.webhook_endpoint_id \
+         left join outbox o on o.outbox_id = d.event_id where d.webhook_delivery_id in (",
+    )
+    .list(&claimed)
+    .push(") order by d.event_id");
+    let rows = sql.fetch_all(db.pool()).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Claimed {
+                delivery_id: r.try_get("webhook_delivery_id")?,
+                merchant_id: r.try_get("merchant_id")?,
+                endpoint_id: r.try_get("webhook_endpoint_id")?,
+                url: r.try_get("url")?,
+                secret_sealed: r.try_get("secret_sealed")?,
+                event_id: r.try_get("event_id")?,
+                event_type: r.try_get("event_type")?,
+                resource_id: r.try_get("resource_id")?,
+                payload: r.try_get::<Option<String>, _>("payload")?.map(|_| super::json(r, "payload")).transpose()?,
+                event_created_at: r
+                    .try_get::<Option<i64>, _>("event_created_at")?
+                    .unwrap_or(r.try_get("created_at")?),
+                attempt: r.try_get("attempts")?,
+                give_up_at: r.try_get("give_up_at")?,
+                lease_until,
+            })
+        })
+        .collect()
+}
+
+/// What one attempt to send a delivery came to.
+#[derive(Debug, Clone)]
+pub struct AttemptResult {
+    /// The endpoint's HTTP status, if it answered.
+    pub status_code: Option<i64>,
+    /// How long the attempt took.
+    pub latency_ms: i64,
+    /// The answer's first bytes.
+    pub response_snippet: Option<String>,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+    /// `succeeded`, `failed`, or `pending` to try again at `next_attempt_at`.
+    pub status: &'static str,
+    /// When a pending delivery is tried again.
+    pub next_attempt_at: i64,
+}
+
+/// Logs an attempt of a claimed delivery and moves it on (done, or to be
+/// tried again), giving up its lease.
+pub async fn record_attempt(db: &Db, c: &Claimed, r: &AttemptResult, now: i64) -> Result<()> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "insert into webhook_attempt (webhook_attempt_id, webhook_delivery_id, attempt, status_code, latency_ms, \
+         response_snippet, error, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(new_id("wha"))
+    .bind(&c.delivery_id)
+    .bind(c.attempt)
+    .bind(r.status_code)
+    .bind(r.latency_ms)
+    .bind(&r.response_snippet)
+    .bind(&r.error)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "update webhook_delivery set status = $2, next_attempt_at = $3, last_status_code = $4, last_error = $5, \
+         lease_until = 0, updated_at = $6 where webhook_delivery_id = $1",
+    )
+    .bind(&c.delivery_id)
+    .bind(r.status)
+    .bind(r.next_attempt_at)
+    .bind(r.status_code)
+    .bind(&r.error)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+/// Records a ping sent at once (never retried) with its only attempt.
+pub async fn insert_ping(db: &Db, merchant_id: &str, endpoint_id: &str, ping_id: &str, r: &AttemptResult, now: i64) -> Result<String> {
+    let delivery_id = new_id("whd");
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "insert into webhook_delivery (webhook_delivery_id, merchant_id, webhook_endpoint_id, event_id, event_type, \
+         resource_id, status, attempts, next_attempt_at, give_up_at, last_status_code, last_error, created_at, \
+         updated_at) values ($1, $2, $3, $4, 'webhook.ping', $3, $5, 1, $6, $6, $7, $8, $6, $6)",
+    )
+    .bind(&delivery_id)
+    .bind(merchant_id)
+    .bind(endpoint_id)
+    .bind(ping_id)
+    .bind(r.status)
+    .bind(now)
+    .bind(r.status_code)
+    .bind(&r.error)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "insert into webhook_attempt (webhook_attempt_id, webhook_delivery_id, attempt, status_code, latency_ms, \
+         response_snippet, error, created_at) values ($1, $2, 1, $3, $4, $5, $6, $7)",
+    )
+    .bind(new_id("wha"))
+    .bind(&delivery_id)
+    .bind(r.status_code)
+    .bind(r.latency_ms)
+    .bind(&r.response_snippet)
+    .bind(&r.error)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(delivery_id)
+}
+
+fn delivery(row: &sqlx::any::AnyRow) -> Result<Delivery> {
+    let status: String = row.try_get("status")?;
+    let next: i64 = row.try_get("next_attempt_at")?;
+    Ok(Delivery {
+        id: row.try_get("webhook_delivery_id")?,
+        endpoint_id: row.try_get("webhook_endpoint_id")?,
+        event_id: row.try_get("event_id")?,
+        event_type: row.try_get("event_type")?,
+        resource_id: row.try_get("resource_id")?,
+        next_attempt_at: (status == "pending").then_some(next),
+        status,
+        attempts: row.try_get("attempts")?,
+        last_status_code: row.try_get("last_status_code")?,
+        last_error: row.try_get("last_error")?,
+        log: None,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// A page of an endpoint's deliveries, oldest first, of one status if asked.
+pub async fn list_deliveries(
+    db: &Db,
+    merchant_id: &str,
+    endpoint_id: &str,
+    status: Option<&str>,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<Delivery>> {
+    let mut sql = Sql::default();
+    sql.push("select * from webhook_delivery where merchant_id = ")
+        .bind(Arg::Text(merchant_id.into()))
+        .push(" and webhook_endpoint_id = ")
+        .bind(Arg::Text(endpoint_id.into()))
+        .push(" and webhook_delivery_id > ")
+        .bind(Arg::Text(after.unwrap_or("").into()));
+    if let Some(status) = status {
+        sql.push(" and status = ").bind(Arg::Text(status.into()));
+    }
+    sql.push(" order by webhook_delivery_id limit ").bind(Arg::Int(i64::from(limit)));
+    sql.fetch_all(db.pool()).await?.iter().map(delivery).collect()
+}
+
+/// One delivery with its attempts.
+pub async fn get_delivery(db: &Db, merchant_id: &str, endpoint_id: &str, id: &str) -> Result<Option<Delivery>> {
+    let row = sqlx::query(
+        "select * from webhook_delivery where merchant_id = $1 and webhook_endpoint_id = $2 \
+         and webhook_delivery_id = $3",
+    )
+    .bind(merchant_id)
+    .bind(endpoint_id)
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(mut d) = row.as_ref().map(delivery).transpose()? else { return Ok(None) };
+    let rows = sqlx::query("select * from webhook_attempt where webhook_delivery_id = $1 order by attempt")
+        .bind(id)
+        .fetch_all(db.pool())
+        .await?;
+    let log = rows
+        .iter()
+        .map(|r| {
+            Ok(DeliveryAttempt {
+                attempt: r.try_get("attempt")?,
+                status_code: r.try_get("status_code")?,
+                latency_ms: r.try_get("latency_ms")?,
+                response_snippet: r.try_get("response_snippet")?,
+                error: r.try_get("error")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    d.log = Some(log);
+    Ok(Some(d))
+}
+
+/// Queues a delivery to be sent again now, with a fresh retry window
+/// (72 hours, `give_up_at`); false if it is not the merchant's or is
+/// pending already.
+pub async fn redeliver(db: &Db, merchant_id: &str, endpoint_id: &str, id: &str, now: i64, give_up_at: i64) -> Result<bool> {
+    let _turn = db.write_turn().await;
+    let done = sqlx::query(
+        "update webhook_delivery set status = 'pending', next_attempt_at = $4, give_up_at = $5, updated_at = $4 \
+         where merchant_id = $1 and webhook_endpoint_id = $2 and webhook_delivery_id = $3 \
+         and status <> 'pending' and event_type <> 'webhook.ping'",
+    )
+    .bind(merchant_id)
+    .bind(endpoint_id)
+    .bind(id)
+    .bind(now)
+    .bind(give_up_at)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// What waits to be sent: events not yet fanned out with the oldest's
+/// time, and pending deliveries with the oldest's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Backlog {
+    /// Events not yet fanned out.
+    pub outbox: i64,
+    /// When the oldest of them happened.
+    pub outbox_oldest: Option<i64>,
+    /// Deliveries pending (to send, or to send again).
+    pub deliveries: i64,
+    /// When the oldest of them was queued.
+    pub deliveries_oldest: Option<i64>,
+}
+
+/// The backlog across every merchant.
+pub async fn backlog(db: &Db) -> Result<Backlog> {
+    let o = sqlx::query("select count(*) as n, min(created_at) as oldest from outbox where delivered_at is null")
+        .fetch_one(db.pool())
+        .await?;
+    let d = sqlx::query(
+        "select count(*) as n, min(created_at) as oldest from webhook_delivery where status = 'pending'",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    Ok(Backlog {
+        outbox: o.try_get("n")?,
+        outbox_oldest: o.try_get("oldest")?,
+        deliveries: d.try_get("n")?,
+        deliveries_oldest: d.try_get("oldest")?,
+    })
+}
