@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod psp;
+pub mod receiver;
 pub mod shop;
 /// Stripe on loopback (see the crate).
 pub use mercato_fake_stripe as stripe;

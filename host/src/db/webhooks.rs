@@ -72,11 +72,12 @@ pub async fn update_endpoint(db: &Db, merchant_id: &str, w: &WebhookEndpoint) ->
 
 /// The merchant's endpoint `id`.
 pub async fn get_endpoint(db: &Db, merchant_id: &str, id: &str) -> Result<Option<StoredEndpoint>> {
-    let row = sqlx::query("select * from webhook_endpoint where merchant_id = $1 and webhook_endpoint_id = $2")
-        .bind(merchant_id)
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
+    let row =
+        sqlx::query("select * from webhook_endpoint where merchant_id = $1 and webhook_endpoint_id = $2")
+            .bind(merchant_id)
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
     row.as_ref().map(endpoint).transpose()
 }
 
@@ -87,8 +88,16 @@ pub async fn list_endpoints(
     after: Option<&str>,
     limit: u32,
 ) -> Result<Vec<StoredEndpoint>> {
-    super::merchant_page(db, "select * from webhook_endpoint", "webhook_endpoint_id", merchant_id, after, limit, endpoint)
-        .await
+    super::merchant_page(
+        db,
+        "select * from webhook_endpoint",
+        "webhook_endpoint_id",
+        merchant_id,
+        after,
+        limit,
+        endpoint,
+    )
+    .await
 }
 
 /// Removes an endpoint with its deliveries and their log; false if there was none.
@@ -107,11 +116,12 @@ pub async fn delete_endpoint(db: &Db, merchant_id: &str, id: &str) -> Result<boo
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let done = sqlx::query("delete from webhook_endpoint where merchant_id = $1 and webhook_endpoint_id = $2")
-        .bind(merchant_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    let done =
+        sqlx::query("delete from webhook_endpoint where merchant_id = $1 and webhook_endpoint_id = $2")
+            .bind(merchant_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
     tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }
@@ -191,7 +201,10 @@ pub async fn fan_out(db: &Db, now: i64, limit: u32, give_up_after_ms: i64) -> Re
     }
     for chunk in ids.chunks(super::ROWS_PER_INSERT) {
         let mut sql = Sql::default();
-        sql.push("update outbox set delivered_at = ").bind(Arg::Int(now)).push(", updated_at = ").bind(Arg::Int(now));
+        sql.push("update outbox set delivered_at = ")
+            .bind(Arg::Int(now))
+            .push(", updated_at = ")
+            .bind(Arg::Int(now));
         sql.push(" where delivered_at is null and outbox_id in (").list(chunk).push(")");
         sql.execute(&mut *tx).await?;
     }
@@ -246,11 +259,8 @@ pub async fn claim_due(db: &Db, now: i64, lease_ms: i64, limit: u32) -> Result<V
     let lease_until = now + lease_ms;
     let claimed = {
         let mut tx = db.begin_write().await?;
-        let ids: Vec<String> = sqlx::query_scalar(&pick)
-            .bind(now)
-            .bind(i64::from(limit))
-            .fetch_all(&mut *tx)
-            .await?;
+        let ids: Vec<String> =
+            sqlx::query_scalar(&pick).bind(now).bind(i64::from(limit)).fetch_all(&mut *tx).await?;
         if ids.is_empty() {
             tx.rollback().await?;
             return Ok(Vec::new());
@@ -290,7 +300,10 @@ pub async fn claim_due(db: &Db, now: i64, lease_ms: i64, limit: u32) -> Result<V
                 event_id: r.try_get("event_id")?,
                 event_type: r.try_get("event_type")?,
                 resource_id: r.try_get("resource_id")?,
-                payload: r.try_get::<Option<String>, _>("payload")?.map(|_| super::json(r, "payload")).transpose()?,
+                payload: r
+                    .try_get::<Option<String>, _>("payload")?
+                    .map(|_| super::json(r, "payload"))
+                    .transpose()?,
                 event_created_at: r
                     .try_get::<Option<i64>, _>("event_created_at")?
                     .unwrap_or(r.try_get("created_at")?),
@@ -353,7 +366,14 @@ pub async fn record_attempt(db: &Db, c: &Claimed, r: &AttemptResult, now: i64) -
 }
 
 /// Records a ping sent at once (never retried) with its only attempt.
-pub async fn insert_ping(db: &Db, merchant_id: &str, endpoint_id: &str, ping_id: &str, r: &AttemptResult, now: i64) -> Result<String> {
+pub async fn insert_ping(
+    db: &Db,
+    merchant_id: &str,
+    endpoint_id: &str,
+    ping_id: &str,
+    r: &AttemptResult,
+    now: i64,
+) -> Result<String> {
     let delivery_id = new_id("whd");
     let mut tx = db.begin_write().await?;
     sqlx::query(
@@ -432,7 +452,12 @@ pub async fn list_deliveries(
 }
 
 /// One delivery with its attempts.
-pub async fn get_delivery(db: &Db, merchant_id: &str, endpoint_id: &str, id: &str) -> Result<Option<Delivery>> {
+pub async fn get_delivery(
+    db: &Db,
+    merchant_id: &str,
+    endpoint_id: &str,
+    id: &str,
+) -> Result<Option<Delivery>> {
     let row = sqlx::query(
         "select * from webhook_delivery where merchant_id = $1 and webhook_endpoint_id = $2 \
          and webhook_delivery_id = $3",
@@ -467,7 +492,14 @@ pub async fn get_delivery(db: &Db, merchant_id: &str, endpoint_id: &str, id: &st
 /// Queues a delivery to be sent again now, with a fresh retry window
 /// (72 hours, `give_up_at`); false if it is not the merchant's or is
 /// pending already.
-pub async fn redeliver(db: &Db, merchant_id: &str, endpoint_id: &str, id: &str, now: i64, give_up_at: i64) -> Result<bool> {
+pub async fn redeliver(
+    db: &Db,
+    merchant_id: &str,
+    endpoint_id: &str,
+    id: &str,
+    now: i64,
+    give_up_at: i64,
+) -> Result<bool> {
     let _turn = db.write_turn().await;
     let done = sqlx::query(
         "update webhook_delivery set status = 'pending', next_attempt_at = $4, give_up_at = $5, updated_at = $4 \
@@ -500,9 +532,10 @@ pub struct Backlog {
 
 /// The backlog across every merchant.
 pub async fn backlog(db: &Db) -> Result<Backlog> {
-    let o = sqlx::query("select count(*) as n, min(created_at) as oldest from outbox where delivered_at is null")
-        .fetch_one(db.pool())
-        .await?;
+    let o =
+        sqlx::query("select count(*) as n, min(created_at) as oldest from outbox where delivered_at is null")
+            .fetch_one(db.pool())
+            .await?;
     let d = sqlx::query(
         "select count(*) as n, min(created_at) as oldest from webhook_delivery where status = 'pending'",
     )

@@ -12,7 +12,9 @@ use super::AppState;
 use super::auth::Admin;
 use super::error::{Problem, Result};
 use super::json::{ApiJson, ApiPath, ApiQuery, PageQuery};
-use crate::commerce::webhooks::{self, CreatedEndpoint, Delivery, EndpointPatch, NewEndpoint, WebhookEndpoint};
+use crate::commerce::webhooks::{
+    self, CreatedEndpoint, Delivery, EndpointPatch, NewEndpoint, WebhookEndpoint,
+};
 use crate::commerce::{Page, Paged};
 
 pub fn admin_router() -> OpenApiRouter<AppState> {
@@ -145,6 +147,10 @@ async fn redeliver(
 /// came of it (logged, never retried).
 #[utoipa::path(post, path = "/webhook-endpoints/{id}/ping", tag = "webhooks", security(("bearer" = [])),
     responses((status = 200, body = Delivery), (status = 404, body = Problem)))]
-async fn ping(admin: Admin, State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Json<Delivery>> {
+async fn ping(
+    admin: Admin,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Delivery>> {
     Ok(Json(webhooks::ping(&state.shop, &admin.merchant_id, &id).await?))
 }

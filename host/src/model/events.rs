@@ -40,7 +40,13 @@ pub fn is_type(kind: &str) -> bool {
 
 impl Event {
     /// An event of type `kind` (`resource.what`) about `resource_id`.
-    pub fn new(id: String, kind: String, resource_id: String, data: serde_json::Value, created_at: i64) -> Event {
+    pub fn new(
+        id: String,
+        kind: String,
+        resource_id: String,
+        data: serde_json::Value,
+        created_at: i64,
+    ) -> Event {
         let resource = kind.split('.').next().unwrap_or_default().to_owned();
         Event { id, kind, resource, resource_id, version: 1, data, created_at }
     }

@@ -9,3 +9,4 @@ mod orders;
 mod recommendations;
 mod stripe;
 mod totals;
+mod webhooks;

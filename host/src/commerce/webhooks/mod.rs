@@ -143,7 +143,8 @@ pub async fn create(shop: &Shop, merchant_id: &str, req: NewEndpoint) -> Result<
         "url",
         req.url.ok_or_else(|| "is required".to_owned()).and_then(|u| check_destination(u.trim(), allow)),
     );
-    let types = check.field("event_types", req.event_types.ok_or_else(|| "is required".to_owned()).and_then(event_types));
+    let types = check
+        .field("event_types", req.event_types.ok_or_else(|| "is required".to_owned()).and_then(event_types));
     let description = check.field("description", description(req.description));
     let ((url, event_types), description) = check.finish_with(url.zip(types).zip(description))?;
     let existing = store::list_endpoints(&shop.db, merchant_id, None, MAX_ENDPOINTS as u32).await?;
@@ -236,15 +237,23 @@ pub async fn deliveries(
         Some(s @ ("pending" | "succeeded" | "failed")) => Some(s),
         Some(_) => return Err(Error::field("status", "must be pending, succeeded or failed")),
     };
-    let rows =
-        store::list_deliveries(&shop.db, merchant_id, endpoint_id, status, page.after.as_deref(), page.limit + 1)
-            .await?;
+    let rows = store::list_deliveries(
+        &shop.db,
+        merchant_id,
+        endpoint_id,
+        status,
+        page.after.as_deref(),
+        page.limit + 1,
+    )
+    .await?;
     Ok(Paged::from_rows(rows, page.limit, |d| &d.id))
 }
 
 /// One delivery with every attempt.
 pub async fn delivery(shop: &Shop, merchant_id: &str, endpoint_id: &str, id: &str) -> Result<Delivery> {
-    store::get_delivery(&shop.db, merchant_id, endpoint_id, id).await?.ok_or(Error::NotFound("webhook delivery"))
+    store::get_delivery(&shop.db, merchant_id, endpoint_id, id)
+        .await?
+        .ok_or(Error::NotFound("webhook delivery"))
 }
 
 /// Sends a delivery again (with a fresh 72-hour window of retries).

@@ -95,7 +95,8 @@ impl Sender {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        let http = HttpClient::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build(https);
+        let http =
+            HttpClient::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build(https);
         Sender { http, allow_private, timeout }
     }
 
@@ -261,5 +262,19 @@ mod tests {
             assert!(check_destination(bad, false).is_err(), "{bad}");
         }
         assert!(check_destination("http://127.0.0.1:9/", true).is_ok());
+    }
+
+    /// A name is checked on every resolution, whatever it is called.
+    #[tokio::test]
+    async fn names_resolving_to_private_addresses_are_refused() {
+        use std::str::FromStr;
+        use tower::Service;
+        let name = Name::from_str("localhost").unwrap();
+        let refused = GuardedResolver { allow_private: false }.call(name.clone()).await.unwrap_err();
+        assert_eq!(refused.kind(), std::io::ErrorKind::PermissionDenied);
+        assert!(refused.to_string().contains("a private address"), "{refused}");
+        let allowed: Vec<SocketAddr> =
+            GuardedResolver { allow_private: true }.call(name).await.unwrap().collect();
+        assert!(allowed.iter().all(|a| a.ip().is_loopback()), "{allowed:?}");
     }
 }
