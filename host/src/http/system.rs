@@ -72,26 +72,33 @@ async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'
     family(
         "mercato_plugin_calls_total",
         "counter",
-        "Plugin calls.",
-        per(&|l, s| vec![format!("{{{l}}} {}", s.calls)]),
+        "Plugin calls, by outcome: ok, or failed (a limit, a trap, an error or invalid output).",
+        per(&|l, s| {
+            vec![
+                format!("{{{l},outcome=\"ok\"}} {}", s.calls - s.failures),
+                format!("{{{l},outcome=\"failed\"}} {}", s.failures),
+            ]
+        }),
     );
     family(
-        "mercato_plugin_failures_total",
-        "counter",
-        "Plugin calls that failed: a limit, a trap, an error or invalid output.",
-        per(&|l, s| vec![format!("{{{l}}} {}", s.failures)]),
-    );
-    family(
-        "mercato_plugin_call_duration_microseconds",
+        "mercato_plugin_call_duration_seconds",
         "summary",
         "Instantiate, call and validation.",
         per(&|l, s| {
             vec![
-                format!("{{{l},quantile=\"0.5\"}} {}", s.p50_us),
-                format!("{{{l},quantile=\"0.95\"}} {}", s.p95_us),
-                format!("{{{l},quantile=\"0.99\"}} {}", s.p99_us),
+                format!("{{{l},quantile=\"0.5\"}} {}", s.p50_us / 1e6),
+                format!("{{{l},quantile=\"0.95\"}} {}", s.p95_us / 1e6),
+                format!("{{{l},quantile=\"0.99\"}} {}", s.p99_us / 1e6),
+                format!("_sum{{{l}}} {}", s.seconds),
+                format!("_count{{{l}}} {}", s.calls),
             ]
         }),
+    );
+    family(
+        "mercato_plugin_fuel_consumed_total",
+        "counter",
+        "Instructions run by the plugin's calls.",
+        per(&|l, s| vec![format!("{{{l}}} {}", s.fuel)]),
     );
     family(
         "mercato_plugin_fuel_mean",
@@ -125,6 +132,44 @@ async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'
             format!("{{state=\"idle\"}} {idle}"),
         ],
     );
+    let webhooks = &state.shop.webhooks.counts;
+    family(
+        "mercato_webhook_deliveries_total",
+        "counter",
+        "Webhook attempts settled on this host: succeeded (2xx), retried (to be sent again) or failed (for good).",
+        [("succeeded", &webhooks.succeeded), ("retried", &webhooks.retried), ("failed", &webhooks.failed)]
+            .iter()
+            .map(|(o, n)| format!("{{outcome=\"{o}\"}} {}", n.load(std::sync::atomic::Ordering::Relaxed)))
+            .collect(),
+    );
+    if let Ok(backlog) = crate::commerce::webhooks::backlog(&state.shop).await {
+        let age =
+            |oldest: Option<i64>| oldest.map_or(0.0, |t| (crate::db::now_ms() - t).max(0) as f64 / 1000.0);
+        family(
+            "mercato_outbox_backlog_events",
+            "gauge",
+            "Events written but not yet fanned out to webhook endpoints (all hosts).",
+            vec![format!(" {}", backlog.outbox)],
+        );
+        family(
+            "mercato_outbox_oldest_event_age_seconds",
+            "gauge",
+            "Age of the oldest event not yet fanned out; 0 when none waits.",
+            vec![format!(" {}", age(backlog.outbox_oldest))],
+        );
+        family(
+            "mercato_webhook_deliveries_pending",
+            "gauge",
+            "Webhook deliveries waiting to be sent or sent again (all hosts).",
+            vec![format!(" {}", backlog.deliveries)],
+        );
+        family(
+            "mercato_webhook_oldest_pending_delivery_age_seconds",
+            "gauge",
+            "Age of the oldest pending webhook delivery; 0 when none waits.",
+            vec![format!(" {}", age(backlog.deliveries_oldest))],
+        );
+    }
     state.http_metrics.write(&mut out);
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

@@ -14,6 +14,7 @@ pub struct CallStats {
     calls: AtomicU64,
     failures: AtomicU64,
     fuel: AtomicU64,
+    nanos: AtomicU64,
     histogram: [AtomicU64; BUCKETS],
 }
 
@@ -32,6 +33,10 @@ pub struct StatsSnapshot {
     pub p99_us: f64,
     /// Mean fuel per call.
     pub mean_fuel: u64,
+    /// Fuel of every call.
+    pub fuel: u64,
+    /// Time of every call, in seconds.
+    pub seconds: f64,
 }
 
 impl Default for CallStats {
@@ -40,6 +45,7 @@ impl Default for CallStats {
             calls: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             fuel: AtomicU64::new(0),
+            nanos: AtomicU64::new(0),
             histogram: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
@@ -65,6 +71,7 @@ impl CallStats {
             self.failures.fetch_add(1, Ordering::Relaxed);
         }
         self.fuel.fetch_add(fuel, Ordering::Relaxed);
+        self.nanos.fetch_add(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
         self.histogram[bucket(duration)].fetch_add(1, Ordering::Relaxed);
     }
 
@@ -87,13 +94,16 @@ impl CallStats {
             bucket_upper_us(BUCKETS - 1)
         };
         let calls = self.calls.load(Ordering::Relaxed);
+        let fuel = self.fuel.load(Ordering::Relaxed);
         StatsSnapshot {
             calls,
             failures: self.failures.load(Ordering::Relaxed),
             p50_us: percentile(0.50),
             p95_us: percentile(0.95),
             p99_us: percentile(0.99),
-            mean_fuel: self.fuel.load(Ordering::Relaxed).checked_div(calls).unwrap_or(0),
+            mean_fuel: fuel.checked_div(calls).unwrap_or(0),
+            fuel,
+            seconds: self.nanos.load(Ordering::Relaxed) as f64 / 1e9,
         }
     }
 }

@@ -214,7 +214,7 @@ on_both_databases!(metrics_show_each_installed_plugin, |app: TestApp| async move
         ),
         "{text}"
     );
-    assert!(text.contains("# TYPE mercato_plugin_call_duration_microseconds summary"), "{text}");
+    assert!(text.contains("# TYPE mercato_plugin_call_duration_seconds summary"), "{text}");
 
     // Requests count under their route template, never the ids in the path.
     let m = app.merchant("acme", "USD", "US").await;
@@ -230,6 +230,13 @@ on_both_databases!(metrics_show_each_installed_plugin, |app: TestApp| async move
     assert!(text.contains("route=\"unmatched\",status=\"404\"} 1"), "{text}");
     assert!(text.contains("mercato_db_pool_connections{state=\"idle\"}"), "{text}");
     assert!(text.contains("mercato_checkouts_total{outcome=\"paid\"} 0"), "{text}");
+    for family in [
+        "mercato_outbox_backlog_events",
+        "mercato_webhook_deliveries_total",
+        "mercato_plugin_fuel_consumed_total",
+    ] {
+        assert!(text.contains(&format!("# TYPE {family} ")), "{family} in {text}");
+    }
     assert!(!text.contains("prod_nothing_here") && !text.contains("/v1/no/such/route"), "{text}");
 });
 

@@ -155,6 +155,16 @@ both!(every_event_arrives_signed_in_order_with_retries, quick(), |app: TestApp| 
     assert_eq!(one["log"][0]["response_snippet"], "answered 500");
     assert!(one["log"][2]["error"].as_str().unwrap().contains("no answer within"), "{one:#}");
     assert!(one["log"][3]["error"].is_null());
+    let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    for line in [
+        "mercato_webhook_deliveries_total{outcome=\"succeeded\"} 6",
+        "mercato_webhook_deliveries_total{outcome=\"retried\"} 18",
+        "mercato_webhook_deliveries_total{outcome=\"failed\"} 0",
+        "mercato_webhook_deliveries_pending 0",
+        "mercato_outbox_backlog_events 0",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
+    }
 
     // A 4xx other than 408 and 429 ends a delivery at once.
     receiver.set_plan(|_, _| Answer::Status(410));
