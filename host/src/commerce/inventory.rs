@@ -39,6 +39,9 @@ pub struct Stock {
     pub variant_id: String,
     /// Whether it may be sold beyond its stock.
     pub inventory_policy: InventoryPolicy,
+    /// Available units at or below which the stock is low (see
+    /// `inventory.low_stock`); absent when none is set.
+    pub low_stock_threshold: Option<i64>,
     /// Sums over `levels`.
     pub on_hand: i64,
     /// Units held for checkouts whose payment is not settled.
@@ -78,13 +81,17 @@ pub struct NewAdjustment {
     pub reason: Option<String>,
 }
 
-/// `PATCH /variants/{variant_id}/inventory-policy`, raw.
+/// `PATCH /variants/{variant_id}/inventory-policy`, raw: at least one field.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyChange {
     /// `deny` or `allow_backorder`.
-    #[schema(required = true, value_type = InventoryPolicy)]
+    #[schema(value_type = Option<InventoryPolicy>)]
     pub inventory_policy: Option<InventoryPolicy>,
+    /// Available units at or below which `inventory.low_stock` is written
+    /// (once per crossing); 0 for none (`inventory.out_of_stock` is always
+    /// written when the last unit goes).
+    pub low_stock_threshold: Option<i64>,
 }
 
 fn required<T>(v: Option<T>) -> std::result::Result<T, String> {
@@ -134,7 +141,7 @@ pub async fn list_locations(db: &Db, merchant_id: &str, page: &Page) -> Result<P
 }
 
 /// The variant's policy; 404 for a variant of another merchant or deleted.
-async fn policy(db: &Db, merchant_id: &str, variant_id: &str) -> Result<InventoryPolicy> {
+async fn policy(db: &Db, merchant_id: &str, variant_id: &str) -> Result<(InventoryPolicy, Option<i64>)> {
     db::inventory::variant_policy(db, merchant_id, variant_id).await?.ok_or(Error::NotFound("variant"))
 }
 
@@ -142,11 +149,12 @@ async fn policy(db: &Db, merchant_id: &str, variant_id: &str) -> Result<Inventor
 pub async fn stock(db: &Db, merchant_id: &str, variant_id: Option<&str>) -> Result<Stock> {
     let variant_id =
         variant_id.filter(|v| !v.is_empty()).ok_or_else(|| Error::field("variant_id", "is required"))?;
-    let inventory_policy = policy(db, merchant_id, variant_id).await?;
+    let (inventory_policy, low_stock_threshold) = policy(db, merchant_id, variant_id).await?;
     let levels = db::inventory::levels(db, merchant_id, variant_id).await?;
     Ok(Stock {
         variant_id: variant_id.to_owned(),
         inventory_policy,
+        low_stock_threshold,
         on_hand: levels.iter().map(|l| l.on_hand).sum(),
         reserved: levels.iter().map(|l| l.reserved).sum(),
         available: levels.iter().map(|l| l.available).sum(),
@@ -246,8 +254,17 @@ pub async fn history(
 
 /// Sets whether a variant may be sold beyond its available stock.
 pub async fn set_policy(db: &Db, merchant_id: &str, variant_id: &str, req: PolicyChange) -> Result<Stock> {
-    let policy = req.inventory_policy.ok_or_else(|| Error::field("inventory_policy", "is required"))?;
-    if !db::inventory::set_variant_policy(db, merchant_id, variant_id, policy, db::now_ms()).await? {
+    if req.inventory_policy.is_none() && req.low_stock_threshold.is_none() {
+        return Err(Error::field("inventory_policy", "is required, unless low_stock_threshold is given"));
+    }
+    if let Some(t) = req.low_stock_threshold {
+        if !(0..=MAX_QUANTITY).contains(&t) {
+            return Err(Error::field("low_stock_threshold", format!("must be 0 to {MAX_QUANTITY}")));
+        }
+    }
+    let threshold = req.low_stock_threshold.map(|t| (t > 0).then_some(t));
+    let change = (req.inventory_policy, threshold);
+    if !db::inventory::set_variant_policy(db, merchant_id, variant_id, change, db::now_ms()).await? {
         return Err(Error::NotFound("variant"));
     }
     stock(db, merchant_id, Some(variant_id)).await

@@ -319,6 +319,21 @@ pub async fn load_installed(db: &Db, runtime: &Arc<Runtime>) -> Result<usize> {
     Ok(loaded)
 }
 
+/// Writes `plugin.circuit_opened` for each merchant's binding whose
+/// breaker opened on this host since the last call (each opening once);
+/// how many were written.
+pub async fn record_opened_circuits(db: &Db, bindings: &Bindings) -> Result<usize> {
+    let opened = bindings.take_opened();
+    for (merchant_id, point, plugin, failures, last_failure) in &opened {
+        let payload = serde_json::json!({
+            "plugin_id": plugin.id, "plugin": plugin.metadata.name, "version": plugin.metadata.version,
+            "extension_point": point.as_str(), "consecutive_failures": failures, "last_failure": last_failure,
+        });
+        db::events::add(db, merchant_id, "plugin.circuit_opened", &plugin.id, &payload).await?;
+    }
+    Ok(opened.len())
+}
+
 /// An extension point named in a URL or a query.
 pub fn extension_point(s: &str) -> Result<ExtensionPoint> {
     ExtensionPoint::parse(s).ok_or(Error::NotFound("extension point"))

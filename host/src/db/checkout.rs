@@ -204,6 +204,9 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed> {
         return Ok(Placed::OutOfStock(lines));
     }
 
+    let held: Vec<String> = reserved.iter().map(|(i, _)| o.lines[*i].variant_id.clone()).collect();
+    super::inventory::alert_crossings(&mut tx, &o.merchant_id, &held, o.now).await?;
+
     for (id, code) in &o.codes {
         if !super::discounts::increment_usage(&mut tx, &o.merchant_id, id, o.now).await? {
             tx.rollback().await?;
@@ -632,7 +635,8 @@ pub(crate) async fn release(
     order_id: &str,
     now: i64,
 ) -> Result<()> {
-    for h in set_reservations(conn, (merchant_id, order_id), "active", "released", now).await? {
+    let released = set_reservations(conn, (merchant_id, order_id), "active", "released", now).await?;
+    for h in &released {
         sqlx::query(
             "update inventory_level set reserved = reserved - $4, updated_at = $5 \
              where merchant_id = $1 and variant_id = $2 and location_id = $3",
@@ -645,6 +649,8 @@ pub(crate) async fn release(
         .execute(&mut *conn)
         .await?;
     }
+    let variants: Vec<String> = released.into_iter().map(|h| h.variant_id).collect();
+    super::inventory::alert_crossings(conn, merchant_id, &variants, now).await?;
     let codes: String =
         sqlx::query("select discount_codes from sales_order where merchant_id = $1 and order_id = $2")
             .bind(merchant_id)

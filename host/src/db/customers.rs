@@ -19,8 +19,9 @@ fn customer(row: &AnyRow) -> Result<Customer> {
     })
 }
 
-/// Writes a new customer with its password hash.
+/// Writes a new customer with its password hash, and `customer.created`.
 pub async fn insert(db: &Db, merchant_id: &str, c: &Customer, password_hash: &str) -> Result<()> {
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "insert into customer \
          (customer_id, merchant_id, email, password_hash, first_name, last_name, created_at, updated_at) \
@@ -33,9 +34,12 @@ pub async fn insert(db: &Db, merchant_id: &str, c: &Customer, password_hash: &st
     .bind(&c.first_name)
     .bind(&c.last_name)
     .bind(c.created_at)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    let payload = serde_json::json!({"customer_id": c.id, "email": c.email, "first_name": c.first_name,
+        "last_name": c.last_name});
+    super::events::record(&mut tx, merchant_id, "customer.created", &c.id, &payload, c.created_at).await?;
+    tx.commit().await
 }
 
 /// One of the merchant's customers, if it exists.

@@ -1,9 +1,51 @@
-//! The outbox, read as the merchant's event feed.
+//! The outbox: every event, written in the transaction of its change, and
+//! read as the merchant's event feed.
 
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use super::{Db, Result};
 use crate::model::events::Event;
+use crate::model::ids::new_id;
+
+/// Writes an event of type `kind` (`resource.what`) about `resource_id` to
+/// the outbox, on the caller's transaction.
+pub(crate) async fn record(
+    conn: &mut AnyConnection,
+    merchant_id: &str,
+    kind: &str,
+    resource_id: &str,
+    payload: &serde_json::Value,
+    now: i64,
+) -> Result<()> {
+    debug_assert!(crate::model::events::is_type(kind), "{kind} is not in model::events::TYPES");
+    sqlx::query(
+        "insert into outbox (outbox_id, merchant_id, topic, aggregate_id, payload, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(new_id("obx"))
+    .bind(merchant_id)
+    .bind(kind)
+    .bind(resource_id)
+    .bind(super::to_json(payload))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes an event that goes with no other change (one the host noticed
+/// in memory, such as a plugin's circuit opening), in its own transaction.
+pub async fn add(
+    db: &Db,
+    merchant_id: &str,
+    kind: &str,
+    resource_id: &str,
+    payload: &serde_json::Value,
+) -> Result<()> {
+    let mut tx = db.begin_write().await?;
+    record(&mut tx, merchant_id, kind, resource_id, payload, super::now_ms()).await?;
+    tx.commit().await
+}
 
 /// The merchant's events after `after` (an id), oldest first, of type
 /// `kind` when given.

@@ -53,40 +53,57 @@ pub async fn list_locations(
     super::merchant_page(db, &select, "location_id", merchant_id, after, limit, location).await
 }
 
-/// A live variant's inventory policy; `None` if the merchant has no such variant.
-pub async fn variant_policy(db: &Db, merchant_id: &str, variant_id: &str) -> Result<Option<InventoryPolicy>> {
+/// A live variant's inventory policy and low-stock threshold; `None` if
+/// the merchant has no such variant.
+pub async fn variant_policy(
+    db: &Db,
+    merchant_id: &str,
+    variant_id: &str,
+) -> Result<Option<(InventoryPolicy, Option<i64>)>> {
     let row = sqlx::query(
-        "select inventory_policy from variant \
+        "select inventory_policy, low_stock_threshold from variant \
          where merchant_id = $1 and variant_id = $2 and deleted_at is null",
     )
     .bind(merchant_id)
     .bind(variant_id)
     .fetch_optional(db.pool())
     .await?;
-    Ok(row
-        .map(|r| r.try_get::<String, _>("inventory_policy").map(|p| InventoryPolicy::from_db(&p)))
-        .transpose()?)
+    let Some(r) = row else { return Ok(None) };
+    let policy = InventoryPolicy::from_db(&r.try_get::<String, _>("inventory_policy")?);
+    Ok(Some((policy, r.try_get("low_stock_threshold")?)))
 }
 
-/// Whether the variant was found (and updated).
+/// Sets what is given of a variant's policy and low-stock threshold (`Some(None)`
+/// clears it), and writes an alert if the stock is now low; whether the
+/// variant was found.
 pub async fn set_variant_policy(
     db: &Db,
     merchant_id: &str,
     variant_id: &str,
-    policy: InventoryPolicy,
+    (policy, threshold): (Option<InventoryPolicy>, Option<Option<i64>>),
     now: i64,
 ) -> Result<bool> {
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query(
-        "update variant set inventory_policy = $3, updated_at = $4 \
+        "update variant set inventory_policy = coalesce($3, inventory_policy), \
+         low_stock_threshold = case when $4 = 1 then $5 else low_stock_threshold end, updated_at = $6 \
          where merchant_id = $1 and variant_id = $2 and deleted_at is null",
     )
     .bind(merchant_id)
     .bind(variant_id)
-    .bind(policy.as_str())
+    .bind(policy.map(|p| p.as_str()))
+    .bind(i64::from(threshold.is_some()))
+    .bind(threshold.flatten())
     .bind(now)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() > 0)
+    if done.rows_affected() == 0 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    alert_crossings(&mut tx, merchant_id, &[variant_id.to_owned()], now).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 fn level(variant_id: &str, location_id: String, row: &AnyRow) -> Result<Level> {
@@ -100,6 +117,69 @@ fn level(variant_id: &str, location_id: String, row: &AnyRow) -> Result<Level> {
         available: on_hand - reserved,
         updated_at: row.try_get("updated_at")?,
     })
+}
+
+/// Compares the available stock of `variants` with their low-stock
+/// threshold and writes an event when one crossed downwards since last
+/// seen (`inventory.low_stock` at or below the threshold,
+/// `inventory.out_of_stock` at zero or below), on the caller's transaction.
+/// A variant whose stock went back up is armed again, silently.
+pub(crate) async fn alert_crossings(
+    conn: &mut sqlx::AnyConnection,
+    merchant_id: &str,
+    variants: &[String],
+    now: i64,
+) -> Result<()> {
+    if variants.is_empty() {
+        return Ok(());
+    }
+    let mut sql = super::Sql::default();
+    sql.push(
+        "select v.variant_id, v.product_id, v.sku, v.low_stock_threshold, v.stock_alert, \
+         cast(coalesce((select sum(l.on_hand - l.reserved) from inventory_level l \
+           where l.merchant_id = v.merchant_id and l.variant_id = v.variant_id), 0) as bigint) as available \
+         from variant v where v.merchant_id = ",
+    )
+    .bind(super::Arg::Text(merchant_id.to_owned()))
+    .push(" and v.variant_id in (")
+    .list(variants)
+    .push(")");
+    let rank = |s: &str| match s {
+        "out" => 2,
+        "low" => 1,
+        _ => 0,
+    };
+    for row in sql.fetch_all(&mut *conn).await? {
+        let available: i64 = row.try_get("available")?;
+        let threshold: Option<i64> = row.try_get("low_stock_threshold")?;
+        let was: String = row.try_get("stock_alert")?;
+        let now_state = if available <= 0 {
+            "out"
+        } else if threshold.is_some_and(|t| available <= t) {
+            "low"
+        } else {
+            "ok"
+        };
+        if now_state == was {
+            continue;
+        }
+        let variant_id: String = row.try_get("variant_id")?;
+        sqlx::query("update variant set stock_alert = $3 where merchant_id = $1 and variant_id = $2")
+            .bind(merchant_id)
+            .bind(&variant_id)
+            .bind(now_state)
+            .execute(&mut *conn)
+            .await?;
+        if rank(now_state) > rank(&was) {
+            let kind = if now_state == "out" { "inventory.out_of_stock" } else { "inventory.low_stock" };
+            let payload = serde_json::json!({
+                "variant_id": variant_id, "product_id": row.try_get::<String, _>("product_id")?,
+                "sku": row.try_get::<String, _>("sku")?, "available": available, "low_stock_threshold": threshold,
+            });
+            super::events::record(conn, merchant_id, kind, &variant_id, &payload, now).await?;
+        }
+    }
+    Ok(())
 }
 
 /// A variant's level at every location that holds it, by location id.
@@ -244,6 +324,7 @@ pub async fn apply(db: &Db, c: &StockChange<'_>) -> Result<Applied> {
     };
     let history = History { id: c.adjustment_id, delta, on_hand_after: level.on_hand, seq, reason: c.reason };
     insert_adjustment(&mut tx, c.merchant_id, (c.variant_id, c.location_id), &history, c.now).await?;
+    alert_crossings(&mut tx, c.merchant_id, &[c.variant_id.to_owned()], c.now).await?;
     tx.commit().await?;
     let adjustment = Adjustment {
         id: c.adjustment_id.to_owned(),
@@ -305,7 +386,12 @@ pub(crate) async fn move_on_hand(
         seq: level.try_get("adjustment_seq")?,
         reason,
     };
-    insert_adjustment(conn, merchant_id, (variant_id, location_id), &history, now).await
+    insert_adjustment(conn, merchant_id, (variant_id, location_id), &history, now).await?;
+    if !from_reserved {
+        // Units back on sale (a cancellation, a return) or gone.
+        alert_crossings(conn, merchant_id, &[variant_id.to_owned()], now).await?;
+    }
+    Ok(())
 }
 
 /// Creates a level at zero if it is missing; callers add `do nothing` or

@@ -384,17 +384,5 @@ pub(crate) async fn append_event(
     let payload = serde_json::json!({
         "order_id": order_id, "number": number, "seq": seq, "kind": kind, "data": data, "created_at": now,
     });
-    sqlx::query(
-        "insert into outbox (outbox_id, merchant_id, topic, aggregate_id, payload, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $6)",
-    )
-    .bind(new_id("obx"))
-    .bind(merchant_id)
-    .bind(format!("order.{kind}"))
-    .bind(order_id)
-    .bind(to_json(&payload))
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    super::events::record(conn, merchant_id, &format!("order.{kind}"), order_id, &payload, now).await
 }

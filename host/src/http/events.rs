@@ -32,8 +32,10 @@ struct EventQuery {
     kind: Option<String>,
 }
 
-/// What changed in the shop, oldest first: every change to an order, each
-/// written in the same transaction as the change itself.
+/// What changed in the shop, oldest first: every change to an order, new
+/// customers, stock crossing its low-stock threshold or running out, plugin
+/// circuits opening — each written in the same transaction as the change
+/// itself (a circuit, which lives in memory, just after).
 #[utoipa::path(get, path = "/events", tag = "events", security(("bearer" = [])), params(EventQuery),
     responses((status = 200, body = inline(Paged<Event>)), (status = 422, body = Problem)))]
 async fn list_events(

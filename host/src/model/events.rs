@@ -57,18 +57,23 @@ impl Event {
 pub struct Event {
     /// `obx_…`: stable, and the same in every delivery of the event.
     pub id: String,
-    /// `order.<what happened>`, e.g. `order.placed`, `order.payment_succeeded`,
-    /// `order.fulfilled`, `order.refunded`, `order.dispute_opened`.
+    /// `resource.what`: one of [`TYPES`], e.g. `order.placed`,
+    /// `order.payment_succeeded`, `inventory.low_stock`, `customer.created`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// What the event is about: `order`.
+    /// What the event is about: `order`, `customer`, `inventory` (a
+    /// variant's stock), `plugin` or `cart`.
     pub resource: String,
-    /// Its id, e.g. `ord_…`.
+    /// Its id, e.g. `ord_…`, `cus_…`, `var_…`, `plg_…`, `cart_…`.
     pub resource_id: String,
     /// The version of `data`'s shape: 1.
     pub version: u32,
     /// For an order: `order_id`, `number`, `seq` (its place in the order's
     /// history), `kind`, `data` (as in the order's events) and `created_at`.
+    /// For a customer: `customer_id`, `email`, `first_name`, `last_name`.
+    /// For stock: `variant_id`, `product_id`, `sku`, `available`,
+    /// `low_stock_threshold`. For a plugin: `plugin_id`, `plugin`,
+    /// `version`, `extension_point`, `consecutive_failures`, `last_failure`.
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
     /// When it happened.

@@ -40,6 +40,9 @@ struct Inner {
     trial_in_flight: bool,
     /// What the last failure was, to say why the breaker is open.
     last_failure: Option<String>,
+    /// Times it went from closed to open, and how many of them were told.
+    opens: u64,
+    opens_told: u64,
 }
 
 /// Why an open breaker refused a call.
@@ -77,6 +80,8 @@ impl CircuitBreaker {
                 opened_at: None,
                 trial_in_flight: false,
                 last_failure: None,
+                opens: 0,
+                opens_told: 0,
             }),
         }
     }
@@ -115,8 +120,22 @@ impl CircuitBreaker {
         s.consecutive_failures = s.consecutive_failures.saturating_add(1);
         s.last_failure = Some(failure);
         if s.opened_at.is_some() || s.consecutive_failures >= self.policy.failure_threshold {
+            if s.opened_at.is_none() {
+                s.opens += 1;
+            }
             s.opened_at = Some(Instant::now());
         }
+    }
+
+    /// If the breaker opened (from closed) since the last time this was
+    /// asked: the consecutive failures and the last one, once per opening.
+    pub fn take_opened(&self) -> Option<(u32, String)> {
+        let mut s = self.lock();
+        if s.opens == s.opens_told {
+            return None;
+        }
+        s.opens_told = s.opens;
+        Some((s.consecutive_failures, s.last_failure.clone().unwrap_or_default()))
     }
 
     /// Closed, open, or half-open once the cool-down has ended.
@@ -155,6 +174,8 @@ mod tests {
         assert!(b.try_acquire().is_err(), "only one trial at a time");
         b.record(Some("trapped".into()));
         assert_eq!(b.state(), CircuitState::Open, "a failed trial re-opens");
+        assert!(b.take_opened().is_some(), "it opened once");
+        assert!(b.take_opened().is_none(), "told once; re-opening after a trial is the same opening");
         std::thread::sleep(Duration::from_millis(40));
         assert!(b.try_acquire().is_ok());
         b.record(None);

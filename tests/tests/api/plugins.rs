@@ -235,6 +235,19 @@ on_both_databases!(failing_calls_show_in_stats_and_open_the_binding_circuit, |ap
         .expect(200);
     assert_eq!((p["stats"]["calls"].as_u64(), p["stats"]["failures"].as_u64()), (Some(5), Some(5)), "{p:#}");
     assert_eq!(p["circuit"], json!({"state": "open", "open_bindings": 1}));
+    // The opening is an event of the merchant's, written once.
+    let told = mercato::commerce::plugins::record_opened_circuits(&host.shop.db, &host.shop.bindings).await;
+    assert_eq!(told.unwrap(), 1);
+    let told = mercato::commerce::plugins::record_opened_circuits(&host.shop.db, &host.shop.bindings).await;
+    assert_eq!(told.unwrap(), 0, "each opening once");
+    let feed = app.get("/v1/admin/events?type=plugin.circuit_opened", &m.secret_key).await.expect(200);
+    let opened = feed["data"].as_array().unwrap();
+    assert_eq!(opened.len(), 1, "{feed:#}");
+    assert_eq!(
+        (opened[0]["resource_id"].as_str(), opened[0]["data"]["extension_point"].as_str()),
+        (Some(&*id), Some("tax"))
+    );
+    assert_eq!(opened[0]["data"]["consecutive_failures"], 5);
     let metrics = app.client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
     let open = metrics.lines().find(|l| l.starts_with("mercato_plugin_open_circuits{")).unwrap_or_default();
     assert!(open.contains(&format!("id=\"{id}\"")) && open.ends_with("} 1"), "{metrics}");

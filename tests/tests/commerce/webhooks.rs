@@ -258,6 +258,56 @@ both!(a_host_that_refuses_private_addresses_sends_nothing_there, quick(), |app: 
     assert!(first["last_error"].as_str().unwrap().contains("private"), "{first:#}");
 });
 
+/// The shop's stock alerts, oldest first: (type, available).
+async fn alerts(app: &TestApp, shop: &Shop) -> Vec<(String, i64)> {
+    let page = app.get("/v1/admin/events?limit=100", shop.sk()).await.expect(200);
+    page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["resource"] == "inventory")
+        .map(|e| (e["type"].as_str().unwrap().to_owned(), e["data"]["available"].as_i64().unwrap()))
+        .collect()
+}
+
+both!(stock_crossings_and_new_customers_are_events, quick(), |app: TestApp| async move {
+    let (shop, variant) = shop(&app).await;
+    let path = format!("/v1/admin/variants/{variant}/inventory-policy");
+    let bad = app.patch(&path, shop.sk(), &json!({"low_stock_threshold": -1})).await;
+    assert!(bad.problem(422, "validation_failed")["errors"]["low_stock_threshold"].is_string());
+    let set = app.patch(&path, shop.sk(), &json!({"low_stock_threshold": 45})).await.expect(200);
+    assert_eq!(
+        (set["low_stock_threshold"].as_i64(), set["inventory_policy"].as_str()),
+        (Some(45), Some("deny"))
+    );
+    // 50 in stock: 46 is above the threshold, 45 crosses it, 44 is still low.
+    buy(&app, &shop, &[(&variant, 4)], "b1").await;
+    assert_eq!(alerts(&app, &shop).await, []);
+    buy(&app, &shop, &[(&variant, 1)], "b2").await;
+    buy(&app, &shop, &[(&variant, 1)], "b3").await;
+    assert_eq!(alerts(&app, &shop).await, [("inventory.low_stock".to_owned(), 45)], "once per crossing");
+    buy(&app, &shop, &[(&variant, 44)], "b4").await;
+    let seen = alerts(&app, &shop).await;
+    assert_eq!(seen[1], ("inventory.out_of_stock".to_owned(), 0));
+    // Restocked, it is armed again.
+    mercato_tests::shop::set_stock(&app, &shop, &variant, 47).await;
+    buy(&app, &shop, &[(&variant, 2)], "b5").await;
+    let seen = alerts(&app, &shop).await;
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert_eq!(seen[2], ("inventory.low_stock".to_owned(), 45));
+
+    let who = json!({"email": "ada@example.com", "password": "correct horse battery", "first_name": "Ada",
+        "last_name": "Lovelace"});
+    let customer = app.post("/v1/store/customers", shop.pk(), &who).await.expect(201);
+    let feed = app.get("/v1/admin/events?type=customer.created", shop.sk()).await.expect(200);
+    assert_eq!(feed["data"].as_array().unwrap().len(), 1, "{feed:#}");
+    let created = &feed["data"][0];
+    assert_eq!(
+        (created["resource_id"].clone(), created["data"]["email"].as_str()),
+        (customer["id"].clone(), Some("ada@example.com"))
+    );
+});
+
 /// Endpoints: created with a secret shown once, listed, changed, removed;
 /// every bad setting answered 422 naming the field, nothing stored.
 async fn endpoints_are_managed_and_bad_settings_refused(app: TestApp) {

@@ -125,6 +125,21 @@ impl Bindings {
         self.circuits().remove(plugin_id).unwrap_or_default()
     }
 
+    /// Bindings whose breaker opened since last asked (each opening once):
+    /// (merchant, point, plugin, consecutive failures, last failure).
+    pub fn take_opened(&self) -> Vec<(String, ExtensionPoint, Arc<InstalledPlugin>, u32, String)> {
+        let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        let mut opened = Vec::new();
+        for ((merchant, point), c) in cache.iter() {
+            for b in c.list.iter() {
+                if let Some((failures, last)) = b.breaker.take_opened() {
+                    opened.push((merchant.clone(), *point, b.plugin.clone(), failures, last));
+                }
+            }
+        }
+        opened
+    }
+
     /// The worst breaker state of every bound plugin on this host, by id.
     pub fn circuits(&self) -> HashMap<String, PluginCircuit> {
         let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());

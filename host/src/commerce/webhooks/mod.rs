@@ -362,10 +362,13 @@ pub struct Pass {
     pub sent: usize,
 }
 
-/// One pass: fans out new events, then sends every delivery due (at once,
+/// One pass: writes the circuits opened on this host as events, fans out
+/// new events, then sends every delivery due (at once,
 /// each to its endpoint) and settles them.
 pub async fn run_once(shop: &Shop) -> Result<Pass> {
     let settings = &shop.webhooks.settings;
+    // Events noticed in memory (not in a transaction of their own) first.
+    super::plugins::record_opened_circuits(&shop.db, &shop.bindings).await?;
     let now = now_ms();
     let fanned_out = store::fan_out(&shop.db, now, BATCH, millis(settings.give_up_after)).await?;
     let claimed = store::claim_due(&shop.db, now, millis(settings.lease), BATCH).await?;
