@@ -28,6 +28,9 @@ pub struct NewMerchant {
     /// Default false.
     #[serde(default)]
     pub prices_include_tax: bool,
+    /// IANA time zone for reports, e.g. "Europe/Paris"; default "UTC".
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 /// Keys as shown once, at creation or rotation.
@@ -50,7 +53,9 @@ pub async fn create(db: &Db, req: NewMerchant) -> Result<(Merchant, Keys)> {
     let slug = check.field("slug", parse::slug(&req.slug));
     let currency = check.field("default_currency", parse::currency(&req.default_currency));
     let country = check.field("country", parse::country(&req.country));
-    let (((name, slug), currency), country) = check.finish_with(name.zip(slug).zip(currency).zip(country))?;
+    let zone = check.field("time_zone", parse::time_zone(req.time_zone.as_deref().unwrap_or("UTC")));
+    let ((((name, slug), currency), country), time_zone) =
+        check.finish_with(name.zip(slug).zip(currency).zip(country).zip(zone))?;
     let merchant = Merchant {
         id: new_id("mer"),
         name,
@@ -58,6 +63,7 @@ pub async fn create(db: &Db, req: NewMerchant) -> Result<(Merchant, Keys)> {
         default_currency: currency.code().to_owned(),
         country,
         prices_include_tax: req.prices_include_tax,
+        time_zone,
         created_at: db::now_ms(),
     };
     let keys = new_keys();
@@ -127,6 +133,57 @@ pub async fn authenticate(db: &Db, key: &str) -> Result<Option<(String, KeyKind)
         KEYS.put(hash, (m.clone(), kind));
     }
     Ok(found.map(|m| (m, kind)))
+}
+
+/// A shop's settings (`GET|PATCH /v1/admin/settings`).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Settings {
+    /// IANA time zone: reports' days, weeks and months are the shop's.
+    pub time_zone: String,
+    /// Minutes a cart with an e-mail and lines may sit idle before it
+    /// counts as abandoned (default 240).
+    pub abandoned_cart_after_minutes: i64,
+}
+
+/// `PATCH /v1/admin/settings`: what is given changes.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsChange {
+    /// An IANA time zone, e.g. "America/New_York".
+    pub time_zone: Option<String>,
+    /// 15 to 43200 (30 days).
+    pub abandoned_cart_after_minutes: Option<i64>,
+}
+
+/// The shop's settings.
+pub async fn settings(db: &Db, merchant_id: &str) -> Result<Settings> {
+    let (time_zone, after) =
+        db::merchants::settings(db, merchant_id).await?.ok_or(Error::NotFound("merchant"))?;
+    Ok(Settings { time_zone, abandoned_cart_after_minutes: after / 60_000 })
+}
+
+/// Changes the shop's settings.
+pub async fn set_settings(db: &Db, merchant_id: &str, req: SettingsChange) -> Result<Settings> {
+    let mut now = settings(db, merchant_id).await?;
+    let mut check = Check::default();
+    if let Some(zone) = req.time_zone.as_deref().and_then(|z| check.field("time_zone", parse::time_zone(z))) {
+        now.time_zone = zone;
+    }
+    if let Some(minutes) = req.abandoned_cart_after_minutes {
+        let ok = (15..=43_200)
+            .contains(&minutes)
+            .then_some(minutes)
+            .ok_or_else(|| "must be 15 to 43200".to_owned());
+        if let Some(m) = check.field("abandoned_cart_after_minutes", ok) {
+            now.abandoned_cart_after_minutes = m;
+        }
+    }
+    check.finish()?;
+    let stored = (now.time_zone.as_str(), now.abandoned_cart_after_minutes * 60_000);
+    if !db::merchants::set_settings(db, merchant_id, stored).await? {
+        return Err(Error::NotFound("merchant"));
+    }
+    Ok(now)
 }
 
 /// Origins a merchant's storefront runs on: browsers there may call the

@@ -21,6 +21,7 @@ pub mod parse;
 pub mod payments;
 pub mod plugins;
 pub mod recommendations;
+pub mod reports;
 pub mod secrets;
 pub mod stripe;
 pub mod webhooks;

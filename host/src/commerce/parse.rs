@@ -42,6 +42,15 @@ pub fn country(s: &str) -> Result<String, String> {
     }
 }
 
+/// An IANA time zone name, e.g. "Europe/Paris" or "UTC".
+pub fn time_zone(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    match jiff::tz::TimeZone::get(s) {
+        Ok(_) if !s.is_empty() => Ok(s.to_owned()),
+        _ => Err("must be an IANA time zone such as \"Europe/Paris\" or \"UTC\"".into()),
+    }
+}
+
 /// Trimmed text of 1 to `max` characters.
 pub fn text(s: &str, max: usize) -> Result<String, String> {
     let t = s.trim();

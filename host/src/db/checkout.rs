@@ -225,9 +225,9 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed> {
         "insert into sales_order (order_id, merchant_id, number, cart_id, customer_id, email, currency, status, \
          payment_status, fulfillment_status, subtotal, discount_total, shipping_total, tax_total, total, \
          shipping_address, billing_address, shipping_option, adjustments, shipping_tax_lines, discount_codes, \
-         prices_include_tax, access_token_hash, event_seq, created_at, updated_at) \
+         prices_include_tax, access_token_hash, event_seq, created_at, updated_at, item_count) \
          values ($1, $2, $3, $4, $5, $6, $7, 'pending_payment', 'pending', 'unfulfilled', $8, $9, $10, $11, $12, \
-         $13, $14, $15, $16, $17, $18, $19, $20, 1, $21, $21)",
+         $13, $14, $15, $16, $17, $18, $19, $20, 1, $21, $21, $22)",
     )
     .bind(&o.id)
     .bind(&o.merchant_id)
@@ -250,6 +250,7 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed> {
     .bind(i64::from(o.prices_include_tax))
     .bind(&o.access_token_hash)
     .bind(o.now)
+    .bind(o.lines.iter().map(|l| l.quantity).sum::<i64>())
     .execute(&mut *tx)
     .await?;
     let positioned: Vec<_> = o.lines.iter().enumerate().collect();

@@ -7,7 +7,8 @@ use super::{Db, now_ms};
 use crate::model::ids::new_id;
 use crate::model::merchants::{KeyKind, Merchant};
 
-const COLUMNS: &str = "merchant_id, name, slug, default_currency, country, prices_include_tax, created_at";
+const COLUMNS: &str =
+    "merchant_id, name, slug, default_currency, country, prices_include_tax, time_zone, created_at";
 
 fn merchant(row: &sqlx::any::AnyRow) -> Result<Merchant> {
     Ok(Merchant {
@@ -17,6 +18,7 @@ fn merchant(row: &sqlx::any::AnyRow) -> Result<Merchant> {
         default_currency: row.try_get("default_currency")?,
         country: row.try_get("country")?,
         prices_include_tax: row.try_get::<i64, _>("prices_include_tax")? != 0,
+        time_zone: row.try_get("time_zone")?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -49,7 +51,7 @@ pub async fn insert(db: &Db, m: &Merchant, keys: &[(KeyKind, String, String)]) -
     let mut tx = db.begin_write().await?;
     sqlx::query(
         "insert into merchant (merchant_id, name, slug, default_currency, country, prices_include_tax, \
-         created_at, updated_at) values ($1, $2, $3, $4, $5, $7, $6, $6)",
+         time_zone, created_at, updated_at) values ($1, $2, $3, $4, $5, $7, $8, $6, $6)",
     )
     .bind(&m.id)
     .bind(&m.name)
@@ -58,6 +60,7 @@ pub async fn insert(db: &Db, m: &Merchant, keys: &[(KeyKind, String, String)]) -
     .bind(&m.country)
     .bind(m.created_at)
     .bind(i64::from(m.prices_include_tax))
+    .bind(&m.time_zone)
     .execute(&mut *tx)
     .await?;
     insert_keys(&mut tx, &m.id, keys, m.created_at).await?;
@@ -136,4 +139,33 @@ pub async fn origin_allowed_by_any(db: &Db, origin: &str) -> Result<bool> {
             .fetch_optional(db.pool())
             .await?;
     Ok(row.is_some())
+}
+
+/// A merchant's settings: (time zone, milliseconds before an idle cart is
+/// abandoned); `None` if there is no such merchant.
+pub async fn settings(db: &Db, merchant_id: &str) -> Result<Option<(String, i64)>> {
+    let row = sqlx::query("select time_zone, abandoned_cart_after_ms from merchant where merchant_id = $1")
+        .bind(merchant_id)
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|r| Ok((r.try_get("time_zone")?, r.try_get("abandoned_cart_after_ms")?))).transpose()
+}
+
+/// Writes a merchant's settings; false if there is no such merchant.
+pub async fn set_settings(
+    db: &Db,
+    merchant_id: &str,
+    (time_zone, abandoned_after_ms): (&str, i64),
+) -> Result<bool> {
+    let _turn = db.write_turn().await;
+    let done = sqlx::query(
+        "update merchant set time_zone = $2, abandoned_cart_after_ms = $3, updated_at = $4 where merchant_id = $1",
+    )
+    .bind(merchant_id)
+    .bind(time_zone)
+    .bind(abandoned_after_ms)
+    .bind(now_ms())
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -17,6 +17,7 @@ pub mod payment_providers;
 pub mod payments;
 pub mod plugins;
 pub mod recommendations;
+pub mod reports;
 pub mod webhooks;
 
 use std::sync::Arc;

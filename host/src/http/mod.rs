@@ -23,6 +23,8 @@ mod payment_providers;
 mod platform;
 mod plugins;
 mod recommendations;
+mod reports;
+mod settings;
 mod system;
 mod webhooks;
 
@@ -127,7 +129,9 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(plugins::admin_router())
                 .merge(cors::admin_router())
                 .merge(payment_providers::admin_router())
-                .merge(webhooks::admin_router()),
+                .merge(webhooks::admin_router())
+                .merge(settings::admin_router())
+                .merge(reports::admin_router()),
         )
         .nest("/v1/hooks", hooks::router())
         .nest(

@@ -18,6 +18,8 @@ pub struct Merchant {
     /// Whether catalog prices include tax (typical in the EU); tax plugins
     /// are told, and cart totals do not add tax on top.
     pub prices_include_tax: bool,
+    /// Its IANA time zone (reports' days, weeks and months), e.g. "Europe/Paris".
+    pub time_zone: String,
     /// When it was created, in unix milliseconds.
     #[serde(serialize_with = "crate::model::time::serialize")]
     #[schema(value_type = String, format = DateTime)]

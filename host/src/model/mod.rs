@@ -14,6 +14,7 @@ pub mod merchants;
 pub mod orders;
 pub mod plugins;
 pub mod providers;
+pub mod reports;
 pub mod secret;
 pub mod time;
 pub mod webhooks;

@@ -62,6 +62,8 @@ pub struct Refused {
 pub struct CircuitBreaker {
     policy: BreakerPolicy,
     inner: Mutex<Inner>,
+    /// The binding's calls, for the merchant's report.
+    calls: super::stats::CallStats,
 }
 
 impl Default for CircuitBreaker {
@@ -83,6 +85,7 @@ impl CircuitBreaker {
                 opens: 0,
                 opens_told: 0,
             }),
+            calls: Default::default(),
         }
     }
 
@@ -105,6 +108,18 @@ impl CircuitBreaker {
                 retry_in: self.policy.cool_down.saturating_sub(at.elapsed()),
             }),
         }
+    }
+
+    /// The binding's calls so far: counts and latency percentiles.
+    pub fn stats(&self) -> super::StatsSnapshot {
+        self.calls.snapshot()
+    }
+
+    /// Records a call: how long it took, its fuel, and `None` for a
+    /// success, else what failed.
+    pub fn record_call(&self, duration: Duration, fuel: u64, failure: Option<String>) {
+        self.calls.record(duration, fuel, failure.is_some());
+        self.record(failure);
     }
 
     /// Records a call's outcome: `None` for a success, else what failed.

@@ -464,7 +464,7 @@ impl Runtime {
         };
         plugin.stats.record(duration, fuel_used, result.is_err());
         if let Some(b) = call.breaker {
-            b.record(result.as_ref().err().map(ToString::to_string));
+            b.record_call(duration, fuel_used, result.as_ref().err().map(ToString::to_string));
         }
         match &result {
             Ok(_) => tracing::debug!(

@@ -9,7 +9,8 @@ use serde::Serialize;
 /// `2^(i/4)` microseconds, so percentiles are within 19 % of the truth.
 const BUCKETS: usize = 112;
 
-/// Counters for one plugin version; cheap enough for every call.
+/// Counters for one plugin version (or one binding); cheap enough for every call.
+#[derive(Debug)]
 pub struct CallStats {
     calls: AtomicU64,
     failures: AtomicU64,

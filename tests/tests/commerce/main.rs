@@ -7,6 +7,7 @@ mod checkout;
 mod flows;
 mod orders;
 mod recommendations;
+mod reports;
 mod stripe;
 mod totals;
 mod webhooks;

@@ -163,6 +163,7 @@ impl Ctx<'_> {
                 default_currency: shop.currency.into(),
                 country: shop.country.into(),
                 prices_include_tax: shop.prices_include_tax,
+                time_zone: Some(shop.time_zone.into()),
             };
             match merchants::create(self.db, req).await {
                 Err(Error::Conflict { code: "slug_taken", .. }) => continue,

@@ -12,6 +12,8 @@ pub struct Shop {
     pub country: &'static str,
     /// Catalog prices are gross (EU) or net (US).
     pub prices_include_tax: bool,
+    /// IANA time zone of its reports.
+    pub time_zone: &'static str,
     /// The stock location: name and country.
     pub location: (&'static str, &'static str),
     /// Name and handle.
@@ -46,6 +48,7 @@ pub fn acme() -> Shop {
         currency: "USD",
         country: "US",
         prices_include_tax: false,
+        time_zone: "America/Los_Angeles",
         location: ("Main warehouse", "US"),
         categories: &[("Apparel", "apparel"), ("Gear", "gear")],
         products: ACME_PRODUCTS,
@@ -159,6 +162,7 @@ pub fn lindenblatt() -> Shop {
         currency: "EUR",
         country: "DE",
         prices_include_tax: true,
+        time_zone: "Europe/Berlin",
         location: ("Lager Leipzig", "DE"),
         categories: &[("Klassiker", "klassiker"), ("Kinderbuch", "kinderbuch"), ("Zubehör", "zubehoer")],
         products: LINDENBLATT_PRODUCTS,
