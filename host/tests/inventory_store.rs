@@ -15,6 +15,7 @@ async fn fixture(db: &Db) -> (String, String, String) {
         default_currency: "USD".into(),
         country: "US".into(),
         prices_include_tax: false,
+        time_zone: None,
     };
     let (m, _) = merchants::create(db, req).await.unwrap();
     for sql in [

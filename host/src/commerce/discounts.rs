@@ -200,6 +200,7 @@ mod db_tests {
             default_currency: "USD".into(),
             country: "US".into(),
             prices_include_tax: false,
+            time_zone: None,
         };
         merchants::create(db, req).await.unwrap().0.id
     }

@@ -143,19 +143,17 @@ async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'
             .collect(),
     );
     if let Ok(backlog) = crate::commerce::webhooks::backlog(&state.shop).await {
-        let age =
-            |oldest: Option<i64>| oldest.map_or(0.0, |t| (crate::db::now_ms() - t).max(0) as f64 / 1000.0);
         family(
             "mercato_outbox_backlog_events",
             "gauge",
             "Events written but not yet fanned out to webhook endpoints (all hosts).",
-            vec![format!(" {}", backlog.outbox)],
+            vec![format!(" {}", backlog.events)],
         );
         family(
             "mercato_outbox_oldest_event_age_seconds",
             "gauge",
             "Age of the oldest event not yet fanned out; 0 when none waits.",
-            vec![format!(" {}", age(backlog.outbox_oldest))],
+            vec![format!(" {}", backlog.events_age_secs)],
         );
         family(
             "mercato_webhook_deliveries_pending",
@@ -167,7 +165,7 @@ async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'
             "mercato_webhook_oldest_pending_delivery_age_seconds",
             "gauge",
             "Age of the oldest pending webhook delivery; 0 when none waits.",
-            vec![format!(" {}", age(backlog.deliveries_oldest))],
+            vec![format!(" {}", backlog.deliveries_age_secs)],
         );
     }
     state.http_metrics.write(&mut out);

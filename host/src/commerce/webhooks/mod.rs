@@ -421,9 +421,30 @@ pub fn spawn(shop: Shop) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// What waits to be sent, across every host.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Backlog {
+    /// Events not yet fanned out to endpoints.
+    pub events: i64,
+    /// The oldest of them's age, in seconds (0 when none waits).
+    pub events_age_secs: f64,
+    /// Deliveries pending (to send, or to send again).
+    pub deliveries: i64,
+    /// The oldest of them's age, in seconds.
+    pub deliveries_age_secs: f64,
+}
+
 /// The backlog, for metrics.
-pub async fn backlog(shop: &Shop) -> Result<store::Backlog> {
-    Ok(store::backlog(&shop.db).await?)
+pub async fn backlog(shop: &Shop) -> Result<Backlog> {
+    let b = store::backlog(&shop.db).await?;
+    let now = now_ms();
+    let age = |oldest: Option<i64>| oldest.map_or(0.0, |t| (now - t).max(0) as f64 / 1000.0);
+    Ok(Backlog {
+        events: b.outbox,
+        events_age_secs: age(b.outbox_oldest),
+        deliveries: b.deliveries,
+        deliveries_age_secs: age(b.deliveries_oldest),
+    })
 }
 
 /// The shop's webhook state is shared by clones.
