@@ -5,6 +5,7 @@ pub mod app;
 pub mod psp;
 pub mod receiver;
 pub mod shop;
+pub mod smtp;
 /// Stripe on loopback (see the crate).
 pub use mercato_fake_stripe as stripe;
 

@@ -95,9 +95,23 @@ pub struct Tuning {
     #[arg(long, env = "MERCATO_WEBHOOK_FIRST_RETRY_MS", default_value_t = 30_000,
         value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
     pub webhook_first_retry_ms: u64,
+    /// The SMTP server e-mail goes through: `smtp://host:port` (plain),
+    /// `smtp://host:587?tls=required` (STARTTLS) or `smtps://host:465`, with
+    /// `user:password@` to log in. Without it, e-mails are recorded as not
+    /// sent, with the reason.
+    #[arg(long, env = "MERCATO_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of shops that name none (their name is put in front).
+    #[arg(long, env = "MERCATO_EMAIL_FROM", default_value = "Mercato <no-reply@localhost>")]
+    pub email_from: String,
 }
 
 impl Tuning {
+    /// How e-mail is sent.
+    pub fn mailer(&self) -> anyhow::Result<crate::commerce::emails::Mailer> {
+        crate::commerce::emails::Mailer::new(self.smtp_url.as_deref(), &self.email_from)
+    }
+
     /// How webhooks are delivered.
     pub fn webhooks(&self) -> crate::commerce::webhooks::Settings {
         crate::commerce::webhooks::Settings {

@@ -55,7 +55,8 @@ pub fn run(
         let shop = crate::commerce::Shop::new(db, runtime)
             .with_secret_key(&sealing_key)
             .with_stripe_api(&tuning.stripe_api_base)
-            .with_webhooks(tuning.webhooks());
+            .with_webhooks(tuning.webhooks())
+            .with_mailer(tuning.mailer()?);
         let state = AppState::with_operator_key_hash(shop, hash)
             .with_idempotency_lease(std::time::Duration::from_millis(tuning.idempotency_lease_ms))
             .with_limits(tuning.limits());

@@ -108,6 +108,73 @@ pub async fn register(db: &Db, merchant_id: &str, req: NewCustomer) -> Result<Cu
     Ok(customer)
 }
 
+/// `POST /v1/store/customers/password-reset`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    /// The address the customer registered with.
+    #[serde(default)]
+    #[schema(required = true)]
+    pub email: String,
+}
+
+/// `POST /v1/store/customers/password-reset/confirm`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetConfirmation {
+    /// The token from the e-mail.
+    #[serde(default)]
+    #[schema(value_type = String, format = Password, required = true)]
+    pub token: Password,
+    /// The new password, 8 to 128 characters.
+    #[serde(default)]
+    #[schema(value_type = String, format = Password, required = true)]
+    pub password: Password,
+}
+
+/// How long a password-reset token works.
+pub const RESET_TTL_MS: i64 = 60 * 60 * 1000;
+
+/// Sends a password-reset e-mail to the customer with this address, if
+/// there is one (the answer is the same either way: nobody learns who is
+/// registered). The token works once, for an hour.
+pub async fn request_password_reset(shop: &super::Shop, merchant_id: &str, req: ResetRequest) -> Result<()> {
+    let email = parse::email(&req.email).map_err(|e| Error::field("email", e))?;
+    let Some((customer, _)) = db::customers::find_by_email(&shop.db, merchant_id, &email).await? else {
+        return Ok(());
+    };
+    let token = new_secret("prt");
+    let now = db::now_ms();
+    let payload = serde_json::json!({"customer_id": customer.id, "email": customer.email,
+        "first_name": customer.first_name, "last_name": customer.last_name, "expires_at": now + RESET_TTL_MS});
+    let sealed = super::emails::seal_token(shop, merchant_id, &token);
+    db::emails::request_reset(
+        &shop.db,
+        merchant_id,
+        &payload,
+        (&hash_secret(&token), &sealed),
+        (now, now + RESET_TTL_MS),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets a new password with a reset token (once, within its hour), ending
+/// every session of the customer.
+pub async fn reset_password(db: &Db, merchant_id: &str, req: ResetConfirmation) -> Result<()> {
+    let mut check = Check::default();
+    check.field("token", required(&req.token.0));
+    check.field("password", password_rule(&req.password));
+    check.finish()?;
+    let hash = hash_password(req.password).await?;
+    match db::emails::use_reset(db, merchant_id, &hash_secret(req.token.0.trim()), &hash, db::now_ms())
+        .await?
+    {
+        Some(_) => Ok(()),
+        None => Err(Error::field("token", "is unknown, used or expired")),
+    }
+}
+
 fn required(s: &str) -> Result<(), String> {
     if s.trim().is_empty() { Err("is required".into()) } else { Ok(()) }
 }

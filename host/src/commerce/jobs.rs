@@ -16,6 +16,10 @@
 //!   (Stripe is asked first, and must confirm the void: a payment the buyer
 //!   finished meanwhile makes its order instead).
 //!
+//! - **abandoned carts**: open carts with an e-mail and lines, idle past
+//!   their shop's delay, are found abandoned once (see
+//!   [`super::cart::recovery`]).
+//!
 //! Each runs in small batches; several hosts sharing one database claim
 //! attempts with a conditional update, so they never work on the same one.
 
@@ -47,6 +51,8 @@ pub struct Report {
     pub expired: usize,
     /// Unsettled refunds asked again and settled.
     pub refunds: usize,
+    /// Idle carts found abandoned (each gets its recovery e-mail).
+    pub abandoned: usize,
 }
 
 /// One pass of every job, as of `now`.
@@ -104,6 +110,7 @@ pub async fn run_once(shop: &Shop, now: i64) -> Result<Report> {
             report.expired += 1;
         }
     }
+    report.abandoned = super::cart::recovery::find_abandoned(shop, now).await?;
     Ok(report)
 }
 

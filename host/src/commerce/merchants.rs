@@ -1,7 +1,7 @@
 //! Merchants and their API keys: a secret key for the back office and a
 //! publishable key for the storefront, stored hashed and shown once.
 
-pub use crate::model::merchants::{KeyKind, Merchant};
+pub use crate::model::merchants::{KeyKind, Merchant, Settings};
 
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -135,16 +135,6 @@ pub async fn authenticate(db: &Db, key: &str) -> Result<Option<(String, KeyKind)
     Ok(found.map(|m| (m, kind)))
 }
 
-/// A shop's settings (`GET|PATCH /v1/admin/settings`).
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct Settings {
-    /// IANA time zone: reports' days, weeks and months are the shop's.
-    pub time_zone: String,
-    /// Minutes a cart with an e-mail and lines may sit idle before it
-    /// counts as abandoned (default 240).
-    pub abandoned_cart_after_minutes: i64,
-}
-
 /// `PATCH /v1/admin/settings`: what is given changes.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -153,13 +143,35 @@ pub struct SettingsChange {
     pub time_zone: Option<String>,
     /// 15 to 43200 (30 days).
     pub abandoned_cart_after_minutes: Option<i64>,
+    /// `Name <address>` or an address; `""` for the host's default.
+    pub email_from: Option<String>,
+    /// An address; `""` for none.
+    pub notification_email: Option<String>,
+    /// An http(s) URL; `""` for none.
+    pub storefront_url: Option<String>,
+}
+
+/// A mailbox: `Name <address>` or an address.
+pub fn mailbox(s: &str) -> std::result::Result<String, String> {
+    let s = s.trim();
+    match s.parse::<lettre::message::Mailbox>() {
+        Ok(m) if s.len() <= 320 => Ok(m.to_string()),
+        _ => Err("must be an e-mail address, or a name and one: Acme <orders@acme.example>".into()),
+    }
+}
+
+fn storefront_url(s: &str) -> std::result::Result<String, String> {
+    match url::Url::parse(s.trim()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() && s.len() <= 500 => {
+            Ok(u.as_str().trim_end_matches('/').to_owned())
+        }
+        _ => Err("must be an http or https URL, e.g. https://shop.acme.example".into()),
+    }
 }
 
 /// The shop's settings.
 pub async fn settings(db: &Db, merchant_id: &str) -> Result<Settings> {
-    let (time_zone, after) =
-        db::merchants::settings(db, merchant_id).await?.ok_or(Error::NotFound("merchant"))?;
-    Ok(Settings { time_zone, abandoned_cart_after_minutes: after / 60_000 })
+    db::merchants::settings(db, merchant_id).await?.ok_or(Error::NotFound("merchant"))
 }
 
 /// Changes the shop's settings.
@@ -178,9 +190,26 @@ pub async fn set_settings(db: &Db, merchant_id: &str, req: SettingsChange) -> Re
             now.abandoned_cart_after_minutes = m;
         }
     }
+    let optional = |check: &mut Check,
+                    field: &str,
+                    v: Option<String>,
+                    parse: fn(&str) -> std::result::Result<String, String>,
+                    into: &mut Option<String>| {
+        match v.as_deref().map(str::trim) {
+            None => {}
+            Some("") => *into = None,
+            Some(v) => {
+                if let Some(v) = check.field(field, parse(v)) {
+                    *into = Some(v);
+                }
+            }
+        }
+    };
+    optional(&mut check, "email_from", req.email_from, mailbox, &mut now.email_from);
+    optional(&mut check, "notification_email", req.notification_email, mailbox, &mut now.notification_email);
+    optional(&mut check, "storefront_url", req.storefront_url, storefront_url, &mut now.storefront_url);
     check.finish()?;
-    let stored = (now.time_zone.as_str(), now.abandoned_cart_after_minutes * 60_000);
-    if !db::merchants::set_settings(db, merchant_id, stored).await? {
+    if !db::merchants::set_settings(db, merchant_id, &now).await? {
         return Err(Error::NotFound("merchant"));
     }
     Ok(now)

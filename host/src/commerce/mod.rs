@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod checkout;
 pub mod customers;
 pub mod discounts;
+pub mod emails;
 pub mod error;
 pub mod events;
 pub mod idempotency;
@@ -55,6 +56,8 @@ pub struct Shop {
     pub checkouts: Arc<checkout::Outcomes>,
     /// How webhooks are delivered, and what came of them on this host.
     pub webhooks: webhooks::Shared,
+    /// How e-mail is sent, and what came of it on this host.
+    pub mailer: Arc<emails::Mailer>,
 }
 
 impl Shop {
@@ -71,7 +74,13 @@ impl Shop {
             stripe: Default::default(),
             checkouts: Default::default(),
             webhooks: Default::default(),
+            mailer: Default::default(),
         }
+    }
+
+    /// E-mail sent with `mailer`.
+    pub fn with_mailer(self, mailer: emails::Mailer) -> Shop {
+        Shop { mailer: Arc::new(mailer), ..self }
     }
 
     /// Webhooks delivered with these settings.

@@ -13,15 +13,42 @@ use crate::model::secret::Secret;
 /// The format tag of a sealed value, so the scheme can change later.
 const VERSION: &str = "v1";
 
-/// Seals and opens secrets with one key.
+/// Seals and opens secrets with one key, and signs what the host hands
+/// out to verify it later (links in e-mails).
 pub struct SecretBox {
     cipher: XChaCha20Poly1305,
+    /// Derived from the key, for signatures only.
+    signing: [u8; 32],
 }
 
 impl SecretBox {
     /// A box with this 32-byte key.
     pub fn new(key: &[u8; 32]) -> SecretBox {
-        SecretBox { cipher: XChaCha20Poly1305::new(key.into()) }
+        use sha2::Digest;
+        let signing =
+            sha2::Sha256::new().chain_update(b"mercato signing key\0").chain_update(key).finalize().into();
+        SecretBox { cipher: XChaCha20Poly1305::new(key.into()), signing }
+    }
+
+    fn mac(&self, message: &str) -> hmac::Hmac<sha2::Sha256> {
+        use hmac::Mac;
+        let mut mac =
+            <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.signing).expect("HMAC takes any key");
+        mac.update(message.as_bytes());
+        mac
+    }
+
+    /// A signature of `message` (HMAC-SHA256, base64url), that only hosts
+    /// with this key make.
+    pub fn sign(&self, message: &str) -> String {
+        use hmac::Mac;
+        URL_SAFE_NO_PAD.encode(self.mac(message).finalize().into_bytes())
+    }
+
+    /// Whether `signature` is this key's of `message` (compared in constant time).
+    pub fn verify(&self, message: &str, signature: &str) -> bool {
+        use hmac::Mac;
+        URL_SAFE_NO_PAD.decode(signature).is_ok_and(|sig| self.mac(message).verify_slice(&sig).is_ok())
     }
 
     /// A box with a key of its own, for a host that never stores secrets
@@ -65,6 +92,16 @@ impl SecretBox {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signatures_verify_only_for_their_message_and_key() {
+        let b = SecretBox::new(&[7; 32]);
+        let sig = b.sign("cart:1");
+        assert!(b.verify("cart:1", &sig));
+        assert!(!b.verify("cart:2", &sig));
+        assert!(!SecretBox::new(&[8; 32]).verify("cart:1", &sig));
+        assert!(!b.verify("cart:1", "not base64!"));
+    }
 
     #[test]
     fn a_sealed_secret_opens_only_with_its_key_and_context() {

@@ -391,3 +391,83 @@ pub async fn line_count(db: &Db, merchant_id: &str, cart_id: &str) -> Result<i64
         .await?;
     Ok(row.try_get("n")?)
 }
+
+/// Open carts with an e-mail and lines, idle past their shop's delay and
+/// never found abandoned: (merchant, cart, `updated_at`), oldest first.
+pub async fn idle(db: &Db, now: i64, limit: u32) -> Result<Vec<(String, String, i64)>> {
+    let rows = sqlx::query(
+        "select c.merchant_id, c.cart_id, c.updated_at from cart c join merchant m on m.merchant_id = c.merchant_id \
+         where c.status = 'open' and c.abandoned_at is null and c.email is not null \
+         and c.updated_at < $1 - m.abandoned_cart_after_ms \
+         and exists (select 1 from cart_line l where l.merchant_id = c.merchant_id and l.cart_id = c.cart_id) \
+         order by c.updated_at limit $2",
+    )
+    .bind(now)
+    .bind(i64::from(limit))
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("merchant_id")?, r.try_get("cart_id")?, r.try_get("updated_at")?)))
+        .collect()
+}
+
+/// Marks a cart abandoned, once and only if it did not change since
+/// `seen` (its `updated_at`), with `cart.abandoned` and its recovery e-mail
+/// (carrying `token_sealed`), in one transaction; false if it changed.
+pub async fn mark_abandoned(
+    db: &Db,
+    (merchant_id, cart_id, seen): (&str, &str, i64),
+    token_sealed: &str,
+    now: i64,
+) -> Result<bool> {
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query(
+        "update cart set abandoned_at = $4 where merchant_id = $1 and cart_id = $2 and updated_at = $3 \
+         and status = 'open' and abandoned_at is null returning email, currency",
+    )
+    .bind(merchant_id)
+    .bind(cart_id)
+    .bind(seen)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        tx.rollback().await?;
+        return Ok(false);
+    };
+    let lines = sqlx::query(
+        "select l.variant_id, l.quantity, v.sku, v.title as variant_title, p.title as product_title \
+         from cart_line l join variant v on v.variant_id = l.variant_id join product p on p.product_id = v.product_id \
+         where l.merchant_id = $1 and l.cart_id = $2 order by l.cart_line_id",
+    )
+    .bind(merchant_id)
+    .bind(cart_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let lines = lines
+        .iter()
+        .map(|l| {
+            let (product, variant): (String, String) = (l.try_get("product_title")?, l.try_get("variant_title")?);
+            let title = if variant.is_empty() || variant == product { product } else { format!("{product} ({variant})") };
+            Ok(serde_json::json!({"variant_id": l.try_get::<String, _>("variant_id")?, "sku": l.try_get::<String, _>("sku")?,
+                "title": title, "quantity": l.try_get::<i64, _>("quantity")?}))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let payload = serde_json::json!({"cart_id": cart_id, "email": row.try_get::<String, _>("email")?,
+        "currency": row.try_get::<String, _>("currency")?, "lines": lines, "idle_since": crate::model::time::format(seen)});
+    let event = super::events::record(&mut tx, merchant_id, "cart.abandoned", cart_id, &payload, now).await?;
+    let dedupe = format!("cart_recovery:{cart_id}");
+    super::emails::queue(&mut tx, merchant_id, (&event, "cart_recovery", &dedupe), Some(token_sealed), now)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Whether the cart is the merchant's (any status): its status.
+pub async fn status(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("select status from cart where merchant_id = $1 and cart_id = $2")
+        .bind(merchant_id)
+        .bind(cart_id)
+        .fetch_optional(db.pool())
+        .await?)
+}

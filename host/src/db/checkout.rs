@@ -517,6 +517,16 @@ pub async fn settle(
     // until the commit, so checkouts never wait on each other in a circle
     // and hold it briefly.
     let number = if confirms && number < 0 {
+        // A cart found abandoned earlier that now became an order: recovered.
+        sqlx::query(
+            "update cart set recovered_at = $3 where merchant_id = $1 and cart_id = $2 \
+             and abandoned_at is not null and recovered_at is null",
+        )
+        .bind(merchant_id)
+        .bind(&cart_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         take_number(&mut tx, merchant_id, &order_id, now).await?
     } else {
         number

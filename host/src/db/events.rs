@@ -8,7 +8,7 @@ use crate::model::events::Event;
 use crate::model::ids::new_id;
 
 /// Writes an event of type `kind` (`resource.what`) about `resource_id` to
-/// the outbox, on the caller's transaction.
+/// the outbox, on the caller's transaction; its id.
 pub(crate) async fn record(
     conn: &mut AnyConnection,
     merchant_id: &str,
@@ -16,13 +16,14 @@ pub(crate) async fn record(
     resource_id: &str,
     payload: &serde_json::Value,
     now: i64,
-) -> Result<()> {
+) -> Result<String> {
+    let id = new_id("obx");
     debug_assert!(crate::model::events::is_type(kind), "{kind} is not in model::events::TYPES");
     sqlx::query(
         "insert into outbox (outbox_id, merchant_id, topic, aggregate_id, payload, created_at, updated_at) \
          values ($1, $2, $3, $4, $5, $6, $6)",
     )
-    .bind(new_id("obx"))
+    .bind(&id)
     .bind(merchant_id)
     .bind(kind)
     .bind(resource_id)
@@ -30,7 +31,7 @@ pub(crate) async fn record(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(id)
 }
 
 /// Writes an event that goes with no other change (one the host noticed

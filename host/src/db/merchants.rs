@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use super::{Db, now_ms};
 use crate::model::ids::new_id;
-use crate::model::merchants::{KeyKind, Merchant};
+use crate::model::merchants::{KeyKind, Merchant, Settings};
 
 const COLUMNS: &str =
     "merchant_id, name, slug, default_currency, country, prices_include_tax, time_zone, created_at";
@@ -141,29 +141,40 @@ pub async fn origin_allowed_by_any(db: &Db, origin: &str) -> Result<bool> {
     Ok(row.is_some())
 }
 
-/// A merchant's settings: (time zone, milliseconds before an idle cart is
-/// abandoned); `None` if there is no such merchant.
-pub async fn settings(db: &Db, merchant_id: &str) -> Result<Option<(String, i64)>> {
-    let row = sqlx::query("select time_zone, abandoned_cart_after_ms from merchant where merchant_id = $1")
-        .bind(merchant_id)
-        .fetch_optional(db.pool())
-        .await?;
-    row.map(|r| Ok((r.try_get("time_zone")?, r.try_get("abandoned_cart_after_ms")?))).transpose()
+/// A merchant's settings; `None` if there is no such merchant.
+pub async fn settings(db: &Db, merchant_id: &str) -> Result<Option<Settings>> {
+    let row = sqlx::query(
+        "select time_zone, abandoned_cart_after_ms, email_from, notification_email, storefront_url \
+         from merchant where merchant_id = $1",
+    )
+    .bind(merchant_id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| {
+        Ok(Settings {
+            time_zone: r.try_get("time_zone")?,
+            abandoned_cart_after_minutes: r.try_get::<i64, _>("abandoned_cart_after_ms")? / 60_000,
+            email_from: r.try_get("email_from")?,
+            notification_email: r.try_get("notification_email")?,
+            storefront_url: r.try_get("storefront_url")?,
+        })
+    })
+    .transpose()
 }
 
 /// Writes a merchant's settings; false if there is no such merchant.
-pub async fn set_settings(
-    db: &Db,
-    merchant_id: &str,
-    (time_zone, abandoned_after_ms): (&str, i64),
-) -> Result<bool> {
+pub async fn set_settings(db: &Db, merchant_id: &str, s: &Settings) -> Result<bool> {
     let _turn = db.write_turn().await;
     let done = sqlx::query(
-        "update merchant set time_zone = $2, abandoned_cart_after_ms = $3, updated_at = $4 where merchant_id = $1",
+        "update merchant set time_zone = $2, abandoned_cart_after_ms = $3, email_from = $4, \
+         notification_email = $5, storefront_url = $6, updated_at = $7 where merchant_id = $1",
     )
     .bind(merchant_id)
-    .bind(time_zone)
-    .bind(abandoned_after_ms)
+    .bind(&s.time_zone)
+    .bind(s.abandoned_cart_after_minutes * 60_000)
+    .bind(&s.email_from)
+    .bind(&s.notification_email)
+    .bind(&s.storefront_url)
     .bind(now_ms())
     .execute(db.pool())
     .await?;

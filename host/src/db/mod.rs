@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod checkout;
 pub mod customers;
 pub mod discounts;
+pub mod emails;
 pub mod events;
 pub mod idempotency;
 pub mod inventory;

@@ -384,5 +384,6 @@ pub(crate) async fn append_event(
     let payload = serde_json::json!({
         "order_id": order_id, "number": number, "seq": seq, "kind": kind, "data": data, "created_at": now,
     });
-    super::events::record(conn, merchant_id, &format!("order.{kind}"), order_id, &payload, now).await
+    super::events::record(conn, merchant_id, &format!("order.{kind}"), order_id, &payload, now).await?;
+    Ok(())
 }

@@ -127,8 +127,9 @@ pub async fn delete_endpoint(db: &Db, merchant_id: &str, id: &str) -> Result<boo
 }
 
 /// Turns up to `limit` events of the outbox not yet fanned out into one
-/// pending delivery per enabled endpoint that wants its type, and marks
-/// them fanned out, all in one transaction; the events fanned out.
+/// pending delivery per enabled endpoint that wants its type and the
+/// e-mail the event sends (see [`crate::model::emails::for_event`]), and
+/// marks them fanned out, all in one transaction; the events fanned out.
 pub async fn fan_out(db: &Db, now: i64, limit: u32, give_up_after_ms: i64) -> Result<usize> {
     let mut tx = db.begin_write().await?;
     let lock = if db.backend() == Backend::Postgres { " for update skip locked" } else { "" };
@@ -160,6 +161,7 @@ pub async fn fan_out(db: &Db, now: i64, limit: u32, give_up_after_ms: i64) -> Re
     }
     let mut rows: Vec<Vec<Arg>> = Vec::new();
     let mut ids = Vec::with_capacity(events.len());
+    let mut mails = Vec::new();
     for e in &events {
         let (event_id, merchant, topic): (String, String, String) =
             (e.try_get("outbox_id")?, e.try_get("merchant_id")?, e.try_get("topic")?);
@@ -178,7 +180,13 @@ pub async fn fan_out(db: &Db, now: i64, limit: u32, give_up_after_ms: i64) -> Re
                 ]);
             }
         }
+        if let Some((mail, dedupe)) = crate::model::emails::for_event(&topic, &event_id, &resource) {
+            mails.push((merchant.clone(), event_id.clone(), mail, dedupe));
+        }
         ids.push(event_id);
+    }
+    for (merchant, event_id, mail, dedupe) in &mails {
+        super::emails::queue(&mut tx, merchant, (event_id, mail, dedupe), None, now).await?;
     }
     for chunk in rows.chunks_mut(super::ROWS_PER_INSERT) {
         let mut sql = Sql::default();

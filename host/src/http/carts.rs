@@ -15,7 +15,7 @@ use super::auth::Storefront;
 use super::customers::{CustomerSession, OptionalCustomer, TokenHeader};
 use super::error::{Problem, Result};
 use super::idempotency::Unsettled;
-use super::json::{ApiJson, ApiPath, OptionalJson};
+use super::json::{ApiJson, ApiPath, ApiQuery, OptionalJson};
 use crate::commerce::cart::{
     self, Cart, CartUpdate, CodeInput, LineUpdate, NewCart, NewLine, ShippingChoice, ShippingOptions,
 };
@@ -25,6 +25,7 @@ use crate::commerce::payments::{self, PaymentOption};
 pub fn store_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_cart))
+        .routes(routes!(recover_cart))
         .routes(routes!(get_cart, update_cart))
         .routes(routes!(add_line))
         .routes(routes!(update_line, remove_line))
@@ -63,6 +64,28 @@ async fn claim_cart(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Cart>> {
     Ok(Json(cart::claim(&state.shop, &session.merchant_id, &id, &session.customer_id).await?))
+}
+
+/// A recovery link's token.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct RecoverQuery {
+    /// From the cart-recovery e-mail.
+    token: Option<String>,
+}
+
+/// The cart an abandoned-cart e-mail links to, priced, so the buyer picks
+/// up where they left off: 422 for a link altered, expired or another
+/// shop's; 409 `cart_not_open` once the cart became an order.
+#[utoipa::path(get, path = "/carts/recover", tag = "carts", security(("bearer" = [])), params(RecoverQuery),
+    responses((status = 200, body = Cart), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn recover_cart(
+    store: Storefront,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<RecoverQuery>,
+) -> Result<Json<Cart>> {
+    let token = q.token.unwrap_or_default();
+    Ok(Json(cart::recovery::recover(&state.shop, &store.merchant_id, &token).await?))
 }
 
 /// The cart, priced: pricing plugins, shipping rates and tax.

@@ -16,7 +16,9 @@ use super::AppState;
 use super::auth::{Admin, Storefront};
 use super::error::{ApiError, Problem, Result};
 use super::json::{ApiJson, ApiPath, ApiQuery, PageQuery};
-use crate::commerce::customers::{self, Credentials, Customer, NewCustomer, Session, WishlistItem};
+use crate::commerce::customers::{
+    self, Credentials, Customer, NewCustomer, ResetConfirmation, ResetRequest, Session, WishlistItem,
+};
 use crate::commerce::{Page, Paged};
 
 /// The header carrying a customer's session token.
@@ -27,6 +29,8 @@ pub fn store_router() -> OpenApiRouter<AppState> {
         .routes(routes!(register_customer))
         .routes(routes!(log_in_customer))
         .routes(routes!(log_out_customer))
+        .routes(routes!(request_password_reset))
+        .routes(routes!(reset_password))
         .routes(routes!(get_current_customer))
         .routes(routes!(list_wishlist, add_to_wishlist))
         .routes(routes!(remove_from_wishlist))
@@ -129,6 +133,34 @@ async fn log_in_customer(
             ))
         }
     }
+}
+
+/// Sends a password-reset e-mail to the customer with this address. The
+/// answer is 202 whether or not anybody has it.
+#[utoipa::path(post, path = "/customers/password-reset", tag = "store", security(("bearer" = [])),
+    request_body = ResetRequest,
+    responses((status = 202), (status = 422, body = Problem)))]
+async fn request_password_reset(
+    store: Storefront,
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<ResetRequest>,
+) -> Result<StatusCode> {
+    customers::request_password_reset(&state.shop, &store.merchant_id, req).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Chooses a new password with the e-mailed token (once, within the hour);
+/// every session of the customer ends.
+#[utoipa::path(post, path = "/customers/password-reset/confirm", tag = "store", security(("bearer" = [])),
+    request_body = ResetConfirmation,
+    responses((status = 204), (status = 422, body = Problem)))]
+async fn reset_password(
+    store: Storefront,
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<ResetConfirmation>,
+) -> Result<StatusCode> {
+    customers::reset_password(&state.shop.db, &store.merchant_id, req).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Ends the session of the token sent.

@@ -8,6 +8,7 @@ mod catalog;
 mod cors;
 mod customers;
 mod discounts;
+mod emails;
 pub mod error;
 mod events;
 mod hooks;
@@ -131,6 +132,7 @@ fn routes() -> OpenApiRouter<AppState> {
                 .merge(payment_providers::admin_router())
                 .merge(webhooks::admin_router())
                 .merge(settings::admin_router())
+                .merge(emails::admin_router())
                 .merge(reports::admin_router()),
         )
         .nest("/v1/hooks", hooks::router())

@@ -142,6 +142,29 @@ async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'
             .map(|(o, n)| format!("{{outcome=\"{o}\"}} {}", n.load(std::sync::atomic::Ordering::Relaxed)))
             .collect(),
     );
+    let mail = &state.shop.mailer.counts;
+    family(
+        "mercato_emails_total",
+        "counter",
+        "E-mails settled on this host: sent, retried (refused for now), failed (for good) or not_sent (no SMTP server, nobody to send to).",
+        [
+            ("sent", &mail.sent),
+            ("retried", &mail.retried),
+            ("failed", &mail.failed),
+            ("not_sent", &mail.not_sent),
+        ]
+        .iter()
+        .map(|(o, n)| format!("{{outcome=\"{o}\"}} {}", n.load(std::sync::atomic::Ordering::Relaxed)))
+        .collect(),
+    );
+    if let Ok(pending) = crate::commerce::emails::pending(&state.shop).await {
+        family(
+            "mercato_emails_pending",
+            "gauge",
+            "E-mails waiting to be sent or sent again (all hosts).",
+            vec![format!(" {pending}")],
+        );
+    }
     if let Ok(backlog) = crate::commerce::webhooks::backlog(&state.shop).await {
         family(
             "mercato_outbox_backlog_events",

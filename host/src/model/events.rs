@@ -28,6 +28,8 @@ pub const TYPES: &[&str] = &[
     "order.refunded",
     "order.returned",
     "customer.created",
+    "customer.password_reset_requested",
+    "cart.abandoned",
     "inventory.low_stock",
     "inventory.out_of_stock",
     "plugin.circuit_opened",

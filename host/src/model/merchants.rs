@@ -26,6 +26,24 @@ pub struct Merchant {
     pub created_at: i64,
 }
 
+/// A shop's settings (`GET|PATCH /v1/admin/settings`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Settings {
+    /// IANA time zone: reports' days, weeks and months are the shop's.
+    pub time_zone: String,
+    /// Minutes a cart with an e-mail and lines may sit idle before it
+    /// counts as abandoned (default 240).
+    pub abandoned_cart_after_minutes: i64,
+    /// The sender of the shop's e-mails, e.g. `Acme <orders@acme.example>`;
+    /// absent: the host's default sender, named after the shop.
+    pub email_from: Option<String>,
+    /// Where the shop's own alerts (low stock) go; absent: none are sent.
+    pub notification_email: Option<String>,
+    /// The storefront's address, for links in e-mails (cart recovery,
+    /// password reset), e.g. `https://shop.acme.example`.
+    pub storefront_url: Option<String>,
+}
+
 /// Which audience a key speaks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {

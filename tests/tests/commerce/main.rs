@@ -4,6 +4,7 @@
 
 mod carts;
 mod checkout;
+mod emails;
 mod flows;
 mod orders;
 mod recommendations;

@@ -8,6 +8,7 @@ pub use crate::model::cart::{Address, CartRecord, CartStatus, LineRecord, Varian
 mod memo;
 mod ops;
 pub mod pricing;
+pub mod recovery;
 mod view;
 
 pub use memo::Memo;

@@ -26,7 +26,7 @@ pub const PASSWORD_MAX_CHARS: usize = 128;
 /// A password as received: never printed, never serialized.
 #[derive(Clone, Default, Deserialize)]
 #[serde(transparent)]
-pub struct Password(String);
+pub struct Password(pub(super) String);
 
 impl Password {
     fn as_bytes(&self) -> &[u8] {

@@ -358,12 +358,13 @@ async fn attempt(shop: &Shop, c: &Claimed, now: i64) -> Result<AttemptResult> {
 pub struct Pass {
     /// Events fanned out into deliveries.
     pub fanned_out: usize,
-    /// Deliveries sent (whatever came of them).
+    /// Deliveries and e-mails sent (whatever came of them).
     pub sent: usize,
 }
 
 /// One pass: writes the circuits opened on this host as events, fans out
-/// new events, then sends every delivery due (at once,
+/// new events (webhook deliveries and e-mails), sends the e-mails due, then
+/// sends every delivery due (at once,
 /// each to its endpoint) and settles them.
 pub async fn run_once(shop: &Shop) -> Result<Pass> {
     let settings = &shop.webhooks.settings;
@@ -371,8 +372,9 @@ pub async fn run_once(shop: &Shop) -> Result<Pass> {
     super::plugins::record_opened_circuits(&shop.db, &shop.bindings).await?;
     let now = now_ms();
     let fanned_out = store::fan_out(&shop.db, now, BATCH, millis(settings.give_up_after)).await?;
+    let mailed = super::emails::run_once(shop).await?;
     let claimed = store::claim_due(&shop.db, now, millis(settings.lease), BATCH).await?;
-    let sent = claimed.len();
+    let sent = claimed.len() + mailed;
     let mut sends = tokio::task::JoinSet::new();
     for c in claimed {
         let shop = shop.clone();

@@ -1,0 +1,309 @@
+//! E-mail: shops' templates, the messages queued from events (one per
+//! dedupe key), claimed with a lease to send, and password-reset tokens.
+
+use sqlx::{AnyConnection, Row};
+
+use super::{Arg, Backend, Db, Result, Sql};
+use crate::model::emails::EmailMessage;
+use crate::model::ids::new_id;
+
+/// A shop's own template of `kind`: (subject, text, html).
+pub async fn template(db: &Db, merchant_id: &str, kind: &str) -> Result<Option<(String, String, String)>> {
+    let row = sqlx::query(
+        "select subject, text_body, html_body from email_template where merchant_id = $1 and kind = $2",
+    )
+    .bind(merchant_id)
+    .bind(kind)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| Ok((r.try_get("subject")?, r.try_get("text_body")?, r.try_get("html_body")?))).transpose()
+}
+
+/// Stores a shop's template of `kind`, replacing its earlier one.
+pub async fn put_template(
+    db: &Db,
+    merchant_id: &str,
+    kind: &str,
+    (subject, text, html): (&str, &str, &str),
+) -> Result<()> {
+    let _turn = db.write_turn().await;
+    sqlx::query(
+        "insert into email_template (merchant_id, kind, subject, text_body, html_body, updated_at) \
+         values ($1, $2, $3, $4, $5, $6) on conflict (merchant_id, kind) do update set subject = excluded.subject, \
+         text_body = excluded.text_body, html_body = excluded.html_body, updated_at = excluded.updated_at",
+    )
+    .bind(merchant_id)
+    .bind(kind)
+    .bind(subject)
+    .bind(text)
+    .bind(html)
+    .bind(super::now_ms())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Removes a shop's template (Mercato's is used again); false if there was none.
+pub async fn delete_template(db: &Db, merchant_id: &str, kind: &str) -> Result<bool> {
+    let _turn = db.write_turn().await;
+    let done = sqlx::query("delete from email_template where merchant_id = $1 and kind = $2")
+        .bind(merchant_id)
+        .bind(kind)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Queues a message on the caller's transaction, unless one with its
+/// dedupe key is queued already.
+pub(crate) async fn queue(
+    conn: &mut AnyConnection,
+    merchant_id: &str,
+    (event_id, kind, dedupe_key): (&str, &str, &str),
+    secret_sealed: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "insert into email_message (email_message_id, merchant_id, event_id, kind, dedupe_key, status, \
+         next_attempt_at, secret_sealed, created_at, updated_at) values ($1, $2, $3, $4, $5, 'pending', $6, $7, $6, $6) \
+         on conflict (merchant_id, dedupe_key) do nothing",
+    )
+    .bind(new_id("eml"))
+    .bind(merchant_id)
+    .bind(event_id)
+    .bind(kind)
+    .bind(dedupe_key)
+    .bind(now)
+    .bind(secret_sealed)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A message claimed for sending.
+#[derive(Debug, Clone)]
+pub struct Due {
+    /// `eml_…`.
+    pub id: String,
+    /// Whose it is.
+    pub merchant_id: String,
+    /// The event that sent it.
+    pub event_id: String,
+    /// Its kind.
+    pub kind: String,
+    /// This attempt's number.
+    pub attempt: i64,
+    /// A sealed token for the recipient, if any.
+    pub secret_sealed: Option<String>,
+    /// What the event is about.
+    pub resource_id: Option<String>,
+    /// The event's payload.
+    pub payload: Option<serde_json::Value>,
+    /// When it was queued.
+    pub created_at: i64,
+}
+
+/// Claims up to `limit` messages due at `now` for `lease_ms`.
+pub async fn claim_due(db: &Db, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<Due>> {
+    let lock = if db.backend() == Backend::Postgres { " for update skip locked" } else { "" };
+    let mut tx = db.begin_write().await?;
+    let ids: Vec<String> = sqlx::query_scalar(&format!(
+        "select email_message_id from email_message where status = 'pending' and next_attempt_at <= $1 \
+         and lease_until <= $1 order by next_attempt_at limit $2{lock}"
+    ))
+    .bind(now)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *tx)
+    .await?;
+    if ids.is_empty() {
+        tx.rollback().await?;
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::default();
+    sql.push("update email_message set lease_until = ")
+        .bind(Arg::Int(now + lease_ms))
+        .push(", attempts = attempts + 1 where status = 'pending' and lease_until <= ")
+        .bind(Arg::Int(now))
+        .push(" and email_message_id in (")
+        .list(&ids)
+        .push(") returning email_message_id");
+    let claimed: Vec<String> =
+        sql.fetch_all(&mut *tx).await?.iter().map(|r| r.try_get(0)).collect::<std::result::Result<_, _>>()?;
+    tx.commit().await?;
+    if claimed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::default();
+    sql.push(
+        "select m.*, o.aggregate_id, o.payload from email_message m left join outbox o on o.outbox_id = m.event_id \
+         where m.email_message_id in (",
+    )
+    .list(&claimed)
+    .push(")");
+    sql.fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(Due {
+                id: r.try_get("email_message_id")?,
+                merchant_id: r.try_get("merchant_id")?,
+                event_id: r.try_get("event_id")?,
+                kind: r.try_get("kind")?,
+                attempt: r.try_get("attempts")?,
+                secret_sealed: r.try_get("secret_sealed")?,
+                resource_id: r.try_get("aggregate_id")?,
+                payload: r
+                    .try_get::<Option<String>, _>("payload")?
+                    .map(|_| super::json(r, "payload"))
+                    .transpose()?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// What one attempt came to.
+#[derive(Debug, Clone)]
+pub struct Outcome<'a> {
+    /// `sent`, `failed`, `not_sent`, or `pending` (again at `next_attempt_at`).
+    pub status: &'a str,
+    /// Who it went to, if known.
+    pub recipient: Option<&'a str>,
+    /// Its subject, if rendered.
+    pub subject: Option<&'a str>,
+    /// Why it was not sent.
+    pub error: Option<&'a str>,
+    /// When to try again.
+    pub next_attempt_at: i64,
+}
+
+/// Settles an attempt, giving up its lease.
+pub async fn finish(db: &Db, id: &str, o: &Outcome<'_>, now: i64) -> Result<()> {
+    let _turn = db.write_turn().await;
+    sqlx::query(
+        "update email_message set status = $2, recipient = coalesce($3, recipient), subject = coalesce($4, subject), \
+         last_error = $5, next_attempt_at = $6, lease_until = 0, \
+         sent_at = case when $2 = 'sent' then $7 else sent_at end, updated_at = $7 where email_message_id = $1",
+    )
+    .bind(id)
+    .bind(o.status)
+    .bind(o.recipient)
+    .bind(o.subject)
+    .bind(o.error)
+    .bind(o.next_attempt_at)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+fn message(r: &sqlx::any::AnyRow) -> Result<EmailMessage> {
+    Ok(EmailMessage {
+        id: r.try_get("email_message_id")?,
+        event_id: r.try_get("event_id")?,
+        kind: r.try_get("kind")?,
+        recipient: r.try_get("recipient")?,
+        subject: r.try_get("subject")?,
+        status: r.try_get("status")?,
+        attempts: r.try_get("attempts")?,
+        last_error: r.try_get("last_error")?,
+        sent_at: r.try_get("sent_at")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// A page of the shop's messages, oldest first.
+pub async fn list(db: &Db, merchant_id: &str, after: Option<&str>, limit: u32) -> Result<Vec<EmailMessage>> {
+    super::merchant_page(
+        db,
+        "select * from email_message",
+        "email_message_id",
+        merchant_id,
+        after,
+        limit,
+        message,
+    )
+    .await
+}
+
+/// Messages not sent yet, across every shop (for metrics).
+pub async fn pending(db: &Db) -> Result<i64> {
+    Ok(sqlx::query_scalar("select count(*) from email_message where status = 'pending'")
+        .fetch_one(db.pool())
+        .await?)
+}
+
+/// A password reset asked for: the token's hash (valid until `expires_at`),
+/// `customer.password_reset_requested` and the e-mail carrying the token
+/// (sealed), in one transaction.
+pub async fn request_reset(
+    db: &Db,
+    merchant_id: &str,
+    customer: &serde_json::Value,
+    (token_hash, token_sealed): (&str, &str),
+    (now, expires_at): (i64, i64),
+) -> Result<()> {
+    let customer_id = customer["customer_id"].as_str().unwrap_or_default();
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "insert into password_reset (token_hash, merchant_id, customer_id, expires_at, created_at) \
+         values ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_hash)
+    .bind(merchant_id)
+    .bind(customer_id)
+    .bind(expires_at)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let kind = "customer.password_reset_requested";
+    let event = super::events::record(&mut tx, merchant_id, kind, customer_id, customer, now).await?;
+    let dedupe = format!("password_reset:{event}");
+    queue(&mut tx, merchant_id, (&event, "password_reset", &dedupe), Some(token_sealed), now).await?;
+    tx.commit().await
+}
+
+/// Uses a reset token (once, before it expires) to set the customer's
+/// password hash, ending their sessions; the customer, or `None`.
+pub async fn use_reset(
+    db: &Db,
+    merchant_id: &str,
+    token_hash: &str,
+    password_hash: &str,
+    now: i64,
+) -> Result<Option<String>> {
+    let mut tx = db.begin_write().await?;
+    let customer: Option<String> = sqlx::query_scalar(
+        "update password_reset set used_at = $3 where merchant_id = $1 and token_hash = $2 and used_at is null \
+         and expires_at > $3 returning customer_id",
+    )
+    .bind(merchant_id)
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(customer) = customer else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    sqlx::query(
+        "update customer set password_hash = $3, updated_at = $4 where merchant_id = $1 and customer_id = $2",
+    )
+    .bind(merchant_id)
+    .bind(&customer)
+    .bind(password_hash)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "update customer_token set revoked_at = $3, updated_at = $3 \
+         where merchant_id = $1 and customer_id = $2 and revoked_at is null",
+    )
+    .bind(merchant_id)
+    .bind(&customer)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(customer))
+}
