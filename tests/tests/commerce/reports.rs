@@ -180,9 +180,16 @@ both!(bad_ranges_and_settings_are_refused, |app: TestApp| async move {
         json!({"time_zone": "Nowhere"}),
         json!({"abandoned_cart_after_minutes": 5}),
         json!({"colour": "red"}),
+        json!({"email_from": "not an address"}),
+        json!({"notification_email": "a@"}),
+        json!({"storefront_url": "ftp://shop.example"}),
     ] {
         app.patch("/v1/admin/settings", shop.sk(), &bad).await.problem(422, "validation_failed");
     }
     let settings = app.get("/v1/admin/settings", shop.sk()).await.expect(200);
-    assert_eq!(settings, json!({"time_zone": "UTC", "abandoned_cart_after_minutes": 240}), "nothing changed");
+    assert_eq!(
+        settings,
+        json!({"time_zone": "UTC", "abandoned_cart_after_minutes": 240, "email_from": null, "notification_email": null, "storefront_url": null}),
+        "nothing changed"
+    );
 });
