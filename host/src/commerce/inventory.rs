@@ -257,10 +257,10 @@ pub async fn set_policy(db: &Db, merchant_id: &str, variant_id: &str, req: Polic
     if req.inventory_policy.is_none() && req.low_stock_threshold.is_none() {
         return Err(Error::field("inventory_policy", "is required, unless low_stock_threshold is given"));
     }
-    if let Some(t) = req.low_stock_threshold {
-        if !(0..=MAX_QUANTITY).contains(&t) {
-            return Err(Error::field("low_stock_threshold", format!("must be 0 to {MAX_QUANTITY}")));
-        }
+    if let Some(t) = req.low_stock_threshold
+        && !(0..=MAX_QUANTITY).contains(&t)
+    {
+        return Err(Error::field("low_stock_threshold", format!("must be 0 to {MAX_QUANTITY}")));
     }
     let threshold = req.low_stock_threshold.map(|t| (t > 0).then_some(t));
     let change = (req.inventory_policy, threshold);

@@ -216,7 +216,7 @@ async fn compose(shop: &Shop, due: &Due) -> Result<std::result::Result<(String, 
     let order = || async {
         let id = due.resource_id.as_deref().unwrap_or_default();
         let order = super::orders::get(&shop.db, &due.merchant_id, id).await?;
-        Ok::<_, Error>(serde_json::to_value(order).map_err(|e| Error::Internal(e.into()))?)
+        serde_json::to_value(order).map_err(|e| Error::Internal(e.into()))
     };
     let recipient = match due.kind.as_str() {
         "order_confirmation" | "order_shipped" | "order_refunded" => {

@@ -192,20 +192,20 @@ pub async fn update(shop: &Shop, merchant_id: &str, id: &str, req: EndpointPatch
     let mut endpoint = get(shop, merchant_id, id).await?;
     let allow = shop.webhooks.sender.allows_private();
     let mut check = Check::default();
-    if let Some(url) = req.url {
-        if let Some(url) = check.field("url", check_destination(url.trim(), allow)) {
-            endpoint.url = url.to_string();
-        }
+    if let Some(url) = req.url
+        && let Some(url) = check.field("url", check_destination(url.trim(), allow))
+    {
+        endpoint.url = url.to_string();
     }
-    if let Some(types) = req.event_types {
-        if let Some(types) = check.field("event_types", event_types(types)) {
-            endpoint.event_types = types;
-        }
+    if let Some(types) = req.event_types
+        && let Some(types) = check.field("event_types", event_types(types))
+    {
+        endpoint.event_types = types;
     }
-    if req.description.is_some() {
-        if let Some(d) = check.field("description", description(req.description)) {
-            endpoint.description = d;
-        }
+    if req.description.is_some()
+        && let Some(d) = check.field("description", description(req.description))
+    {
+        endpoint.description = d;
     }
     check.finish()?;
     if let Some(enabled) = req.enabled {
