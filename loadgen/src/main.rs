@@ -5,6 +5,7 @@
 
 mod baseline;
 mod report;
+mod receiver;
 mod scenarios;
 mod server;
 mod setup;

@@ -123,6 +123,12 @@ fn ratios(results: &[Outcome]) -> Map<String, Value> {
             out.insert(format!("{name}_rps_over_baseline_rps"), ((rps / b * 1000.0).round() / 1000.0).into());
         }
     }
+    // What delivering every event to a webhook endpoint costs checkouts.
+    if let (Some(on), Some(off)) =
+        (find(results, "checkout_webhooks").and_then(|r| r.rps), find(results, "checkout").and_then(|r| r.rps))
+    {
+        out.insert("checkout_webhooks_rps_over_checkout_rps".into(), round(on / off).into());
+    }
     // What a Stripe round trip (at a loopback Stripe answering at once)
     // adds to a checkout: Stripe and test-gateway checkouts of one window.
     if let Some(mixed) = find(results, "checkout_stripe")

@@ -15,8 +15,29 @@ use crate::server::Env;
 use crate::setup::{self, Api, Failure, Shop};
 
 /// Every scenario, in the order they run.
-pub const SCENARIOS: [&str; 7] =
-    ["baseline", "cart_read", "add_line", "checkout", "checkout_stripe", "checkout_flow", "cart_1000"];
+pub const SCENARIOS: [&str; 8] = [
+    "baseline",
+    "cart_read",
+    "add_line",
+    "checkout",
+    "checkout_webhooks",
+    "checkout_stripe",
+    "checkout_flow",
+    "cart_1000",
+];
+
+/// How the checkouts of a `checkout…` scenario pay, and what listens.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// The test gateway; no webhook endpoint (events are written and
+    /// fanned out, nothing is sent).
+    Gateway,
+    /// Every other checkout through Stripe.
+    Stripe,
+    /// The test gateway, with a webhook endpoint for every event at a
+    /// receiver on loopback: deliveries run during the window.
+    Webhooks,
+}
 
 /// How the bench pays: the test gateway's card, or Stripe's (at the
 /// loopback Stripe, answering at once).
@@ -89,8 +110,9 @@ pub async fn run_all(args: &BenchArgs, env: &Env) -> Result<Vec<Outcome>> {
             "baseline" => baseline_reads(&ctx, args).await,
             "cart_read" => cart_read(&ctx, args).await,
             "add_line" => add_line(&ctx, args).await,
-            "checkout" => checkout(&ctx, args, false).await,
-            "checkout_stripe" => checkout(&ctx, args, true).await,
+            "checkout" => checkout(&ctx, args, Mode::Gateway).await,
+            "checkout_webhooks" => checkout(&ctx, args, Mode::Webhooks).await,
+            "checkout_stripe" => checkout(&ctx, args, Mode::Stripe).await,
             "checkout_flow" => checkout_flow(&ctx, args).await,
             _ => cart_1000(&ctx).await,
         };
@@ -290,15 +312,25 @@ async fn complete(ctx: &Ctx, cart: &str, (c, i): (usize, usize), stripe: bool) -
 /// Stripe instead (one PaymentIntent created and confirmed over loopback
 /// HTTP), so both kinds meet the same database and load in the same window;
 /// the Stripe ones are the outcome, the gateway ones its `gateway` latency.
-async fn checkout(ctx: &Ctx, args: &BenchArgs, with_stripe: bool) -> Result<Outcome> {
+async fn checkout(ctx: &Ctx, args: &BenchArgs, mode: Mode) -> Result<Outcome> {
+    let with_stripe = mode == Mode::Stripe;
     let per_client = args.checkout_carts.div_ceil(ctx.clients.max(1));
+    let listening = match mode {
+        Mode::Webhooks => Some(crate::receiver::listen(&ctx.api, &ctx.shop.secret_key).await?),
+        _ => None,
+    };
+    let offset = match mode {
+        Mode::Gateway => 100_000,
+        Mode::Stripe => 150_000,
+        Mode::Webhooks => 200_000,
+    };
     let mut prepare = tokio::task::JoinSet::new();
     for c in 0..ctx.clients {
         let ctx = ctx.clone();
         prepare.spawn(async move {
             let mut carts = Vec::with_capacity(per_client);
             for i in 0..per_client {
-                carts.push(ready_cart(&ctx, c, 100_000 + i + usize::from(with_stripe) * 50_000).await?);
+                carts.push(ready_cart(&ctx, c, offset + i).await?);
             }
             Ok::<_, Failure>((c, carts))
         });
@@ -320,7 +352,7 @@ async fn checkout(ctx: &Ctx, args: &BenchArgs, with_stripe: bool) -> Result<Outc
             for (i, cart) in carts.iter().enumerate() {
                 let by_stripe = with_stripe && i % 2 == 1;
                 let tally = if by_stripe { &mut stripe } else { &mut gateway };
-                match complete(&ctx, cart, (c, 100_000 + i), by_stripe).await {
+                match complete(&ctx, cart, (c, offset + i), by_stripe).await {
                     Ok(took) => tally.micros.push(took.as_micros().min(u32::MAX as u128) as u32),
                     Err(e) => tally.error(e),
                 }
@@ -336,6 +368,16 @@ async fn checkout(ctx: &Ctx, args: &BenchArgs, with_stripe: bool) -> Result<Outc
     }
     let seconds = started.elapsed().as_secs_f64();
     let carts = per_client * ctx.clients;
+    if let Some(receiver) = listening {
+        let completed = gateway.micros.len();
+        let drained = receiver.drain(&ctx.api, &ctx.shop.secret_key).await?;
+        let mut outcome = Outcome::measured("checkout_webhooks", gateway, Some(seconds));
+        outcome.note = Some(format!(
+            "as checkout, with a webhook endpoint for every event at a receiver on loopback: {completed} \
+             checkouts over {seconds:.1} s; {drained}"
+        ));
+        return Ok(outcome);
+    }
     if !with_stripe {
         let mut outcome = Outcome::measured("checkout", gateway, Some(seconds));
         outcome.note = Some(format!(

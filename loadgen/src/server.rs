@@ -146,6 +146,8 @@ impl Env {
                 // cost is measured) but far above what the bench sends.
                 .args(["--rate-limit-per-key", "1000000"])
                 .args(["--stripe-api-base", &stripe.base_url])
+                // The bench's webhook receiver is on loopback.
+                .env("MERCATO_WEBHOOK_ALLOW_PRIVATE", "1")
                 .env("RUST_LOG", "info");
             let server = Process::spawn("mercato", cmd, dir.path().join("mercato.log"))?;
             let mut cmd = Command::new(std::env::current_exe()?);

@@ -93,6 +93,8 @@ pub fn field(value: &Value, name: &str) -> Result<String> {
 /// What the scenarios need: the store key and the variants on sale.
 pub struct Shop {
     pub publishable_key: String,
+    /// The back office's key (webhook endpoints).
+    pub secret_key: String,
     pub variants: Vec<String>,
 }
 
@@ -161,7 +163,7 @@ pub async fn shop(api: &Api, operator_key: &str, plugin_dir: &Path, products: us
         .await?;
     let location = field(&location, "id")?;
     let variants = catalog(api, &sk, &location, products).await?;
-    Ok(Shop { publishable_key: pk, variants })
+    Ok(Shop { publishable_key: pk, secret_key: sk, variants })
 }
 
 /// Creates the products from 8 concurrent workers; variants in product order.
