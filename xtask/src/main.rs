@@ -7,6 +7,9 @@
 //! - `api-check`       validate the OpenAPI document, fuzz every operation, buy
 //!   through a generated client (Python tools pinned in `tests/api-tools/`)
 //! - `bench plugins`   build the plugins, then run the plugin runtime benchmark
+//! - `bench events`    webhook delivery (1,000 events) and the 90-day sales
+//!   report over 100,000 orders (criterion), on SQLite and on PostgreSQL when
+//!   `MERCATO_BENCH_POSTGRES_URL` is set
 //! - `bench api`       build the plugins, `mercato` and `mercato-loadgen` (release),
 //!   then load the HTTP API of a real `mercato serve` on SQLite (and on
 //!   PostgreSQL when `MERCATO_BENCH_POSTGRES_URL` or `MERCATO_TEST_POSTGRES_URL` is set)
@@ -28,11 +31,12 @@ fn main() -> Result<()> {
         ["test", rest @ ..] => test(rest),
         ["bench", "plugins", rest @ ..] => bench_plugins(rest),
         ["bench", "api", rest @ ..] => bench_api(rest),
+        ["bench", "events", rest @ ..] => bench_events(rest),
         ["demo"] => demo(),
         ["api-check"] => build_plugins().and_then(|_| api_check(true)),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\n  build-plugins    build every plugin to target/plugins/<name>.wasm\n  test [args]      build the plugins, then cargo test --workspace [args]\n                   (and, unfiltered, the API checks)\n  api-check        validate, fuzz and drive the HTTP API from outside\n  bench plugins    plugin runtime benchmark (criterion), ends with a JSON line\n  bench api [args] HTTP load test of a release host (SQLite; PostgreSQL when\n                   MERCATO_BENCH_POSTGRES_URL is set), ends with a JSON line;\n                   args: --clients N --duration S --scenarios a,b (see --help)\n  demo             build everything and run the demo"
+                "usage: cargo xtask <task>\n\n  build-plugins    build every plugin to target/plugins/<name>.wasm\n  test [args]      build the plugins, then cargo test --workspace [args]\n                   (and, unfiltered, the API checks)\n  api-check        validate, fuzz and drive the HTTP API from outside\n  bench plugins    plugin runtime benchmark (criterion), ends with a JSON line\n  bench events     webhook delivery and sales report benchmark (criterion)\n  bench api [args] HTTP load test of a release host (SQLite; PostgreSQL when\n                   MERCATO_BENCH_POSTGRES_URL is set), ends with a JSON line;\n                   args: --clients N --duration S --scenarios a,b (see --help)\n  demo             build everything and run the demo"
             );
             bail!("unknown task {:?}", args);
         }
@@ -163,6 +167,14 @@ fn api_check(build_host: bool) -> Result<()> {
     cmd.arg(root().join("tests/api-tools/check.py"))
         .arg(target_dir().join("debug").join(format!("mercato{}", std::env::consts::EXE_SUFFIX)))
         .arg(target_dir().join("plugins"));
+    run(cmd)
+}
+
+/// Webhook delivery and sales reports (criterion), SQLite and, when
+/// `MERCATO_BENCH_POSTGRES_URL` is set, PostgreSQL.
+fn bench_events(extra: &[&str]) -> Result<()> {
+    let mut cmd = cargo();
+    cmd.args(["bench", "--package", "mercato", "--bench", "events", "--"]).args(extra);
     run(cmd)
 }
 

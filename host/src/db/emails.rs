@@ -80,6 +80,41 @@ pub(crate) async fn queue(
     Ok(())
 }
 
+/// Queues the messages events send (merchant, event, kind, dedupe key), in
+/// one statement on the caller's transaction; those with a dedupe key
+/// queued already are skipped. With `not_sent`, they are recorded as not
+/// sent for that reason instead (no SMTP server to send them with).
+pub(crate) async fn queue_many(
+    conn: &mut AnyConnection,
+    rows: &[(String, String, &str, String)],
+    not_sent: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    for chunk in rows.chunks(super::ROWS_PER_INSERT) {
+        let mut sql = Sql::default();
+        sql.push(
+            "insert into email_message (email_message_id, merchant_id, event_id, kind, dedupe_key, status, \
+             last_error, next_attempt_at, created_at, updated_at) values ",
+        );
+        for (i, (merchant, event, kind, dedupe)) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.bind(Arg::Text(new_id("eml"))).push(", ");
+            sql.bind(Arg::Text(merchant.clone())).push(", ");
+            sql.bind(Arg::Text(event.clone())).push(", ");
+            sql.bind(Arg::Text((*kind).to_owned())).push(", ");
+            sql.bind(Arg::Text(dedupe.clone())).push(", ");
+            match not_sent {
+                Some(why) => sql.push("'not_sent', ").bind(Arg::Text(why.to_owned())),
+                None => sql.push("'pending', null"),
+            };
+            sql.push(", ").bind(Arg::Int(now)).push(", ").bind(Arg::Int(now)).push(", ").bind(Arg::Int(now)).push(")");
+        }
+        sql.push(" on conflict (merchant_id, dedupe_key) do nothing");
+        sql.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// A message claimed for sending.
 #[derive(Debug, Clone)]
 pub struct Due {
@@ -105,8 +140,17 @@ pub struct Due {
 
 /// Claims up to `limit` messages due at `now` for `lease_ms`.
 pub async fn claim_due(db: &Db, now: i64, lease_ms: i64, limit: u32) -> Result<Vec<Due>> {
+    let due: Option<String> = sqlx::query_scalar(
+        "select email_message_id from email_message where status = 'pending' and next_attempt_at <= $1 limit 1",
+    )
+    .bind(now)
+    .fetch_optional(db.pool())
+    .await?;
+    if due.is_none() {
+        return Ok(Vec::new());
+    }
     let lock = if db.backend() == Backend::Postgres { " for update skip locked" } else { "" };
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.begin_write_relaxed().await?;
     let ids: Vec<String> = sqlx::query_scalar(&format!(
         "select email_message_id from email_message where status = 'pending' and next_attempt_at <= $1 \
          and lease_until <= $1 order by next_attempt_at limit $2{lock}"

@@ -351,6 +351,20 @@ impl Db {
         Ok(WriteTx { tx: self.pool.begin().await?, _turn: turn })
     }
 
+    /// A write transaction whose commit does not wait for the disk on
+    /// PostgreSQL (`synchronous_commit = off`): for bookkeeping whose last
+    /// moments may be lost in a crash without harm — the background
+    /// delivery of events, which then sends again what it had recorded as
+    /// sent (at least once, never lost: the outbox row itself is written
+    /// with its change). On SQLite, as [`Db::begin_write`].
+    pub async fn begin_write_relaxed(&self) -> Result<WriteTx> {
+        let mut tx = self.begin_write().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("set local synchronous_commit = off").execute(&mut *tx).await?;
+        }
+        Ok(tx)
+    }
+
     /// The write turn for a single write statement outside a transaction
     /// (held until dropped); `None` where the database needs none.
     pub async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {

@@ -78,7 +78,8 @@ struct RecoverQuery {
 /// up where they left off: 422 for a link altered, expired or another
 /// shop's; 409 `cart_not_open` once the cart became an order.
 #[utoipa::path(get, path = "/carts/recover", tag = "carts", security(("bearer" = [])), params(RecoverQuery),
-    responses((status = 200, body = Cart), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Cart), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
 async fn recover_cart(
     store: Storefront,
     State(state): State<AppState>,

@@ -71,7 +71,8 @@ fn csv(name: &str, body: String) -> Response {
 /// orders, units, gross sales, discounts, shipping, tax, total, refunds,
 /// net and average order value, in minor units (CSV: major units).
 #[utoipa::path(get, path = "/reports/sales", tag = "reports", security(("bearer" = [])), params(ReportQuery),
-    responses((status = 200, body = SalesReport), (status = 422, body = Problem)))]
+    responses((status = 200, content((SalesReport = "application/json"), (String = "text/csv"))),
+        (status = 422, body = Problem)))]
 async fn sales(
     admin: Admin,
     State(state): State<AppState>,
@@ -87,7 +88,8 @@ async fn sales(
 /// The best-selling products and variants, by units.
 #[utoipa::path(get, path = "/reports/top-products", tag = "reports", security(("bearer" = [])),
     params(ReportQuery),
-    responses((status = 200, body = TopProducts), (status = 422, body = Problem)))]
+    responses((status = 200, content((TopProducts = "application/json"), (String = "text/csv"))),
+        (status = 422, body = Problem)))]
 async fn top_products(
     admin: Admin,
     State(state): State<AppState>,

@@ -76,11 +76,19 @@ impl Mailer {
         Ok(Mailer { transport, default_from, counts: Counts::default(), first_retry_ms: FIRST_RETRY_MS })
     }
 
+    /// Whether an SMTP server is configured.
+    pub fn sends(&self) -> bool {
+        self.transport.is_some()
+    }
+
     /// Retries first after `wait` (then twice as long each time).
     pub fn with_first_retry(self, wait: Duration) -> Mailer {
         Mailer { first_retry_ms: i64::try_from(wait.as_millis()).unwrap_or(i64::MAX), ..self }
     }
 }
+
+/// Why messages are not sent without a server.
+pub const NO_SMTP: &str = "no SMTP server is configured (MERCATO_SMTP_URL)";
 
 /// How long a worker's claim on a message lasts.
 const LEASE_MS: i64 = 60_000;
@@ -305,7 +313,7 @@ async fn attempt(shop: &Shop, due: &Due) -> Result<Attempt> {
     };
     let subject = Some(rendered.subject.clone());
     let Some(transport) = &shop.mailer.transport else {
-        let why = "no SMTP server is configured (MERCATO_SMTP_URL)".to_owned();
+        let why = NO_SMTP.to_owned();
         return Ok(("not_sent", Some(recipient), subject, Some(why), now));
     };
     let message = (|| {
