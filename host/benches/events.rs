@@ -66,10 +66,12 @@ async fn receiver(count: Arc<AtomicUsize>) -> String {
     let app = axum::Router::new()
         .route(
             "/hooks",
-            axum::routing::post(|axum::extract::State(n): axum::extract::State<Arc<AtomicUsize>>| async move {
-                n.fetch_add(1, Ordering::Relaxed);
-                axum::http::StatusCode::NO_CONTENT
-            }),
+            axum::routing::post(
+                |axum::extract::State(n): axum::extract::State<Arc<AtomicUsize>>| async move {
+                    n.fetch_add(1, Ordering::Relaxed);
+                    axum::http::StatusCode::NO_CONTENT
+                },
+            ),
         )
         .with_state(count);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -89,7 +91,8 @@ async fn write_events(db: &Db, merchant_id: &str, round: usize) {
     }
 }
 
-/// 100,000 confirmed orders over the 90 days before `now`, and 5,000 refunds.
+/// 100,000 confirmed orders over the 89 days before `now` (inside the 90
+/// days the report covers, whatever the time zone), and 5,000 refunds.
 async fn seed_orders(db: &Db, merchant_id: &str, now: i64) {
     let mut tx = db.begin_write().await.unwrap();
     let per = 400;
@@ -102,7 +105,7 @@ async fn seed_orders(db: &Db, merchant_id: &str, now: i64) {
         );
         for k in 0..per {
             let i = chunk * per + k;
-            let at = now - 90 * DAY_MS + (i as i64 * 90 * DAY_MS) / ORDERS as i64;
+            let at = now - 89 * DAY_MS + (i as i64 * 89 * DAY_MS) / ORDERS as i64;
             let subtotal = 1000 + (i as i64 * 37) % 20_000;
             let (discount, shipping, tax) = (subtotal / 20, 599, subtotal * 725 / 10_000);
             let total = subtotal - discount + shipping + tax;
@@ -119,6 +122,7 @@ async fn seed_orders(db: &Db, merchant_id: &str, now: i64) {
         }
         sqlx::query(&sql).execute(&mut *tx).await.unwrap();
     }
+    let per = 250;
     for chunk in 0..(ORDERS / 20) / per {
         let mut sql = String::from(
             "insert into refund (refund_id, merchant_id, order_id, amount, reason, status, created_at, updated_at) \
@@ -126,11 +130,13 @@ async fn seed_orders(db: &Db, merchant_id: &str, now: i64) {
         );
         for k in 0..per {
             let i = (chunk * per + k) * 20;
-            let at = now - 90 * DAY_MS + (i as i64 * 90 * DAY_MS) / ORDERS as i64 + 3_600_000;
+            let at = now - 89 * DAY_MS + (i as i64 * 89 * DAY_MS) / ORDERS as i64 + 3_600_000;
             if k > 0 {
                 sql.push(',');
             }
-            sql.push_str(&format!("('ref_b{i}', '{merchant_id}', 'ord_b{i}', 500, 'bench', 'succeeded', {at}, {at})"));
+            sql.push_str(&format!(
+                "('ref_b{i}', '{merchant_id}', 'ord_b{i}', 500, 'bench', 'succeeded', {at}, {at})"
+            ));
         }
         sqlx::query(&sql).execute(&mut *tx).await.unwrap();
     }
@@ -139,7 +145,8 @@ async fn seed_orders(db: &Db, merchant_id: &str, now: i64) {
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let mut c = Criterion::default().sample_size(10).warm_up_time(Duration::from_secs(1)).configure_from_args();
+    let mut c =
+        Criterion::default().sample_size(10).warm_up_time(Duration::from_secs(1)).configure_from_args();
     let mut medians = serde_json::Map::new();
     let dirs = tempfile::tempdir().unwrap();
     for backend in [Backend::Sqlite, Backend::Postgres] {
@@ -150,13 +157,16 @@ fn main() {
         let Some(db) = rt.block_on(database(backend, dirs.path())) else { continue };
         let runtime = Arc::new(Runtime::new(RuntimeConfig::default()).expect("runtime"));
         let settings = Settings { allow_private: true, ..Settings::default() };
-        let shop = Shop::new(db.clone(), runtime).with_webhooks(settings).with_mailer(emails::Mailer::default());
-        let (hooked, reported) = rt.block_on(async { (merchant(&db, "hooked").await, merchant(&db, "reported").await) });
+        let shop =
+            Shop::new(db.clone(), runtime).with_webhooks(settings).with_mailer(emails::Mailer::default());
+        let (hooked, reported) =
+            rt.block_on(async { (merchant(&db, "hooked").await, merchant(&db, "reported").await) });
 
         let count = Arc::new(AtomicUsize::new(0));
         rt.block_on(async {
             let url = receiver(count.clone()).await;
-            let req = NewEndpoint { url: Some(url), event_types: Some(vec!["*".into()]), ..Default::default() };
+            let req =
+                NewEndpoint { url: Some(url), event_types: Some(vec!["*".into()]), ..Default::default() };
             webhooks::create(&shop, &hooked, req).await.unwrap();
         });
         let mut g = c.benchmark_group(format!("events-{name}"));
@@ -185,7 +195,8 @@ fn main() {
         let now = mercato::db::now_ms();
         rt.block_on(seed_orders(&db, &reported, now));
         let range = rt.block_on(async {
-            let to = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::get("America/New_York").unwrap()).date();
+            let to =
+                jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::get("America/New_York").unwrap()).date();
             let from = to.checked_sub(jiff::Span::new().days(89)).unwrap();
             let q = RangeQuery { from: Some(from.to_string()), to: Some(to.to_string()), time_zone: None };
             reports::range(&db, &reported, &q).await.unwrap()
@@ -213,6 +224,13 @@ fn main() {
             let ns = v["median"]["point_estimate"].as_f64().unwrap_or(f64::NAN);
             medians.insert(id.replace('/', "_"), json!((ns / 10_000.0).round() / 100.0));
         }
+    }
+    if let Ok(url) = std::env::var("MERCATO_BENCH_POSTGRES_URL") {
+        rt.block_on(async {
+            let admin = sqlx::AnyPool::connect(&url).await.expect("PostgreSQL");
+            let schema = format!("bench_events_{}", std::process::id());
+            let _ = sqlx::query(&format!("drop schema if exists {schema} cascade")).execute(&admin).await;
+        });
     }
     c.final_summary();
     println!("{}", json!({ "bench": "events", "unit": "ms", "medians": medians }));

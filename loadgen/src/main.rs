@@ -4,8 +4,8 @@
 //! Run by `cargo xtask bench api`; ends with one JSON line on stdout.
 
 mod baseline;
-mod report;
 mod receiver;
+mod report;
 mod scenarios;
 mod server;
 mod setup;

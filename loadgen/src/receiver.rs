@@ -60,7 +60,10 @@ impl Listening {
             if waiting == 0.0 {
                 break;
             }
-            anyhow::ensure!(started.elapsed() < Duration::from_secs(120), "deliveries never drained: {waiting} left");
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(120),
+                "deliveries never drained: {waiting} left"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let rest = started.elapsed().as_secs_f64();
@@ -72,6 +75,8 @@ impl Listening {
             let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
             (seen.0, seen.1.len())
         };
-        Ok(format!("{events} events arrived ({requests} requests), the last {rest:.2} s after the last checkout"))
+        Ok(format!(
+            "{events} events arrived ({requests} requests), the last {rest:.2} s after the last checkout"
+        ))
     }
 }

@@ -124,9 +124,10 @@ fn ratios(results: &[Outcome]) -> Map<String, Value> {
         }
     }
     // What delivering every event to a webhook endpoint costs checkouts.
-    if let (Some(on), Some(off)) =
-        (find(results, "checkout_webhooks").and_then(|r| r.rps), find(results, "checkout").and_then(|r| r.rps))
-    {
+    if let (Some(on), Some(off)) = (
+        find(results, "checkout_webhooks").and_then(|r| r.rps),
+        find(results, "checkout").and_then(|r| r.rps),
+    ) {
         out.insert("checkout_webhooks_rps_over_checkout_rps".into(), round(on / off).into());
     }
     // What a Stripe round trip (at a loopback Stripe answering at once)

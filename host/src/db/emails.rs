@@ -107,7 +107,13 @@ pub(crate) async fn queue_many(
                 Some(why) => sql.push("'not_sent', ").bind(Arg::Text(why.to_owned())),
                 None => sql.push("'pending', null"),
             };
-            sql.push(", ").bind(Arg::Int(now)).push(", ").bind(Arg::Int(now)).push(", ").bind(Arg::Int(now)).push(")");
+            sql.push(", ")
+                .bind(Arg::Int(now))
+                .push(", ")
+                .bind(Arg::Int(now))
+                .push(", ")
+                .bind(Arg::Int(now))
+                .push(")");
         }
         sql.push(" on conflict (merchant_id, dedupe_key) do nothing");
         sql.execute(&mut *conn).await?;
