@@ -13,13 +13,16 @@ use serde_json::json;
 
 use crate::setup::{Api, field};
 
+/// Requests received, and the distinct event ids among them.
+type Seen = Arc<Mutex<(usize, HashSet<String>)>>;
+
 /// A receiver with its endpoint registered.
 pub struct Listening {
     endpoint: String,
-    seen: Arc<Mutex<(usize, HashSet<String>)>>,
+    seen: Seen,
 }
 
-async fn hook(State(seen): State<Arc<Mutex<(usize, HashSet<String>)>>>, headers: HeaderMap) -> StatusCode {
+async fn hook(State(seen): State<Seen>, headers: HeaderMap) -> StatusCode {
     let id = headers.get("mercato-event-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
     seen.0 += 1;
@@ -29,7 +32,7 @@ async fn hook(State(seen): State<Arc<Mutex<(usize, HashSet<String>)>>>, headers:
 
 /// Starts the receiver and registers it for every event type.
 pub async fn listen(api: &Api, secret_key: &str) -> Result<Listening> {
-    let seen = Arc::new(Mutex::new((0, HashSet::new())));
+    let seen: Seen = Arc::new(Mutex::new((0, HashSet::new())));
     let app = axum::Router::new().route("/hooks", axum::routing::post(hook)).with_state(seen.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/hooks", listener.local_addr()?);

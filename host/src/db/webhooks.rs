@@ -434,8 +434,9 @@ pub async fn record_attempts(db: &Db, attempts: &[(Claimed, AttemptResult)], now
         sql.execute(&mut *tx).await?;
     }
     // Deliveries that end the same way share one update.
-    let mut groups: std::collections::BTreeMap<(&str, i64, Option<i64>, Option<&str>), Vec<String>> =
-        Default::default();
+    // (status, next attempt, HTTP status, error) -> deliveries.
+    type Outcome<'a> = (&'a str, i64, Option<i64>, Option<&'a str>);
+    let mut groups: std::collections::BTreeMap<Outcome<'_>, Vec<String>> = Default::default();
     for (c, r) in attempts {
         let key = (r.status, r.next_attempt_at, r.status_code, r.error.as_deref());
         groups.entry(key).or_default().push(c.delivery_id.clone());
