@@ -136,15 +136,20 @@ async fn log_in_customer(
 }
 
 /// Sends a password-reset e-mail to the customer with this address. The
-/// answer is 202 whether or not anybody has it.
+/// answer is 202 whether or not anybody has it; as many per account and
+/// per address in 15 minutes as failed logins, then 429.
 #[utoipa::path(post, path = "/customers/password-reset", tag = "store", security(("bearer" = [])),
     request_body = ResetRequest,
-    responses((status = 202), (status = 422, body = Problem)))]
+    responses((status = 202), (status = 422, body = Problem),
+        (status = 429, description = "`rate_limited`: too many resets asked for this account or address", body = Problem)))]
 async fn request_password_reset(
     store: Storefront,
     State(state): State<AppState>,
+    extensions: axum::http::Extensions,
     ApiJson(req): ApiJson<ResetRequest>,
 ) -> Result<StatusCode> {
+    let account = format!("{} {}", store.merchant_id, req.email.trim().to_lowercase());
+    state.limits.password_reset_allowed(&account, super::limits::client_address(&extensions))?;
     customers::request_password_reset(&state.shop, &store.merchant_id, req).await?;
     Ok(StatusCode::ACCEPTED)
 }

@@ -52,6 +52,10 @@ pub struct Limits {
     requests: Option<DefaultKeyedRateLimiter<[u8; 32]>>,
     accounts: Failures,
     addresses: Failures,
+    /// Password-reset e-mails asked, per account and per address: each
+    /// sends an e-mail, so they are counted like failed logins.
+    resets: Failures,
+    reset_addresses: Failures,
 }
 
 impl Limits {
@@ -66,6 +70,8 @@ impl Limits {
             requests,
             accounts: Failures::new(config.login_failures_per_account),
             addresses: Failures::new(config.login_failures_per_address),
+            resets: Failures::new(config.login_failures_per_account),
+            reset_addresses: Failures::new(config.login_failures_per_address),
         }
     }
 
@@ -88,6 +94,28 @@ impl Limits {
         if let Some(a) = address {
             self.addresses.fail(&a.to_string());
         }
+    }
+
+    /// Whether a password-reset e-mail may be asked for `account` from
+    /// `address` now (as many per window as failed logins), counting it.
+    /// The answer is the same whether or not the account exists.
+    pub fn password_reset_allowed(&self, account: &str, address: Option<IpAddr>) -> Result<(), ApiError> {
+        let by_address = address.map(|a| a.to_string());
+        let wait = [
+            self.resets.blocked(account),
+            by_address.as_deref().and_then(|a| self.reset_addresses.blocked(a)),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        if let Some(wait) = wait {
+            return Err(too_many("too many password resets asked; try again later", wait));
+        }
+        self.resets.fail(account);
+        if let Some(a) = by_address {
+            self.reset_addresses.fail(&a);
+        }
+        Ok(())
     }
 
     /// Forgets an account's failures after it logged in.

@@ -75,3 +75,29 @@ on_both_databases!(failed_logins_are_throttled_per_account_and_per_address, |app
     let direct = json!({"email": "bob@example.com", "password": "correct horse battery"});
     app.post("/v1/store/customers/login", &pk, &direct).await.expect(200);
 });
+
+on_both_databases!(
+    password_reset_emails_are_throttled_per_account_and_per_address,
+    |app: TestApp| async move {
+        let m = app.merchant("acme", "USD", "US").await;
+        let config = LimitConfig {
+            login_failures_per_account: 2,
+            login_failures_per_address: 3,
+            ..LimitConfig::default()
+        };
+        let host = app.serve_another_with(&app.operator_key, |s| s.with_limits(config)).await;
+        let pk = m.publishable_key.clone();
+        let reset = |email: &str| {
+            let body = json!({"email": email});
+            app.client.post(format!("{host}/v1/store/customers/password-reset")).bearer_auth(&pk).json(&body)
+        };
+        // Registered or not, the same answers: nobody learns who has an account.
+        for _ in 0..2 {
+            app.send(reset("nobody@example.com")).await.expect(202);
+        }
+        rate_limited(app.send(reset("NOBODY@example.com")).await);
+        // Another account from this address: one more, then the address's limit of 3.
+        app.send(reset("other@example.com")).await.expect(202);
+        rate_limited(app.send(reset("third@example.com")).await);
+    }
+);
