@@ -148,7 +148,7 @@ pub async fn request_password_reset(shop: &super::Shop, merchant_id: &str, req: 
     let payload = serde_json::json!({"customer_id": customer.id, "email": customer.email,
         "first_name": customer.first_name, "last_name": customer.last_name, "expires_at": now + RESET_TTL_MS});
     let sealed = super::emails::seal_token(shop, merchant_id, &token);
-    db::emails::request_reset(
+    db::customers::request_reset(
         &shop.db,
         merchant_id,
         &payload,
@@ -167,7 +167,7 @@ pub async fn reset_password(db: &Db, merchant_id: &str, req: ResetConfirmation) 
     check.field("password", password_rule(&req.password));
     check.finish()?;
     let hash = hash_password(req.password).await?;
-    match db::emails::use_reset(db, merchant_id, &hash_secret(req.token.0.trim()), &hash, db::now_ms())
+    match db::customers::use_reset(db, merchant_id, &hash_secret(req.token.0.trim()), &hash, db::now_ms())
         .await?
     {
         Some(_) => Ok(()),

@@ -456,18 +456,14 @@ pub async fn mark_abandoned(
     let payload = serde_json::json!({"cart_id": cart_id, "email": row.try_get::<String, _>("email")?,
         "currency": row.try_get::<String, _>("currency")?, "lines": lines, "idle_since": crate::model::time::format(seen)});
     let event = super::events::record(&mut tx, merchant_id, "cart.abandoned", cart_id, &payload, now).await?;
-    let dedupe = format!("cart_recovery:{cart_id}");
-    super::emails::queue(&mut tx, merchant_id, (&event, "cart_recovery", &dedupe), Some(token_sealed), now)
-        .await?;
+    let mail = super::emails::Queued {
+        merchant_id: merchant_id.to_owned(),
+        event_id: event,
+        kind: "cart_recovery",
+        dedupe_key: format!("cart_recovery:{cart_id}"),
+        secret_sealed: Some(token_sealed.to_owned()),
+    };
+    super::emails::queue(&mut tx, &[mail], None, now).await?;
     tx.commit().await?;
     Ok(true)
-}
-
-/// Whether the cart is the merchant's (any status): its status.
-pub async fn status(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar("select status from cart where merchant_id = $1 and cart_id = $2")
-        .bind(merchant_id)
-        .bind(cart_id)
-        .fetch_optional(db.pool())
-        .await?)
 }

@@ -471,7 +471,7 @@ pub async fn settle(
     let event = match outcome {
         Outcome::Paid { provider_reference } => {
             consume_reservations(&mut tx, merchant_id, &order_id, now).await?;
-            set_cart(&mut tx, merchant_id, &cart_id, &order_id, "completed", now).await?;
+            complete_cart(&mut tx, merchant_id, &cart_id, &order_id, now).await?;
             (
                 "payment_succeeded",
                 json!({"attempt_id": attempt_id, "amount": crate::db::orders::money(total, &currency),
@@ -482,7 +482,7 @@ pub async fn settle(
             // The order is placed and its stock committed; the money follows
             // (a transfer the buyer makes, or the merchant's capture).
             consume_reservations(&mut tx, merchant_id, &order_id, now).await?;
-            set_cart(&mut tx, merchant_id, &cart_id, &order_id, "completed", now).await?;
+            complete_cart(&mut tx, merchant_id, &cart_id, &order_id, now).await?;
             let mut data = json!({"attempt_id": attempt_id, "provider_reference": provider_reference});
             if matches!(outcome, Outcome::Authorized { .. }) {
                 data["amount"] = crate::db::orders::money(total, &currency);
@@ -517,16 +517,6 @@ pub async fn settle(
     // until the commit, so checkouts never wait on each other in a circle
     // and hold it briefly.
     let number = if confirms && number < 0 {
-        // A cart found abandoned earlier that now became an order: recovered.
-        sqlx::query(
-            "update cart set recovered_at = $3 where merchant_id = $1 and cart_id = $2 \
-             and abandoned_at is not null and recovered_at is null",
-        )
-        .bind(merchant_id)
-        .bind(&cart_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
         take_number(&mut tx, merchant_id, &order_id, now).await?
     } else {
         number
@@ -562,21 +552,23 @@ async fn take_number(conn: &mut AnyConnection, merchant_id: &str, order_id: &str
     Ok(number)
 }
 
-async fn set_cart(
+/// Marks the cart of a confirmed order completed; one found abandoned
+/// earlier is recovered now.
+async fn complete_cart(
     conn: &mut AnyConnection,
     merchant_id: &str,
     cart_id: &str,
     order_id: &str,
-    status: &str,
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "update cart set status = $4, updated_at = $5 where merchant_id = $1 and cart_id = $2 and order_id = $3",
+        "update cart set status = 'completed', updated_at = $4, recovered_at = case \
+         when abandoned_at is not null and recovered_at is null then $4 else recovered_at end \
+         where merchant_id = $1 and cart_id = $2 and order_id = $3",
     )
     .bind(merchant_id)
     .bind(cart_id)
     .bind(order_id)
-    .bind(status)
     .bind(now)
     .execute(conn)
     .await?;

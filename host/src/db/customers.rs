@@ -261,3 +261,84 @@ pub async fn delete_wishlist_item(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// A password reset asked for: the token's hash (valid until `expires_at`),
+/// `customer.password_reset_requested` and the e-mail carrying the token
+/// (sealed), in one transaction.
+pub async fn request_reset(
+    db: &Db,
+    merchant_id: &str,
+    customer: &serde_json::Value,
+    (token_hash, token_sealed): (&str, &str),
+    (now, expires_at): (i64, i64),
+) -> Result<()> {
+    let customer_id = customer["customer_id"].as_str().unwrap_or_default();
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "insert into password_reset (token_hash, merchant_id, customer_id, expires_at, created_at) \
+         values ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_hash)
+    .bind(merchant_id)
+    .bind(customer_id)
+    .bind(expires_at)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let kind = "customer.password_reset_requested";
+    let event = super::events::record(&mut tx, merchant_id, kind, customer_id, customer, now).await?;
+    let mail = super::emails::Queued {
+        merchant_id: merchant_id.to_owned(),
+        dedupe_key: format!("password_reset:{event}"),
+        event_id: event,
+        kind: "password_reset",
+        secret_sealed: Some(token_sealed.to_owned()),
+    };
+    super::emails::queue(&mut tx, &[mail], None, now).await?;
+    tx.commit().await
+}
+
+/// Uses a reset token (once, before it expires) to set the customer's
+/// password hash, ending their sessions; the customer, or `None`.
+pub async fn use_reset(
+    db: &Db,
+    merchant_id: &str,
+    token_hash: &str,
+    password_hash: &str,
+    now: i64,
+) -> Result<Option<String>> {
+    let mut tx = db.begin_write().await?;
+    let customer: Option<String> = sqlx::query_scalar(
+        "update password_reset set used_at = $3 where merchant_id = $1 and token_hash = $2 and used_at is null \
+         and expires_at > $3 returning customer_id",
+    )
+    .bind(merchant_id)
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(customer) = customer else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    sqlx::query(
+        "update customer set password_hash = $3, updated_at = $4 where merchant_id = $1 and customer_id = $2",
+    )
+    .bind(merchant_id)
+    .bind(&customer)
+    .bind(password_hash)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "update customer_token set revoked_at = $3, updated_at = $3 \
+         where merchant_id = $1 and customer_id = $2 and revoked_at is null",
+    )
+    .bind(merchant_id)
+    .bind(&customer)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(customer))
+}

@@ -54,66 +54,52 @@ pub async fn delete_template(db: &Db, merchant_id: &str, kind: &str) -> Result<b
     Ok(done.rows_affected() == 1)
 }
 
-/// Queues a message on the caller's transaction, unless one with its
-/// dedupe key is queued already.
-pub(crate) async fn queue(
-    conn: &mut AnyConnection,
-    merchant_id: &str,
-    (event_id, kind, dedupe_key): (&str, &str, &str),
-    secret_sealed: Option<&str>,
-    now: i64,
-) -> Result<()> {
-    sqlx::query(
-        "insert into email_message (email_message_id, merchant_id, event_id, kind, dedupe_key, status, \
-         next_attempt_at, secret_sealed, created_at, updated_at) values ($1, $2, $3, $4, $5, 'pending', $6, $7, $6, $6) \
-         on conflict (merchant_id, dedupe_key) do nothing",
-    )
-    .bind(new_id("eml"))
-    .bind(merchant_id)
-    .bind(event_id)
-    .bind(kind)
-    .bind(dedupe_key)
-    .bind(now)
-    .bind(secret_sealed)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+/// A message to queue.
+#[derive(Debug, Clone)]
+pub(crate) struct Queued {
+    pub merchant_id: String,
+    /// The event that sends it.
+    pub event_id: String,
+    pub kind: &'static str,
+    /// One message per key and merchant (one confirmation per order).
+    pub dedupe_key: String,
+    /// A token only the recipient may see, sealed.
+    pub secret_sealed: Option<String>,
 }
 
-/// Queues the messages events send (merchant, event, kind, dedupe key), in
-/// one statement on the caller's transaction; those with a dedupe key
-/// queued already are skipped. With `not_sent`, they are recorded as not
-/// sent for that reason instead (no SMTP server to send them with).
-pub(crate) async fn queue_many(
+/// Queues messages in one statement on the caller's transaction; those
+/// whose dedupe key is queued already are skipped. With `not_sent`, they
+/// are recorded as not sent for that reason instead (no SMTP server).
+pub(crate) async fn queue(
     conn: &mut AnyConnection,
-    rows: &[(String, String, &str, String)],
+    rows: &[Queued],
     not_sent: Option<&str>,
     now: i64,
 ) -> Result<()> {
+    let text = |v: &Option<String>| v.clone().map_or(Arg::Null, Arg::Text);
     for chunk in rows.chunks(super::ROWS_PER_INSERT) {
         let mut sql = Sql::default();
         sql.push(
-            "insert into email_message (email_message_id, merchant_id, event_id, kind, dedupe_key, status, \
-             last_error, next_attempt_at, created_at, updated_at) values ",
+            "insert into email_message (email_message_id, merchant_id, event_id, kind, dedupe_key, secret_sealed, \
+             status, last_error, next_attempt_at, created_at, updated_at) values ",
         );
-        for (i, (merchant, event, kind, dedupe)) in chunk.iter().enumerate() {
+        for (i, q) in chunk.iter().enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" });
-            sql.bind(Arg::Text(new_id("eml"))).push(", ");
-            sql.bind(Arg::Text(merchant.clone())).push(", ");
-            sql.bind(Arg::Text(event.clone())).push(", ");
-            sql.bind(Arg::Text((*kind).to_owned())).push(", ");
-            sql.bind(Arg::Text(dedupe.clone())).push(", ");
-            match not_sent {
-                Some(why) => sql.push("'not_sent', ").bind(Arg::Text(why.to_owned())),
-                None => sql.push("'pending', null"),
-            };
-            sql.push(", ")
-                .bind(Arg::Int(now))
-                .push(", ")
-                .bind(Arg::Int(now))
-                .push(", ")
-                .bind(Arg::Int(now))
-                .push(")");
+            for arg in [
+                Arg::Text(new_id("eml")),
+                Arg::Text(q.merchant_id.clone()),
+                Arg::Text(q.event_id.clone()),
+                Arg::Text(q.kind.to_owned()),
+                Arg::Text(q.dedupe_key.clone()),
+                text(&q.secret_sealed),
+                Arg::Text(if not_sent.is_some() { "not_sent" } else { "pending" }.to_owned()),
+                text(&not_sent.map(str::to_owned)),
+                Arg::Int(now),
+                Arg::Int(now),
+            ] {
+                sql.bind(arg).push(", ");
+            }
+            sql.bind(Arg::Int(now)).push(")");
         }
         sql.push(" on conflict (merchant_id, dedupe_key) do nothing");
         sql.execute(&mut *conn).await?;
@@ -281,79 +267,4 @@ pub async fn pending(db: &Db) -> Result<i64> {
     Ok(sqlx::query_scalar("select count(*) from email_message where status = 'pending'")
         .fetch_one(db.pool())
         .await?)
-}
-
-/// A password reset asked for: the token's hash (valid until `expires_at`),
-/// `customer.password_reset_requested` and the e-mail carrying the token
-/// (sealed), in one transaction.
-pub async fn request_reset(
-    db: &Db,
-    merchant_id: &str,
-    customer: &serde_json::Value,
-    (token_hash, token_sealed): (&str, &str),
-    (now, expires_at): (i64, i64),
-) -> Result<()> {
-    let customer_id = customer["customer_id"].as_str().unwrap_or_default();
-    let mut tx = db.begin_write().await?;
-    sqlx::query(
-        "insert into password_reset (token_hash, merchant_id, customer_id, expires_at, created_at) \
-         values ($1, $2, $3, $4, $5)",
-    )
-    .bind(token_hash)
-    .bind(merchant_id)
-    .bind(customer_id)
-    .bind(expires_at)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    let kind = "customer.password_reset_requested";
-    let event = super::events::record(&mut tx, merchant_id, kind, customer_id, customer, now).await?;
-    let dedupe = format!("password_reset:{event}");
-    queue(&mut tx, merchant_id, (&event, "password_reset", &dedupe), Some(token_sealed), now).await?;
-    tx.commit().await
-}
-
-/// Uses a reset token (once, before it expires) to set the customer's
-/// password hash, ending their sessions; the customer, or `None`.
-pub async fn use_reset(
-    db: &Db,
-    merchant_id: &str,
-    token_hash: &str,
-    password_hash: &str,
-    now: i64,
-) -> Result<Option<String>> {
-    let mut tx = db.begin_write().await?;
-    let customer: Option<String> = sqlx::query_scalar(
-        "update password_reset set used_at = $3 where merchant_id = $1 and token_hash = $2 and used_at is null \
-         and expires_at > $3 returning customer_id",
-    )
-    .bind(merchant_id)
-    .bind(token_hash)
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(customer) = customer else {
-        tx.rollback().await?;
-        return Ok(None);
-    };
-    sqlx::query(
-        "update customer set password_hash = $3, updated_at = $4 where merchant_id = $1 and customer_id = $2",
-    )
-    .bind(merchant_id)
-    .bind(&customer)
-    .bind(password_hash)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "update customer_token set revoked_at = $3, updated_at = $3 \
-         where merchant_id = $1 and customer_id = $2 and revoked_at is null",
-    )
-    .bind(merchant_id)
-    .bind(&customer)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(Some(customer))
 }

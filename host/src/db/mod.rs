@@ -90,6 +90,8 @@ impl WriteTx {
 pub(crate) enum Arg {
     Text(String),
     Int(i64),
+    /// SQL NULL, for a text column.
+    Null,
 }
 
 /// SQL built piece by piece with `$n` placeholders.
@@ -132,6 +134,7 @@ impl Sql {
             q = match a {
                 Arg::Text(s) => q.bind(s.clone()),
                 Arg::Int(i) => q.bind(*i),
+                Arg::Null => q.bind(None::<String>),
             };
         }
         Ok(q.fetch_all(e).await?)
@@ -144,6 +147,7 @@ impl Sql {
             q = match a {
                 Arg::Text(s) => q.bind(s.clone()),
                 Arg::Int(i) => q.bind(*i),
+                Arg::Null => q.bind(None::<String>),
             };
         }
         Ok(q.execute(e).await?.rows_affected())

@@ -10,6 +10,7 @@
 
 use sqlx::Row;
 
+use super::emails::Queued;
 use super::{Arg, Backend, Db, Result, Sql};
 use crate::model::ids::new_id;
 use crate::model::webhooks::{Delivery, DeliveryAttempt, StoredEndpoint, WebhookEndpoint};
@@ -196,12 +197,19 @@ pub async fn fan_out(
                 ]);
             }
         }
-        if let Some((mail, dedupe)) = crate::model::emails::for_event(&topic, &event_id, &resource) {
-            mails.push((merchant.clone(), event_id.clone(), mail, dedupe));
+        if let Some((kind, dedupe_key)) = crate::model::emails::for_event(&topic, &event_id, &resource) {
+            let event_id = event_id.clone();
+            mails.push(Queued {
+                merchant_id: merchant.clone(),
+                event_id,
+                kind,
+                dedupe_key,
+                secret_sealed: None,
+            });
         }
         ids.push(event_id);
     }
-    super::emails::queue_many(&mut tx, &mails, mail_off, now).await?;
+    super::emails::queue(&mut tx, &mails, mail_off, now).await?;
     for chunk in rows.chunks_mut(super::ROWS_PER_INSERT) {
         let mut sql = Sql::default();
         sql.push(
@@ -270,8 +278,6 @@ pub struct Claimed {
     pub attempt: i64,
     /// Retries end after this time.
     pub give_up_at: i64,
-    /// The lease this claim holds.
-    pub lease_until: i64,
 }
 
 /// Claims up to `limit` deliveries due at `now` to enabled endpoints, for
@@ -349,7 +355,6 @@ pub async fn claim_due(db: &Db, now: i64, lease_ms: i64, limit: u32) -> Result<V
                     .unwrap_or(r.try_get("created_at")?),
                 attempt: r.try_get("attempts")?,
                 give_up_at: r.try_get("give_up_at")?,
-                lease_until,
             })
         })
         .collect()

@@ -52,8 +52,8 @@ pub async fn recover(shop: &Shop, merchant_id: &str, token: &str) -> Result<Cart
     if !shop.secrets.verify(&signed(merchant_id, cart_id, expires), signature) || expires <= now_ms() {
         return Err(invalid());
     }
-    match db::carts::status(&shop.db, merchant_id, cart_id).await?.as_deref() {
-        Some("open") => super::get(shop, merchant_id, cart_id).await,
+    match db::carts::get(&shop.db, merchant_id, cart_id).await? {
+        Some(cart) if cart.status == super::CartStatus::Open => super::get(shop, merchant_id, cart_id).await,
         Some(_) => Err(Error::Conflict {
             code: "cart_not_open",
             message: "this cart became an order already".into(),

@@ -229,8 +229,12 @@ async fn compose(shop: &Shop, due: &Due) -> Result<std::result::Result<(String, 
     let recipient = match due.kind.as_str() {
         "order_confirmation" | "order_shipped" | "order_refunded" => {
             let order = order().await?;
-            ctx["shipment"] = payload["data"].clone();
-            ctx["refund"] = payload["data"].clone();
+            // The event's own data: the shipment, or the refund.
+            match due.kind.as_str() {
+                "order_shipped" => ctx["shipment"] = payload["data"].clone(),
+                "order_refunded" => ctx["refund"] = payload["data"].clone(),
+                _ => {}
+            }
             let to = order["email"].as_str().map(str::to_owned);
             ctx["order"] = order;
             to

@@ -28,7 +28,7 @@ use crate::model::events::{self, Event};
 pub use crate::model::webhooks::{
     CreatedEndpoint, Delivery, EndpointPatch, NewEndpoint, StoredEndpoint, WebhookEndpoint,
 };
-pub use send::{check_destination, signature};
+use send::check_destination;
 
 /// How deliveries are made; the defaults are production's.
 #[derive(Debug, Clone)]
@@ -130,11 +130,9 @@ fn event_types(types: Vec<String>) -> std::result::Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// An optional note: absent when empty.
 fn description(d: Option<String>) -> std::result::Result<Option<String>, String> {
-    match d.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()) {
-        Some(d) if d.chars().count() > 500 => Err("must be at most 500 characters".into()),
-        d => Ok(d),
-    }
+    d.filter(|d| !d.trim().is_empty()).map(|d| super::parse::text(&d, 500)).transpose()
 }
 
 /// Adds an endpoint; its signing secret is in the answer and never again.
@@ -299,7 +297,6 @@ pub async fn ping(shop: &Shop, merchant_id: &str, endpoint_id: &str) -> Result<D
         event_created_at: now,
         attempt: 1,
         give_up_at: now,
-        lease_until: now,
     };
     let mut result = attempt(shop, &claimed, now).await?;
     if result.status == "pending" {
