@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode};
+use mercato::commerce::events;
 use mercato::commerce::merchants::{self, NewMerchant};
 use mercato::commerce::reports::{self, Interval, RangeQuery};
 use mercato::commerce::webhooks::{self, NewEndpoint, Settings};
@@ -182,7 +183,7 @@ fn main() {
                     let started = Instant::now();
                     rt.block_on(async {
                         while count.load(Ordering::Relaxed) < target {
-                            webhooks::run_once(&shop).await.unwrap();
+                            events::run_once(&shop).await.unwrap();
                         }
                     });
                     took += started.elapsed();

@@ -66,7 +66,7 @@ pub fn run(
         // One line on stdout that tools (and tests) can wait for.
         println!("listening on http://{bound}");
         crate::commerce::jobs::spawn(state.shop.clone(), crate::commerce::jobs::EVERY);
-        crate::commerce::webhooks::spawn(state.shop.clone());
+        crate::commerce::events::spawn(state.shop.clone());
         state.shop.db.spawn_checkpointer(crate::db::CHECKPOINT_EVERY);
         http::serve(listener, state).await?;
         Ok(ExitCode::SUCCESS)

@@ -3,7 +3,9 @@
 
 use sqlx::{AnyConnection, Row};
 
-use super::{Db, Result};
+use super::emails::Queued;
+use super::webhooks::NewDelivery;
+use super::{Arg, Backend, Db, Result, Sql};
 use crate::model::events::Event;
 use crate::model::ids::new_id;
 
@@ -80,4 +82,96 @@ pub async fn list(
             ))
         })
         .collect()
+}
+
+/// What one fan-out did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FannedOut {
+    /// Events fanned out.
+    pub events: usize,
+    /// E-mails they queued (or recorded as not sent).
+    pub mails: usize,
+}
+
+/// Turns up to `limit` events of the outbox not yet fanned out into one
+/// webhook delivery per enabled endpoint that wants its type and the
+/// e-mail the event sends (see [`crate::model::emails::for_event`]; with
+/// `mail_off`, recorded as not sent for that reason), and marks them
+/// fanned out, all in one transaction.
+pub async fn fan_out(
+    db: &Db,
+    now: i64,
+    limit: u32,
+    give_up_after_ms: i64,
+    mail_off: Option<&str>,
+) -> Result<FannedOut> {
+    // A plain read first: most passes find nothing, and need not wait for
+    // (or hold) the write lock to learn it.
+    let waiting: Option<String> =
+        sqlx::query_scalar("select outbox_id from outbox where delivered_at is null limit 1")
+            .fetch_optional(db.pool())
+            .await?;
+    if waiting.is_none() {
+        return Ok(FannedOut::default());
+    }
+    let mut tx = db.begin_write_relaxed().await?;
+    let lock = if db.backend() == Backend::Postgres { " for update skip locked" } else { "" };
+    let events = sqlx::query(&format!(
+        "select outbox_id, merchant_id, topic, aggregate_id, created_at from outbox \
+         where delivered_at is null order by outbox_id limit $1{lock}"
+    ))
+    .bind(i64::from(limit))
+    .fetch_all(&mut *tx)
+    .await?;
+    if events.is_empty() {
+        tx.rollback().await?;
+        return Ok(FannedOut::default());
+    }
+    let mut merchants: Vec<String> =
+        events.iter().map(|r| r.try_get("merchant_id")).collect::<std::result::Result<_, _>>()?;
+    merchants.sort();
+    merchants.dedup();
+    let endpoints = super::webhooks::enabled_endpoints(&mut tx, &merchants).await?;
+    let (mut deliveries, mut mails, mut ids) = (Vec::new(), Vec::new(), Vec::with_capacity(events.len()));
+    for e in &events {
+        let (event_id, merchant, topic): (String, String, String) =
+            (e.try_get("outbox_id")?, e.try_get("merchant_id")?, e.try_get("topic")?);
+        let (resource, created): (String, i64) = (e.try_get("aggregate_id")?, e.try_get("created_at")?);
+        for (m, endpoint_id, types) in &endpoints {
+            if *m == merchant && types.iter().any(|t| t == "*" || *t == topic) {
+                deliveries.push(NewDelivery {
+                    merchant_id: merchant.clone(),
+                    endpoint_id: endpoint_id.clone(),
+                    event_id: event_id.clone(),
+                    event_type: topic.clone(),
+                    resource_id: resource.clone(),
+                    give_up_at: created + give_up_after_ms,
+                });
+            }
+        }
+        if let Some((kind, dedupe_key)) = crate::model::emails::for_event(&topic, &event_id, &resource) {
+            let event_id = event_id.clone();
+            mails.push(Queued {
+                merchant_id: merchant.clone(),
+                event_id,
+                kind,
+                dedupe_key,
+                secret_sealed: None,
+            });
+        }
+        ids.push(event_id);
+    }
+    super::webhooks::queue(&mut tx, &deliveries, now).await?;
+    super::emails::queue(&mut tx, &mails, mail_off, now).await?;
+    for chunk in ids.chunks(super::ROWS_PER_INSERT) {
+        let mut sql = Sql::default();
+        sql.push("update outbox set delivered_at = ")
+            .bind(Arg::Int(now))
+            .push(", updated_at = ")
+            .bind(Arg::Int(now));
+        sql.push(" where delivered_at is null and outbox_id in (").list(chunk).push(")");
+        sql.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(FannedOut { events: events.len(), mails: mails.len() })
 }

@@ -10,7 +10,6 @@
 
 use sqlx::Row;
 
-use super::emails::Queued;
 use super::{Arg, Backend, Db, Result, Sql};
 use crate::model::ids::new_id;
 use crate::model::webhooks::{Delivery, DeliveryAttempt, StoredEndpoint, WebhookEndpoint};
@@ -127,128 +126,67 @@ pub async fn delete_endpoint(db: &Db, merchant_id: &str, id: &str) -> Result<boo
     Ok(done.rows_affected() == 1)
 }
 
-/// Turns up to `limit` events of the outbox not yet fanned out into one
-/// pending delivery per enabled endpoint that wants its type and the
-/// e-mail the event sends (see [`crate::model::emails::for_event`]; with
-/// `mail_off`, recorded as not sent for that reason), and marks them
-/// fanned out, all in one transaction; the events fanned out.
-pub async fn fan_out(
-    db: &Db,
-    now: i64,
-    limit: u32,
-    give_up_after_ms: i64,
-    mail_off: Option<&str>,
-) -> Result<FannedOut> {
-    // A plain read first: most passes find nothing, and need not wait for
-    // (or hold) the write lock to learn it.
-    let waiting: Option<String> =
-        sqlx::query_scalar("select outbox_id from outbox where delivered_at is null limit 1")
-            .fetch_optional(db.pool())
-            .await?;
-    if waiting.is_none() {
-        return Ok(FannedOut::default());
-    }
-    let mut tx = db.begin_write_relaxed().await?;
-    let lock = if db.backend() == Backend::Postgres { " for update skip locked" } else { "" };
-    let events = sqlx::query(&format!(
-        "select outbox_id, merchant_id, topic, aggregate_id, created_at from outbox \
-         where delivered_at is null order by outbox_id limit $1{lock}"
-    ))
-    .bind(i64::from(limit))
-    .fetch_all(&mut *tx)
-    .await?;
-    if events.is_empty() {
-        tx.rollback().await?;
-        return Ok(FannedOut::default());
-    }
-    let mut merchants: Vec<String> =
-        events.iter().map(|r| r.try_get("merchant_id")).collect::<std::result::Result<_, _>>()?;
-    merchants.sort();
-    merchants.dedup();
+/// The enabled endpoints of `merchants`: (merchant, endpoint, event types).
+pub(crate) async fn enabled_endpoints(
+    conn: &mut sqlx::AnyConnection,
+    merchants: &[String],
+) -> Result<Vec<(String, String, Vec<String>)>> {
     let mut sql = Sql::default();
-    sql.push("select webhook_endpoint_id, merchant_id, event_types from webhook_endpoint where enabled = 1 and merchant_id in (")
-        .list(&merchants)
-        .push(")");
-    let mut endpoints = Vec::new();
-    for r in sql.fetch_all(&mut *tx).await? {
-        let id: String = r.try_get("webhook_endpoint_id")?;
-        let merchant: String = r.try_get("merchant_id")?;
-        let types: Vec<String> = super::json(&r, "event_types")?;
-        endpoints.push((merchant, id, types));
-    }
-    let mut rows: Vec<Vec<Arg>> = Vec::new();
-    let mut ids = Vec::with_capacity(events.len());
-    let mut mails = Vec::new();
-    for e in &events {
-        let (event_id, merchant, topic): (String, String, String) =
-            (e.try_get("outbox_id")?, e.try_get("merchant_id")?, e.try_get("topic")?);
-        let (resource, created): (String, i64) = (e.try_get("aggregate_id")?, e.try_get("created_at")?);
-        for (m, endpoint_id, types) in &endpoints {
-            if *m == merchant && types.iter().any(|t| t == "*" || *t == topic) {
-                rows.push(vec![
-                    Arg::Text(new_id("whd")),
-                    Arg::Text(merchant.clone()),
-                    Arg::Text(endpoint_id.clone()),
-                    Arg::Text(event_id.clone()),
-                    Arg::Text(topic.clone()),
-                    Arg::Text(resource.clone()),
-                    Arg::Int(created + give_up_after_ms),
-                    Arg::Int(now),
-                ]);
-            }
-        }
-        if let Some((kind, dedupe_key)) = crate::model::emails::for_event(&topic, &event_id, &resource) {
-            let event_id = event_id.clone();
-            mails.push(Queued {
-                merchant_id: merchant.clone(),
-                event_id,
-                kind,
-                dedupe_key,
-                secret_sealed: None,
-            });
-        }
-        ids.push(event_id);
-    }
-    super::emails::queue(&mut tx, &mails, mail_off, now).await?;
-    for chunk in rows.chunks_mut(super::ROWS_PER_INSERT) {
+    sql.push(
+        "select webhook_endpoint_id, merchant_id, event_types from webhook_endpoint \
+         where enabled = 1 and merchant_id in (",
+    )
+    .list(merchants)
+    .push(")");
+    sql.fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((r.try_get("merchant_id")?, r.try_get("webhook_endpoint_id")?, super::json(r, "event_types")?))
+        })
+        .collect()
+}
+
+/// A delivery to queue.
+pub(crate) struct NewDelivery {
+    pub merchant_id: String,
+    pub endpoint_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub resource_id: String,
+    /// Retries end after this time.
+    pub give_up_at: i64,
+}
+
+/// Queues deliveries, due now, on the caller's transaction; one already
+/// queued for its endpoint and event is skipped.
+pub(crate) async fn queue(conn: &mut sqlx::AnyConnection, rows: &[NewDelivery], now: i64) -> Result<()> {
+    for chunk in rows.chunks(super::ROWS_PER_INSERT) {
         let mut sql = Sql::default();
         sql.push(
             "insert into webhook_delivery (webhook_delivery_id, merchant_id, webhook_endpoint_id, event_id, \
              event_type, resource_id, give_up_at, next_attempt_at, status, created_at, updated_at) values ",
         );
-        for (i, row) in chunk.iter_mut().enumerate() {
+        for (i, d) in chunk.iter().enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" });
-            for (c, arg) in row.drain(..).enumerate() {
-                if c > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(arg);
+            for arg in [
+                Arg::Text(new_id("whd")),
+                Arg::Text(d.merchant_id.clone()),
+                Arg::Text(d.endpoint_id.clone()),
+                Arg::Text(d.event_id.clone()),
+                Arg::Text(d.event_type.clone()),
+                Arg::Text(d.resource_id.clone()),
+                Arg::Int(d.give_up_at),
+                Arg::Int(now),
+            ] {
+                sql.bind(arg).push(", ");
             }
-            sql.push(", 'pending', ").bind(Arg::Int(now)).push(", ").bind(Arg::Int(now)).push(")");
+            sql.push("'pending', ").bind(Arg::Int(now)).push(", ").bind(Arg::Int(now)).push(")");
         }
         sql.push(" on conflict (webhook_endpoint_id, event_id) do nothing");
-        sql.execute(&mut *tx).await?;
+        sql.execute(&mut *conn).await?;
     }
-    for chunk in ids.chunks(super::ROWS_PER_INSERT) {
-        let mut sql = Sql::default();
-        sql.push("update outbox set delivered_at = ")
-            .bind(Arg::Int(now))
-            .push(", updated_at = ")
-            .bind(Arg::Int(now));
-        sql.push(" where delivered_at is null and outbox_id in (").list(chunk).push(")");
-        sql.execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    Ok(FannedOut { events: events.len(), mails: mails.len() })
-}
-
-/// What one fan-out did.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct FannedOut {
-    /// Events fanned out.
-    pub events: usize,
-    /// E-mails they queued (or recorded as not sent).
-    pub mails: usize,
+    Ok(())
 }
 
 /// A delivery claimed for sending, with what it takes to send it.

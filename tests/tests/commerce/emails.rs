@@ -8,7 +8,8 @@
 use std::time::Duration;
 
 use mercato::commerce::emails::Mailer;
-use mercato::commerce::webhooks::{self, Settings};
+use mercato::commerce::events;
+use mercato::commerce::webhooks::Settings;
 use mercato::db::Backend;
 use mercato_tests::app::{TestApp, spawn_app_with};
 use mercato_tests::shop::{
@@ -81,7 +82,7 @@ both!(
     Some(1usize),
     |app: TestApp, sink: Option<SmtpSink>| async move {
         let sink = sink.unwrap();
-        let _worker = webhooks::spawn(app.shop());
+        let _worker = events::spawn(app.shop());
         let shop = shop_with_settings(&app).await;
         let mug = product(&app, &shop, "MUG", 1250, 12).await;
         let path = format!("/v1/admin/variants/{mug}/inventory-policy");
@@ -191,7 +192,7 @@ both!(
         let mug = product(&app, &shop, "MUG", 1250, 10).await;
         buy(&app, &shop, &[(&mug, 1)], "buy-1").await;
         for _ in 0..3 {
-            webhooks::run_once(&app.shop()).await.unwrap();
+            events::run_once(&app.shop()).await.unwrap();
         }
         let log = app.get("/v1/admin/emails", shop.sk()).await.expect(200);
         let log = log["data"].as_array().unwrap();
@@ -237,7 +238,7 @@ both!(
         assert_eq!(feed["data"][0]["data"]["lines"][0]["quantity"], 2);
 
         for _ in 0..5 {
-            webhooks::run_once(&app.shop()).await.unwrap();
+            events::run_once(&app.shop()).await.unwrap();
         }
         let mails = sink
             .wait_until(Duration::from_secs(30), |m| !by_subject(m, "You left something").is_empty())
@@ -318,7 +319,7 @@ both!(
         let mug = product(&app, &shop, "MUG", 1250, 10).await;
         let order = buy(&app, &shop, &[(&mug, 1)], "buy-1").await;
         for _ in 0..5 {
-            webhooks::run_once(&app.shop()).await.unwrap();
+            events::run_once(&app.shop()).await.unwrap();
         }
         let mails = sink.wait_until(Duration::from_secs(30), |m| !m.is_empty()).await;
         assert_eq!(mails[0].header("Subject").unwrap(), format!("acme shop got order {}", order["number"]));

@@ -6,7 +6,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use mercato::commerce::webhooks::{self, Settings};
+use mercato::commerce::events;
+use mercato::commerce::webhooks::Settings;
 use mercato::db::Backend;
 use mercato_tests::app::{TestApp, spawn_app, spawn_app_with};
 use mercato_tests::receiver::{Answer, Receiver, verify};
@@ -80,7 +81,7 @@ fn answered(hits: &[mercato_tests::receiver::Hit], id: &str) -> bool {
 }
 
 both!(every_event_arrives_signed_in_order_with_retries, quick(), |app: TestApp| async move {
-    let _worker = webhooks::spawn(app.shop());
+    let _worker = events::spawn(app.shop());
     let (shop, variant) = shop(&app).await;
     // Each event: 500, then 429, then no answer in time, then 204.
     let receiver = Receiver::start(|_, nth| match nth {
@@ -228,7 +229,7 @@ both!(pings_and_redirects, quick(), |app: TestApp| async move {
     // Only order.placed is sent; the redirect is not followed and not retried.
     buy(&app, &shop, &[(&variant, 1)], "buy-1").await;
     for _ in 0..100 {
-        webhooks::run_once(&app.shop()).await.unwrap();
+        events::run_once(&app.shop()).await.unwrap();
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let placed: Vec<_> = receiver.hits().into_iter().filter(|h| h.event_type != "webhook.ping").collect();
@@ -249,7 +250,7 @@ both!(a_host_that_refuses_private_addresses_sends_nothing_there, quick(), |app: 
     buy(&app, &shop, &[(&variant, 1)], "buy-1").await;
     let strict = app.shop().with_webhooks(Settings { allow_private: false, ..quick() });
     for _ in 0..5 {
-        webhooks::run_once(&strict).await.unwrap();
+        events::run_once(&strict).await.unwrap();
     }
     assert!(receiver.hits().is_empty(), "nothing reached the private address");
     let log = deliveries(&app, &shop, &id).await;

@@ -48,7 +48,7 @@ pub fn run(listen: SocketAddr, plugin_dir: &Path, data_dir: &Path) -> anyhow::Re
         print!("{}", banner(&base, &operator_key, &database, &seeded));
         println!("listening on {base} (Ctrl-C to stop)");
         crate::commerce::jobs::spawn(state.shop.clone(), crate::commerce::jobs::EVERY);
-        crate::commerce::webhooks::spawn(state.shop.clone());
+        crate::commerce::events::spawn(state.shop.clone());
         state.shop.db.spawn_checkpointer(crate::db::CHECKPOINT_EVERY);
         http::serve(listener, state).await?;
         Ok(ExitCode::SUCCESS)

@@ -1,5 +1,5 @@
-//! Webhooks: a merchant's endpoints, and the worker that delivers every
-//! event of the outbox to the endpoints that want it.
+//! Webhooks: a merchant's endpoints, and sending each event of the outbox
+//! to the endpoints that want it (driven by [`super::events::run_once`]).
 //!
 //! Delivery is at least once and in order per resource: an event is fanned
 //! out into one delivery per endpoint in the transaction that marks it
@@ -46,7 +46,7 @@ pub struct Settings {
     pub timeout: Duration,
     /// How long a worker's claim on a delivery lasts.
     pub lease: Duration,
-    /// The worker's pause when nothing is due.
+    /// The event worker's pause when nothing is due.
     pub idle: Duration,
 }
 
@@ -101,9 +101,7 @@ impl Default for Webhooks {
 /// Most endpoints a merchant may have.
 pub const MAX_ENDPOINTS: usize = 20;
 /// Deliveries fanned out or claimed per pass.
-const BATCH: u32 = 200;
-/// The worker's pause after a pass that found work.
-const BUSY_PAUSE: Duration = Duration::from_millis(50);
+pub(super) const BATCH: u32 = 200;
 
 fn not_found() -> Error {
     Error::NotFound("webhook endpoint")
@@ -306,7 +304,7 @@ pub async fn ping(shop: &Shop, merchant_id: &str, endpoint_id: &str) -> Result<D
     delivery(shop, merchant_id, endpoint_id, &id).await
 }
 
-fn millis(d: Duration) -> i64 {
+pub(super) fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
@@ -352,33 +350,12 @@ async fn attempt(shop: &Shop, c: &Claimed, now: i64) -> Result<AttemptResult> {
     })
 }
 
-/// What one pass of the worker did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Pass {
-    /// Events fanned out into deliveries.
-    pub fanned_out: usize,
-    /// Deliveries and e-mails sent (whatever came of them).
-    pub sent: usize,
-}
-
-/// One pass: writes the circuits opened on this host as events, fans out
-/// new events (webhook deliveries and e-mails), sends the e-mails due, then
-/// sends every delivery due (at once,
-/// each to its endpoint) and settles them.
-pub async fn run_once(shop: &Shop) -> Result<Pass> {
+/// Sends every delivery due (at once, each to its endpoint) and settles
+/// them; how many were sent.
+pub(super) async fn send_due(shop: &Shop, now: i64) -> Result<usize> {
     let settings = &shop.webhooks.settings;
-    // Events noticed in memory (not in a transaction of their own) first.
-    super::plugins::record_opened_circuits(&shop.db, &shop.bindings).await?;
-    let now = now_ms();
-    let mail_off = (!shop.mailer.sends()).then_some(super::emails::NO_SMTP);
-    let fanned = store::fan_out(&shop.db, now, BATCH, millis(settings.give_up_after), mail_off).await?;
-    if mail_off.is_some() {
-        shop.mailer.counts.not_sent.fetch_add(fanned.mails as u64, Ordering::Relaxed);
-    }
-    let fanned_out = fanned.events;
-    let mailed = super::emails::run_once(shop).await?;
     let claimed = store::claim_due(&shop.db, now, millis(settings.lease), BATCH).await?;
-    let sent = claimed.len() + mailed;
+    let sent = claimed.len();
     let mut sends = tokio::task::JoinSet::new();
     for c in claimed {
         let shop = shop.clone();
@@ -414,28 +391,7 @@ pub async fn run_once(shop: &Shop) -> Result<Pass> {
         // Their leases run out and they are sent again.
         tracing::warn!(deliveries = results.len(), error = %e, "webhook attempts could not be recorded");
     }
-    Ok(Pass { fanned_out, sent })
-}
-
-/// Runs the worker until the host stops: a pass, then another at once if
-/// it found work, else after a pause.
-pub fn spawn(shop: Shop) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            let idle = shop.webhooks.settings.idle;
-            let pause = match run_once(&shop).await {
-                // More may be waiting: go on soon, letting a little gather
-                // (fewer, larger transactions under load).
-                Ok(pass) if pass.fanned_out > 0 || pass.sent > 0 => BUSY_PAUSE.min(idle),
-                Ok(_) => idle,
-                Err(e) => {
-                    tracing::warn!(error = %e, "webhook delivery pass failed");
-                    idle
-                }
-            };
-            tokio::time::sleep(pause).await;
-        }
-    })
+    Ok(sent)
 }
 
 /// What waits to be sent, across every host.
