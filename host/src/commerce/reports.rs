@@ -237,46 +237,24 @@ pub async fn top_products(
 ) -> Result<TopProducts> {
     let limit = match limit {
         None => 10,
-        Some(n @ 1..=100) => n as usize,
+        Some(n @ 1..=100) => n,
         Some(_) => return Err(Error::field("limit", "must be 1 to 100")),
     };
-    let (start, end) = range.bounds()?;
-    let sold = db::reports::variants(&shop.db, merchant_id, start, end).await?;
-    let item = |v: &db::reports::VariantSales| TopItem {
-        product_id: v.product_id.clone(),
-        variant_id: Some(v.variant_id.clone()),
-        sku: Some(v.sku.clone()),
-        title: v.title.clone(),
-        currency: v.currency.clone(),
+    let bounds = range.bounds()?;
+    let item = |v: db::reports::ItemSales| TopItem {
+        product_id: v.product_id,
+        variant_id: v.variant_id,
+        sku: v.sku,
+        title: v.title,
+        currency: v.currency,
         units: v.units,
         revenue: v.revenue,
         orders: v.orders,
     };
-    let rank = |a: &TopItem, b: &TopItem| {
-        b.units.cmp(&a.units).then(b.revenue.cmp(&a.revenue)).then(a.title.cmp(&b.title))
-    };
-    let mut variants: Vec<TopItem> = sold.iter().map(item).collect();
-    let mut products: BTreeMap<(String, String), TopItem> = BTreeMap::new();
-    for v in &sold {
-        let p = products.entry((v.product_id.clone(), v.currency.clone())).or_insert_with(|| TopItem {
-            variant_id: None,
-            sku: None,
-            units: 0,
-            revenue: 0,
-            orders: 0,
-            ..item(v)
-        });
-        p.units += v.units;
-        p.revenue += v.revenue;
-        // An order with two variants of one product counts once for it only
-        // approximately here: the most orders of any one of its variants.
-        p.orders = p.orders.max(v.orders);
-    }
-    let mut products: Vec<TopItem> = products.into_values().collect();
-    variants.sort_by(rank);
-    products.sort_by(rank);
-    variants.truncate(limit);
-    products.truncate(limit);
+    let products = db::reports::best_sellers(&shop.db, merchant_id, bounds, false, limit).await?;
+    let variants = db::reports::best_sellers(&shop.db, merchant_id, bounds, true, limit).await?;
+    let (products, variants) =
+        (products.into_iter().map(item).collect(), variants.into_iter().map(item).collect());
     Ok(TopProducts { from: range.from.to_string(), to: range.to.to_string(), products, variants })
 }
 

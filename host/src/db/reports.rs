@@ -81,16 +81,16 @@ pub async fn refunds(db: &Db, merchant_id: &str, from: i64, to: i64) -> Result<V
     rows.iter().map(|r| Ok((r.try_get("slot")?, r.try_get("currency")?, r.try_get("amount")?))).collect()
 }
 
-/// A variant's sales in a range.
+/// A product's or a variant's sales in a range.
 #[derive(Debug, Clone)]
-pub struct VariantSales {
+pub struct ItemSales {
     /// `prod_…`.
     pub product_id: String,
-    /// `var_…`.
-    pub variant_id: String,
-    /// Its SKU.
-    pub sku: String,
-    /// Its line title.
+    /// `var_…`, for a variant.
+    pub variant_id: Option<String>,
+    /// Its SKU, for a variant.
+    pub sku: Option<String>,
+    /// Its line title (a product's: the first of its lines' titles).
     pub title: String,
     /// ISO 4217.
     pub currency: String,
@@ -102,25 +102,39 @@ pub struct VariantSales {
     pub orders: i64,
 }
 
-/// Every variant sold in orders of `[from, to)` counted as in [`sales`].
-pub async fn variants(db: &Db, merchant_id: &str, from: i64, to: i64) -> Result<Vec<VariantSales>> {
-    let rows = sqlx::query(
-        "select l.product_id, l.variant_id, min(l.sku) as sku, min(l.title) as title, o.currency, \
+/// The `limit` best sellers in orders of `[from, to)` counted as in
+/// [`sales`], by units then revenue: variants, or whole products.
+pub async fn best_sellers(
+    db: &Db,
+    merchant_id: &str,
+    (from, to): (i64, i64),
+    per_variant: bool,
+    limit: u32,
+) -> Result<Vec<ItemSales>> {
+    let (item, group) = if per_variant {
+        ("l.variant_id, min(l.sku) as sku", "l.product_id, l.variant_id")
+    } else {
+        ("null as variant_id, null as sku", "l.product_id")
+    };
+    let sql = format!(
+        "select l.product_id, {item}, min(l.title) as title, o.currency, \
          cast(sum(l.quantity) as bigint) as units, cast(sum(l.total) as bigint) as revenue, \
          count(distinct o.order_id) as orders \
          from sales_order o join order_line l on l.merchant_id = o.merchant_id and l.order_id = o.order_id \
          where o.merchant_id = $1 and o.created_at >= $2 and o.created_at < $3 and o.number > 0 \
          and not (o.cancelled_at is not null and o.captured_amount = 0) \
-         group by l.product_id, l.variant_id, o.currency",
-    )
-    .bind(merchant_id)
-    .bind(from)
-    .bind(to)
-    .fetch_all(db.pool())
-    .await?;
+         group by {group}, o.currency order by units desc, revenue desc, title limit $4"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(merchant_id)
+        .bind(from)
+        .bind(to)
+        .bind(i64::from(limit))
+        .fetch_all(db.pool())
+        .await?;
     rows.iter()
         .map(|r| {
-            Ok(VariantSales {
+            Ok(ItemSales {
                 product_id: r.try_get("product_id")?,
                 variant_id: r.try_get("variant_id")?,
                 sku: r.try_get("sku")?,
