@@ -392,7 +392,7 @@ on_both_databases!(the_event_feed_lists_every_order_change_of_one_merchant, |app
     let rest = app.get(&format!("/v1/admin/events?limit=2&cursor={cursor}"), shop.sk()).await.expect(200);
     assert_eq!(rest["data"][0]["type"], "order.fulfilled");
     assert_eq!(rest["has_more"], false);
-    for bad in ["orders", "Order.placed", "order.placed.twice"] {
+    for bad in ["orders", "Order.placed", "order.placed.twice", "order.nope"] {
         let body = app
             .get(&format!("/v1/admin/events?type={bad}"), shop.sk())
             .await
