@@ -2,10 +2,12 @@
 //!
 //! - `build-plugins`   build every crate under `plugins/` and `tests/components/`
 //!   to a WebAssembly component in `target/plugins/<name>.wasm`
-//! - `test`            build the plugins, then run the whole test suite and the
-//!   API checks from outside (`api-check`)
+//! - `test`            build the plugins, then run the whole test suite, the
+//!   API checks from outside (`api-check`) and the browser tests (`browser-check`)
 //! - `api-check`       validate the OpenAPI document, fuzz every operation, buy
 //!   through a generated client (Python tools pinned in `tests/api-tools/`)
+//! - `browser-check`   the storefront and console driven in Debian's Chromium
+//!   (`tests/browser/`, playwright-core pinned), screenshots in `target/screenshots/`
 //! - `bench plugins`   build the plugins, then run the plugin runtime benchmark
 //! - `bench events`    webhook delivery (1,000 events) and the 90-day sales
 //!   report over 100,000 orders (criterion), on SQLite and on PostgreSQL when
@@ -34,9 +36,10 @@ fn main() -> Result<()> {
         ["bench", "events", rest @ ..] => bench_events(rest),
         ["demo"] => demo(),
         ["api-check"] => build_plugins().and_then(|_| api_check(true)),
+        ["browser-check"] => build_plugins().and_then(|_| browser_check(true)),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\n  build-plugins    build every plugin to target/plugins/<name>.wasm\n  test [args]      build the plugins, then cargo test --workspace [args]\n                   (and, unfiltered, the API checks)\n  api-check        validate, fuzz and drive the HTTP API from outside\n  bench plugins    plugin runtime benchmark (criterion), ends with a JSON line\n  bench events     webhook delivery and sales report benchmark (criterion)\n  bench api [args] HTTP load test of a release host (SQLite; PostgreSQL when\n                   MERCATO_BENCH_POSTGRES_URL is set), ends with a JSON line;\n                   args: --clients N --duration S --scenarios a,b (see --help)\n  demo             build everything and run the demo"
+                "usage: cargo xtask <task>\n\n  build-plugins    build every plugin to target/plugins/<name>.wasm\n  test [args]      build the plugins, then cargo test --workspace [args]\n                   (and, unfiltered, the API checks)\n  api-check        validate, fuzz and drive the HTTP API from outside\n  browser-check    the storefront and console in a real Chromium\n  bench plugins    plugin runtime benchmark (criterion), ends with a JSON line\n  bench events     webhook delivery and sales report benchmark (criterion)\n  bench api [args] HTTP load test of a release host (SQLite; PostgreSQL when\n                   MERCATO_BENCH_POSTGRES_URL is set), ends with a JSON line;\n                   args: --clients N --duration S --scenarios a,b (see --help)\n  demo             build everything and run the demo"
             );
             bail!("unknown task {:?}", args);
         }
@@ -134,7 +137,64 @@ fn test(extra: &[&str]) -> Result<()> {
     run(cmd)?;
     // A filtered run (`cargo xtask test name`) is a developer's quick loop.
     // It uses the debug host `cargo test` just built for its own tests.
-    if extra.is_empty() { api_check(false) } else { Ok(()) }
+    if extra.is_empty() {
+        api_check(false)?;
+        browser_check(false)
+    } else {
+        Ok(())
+    }
+}
+
+/// The storefront and console in a real browser (`tests/browser/`):
+/// Debian's Chromium driven by playwright-core (pinned in
+/// `tests/browser/package-lock.json`, which never downloads a browser),
+/// against a real `mercato demo`. Chromium and Node.js are installed from
+/// Debian's packages when missing (as root); the npm packages when the
+/// lock file changes. Screenshots and timings go to `target/screenshots/`.
+fn browser_check(build_host: bool) -> Result<()> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let mut missing = Vec::new();
+    if !Path::new(&chromium).exists() {
+        missing.push("chromium");
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        missing.extend(["nodejs", "npm"]);
+    }
+    if !missing.is_empty() {
+        eprintln!("installing {} from Debian's packages…", missing.join(", "));
+        let mut update = Command::new("apt-get");
+        update.args(["update", "-qq"]);
+        run(update).context("apt-get update (the browser tests need Chromium and Node.js; run as root)")?;
+        let mut install = Command::new("apt-get");
+        install.args(["install", "-y", "-qq", "--no-install-recommends"]).args(&missing);
+        install.env("DEBIAN_FRONTEND", "noninteractive");
+        run(install)?;
+    }
+    let dir = root().join("tests/browser");
+    let lock = std::fs::read_to_string(dir.join("package-lock.json"))?;
+    let stamp = dir.join("node_modules/.installed-lock.json");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(lock.as_str()) {
+        eprintln!("installing the browser test driver (npm ci)…");
+        let mut cmd = Command::new("npm");
+        cmd.args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&dir);
+        run(cmd)?;
+        std::fs::write(&stamp, &lock)?;
+    }
+    if build_host {
+        let mut build = cargo();
+        build.args(["build", "--package", "mercato"]);
+        run(build)?;
+    }
+    let mut cmd = Command::new("node");
+    cmd.args(["--test", "--test-concurrency=1"])
+        .current_dir(&dir)
+        .env("CHROMIUM", &chromium)
+        .env(
+            "MERCATO_BIN",
+            target_dir().join("debug").join(format!("mercato{}", std::env::consts::EXE_SUFFIX)),
+        )
+        .env("MERCATO_PLUGIN_DIR", target_dir().join("plugins"));
+    run(cmd)
 }
 
 /// The API checked from outside (`tests/api-tools/check.py`): the OpenAPI

@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::cache::TtlCache;
 use super::ids::{hash_secret, new_id, new_secret};
 use super::{Check, Error, Page, Paged, Result, parse};
+use crate::db::merchants::StoredKey;
 use crate::db::{self, Db};
 
 /// A new merchant's request, raw.
@@ -46,6 +47,22 @@ fn new_keys() -> Keys {
     Keys { secret_key: new_secret("sk"), publishable_key: new_secret("pk") }
 }
 
+impl Keys {
+    /// Both keys as stored: hashed, and the publishable one also readable.
+    fn stored(&self) -> [StoredKey; 2] {
+        let key = |kind, key: &str, public_value| StoredKey {
+            kind,
+            hash: hash_secret(key),
+            last4: key[key.len() - 4..].to_owned(),
+            public_value,
+        };
+        [
+            key(KeyKind::Secret, &self.secret_key, None),
+            key(KeyKind::Publishable, &self.publishable_key, Some(self.publishable_key.clone())),
+        ]
+    }
+}
+
 /// Creates a merchant and its first keys.
 pub async fn create(db: &Db, req: NewMerchant) -> Result<(Merchant, Keys)> {
     let mut check = Check::default();
@@ -67,21 +84,15 @@ pub async fn create(db: &Db, req: NewMerchant) -> Result<(Merchant, Keys)> {
         created_at: db::now_ms(),
     };
     let keys = new_keys();
-    let hashed = [
-        (KeyKind::Secret, hash_secret(&keys.secret_key), last4(&keys.secret_key)),
-        (KeyKind::Publishable, hash_secret(&keys.publishable_key), last4(&keys.publishable_key)),
-    ];
-    db::merchants::insert(db, &merchant, &hashed).await.map_err(|e| match db::unique_violation(&e) {
-        Some(c) if c.contains("slug") => {
-            Error::Conflict { code: "slug_taken", message: format!("slug {:?} is taken", merchant.slug) }
+    db::merchants::insert(db, &merchant, &keys.stored()).await.map_err(|e| {
+        match db::unique_violation(&e) {
+            Some(c) if c.contains("slug") => {
+                Error::Conflict { code: "slug_taken", message: format!("slug {:?} is taken", merchant.slug) }
+            }
+            _ => e.into(),
         }
-        _ => e.into(),
     })?;
     Ok((merchant, keys))
-}
-
-fn last4(key: &str) -> String {
-    key[key.len() - 4..].to_owned()
 }
 
 /// One merchant.
@@ -95,15 +106,43 @@ pub async fn list(db: &Db, page: &Page) -> Result<Paged<Merchant>> {
     Ok(Paged::from_rows(rows, page.limit, |m| &m.id))
 }
 
+/// What a storefront page knows of its shop: public facts and the
+/// publishable key it calls the store API with.
+#[derive(Debug, Clone, Serialize)]
+pub struct Storefront {
+    /// The shop's URL name.
+    pub slug: String,
+    /// Shown to buyers.
+    pub name: String,
+    /// The shop's currency.
+    pub currency: String,
+    /// Where the shop is (ISO 3166-1 alpha-2).
+    pub country: String,
+    /// `pk_…`: public by design.
+    pub publishable_key: String,
+}
+
+/// The storefront of the shop at `slug`: `NotFound` for an unknown slug,
+/// and also for a shop whose publishable key predates readable keys (its
+/// keys must be rotated once).
+pub async fn storefront(db: &Db, slug: &str) -> Result<Storefront> {
+    match db::merchants::by_slug_with_publishable_key(db, slug).await? {
+        Some((m, Some(publishable_key))) => Ok(Storefront {
+            slug: m.slug,
+            name: m.name,
+            currency: m.default_currency,
+            country: m.country,
+            publishable_key,
+        }),
+        _ => Err(Error::NotFound("shop")),
+    }
+}
+
 /// Revokes a merchant's keys and issues new ones.
 pub async fn rotate_keys(db: &Db, id: &str) -> Result<Keys> {
     get(db, id).await?;
     let keys = new_keys();
-    let hashed = [
-        (KeyKind::Secret, hash_secret(&keys.secret_key), last4(&keys.secret_key)),
-        (KeyKind::Publishable, hash_secret(&keys.publishable_key), last4(&keys.publishable_key)),
-    ];
-    db::merchants::replace_keys(db, id, &hashed).await?;
+    db::merchants::replace_keys(db, id, &keys.stored()).await?;
     KEYS.retain(|(merchant, _)| merchant != id);
     Ok(keys)
 }

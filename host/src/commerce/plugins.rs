@@ -23,7 +23,7 @@ use crate::runtime::{
 
 pub use bindings::{
     BindError, Binding, BindingView, Bindings, BindingsByPoint, MAX_BINDINGS, MAX_CONFIG_BYTES, NewBinding,
-    NewBindings, OnError, PointBindings, StoredBinding, list_bindings, replace_bindings,
+    NewBindings, OnError, PointBindings, StoredBinding, list_bindings, replace_bindings, trial_bindings,
 };
 
 /// An installed plugin as the operator sees it: what the component says
@@ -357,6 +357,58 @@ pub async fn list(
         plugins.push(view(&p, &row, circuit));
     }
     Ok(Paged::from_rows(plugins, page.limit, |p| &p.id))
+}
+
+/// An installed plugin as a merchant sees it, to choose and configure:
+/// what it is, not how it runs on the host.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PluginSummary {
+    /// `plg_…`.
+    pub id: String,
+    /// The name the component declares.
+    pub name: String,
+    /// The version the component declares.
+    pub version: String,
+    /// pricing, tax, shipping, payment or recommendations.
+    #[schema(value_type = String, example = "tax")]
+    pub extension_point: ExtensionPoint,
+    /// What the component says it does.
+    pub description: String,
+    /// JSON Schema of the configuration a binding passes to the plugin.
+    #[schema(value_type = Object)]
+    pub config_schema: Value,
+    /// When it was installed, in unix milliseconds.
+    #[serde(serialize_with = "crate::model::time::serialize")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: i64,
+}
+
+impl From<Plugin> for PluginSummary {
+    fn from(p: Plugin) -> PluginSummary {
+        PluginSummary {
+            id: p.id,
+            name: p.name,
+            version: p.version,
+            extension_point: p.extension_point,
+            description: p.description,
+            config_schema: p.config_schema,
+            created_at: p.created_at,
+        }
+    }
+}
+
+/// Installed plugins a merchant can bind, in id order, optionally of one
+/// extension point.
+pub async fn available(
+    db: &Db,
+    runtime: &Arc<Runtime>,
+    bindings: &Bindings,
+    point: Option<ExtensionPoint>,
+    page: &Page,
+) -> Result<Paged<PluginSummary>> {
+    let all = list(db, runtime, bindings, point, page).await?;
+    let data = all.data.into_iter().map(PluginSummary::from).collect();
+    Ok(Paged { data, next_cursor: all.next_cursor, has_more: all.has_more })
 }
 
 /// One installed plugin.

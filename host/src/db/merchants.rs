@@ -23,22 +23,36 @@ fn merchant(row: &sqlx::any::AnyRow) -> Result<Merchant> {
     })
 }
 
+/// A key as stored: its hash, last 4 characters, and, for a publishable
+/// key only (public by design), the key itself.
+pub struct StoredKey {
+    /// Secret or publishable.
+    pub kind: KeyKind,
+    /// sha256 hex of the key.
+    pub hash: String,
+    /// Shown in listings.
+    pub last4: String,
+    /// The key, kept readable only when it is publishable.
+    pub public_value: Option<String>,
+}
+
 async fn insert_keys(
     tx: &mut sqlx::AnyConnection,
     merchant_id: &str,
-    keys: &[(KeyKind, String, String)],
+    keys: &[StoredKey],
     now: i64,
 ) -> Result<()> {
-    for (kind, hash, last4) in keys {
+    for key in keys {
         sqlx::query(
-            "insert into api_key (api_key_id, merchant_id, kind, key_hash, last4, created_at) \
-             values ($1, $2, $3, $4, $5, $6)",
+            "insert into api_key (api_key_id, merchant_id, kind, key_hash, last4, public_value, created_at) \
+             values ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(new_id("key"))
         .bind(merchant_id)
-        .bind(kind.as_str())
-        .bind(hash)
-        .bind(last4)
+        .bind(key.kind.as_str())
+        .bind(&key.hash)
+        .bind(&key.last4)
+        .bind(key.public_value.as_deref())
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -46,8 +60,8 @@ async fn insert_keys(
     Ok(())
 }
 
-/// Writes a new merchant and its keys (`(kind, hash, last 4 characters)`), in one transaction.
-pub async fn insert(db: &Db, m: &Merchant, keys: &[(KeyKind, String, String)]) -> Result<()> {
+/// Writes a new merchant and its keys, in one transaction.
+pub async fn insert(db: &Db, m: &Merchant, keys: &[StoredKey]) -> Result<()> {
     let mut tx = db.begin_write().await?;
     sqlx::query(
         "insert into merchant (merchant_id, name, slug, default_currency, country, prices_include_tax, \
@@ -82,7 +96,7 @@ pub async fn list(db: &Db, after: Option<&str>, limit: u32) -> Result<Vec<Mercha
 }
 
 /// Revokes a merchant's live keys and writes new ones, in one transaction.
-pub async fn replace_keys(db: &Db, merchant_id: &str, keys: &[(KeyKind, String, String)]) -> Result<()> {
+pub async fn replace_keys(db: &Db, merchant_id: &str, keys: &[StoredKey]) -> Result<()> {
     let now = now_ms();
     let mut tx = db.begin_write().await?;
     sqlx::query("update api_key set revoked_at = $1 where merchant_id = $2 and revoked_at is null")
@@ -92,6 +106,19 @@ pub async fn replace_keys(db: &Db, merchant_id: &str, keys: &[(KeyKind, String, 
         .await?;
     insert_keys(&mut tx, merchant_id, keys, now).await?;
     tx.commit().await
+}
+
+/// The merchant whose slug is `slug`, with its live publishable key when
+/// the host keeps it readable (keys issued since the storefront pages).
+pub async fn by_slug_with_publishable_key(db: &Db, slug: &str) -> Result<Option<(Merchant, Option<String>)>> {
+    let columns = COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "select {columns}, k.public_value from merchant m left join api_key k on k.merchant_id = m.merchant_id \
+         and k.kind = 'publishable' and k.revoked_at is null where m.slug = $1 \
+         order by k.created_at desc limit 1"
+    );
+    let Some(row) = sqlx::query(&sql).bind(slug).fetch_optional(db.pool()).await? else { return Ok(None) };
+    Ok(Some((merchant(&row)?, row.try_get("public_value")?)))
 }
 
 /// The merchant a live (unrevoked) key of `kind` belongs to, by the key's hash.

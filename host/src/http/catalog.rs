@@ -30,7 +30,10 @@ pub fn admin_router() -> OpenApiRouter<AppState> {
 }
 
 pub fn store_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(store_list_products)).routes(routes!(store_get_product))
+    OpenApiRouter::new()
+        .routes(routes!(store_list_products))
+        .routes(routes!(store_get_product))
+        .routes(routes!(store_list_categories))
 }
 
 /// A commerce error as problem+json; a conflict or mismatch on one field
@@ -202,6 +205,17 @@ async fn list_categories(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Paged<Category>>> {
     Ok(Json(catalog::list_categories(&state.shop.db, &admin.merchant_id, &q.page()?).await?))
+}
+
+/// The shop's categories, oldest first: a storefront's navigation.
+#[utoipa::path(get, path = "/categories", tag = "storefront", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = inline(Paged<Category>))))]
+async fn store_list_categories(
+    store: Storefront,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<Paged<Category>>> {
+    Ok(Json(catalog::list_categories(&state.shop.db, &store.merchant_id, &q.page()?).await?))
 }
 
 /// One category.

@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod openapi;
 mod order_actions;
 mod orders;
+pub mod pages;
 mod payment_providers;
 mod platform;
 mod plugins;
@@ -174,6 +175,7 @@ pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     router
         .merge(system::router(Arc::new(api)))
+        .merge(pages::router())
         // Unknown paths and methods answer problem+json like everything else.
         .fallback(|| async { error::ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {

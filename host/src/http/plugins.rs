@@ -14,8 +14,9 @@ use super::AppState;
 use super::auth::{Admin, Platform};
 use super::error::{ApiError, Problem, Result};
 use super::json::{ApiJson, ApiPath, ApiQuery};
+use crate::commerce::cart::{self, BindingsPreview, Cart};
 use crate::commerce::plugins::{
-    self, BindError, BindingsByPoint, NetworkRequest, NewBindings, Plugin, PointBindings,
+    self, BindError, BindingsByPoint, NetworkRequest, NewBindings, Plugin, PluginSummary, PointBindings,
 };
 use crate::commerce::{Page, Paged};
 use crate::runtime::LimitOverrides;
@@ -39,7 +40,12 @@ pub fn platform_router() -> OpenApiRouter<AppState> {
 }
 
 pub fn admin_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_bindings)).routes(routes!(replace_bindings))
+    OpenApiRouter::new()
+        .routes(routes!(list_bindings))
+        .routes(routes!(replace_bindings))
+        .routes(routes!(preview_bindings))
+        .routes(routes!(available_plugins))
+        .routes(routes!(config_schema))
 }
 
 /// A component upload by the operator, sent as `Content-Type:
@@ -133,14 +139,52 @@ async fn list_plugins(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PluginQuery>,
 ) -> Result<Json<Paged<Plugin>>> {
-    let page = Page::parse(q.cursor.as_deref(), q.limit)?;
-    let point = match q.extension_point.as_deref() {
-        None | Some("") => None,
-        Some(p) => Some(plugins::extension_point(p).map_err(|_| {
-            ApiError::field("extension_point", "must be pricing, tax, shipping, payment or recommendations")
-        })?),
-    };
+    let (point, page) = q.parts()?;
     Ok(Json(plugins::list(&state.shop.db, &state.shop.runtime, &state.shop.bindings, point, &page).await?))
+}
+
+impl PluginQuery {
+    fn parts(&self) -> Result<(Option<mercato_sdk::ExtensionPoint>, Page)> {
+        let page = Page::parse(self.cursor.as_deref(), self.limit)?;
+        let point = match self.extension_point.as_deref() {
+            None | Some("") => None,
+            Some(p) => Some(plugins::extension_point(p).map_err(|_| {
+                ApiError::field(
+                    "extension_point",
+                    "must be pricing, tax, shipping, payment or recommendations",
+                )
+            })?),
+        };
+        Ok((point, page))
+    }
+}
+
+/// Installed plugins the merchant can bind, with each one's description and
+/// configuration schema (for a configuration form).
+#[utoipa::path(get, path = "/plugins", tag = "admin", security(("bearer" = [])), params(PluginQuery),
+    responses((status = 200, body = inline(Paged<PluginSummary>)), (status = 422, body = Problem)))]
+async fn available_plugins(
+    _: Admin,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<PluginQuery>,
+) -> Result<Json<Paged<PluginSummary>>> {
+    let (point, page) = q.parts()?;
+    let shop = &state.shop;
+    Ok(Json(plugins::available(&shop.db, &shop.runtime, &shop.bindings, point, &page).await?))
+}
+
+/// The JSON Schema of an installed plugin's configuration (`{}` when it
+/// declares none: any object).
+#[utoipa::path(get, path = "/plugins/{id}/config-schema", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Plugin id, `plg_…`")),
+    responses((status = 200, body = Object), (status = 404, body = Problem)))]
+async fn config_schema(
+    _: Admin,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<serde_json::Value>> {
+    let plugin = plugins::get(&state.shop.db, &state.shop.runtime, &state.shop.bindings, &id).await?;
+    Ok(Json(plugin.config_schema))
 }
 
 /// One installed plugin: metadata, limits, call counts, failures, latency
@@ -232,6 +276,26 @@ impl From<BindError> for ApiError {
             BindError::Core(e) => e.into(),
         }
     }
+}
+
+/// One of the merchant's carts priced with these bindings in place of its
+/// own for one extension point (pricing, shipping or tax): try a plugin or
+/// a configuration before binding it. The bindings are checked like a
+/// replacement (same 422s); nothing is saved, and the cart is not changed.
+#[utoipa::path(post, path = "/plugin-bindings/{extension_point}/preview", tag = "admin", security(("bearer" = [])),
+    params(("extension_point" = String, Path, description = "pricing, tax or shipping")),
+    request_body = BindingsPreview,
+    responses((status = 200, body = Cart),
+        (status = 404, body = Problem, description = "Unknown extension point or cart"),
+        (status = 422, body = Problem, description = "`unknown_plugin`, `wrong_extension_point`, `invalid_config` or `preview_unavailable`")))]
+async fn preview_bindings(
+    admin: Admin,
+    State(state): State<AppState>,
+    ApiPath(point): ApiPath<String>,
+    ApiJson(req): ApiJson<BindingsPreview>,
+) -> Result<Json<Cart>> {
+    let point = plugins::extension_point(&point)?;
+    Ok(Json(cart::preview(&state.shop, &admin.merchant_id, point, req).await?))
 }
 
 /// The merchant's plugin bindings of every extension point, in call order,

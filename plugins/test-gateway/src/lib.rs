@@ -6,7 +6,8 @@
 //! |----------------------|----------------------------------------------------------|
 //! | `tok_visa`           | `succeeded` (authorized or captured, as requested)       |
 //! | `tok_chargeDeclined` | `failed("card_declined: Your card was declined.")`       |
-//! | `tok_threeDSecure`   | `requires_action` with client secret `tg_<key>_secret`   |
+//! | `tok_threeDSecure`   | `requires_action` with client secret `tg_<key>_secret`,  |
+//! |                      | and the `challenge_url` page when one is configured      |
 //! | missing or other     | error `invalid_token`                                    |
 //!
 //! An unknown token is an integration mistake rather than a decline, so it is
@@ -53,6 +54,10 @@ pub struct Config {
     /// Accepts webhooks without a signature when no secret is set: for
     /// local development only, and only when said explicitly.
     pub accept_unsigned_webhooks: bool,
+    /// A 3-D Secure challenge page (a stand-in card issuer) the buyer is
+    /// sent to, with `reference`, `amount` and `currency` added to its
+    /// query; the page answers by a signed webhook.
+    pub challenge_url: Option<String>,
 }
 
 /// The test gateway plugin.
@@ -75,13 +80,18 @@ impl Plugin for TestGateway {
       "type": "boolean",
       "default": false,
       "description": "Without a webhook_secret, accept unsigned webhooks (development only); otherwise they are refused"
+    },
+    "challenge_url": {
+      "type": "string",
+      "pattern": "^https?://",
+      "description": "A 3-D Secure challenge page the buyer is sent to (reference, amount and currency added to its query)"
     }
   }
 }"#;
 }
 
 impl Payment for TestGateway {
-    fn create_payment(_config: &Config, request: &PaymentRequest) -> Result<PaymentResult, PluginError> {
+    fn create_payment(config: &Config, request: &PaymentRequest) -> Result<PaymentResult, PluginError> {
         require_positive(request.amount)?;
         if request.idempotency_key.is_empty() {
             return Err(PluginError::new(
@@ -97,7 +107,10 @@ impl Payment for TestGateway {
             Some(TOKEN_DECLINED) => PaymentStatus::Failed(DECLINE_REASON.into()),
             Some(TOKEN_THREE_D_SECURE) => PaymentStatus::RequiresAction(NextAction {
                 client_secret: Some(format!("{provider_reference}_secret")),
-                redirect_url: None,
+                redirect_url: config
+                    .challenge_url
+                    .as_deref()
+                    .map(|page| challenge(page, &provider_reference, request.amount)),
             }),
             other => return Err(invalid_token(other)),
         };
@@ -239,6 +252,17 @@ fn require_positive(amount: Money) -> Result<(), PluginError> {
     }
 }
 
+/// The challenge page's address for one payment.
+fn challenge(page: &str, reference: &str, amount: Money) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("reference", reference)
+        .append_pair("amount", &amount.amount.to_string())
+        .append_pair("currency", amount.currency.code())
+        .finish();
+    let sep = if page.contains('?') { '&' } else { '?' };
+    format!("{page}{sep}{query}")
+}
+
 fn succeeded(reference: &str) -> PaymentResult {
     PaymentResult {
         status: PaymentStatus::Succeeded,
@@ -296,8 +320,11 @@ mod tests {
         body: &str,
     ) -> Result<PaymentEvent, PluginError> {
         // Without a secret, these tests accept unsigned webhooks explicitly.
-        let config =
-            Config { webhook_secret: secret.map(str::to_owned), accept_unsigned_webhooks: secret.is_none() };
+        let config = Config {
+            webhook_secret: secret.map(str::to_owned),
+            accept_unsigned_webhooks: secret.is_none(),
+            challenge_url: None,
+        };
         let hook = Webhook {
             headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
             body: body.as_bytes().to_vec(),
@@ -332,6 +359,26 @@ mod tests {
         let result = create(Some(TOKEN_THREE_D_SECURE), "k1", true).unwrap();
         let action = NextAction { client_secret: Some("tg_k1_secret".into()), redirect_url: None };
         assert_eq!(result.status, PaymentStatus::RequiresAction(action));
+    }
+
+    #[test]
+    fn three_d_secure_sends_the_buyer_to_the_configured_challenge_page() {
+        let config =
+            Config { challenge_url: Some("http://127.0.0.1:9/challenge/m1".into()), ..Config::default() };
+        let request = PaymentRequest {
+            amount: usd(1999),
+            order_reference: "1001".into(),
+            payment_method_token: Some(TOKEN_THREE_D_SECURE.into()),
+            idempotency_key: "k 1&x".into(),
+            capture: true,
+            email: None,
+        };
+        let result = TestGateway::create_payment(&config, &request).unwrap();
+        let PaymentStatus::RequiresAction(action) = result.status else { panic!("{:?}", result.status) };
+        assert_eq!(
+            action.redirect_url.as_deref(),
+            Some("http://127.0.0.1:9/challenge/m1?reference=tg_k+1%26x&amount=1999&currency=USD")
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod idempotency;
 mod inventory;
 mod limits;
 mod network;
+mod pages;
 mod payment_providers;
 mod platform;
 mod plugins;

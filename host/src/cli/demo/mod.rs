@@ -2,6 +2,7 @@
 //! seeded through the commerce layer, their keys and a copy-paste
 //! walkthrough printed, serving until Ctrl-C.
 
+mod issuer;
 pub mod seed;
 mod shops;
 
@@ -11,8 +12,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use mercato_sdk::ExtensionPoint;
+
 use self::seed::{DE_WALKTHROUGH_SKU, DemoMerchant, DemoSeed, US_WALKTHROUGH_SKU};
 use super::serve;
+use crate::commerce::plugins::{self, NewBinding, NewBindings, OnError};
 use crate::http::{self, AppState};
 
 /// The demo's database file in the data directory, deleted on every start.
@@ -38,6 +42,29 @@ pub fn run(listen: SocketAddr, plugin_dir: &Path, data_dir: &Path) -> anyhow::Re
         let base = format!("http://{}", listener.local_addr()?);
         let seeded =
             seed::seed(&state.shop.db, &state.shop.runtime, &state.shop.bindings, plugin_dir).await?;
+        // 3-D Secure on the test gateway: a stand-in issuer's page on its own port.
+        let issuer = serve::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        let issuer_base = format!("http://{}", issuer.local_addr()?);
+        let gateway_secret = crate::commerce::ids::new_secret("whsec");
+        issuer::spawn(issuer, state.shop.clone(), base.clone(), gateway_secret.clone());
+        for m in [&seeded.us, &seeded.de].into_iter().filter(|m| m.payment_provider == "test-gateway") {
+            let challenge = format!("{issuer_base}/challenge/{}/{}", m.id, m.payment_plugin_id);
+            let config = serde_json::json!({"webhook_secret": gateway_secret, "challenge_url": challenge});
+            let binding =
+                NewBinding { plugin_id: m.payment_plugin_id.clone(), config, on_error: OnError::Fail };
+            let shop = &state.shop;
+            let req = NewBindings { bindings: vec![binding] };
+            plugins::replace_bindings(
+                &shop.db,
+                &shop.runtime,
+                &shop.bindings,
+                &m.id,
+                ExtensionPoint::Payment,
+                req,
+            )
+            .await
+            .context("binding the test gateway to the demo's card issuer")?;
+        }
         let settings = crate::commerce::stripe::StripeSettings {
             secret_key: Some(mercato_fake_stripe::SECRET_KEY.into()),
             publishable_key: Some(mercato_fake_stripe::PUBLISHABLE_KEY.into()),
@@ -81,17 +108,21 @@ fn banner(base: &str, operator_key: &str, database: &Path, seed: &DemoSeed) -> S
         String::new(),
         format!("  API           {base}   (OpenAPI at {base}/openapi.json)"),
         format!("  operator key  {operator_key}   (demo only: new on every start)"),
+        format!(
+            "  console       {base}/console   (sign in with the operator key or a merchant's secret key)"
+        ),
         String::new(),
     ];
     for (m, plugins) in [
         (
             &seed.us,
-            "us-sales-tax, flat-rate, volume-discount (10 % off 2+ apparel), test-gateway; Stripe connected \
-             (a stand-in Stripe on loopback)",
+            "us-sales-tax, flat-rate, volume-discount (10 % off 2+ apparel), coupon, test-gateway (3-D Secure \
+             through a stand-in card issuer); Stripe connected (a stand-in Stripe on loopback)",
         ),
         (&seed.de, "eu-vat (7 % on books), weight-table, coupon, manual (bank transfer)"),
     ] {
         out.push(format!("{} ({}, {}): {plugins}", m.name, m.slug, m.currency));
+        out.push(format!("  storefront       {base}/shop/{}", m.slug));
         out.push(format!("  merchant id      {}", m.id));
         out.push(format!("  secret key       {}", m.secret_key));
         out.push(format!("  publishable key  {}", m.publishable_key));

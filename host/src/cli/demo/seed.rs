@@ -46,6 +46,8 @@ pub struct DemoMerchant {
     pub discount_code: Option<String>,
     /// The `payment.provider` a checkout names: the bound payment plugin.
     pub payment_provider: String,
+    /// That plugin's id (`plg_…`).
+    pub payment_plugin_id: String,
 }
 
 impl DemoMerchant {
@@ -97,17 +99,33 @@ impl Ctx<'_> {
         let (merchant, keys) = self.merchant(shop).await?;
         let id = merchant.id.as_str();
         let mut payment_provider = None;
+        // Several plugins of one point are bound together, in the listed order.
+        let mut by_point: Vec<(ExtensionPoint, Vec<NewBinding>)> = Vec::new();
         for (name, point, config) in &shop.plugins {
             let plugin_id = self.install(name).await?;
-            let binding = NewBinding { plugin_id, config: config.clone(), on_error: OnError::Fail };
-            let req = NewBindings { bindings: vec![binding] };
-            plugins::replace_bindings(self.db, self.runtime, self.bindings, id, *point, req)
-                .await
-                .with_context(|| format!("binding {name} as the {point} plugin"))?;
             if *point == ExtensionPoint::Payment {
-                payment_provider = Some(name.to_string());
+                payment_provider = Some((name.to_string(), plugin_id.clone()));
+            }
+            let binding = NewBinding { plugin_id, config: config.clone(), on_error: OnError::Fail };
+            match by_point.iter_mut().find(|(p, _)| p == point) {
+                Some((_, list)) => list.push(binding),
+                None => by_point.push((*point, vec![binding])),
             }
         }
+        for (point, bindings) in by_point {
+            plugins::replace_bindings(
+                self.db,
+                self.runtime,
+                self.bindings,
+                id,
+                point,
+                NewBindings { bindings },
+            )
+            .await
+            .with_context(|| format!("binding the {point} plugins"))?;
+        }
+        let (payment_provider, payment_plugin_id) =
+            payment_provider.context("no payment plugin in the demo shop")?;
         let mut categories = Vec::new();
         for (name, handle) in shop.categories {
             let req = NewCategory { name: Some(name.to_string()), handle: Some(handle.to_string()) };
@@ -149,7 +167,8 @@ impl Ctx<'_> {
             publishable_key: keys.publishable_key,
             variant_ids,
             discount_code: shop.discount_code.map(str::to_owned),
-            payment_provider: payment_provider.context("no payment plugin in the demo shop")?,
+            payment_provider,
+            payment_plugin_id,
         })
     }
 

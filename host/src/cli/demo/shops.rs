@@ -78,9 +78,15 @@ pub fn acme() -> Shop {
                 json!({"rules": [{"tag": "apparel", "label": "Multi-buy",
                     "breaks": [{"min_quantity": 2, "percent": "10"}, {"min_quantity": 5, "percent": "15"}]}]}),
             ),
+            (
+                "coupon",
+                ExtensionPoint::Pricing,
+                json!({"codes": [{"code": "TRAIL10", "amount": 500, "min_subtotal": 5000,
+                                  "label": "TRAIL10: $5 off orders over $50"}]}),
+            ),
             ("test-gateway", ExtensionPoint::Payment, json!({})),
         ],
-        discount_code: None,
+        discount_code: Some("TRAIL10"),
     }
 }
 

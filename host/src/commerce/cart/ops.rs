@@ -11,9 +11,11 @@ use super::{
 use crate::commerce::catalog::Price;
 use crate::commerce::discounts::{self, DiscountCode};
 use crate::commerce::ids::{new_id, new_secret};
+use crate::commerce::plugins::{self, BindError, NewBinding, NewBindings};
 use crate::commerce::{Check, Error, Result, Shop, merchants, parse};
 use crate::db::carts::{self as store, Change, Changed};
 use crate::db::now_ms;
+use mercato_sdk::ExtensionPoint;
 
 /// A new cart.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -164,7 +166,39 @@ async fn sellable(
 
 /// The cart, priced.
 pub async fn get(shop: &Shop, merchant_id: &str, cart_id: &str) -> Result<Cart> {
-    let (record, priced) = load_priced(shop, merchant_id, cart_id, false).await?;
+    let (record, priced) = load_priced(shop, merchant_id, cart_id, false, None).await?;
+    Ok(view(record, priced))
+}
+
+/// A cart priced with other bindings of one extension point than the
+/// merchant's (every plugin runs): a preview of a binding change. The
+/// bindings are checked like a replacement; nothing is saved.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BindingsPreview {
+    /// The cart to price (`cart_…`), one of the merchant's.
+    pub cart_id: String,
+    /// The bindings to try, as `PUT /v1/admin/plugin-bindings/{point}` takes them.
+    pub bindings: Vec<NewBinding>,
+}
+
+/// The cart priced with `req.bindings` in place of the merchant's `point`
+/// bindings (pricing, shipping or tax).
+pub async fn preview(
+    shop: &Shop,
+    merchant_id: &str,
+    point: ExtensionPoint,
+    req: BindingsPreview,
+) -> std::result::Result<Cart, BindError> {
+    if !matches!(point, ExtensionPoint::Pricing | ExtensionPoint::Shipping | ExtensionPoint::Tax) {
+        let message =
+            format!("a cart shows pricing, shipping and tax; {point} bindings cannot be tried on one");
+        return Err(Error::Unprocessable { code: "preview_unavailable", message }.into());
+    }
+    let new = NewBindings { bindings: req.bindings };
+    let bindings = plugins::trial_bindings(&shop.db, &shop.runtime, point, &new).await?;
+    let trial = pricing::Trial { point, bindings };
+    let (record, priced) = load_priced(shop, merchant_id, &req.cart_id, true, Some(&trial)).await?;
     Ok(view(record, priced))
 }
 
@@ -176,6 +210,7 @@ pub async fn load_priced(
     merchant_id: &str,
     cart_id: &str,
     fresh: bool,
+    trial: Option<&pricing::Trial>,
 ) -> Result<(CartRecord, Priced)> {
     let mut record = store::get(&shop.db, merchant_id, cart_id).await?.ok_or(Error::NotFound("cart"))?;
     let mut warnings = Vec::new();
@@ -219,7 +254,7 @@ pub async fn load_priced(
             Err(e) => return Err(e),
         }
     }
-    let mut priced = pricing::price(shop, merchant_id, &record, live, codes, fresh).await?;
+    let mut priced = pricing::price(shop, merchant_id, &record, live, codes, fresh, trial).await?;
     warnings.append(&mut priced.warnings);
     priced.warnings = warnings;
     Ok((record, priced))
@@ -397,7 +432,7 @@ pub async fn remove_discount_code(shop: &Shop, merchant_id: &str, cart_id: &str,
 
 /// The shipping rates the bound plugins offer for this cart.
 pub async fn shipping_options(shop: &Shop, merchant_id: &str, cart_id: &str) -> Result<ShippingOptions> {
-    let (_, priced) = load_priced(shop, merchant_id, cart_id, false).await?;
+    let (_, priced) = load_priced(shop, merchant_id, cart_id, false, None).await?;
     let warnings = priced
         .warnings
         .into_iter()
@@ -414,7 +449,7 @@ pub async fn select_shipping(
     req: ShippingChoice,
 ) -> Result<Cart> {
     let code = req.code.ok_or_else(|| Error::field("code", "is required"))?;
-    let (record, priced) = load_priced(shop, merchant_id, cart_id, false).await?;
+    let (record, priced) = load_priced(shop, merchant_id, cart_id, false, None).await?;
     if record.shipping_address.is_none() {
         return Err(Error::Unprocessable {
             code: "shipping_address_required",

@@ -31,7 +31,7 @@ use super::{Address, AdjustmentView, CartRecord, LineRecord, Memo, ShippingOptio
 use crate::commerce::catalog::{InventoryPolicy, Price};
 use crate::commerce::discounts::DiscountCode;
 use crate::commerce::plugins::{Binding, OnError};
-use crate::commerce::{Result, Shop};
+use crate::commerce::{Error, Result, Shop};
 use crate::runtime::{Call, CallError};
 
 /// A line that is priced.
@@ -141,6 +141,15 @@ struct Failure {
     on_error: OnError,
 }
 
+/// Bindings of one extension point tried in place of the merchant's own
+/// (a preview): nothing about them is saved.
+pub struct Trial {
+    /// The point they replace.
+    pub point: ExtensionPoint,
+    /// In call order, checked like a replacement.
+    pub bindings: Arc<Vec<Binding>>,
+}
+
 /// Prices `lines` of `cart` (the live ones; see `ops`). `fresh` skips the
 /// memo: every plugin runs.
 pub async fn price(
@@ -150,13 +159,18 @@ pub async fn price(
     lines: Vec<LineRecord>,
     codes: Vec<DiscountCode>,
     fresh: bool,
+    trial: Option<&Trial>,
 ) -> Result<Priced> {
     let currency = crate::commerce::parse::currency(&cart.currency).map_err(anyhow::Error::msg)?;
     let sdk_lines: Vec<_> = lines.iter().map(|l| sdk_line(l, currency)).collect();
+    let bound = async |point| match trial {
+        Some(t) if t.point == point => Ok::<_, Error>(t.bindings.clone()),
+        _ => shop.bindings.bindings_for(&shop.db, &shop.runtime, merchant_id, point).await,
+    };
     let (pricing, shipping, tax) = (
-        shop.bindings.bindings_for(&shop.db, &shop.runtime, merchant_id, ExtensionPoint::Pricing).await?,
-        shop.bindings.bindings_for(&shop.db, &shop.runtime, merchant_id, ExtensionPoint::Shipping).await?,
-        shop.bindings.bindings_for(&shop.db, &shop.runtime, merchant_id, ExtensionPoint::Tax).await?,
+        bound(ExtensionPoint::Pricing).await?,
+        bound(ExtensionPoint::Shipping).await?,
+        bound(ExtensionPoint::Tax).await?,
     );
     let ships = !shipping.is_empty();
     let job = Job {

@@ -291,16 +291,15 @@ pub async fn list_bindings(
     Ok(all)
 }
 
-/// Replaces a merchant's bindings of `point` in one transaction; they take
-/// effect for the next call on this host.
-pub async fn replace_bindings(
+/// Checks new bindings of `point` (count, configuration size, plugins
+/// installed and of this point, configurations against their schemas) and
+/// loads their plugins.
+async fn checked(
     db: &Db,
     runtime: &Arc<Runtime>,
-    bindings: &Bindings,
-    merchant_id: &str,
     point: ExtensionPoint,
-    req: NewBindings,
-) -> Result<PointBindings, BindError> {
+    req: &NewBindings,
+) -> Result<(Vec<StoredBinding>, Vec<Arc<InstalledPlugin>>), BindError> {
     let mut check = Check::default();
     if req.bindings.len() > MAX_BINDINGS {
         check.field(
@@ -355,7 +354,39 @@ pub async fn replace_bindings(
     if let Some(code) = code {
         return Err(BindError::Rejected { code, errors });
     }
+    Ok((rows, plugins))
+}
 
+/// Bindings of `point` as `req` would make them, checked like a
+/// replacement but saved nowhere and cached nowhere (fresh breakers): what
+/// a preview prices a cart with.
+pub async fn trial_bindings(
+    db: &Db,
+    runtime: &Arc<Runtime>,
+    point: ExtensionPoint,
+    req: &NewBindings,
+) -> Result<Arc<Vec<Binding>>, BindError> {
+    let (rows, plugins) = checked(db, runtime, point, req).await?;
+    let list = rows.into_iter().zip(plugins).map(|(row, plugin)| Binding {
+        plugin,
+        config: row.config,
+        on_error: row.on_error,
+        breaker: Arc::default(),
+    });
+    Ok(Arc::new(list.collect()))
+}
+
+/// Replaces a merchant's bindings of `point` in one transaction; they take
+/// effect for the next call on this host.
+pub async fn replace_bindings(
+    db: &Db,
+    runtime: &Arc<Runtime>,
+    bindings: &Bindings,
+    merchant_id: &str,
+    point: ExtensionPoint,
+    req: NewBindings,
+) -> Result<PointBindings, BindError> {
+    let (rows, plugins) = checked(db, runtime, point, &req).await?;
     db::plugins::replace_bindings(db, merchant_id, point.as_str(), &rows).await.map_err(|e| {
         match db::unique_violation(&e) {
             Some(_) => Error::Conflict {

@@ -14,6 +14,9 @@ impl Plugin for FlatTaxNext {
     type Config = Config;
     const NAME: Option<&'static str> = Some("flat-tax");
     const VERSION: Option<&'static str> = Some("0.2.0");
+    const CONFIG_SCHEMA: &'static str = r#"{"type":"object","required":["rate"],"additionalProperties":false,
+        "properties":{"rate":{"type":"string","title":"Rate","pattern":"^0(\\.[0-9]{1,6})?$",
+        "description":"The share of each line taken as tax, a decimal between 0 and 1, e.g. \"0.1\""}}}"#;
 }
 
 impl Tax for FlatTaxNext {
