@@ -58,6 +58,7 @@ pub struct Report {
 /// One pass of every job, as of `now`.
 pub async fn run_once(shop: &Shop, now: i64) -> Result<Report> {
     let mut report = Report::default();
+    super::plugins::sample_history(&shop.runtime, now);
     for a in attempts::unsettled(&shop.db, now - RECONCILE_AFTER_MS, BATCH, super::stripe::PROVIDER).await? {
         if !attempts::claim(&shop.db, &a, now).await? {
             continue;

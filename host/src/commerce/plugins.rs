@@ -418,6 +418,35 @@ pub async fn get(db: &Db, runtime: &Arc<Runtime>, bindings: &Bindings, id: &str)
     Ok(view(&p, &row, bindings.circuit_of(id)))
 }
 
+/// A plugin's calls over the last hour on this host, window by window.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PluginHistory {
+    /// `plg_…`.
+    pub plugin_id: String,
+    /// The length of a window, at least (a window closes at the host's
+    /// first periodic pass after it).
+    pub window_seconds: u64,
+    /// Closed windows, oldest first; at most an hour's.
+    pub windows: Vec<crate::runtime::Window>,
+}
+
+/// A plugin's call history on this host (kept in memory, per host).
+pub async fn history(db: &Db, runtime: &Arc<Runtime>, id: &str) -> Result<PluginHistory> {
+    let p = ensure_loaded(db, runtime, id).await?.ok_or(Error::NotFound("plugin"))?;
+    Ok(PluginHistory {
+        plugin_id: p.id.clone(),
+        window_seconds: (crate::runtime::WINDOW_MS / 1000) as u64,
+        windows: p.stats.history(),
+    })
+}
+
+/// Closes the history windows that are due, for every plugin loaded on this host.
+pub fn sample_history(runtime: &Runtime, now_ms: i64) {
+    for p in runtime.list() {
+        p.stats.sample(now_ms);
+    }
+}
+
 /// What this host remembers of a plugin's calls: its recent log lines
 /// (logged and printed) and its last failure of each kind, all merchants'
 /// or one merchant's. Kept in memory: each host has its own, and a restart

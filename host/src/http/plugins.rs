@@ -16,7 +16,8 @@ use super::error::{ApiError, Problem, Result};
 use super::json::{ApiJson, ApiPath, ApiQuery};
 use crate::commerce::cart::{self, BindingsPreview, Cart};
 use crate::commerce::plugins::{
-    self, BindError, BindingsByPoint, NetworkRequest, NewBindings, Plugin, PluginSummary, PointBindings,
+    self, BindError, BindingsByPoint, NetworkRequest, NewBindings, Plugin, PluginHistory, PluginSummary,
+    PointBindings,
 };
 use crate::commerce::{Page, Paged};
 use crate::runtime::LimitOverrides;
@@ -36,6 +37,7 @@ pub fn platform_router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_plugin_limits))
         .routes(routes!(set_plugin_network))
         .routes(routes!(plugin_logs))
+        .routes(routes!(plugin_history))
         .merge(upload)
 }
 
@@ -198,6 +200,20 @@ async fn get_plugin(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Plugin>> {
     Ok(Json(plugins::get(&state.shop.db, &state.shop.runtime, &state.shop.bindings, &id).await?))
+}
+
+/// A plugin's calls over the last hour on this host, in windows of about
+/// ten seconds: calls, failures and latency percentiles of each (what the
+/// console plots). In memory, per host; a restart starts it again.
+#[utoipa::path(get, path = "/plugins/{id}/history", tag = "platform", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Plugin id, `plg_…`")),
+    responses((status = 200, body = PluginHistory), (status = 404, body = Problem)))]
+async fn plugin_history(
+    _: Platform,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<PluginHistory>> {
+    Ok(Json(plugins::history(&state.shop.db, &state.shop.runtime, &id).await?))
 }
 
 /// Whose calls to show.

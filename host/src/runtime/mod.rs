@@ -36,5 +36,5 @@ pub use network::{
     HostPort, MAX_ALLOWED_HOSTS, MAX_BODY_BYTES, NetworkSnapshot, NetworkStats, REQUEST_TIMEOUT, is_public,
 };
 pub use registry::{Call, InstalledPlugin, Outcome, Runtime, RuntimeConfig};
-pub use stats::StatsSnapshot;
+pub use stats::{StatsSnapshot, WINDOW_MS, Window};
 pub use store::{LogLine, SharedCatalog};

@@ -533,3 +533,25 @@ on_both_databases!(allowed_hosts_set_on_one_host_reach_the_others, |app: TestApp
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
 });
+
+on_both_databases!(a_plugins_call_history_is_kept_in_windows, |app: TestApp| async move {
+    use mercato_tests::shop::{address, open_shop, product, ready_cart, us_plugins};
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let tax = shop.plugin_id("us-sales-tax").to_owned();
+    let path = format!("/v1/platform/plugins/{tax}/history");
+    let runtime = &app.state.shop.runtime;
+    plugins::sample_history(runtime, 1_000);
+    let tee = product(&app, &shop, "TEE", 2000, 5).await;
+    ready_cart(&app, &shop, &[(&tee, 1)], address("US", "CA")).await;
+    plugins::sample_history(runtime, 1_000 + mercato::runtime::WINDOW_MS);
+    let history = app.get(&path, &app.operator_key).await.expect(200);
+    assert_eq!(history["window_seconds"], 10);
+    let windows = history["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 1, "{history:#}");
+    assert!(windows[0]["calls"].as_u64().unwrap() >= 1, "the cart's tax calls: {history:#}");
+    assert_eq!(windows[0]["failures"], 0);
+    assert!(windows[0]["p99_us"].as_f64().unwrap() > 0.0);
+    let m = app.merchant("other", "USD", "US").await;
+    app.get(&path, &m.secret_key).await.expect(403);
+    app.get("/v1/platform/plugins/plg_nope/history", &app.operator_key).await.problem(404, "not_found");
+});
