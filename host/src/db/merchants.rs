@@ -171,14 +171,17 @@ pub async fn origin_allowed_by_any(db: &Db, origin: &str) -> Result<bool> {
 /// A merchant's settings; `None` if there is no such merchant.
 pub async fn settings(db: &Db, merchant_id: &str) -> Result<Option<Settings>> {
     let row = sqlx::query(
-        "select time_zone, abandoned_cart_after_ms, email_from, notification_email, storefront_url \
-         from merchant where merchant_id = $1",
+        "select name, slug, default_currency, time_zone, abandoned_cart_after_ms, email_from, \
+         notification_email, storefront_url from merchant where merchant_id = $1",
     )
     .bind(merchant_id)
     .fetch_optional(db.pool())
     .await?;
     row.map(|r| {
         Ok(Settings {
+            name: r.try_get("name")?,
+            slug: r.try_get("slug")?,
+            default_currency: r.try_get("default_currency")?,
             time_zone: r.try_get("time_zone")?,
             abandoned_cart_after_minutes: r.try_get::<i64, _>("abandoned_cart_after_ms")? / 60_000,
             email_from: r.try_get("email_from")?,
@@ -189,7 +192,8 @@ pub async fn settings(db: &Db, merchant_id: &str) -> Result<Option<Settings>> {
     .transpose()
 }
 
-/// Writes a merchant's settings; false if there is no such merchant.
+/// Writes a merchant's settings (not the operator's name, slug and
+/// currency); false if there is no such merchant.
 pub async fn set_settings(db: &Db, merchant_id: &str, s: &Settings) -> Result<bool> {
     let _turn = db.write_turn().await;
     let done = sqlx::query(

@@ -29,6 +29,12 @@ pub struct Merchant {
 /// A shop's settings (`GET|PATCH /v1/admin/settings`).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Settings {
+    /// The shop's name (read-only here: the operator's).
+    pub name: String,
+    /// The shop's URL name, e.g. its storefront at `/shop/{slug}` (read-only here).
+    pub slug: String,
+    /// The currency of the shop's catalog (read-only here).
+    pub default_currency: String,
     /// IANA time zone: reports' days, weeks and months are the shop's.
     pub time_zone: String,
     /// Minutes a cart with an e-mail and lines may sit idle before it

@@ -189,7 +189,8 @@ both!(bad_ranges_and_settings_are_refused, |app: TestApp| async move {
     let settings = app.get("/v1/admin/settings", shop.sk()).await.expect(200);
     assert_eq!(
         settings,
-        json!({"time_zone": "UTC", "abandoned_cart_after_minutes": 240, "email_from": null, "notification_email": null, "storefront_url": null}),
+        json!({"name": "acme shop", "slug": "acme", "default_currency": "USD",
+               "time_zone": "UTC", "abandoned_cart_after_minutes": 240, "email_from": null, "notification_email": null, "storefront_url": null}),
         "nothing changed"
     );
 });

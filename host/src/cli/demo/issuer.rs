@@ -70,7 +70,11 @@ pub fn spawn(listener: tokio::net::TcpListener, shop: Shop, host_base: String, w
     });
 }
 
-async fn page(Path((merchant, plugin)): Path<(String, String)>, RawQuery(query): RawQuery) -> Response {
+async fn page(
+    State(issuer): State<Arc<Issuer>>,
+    Path((merchant, plugin)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let Ok(c) = serde_urlencoded::from_str::<Challenge>(query.as_deref().unwrap_or("")) else {
         return (StatusCode::BAD_REQUEST, "this challenge link is incomplete").into_response();
     };
@@ -79,7 +83,8 @@ async fn page(Path((merchant, plugin)): Path<(String, String)>, RawQuery(query):
     let amount = format!("{} {}", c.amount, escape(&c.currency));
     let html = format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>3-D Secure</title></head>
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
+<title>3-D Secure</title></head>
 <body><main><h1>Demo Bank: confirm this payment</h1>
 <p>A payment of <strong>{amount}</strong> (minor units) asks you to confirm it is you.</p>
 <form method="post" action="/challenge/{m}/{p}">{r}{a}{cur}{ret}
@@ -93,8 +98,15 @@ async fn page(Path((merchant, plugin)): Path<(String, String)>, RawQuery(query):
         cur = field("currency", &c.currency),
         ret = field("return_to", c.return_to.as_deref().unwrap_or("")),
     );
-    let csp = HeaderValue::from_static("default-src 'none'; form-action 'self'; base-uri 'none'");
-    ([(header::CONTENT_SECURITY_POLICY, csp)], axum::response::Html(html)).into_response()
+    // The answer redirects back to the shop: the form may lead there too.
+    let csp = format!(
+        "default-src 'none'; img-src data:; form-action 'self' {}; base-uri 'none'",
+        issuer.host_base
+    );
+    match HeaderValue::from_str(&csp) {
+        Ok(csp) => ([(header::CONTENT_SECURITY_POLICY, csp)], axum::response::Html(html)).into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "bad host address").into_response(),
+    }
 }
 
 async fn answer(
