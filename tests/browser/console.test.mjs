@@ -153,7 +153,7 @@ test("the operator installs flat-tax 0.2.0 and a merchant binds it through its s
   const id = await versions.getByRole("link").last().textContent();
   await versions.getByRole("link", { name: id }).click();
   await op.getByRole("heading", { level: 1, name: "flat-tax 0.2.0" }).waitFor();
-  await op.locator(".plot canvas").first().waitFor();
+  await op.getByText(/No window closed yet/).waitFor();
   await shot(op, "console-12-plugin-page");
 
   // A shopper's acme cart, with a California address: taxed by us-sales-tax.
@@ -222,6 +222,14 @@ test("the operator installs flat-tax 0.2.0 and a merchant binds it through its s
   const totalAfter = (await after.locator(".row.total dd").textContent()).trim();
   assert.notEqual(totalAfter, totalBefore, "the total changed with the tax");
   await shot(shopper, "console-17-cart-after");
+
+  // The operator's plots: the plugin's calls, window by window (the host
+  // closes a window every 10 s or so; the page refreshes every 5 s).
+  await op.reload();
+  await op.getByRole("heading", { level: 1, name: "flat-tax 0.2.0" }).waitFor();
+  await op.getByText(/[1-9]\d* calls? in \d+ windows?/).waitFor({ timeout: 40000 });
+  await op.locator(".plot canvas").first().waitFor();
+  await shot(op, "console-18-plugin-plots");
 
   assertClean();
 });

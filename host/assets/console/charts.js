@@ -33,10 +33,11 @@ export function figure(title, summary = "") {
 
 /**
  * A line chart over time. `x` are unix seconds; `series` = [{label, values,
- * color?}]; `format(v)` formats the y axis and the legend.
+ * color?}]; `format(v)` formats the y axis and the legend; `span` (seconds)
+ * fixes the x axis to that much time up to now.
  * Returns {chart, setData(x, ...values), destroy}.
  */
-export function lineChart(area, { x, series, format = (v) => String(v), height = 240, bars = false, integer = false }) {
+export function lineChart(area, { x, series, format = (v) => String(v), height = 240, bars = false, integer = false, span }) {
   // Bars need half an interval of room on each side.
   const pad = (u, min, max) => {
     const xs = u.data[0];
@@ -50,7 +51,11 @@ export function lineChart(area, { x, series, format = (v) => String(v), height =
     cursor: { drag: { x: false, y: false } },
     scales: {
       // A single sample still gets a minute of axis.
-      x: bars ? { time: true, range: pad } : { time: true, range: (u, min, max) => (max - min < 1 ? [min - 60, max + 5] : [min, max]) },
+      x: bars
+        ? { time: true, range: pad }
+        : span
+          ? { time: true, range: () => [Date.now() / 1000 - span, Date.now() / 1000] }
+          : { time: true, range: (u, min, max) => (max - min < 1 ? [min - 60, max + 5] : [min, max]) },
       y: { range: (u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] },
     },
     axes: [

@@ -299,6 +299,7 @@ async function pluginView({ api, onLeave, current }, id) {
       { label: "p99", values: s.p99 },
     ],
     format: ms,
+    span: 3600,
   });
   async function loadHistory() {
     const history = await api.get(`${path}/history`);
@@ -310,10 +311,11 @@ async function pluginView({ api, onLeave, current }, id) {
     s.p99 = history.windows.map((w) => busy(w, w.p99_us));
     s.calls = history.windows.reduce((n, w) => n + w.calls, 0);
     latencyChart.setData(s.t, s.p50, s.p95, s.p99);
+    latency.plotArea.hidden = !history.windows.length;
     const last = history.windows.findLast((w) => w.calls);
     latency.setSummary(
       history.windows.length
-        ? `${s.calls} call${s.calls === 1 ? "" : "s"} in ${history.windows.length} windows of ${history.window_seconds} s` +
+        ? `${s.calls} call${s.calls === 1 ? "" : "s"} in ${history.windows.length} window${history.windows.length === 1 ? "" : "s"} of ${history.window_seconds} s` +
             (last ? `; latest busy window p50 ${ms(last.p50_us / 1000)}, p95 ${ms(last.p95_us / 1000)}, p99 ${ms(last.p99_us / 1000)}.` : ".")
         : `No window closed yet: the host closes one every ${history.window_seconds} s or so.`,
     );
