@@ -11,6 +11,7 @@
 //! | `POST /v1/payment_intents/{id}/cancel`    | → `canceled`, unless `succeeded` or `canceled` already        |
 //! | `POST /v1/refunds`                        | a refund `re_3FakeNNNN` of a `succeeded` intent, never more than is left |
 //! | `GET /3ds/{id}`                           | a plain page: where `requires_action` sends the buyer         |
+//! | `GET /v3/`                                | a stand-in for Stripe.js (`src/stripe.js`): card element, `createPaymentMethod` |
 //!
 //! | `payment_method`                          | on confirmation                                               |
 //! |-------------------------------------------|---------------------------------------------------------------|
@@ -32,6 +33,9 @@
 //! the test to deliver.
 
 use std::collections::HashMap;
+
+/// The stand-in Stripe.js served at `/v3/`.
+const STRIPE_JS: &str = include_str!("stripe.js");
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -184,6 +188,11 @@ impl FakeStripe {
             state,
             _server: server,
         }
+    }
+
+    /// Where the stand-in Stripe.js is served (`GET /v3/`).
+    pub fn js_url(&self) -> String {
+        format!("{}v3/", self.base_url)
     }
 
     /// Every request received, in order.
@@ -429,6 +438,10 @@ async fn handle(
         });
         ledger.latency
     };
+    if path == "/v3/" && method == Method::GET {
+        let js = [(axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8")];
+        return (js, STRIPE_JS).into_response();
+    }
     if let Some(id) = path.strip_prefix("/3ds/").filter(|_| method == Method::GET) {
         return format!("3-D Secure for {id}").into_response();
     }

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { gunzipSync } from "node:zlib";
 import { startDemo, launchBrowser, newPage, shot, largestContentfulPaint, record } from "./harness.mjs";
-import { buy, openShop, addToCart, openCart, checkoutTo, choosePayment, CARDS, ADDRESSES } from "./shopper.mjs";
+import { buy, openShop, addToCart, openCart, checkoutTo, choosePayment, orderPage, CARDS, ADDRESSES } from "./shopper.mjs";
 
 let demo;
 let browser;
@@ -139,6 +139,45 @@ test("a declined card is shown at checkout and the shopper can pay again", async
   await p.getByRole("button", { name: "Place order" }).click();
   await p.getByRole("heading", { level: 1, name: /^Order #\d+$/ }).waitFor();
   await p.locator('dd[data-status="paid"]').first().waitFor();
+  assert.deepEqual(realErrors(p), []);
+  await p.context().close();
+});
+
+test("a card is paid through Stripe Elements (the demo's stand-in Stripe.js)", async () => {
+  const p = await page();
+  await openShop(p, demo, "acme");
+  // Only a shop that connected Stripe may load Stripe.js, and only from there.
+  const csp = (await (await fetch(`${demo.base}/shop/acme`)).headers.get("content-security-policy")) || "";
+  const stripeJs = await p.evaluate(() => JSON.parse(document.querySelector('meta[name="mercato-config"]').content).stripe_js);
+  assert.ok(stripeJs, "acme connected Stripe");
+  assert.ok(csp.includes(`script-src 'self' ${new URL(stripeJs).origin};`), csp);
+  const other = (await (await fetch(`${demo.base}/shop/lindenblatt`)).headers.get("content-security-policy")) || "";
+  assert.ok(other.includes("script-src 'self';"), other);
+
+  await addToCart(p, "acme", { search: "bottle", quantity: 1, shots: false });
+  await openCart(p);
+  await checkoutTo(p, "acme");
+  await p.getByRole("radio", { name: /^Card Paid securely through Stripe/ }).check();
+  const number = p.getByRole("textbox", { name: "Card number" });
+  // A declined card: Stripe's answer, shown at checkout; nothing was placed.
+  await number.fill("4000 0000 0000 0002");
+  await p.getByRole("button", { name: "Place order" }).click();
+  await p.getByRole("alert").filter({ hasText: "declined" }).waitFor();
+  // A number Stripe.js refuses never reaches Mercato: the error is at the card field.
+  await number.fill("4000 0000 0000 0001");
+  await p.getByRole("button", { name: "Place order" }).click();
+  await p.waitForFunction(() => document.getElementById("f-stripe-card")?.getAttribute("aria-invalid") === "true");
+  await shot(p, "acme-stripe-card");
+  // Stripe's test Visa: paid.
+  await number.fill("4242 4242 4242 4242");
+  await p.getByRole("button", { name: "Place order" }).click();
+  const { orderId } = await orderPage(p);
+  await p.locator('dd[data-status="paid"]').first().waitFor();
+  const order = await (
+    await fetch(`${demo.base}/v1/admin/orders/${orderId}`, { headers: { Authorization: `Bearer ${demo.shops.acme.secretKey}` } })
+  ).json();
+  assert.equal(order.payment.provider, "stripe");
+  assert.equal(order.payment_status, "paid");
   assert.deepEqual(realErrors(p), []);
   await p.context().close();
 });

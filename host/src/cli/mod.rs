@@ -73,6 +73,9 @@ pub struct Tuning {
     /// Where Stripe's API is reached (a proxy, or a test double).
     #[arg(long, env = "MERCATO_STRIPE_API_BASE", default_value = crate::commerce::stripe::DEFAULT_API_BASE)]
     pub stripe_api_base: String,
+    /// Where storefronts load Stripe.js from (a test double's, offline).
+    #[arg(long, env = "MERCATO_STRIPE_JS_URL", default_value = crate::commerce::stripe::DEFAULT_JS_URL)]
+    pub stripe_js_url: String,
     /// Requests per second each API key may make on this host (twice that
     /// in a burst); requests without a key count per client address. 0 is
     /// no limit. Over it: 429 with Retry-After.

@@ -54,7 +54,7 @@ pub fn run(
         let (db, runtime) = open(url, data_dir).await?;
         let shop = crate::commerce::Shop::new(db, runtime)
             .with_secret_key(&sealing_key)
-            .with_stripe_api(&tuning.stripe_api_base)
+            .with_stripe(&tuning.stripe_api_base, &tuning.stripe_js_url)
             .with_webhooks(tuning.webhooks())
             .with_mailer(tuning.mailer()?);
         let state = AppState::with_operator_key_hash(shop, hash)

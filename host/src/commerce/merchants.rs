@@ -110,6 +110,8 @@ pub async fn list(db: &Db, page: &Page) -> Result<Paged<Merchant>> {
 /// publishable key it calls the store API with.
 #[derive(Debug, Clone, Serialize)]
 pub struct Storefront {
+    /// `mer_…`.
+    pub merchant_id: String,
     /// The shop's URL name.
     pub slug: String,
     /// Shown to buyers.
@@ -128,6 +130,7 @@ pub struct Storefront {
 pub async fn storefront(db: &Db, slug: &str) -> Result<Storefront> {
     match db::merchants::by_slug_with_publishable_key(db, slug).await? {
         Some((m, Some(publishable_key))) => Ok(Storefront {
+            merchant_id: m.id,
             slug: m.slug,
             name: m.name,
             currency: m.default_currency,

@@ -96,7 +96,12 @@ impl Shop {
 
     /// Stripe reached at `base` instead of its API (a test double, a proxy).
     pub fn with_stripe_api(self, base: &str) -> Shop {
-        Shop { stripe: Arc::new(stripe::Api::new(base)), ..self }
+        self.with_stripe(base, stripe::DEFAULT_JS_URL)
+    }
+
+    /// Stripe's API at `base`, and Stripe.js for storefronts at `js_url`.
+    pub fn with_stripe(self, base: &str, js_url: &str) -> Shop {
+        Shop { stripe: Arc::new(stripe::Api::new(base).with_js_url(js_url)), ..self }
     }
 }
 

@@ -20,10 +20,26 @@ use crate::commerce::{self, merchants};
 #[folder = "assets/"]
 struct Assets;
 
-/// Where a page may load from and send to: itself only.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; \
-     frame-ancestors 'none'";
+/// Where a page may load from and send to: itself only, and for a shop
+/// that takes cards through Stripe, Stripe.js from `stripe_js` (with the
+/// frames and API it uses: Stripe's documented policy for Elements).
+pub fn content_security_policy(stripe_js: Option<&str>) -> String {
+    let origin = stripe_js.and_then(|u| url::Url::parse(u).ok()).map(|u| u.origin().ascii_serialization());
+    let (script, frame, connect) = match origin.as_deref() {
+        None => (String::new(), "'none'".to_owned(), String::new()),
+        Some("https://js.stripe.com") => (
+            " https://js.stripe.com".to_owned(),
+            "https://js.stripe.com https://hooks.stripe.com".to_owned(),
+            " https://api.stripe.com".to_owned(),
+        ),
+        Some(other) => (format!(" {other}"), other.to_owned(), format!(" {other}")),
+    };
+    format!(
+        "default-src 'none'; script-src 'self'{script}; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'{connect}; frame-src {frame}; font-src 'self'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
 
 /// Replaced in the storefront's HTML by the shop it shows.
 const SHOP_CONFIG_MARK: &str = "<!--mercato-config-->";
@@ -40,7 +56,7 @@ pub fn router() -> Router<AppState> {
 
 async fn console() -> Response {
     match Assets::get("console/index.html") {
-        Some(file) => page(StatusCode::OK, file.data.into_owned()),
+        Some(file) => page(StatusCode::OK, file.data.into_owned(), None),
         None => not_found_page("The console is not part of this build."),
     }
 }
@@ -54,14 +70,19 @@ async fn storefront(State(state): State<AppState>, Path(slug): Path<String>) -> 
     let Some(file) = Assets::get("shop/index.html") else {
         return not_found_page("The storefront is not part of this build.");
     };
+    let stripe_js = match crate::commerce::stripe::storefront_js(&state.shop, &shop.merchant_id).await {
+        Ok(js) => js,
+        Err(e) => return super::error::ApiError::from(e).into_response(),
+    };
     let html = String::from_utf8_lossy(&file.data);
-    let config = serde_json::to_string(&shop).unwrap_or_default();
+    let mut config = serde_json::to_value(&shop).unwrap_or_default();
+    config["stripe_js"] = stripe_js.clone().into();
     let meta = format!(
         r#"<meta name="mercato-config" content="{}"><title>{}</title>"#,
-        escape(&config),
+        escape(&config.to_string()),
         escape(&shop.name)
     );
-    page(StatusCode::OK, html.replacen(SHOP_CONFIG_MARK, &meta, 1).into_bytes())
+    page(StatusCode::OK, html.replacen(SHOP_CONFIG_MARK, &meta, 1).into_bytes(), stripe_js.as_deref())
 }
 
 async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
@@ -82,11 +103,14 @@ async fn asset(Path(path): Path<String>, headers: HeaderMap) -> Response {
         .into_response()
 }
 
-/// An HTML page with the headers every page gets.
-fn page(status: StatusCode, html: Vec<u8>) -> Response {
+/// An HTML page with the headers every page gets (Stripe.js allowed from
+/// `stripe_js`, if given).
+fn page(status: StatusCode, html: Vec<u8>, stripe_js: Option<&str>) -> Response {
+    let policy = HeaderValue::from_str(&content_security_policy(stripe_js))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
     let headers = [
         (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
-        (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)),
+        (header::CONTENT_SECURITY_POLICY, policy),
         (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
         (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
         (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
@@ -103,7 +127,7 @@ fn not_found_page(message: &str) -> Response {
          <body><main class=\"not-found\"><h1>Not found</h1><p>{}</p></main></body></html>",
         escape(message)
     );
-    page(StatusCode::NOT_FOUND, html.into_bytes())
+    page(StatusCode::NOT_FOUND, html.into_bytes(), None)
 }
 
 /// Text safe inside HTML, attribute values included.
@@ -142,6 +166,19 @@ mod tests {
             super::escape(r#"<a href="x">'&'</a>"#),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
+    }
+
+    #[test]
+    fn only_a_stripe_shop_may_load_stripe_js() {
+        let plain = super::content_security_policy(None);
+        assert!(plain.contains("script-src 'self';") && plain.contains("frame-src 'none'"), "{plain}");
+        let stripe = super::content_security_policy(Some("https://js.stripe.com/v3/"));
+        assert!(stripe.contains("script-src 'self' https://js.stripe.com;"), "{stripe}");
+        assert!(stripe.contains("connect-src 'self' https://api.stripe.com;"), "{stripe}");
+        assert!(stripe.contains("frame-src https://js.stripe.com https://hooks.stripe.com;"), "{stripe}");
+        let double = super::content_security_policy(Some("http://127.0.0.1:9/v3/"));
+        assert!(double.contains("script-src 'self' http://127.0.0.1:9;"), "{double}");
+        assert!(!double.contains("unsafe"), "{double}");
     }
 
     #[test]

@@ -36,8 +36,9 @@ pub fn run(listen: SocketAddr, plugin_dir: &Path, data_dir: &Path) -> anyhow::Re
         let stripe = mercato_fake_stripe::FakeStripe::start().await;
         // Webhooks may go to a receiver on this machine: the demo runs on one.
         let webhooks = crate::commerce::webhooks::Settings { allow_private: true, ..Default::default() };
-        let shop =
-            crate::commerce::Shop::new(db, runtime).with_stripe_api(&stripe.base_url).with_webhooks(webhooks);
+        let shop = crate::commerce::Shop::new(db, runtime)
+            .with_stripe(&stripe.base_url, &stripe.js_url())
+            .with_webhooks(webhooks);
         let state = AppState::new(shop, &operator_key);
         let base = format!("http://{}", listener.local_addr()?);
         let seeded =

@@ -46,6 +46,10 @@ use crate::model::secret::Secret;
 pub const PROVIDER: &str = "stripe";
 /// Stripe's API, unless the operator points the host elsewhere.
 pub const DEFAULT_API_BASE: &str = "https://api.stripe.com/";
+
+/// Stripe.js, which a storefront loads to collect card details (Stripe
+/// Elements) for merchants who connected Stripe.
+pub const DEFAULT_JS_URL: &str = "https://js.stripe.com/v3/";
 /// How long one request to Stripe may take before its outcome counts as
 /// unknown (and the reconciler asks again with the same idempotency key).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -255,6 +259,12 @@ pub async fn credentials(shop: &Shop, merchant_id: &str) -> Result<Option<Stripe
     Ok(opened)
 }
 
+/// Where a storefront loads Stripe.js from to take the merchant's card
+/// payments, when the merchant connected Stripe.
+pub async fn storefront_js(shop: &Shop, merchant_id: &str) -> Result<Option<String>> {
+    Ok(credentials(shop, merchant_id).await?.map(|_| shop.stripe.js_url.clone()))
+}
+
 /// How long a merchant's Stripe keys are used without reading them again.
 pub const ACCOUNT_TTL: Duration = Duration::from_secs(5);
 
@@ -275,6 +285,8 @@ async fn open_credentials(shop: &Shop, merchant_id: &str) -> Result<Option<Strip
 /// keys as last read.
 pub struct Api {
     base: String,
+    /// Stripe.js for storefronts (see [`DEFAULT_JS_URL`]).
+    js_url: String,
     pool: client::Pool,
     clients: Mutex<HashMap<[u8; 32], Client>>,
     accounts: TtlCache<Option<StripeCredentials>>,
@@ -284,7 +296,18 @@ impl Api {
     /// Stripe at `base` (e.g. [`DEFAULT_API_BASE`]).
     pub fn new(base: &str) -> Api {
         let base = if base.ends_with('/') { base.to_owned() } else { format!("{base}/") };
-        Api { base, pool: client::pool(), clients: Mutex::default(), accounts: TtlCache::new(ACCOUNT_TTL) }
+        Api {
+            base,
+            js_url: DEFAULT_JS_URL.to_owned(),
+            pool: client::pool(),
+            clients: Mutex::default(),
+            accounts: TtlCache::new(ACCOUNT_TTL),
+        }
+    }
+
+    /// The same, with storefronts loading Stripe.js from `url` (a test double's).
+    pub fn with_js_url(self, url: &str) -> Api {
+        Api { js_url: url.to_owned(), ..self }
     }
 
     fn client(&self, key: &Secret) -> std::result::Result<Client, StripeError> {
