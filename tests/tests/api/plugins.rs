@@ -381,9 +381,8 @@ on_both_databases!(merchants_see_only_their_own_bindings, |app: TestApp| async m
     let theirs = app.get("/v1/admin/plugin-bindings", &b.secret_key).await.expect(200);
     assert_eq!(theirs["tax"], json!([]));
     assert!(!theirs.to_string().contains("0.31337"));
-    app.put("/v1/admin/plugin-bindings/tax", &b.secret_key, &json!({"bindings": [{"plugin_id": next}]}))
-        .await
-        .expect(200);
+    let theirs = json!({"bindings": [{"plugin_id": next, "config": {"rate": "0.2"}}]});
+    app.put("/v1/admin/plugin-bindings/tax", &b.secret_key, &theirs).await.expect(200);
     let mine = app.get("/v1/admin/plugin-bindings", &a.secret_key).await.expect(200);
     assert_eq!(ids(&mine["tax"]), [flat.as_str()], "B's change leaves A's bindings alone");
     assert_eq!(mine["tax"][0]["config"]["rate"], "0.31337");
