@@ -22,8 +22,9 @@ use crate::runtime::{
 };
 
 pub use bindings::{
-    BindError, Binding, BindingView, Bindings, BindingsByPoint, MAX_BINDINGS, MAX_CONFIG_BYTES, NewBinding,
-    NewBindings, OnError, PointBindings, StoredBinding, list_bindings, replace_bindings, trial_bindings,
+    BindError, Binding, BindingUpgrade, BindingView, Bindings, BindingsByPoint, MAX_BINDINGS,
+    MAX_CONFIG_BYTES, NewBinding, NewBindings, OnError, PointBindings, StoredBinding, list_bindings,
+    replace_bindings, trial_bindings, upgrade_binding,
 };
 
 /// An installed plugin as the operator sees it: what the component says
@@ -64,6 +65,10 @@ pub struct Plugin {
     pub stats: PluginStats,
     /// The plugin's circuit breakers across merchants' bindings.
     pub circuit: PluginCircuit,
+    /// False once the operator disabled it platform-wide: its bindings then
+    /// answer as their `on_error` says (skipped with a warning, or failing
+    /// with `plugin_failed`), without running it.
+    pub enabled: bool,
     /// When it was installed, in unix milliseconds.
     #[serde(serialize_with = "crate::model::time::serialize")]
     #[schema(value_type = String, format = DateTime)]
@@ -179,6 +184,7 @@ fn view(p: &InstalledPlugin, row: &StoredPlugin, circuit: PluginCircuit) -> Plug
             http_bytes_received: n.bytes_received,
         },
         circuit,
+        enabled: row.policy.disabled_at.is_none(),
         created_at: row.created_at,
     }
 }
@@ -188,7 +194,8 @@ fn overrides(row: &StoredPlugin) -> LimitOverrides {
 }
 
 /// Applies what the operator stored for a plugin (maybe on another host)
-/// to this host's runtime: its limits and the hosts it may reach.
+/// to this host's runtime: its limits, the hosts it may reach, and whether
+/// it is disabled.
 fn apply_policy(runtime: &Runtime, id: &str, policy: &StoredPolicy) {
     let overrides = stored_overrides(id, policy.limits.as_deref());
     if let Err(e) = runtime.set_limits(id, &overrides) {
@@ -200,6 +207,7 @@ fn apply_policy(runtime: &Runtime, id: &str, policy: &StoredPolicy) {
     });
     let hosts = hosts.iter().filter_map(|h| HostPort::parse(h).ok()).collect();
     let _ = runtime.set_allowed_hosts(id, hosts);
+    let _ = runtime.set_disabled(id, policy.disabled_at.is_some());
 }
 
 /// A plugin's stored limit overrides (JSON, `None` for the defaults).
@@ -428,6 +436,70 @@ pub struct PluginHistory {
     pub window_seconds: u64,
     /// Closed windows, oldest first; at most an hour's.
     pub windows: Vec<crate::runtime::Window>,
+}
+
+/// `PATCH /v1/platform/plugins/{id}`: the operator's switch.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PluginChange {
+    /// False disables the plugin platform-wide (every merchant's bindings
+    /// of it answer as their `on_error` says); true enables it again.
+    #[schema(required = true)]
+    pub enabled: Option<bool>,
+}
+
+/// Disables or enables a plugin platform-wide, at once on this host and
+/// within the bindings' refresh on the others.
+pub async fn change(
+    db: &Db,
+    runtime: &Arc<Runtime>,
+    bindings: &Bindings,
+    id: &str,
+    req: PluginChange,
+) -> Result<Plugin> {
+    let enabled = req.enabled.ok_or_else(|| Error::field("enabled", "is required: true or false"))?;
+    ensure_loaded(db, runtime, id).await?.ok_or(Error::NotFound("plugin"))?;
+    let at = (!enabled).then(db::now_ms);
+    if !db::plugins::set_disabled(db, id, at).await? {
+        return Err(Error::NotFound("plugin"));
+    }
+    runtime.set_disabled(id, !enabled).map_err(|e| anyhow!(e))?;
+    tracing::info!(plugin = %id, enabled, "plugin switched by the operator");
+    get(db, runtime, bindings, id).await
+}
+
+/// Uninstalls a plugin nothing binds: refused (409) while any merchant
+/// binds it, naming the bindings, and for a payment plugin that took
+/// payments (its orders may still be captured or refunded through it;
+/// disable it instead).
+pub async fn uninstall(db: &Db, runtime: &Arc<Runtime>, id: &str) -> Result<()> {
+    let stored = db::plugins::get(db, id).await?.ok_or(Error::NotFound("plugin"))?;
+    let label = format!("{}@{}", stored.name, stored.version);
+    let bound_by = db::plugins::binders(db, id).await?;
+    if !bound_by.is_empty() {
+        let list: Vec<String> = bound_by.iter().map(|(m, point)| format!("{m} ({point})")).collect();
+        let message = format!(
+            "{label} is bound by {} binding(s): {}; those merchants must unbind it first",
+            list.len(),
+            list.join(", ")
+        );
+        return Err(Error::Conflict { code: "plugin_bound", message });
+    }
+    if stored.extension_point == ExtensionPoint::Payment.as_str()
+        && db::plugins::took_payments(db, id).await?
+    {
+        let message = format!(
+            "{label} took payments that may still be captured, voided or refunded through it; disable it instead"
+        );
+        return Err(Error::Conflict { code: "plugin_has_payments", message });
+    }
+    if !db::plugins::delete_unbound(db, id).await? {
+        let message = format!("{label} was bound while it was being uninstalled; it stays installed");
+        return Err(Error::Conflict { code: "plugin_bound", message });
+    }
+    runtime.remove(id);
+    tracing::info!(plugin = %label, id = %id, "plugin uninstalled");
+    Ok(())
 }
 
 /// A plugin's call history on this host (kept in memory, per host).

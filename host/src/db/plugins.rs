@@ -8,10 +8,14 @@ use super::{Db, now_ms};
 use crate::model::plugins::{OnError, StoredBinding, StoredPlugin, StoredPolicy};
 
 const COLUMNS: &str = "plugin_id, name, version, extension_point, sha256, size_bytes, description, config_schema, \
-     limits, allowed_hosts, created_at";
+     limits, allowed_hosts, disabled_at, created_at";
 
 fn policy(row: &sqlx::any::AnyRow) -> Result<StoredPolicy> {
-    Ok(StoredPolicy { limits: row.try_get("limits")?, allowed_hosts: row.try_get("allowed_hosts")? })
+    Ok(StoredPolicy {
+        limits: row.try_get("limits")?,
+        allowed_hosts: row.try_get("allowed_hosts")?,
+        disabled_at: row.try_get("disabled_at")?,
+    })
 }
 
 fn plugin(row: &sqlx::any::AnyRow) -> Result<StoredPlugin> {
@@ -98,10 +102,11 @@ pub async fn ids(db: &Db) -> Result<Vec<String>> {
 
 /// A plugin's component bytes and the operator's settings.
 pub async fn component(db: &Db, id: &str) -> Result<Option<(Vec<u8>, StoredPolicy)>> {
-    let row = sqlx::query("select component, limits, allowed_hosts from plugin where plugin_id = $1")
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
+    let row =
+        sqlx::query("select component, limits, allowed_hosts, disabled_at from plugin where plugin_id = $1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
     row.map(|r| Ok((r.try_get("component")?, policy(&r)?))).transpose()
 }
 
@@ -127,12 +132,61 @@ pub async fn set_limits(db: &Db, id: &str, limits: Option<&str>) -> Result<bool>
     Ok(done.rows_affected() > 0)
 }
 
+/// Disables a plugin platform-wide as of `at`, or enables it (`None`);
+/// false if there is no such plugin.
+pub async fn set_disabled(db: &Db, id: &str, at: Option<i64>) -> Result<bool> {
+    let done = sqlx::query("update plugin set disabled_at = $1, updated_at = $2 where plugin_id = $3")
+        .bind(at)
+        .bind(now_ms())
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Every binding of a plugin: (merchant, extension point), by merchant.
+pub async fn binders(db: &Db, id: &str) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "select merchant_id, extension_point from plugin_binding where plugin_id = $1 \
+         order by merchant_id, extension_point",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get("merchant_id")?, r.try_get("extension_point")?))).collect()
+}
+
+/// Whether a payment plugin ever took a payment (its orders may still be
+/// captured, voided or refunded through it).
+pub async fn took_payments(db: &Db, id: &str) -> Result<bool> {
+    let row = sqlx::query("select 1 as found from payment_attempt where plugin_id = $1 limit 1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Deletes a plugin and its component, unless a binding names it (checked
+/// in the same statement, so a bind racing with it cannot be left dangling);
+/// false if nothing was deleted.
+pub async fn delete_unbound(db: &Db, id: &str) -> Result<bool> {
+    let _turn = db.write_turn().await;
+    let done = sqlx::query(
+        "delete from plugin where plugin_id = $1 \
+         and not exists (select 1 from plugin_binding where plugin_id = $1)",
+    )
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// A merchant's bindings of one extension point in order, each with its
 /// plugin's stored settings, so a host that reloads its bindings also picks
 /// up limits and allowed hosts another host changed.
 pub async fn bindings(db: &Db, merchant_id: &str, point: &str) -> Result<Vec<(StoredBinding, StoredPolicy)>> {
     let rows = sqlx::query(
-        "select b.plugin_id, b.config, b.on_error, p.limits, p.allowed_hosts from plugin_binding b \
+        "select b.plugin_id, b.config, b.on_error, p.limits, p.allowed_hosts, p.disabled_at from plugin_binding b \
          join plugin p on p.plugin_id = b.plugin_id \
          where b.merchant_id = $1 and b.extension_point = $2 order by b.position",
     )
@@ -156,16 +210,19 @@ pub async fn bindings(db: &Db, merchant_id: &str, point: &str) -> Result<Vec<(St
         .collect()
 }
 
-/// Replaces a merchant's bindings of one extension point in one transaction;
-/// the position of each is its index.
+/// Replaces a merchant's bindings of one extension point in one transaction,
+/// with the `plugin_bindings.changed` event describing the change; the
+/// position of each is its index.
 pub async fn replace_bindings(
     db: &Db,
     merchant_id: &str,
     point: &str,
     bindings: &[StoredBinding],
+    change: &serde_json::Value,
 ) -> Result<()> {
     let now = now_ms();
     let mut tx = db.begin_write().await?;
+    super::events::record(&mut tx, merchant_id, "plugin_bindings.changed", point, change, now).await?;
     sqlx::query("delete from plugin_binding where merchant_id = $1 and extension_point = $2")
         .bind(merchant_id)
         .bind(point)

@@ -16,8 +16,8 @@ use super::error::{ApiError, Problem, Result};
 use super::json::{ApiJson, ApiPath, ApiQuery};
 use crate::commerce::cart::{self, BindingsPreview, Cart};
 use crate::commerce::plugins::{
-    self, BindError, BindingsByPoint, NetworkRequest, NewBindings, Plugin, PluginHistory, PluginSummary,
-    PointBindings,
+    self, BindError, BindingUpgrade, BindingsByPoint, NetworkRequest, NewBindings, Plugin, PluginChange,
+    PluginHistory, PluginSummary, PointBindings,
 };
 use crate::commerce::{Page, Paged};
 use crate::runtime::LimitOverrides;
@@ -33,7 +33,7 @@ pub fn platform_router() -> OpenApiRouter<AppState> {
         .layer(DefaultBodyLimit::max(MAX_COMPONENT_UPLOAD));
     OpenApiRouter::new()
         .routes(routes!(list_plugins))
-        .routes(routes!(get_plugin))
+        .routes(routes!(get_plugin, change_plugin, uninstall_plugin))
         .routes(routes!(set_plugin_limits))
         .routes(routes!(set_plugin_network))
         .routes(routes!(plugin_logs))
@@ -46,6 +46,7 @@ pub fn admin_router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_bindings))
         .routes(routes!(replace_bindings))
         .routes(routes!(preview_bindings))
+        .routes(routes!(upgrade_binding))
         .routes(routes!(available_plugins))
         .routes(routes!(config_schema))
 }
@@ -216,6 +217,36 @@ async fn plugin_history(
     Ok(Json(plugins::history(&state.shop.db, &state.shop.runtime, &id).await?))
 }
 
+/// Disables a plugin platform-wide (`{"enabled": false}`: every merchant's
+/// bindings of it answer as their `on_error` says, without running it) or
+/// enables it again.
+#[utoipa::path(patch, path = "/plugins/{id}", tag = "platform", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Plugin id, `plg_…`")), request_body = PluginChange,
+    responses((status = 200, body = Plugin), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn change_plugin(
+    _: Platform,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<PluginChange>,
+) -> Result<Json<Plugin>> {
+    Ok(Json(plugins::change(&state.shop.db, &state.shop.runtime, &state.shop.bindings, &id, req).await?))
+}
+
+/// Uninstalls a plugin nothing binds. 409 `plugin_bound` names the
+/// bindings that hold it; 409 `plugin_has_payments` for a payment plugin
+/// that took payments (disable it instead).
+#[utoipa::path(delete, path = "/plugins/{id}", tag = "platform", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Plugin id, `plg_…`")),
+    responses((status = 204, description = "Uninstalled"), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn uninstall_plugin(
+    _: Platform,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode> {
+    plugins::uninstall(&state.shop.db, &state.shop.runtime, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Whose calls to show.
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -314,6 +345,40 @@ async fn preview_bindings(
     Ok(Json(cart::preview(&state.shop, &admin.merchant_id, point, req).await?))
 }
 
+/// Moves one binding to another version of the same plugin, in place (its
+/// position and `on_error` kept), with a new configuration or its current
+/// one, in one transaction: an upgrade (or a rollback) without a moment
+/// unbound. Checked like a replacement, the new version's schema included.
+#[utoipa::path(post, path = "/plugin-bindings/{extension_point}/upgrade", tag = "admin", security(("bearer" = [])),
+    params(("extension_point" = String, Path, description = "pricing, tax, shipping, payment or recommendations")),
+    request_body = BindingUpgrade,
+    responses((status = 200, body = PointBindings),
+        (status = 404, body = Problem, description = "Unknown extension point"),
+        (status = 422, body = Problem, description = "`not_bound`, `unknown_plugin`, `not_the_same_plugin` or `invalid_config`")))]
+async fn upgrade_binding(
+    admin: Admin,
+    State(state): State<AppState>,
+    ApiPath(point): ApiPath<String>,
+    ApiJson(req): ApiJson<BindingUpgrade>,
+) -> Result<Json<PointBindings>> {
+    let point = plugins::extension_point(&point)?;
+    let shop = &state.shop;
+    let upgraded = plugins::upgrade_binding(
+        &shop.db,
+        &shop.runtime,
+        &shop.bindings,
+        &admin.merchant_id,
+        point,
+        req,
+        BY_MERCHANT,
+    )
+    .await?;
+    Ok(Json(upgraded))
+}
+
+/// Who a binding change through the admin API is recorded as made by.
+const BY_MERCHANT: &str = "merchant (secret key)";
+
 /// The merchant's plugin bindings of every extension point, in call order,
 /// with each binding's circuit state.
 #[utoipa::path(get, path = "/plugin-bindings", tag = "admin", security(("bearer" = [])),
@@ -347,6 +412,7 @@ async fn replace_bindings(
         &admin.merchant_id,
         point,
         req,
+        BY_MERCHANT,
     )
     .await?;
     Ok(Json(replaced))

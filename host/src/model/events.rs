@@ -28,6 +28,7 @@ pub const TYPES: &[&str] = &[
     "order.refunded",
     "order.returned",
     "customer.created",
+    "plugin_bindings.changed",
     "customer.password_reset_requested",
     "cart.abandoned",
     "inventory.low_stock",

@@ -50,11 +50,13 @@ pub struct StoredPolicy {
     pub limits: Option<String>,
     /// The hosts it may reach, a JSON array of `"host:port"`.
     pub allowed_hosts: String,
+    /// When the operator disabled it platform-wide (unix ms); `None`: enabled.
+    pub disabled_at: Option<i64>,
 }
 
 impl Default for StoredPolicy {
     fn default() -> StoredPolicy {
-        StoredPolicy { limits: None, allowed_hosts: "[]".into() }
+        StoredPolicy { limits: None, allowed_hosts: "[]".into(), disabled_at: None }
     }
 }
 

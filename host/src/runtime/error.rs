@@ -66,6 +66,8 @@ pub enum FailureKind {
         /// When a trial call is let through.
         retry_in_ms: u64,
     },
+    /// The operator disabled the plugin platform-wide; it was not run.
+    Disabled,
     /// The host could not set up the call.
     Host(String),
 }
@@ -85,6 +87,7 @@ impl FailureKind {
             FailureKind::InvalidOutput(_) => "invalid_output",
             FailureKind::Reported { .. } => "plugin_error",
             FailureKind::CircuitOpen { .. } => "circuit_open",
+            FailureKind::Disabled => "plugin_disabled",
             FailureKind::Host(_) => "host_error",
         }
     }
@@ -122,6 +125,7 @@ impl fmt::Display for FailureKind {
                  a trial call is let through in {:.1} s",
                 *retry_in_ms as f64 / 1000.0
             ),
+            FailureKind::Disabled => write!(f, "is disabled by the platform operator"),
             FailureKind::Host(msg) => write!(f, "could not be called: {msg}"),
         }
     }

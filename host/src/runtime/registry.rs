@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -100,6 +101,8 @@ pub struct InstalledPlugin {
     pub(crate) pre: WorldPre,
     limits: RwLock<Limits>,
     allowed_hosts: RwLock<Arc<Vec<HostPort>>>,
+    /// Disabled platform-wide by the operator: every call fails at once.
+    disabled: AtomicBool,
 }
 
 impl InstalledPlugin {
@@ -121,6 +124,12 @@ impl InstalledPlugin {
     /// The hosts its calls may reach, `host:port` each (payment plugins only).
     pub fn allowed_hosts(&self) -> Arc<Vec<HostPort>> {
         self.allowed_hosts.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Whether the operator disabled it: its calls fail with
+    /// [`FailureKind::Disabled`] without running.
+    pub fn is_disabled(&self) -> bool {
+        self.disabled.load(Ordering::Relaxed)
     }
 }
 
@@ -241,6 +250,7 @@ impl Runtime {
             pre,
             limits: RwLock::new(limits),
             allowed_hosts: RwLock::new(Arc::new(Vec::new())),
+            disabled: AtomicBool::new(false),
             network: Arc::default(),
         });
         let mut plugins = self.plugins.write().unwrap_or_else(|p| p.into_inner());
@@ -375,6 +385,18 @@ impl Runtime {
         Ok(())
     }
 
+    /// Disables or enables a plugin; calls after this see it.
+    pub fn set_disabled(&self, id: &str, disabled: bool) -> Result<(), String> {
+        let plugin = self.get(id).ok_or_else(|| format!("no plugin {id}"))?;
+        plugin.disabled.store(disabled, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Forgets an uninstalled plugin on this host (calls in flight finish).
+    pub fn remove(&self, id: &str) -> Option<Arc<InstalledPlugin>> {
+        self.plugins.write().unwrap_or_else(|p| p.into_inner()).remove(id)
+    }
+
     /// Replaces a plugin's limit overrides; calls after this use them.
     pub fn set_limits(&self, id: &str, overrides: &LimitOverrides) -> Result<Limits, String> {
         let plugin = self.get(id).ok_or_else(|| format!("no plugin {id}"))?;
@@ -423,6 +445,10 @@ impl Runtime {
             call: name,
             kind,
         };
+        // Not run, not counted, and no failure for the breaker: the operator's choice.
+        if plugin.is_disabled() {
+            return Err(fail(FailureKind::Disabled));
+        }
         if let Some(b) = call.breaker
             && let Err(refused) = b.try_acquire()
         {

@@ -7,6 +7,7 @@ mod customers;
 mod discounts;
 mod idempotency;
 mod inventory;
+mod lifecycle;
 mod limits;
 mod network;
 mod pages;

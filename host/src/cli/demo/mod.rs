@@ -62,6 +62,7 @@ pub fn run(listen: SocketAddr, plugin_dir: &Path, data_dir: &Path) -> anyhow::Re
                 &m.id,
                 ExtensionPoint::Payment,
                 req,
+                "mercato demo",
             )
             .await
             .context("binding the test gateway to the demo's card issuer")?;

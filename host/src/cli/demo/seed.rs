@@ -120,6 +120,7 @@ impl Ctx<'_> {
                 id,
                 point,
                 NewBindings { bindings },
+                "mercato demo",
             )
             .await
             .with_context(|| format!("binding the {point} plugins"))?;

@@ -403,8 +403,10 @@ impl Job {
         if self.memo_only.get() && self.missed.get() {
             return Err(not_remembered());
         }
-        let key = self.memo.as_ref().map(|_| Memo::key(&b.plugin.id, &b.config, key_input));
-        if let (Some(memo), Some(key)) = (&self.memo, &key)
+        // A plugin the operator disabled is not answered for, even from the memo.
+        let memo = self.memo.as_ref().filter(|_| !b.plugin.is_disabled());
+        let key = memo.map(|_| Memo::key(&b.plugin.id, &b.config, key_input));
+        if let (Some(memo), Some(key)) = (memo, &key)
             && let Some(answer) = memo.get(key).and_then(unwrap)
         {
             return Ok(answer);
@@ -419,7 +421,7 @@ impl Job {
             merchant: &self.merchant_id,
             breaker: Some(&b.breaker),
         })?;
-        if let (Some(memo), Some(key)) = (&self.memo, key) {
+        if let (Some(memo), Some(key)) = (memo, key) {
             memo.put(key, wrap(out.clone()));
         }
         Ok(out)

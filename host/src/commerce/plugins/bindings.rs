@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::anyhow;
 use mercato_sdk::ExtensionPoint;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{PluginCircuit, ensure_loaded};
 use crate::commerce::{Check, Error, FieldErrors, Result};
@@ -376,8 +376,19 @@ pub async fn trial_bindings(
     Ok(Arc::new(list.collect()))
 }
 
-/// Replaces a merchant's bindings of `point` in one transaction; they take
-/// effect for the next call on this host.
+/// One binding in the history of a merchant's bindings.
+fn described(plugin: &InstalledPlugin, config: &str, on_error: OnError) -> Value {
+    json!({
+        "plugin_id": plugin.id,
+        "plugin": plugin.label(),
+        "config": serde_json::from_str::<Value>(config).unwrap_or(Value::Null),
+        "on_error": on_error.as_str(),
+    })
+}
+
+/// Replaces a merchant's bindings of `point` in one transaction, with a
+/// `plugin_bindings.changed` event saying who (`by`) changed what (before
+/// and after); they take effect for the next call on this host.
 pub async fn replace_bindings(
     db: &Db,
     runtime: &Arc<Runtime>,
@@ -385,9 +396,17 @@ pub async fn replace_bindings(
     merchant_id: &str,
     point: ExtensionPoint,
     req: NewBindings,
+    by: &str,
 ) -> Result<PointBindings, BindError> {
     let (rows, plugins) = checked(db, runtime, point, &req).await?;
-    db::plugins::replace_bindings(db, merchant_id, point.as_str(), &rows).await.map_err(|e| {
+    let before = bindings.bindings_for(db, runtime, merchant_id, point).await?;
+    let change = json!({
+        "extension_point": point.as_str(),
+        "changed_by": by,
+        "before": before.iter().map(|b| described(&b.plugin, &b.config, b.on_error)).collect::<Vec<_>>(),
+        "after": rows.iter().zip(&plugins).map(|(r, p)| described(p, &r.config, r.on_error)).collect::<Vec<_>>(),
+    });
+    db::plugins::replace_bindings(db, merchant_id, point.as_str(), &rows, &change).await.map_err(|e| {
         match db::unique_violation(&e) {
             Some(_) => Error::Conflict {
                 code: "bindings_changed",
@@ -400,6 +419,72 @@ pub async fn replace_bindings(
     })?;
     let list = bindings.replace((merchant_id.to_owned(), point), rows, plugins, None);
     Ok(PointBindings { extension_point: point, bindings: list.iter().map(BindingView::from).collect() })
+}
+
+/// `POST /v1/admin/plugin-bindings/{point}/upgrade`: one binding moved to
+/// another version of its plugin, with its configuration, in place.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BindingUpgrade {
+    /// The bound plugin to replace (`plg_…`).
+    pub plugin_id: String,
+    /// Another installed version of the same plugin (`plg_…`).
+    pub to_plugin_id: String,
+    /// Its configuration; default: the binding's current one.
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<Value>,
+}
+
+/// Moves one of the merchant's bindings of `point` to another version of
+/// the same plugin, keeping its place and `on_error`, with a new
+/// configuration or its current one: checked like any replacement (the
+/// new version's schema included) and written in one transaction.
+pub async fn upgrade_binding(
+    db: &Db,
+    runtime: &Arc<Runtime>,
+    bindings: &Bindings,
+    merchant_id: &str,
+    point: ExtensionPoint,
+    req: BindingUpgrade,
+    by: &str,
+) -> Result<PointBindings, BindError> {
+    let current = bindings.bindings_for(db, runtime, merchant_id, point).await?;
+    let Some(at) = current.iter().position(|b| b.plugin.id == req.plugin_id) else {
+        let message = format!("no {point} binding of plugin {:?}", req.plugin_id);
+        return Err(BindError::Rejected {
+            code: "not_bound",
+            errors: FieldErrors::from([("plugin_id".into(), message)]),
+        });
+    };
+    let from = &current[at].plugin;
+    let to = db::plugins::get(db, &req.to_plugin_id).await?;
+    let problem = match &to {
+        None => Some(("unknown_plugin", format!("no plugin {:?} is installed", req.to_plugin_id))),
+        Some(t) if t.name != from.metadata.name => Some((
+            "not_the_same_plugin",
+            format!("{}@{} is not a version of {}", t.name, t.version, from.metadata.name),
+        )),
+        Some(_) => None,
+    };
+    if let Some((code, message)) = problem {
+        return Err(BindError::Rejected {
+            code,
+            errors: FieldErrors::from([("to_plugin_id".into(), message)]),
+        });
+    }
+    let mut list: Vec<NewBinding> = current
+        .iter()
+        .map(|b| NewBinding {
+            plugin_id: b.plugin.id.clone(),
+            config: serde_json::from_str(&b.config).unwrap_or_else(|_| empty_object()),
+            on_error: b.on_error,
+        })
+        .collect();
+    list[at].plugin_id = req.to_plugin_id;
+    if let Some(config) = req.config {
+        list[at].config = config;
+    }
+    replace_bindings(db, runtime, bindings, merchant_id, point, NewBindings { bindings: list }, by).await
 }
 
 /// Where `config` breaks the JSON Schema a plugin declares, as (path in the
