@@ -62,7 +62,7 @@ async function go(page, link, heading = link) {
  * configuration 422).
  */
 function unexpectedErrors(page) {
-  return page.consoleErrors.filter((m) => !/^Failed to load resource: the server responded with a status of (401|422)\b/.test(m));
+  return page.consoleErrors.filter((m) => !/^Failed to load resource: the server responded with a status of (401|409|422)\b/.test(m));
 }
 
 function assertClean() {
@@ -230,6 +230,17 @@ test("the operator installs flat-tax 0.2.0 and a merchant binds it through its s
   await op.getByText(/[1-9]\d* calls? in \d+ windows?/).waitFor({ timeout: 40000 });
   await op.locator(".plot canvas").first().waitFor();
   await shot(op, "console-18-plugin-plots");
+
+  // Uninstalling is refused while acme binds it, naming the binding; disabling works.
+  await op.getByRole("button", { name: "Uninstall" }).click();
+  await op.getByRole("dialog").getByRole("button", { name: "Uninstall" }).click();
+  await op.getByRole("alert").filter({ hasText: /is bound by 1 binding\(s\): mer_\w+ \(tax\)/ }).waitFor();
+  await op.getByRole("button", { name: "Disable plugin" }).click();
+  await op.getByRole("dialog").getByRole("button", { name: "Disable" }).click();
+  await op.getByRole("button", { name: "Enable plugin" }).waitFor();
+  await shot(op, "console-19-plugin-disabled");
+  await op.getByRole("button", { name: "Enable plugin" }).click();
+  await op.getByRole("button", { name: "Disable plugin" }).waitFor();
 
   assertClean();
 });

@@ -280,6 +280,7 @@ async function pluginView({ api, onLeave, current }, id) {
         stat("p99", micros(plugin.stats.p99_us)),
         stat("Mean fuel", num(plugin.stats.mean_fuel)),
         stat("Circuit", circuit(plugin.circuit)),
+        stat("Status", plugin.enabled ? badge("enabled", "good") : badge("disabled", "bad")),
         plugin.extension_point === "payment" ? stat("HTTP requests", `${num(plugin.stats.http_requests)} (${num(plugin.stats.http_refused)} refused)`) : null,
       ),
     );
@@ -394,10 +395,64 @@ async function pluginView({ api, onLeave, current }, id) {
     pageHeader(title, { lead: plugin.description, actions: [link("#/plugins", "← All plugins", { class: "button secondary" })] }),
     card("Overview", summary),
     h("div", { class: "two" }, card(null, latency.figure), card(null, failures.figure)),
+    card("Availability", lifecycle(api, path, () => plugin, (p) => ((plugin = p), showSummary()))),
     card("Limits", limitsForm(api, path, () => plugin, (p) => ((plugin = p), showSummary()))),
     card("Network allow-list", networkForm(api, path, () => plugin, (p) => (plugin = p))),
     card("Logs and last errors", logsBox),
   );
+}
+
+/**
+ * Disable or enable the plugin platform-wide, or uninstall it: the API
+ * refuses (409) while a merchant binds it, naming the bindings, or when a
+ * payment plugin took payments.
+ */
+function lifecycle(api, path, current, changed) {
+  const note = h("p", { class: "help" });
+  const problem = h("p", { role: "alert", class: "form-error", hidden: true });
+  const toggle = h("button", { type: "button", class: "button secondary" });
+  const remove = h("button", { type: "button", class: "button danger" }, "Uninstall");
+  const show = () => {
+    const p = current();
+    toggle.textContent = p.enabled ? "Disable plugin" : "Enable plugin";
+    note.textContent = p.enabled
+      ? "Disabling stops every merchant's calls to it at once: each binding then answers as its “if it fails” setting says."
+      : "Disabled: bindings of it answer as their “if it fails” setting says, and it is never run.";
+  };
+  const fail = (e) => {
+    problem.textContent = e.message;
+    problem.hidden = false;
+  };
+  toggle.addEventListener("click", async () => {
+    problem.hidden = true;
+    const p = current();
+    if (p.enabled) {
+      const ok = await confirmDialog(`Disable ${p.name} ${p.version}?`, "Every merchant that binds it loses it until you enable it again.", "Disable", { danger: true });
+      if (!ok) return;
+    }
+    try {
+      changed(await api.patch(path, { enabled: !p.enabled }));
+      toast(p.enabled ? "Plugin disabled." : "Plugin enabled.");
+      show();
+    } catch (e) {
+      fail(e);
+    }
+  });
+  remove.addEventListener("click", async () => {
+    problem.hidden = true;
+    const p = current();
+    const ok = await confirmDialog(`Uninstall ${p.name} ${p.version}?`, "Its component is deleted from the platform.", "Uninstall", { danger: true });
+    if (!ok) return;
+    try {
+      await api.del(path);
+      toast(`Uninstalled ${p.name} ${p.version}.`);
+      location.hash = "#/plugins";
+    } catch (e) {
+      fail(e);
+    }
+  });
+  show();
+  return h("div", {}, note, h("div", { class: "actions" }, toggle, remove), problem);
 }
 
 function stat(label, value) {
