@@ -455,6 +455,7 @@ fn new_order(
         shipping_tax_lines: to_json(&priced.shipping_tax_lines),
         codes: priced.codes.iter().map(|c| (c.id.clone(), c.code.clone())).collect(),
         prices_include_tax: priced.prices_include_tax,
+        explain: to_json(&priced.trail),
         access_token_hash: hash_secret(access_token),
         lines: priced
             .lines

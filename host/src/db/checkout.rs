@@ -96,6 +96,8 @@ pub struct NewOrder {
     pub codes: Vec<(String, String)>,
     /// The merchant's setting when the cart was priced.
     pub prices_include_tax: bool,
+    /// The trail of plugin calls that priced it (JSON).
+    pub explain: String,
     /// SHA-256 of the token that lets a guest see the order.
     pub access_token_hash: String,
     /// What is bought, in cart order.
@@ -225,9 +227,9 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed> {
         "insert into sales_order (order_id, merchant_id, number, cart_id, customer_id, email, currency, status, \
          payment_status, fulfillment_status, subtotal, discount_total, shipping_total, tax_total, total, \
          shipping_address, billing_address, shipping_option, adjustments, shipping_tax_lines, discount_codes, \
-         prices_include_tax, access_token_hash, event_seq, created_at, updated_at, item_count) \
+         prices_include_tax, access_token_hash, event_seq, created_at, updated_at, item_count, explain) \
          values ($1, $2, $3, $4, $5, $6, $7, 'pending_payment', 'pending', 'unfulfilled', $8, $9, $10, $11, $12, \
-         $13, $14, $15, $16, $17, $18, $19, $20, 1, $21, $21, $22)",
+         $13, $14, $15, $16, $17, $18, $19, $20, 1, $21, $21, $22, $23)",
     )
     .bind(&o.id)
     .bind(&o.merchant_id)
@@ -251,6 +253,7 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed> {
     .bind(&o.access_token_hash)
     .bind(o.now)
     .bind(o.lines.iter().map(|l| l.quantity).sum::<i64>())
+    .bind(&o.explain)
     .execute(&mut *tx)
     .await?;
     let positioned: Vec<_> = o.lines.iter().enumerate().collect();

@@ -135,6 +135,16 @@ pub async fn get(db: &Db, merchant_id: &str, order_id: &str) -> Result<Option<Or
     Ok(Some(o))
 }
 
+/// The trail of plugin calls an order was priced with (JSON), if it kept one.
+pub async fn explain(db: &Db, merchant_id: &str, order_id: &str) -> Result<Option<String>> {
+    let row = sqlx::query("select explain from sales_order where merchant_id = $1 and order_id = $2")
+        .bind(merchant_id)
+        .bind(order_id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|r| r.try_get::<Option<String>, _>("explain")).transpose()?.flatten())
+}
+
 /// Orders in id order after `after`; of one customer and/or status.
 pub async fn list(
     db: &Db,

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::Storefront;
 use super::customers::{CustomerSession, OptionalCustomer, TokenHeader};
-use super::error::{Problem, Result};
+use super::error::{ApiError, Problem, Result};
 use super::idempotency::Unsettled;
 use super::json::{ApiJson, ApiPath, ApiQuery, OptionalJson};
 use crate::commerce::cart::{
@@ -89,15 +89,36 @@ async fn recover_cart(
     Ok(Json(cart::recovery::recover(&state.shop, &store.merchant_id, &token).await?))
 }
 
-/// The cart, priced: pricing plugins, shipping rates and tax.
-#[utoipa::path(get, path = "/carts/{id}", tag = "carts", security(("bearer" = [])),
-    responses((status = 200, body = Cart), (status = 404, body = Problem)))]
+/// Whether to explain a cart's totals.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ExplainQuery {
+    /// `1` (or `true`) adds `explain`: every plugin call that shaped the totals.
+    explain: Option<String>,
+}
+
+/// The cart, priced: pricing plugins, shipping rates and tax; with
+/// `?explain=1`, the trail of plugin calls that made its totals.
+#[utoipa::path(get, path = "/carts/{id}", tag = "carts", security(("bearer" = [])), params(ExplainQuery),
+    responses((status = 200, body = Cart), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn get_cart(
     store: Storefront,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ExplainQuery>,
 ) -> Result<Json<Cart>> {
-    Ok(Json(cart::get(&state.shop, &store.merchant_id, &id).await?))
+    let explain = match q.explain.as_deref() {
+        None | Some("0" | "false") => false,
+        Some("1" | "true") => true,
+        Some(_) => return Err(ApiError::field("explain", "must be 1, true, 0 or false")),
+    };
+    let shop = &state.shop;
+    let cart = if explain {
+        cart::explain(shop, &store.merchant_id, &id).await?
+    } else {
+        cart::get(shop, &store.merchant_id, &id).await?
+    };
+    Ok(Json(cart))
 }
 
 /// How the cart can be paid: the shop's payment providers, in the order the

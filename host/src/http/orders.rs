@@ -14,14 +14,17 @@ use super::auth::{Admin, Storefront};
 use super::customers::{CustomerSession, OptionalCustomer, TokenHeader};
 use super::error::{Problem, Result};
 use super::json::{ApiPath, ApiQuery, PageQuery};
-use crate::commerce::orders::{self, BuyerOrder, Order, OrderDetail};
+use crate::commerce::orders::{self, BuyerOrder, Order, OrderDetail, OrderExplanation};
 use crate::commerce::{Page, Paged};
 
 /// The header a guest sends with an order's access token.
 pub const ORDER_TOKEN_HEADER: &str = "x-order-token";
 
 pub fn admin_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_orders)).routes(routes!(get_order))
+    OpenApiRouter::new()
+        .routes(routes!(list_orders))
+        .routes(routes!(get_order))
+        .routes(routes!(explain_order))
 }
 
 pub fn store_router() -> OpenApiRouter<AppState> {
@@ -62,6 +65,19 @@ async fn get_order(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<OrderDetail>> {
     Ok(Json(orders::detail(&state.shop.db, &admin.merchant_id, &id).await?))
+}
+
+/// How an order was priced: its totals and every plugin call that made
+/// them (plugin name@version and id, input hash, memo, time, fuel, and what
+/// each changed), as kept with the order when it was placed.
+#[utoipa::path(get, path = "/orders/{id}/explain", tag = "orders", security(("bearer" = [])),
+    responses((status = 200, body = OrderExplanation), (status = 404, body = Problem)))]
+async fn explain_order(
+    admin: Admin,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<OrderExplanation>> {
+    Ok(Json(orders::explain(&state.shop.db, &admin.merchant_id, &id).await?))
 }
 
 #[derive(utoipa::IntoParams)]

@@ -139,6 +139,9 @@ pub struct VariantInfo {
 pub struct AdjustmentView {
     /// `line`, `order` or `shipping`.
     pub target: String,
+    /// The line it is aimed at, for a `line` target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_id: Option<String>,
     /// Text shown to the buyer, e.g. "10% off".
     pub label: String,
     /// What it took off, in the cart's currency.
@@ -180,4 +183,40 @@ pub struct ShippingOption {
     pub max_days: Option<u32>,
     /// `name@version` of the plugin that offers it.
     pub plugin: String,
+}
+
+/// One plugin call that shaped a priced cart (and the order placed from
+/// it): who answered, for which input, at what cost, and what it changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct TrailStep {
+    /// `pricing`, `shipping` or `tax`.
+    pub extension_point: String,
+    /// `name@version`.
+    pub plugin: String,
+    /// `plg_…`.
+    pub plugin_id: String,
+    /// Hex SHA-256 of the plugin id, its configuration and the call's input:
+    /// what the answer depends on (the memo's key).
+    pub input_hash: String,
+    /// Answered from the memo: no call was made.
+    pub memo: bool,
+    /// Instantiate, call and validation, in microseconds (0 from the memo).
+    pub duration_us: u64,
+    /// Instructions used (0 from the memo).
+    pub fuel: u64,
+    /// `ok`, or the failure kind (`out_of_fuel`, `plugin_disabled`, …).
+    pub outcome: String,
+    /// Pricing: the discounts it gave, as the ledger took them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adjustments: Vec<AdjustmentView>,
+    /// Tax (the binding that decided): every tax it put on lines and
+    /// shipping, added up by rate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taxes: Vec<TaxLineView>,
+    /// Shipping: the codes it offered (a code another plugin offered first is left out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options_offered: Vec<String>,
+    /// Shipping: the offered code the cart has chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub option_chosen: Option<String>,
 }

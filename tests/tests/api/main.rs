@@ -5,6 +5,7 @@
 mod catalog;
 mod customers;
 mod discounts;
+mod explain;
 mod idempotency;
 mod inventory;
 mod lifecycle;

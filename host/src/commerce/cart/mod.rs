@@ -14,10 +14,12 @@ mod view;
 pub use memo::Memo;
 pub use ops::{
     BindingsPreview, CartUpdate, CodeInput, LineUpdate, NewCart, NewLine, ShippingChoice, add_discount_code,
-    add_line, claim, create, get, load_priced, preview, remove_discount_code, remove_line, select_shipping,
-    shipping_options, update_details, update_line, view,
+    add_line, claim, create, explain, get, load_priced, preview, remove_discount_code, remove_line,
+    select_shipping, shipping_options, update_details, update_line, view,
 };
-pub use view::{AdjustmentView, Cart, CartLine, ShippingOption, ShippingOptions, TaxLineView, Warning};
+pub use view::{
+    AdjustmentView, Cart, CartLine, ShippingOption, ShippingOptions, TaxLineView, TrailStep, Warning,
+};
 
 use serde::Deserialize;
 

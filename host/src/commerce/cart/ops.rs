@@ -170,6 +170,13 @@ pub async fn get(shop: &Shop, merchant_id: &str, cart_id: &str) -> Result<Cart> 
     Ok(view(record, priced))
 }
 
+/// The cart, priced, with the trail of plugin calls that made its totals.
+pub async fn explain(shop: &Shop, merchant_id: &str, cart_id: &str) -> Result<Cart> {
+    let (record, priced) = load_priced(shop, merchant_id, cart_id, false, None).await?;
+    let trail = priced.trail.clone();
+    Ok(Cart { explain: Some(trail), ..view(record, priced) })
+}
+
 /// A cart priced with other bindings of one extension point than the
 /// merchant's (every plugin runs): a preview of a binding change. The
 /// bindings are checked like a replacement; nothing is saved.
@@ -301,6 +308,7 @@ pub fn view(record: CartRecord, p: Priced) -> Cart {
         shipping_address: record.shipping_address,
         billing_address: record.billing_address,
         warnings: p.warnings,
+        explain: None,
         order_id: record.order_id,
         status: record.status,
         id: record.id,

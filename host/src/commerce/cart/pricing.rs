@@ -27,12 +27,14 @@ use mercato_sdk::tax::{TaxInput, TaxableLine};
 use mercato_sdk::{Currency, Customer, ExtensionPoint, Money};
 
 use super::memo::Answer;
-use super::{Address, AdjustmentView, CartRecord, LineRecord, Memo, ShippingOption, TaxLineView, Warning};
+use super::{
+    Address, AdjustmentView, CartRecord, LineRecord, Memo, ShippingOption, TaxLineView, TrailStep, Warning,
+};
 use crate::commerce::catalog::{InventoryPolicy, Price};
 use crate::commerce::discounts::DiscountCode;
 use crate::commerce::plugins::{Binding, OnError};
 use crate::commerce::{Error, Result, Shop};
-use crate::runtime::{Call, CallError};
+use crate::runtime::{Call, CallError, Outcome};
 
 /// A line that is priced.
 #[derive(Debug, Clone)]
@@ -88,6 +90,9 @@ pub struct Priced {
     pub warnings: Vec<Warning>,
     /// Bindings that failed closed: the cart cannot be completed.
     pub failures: Vec<String>,
+    /// Every plugin call that shaped these totals, in the order they ran
+    /// (pricing's deciding pass, shipping, tax).
+    pub trail: Vec<TrailStep>,
 }
 
 /// What the plugin phase needs: owned, so it can move to the blocking pool.
@@ -126,6 +131,16 @@ struct Found {
     failures: Vec<Failure>,
     /// The messages of the failures that block completion.
     blocking: Vec<String>,
+    trail: Vec<TrailStep>,
+}
+
+/// How one binding's call went, for the trail.
+#[derive(Default)]
+struct Meta {
+    input_hash: String,
+    memo: bool,
+    duration_us: u64,
+    fuel: u64,
 }
 
 /// A binding whose call failed while pricing.
@@ -262,6 +277,7 @@ pub async fn price(
         codes,
         warnings,
         failures: found.blocking,
+        trail: found.trail,
     })
 }
 
@@ -307,14 +323,19 @@ impl Job {
 
     fn run(&self) -> Found {
         let mut found = Found::default();
-        let (ledger, labels) = self.run_pricing(None, &mut found.failures);
-        let mut ledger = ledger;
-        let mut labels = labels;
+        let (mut ledger, mut labels, mut pricing_trail) = self.run_pricing(None, &mut found.failures);
+        let mut shipping_trail = Vec::new();
         if let Some(address) = &self.address
             && !self.lines.is_empty()
         {
             let subtotal: i64 = ledger.line_totals().iter().sum();
-            found.options = self.run_shipping(address, subtotal, &mut found.warnings, &mut found.failures);
+            found.options = self.run_shipping(
+                address,
+                subtotal,
+                &mut found.warnings,
+                &mut found.failures,
+                &mut shipping_trail,
+            );
             if let Some(code) = &self.selected {
                 match found.options.iter().find(|o| &o.code == code) {
                     Some(o) => found.selected = Some(o.clone()),
@@ -332,26 +353,14 @@ impl Job {
         {
             // The second pass decides: its failures replace the first's.
             let mut failures = Vec::new();
-            (ledger, labels) = self.run_pricing(Some(selected.amount.amount), &mut failures);
+            (ledger, labels, pricing_trail) = self.run_pricing(Some(selected.amount.amount), &mut failures);
             found.failures.retain(|f| f.point != ExtensionPoint::Pricing);
             found.failures.extend(failures);
         }
         // Adjustments, by target.
         found.line_adjustments = vec![Vec::new(); self.lines.len()];
         for (applied, plugin) in ledger.applied().iter().zip(labels) {
-            let a = &applied.adjustment;
-            let (target, line) = match &a.target {
-                Target::Line(id) => ("line", self.position(id)),
-                Target::Order => ("order", None),
-                Target::Shipping => ("shipping", None),
-            };
-            let view = AdjustmentView {
-                target: target.to_owned(),
-                label: a.label.clone(),
-                amount: Price::new(applied.amount.amount, self.currency),
-                code: a.code.clone(),
-                plugin,
-            };
+            let (view, line) = self.adjustment_view(applied, plugin);
             match line {
                 Some(i) => found.line_adjustments[i].push(view),
                 None => found.adjustments.push(view),
@@ -367,6 +376,13 @@ impl Job {
             let shipping = found.selected.as_ref().map_or(0, |s| s.amount.amount) - found.shipping_discount;
             self.run_tax(address, &ledger, shipping, &mut found);
         }
+        if let Some(chosen) = &found.selected
+            && let Some(step) = shipping_trail.iter_mut().find(|t| t.options_offered.contains(&chosen.code))
+        {
+            step.option_chosen = Some(chosen.code.clone());
+        }
+        let tax_trail = std::mem::take(&mut found.trail);
+        found.trail = pricing_trail.into_iter().chain(shipping_trail).chain(tax_trail).collect();
         for f in std::mem::take(&mut found.failures) {
             let code = match f.on_error {
                 OnError::Fail => "plugin_failed",
@@ -387,8 +403,8 @@ impl Job {
         key_input: &impl serde::Serialize,
         wrap: fn(T) -> Answer,
         unwrap: fn(Answer) -> Option<T>,
-        call: impl FnOnce(Call<'_>) -> std::result::Result<T, CallError>,
-    ) -> std::result::Result<T, CallError>
+        call: impl FnOnce(Call<'_>) -> std::result::Result<Outcome<T>, CallError>,
+    ) -> (std::result::Result<T, CallError>, Meta)
     where
         T: Clone,
     {
@@ -401,38 +417,93 @@ impl Job {
         };
         // After one miss the memo-only pass is thrown away: no more hashing.
         if self.memo_only.get() && self.missed.get() {
-            return Err(not_remembered());
+            return (Err(not_remembered()), Meta::default());
         }
+        let key = Memo::key(&b.plugin.id, &b.config, key_input);
+        let mut meta = Meta { input_hash: hex::encode(key), ..Meta::default() };
         // A plugin the operator disabled is not answered for, even from the memo.
         let memo = self.memo.as_ref().filter(|_| !b.plugin.is_disabled());
-        let key = memo.map(|_| Memo::key(&b.plugin.id, &b.config, key_input));
-        if let (Some(memo), Some(key)) = (memo, &key)
-            && let Some(answer) = memo.get(key).and_then(unwrap)
+        if let Some(memo) = memo
+            && let Some(answer) = memo.get(&key).and_then(unwrap)
         {
-            return Ok(answer);
+            meta.memo = true;
+            return (Ok(answer), meta);
         }
         if self.memo_only.get() {
             self.missed.set(true);
-            return Err(not_remembered());
+            return (Err(not_remembered()), meta);
         }
-        let out = call(Call {
+        let out = match call(Call {
             plugin: &b.plugin,
             config: &b.config,
             merchant: &self.merchant_id,
             breaker: Some(&b.breaker),
-        })?;
-        if let (Some(memo), Some(key)) = (memo, key) {
-            memo.put(key, wrap(out.clone()));
+        }) {
+            Ok(out) => out,
+            Err(e) => return (Err(e), meta),
+        };
+        meta.duration_us = u64::try_from(out.duration.as_micros()).unwrap_or(u64::MAX);
+        meta.fuel = out.fuel_used;
+        if let Some(memo) = memo {
+            memo.put(key, wrap(out.output.clone()));
         }
-        Ok(out)
+        (Ok(out.output), meta)
+    }
+
+    /// A trail step of binding `b`'s call, changing nothing yet.
+    fn step(&self, b: &Binding, meta: Meta, outcome: &str) -> TrailStep {
+        TrailStep {
+            extension_point: b.plugin.extension_point().as_str().to_owned(),
+            plugin: b.plugin.label(),
+            plugin_id: b.plugin.id.clone(),
+            input_hash: meta.input_hash,
+            memo: meta.memo,
+            duration_us: meta.duration_us,
+            fuel: meta.fuel,
+            outcome: outcome.to_owned(),
+            adjustments: Vec::new(),
+            taxes: Vec::new(),
+            options_offered: Vec::new(),
+            option_chosen: None,
+        }
+    }
+
+    /// An applied adjustment as the buyer sees it, and its line's position
+    /// (`None` for the order or shipping).
+    fn adjustment_view(
+        &self,
+        applied: &mercato_sdk::pricing::AppliedAdjustment,
+        plugin: String,
+    ) -> (AdjustmentView, Option<usize>) {
+        let a = &applied.adjustment;
+        let (target, line_id) = match &a.target {
+            Target::Line(id) => ("line", Some(id.clone())),
+            Target::Order => ("order", None),
+            Target::Shipping => ("shipping", None),
+        };
+        let line = line_id.as_deref().and_then(|id| self.position(id));
+        let view = AdjustmentView {
+            target: target.to_owned(),
+            line_id,
+            label: a.label.clone(),
+            amount: Price::new(applied.amount.amount, self.currency),
+            code: a.code.clone(),
+            plugin,
+        };
+        (view, line)
     }
 
     /// Runs the pricing bindings in order; returns the ledger and, for each
     /// applied adjustment, the plugin that made it.
-    fn run_pricing(&self, shipping: Option<i64>, failures: &mut Vec<Failure>) -> (Ledger, Vec<String>) {
+    fn run_pricing(
+        &self,
+        shipping: Option<i64>,
+        failures: &mut Vec<Failure>,
+    ) -> (Ledger, Vec<String>, Vec<TrailStep>) {
         let shipping = shipping.map(|s| Money::new(s, self.currency));
         let mut ledger = Ledger::new(self.currency, &self.lines, shipping);
         let mut labels = Vec::new();
+        let mut trail = Vec::new();
         // Built once; each binding sees what the ones before it applied.
         let mut input = PricingInput {
             currency: self.currency,
@@ -444,9 +515,9 @@ impl Job {
         };
         for b in self.pricing.iter() {
             input.previous = ledger.applied().to_vec();
-            let answer = self.call(b, &input, Answer::Pricing, pricing_of, |call| {
-                self.runtime.pricing(call, &input).map(|o| o.output)
-            });
+            let before = ledger.applied().len();
+            let (answer, meta) =
+                self.call(b, &input, Answer::Pricing, pricing_of, |call| self.runtime.pricing(call, &input));
             let result = answer.map_err(|e| (e.kind.code(), e.to_string())).and_then(|out| {
                 ledger.apply_all(&out.adjustments, &self.codes).map(|()| out.adjustments.len()).map_err(|e| {
                     let message = format!(
@@ -457,11 +528,22 @@ impl Job {
                 })
             });
             match result {
-                Ok(n) => labels.extend(std::iter::repeat_n(b.plugin.label(), n)),
-                Err((reason, message)) => self.failed(b, "run", reason, message, failures),
+                Ok(n) => {
+                    labels.extend(std::iter::repeat_n(b.plugin.label(), n));
+                    let mut step = self.step(b, meta, "ok");
+                    step.adjustments = ledger.applied()[before..]
+                        .iter()
+                        .map(|a| self.adjustment_view(a, b.plugin.label()).0)
+                        .collect();
+                    trail.push(step);
+                }
+                Err((reason, message)) => {
+                    trail.push(self.step(b, meta, reason));
+                    self.failed(b, "run", reason, message, failures);
+                }
             }
         }
-        (ledger, labels)
+        (ledger, labels, trail)
     }
 
     fn run_shipping(
@@ -470,6 +552,7 @@ impl Job {
         subtotal: i64,
         warnings: &mut Vec<Warning>,
         failures: &mut Vec<Failure>,
+        trail: &mut Vec<TrailStep>,
     ) -> Vec<ShippingOption> {
         let input = ShippingInput {
             currency: self.currency,
@@ -491,14 +574,15 @@ impl Job {
         };
         let mut options: Vec<ShippingOption> = Vec::new();
         for b in self.shipping.iter() {
-            let answer = self.call(b, &input, Answer::Shipping, shipping_of, |call| {
-                self.runtime.shipping(call, &input).map(|o| o.output)
-            });
+            let (answer, meta) = self
+                .call(b, &input, Answer::Shipping, shipping_of, |call| self.runtime.shipping(call, &input));
             match answer {
                 // The first plugin to offer a code keeps it.
                 Ok(out) => {
+                    let mut step = self.step(b, meta, "ok");
                     for o in out.options {
                         if !options.iter().any(|x| x.code == o.code) {
+                            step.options_offered.push(o.code.clone());
                             options.push(ShippingOption {
                                 code: o.code,
                                 carrier: o.carrier,
@@ -510,8 +594,12 @@ impl Job {
                             });
                         }
                     }
+                    trail.push(step);
                 }
-                Err(e) => self.failed(b, "rates", e.kind.code(), e.to_string(), failures),
+                Err(e) => {
+                    trail.push(self.step(b, meta, e.kind.code()));
+                    self.failed(b, "rates", e.kind.code(), e.to_string(), failures);
+                }
             }
         }
         if options.is_empty() && !self.shipping.is_empty() {
@@ -547,9 +635,8 @@ impl Job {
         };
         // The first binding that answers decides; a skipped one passes to the next.
         for b in self.tax.iter() {
-            let answer = self.call(b, &input, Answer::Tax, tax_of, |call| {
-                self.runtime.tax(call, &input).map(|o| o.output)
-            });
+            let (answer, meta) =
+                self.call(b, &input, Answer::Tax, tax_of, |call| self.runtime.tax(call, &input));
             match answer {
                 Ok(out) => {
                     // The runtime checked every rate index and line position
@@ -573,9 +660,27 @@ impl Job {
                     }
                     found.shipping_taxes =
                         out.shipping.iter().filter_map(|t| view(t.rate, t.amount)).collect();
+                    // What it decided, added up by rate: the cart's tax total.
+                    let mut step = self.step(b, meta, "ok");
+                    let mut by_rate: Vec<Option<i64>> = vec![None; out.rates.len()];
+                    let taxed = out.lines.iter().map(|t| (t.rate, t.amount));
+                    for (rate, amount) in taxed.chain(out.shipping.iter().map(|t| (t.rate, t.amount))) {
+                        if let Some(sum) = by_rate.get_mut(rate as usize) {
+                            *sum = Some(sum.unwrap_or(0) + amount);
+                        }
+                    }
+                    step.taxes = by_rate
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, sum)| sum.and_then(|sum| view(i as u32, sum)))
+                        .collect();
+                    found.trail.push(step);
                     return;
                 }
-                Err(e) => self.failed(b, "calculate", e.kind.code(), e.to_string(), &mut found.failures),
+                Err(e) => {
+                    found.trail.push(self.step(b, meta, e.kind.code()));
+                    self.failed(b, "calculate", e.kind.code(), e.to_string(), &mut found.failures);
+                }
             }
         }
     }

@@ -1,6 +1,6 @@
 //! A priced cart as the storefront sees it.
 
-pub use crate::model::cart::{AdjustmentView, ShippingOption, TaxLineView};
+pub use crate::model::cart::{AdjustmentView, ShippingOption, TaxLineView, TrailStep};
 
 use serde::Serialize;
 
@@ -53,6 +53,11 @@ pub struct Cart {
     /// Things the buyer should know: short stock, lines dropped, codes not
     /// applied, a plugin that failed.
     pub warnings: Vec<Warning>,
+    /// Asked for with `?explain=1`: every plugin call that shaped these
+    /// totals (see [`TrailStep`]); its discounts, taxes and chosen shipping
+    /// add up to the totals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Vec<TrailStep>>,
     /// The order, once the cart is completed.
     pub order_id: Option<String>,
     /// When it was made, in unix milliseconds.

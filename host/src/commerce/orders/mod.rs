@@ -56,6 +56,53 @@ pub async fn get_any(db: &Db, merchant_id: &str, order_id: &str) -> Result<Order
     db::orders::get(db, merchant_id, order_id).await?.ok_or(Error::NotFound("order"))
 }
 
+/// An order's totals and the trail of plugin calls that made them, as
+/// kept with the order when it was placed: it still explains itself after
+/// the plugins are upgraded or uninstalled.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OrderExplanation {
+    /// `ord_…`.
+    pub order_id: String,
+    /// ISO 4217.
+    pub currency: String,
+    /// Sum of the lines' subtotals.
+    pub subtotal: crate::model::catalog::Price,
+    /// The sum of the trail's adjustments.
+    pub discount_total: crate::model::catalog::Price,
+    /// The chosen option's amount.
+    pub shipping_total: crate::model::catalog::Price,
+    /// The sum of the trail's taxes.
+    pub tax_total: crate::model::catalog::Price,
+    /// What the buyer was charged.
+    pub total: crate::model::catalog::Price,
+    /// False for an order placed before orders kept their trail (then it is empty).
+    pub recorded: bool,
+    /// Every plugin call that priced it, in the order they ran.
+    pub trail: Vec<crate::model::cart::TrailStep>,
+}
+
+/// How a merchant's order was priced, call by call.
+pub async fn explain(db: &Db, merchant_id: &str, order_id: &str) -> Result<OrderExplanation> {
+    let order = get(db, merchant_id, order_id).await?;
+    let stored = db::orders::explain(db, merchant_id, order_id).await?;
+    let trail = match stored.as_deref() {
+        Some(json) => serde_json::from_str(json)
+            .map_err(|e| Error::Internal(anyhow::anyhow!("order {order_id}'s trail is unreadable: {e}")))?,
+        None => Vec::new(),
+    };
+    Ok(OrderExplanation {
+        order_id: order.id,
+        currency: order.currency,
+        subtotal: order.subtotal,
+        discount_total: order.discount_total,
+        shipping_total: order.shipping_total,
+        tax_total: order.tax_total,
+        total: order.total,
+        recorded: stored.is_some(),
+        trail,
+    })
+}
+
 /// A merchant's order with its history.
 pub async fn detail(db: &Db, merchant_id: &str, order_id: &str) -> Result<OrderDetail> {
     let order = get(db, merchant_id, order_id).await?;

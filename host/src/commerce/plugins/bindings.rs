@@ -376,12 +376,14 @@ pub async fn trial_bindings(
     Ok(Arc::new(list.collect()))
 }
 
-/// One binding in the history of a merchant's bindings.
+/// One binding in the history of a merchant's bindings. The configuration
+/// is given by its SHA-256 only: it may hold secrets (a payment plugin's
+/// webhook secret), and events travel to webhook receivers.
 fn described(plugin: &InstalledPlugin, config: &str, on_error: OnError) -> Value {
     json!({
         "plugin_id": plugin.id,
         "plugin": plugin.label(),
-        "config": serde_json::from_str::<Value>(config).unwrap_or(Value::Null),
+        "config_sha256": crate::commerce::ids::hash_secret(config),
         "on_error": on_error.as_str(),
     })
 }
