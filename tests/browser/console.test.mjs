@@ -122,6 +122,11 @@ test("a merchant captures, fulfils and part-refunds a bank-transfer order, and t
   const refunds = page.getByRole("region", { name: "Refunds" });
   await refunds.getByText("Umschlag beschädigt").waitFor();
   await shot(page, "console-07-refunded");
+  // How the order was priced: the plugin calls kept with it.
+  const calls = page.getByRole("table", { name: "Plugin calls, in the order they ran" });
+  for (const plugin of ["coupon@0.1.0", "weight-table@0.1.0", "eu-vat@0.1.0"]) {
+    await calls.getByText(plugin).waitFor();
+  }
 
   // The shopper's order page, reloaded, shows the shipment and the refund.
   await shopper.reload();

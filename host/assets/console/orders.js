@@ -415,8 +415,48 @@ export async function orderView({ api, rerender }, id) {
     h("div", { class: "two" }, card("Totals", totals), card("Payment", payment)),
     h("div", { class: "two" }, card("Shipping", shipping), card("Fulfillments", fulfillments)),
     card("Refunds", refunds),
+    card("How it was priced", priced(api, order)),
     card("History", history),
   );
+}
+
+/**
+ * The trail of plugin calls the order was priced with (kept with the
+ * order): who answered each call, at what cost, and what it changed.
+ */
+function priced(api, order) {
+  const box = h("div", {}, h("p", { class: "loading" }, "Loading…"));
+  api.get(`/v1/admin/orders/${encodeURIComponent(order.id)}/explain`).then(
+    (x) => {
+      if (!x.recorded) {
+        box.replaceChildren(h("p", { class: "empty" }, "This order was placed before orders kept how they were priced."));
+        return;
+      }
+      const m = (amount) => money({ amount, currency: x.currency });
+      const changed = (s) => [
+        ...(s.adjustments || []).map((a) => `${a.label} −${m(a.amount.amount)}${a.line_id ? ` (line ${a.line_id})` : ` (${a.target})`}`),
+        ...(s.taxes || []).map((t) => `${t.label} ${t.jurisdiction} ${t.rate}: ${m(t.amount.amount)}`),
+        ...(s.options_offered || []).map((c) => (c === s.option_chosen ? `${c} (chosen)` : c)),
+      ];
+      box.replaceChildren(
+        table(
+          [
+            { label: "Point", cell: (s) => s.extension_point },
+            { label: "Plugin", cell: (s) => h("span", {}, s.plugin, h("br"), h("code", {}, s.plugin_id)) },
+            { label: "Outcome", cell: (s) => badge(s.outcome === "ok" ? "succeeded" : s.outcome) },
+            { label: "Changed", cell: (s) => h("ul", { class: "plain" }, changed(s).map((c) => h("li", {}, c))) },
+            { label: "Time", num: true, cell: (s) => (s.memo ? "memo" : `${num(s.duration_us)} µs`) },
+            { label: "Fuel", num: true, cell: (s) => num(s.fuel) },
+            { label: "Input", cell: (s) => h("code", { title: s.input_hash }, s.input_hash.slice(0, 12)) },
+          ],
+          x.trail,
+          { caption: "Plugin calls, in the order they ran", empty: "No plugin priced this order." },
+        ),
+      );
+    },
+    (e) => box.replaceChildren(h("p", { class: "form-error" }, `Could not load how the order was priced: ${e.message}`)),
+  );
+  return box;
 }
 
 function action(title, content) {
