@@ -332,8 +332,15 @@ impl Runtime {
         if parts.len() < 3 || parts[..3].iter().any(|p| p.parse::<u64>().is_err()) {
             return Err(InstallError::InvalidMetadata(format!("version {:?} is not semver", m.version)));
         }
-        if serde_json::from_str::<serde_json::Value>(&m.config_schema).is_err() {
+        let Ok(schema) = serde_json::from_str::<serde_json::Value>(&m.config_schema) else {
             return Err(InstallError::InvalidMetadata("config_schema is not JSON".into()));
+        };
+        // Checked here, not at each bind: a console builds forms from it,
+        // and bindings are checked against it. No remote `$ref` is fetched.
+        if let Err(e) = jsonschema::validator_for(&schema) {
+            return Err(InstallError::InvalidMetadata(format!(
+                "config_schema is not a valid JSON Schema: {e}"
+            )));
         }
         Ok(Metadata {
             name: m.name,

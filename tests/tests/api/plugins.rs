@@ -554,3 +554,11 @@ on_both_databases!(a_plugins_call_history_is_kept_in_windows, |app: TestApp| asy
     app.get(&path, &m.secret_key).await.expect(403);
     app.get("/v1/platform/plugins/plg_nope/history", &app.operator_key).await.problem(404, "not_found");
 });
+
+on_both_databases!(a_schema_that_is_not_json_schema_is_refused_at_install, |app: TestApp| async move {
+    let refused =
+        upload(&app, &app.operator_key, component("bad-schema")).await.problem(422, "invalid_metadata");
+    let detail = refused["detail"].as_str().unwrap();
+    assert!(detail.contains("config_schema is not a valid JSON Schema"), "{detail}");
+    assert_eq!(plugin_count(&app).await, 0, "nothing installed");
+});
