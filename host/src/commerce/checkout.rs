@@ -189,7 +189,7 @@ pub async fn place(shop: &Shop, merchant_id: &str, cart_id: &str, req: CompleteR
         None => None,
     };
 
-    let (record, priced) = cart::load_priced(shop, merchant_id, cart_id, true, None).await?;
+    let (record, priced) = cart::load_priced(shop, merchant_id, cart_id, cart::Pass::Fresh, None).await?;
     if record.status != cart::CartStatus::Open {
         return Err(Error::Conflict {
             code: "cart_not_open",

@@ -17,6 +17,7 @@ pub use ops::{
     add_line, claim, create, explain, get, load_priced, preview, remove_discount_code, remove_line,
     select_shipping, shipping_options, update_details, update_line, view,
 };
+pub use pricing::Pass;
 pub use view::{
     AdjustmentView, Cart, CartLine, ShippingOption, ShippingOptions, TaxLineView, TrailStep, Warning,
 };

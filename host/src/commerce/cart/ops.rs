@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::pricing::{self, Priced};
+use super::pricing::{self, Pass, Priced};
 use super::view::{Cart, CartLine, ShippingOptions, Warning};
 use super::{
     AddressInput, CartRecord, CartStatus, LineRecord, MAX_CODES, MAX_LINE_QUANTITY, MAX_LINES, quantity,
@@ -166,13 +166,13 @@ async fn sellable(
 
 /// The cart, priced.
 pub async fn get(shop: &Shop, merchant_id: &str, cart_id: &str) -> Result<Cart> {
-    let (record, priced) = load_priced(shop, merchant_id, cart_id, false, None).await?;
+    let (record, priced) = load_priced(shop, merchant_id, cart_id, Pass::Read, None).await?;
     Ok(view(record, priced))
 }
 
 /// The cart, priced, with the trail of plugin calls that made its totals.
 pub async fn explain(shop: &Shop, merchant_id: &str, cart_id: &str) -> Result<Cart> {
-    let (record, priced) = load_priced(shop, merchant_id, cart_id, false, None).await?;
+    let (record, priced) = load_priced(shop, merchant_id, cart_id, Pass::Explained, None).await?;
     let trail = priced.trail.clone();
     Ok(Cart { explain: Some(trail), ..view(record, priced) })
 }
@@ -205,18 +205,19 @@ pub async fn preview(
     let new = NewBindings { bindings: req.bindings };
     let bindings = plugins::trial_bindings(&shop.db, &shop.runtime, point, &new).await?;
     let trial = pricing::Trial { point, bindings };
-    let (record, priced) = load_priced(shop, merchant_id, &req.cart_id, true, Some(&trial)).await?;
+    let (record, priced) = load_priced(shop, merchant_id, &req.cart_id, Pass::Fresh, Some(&trial)).await?;
     Ok(view(record, priced))
 }
 
 /// Loads a cart and prices it: lines whose variant is gone, archived or in
 /// another currency are dropped (with a warning), invalid codes are left
-/// out (with a warning), short stock is flagged. `fresh` runs every plugin.
+/// out (with a warning), short stock is flagged. `pass` says whether every
+/// plugin runs and whether the trail of calls is kept.
 pub async fn load_priced(
     shop: &Shop,
     merchant_id: &str,
     cart_id: &str,
-    fresh: bool,
+    pass: Pass,
     trial: Option<&pricing::Trial>,
 ) -> Result<(CartRecord, Priced)> {
     let mut record = store::get(&shop.db, merchant_id, cart_id).await?.ok_or(Error::NotFound("cart"))?;
@@ -261,7 +262,7 @@ pub async fn load_priced(
             Err(e) => return Err(e),
         }
     }
-    let mut priced = pricing::price(shop, merchant_id, &record, live, codes, fresh, trial).await?;
+    let mut priced = pricing::price(shop, merchant_id, &record, live, codes, pass, trial).await?;
     warnings.append(&mut priced.warnings);
     priced.warnings = warnings;
     Ok((record, priced))
@@ -440,7 +441,7 @@ pub async fn remove_discount_code(shop: &Shop, merchant_id: &str, cart_id: &str,
 
 /// The shipping rates the bound plugins offer for this cart.
 pub async fn shipping_options(shop: &Shop, merchant_id: &str, cart_id: &str) -> Result<ShippingOptions> {
-    let (_, priced) = load_priced(shop, merchant_id, cart_id, false, None).await?;
+    let (_, priced) = load_priced(shop, merchant_id, cart_id, Pass::Read, None).await?;
     let warnings = priced
         .warnings
         .into_iter()
@@ -457,7 +458,7 @@ pub async fn select_shipping(
     req: ShippingChoice,
 ) -> Result<Cart> {
     let code = req.code.ok_or_else(|| Error::field("code", "is required"))?;
-    let (record, priced) = load_priced(shop, merchant_id, cart_id, false, None).await?;
+    let (record, priced) = load_priced(shop, merchant_id, cart_id, Pass::Read, None).await?;
     if record.shipping_address.is_none() {
         return Err(Error::Unprocessable {
             code: "shipping_address_required",

@@ -113,6 +113,8 @@ struct Job {
     /// Answer from the memo only; a miss sets `missed` and stops calling.
     memo_only: Cell<bool>,
     missed: Cell<bool>,
+    /// Keep the trail of calls (not on a plain cart read: it costs).
+    explain: bool,
 }
 
 /// What the plugin phase found.
@@ -165,17 +167,28 @@ pub struct Trial {
     pub bindings: Arc<Vec<Binding>>,
 }
 
-/// Prices `lines` of `cart` (the live ones; see `ops`). `fresh` skips the
-/// memo: every plugin runs.
+/// How a cart is priced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Answers from the memo where it can, and no trail: a cart read.
+    Read,
+    /// Answers from the memo where it can, with the trail of calls (`?explain=1`).
+    Explained,
+    /// Every plugin runs, with the trail: checkout (the order keeps it), a preview.
+    Fresh,
+}
+
+/// Prices `lines` of `cart` (the live ones; see `ops`) as `pass` says.
 pub async fn price(
     shop: &Shop,
     merchant_id: &str,
     cart: &CartRecord,
     lines: Vec<LineRecord>,
     codes: Vec<DiscountCode>,
-    fresh: bool,
+    pass: Pass,
     trial: Option<&Trial>,
 ) -> Result<Priced> {
+    let fresh = pass == Pass::Fresh;
     let currency = crate::commerce::parse::currency(&cart.currency).map_err(anyhow::Error::msg)?;
     let sdk_lines: Vec<_> = lines.iter().map(|l| sdk_line(l, currency)).collect();
     let bound = async |point| match trial {
@@ -207,6 +220,7 @@ pub async fn price(
         memo: if fresh { None } else { Some(shop.memo.clone()) },
         runtime: shop.runtime.clone(),
         memo_only: Cell::new(!fresh),
+        explain: pass != Pass::Read,
         missed: Cell::new(false),
     };
     // An unchanged cart is answered from the memo right here. Plugins that
@@ -420,7 +434,8 @@ impl Job {
             return (Err(not_remembered()), Meta::default());
         }
         let key = Memo::key(&b.plugin.id, &b.config, key_input);
-        let mut meta = Meta { input_hash: hex::encode(key), ..Meta::default() };
+        let input_hash = if self.explain { hex::encode(key) } else { String::new() };
+        let mut meta = Meta { input_hash, ..Meta::default() };
         // A plugin the operator disabled is not answered for, even from the memo.
         let memo = self.memo.as_ref().filter(|_| !b.plugin.is_disabled());
         if let Some(memo) = memo
@@ -530,15 +545,19 @@ impl Job {
             match result {
                 Ok(n) => {
                     labels.extend(std::iter::repeat_n(b.plugin.label(), n));
-                    let mut step = self.step(b, meta, "ok");
-                    step.adjustments = ledger.applied()[before..]
-                        .iter()
-                        .map(|a| self.adjustment_view(a, b.plugin.label()).0)
-                        .collect();
-                    trail.push(step);
+                    if self.explain {
+                        let mut step = self.step(b, meta, "ok");
+                        step.adjustments = ledger.applied()[before..]
+                            .iter()
+                            .map(|a| self.adjustment_view(a, b.plugin.label()).0)
+                            .collect();
+                        trail.push(step);
+                    }
                 }
                 Err((reason, message)) => {
-                    trail.push(self.step(b, meta, reason));
+                    if self.explain {
+                        trail.push(self.step(b, meta, reason));
+                    }
                     self.failed(b, "run", reason, message, failures);
                 }
             }
@@ -579,10 +598,12 @@ impl Job {
             match answer {
                 // The first plugin to offer a code keeps it.
                 Ok(out) => {
-                    let mut step = self.step(b, meta, "ok");
+                    let mut offered = Vec::new();
                     for o in out.options {
                         if !options.iter().any(|x| x.code == o.code) {
-                            step.options_offered.push(o.code.clone());
+                            if self.explain {
+                                offered.push(o.code.clone());
+                            }
                             options.push(ShippingOption {
                                 code: o.code,
                                 carrier: o.carrier,
@@ -594,10 +615,14 @@ impl Job {
                             });
                         }
                     }
-                    trail.push(step);
+                    if self.explain {
+                        trail.push(TrailStep { options_offered: offered, ..self.step(b, meta, "ok") });
+                    }
                 }
                 Err(e) => {
-                    trail.push(self.step(b, meta, e.kind.code()));
+                    if self.explain {
+                        trail.push(self.step(b, meta, e.kind.code()));
+                    }
                     self.failed(b, "rates", e.kind.code(), e.to_string(), failures);
                 }
             }
@@ -661,6 +686,9 @@ impl Job {
                     found.shipping_taxes =
                         out.shipping.iter().filter_map(|t| view(t.rate, t.amount)).collect();
                     // What it decided, added up by rate: the cart's tax total.
+                    if !self.explain {
+                        return;
+                    }
                     let mut step = self.step(b, meta, "ok");
                     let mut by_rate: Vec<Option<i64>> = vec![None; out.rates.len()];
                     let taxed = out.lines.iter().map(|t| (t.rate, t.amount));
@@ -678,7 +706,9 @@ impl Job {
                     return;
                 }
                 Err(e) => {
-                    found.trail.push(self.step(b, meta, e.kind.code()));
+                    if self.explain {
+                        found.trail.push(self.step(b, meta, e.kind.code()));
+                    }
                     self.failed(b, "calculate", e.kind.code(), e.to_string(), &mut found.failures);
                 }
             }
