@@ -7,10 +7,10 @@
 //
 //   cd tests/browser && node --test --test-concurrency=1 console.test.mjs
 
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startDemo, launchBrowser, newPage, shot, record, PLUGIN_DIR } from "./harness.mjs";
+import { session, newPage, shot, record, PLUGIN_DIR } from "./harness.mjs";
 import { buy, openShop, addToCart, openCart, checkoutTo } from "./shopper.mjs";
 
 let demo;
@@ -20,15 +20,7 @@ const requested = [];
 /** Console pages, whose logged errors are checked at the end of each test. */
 const consolePages = [];
 
-before(async () => {
-  demo = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  demo?.stop();
-});
+session((s) => ({ demo, browser } = s));
 
 /** A page whose requests are recorded. */
 async function tracked() {

@@ -11,6 +11,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { before, after } from "node:test";
 import { chromium } from "playwright-core";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -68,6 +69,22 @@ export async function startDemo() {
     logs: () => logs,
     stop: () => proc.kill("SIGTERM"),
   };
+}
+
+/**
+ * A test file's demo and browser: started before its tests (then handed to
+ * `ready({demo, browser})`), stopped after them.
+ */
+export function session(ready) {
+  let s = {};
+  before(async () => {
+    s = { demo: await startDemo(), browser: await launchBrowser() };
+    ready(s);
+  });
+  after(async () => {
+    await s.browser?.close();
+    s.demo?.stop();
+  });
 }
 
 /** Debian's Chromium, headless, with nothing reaching beyond loopback. */

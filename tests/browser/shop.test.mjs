@@ -4,11 +4,11 @@
 //
 //   cd tests/browser && node --test --test-concurrency=1 shop.test.mjs
 
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { gunzipSync } from "node:zlib";
-import { startDemo, launchBrowser, newPage, shot, largestContentfulPaint, record } from "./harness.mjs";
+import { session, newPage, shot, largestContentfulPaint, record } from "./harness.mjs";
 import { buy, openShop, addToCart, openCart, checkoutTo, choosePayment, orderPage, CARDS, ADDRESSES } from "./shopper.mjs";
 
 let demo;
@@ -16,15 +16,7 @@ let browser;
 /** Every URL any page of these tests asked for. */
 const requested = [];
 
-before(async () => {
-  demo = await startDemo();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  demo?.stop();
-});
+session((s) => ({ demo, browser } = s));
 
 async function page(opts) {
   const p = await newPage(browser, opts);

@@ -25,14 +25,21 @@ export async function cartPage(root) {
   root.append(heading("Your cart"));
   const body = h("div", { class: "cart-body" }, h("p", { class: "loading" }, "Loading…"));
   root.append(body);
-  let c;
+  const c = await loadInto(body);
+  if (c !== undefined) render(body, c);
+}
+
+/**
+ * The shopper's cart (null without one), or undefined once `body` says
+ * it could not be loaded.
+ */
+export async function loadInto(body) {
   try {
-    c = await cart.load();
+    return await cart.load();
   } catch (e) {
     body.replaceChildren(errorBox(`Your cart could not be loaded: ${e.message}`));
-    return;
+    return undefined;
   }
-  render(body, c);
 }
 
 function empty(body) {

@@ -5,7 +5,7 @@
 import { ApiError, idempotencyKey, showFormErrors, clearFormErrors, markField } from "../common/api.js";
 import { api, cart, config, session, orderTokens, orderPageUrl } from "./store.js";
 import { h, heading, errorBox, money, totals, source } from "./ui.js";
-import { warnings } from "./cart.js";
+import { warnings, loadInto } from "./cart.js";
 import { remember } from "./order.js";
 
 const enc = encodeURIComponent;
@@ -60,13 +60,8 @@ export async function checkoutPage(root) {
   root.append(heading("Checkout"));
   const body = h("div", {}, h("p", { class: "loading" }, "Loading…"));
   root.append(body);
-  let c;
-  try {
-    c = await cart.load();
-  } catch (e) {
-    body.replaceChildren(errorBox(`Your cart could not be loaded: ${e.message}`));
-    return;
-  }
+  let c = await loadInto(body);
+  if (c === undefined) return;
   if (!c || !c.lines.length) {
     body.replaceChildren(h("div", { class: "empty" }, h("p", {}, "Your cart is empty."), h("a", { href: "#/", class: "btn btn-primary" }, "Start shopping")));
     return;
