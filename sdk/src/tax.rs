@@ -86,6 +86,31 @@ pub struct TaxInput<'a> {
 }
 
 impl TaxInput<'_> {
+    /// The same input owning its text, e.g. to keep it past the call.
+    pub fn into_owned(self) -> TaxInput<'static> {
+        let own = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
+        TaxInput {
+            currency: self.currency,
+            lines: self
+                .lines
+                .into_iter()
+                .map(|l| TaxableLine {
+                    id: own(l.id),
+                    product_id: own(l.product_id),
+                    sku: own(l.sku),
+                    quantity: l.quantity,
+                    amount: l.amount,
+                    tax_code: l.tax_code.map(own),
+                })
+                .collect(),
+            shipping_amount: self.shipping_amount,
+            ship_from: self.ship_from,
+            ship_to: self.ship_to,
+            customer: self.customer,
+            prices_include_tax: self.prices_include_tax,
+        }
+    }
+
     /// `amount` minor units in the cart currency.
     pub fn money(&self, amount: i64) -> Money {
         Money::new(amount, self.currency)

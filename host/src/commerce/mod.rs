@@ -48,6 +48,8 @@ pub struct Shop {
     pub bindings: plugins::Bindings,
     /// Plugin answers remembered for carts priced again unchanged.
     pub memo: Arc<cart::Memo>,
+    /// Candidates run beside live bindings on samples of their calls.
+    pub shadows: plugins::ShadowRuns,
     /// Seals and opens merchants' provider secrets.
     pub secrets: Arc<secrets::SecretBox>,
     /// Where Stripe is reached, and its clients.
@@ -66,6 +68,7 @@ impl Shop {
     pub fn new(db: Db, runtime: Arc<Runtime>) -> Shop {
         let secrets = Arc::new(secrets::SecretBox::ephemeral());
         Shop {
+            shadows: plugins::ShadowRuns::new(db.clone(), runtime.clone()),
             db,
             runtime,
             bindings: Default::default(),

@@ -184,6 +184,7 @@ pub async fn call(
             config: &provider.config,
             merchant: &merchant,
             breaker: Some(&provider.breaker),
+            background: false,
         };
         runtime.payment(call, &request).map(|o| o.output)
     })

@@ -6,6 +6,7 @@
 pub use crate::model::plugins::{StoredPlugin, StoredPolicy};
 
 mod bindings;
+mod shadow;
 
 use crate::runtime::journal::{JournalError, JournalLine};
 use std::sync::Arc;
@@ -22,9 +23,13 @@ use crate::runtime::{
 };
 
 pub use bindings::{
-    BindError, Binding, BindingUpgrade, BindingView, Bindings, BindingsByPoint, MAX_BINDINGS,
-    MAX_CONFIG_BYTES, NewBinding, NewBindings, OnError, PointBindings, StoredBinding, list_bindings,
-    replace_bindings, trial_bindings, upgrade_binding,
+    BindError, Binding, BindingMode, BindingUpgrade, BindingView, Bindings, BindingsByPoint, MAX_BINDINGS,
+    MAX_CONFIG_BYTES, NewBinding, NewBindings, OnError, PointBindings, ShadowPromotion, StoredBinding,
+    list_bindings, promote_shadow, replace_bindings, trial_bindings, upgrade_binding,
+};
+pub use shadow::{
+    Exchange, MAX_CALLS_PER_SHADOW, Sample, Shadow, ShadowDifference, ShadowFailure, ShadowReport,
+    ShadowRuns, ShadowSummary, Timing, report as shadow_report,
 };
 
 /// An installed plugin as the operator sees it: what the component says

@@ -113,8 +113,13 @@ async fn ask_all(
     let joined = tokio::task::spawn_blocking(move || {
         let mut all = Vec::new();
         for b in bindings.iter() {
-            let call =
-                Call { plugin: &b.plugin, config: &b.config, merchant: &merchant, breaker: Some(&b.breaker) };
+            let call = Call {
+                plugin: &b.plugin,
+                config: &b.config,
+                merchant: &merchant,
+                breaker: Some(&b.breaker),
+                background: false,
+            };
             match runtime.recommendations(call, &context, catalog.clone()) {
                 Ok(outcome) => {
                     all.extend(outcome.output.into_iter().map(|r| (r.product_id, r.reason, b.plugin.label())))

@@ -5,7 +5,7 @@ use crate::db::Result;
 use sqlx::Row;
 
 use super::{Db, now_ms};
-use crate::model::plugins::{OnError, StoredBinding, StoredPlugin, StoredPolicy};
+use crate::model::plugins::{OnError, ShadowCall, ShadowOf, StoredBinding, StoredPlugin, StoredPolicy};
 
 const COLUMNS: &str = "plugin_id, name, version, extension_point, sha256, size_bytes, description, config_schema, \
      limits, allowed_hosts, disabled_at, created_at";
@@ -186,7 +186,8 @@ pub async fn delete_unbound(db: &Db, id: &str) -> Result<bool> {
 /// up limits and allowed hosts another host changed.
 pub async fn bindings(db: &Db, merchant_id: &str, point: &str) -> Result<Vec<(StoredBinding, StoredPolicy)>> {
     let rows = sqlx::query(
-        "select b.plugin_id, b.config, b.on_error, p.limits, p.allowed_hosts, p.disabled_at from plugin_binding b \
+        "select b.plugin_id, b.config, b.on_error, b.shadow_of, b.sample_ppm, p.limits, p.allowed_hosts, p.disabled_at \
+         from plugin_binding b \
          join plugin p on p.plugin_id = b.plugin_id \
          where b.merchant_id = $1 and b.extension_point = $2 order by b.position",
     )
@@ -197,6 +198,8 @@ pub async fn bindings(db: &Db, merchant_id: &str, point: &str) -> Result<Vec<(St
     rows.iter()
         .map(|r| {
             let on_error: String = r.try_get("on_error")?;
+            let shadow_of: Option<String> = r.try_get("shadow_of")?;
+            let sample_ppm: Option<i64> = r.try_get("sample_ppm")?;
             let binding = StoredBinding {
                 plugin_id: r.try_get("plugin_id")?,
                 config: r.try_get("config")?,
@@ -204,6 +207,10 @@ pub async fn bindings(db: &Db, merchant_id: &str, point: &str) -> Result<Vec<(St
                     index: "on_error".into(),
                     source: format!("unknown on_error {on_error:?}").into(),
                 })?,
+                shadow: shadow_of.map(|live_plugin_id| ShadowOf {
+                    live_plugin_id,
+                    sample_ppm: sample_ppm.unwrap_or(0).clamp(0, 1_000_000) as u32,
+                }),
             };
             Ok((binding, policy(r)?))
         })
@@ -231,7 +238,7 @@ pub async fn replace_bindings(
     for (position, b) in bindings.iter().enumerate() {
         sqlx::query(
             "insert into plugin_binding (merchant_id, extension_point, position, plugin_id, config, on_error, \
-             created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $7)",
+             shadow_of, sample_ppm, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
         )
         .bind(merchant_id)
         .bind(point)
@@ -239,9 +246,108 @@ pub async fn replace_bindings(
         .bind(&b.plugin_id)
         .bind(&b.config)
         .bind(b.on_error.as_str())
+        .bind(b.shadow.as_ref().map(|s| s.live_plugin_id.clone()))
+        .bind(b.shadow.as_ref().map(|s| i64::from(s.sample_ppm)))
         .bind(now)
         .execute(&mut *tx)
         .await?;
     }
     tx.commit().await
+}
+
+/// Records compared calls of shadow bindings, in one transaction.
+pub async fn insert_shadow_calls(db: &Db, calls: &[ShadowCall]) -> Result<()> {
+    let mut tx = db.begin_write().await?;
+    for c in calls {
+        sqlx::query(
+            "insert into plugin_shadow_call (shadow_call_id, merchant_id, extension_point, live_plugin_id, \
+             shadow_plugin_id, shadow_config_sha256, input_sha256, outcome, live_us, shadow_us, live_output, \
+             shadow_output, differences, error, created_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(&c.id)
+        .bind(&c.merchant_id)
+        .bind(&c.extension_point)
+        .bind(&c.live_plugin_id)
+        .bind(&c.shadow_plugin_id)
+        .bind(&c.shadow_config_sha256)
+        .bind(&c.input_sha256)
+        .bind(&c.outcome)
+        .bind(c.live_us)
+        .bind(c.shadow_us)
+        .bind(&c.live_output)
+        .bind(&c.shadow_output)
+        .bind(&c.differences)
+        .bind(&c.error)
+        .bind(c.created_at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+/// Which comparison a shadow call belongs to: a merchant's shadow binding
+/// of one point, with one configuration.
+pub struct ShadowKey<'a> {
+    /// The merchant.
+    pub merchant_id: &'a str,
+    /// The extension point.
+    pub point: &'a str,
+    /// The candidate plugin (`plg_…`).
+    pub shadow_plugin_id: &'a str,
+    /// SHA-256 of its configuration.
+    pub config_sha256: &'a str,
+}
+
+/// How many calls of this comparison are recorded.
+pub async fn count_shadow_calls(db: &Db, k: &ShadowKey<'_>) -> Result<u64> {
+    let row = sqlx::query(
+        "select count(*) as n from plugin_shadow_call where merchant_id = $1 and extension_point = $2 \
+         and shadow_plugin_id = $3 and shadow_config_sha256 = $4",
+    )
+    .bind(k.merchant_id)
+    .bind(k.point)
+    .bind(k.shadow_plugin_id)
+    .bind(k.config_sha256)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0))
+}
+
+/// Every recorded call of this comparison, oldest first (at most `limit`).
+pub async fn shadow_calls(db: &Db, k: &ShadowKey<'_>, limit: u32) -> Result<Vec<ShadowCall>> {
+    let rows = sqlx::query(
+        "select shadow_call_id, merchant_id, extension_point, live_plugin_id, shadow_plugin_id, \
+         shadow_config_sha256, input_sha256, outcome, live_us, shadow_us, live_output, shadow_output, \
+         differences, error, created_at from plugin_shadow_call where merchant_id = $1 and extension_point = $2 \
+         and shadow_plugin_id = $3 and shadow_config_sha256 = $4 order by shadow_call_id limit $5",
+    )
+    .bind(k.merchant_id)
+    .bind(k.point)
+    .bind(k.shadow_plugin_id)
+    .bind(k.config_sha256)
+    .bind(i64::from(limit))
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ShadowCall {
+                id: r.try_get("shadow_call_id")?,
+                merchant_id: r.try_get("merchant_id")?,
+                extension_point: r.try_get("extension_point")?,
+                live_plugin_id: r.try_get("live_plugin_id")?,
+                shadow_plugin_id: r.try_get("shadow_plugin_id")?,
+                shadow_config_sha256: r.try_get("shadow_config_sha256")?,
+                input_sha256: r.try_get("input_sha256")?,
+                outcome: r.try_get("outcome")?,
+                live_us: r.try_get("live_us")?,
+                shadow_us: r.try_get("shadow_us")?,
+                live_output: r.try_get("live_output")?,
+                shadow_output: r.try_get("shadow_output")?,
+                differences: r.try_get("differences")?,
+                error: r.try_get("error")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
 }

@@ -17,7 +17,7 @@ use super::json::{ApiJson, ApiPath, ApiQuery};
 use crate::commerce::cart::{self, BindingsPreview, Cart};
 use crate::commerce::plugins::{
     self, BindError, BindingUpgrade, BindingsByPoint, NetworkRequest, NewBindings, Plugin, PluginChange,
-    PluginHistory, PluginSummary, PointBindings,
+    PluginHistory, PluginSummary, PointBindings, ShadowPromotion, ShadowReport,
 };
 use crate::commerce::{Page, Paged};
 use crate::runtime::LimitOverrides;
@@ -47,6 +47,8 @@ pub fn admin_router() -> OpenApiRouter<AppState> {
         .routes(routes!(replace_bindings))
         .routes(routes!(preview_bindings))
         .routes(routes!(upgrade_binding))
+        .routes(routes!(promote_shadow))
+        .routes(routes!(shadow_report))
         .routes(routes!(available_plugins))
         .routes(routes!(config_schema))
 }
@@ -374,6 +376,65 @@ async fn upgrade_binding(
     )
     .await?;
     Ok(Json(upgraded))
+}
+
+/// Makes a shadow binding live in one step: it takes the place and the
+/// `on_error` of the binding it shadows, with its own configuration, and
+/// that binding is unbound, in one transaction (a `plugin_bindings.changed`
+/// event records it).
+#[utoipa::path(post, path = "/plugin-bindings/{extension_point}/promote", tag = "admin", security(("bearer" = [])),
+    params(("extension_point" = String, Path, description = "pricing, tax or shipping")),
+    request_body = ShadowPromotion,
+    responses((status = 200, body = PointBindings),
+        (status = 404, body = Problem, description = "Unknown extension point"),
+        (status = 422, body = Problem, description = "`not_shadowing`")))]
+async fn promote_shadow(
+    admin: Admin,
+    State(state): State<AppState>,
+    ApiPath(point): ApiPath<String>,
+    ApiJson(req): ApiJson<ShadowPromotion>,
+) -> Result<Json<PointBindings>> {
+    let point = plugins::extension_point(&point)?;
+    let shop = &state.shop;
+    let promoted = plugins::promote_shadow(
+        &shop.db,
+        &shop.runtime,
+        &shop.bindings,
+        &admin.merchant_id,
+        point,
+        req,
+        BY_MERCHANT,
+    )
+    .await?;
+    Ok(Json(promoted))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ShadowReportQuery {
+    /// Differences and failures shown per shadow binding, 0 to 50; default 5.
+    #[param(minimum = 0, maximum = 50)]
+    examples: Option<usize>,
+}
+
+/// How each shadow binding of this extension point compares with the live
+/// binding it runs beside: calls compared, identical, differing (with the
+/// first examples: input hash, both answers and the paths where they
+/// differ), failed, and the p50/p99 call time of each side.
+#[utoipa::path(get, path = "/plugin-bindings/{extension_point}/shadow-report", tag = "admin", security(("bearer" = [])),
+    params(("extension_point" = String, Path, description = "pricing, tax, shipping, payment or recommendations"), ShadowReportQuery),
+    responses((status = 200, body = ShadowReport),
+        (status = 404, body = Problem, description = "Unknown extension point"),
+        (status = 422, body = Problem, description = "`validation_failed`")))]
+async fn shadow_report(
+    admin: Admin,
+    State(state): State<AppState>,
+    ApiPath(point): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ShadowReportQuery>,
+) -> Result<Json<ShadowReport>> {
+    let point = plugins::extension_point(&point)?;
+    let examples = q.examples.unwrap_or(5);
+    Ok(Json(plugins::shadow_report(&state.shop, &admin.merchant_id, point, examples).await?))
 }
 
 /// Who a binding change through the admin API is recorded as made by.

@@ -41,6 +41,18 @@ pub struct StoredBinding {
     pub config: String,
     /// Whether a failure fails the operation or skips this plugin.
     pub on_error: OnError,
+    /// For a shadow binding: the live plugin (`plg_…`) it runs beside, and
+    /// the share of that binding's calls it runs on, in millionths.
+    pub shadow: Option<ShadowOf>,
+}
+
+/// What a shadow binding shadows, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShadowOf {
+    /// The live binding's plugin (`plg_…`).
+    pub live_plugin_id: String,
+    /// Calls sampled, in millionths (1 to 1,000,000).
+    pub sample_ppm: u32,
 }
 
 /// The operator's settings of a plugin, as stored.
@@ -82,5 +94,41 @@ pub struct StoredPlugin {
     /// What the operator set for it, which every host applies.
     pub policy: StoredPolicy,
     /// When it was installed, in unix milliseconds.
+    pub created_at: i64,
+}
+
+/// One call given to a live binding and to its shadow, as stored.
+#[derive(Debug, Clone)]
+pub struct ShadowCall {
+    /// `shc_…`.
+    pub id: String,
+    /// The merchant.
+    pub merchant_id: String,
+    /// The extension point.
+    pub extension_point: String,
+    /// The live binding's plugin.
+    pub live_plugin_id: String,
+    /// The candidate.
+    pub shadow_plugin_id: String,
+    /// SHA-256 of the candidate's configuration.
+    pub shadow_config_sha256: String,
+    /// Hex SHA-256 of (plugin, configuration, input) of the live call: the
+    /// memo key, also shown in explained totals.
+    pub input_sha256: String,
+    /// `identical`, `different` or `failed`.
+    pub outcome: String,
+    /// The live call's duration, in microseconds.
+    pub live_us: i64,
+    /// The shadow call's duration, in microseconds.
+    pub shadow_us: i64,
+    /// The live answer (JSON), kept when the answers differ.
+    pub live_output: Option<String>,
+    /// The shadow's answer (JSON), kept when the answers differ.
+    pub shadow_output: Option<String>,
+    /// Where they differ: a JSON array of paths, e.g. `[".rates[0].rate"]`.
+    pub differences: Option<String>,
+    /// The shadow's failure, when it failed.
+    pub error: Option<String>,
+    /// Unix milliseconds.
     pub created_at: i64,
 }

@@ -68,6 +68,8 @@ pub enum FailureKind {
     },
     /// The operator disabled the plugin platform-wide; it was not run.
     Disabled,
+    /// A background call (a shadow run) found no idle core; it was not run.
+    Busy,
     /// The host could not set up the call.
     Host(String),
 }
@@ -88,6 +90,7 @@ impl FailureKind {
             FailureKind::Reported { .. } => "plugin_error",
             FailureKind::CircuitOpen { .. } => "circuit_open",
             FailureKind::Disabled => "plugin_disabled",
+            FailureKind::Busy => "busy",
             FailureKind::Host(_) => "host_error",
         }
     }
@@ -126,6 +129,7 @@ impl fmt::Display for FailureKind {
                 *retry_in_ms as f64 / 1000.0
             ),
             FailureKind::Disabled => write!(f, "is disabled by the platform operator"),
+            FailureKind::Busy => write!(f, "was not run: every core was busy with requests"),
             FailureKind::Host(msg) => write!(f, "could not be called: {msg}"),
         }
     }

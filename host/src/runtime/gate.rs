@@ -22,6 +22,16 @@ impl Gate {
         Gate::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
 
+    /// A pass if one is free now; never waits (background calls).
+    pub fn try_enter(&self) -> Option<Pass<'_>> {
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        if *free == 0 {
+            return None;
+        }
+        *free -= 1;
+        Some(Pass(self))
+    }
+
     /// Blocks until a call may start.
     pub fn enter(&self) -> Pass<'_> {
         let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());

@@ -144,12 +144,16 @@ pub struct Call<'a> {
     pub merchant: &'a str,
     /// The binding's breaker, if the caller keeps one.
     pub breaker: Option<&'a CircuitBreaker>,
+    /// A background call (a shadow run): it runs only on an idle core, and
+    /// fails at once with [`FailureKind::Busy`] when every core is taken,
+    /// so it never makes a request's call wait.
+    pub background: bool,
 }
 
 impl<'a> Call<'a> {
     /// A call with no merchant or breaker (CLI, tests, install).
     pub fn new(plugin: &'a InstalledPlugin, config: &'a str) -> Call<'a> {
-        Call { plugin, config, merchant: "-", breaker: None }
+        Call { plugin, config, merchant: "-", breaker: None, background: false }
     }
 }
 
@@ -456,6 +460,14 @@ impl Runtime {
         if plugin.is_disabled() {
             return Err(fail(FailureKind::Disabled));
         }
+        // A payment call mostly waits on its provider, not on a core. A
+        // background call takes a core only if one is idle, before its
+        // breaker is asked (a call not run must not hold a probe).
+        let payment = plugin.extension_point() == ExtensionPoint::Payment;
+        let idle = match call.background && !payment {
+            true => Some(self.gate.try_enter().ok_or_else(|| fail(FailureKind::Busy))?),
+            false => None,
+        };
         if let Some(b) = call.breaker
             && let Err(refused) = b.try_acquire()
         {
@@ -465,9 +477,7 @@ impl Runtime {
                 retry_in_ms: u64::try_from(refused.retry_in.as_millis()).unwrap_or(u64::MAX),
             }));
         }
-        // A payment call mostly waits on its provider, not on a core.
-        let payment = plugin.extension_point() == ExtensionPoint::Payment;
-        let pass = (!payment).then(|| self.gate.enter());
+        let pass = if payment || idle.is_some() { idle } else { Some(self.gate.enter()) };
         let start = Instant::now();
         let network =
             payment.then(|| NetworkAccess { allowed: plugin.allowed_hosts(), stats: plugin.network.clone() });

@@ -15,5 +15,6 @@ mod pages;
 mod payment_providers;
 mod platform;
 mod plugins;
+mod shadow;
 mod storefront;
 mod tenancy;

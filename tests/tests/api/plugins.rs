@@ -226,7 +226,13 @@ on_both_databases!(failing_calls_show_in_stats_and_open_the_binding_circuit, |ap
         .unwrap();
     let b = &bound[0];
     for _ in 0..5 {
-        let call = Call { plugin: &b.plugin, config: &b.config, merchant: &m.id, breaker: Some(&b.breaker) };
+        let call = Call {
+            plugin: &b.plugin,
+            config: &b.config,
+            merchant: &m.id,
+            breaker: Some(&b.breaker),
+            background: false,
+        };
         assert!(host.shop.runtime.tax(call, &tax_input(2)).is_err());
     }
     let p = app
@@ -268,7 +274,13 @@ on_both_databases!(failing_calls_show_in_stats_and_open_the_binding_circuit, |ap
         .await
         .unwrap();
     let b = &bound[0];
-    let call = Call { plugin: &b.plugin, config: &b.config, merchant: &m.id, breaker: Some(&b.breaker) };
+    let call = Call {
+        plugin: &b.plugin,
+        config: &b.config,
+        merchant: &m.id,
+        breaker: Some(&b.breaker),
+        background: false,
+    };
     host.shop.runtime.tax(call, &tax_input(2)).expect("the fixed binding runs");
     let p = app
         .send(send(Method::GET, &format!("/v1/platform/plugins/{id}"), &app.operator_key))
@@ -465,7 +477,8 @@ on_both_databases!(limit_overrides_set_on_one_host_reach_the_others, |app: TestA
             .await
             .unwrap();
         let b = &bound[0];
-        let call = Call { plugin: &b.plugin, config: &b.config, merchant: &m.id, breaker: None };
+        let call =
+            Call { plugin: &b.plugin, config: &b.config, merchant: &m.id, breaker: None, background: false };
         other.shop.runtime.tax(call, &tax_input(2)).map(|_| ())
     };
     call_on_other().await.expect("the other host calls it under the default limits");

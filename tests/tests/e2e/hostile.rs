@@ -159,7 +159,16 @@ fn the_journal_keeps_what_a_plugin_printed_and_its_last_errors_by_merchant() {
     let p = hostile(&rt, LimitOverrides::default());
     let call = |mode: &str, merchant: &'static str| {
         let config = format!(r#"{{"mode":"{mode}"}}"#);
-        rt.tax(mercato::runtime::Call { plugin: &p, config: &config, merchant, breaker: None }, &tax_input(1))
+        rt.tax(
+            mercato::runtime::Call {
+                plugin: &p,
+                config: &config,
+                merchant,
+                breaker: None,
+                background: false,
+            },
+            &tax_input(1),
+        )
     };
     call("print", "mer_a").expect("printing is allowed");
     call("log-spam", "mer_a").expect("logging is allowed");

@@ -51,8 +51,7 @@ pub fn run(listen: SocketAddr, plugin_dir: &Path, data_dir: &Path) -> anyhow::Re
         for m in [&seeded.us, &seeded.de].into_iter().filter(|m| m.payment_provider == "test-gateway") {
             let challenge = format!("{issuer_base}/challenge/{}/{}", m.id, m.payment_plugin_id);
             let config = serde_json::json!({"webhook_secret": gateway_secret, "challenge_url": challenge});
-            let binding =
-                NewBinding { plugin_id: m.payment_plugin_id.clone(), config, on_error: OnError::Fail };
+            let binding = NewBinding::live(m.payment_plugin_id.clone(), config, OnError::Fail);
             let shop = &state.shop;
             let req = NewBindings { bindings: vec![binding] };
             plugins::replace_bindings(

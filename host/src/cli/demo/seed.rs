@@ -106,7 +106,7 @@ impl Ctx<'_> {
             if *point == ExtensionPoint::Payment {
                 payment_provider = Some((name.to_string(), plugin_id.clone()));
             }
-            let binding = NewBinding { plugin_id, config: config.clone(), on_error: OnError::Fail };
+            let binding = NewBinding::live(plugin_id, config.clone(), OnError::Fail);
             match by_point.iter_mut().find(|(p, _)| p == point) {
                 Some((_, list)) => list.push(binding),
                 None => by_point.push((*point, vec![binding])),

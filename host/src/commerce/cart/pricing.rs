@@ -32,7 +32,7 @@ use super::{
 };
 use crate::commerce::catalog::{InventoryPolicy, Price};
 use crate::commerce::discounts::DiscountCode;
-use crate::commerce::plugins::{Binding, OnError};
+use crate::commerce::plugins::{Binding, Exchange, OnError, Sample, ShadowRuns};
 use crate::commerce::{Error, Result, Shop};
 use crate::runtime::{Call, CallError, Outcome};
 
@@ -115,6 +115,8 @@ struct Job {
     missed: Cell<bool>,
     /// Keep the trail of calls (not on a plain cart read: it costs).
     explain: bool,
+    /// Where sampled calls go for their shadow bindings to run too.
+    shadows: ShadowRuns,
 }
 
 /// What the plugin phase found.
@@ -222,6 +224,7 @@ pub async fn price(
         memo_only: Cell::new(!fresh),
         explain: pass != Pass::Read,
         missed: Cell::new(false),
+        shadows: shop.shadows.clone(),
     };
     // An unchanged cart is answered from the memo right here. Plugins that
     // must run do so on the blocking pool: a long run does not hold up other
@@ -411,6 +414,9 @@ impl Job {
         found
     }
 
+    /// Calls binding `b` (or answers from the memo); a real call that
+    /// succeeds may be sampled for `b`'s shadow, which is then given the
+    /// same input (`exchange` makes the owned copy, only when sampled).
     fn call<T>(
         &self,
         b: &Binding,
@@ -418,6 +424,7 @@ impl Job {
         wrap: fn(T) -> Answer,
         unwrap: fn(Answer) -> Option<T>,
         call: impl FnOnce(Call<'_>) -> std::result::Result<Outcome<T>, CallError>,
+        exchange: impl FnOnce(T) -> Exchange,
     ) -> (std::result::Result<T, CallError>, Meta)
     where
         T: Clone,
@@ -453,6 +460,7 @@ impl Job {
             config: &b.config,
             merchant: &self.merchant_id,
             breaker: Some(&b.breaker),
+            background: false,
         }) {
             Ok(out) => out,
             Err(e) => return (Err(e), meta),
@@ -461,6 +469,18 @@ impl Job {
         meta.fuel = out.fuel_used;
         if let Some(memo) = memo {
             memo.put(key, wrap(out.output.clone()));
+        }
+        if let Some(shadow) = &b.shadow
+            && shadow.sampled()
+        {
+            self.shadows.submit(Sample {
+                merchant_id: self.merchant_id.clone(),
+                live_plugin_id: b.plugin.id.clone(),
+                shadow: shadow.clone(),
+                input_hash: hex::encode(key),
+                live_us: meta.duration_us,
+                exchange: exchange(out.output.clone()),
+            });
         }
         (Ok(out.output), meta)
     }
@@ -531,8 +551,14 @@ impl Job {
         for b in self.pricing.iter() {
             input.previous = ledger.applied().to_vec();
             let before = ledger.applied().len();
-            let (answer, meta) =
-                self.call(b, &input, Answer::Pricing, pricing_of, |call| self.runtime.pricing(call, &input));
+            let (answer, meta) = self.call(
+                b,
+                &input,
+                Answer::Pricing,
+                pricing_of,
+                |call| self.runtime.pricing(call, &input),
+                |out| Exchange::Pricing(input.clone(), out),
+            );
             let result = answer.map_err(|e| (e.kind.code(), e.to_string())).and_then(|out| {
                 ledger.apply_all(&out.adjustments, &self.codes).map(|()| out.adjustments.len()).map_err(|e| {
                     let message = format!(
@@ -593,8 +619,14 @@ impl Job {
         };
         let mut options: Vec<ShippingOption> = Vec::new();
         for b in self.shipping.iter() {
-            let (answer, meta) = self
-                .call(b, &input, Answer::Shipping, shipping_of, |call| self.runtime.shipping(call, &input));
+            let (answer, meta) = self.call(
+                b,
+                &input,
+                Answer::Shipping,
+                shipping_of,
+                |call| self.runtime.shipping(call, &input),
+                |out| Exchange::Shipping(input.clone(), out),
+            );
             match answer {
                 // The first plugin to offer a code keeps it.
                 Ok(out) => {
@@ -660,8 +692,14 @@ impl Job {
         };
         // The first binding that answers decides; a skipped one passes to the next.
         for b in self.tax.iter() {
-            let (answer, meta) =
-                self.call(b, &input, Answer::Tax, tax_of, |call| self.runtime.tax(call, &input));
+            let (answer, meta) = self.call(
+                b,
+                &input,
+                Answer::Tax,
+                tax_of,
+                |call| self.runtime.tax(call, &input),
+                |out| Exchange::Tax(input.clone().into_owned(), out),
+            );
             match answer {
                 Ok(out) => {
                     // The runtime checked every rate index and line position

@@ -2,7 +2,7 @@
 //! one transaction per change, cached in memory with a circuit breaker per
 //! binding, and handed to the checkout ready to call.
 
-pub use crate::model::plugins::{OnError, StoredBinding};
+pub use crate::model::plugins::{OnError, ShadowOf, StoredBinding};
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -13,6 +13,7 @@ use mercato_sdk::ExtensionPoint;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::shadow::Shadow;
 use super::{PluginCircuit, ensure_loaded};
 use crate::commerce::{Check, Error, FieldErrors, Result};
 use crate::db::{self, Db};
@@ -37,6 +38,8 @@ pub struct Binding {
     pub on_error: OnError,
     /// Counts this binding's failures; pass it in every `Call`.
     pub breaker: Arc<CircuitBreaker>,
+    /// A candidate bound in shadow mode beside this binding, if any.
+    pub shadow: Option<Arc<Shadow>>,
 }
 
 struct Cached {
@@ -100,21 +103,49 @@ impl Bindings {
         let mut old: Vec<(String, String, Arc<CircuitBreaker>)> = cache
             .get(&key)
             .map(|c| {
-                c.list.iter().map(|b| (b.plugin.id.clone(), b.config.clone(), b.breaker.clone())).collect()
+                let shadows = c.list.iter().filter_map(|b| b.shadow.as_deref());
+                let shadows = shadows.map(|s| (s.plugin.id.clone(), s.config.clone(), s.breaker.clone()));
+                let live = c.list.iter().map(|b| (b.plugin.id.clone(), b.config.clone(), b.breaker.clone()));
+                live.chain(shadows).collect()
             })
             .unwrap_or_default();
-        let list: Vec<Binding> = rows
-            .into_iter()
-            .zip(plugins)
-            .map(|(row, plugin)| {
-                let breaker = old
-                    .iter()
-                    .position(|(id, config, _)| *id == plugin.id && *config == row.config)
-                    .map(|i| old.swap_remove(i).2)
-                    .unwrap_or_default();
-                Binding { plugin, config: row.config, on_error: row.on_error, breaker }
-            })
-            .collect();
+        let mut breaker = |plugin: &str, config: &str| {
+            old.iter()
+                .position(|(id, c, _)| id == plugin && c == config)
+                .map(|i| old.swap_remove(i).2)
+                .unwrap_or_default()
+        };
+        let mut list: Vec<Binding> = Vec::with_capacity(rows.len());
+        let mut shadows = Vec::new();
+        for (row, plugin) in rows.into_iter().zip(plugins) {
+            let breaker = breaker(&plugin.id, &row.config);
+            match row.shadow {
+                None => list.push(Binding {
+                    plugin,
+                    config: row.config,
+                    on_error: row.on_error,
+                    breaker,
+                    shadow: None,
+                }),
+                Some(of) => shadows.push((
+                    of.live_plugin_id,
+                    Shadow {
+                        config_sha256: crate::commerce::ids::hash_secret(&row.config),
+                        plugin,
+                        config: row.config,
+                        sample_ppm: of.sample_ppm,
+                        breaker,
+                    },
+                )),
+            }
+        }
+        for (live_plugin_id, shadow) in shadows {
+            // Checked when saved: each shadow runs beside one live binding.
+            if let Some(live) = list.iter_mut().find(|b| b.plugin.id == live_plugin_id && b.shadow.is_none())
+            {
+                live.shadow = Some(Arc::new(shadow));
+            }
+        }
         let list = Arc::new(list);
         cache.insert(key, Cached { list: list.clone(), loaded_at: Instant::now() });
         list
@@ -180,6 +211,40 @@ pub struct NewBinding {
     /// Default `fail`.
     #[serde(default)]
     pub on_error: OnError,
+    /// `live` (default) or `shadow`: a shadow binding is never part of the
+    /// answer; it runs beside a live binding on a sample of its calls, and
+    /// `GET /v1/admin/plugin-bindings/{point}/shadow-report` compares them.
+    /// Pricing, tax and shipping only.
+    #[serde(default)]
+    pub mode: BindingMode,
+    /// For a shadow binding: the live binding's plugin (`plg_…`) it runs
+    /// beside. Default: the live binding of a plugin of the same name, or
+    /// the only live binding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shadows: Option<String>,
+    /// For a shadow binding: the share of the live binding's calls it runs
+    /// on, more than 0 and at most 1; default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_rate: Option<f64>,
+}
+
+/// Whether a binding answers or only runs in the shadow of another.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BindingMode {
+    /// Called in order; its answers count.
+    #[default]
+    Live,
+    /// Runs beside a live binding off the request path; its answers are
+    /// only compared.
+    Shadow,
+}
+
+impl NewBinding {
+    /// A live binding.
+    pub fn live(plugin_id: String, config: Value, on_error: OnError) -> NewBinding {
+        NewBinding { plugin_id, config, on_error, mode: BindingMode::Live, shadows: None, sample_rate: None }
+    }
 }
 
 fn empty_object() -> Value {
@@ -203,19 +268,64 @@ pub struct BindingView {
     /// closed, open or half_open.
     #[schema(value_type = String, example = "closed")]
     pub circuit_state: CircuitState,
+    /// `live`, or `shadow` (listed right after the binding it shadows).
+    pub mode: BindingMode,
+    /// For a shadow binding: the live plugin it runs beside.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadows: Option<String>,
+    /// For a shadow binding: the share of calls it runs on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample_rate: Option<f64>,
 }
 
-impl From<&Binding> for BindingView {
-    fn from(b: &Binding) -> BindingView {
-        BindingView {
+/// The views of a list of live bindings, each followed by its shadow.
+pub fn views(list: &[Binding]) -> Vec<BindingView> {
+    let mut out = Vec::with_capacity(list.len());
+    for b in list {
+        out.push(BindingView {
             plugin_id: b.plugin.id.clone(),
             plugin_name: b.plugin.metadata.name.clone(),
             plugin_version: b.plugin.metadata.version.clone(),
             config: serde_json::from_str(&b.config).unwrap_or(Value::Null),
             on_error: b.on_error,
             circuit_state: b.breaker.state(),
+            mode: BindingMode::Live,
+            shadows: None,
+            sample_rate: None,
+        });
+        if let Some(s) = &b.shadow {
+            out.push(BindingView {
+                plugin_id: s.plugin.id.clone(),
+                plugin_name: s.plugin.metadata.name.clone(),
+                plugin_version: s.plugin.metadata.version.clone(),
+                config: serde_json::from_str(&s.config).unwrap_or(Value::Null),
+                on_error: b.on_error,
+                circuit_state: s.breaker.state(),
+                mode: BindingMode::Shadow,
+                shadows: Some(b.plugin.id.clone()),
+                sample_rate: Some(f64::from(s.sample_ppm) / 1_000_000.0),
+            });
         }
     }
+    out
+}
+
+/// A list of live bindings (with their shadows) as the request that makes it.
+fn requested(list: &[Binding]) -> Vec<NewBinding> {
+    let config = |c: &str| serde_json::from_str(c).unwrap_or_else(|_| empty_object());
+    let mut out = Vec::with_capacity(list.len());
+    for b in list {
+        out.push(NewBinding::live(b.plugin.id.clone(), config(&b.config), b.on_error));
+        if let Some(s) = &b.shadow {
+            out.push(NewBinding {
+                mode: BindingMode::Shadow,
+                shadows: Some(b.plugin.id.clone()),
+                sample_rate: Some(f64::from(s.sample_ppm) / 1_000_000.0),
+                ..NewBinding::live(s.plugin.id.clone(), config(&s.config), b.on_error)
+            });
+        }
+    }
+    out
 }
 
 /// A merchant's bindings of every extension point.
@@ -274,12 +384,7 @@ pub async fn list_bindings(
 ) -> Result<BindingsByPoint> {
     let mut all = BindingsByPoint::default();
     for point in ExtensionPoint::ALL {
-        let views = bindings
-            .bindings_for(db, runtime, merchant_id, point)
-            .await?
-            .iter()
-            .map(BindingView::from)
-            .collect();
+        let views = views(&bindings.bindings_for(db, runtime, merchant_id, point).await?);
         match point {
             ExtensionPoint::Pricing => all.pricing = views,
             ExtensionPoint::Tax => all.tax = views,
@@ -320,11 +425,41 @@ async fn checked(
                 Err(format!("must be at most {MAX_CONFIG_BYTES} bytes"))
             }
         });
-        if let Some(config) = check.field(format!("bindings[{i}].config"), config) {
-            rows.push(StoredBinding { plugin_id: b.plugin_id.clone(), config, on_error: b.on_error });
+        let shadow = match (b.mode, b.sample_rate) {
+            (BindingMode::Live, None) if b.shadows.is_none() => Ok(None),
+            (BindingMode::Live, _) => {
+                Err("shadows and sample_rate are set only on shadow bindings (mode \"shadow\")".to_owned())
+            }
+            (BindingMode::Shadow, rate) => match rate.unwrap_or(1.0) {
+                r if r.is_finite() && r > 0.0 && r <= 1.0 => {
+                    Ok(Some((r * 1_000_000.0).round().max(1.0) as u32))
+                }
+                _ => Err("sample_rate must be more than 0 and at most 1".to_owned()),
+            },
+        };
+        let field = if b.mode == BindingMode::Live { "mode" } else { "sample_rate" };
+        let shadow = check.field(format!("bindings[{i}].{field}"), shadow);
+        if let (Some(config), Some(sample_ppm)) =
+            (check.field(format!("bindings[{i}].config"), config), shadow)
+        {
+            // Which live binding a shadow runs beside is settled below.
+            let shadow = sample_ppm.map(|sample_ppm| ShadowOf { live_plugin_id: String::new(), sample_ppm });
+            rows.push(StoredBinding { plugin_id: b.plugin_id.clone(), config, on_error: b.on_error, shadow });
         }
     }
     check.finish()?;
+    let shadowing = [ExtensionPoint::Pricing, ExtensionPoint::Tax, ExtensionPoint::Shipping].contains(&point);
+    if let Some(i) = req.bindings.iter().position(|b| b.mode == BindingMode::Shadow)
+        && !shadowing
+    {
+        let message = format!(
+            "{point} bindings cannot run in shadow mode: only pricing, tax and shipping calls are compared"
+        );
+        return Err(BindError::Rejected {
+            code: "shadow_unavailable",
+            errors: FieldErrors::from([(format!("bindings[{i}].mode"), message)]),
+        });
+    }
 
     let (mut code, mut errors, mut plugins) = (None, FieldErrors::new(), Vec::with_capacity(rows.len()));
     for (i, row) in rows.iter().enumerate() {
@@ -354,7 +489,65 @@ async fn checked(
     if let Some(code) = code {
         return Err(BindError::Rejected { code, errors });
     }
+    settle_shadows(req, &mut rows, &plugins)?;
     Ok((rows, plugins))
+}
+
+/// Names the live binding each shadow binding runs beside: the one it
+/// names, else the live binding of a plugin of the same name, else the only
+/// live binding. At most one shadow per live binding.
+fn settle_shadows(
+    req: &NewBindings,
+    rows: &mut [StoredBinding],
+    plugins: &[Arc<InstalledPlugin>],
+) -> Result<(), BindError> {
+    let live: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].shadow.is_none()).collect();
+    let mut taken: Vec<usize> = Vec::new();
+    for i in 0..rows.len() {
+        if rows[i].shadow.is_none() {
+            continue;
+        }
+        let named = req.bindings[i].shadows.as_deref();
+        let same_name = |j: &&usize| plugins[**j].metadata.name == plugins[i].metadata.name;
+        let target = match named {
+            Some(id) => live.iter().find(|&&j| rows[j].plugin_id == id),
+            None => live.iter().find(same_name).or(if live.len() == 1 { live.first() } else { None }),
+        };
+        let problem = match (target, named) {
+            (Some(j), _) if taken.contains(j) => Some((
+                "duplicate_shadow",
+                format!("{} already has a shadow binding: one candidate at a time", plugins[*j].label()),
+            )),
+            (Some(_), _) => None,
+            (None, Some(id)) => Some((
+                "no_live_binding",
+                format!("no live binding of plugin {id:?} in this list for the shadow to run beside"),
+            )),
+            (None, None) if live.is_empty() => Some((
+                "no_live_binding",
+                "a shadow binding runs beside a live binding of the same extension point, and there is none"
+                    .to_owned(),
+            )),
+            (None, None) => Some((
+                "shadows_required",
+                "several plugins are bound live: name the one this shadows in `shadows`".to_owned(),
+            )),
+        };
+        if let Some((code, message)) = problem {
+            let field = if named.is_some() || code == "shadows_required" { "shadows" } else { "mode" };
+            return Err(BindError::Rejected {
+                code,
+                errors: FieldErrors::from([(format!("bindings[{i}].{field}"), message)]),
+            });
+        }
+        let j = *target.expect("a problem otherwise");
+        taken.push(j);
+        let live_plugin_id = rows[j].plugin_id.clone();
+        if let Some(of) = rows[i].shadow.as_mut() {
+            of.live_plugin_id = live_plugin_id;
+        }
+    }
+    Ok(())
 }
 
 /// Bindings of `point` as `req` would make them, checked like a
@@ -367,11 +560,13 @@ pub async fn trial_bindings(
     req: &NewBindings,
 ) -> Result<Arc<Vec<Binding>>, BindError> {
     let (rows, plugins) = checked(db, runtime, point, req).await?;
-    let list = rows.into_iter().zip(plugins).map(|(row, plugin)| Binding {
+    let live = rows.into_iter().zip(plugins).filter(|(row, _)| row.shadow.is_none());
+    let list = live.map(|(row, plugin)| Binding {
         plugin,
         config: row.config,
         on_error: row.on_error,
         breaker: Arc::default(),
+        shadow: None,
     });
     Ok(Arc::new(list.collect()))
 }
@@ -379,13 +574,19 @@ pub async fn trial_bindings(
 /// One binding in the history of a merchant's bindings. The configuration
 /// is given by its SHA-256 only: it may hold secrets (a payment plugin's
 /// webhook secret), and events travel to webhook receivers.
-fn described(plugin: &InstalledPlugin, config: &str, on_error: OnError) -> Value {
-    json!({
+fn described(plugin: &InstalledPlugin, config: &str, on_error: OnError, shadow: Option<&ShadowOf>) -> Value {
+    let mut d = json!({
         "plugin_id": plugin.id,
         "plugin": plugin.label(),
         "config_sha256": crate::commerce::ids::hash_secret(config),
         "on_error": on_error.as_str(),
-    })
+        "mode": if shadow.is_some() { "shadow" } else { "live" },
+    });
+    if let Some(s) = shadow {
+        d["shadows"] = json!(s.live_plugin_id);
+        d["sample_rate"] = json!(f64::from(s.sample_ppm) / 1_000_000.0);
+    }
+    d
 }
 
 /// Replaces a merchant's bindings of `point` in one transaction, with a
@@ -405,8 +606,8 @@ pub async fn replace_bindings(
     let change = json!({
         "extension_point": point.as_str(),
         "changed_by": by,
-        "before": before.iter().map(|b| described(&b.plugin, &b.config, b.on_error)).collect::<Vec<_>>(),
-        "after": rows.iter().zip(&plugins).map(|(r, p)| described(p, &r.config, r.on_error)).collect::<Vec<_>>(),
+        "before": before_described(&before),
+        "after": rows.iter().zip(&plugins).map(|(r, p)| described(p, &r.config, r.on_error, r.shadow.as_ref())).collect::<Vec<_>>(),
     });
     db::plugins::replace_bindings(db, merchant_id, point.as_str(), &rows, &change).await.map_err(|e| {
         match db::unique_violation(&e) {
@@ -420,7 +621,19 @@ pub async fn replace_bindings(
         }
     })?;
     let list = bindings.replace((merchant_id.to_owned(), point), rows, plugins, None);
-    Ok(PointBindings { extension_point: point, bindings: list.iter().map(BindingView::from).collect() })
+    Ok(PointBindings { extension_point: point, bindings: views(&list) })
+}
+
+fn before_described(list: &[Binding]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for b in list {
+        out.push(described(&b.plugin, &b.config, b.on_error, None));
+        if let Some(s) = &b.shadow {
+            let of = ShadowOf { live_plugin_id: b.plugin.id.clone(), sample_ppm: s.sample_ppm };
+            out.push(described(&s.plugin, &s.config, b.on_error, Some(&of)));
+        }
+    }
+    out
 }
 
 /// `POST /v1/admin/plugin-bindings/{point}/upgrade`: one binding moved to
@@ -474,17 +687,59 @@ pub async fn upgrade_binding(
             errors: FieldErrors::from([("to_plugin_id".into(), message)]),
         });
     }
-    let mut list: Vec<NewBinding> = current
-        .iter()
-        .map(|b| NewBinding {
-            plugin_id: b.plugin.id.clone(),
-            config: serde_json::from_str(&b.config).unwrap_or_else(|_| empty_object()),
-            on_error: b.on_error,
-        })
-        .collect();
-    list[at].plugin_id = req.to_plugin_id;
-    if let Some(config) = req.config {
-        list[at].config = config;
+    let mut list = requested(&current);
+    for b in list.iter_mut() {
+        if b.mode == BindingMode::Live && b.plugin_id == req.plugin_id {
+            b.plugin_id = req.to_plugin_id.clone();
+            if let Some(config) = &req.config {
+                b.config = config.clone();
+            }
+        } else if b.shadows.as_deref() == Some(req.plugin_id.as_str()) {
+            // Its shadow goes on running beside the upgraded binding.
+            b.shadows = Some(req.to_plugin_id.clone());
+        }
+    }
+    replace_bindings(db, runtime, bindings, merchant_id, point, NewBindings { bindings: list }, by).await
+}
+
+/// `POST /v1/admin/plugin-bindings/{point}/promote`: a shadow binding
+/// made live in place of the binding it shadows.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShadowPromotion {
+    /// The shadow binding's plugin (`plg_…`).
+    pub plugin_id: String,
+}
+
+/// Makes a shadow binding live in one step: it takes the place (and the
+/// `on_error`) of the live binding it shadows, with its own configuration,
+/// and that binding is unbound, in one transaction with its event.
+pub async fn promote_shadow(
+    db: &Db,
+    runtime: &Arc<Runtime>,
+    bindings: &Bindings,
+    merchant_id: &str,
+    point: ExtensionPoint,
+    req: ShadowPromotion,
+    by: &str,
+) -> Result<PointBindings, BindError> {
+    let current = bindings.bindings_for(db, runtime, merchant_id, point).await?;
+    let Some(live) = current.iter().find(|b| b.shadow.as_ref().is_some_and(|s| s.plugin.id == req.plugin_id))
+    else {
+        let message = format!("no {point} shadow binding of plugin {:?}", req.plugin_id);
+        return Err(BindError::Rejected {
+            code: "not_shadowing",
+            errors: FieldErrors::from([("plugin_id".into(), message)]),
+        });
+    };
+    let live_id = live.plugin.id.clone();
+    let mut list = requested(&current);
+    let Some(shadow) = list.iter().position(|b| b.shadows.as_deref() == Some(live_id.as_str())) else {
+        return Err(Error::Internal(anyhow!("shadow binding of {live_id} not listed")).into());
+    };
+    let shadow = list.remove(shadow);
+    if let Some(b) = list.iter_mut().find(|b| b.mode == BindingMode::Live && b.plugin_id == live_id) {
+        *b = NewBinding::live(shadow.plugin_id, shadow.config, b.on_error);
     }
     replace_bindings(db, runtime, bindings, merchant_id, point, NewBindings { bindings: list }, by).await
 }
