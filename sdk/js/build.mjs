@@ -29,6 +29,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 register('./lib/loader.mjs', import.meta.url);
 
 const SDK_DIR = dirname(fileURLToPath(import.meta.url));
+
+/** Engine features left out: every WASI feature, so a component imports only its world. */
+const ALL_DISABLED = ['stdio', 'random', 'clocks', 'http', 'fetch-event'];
+/** Payment plugins keep `fetch` (wasi:http, which their world imports). */
+const PAYMENT_DISABLED = ['stdio', 'random', 'clocks', 'fetch-event'];
 const REPO = resolve(SDK_DIR, '..', '..');
 
 const { loadPlugin } = await import('./lib/runner.js');
@@ -91,7 +96,7 @@ function entrySource(definition, manifest, world) {
   const meta = { name: manifest.name, version: manifest.version, description: manifest.description };
   const lines = [
     `import { log } from 'mercato:plugin/log@${world.contract}';`,
-    `import { componentExports } from ${JSON.stringify(join(SDK_DIR, 'lib', 'plugin.js'))};`,
+    `import { componentExports, consoleToLog } from ${JSON.stringify(join(SDK_DIR, 'lib', 'plugin.js'))};`,
     `import definition from ${JSON.stringify(manifest.main)};`,
   ];
   let catalog = 'undefined';
@@ -100,6 +105,8 @@ function entrySource(definition, manifest, world) {
     catalog = '{ getProduct, boughtTogether, bestsellers }';
   }
   lines.push(
+    '// There is no standard output in the sandbox: console.* goes to the host\'s log.',
+    'globalThis.console = consoleToLog(log);',
     `const exported = componentExports(definition, ${JSON.stringify(meta)}, { log, catalog: ${catalog} });`,
     'export const plugin = exported.plugin;',
     `export const ${world.interface} = exported.${world.interface};`,
@@ -145,7 +152,7 @@ async function build(opts) {
         sourcePath: bundle,
         witPath: witDir,
         worldName: `mercato:plugin/${world.world}@${world.contract}`,
-        disableFeatures: ['stdio', 'random', 'clocks', 'http', 'fetch-event'],
+        disableFeatures: definition.point === 'payment' ? PAYMENT_DISABLED : ALL_DISABLED,
       }));
     } finally {
       process.chdir(cwd);

@@ -224,7 +224,7 @@ export class Money {
    */
   mulRate(rate) {
     const r = rate instanceof Rate ? rate : Rate.require(rate);
-    return new Money(mulDecimal(this.amount, r.mantissa, r.scale), this.currency);
+    return new Money(mulRateMinor(this.amount, r), this.currency);
   }
 
   /** `this × ppm / 1 000 000`, rounded half-even (100 000 ppm = 10 %). */
@@ -448,6 +448,12 @@ export class Rate {
     this.mantissa = n.mantissa;
     /** @type {number} */
     this.scale = n.scale;
+    // The same values as Numbers when they are exact, for the fast path of
+    // `mulRateMinor` and `includedInMinor` (NaN otherwise).
+    const m = Number(n.mantissa);
+    const den = 10 ** n.scale;
+    this.fastMantissa = Number.isSafeInteger(m) && n.scale <= 15 ? m : NaN;
+    this.fastDen = n.scale <= 15 ? den : NaN;
     Object.freeze(this);
   }
 
@@ -525,13 +531,7 @@ export class Rate {
    * @returns {Money}
    */
   includedIn(gross) {
-    const scale = pow10(this.scale);
-    const den = scale + this.mantissa;
-    if (den <= 0n || den > I128_MAX) throw MoneyError.overflow();
-    const num = gross.amount * scale;
-    if (num < I128_MIN || num > I128_MAX) throw MoneyError.overflow();
-    const net = checked(divHalfEven(num, den));
-    return new Money(gross.amount - net, gross.currency);
+    return new Money(includedInMinor(gross.amount, this), gross.currency);
   }
 
   /** Numeric equality (`0.07` equals `0.070`). */
@@ -577,4 +577,49 @@ export function numberToPlainString(n) {
   if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
   if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
   return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+/** `num / den` rounded half to even, for Numbers that are safe integers. */
+function divHalfEvenNumber(num, den) {
+  const r = num % den;
+  const q = (num - r) / den;
+  const twice = Math.abs(r) * 2;
+  if (twice > den || (twice === den && q % 2 !== 0)) return q + (num < 0 ? -1 : 1);
+  return q;
+}
+
+/**
+ * `amount × rate` in minor units, half-even ({@link Money#mulRate} without
+ * the Money): with Numbers while every value is an exact integer, else with
+ * BigInts. Throws a {@link MoneyError} past 64 bits.
+ * @param {bigint} amount
+ * @param {Rate} rate
+ * @returns {bigint}
+ */
+export function mulRateMinor(amount, rate) {
+  const p = Number(amount) * rate.fastMantissa;
+  if (Number.isSafeInteger(p)) return BigInt(divHalfEvenNumber(p, rate.fastDen));
+  return mulDecimal(amount, rate.mantissa, rate.scale);
+}
+
+/**
+ * The tax in a tax-inclusive `gross` amount of minor units,
+ * `gross - gross / (1 + rate)` half-even ({@link Rate#includedIn} without
+ * the Money). Throws a {@link MoneyError} past the exact range.
+ * @param {bigint} gross
+ * @param {Rate} rate
+ * @returns {bigint}
+ */
+export function includedInMinor(gross, rate) {
+  const num = Number(gross) * rate.fastDen;
+  const den = rate.fastDen + rate.fastMantissa;
+  if (Number.isSafeInteger(num) && Number.isSafeInteger(den) && den > 0) {
+    return gross - BigInt(divHalfEvenNumber(num, den));
+  }
+  const scale = pow10(rate.scale);
+  const bigDen = scale + rate.mantissa;
+  if (bigDen <= 0n || bigDen > I128_MAX) throw MoneyError.overflow();
+  const bigNum = gross * scale;
+  if (bigNum < I128_MIN || bigNum > I128_MAX) throw MoneyError.overflow();
+  return gross - checked(divHalfEven(bigNum, bigDen));
 }

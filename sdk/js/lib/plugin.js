@@ -223,3 +223,23 @@ export function componentExports(definition, meta, imports) {
       throw new TypeError(`unknown extension point ${definition.point}`);
   }
 }
+
+function show(value) {
+  if (typeof value === 'string') return value;
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  try {
+    return JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/**
+ * A `console` whose methods log through `log(level, message)`: the
+ * component's console (the sandbox has no standard output).
+ * @param {(level: string, message: string) => void} log
+ */
+export function consoleToLog(log) {
+  const at = (level) => (...args) => log(level, args.map(show).join(' '));
+  return { log: at('info'), info: at('info'), debug: at('debug'), trace: at('debug'), warn: at('warn'), error: at('error') };
+}

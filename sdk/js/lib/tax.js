@@ -7,7 +7,7 @@
 // every tax on a line or on shipping refers to it by index.
 
 import { PluginError } from './errors.js';
-import { Money, MoneyError, Rate, toMinor, fitsI64 } from './money.js';
+import { Money, MoneyError, Rate, fitsI64, includedInMinor, mulRateMinor, toMinor } from './money.js';
 import { addressIn, currencyIn, customerIn } from './types.js';
 
 /**
@@ -62,11 +62,11 @@ export class TaxInput {
    * @returns {bigint}
    */
   taxAt(rate, base) {
-    let b = toMinor(base, 'base');
+    let b = typeof base === 'bigint' ? base : toMinor(base, 'base');
     if (b < 0n) b = 0n;
     try {
-      const money = this.money(b);
-      return (this.pricesIncludeTax ? rate.includedIn(money) : rate.of(money)).amount;
+      if (b > 9223372036854775807n) throw MoneyError.overflow();
+      return this.pricesIncludeTax ? includedInMinor(b, rate) : mulRateMinor(b, rate);
     } catch (e) {
       throw arithmetic(e);
     }

@@ -208,7 +208,7 @@ class Money:
     def mul_rate(self, rate: Union["Rate", str]) -> "Money":
         """``self × rate``, rounded half-even to the minor unit."""
         r = rate if isinstance(rate, Rate) else Rate.require(rate)
-        return Money(_mul_decimal(self.amount, r.mantissa, r.scale), self.currency)
+        return Money(mul_rate_minor(self.amount, r), self.currency)
 
     def mul_ppm(self, ppm: int) -> "Money":
         """``self × ppm / 1 000 000``, rounded half-even (100 000 ppm = 10 %)."""
@@ -475,15 +475,7 @@ class Rate:
     def included_in(self, gross: Money) -> Money:
         """The tax contained in a tax-inclusive ``gross`` amount:
         ``gross - gross / (1 + rate)``, half-even."""
-        scale = 10**self.scale
-        den = scale + self.mantissa
-        if den <= 0 or den > _I128_MAX:
-            raise MoneyError.overflow()
-        num = gross.amount * scale
-        if not _I128_MIN <= num <= _I128_MAX:
-            raise MoneyError.overflow()
-        net = _checked(div_half_even(num, den))
-        return Money(gross.amount - net, gross.currency)
+        return Money(included_in_minor(gross.amount, self), gross.currency)
 
     def to_wire(self) -> str:
         """The canonical decimal string, e.g. ``"0.0725"``, as it crosses the wire."""
@@ -503,3 +495,23 @@ class Rate:
 
 
 Rate.ZERO = Rate(0, 0)
+
+
+def mul_rate_minor(amount: int, rate: Rate) -> int:
+    """``amount × rate`` in minor units, half-even (:meth:`Money.mul_rate`
+    without the Money); raises :class:`MoneyError` past 64 bits."""
+    return _mul_decimal(amount, rate.mantissa, rate.scale)
+
+
+def included_in_minor(gross: int, rate: Rate) -> int:
+    """The tax in a tax-inclusive ``gross`` amount of minor units,
+    ``gross - gross / (1 + rate)`` half-even (:meth:`Rate.included_in`
+    without the Money); raises :class:`MoneyError` past the exact range."""
+    scale = 10**rate.scale
+    den = scale + rate.mantissa
+    if den <= 0 or den > _I128_MAX:
+        raise MoneyError.overflow()
+    num = gross * scale
+    if not _I128_MIN <= num <= _I128_MAX:
+        raise MoneyError.overflow()
+    return gross - _checked(div_half_even(num, den))

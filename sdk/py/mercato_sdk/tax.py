@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, List, Optional, Tuple, Union
 
 from .errors import PluginError
-from .money import Currency, Money, MoneyError, Rate
+from .money import I64_MAX, Currency, Money, MoneyError, Rate, included_in_minor, mul_rate_minor
 from .plugin import Plugin
 from .types import Address, Customer
 
@@ -67,9 +67,13 @@ class TaxInput:
         """The tax at ``rate`` on ``base`` minor units (inclusive or exclusive
         pricing as the input says), rounded half-even. A negative base is
         taxed as zero: tax is never negative."""
+        if type(base) is not int:
+            raise TypeError(f"base must be an int of minor units, got {base!r}")
+        b = base if base > 0 else 0
         try:
-            money = self.money(max(base, 0))
-            return (rate.included_in(money) if self.prices_include_tax else rate.of(money)).amount
+            if b > I64_MAX:
+                raise MoneyError.overflow()
+            return included_in_minor(b, rate) if self.prices_include_tax else mul_rate_minor(b, rate)
         except MoneyError as e:
             raise PluginError("arithmetic", str(e)) from None
 
