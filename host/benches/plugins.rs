@@ -1,14 +1,15 @@
 //! Plugin runtime benchmark: instantiate + call for tax, pricing and
 //! shipping over 20-, 200- and 1,000-line carts, beside the bare instantiate
-//! of the smallest plugin and a flat tax over the 0.1.0 tax world. Run with
-//! `cargo xtask bench plugins`; it ends with one JSON line of medians in
-//! microseconds.
+//! of the smallest plugin and a flat tax over the 0.1.0 tax world; and the
+//! same flat tax written in Rust, JavaScript and Python (install, first
+//! call, steady calls at 20 and 200 lines). Run with `cargo xtask bench
+//! plugins`; it ends with one JSON line of medians in microseconds.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion};
-use mercato::runtime::{Call, InstalledPlugin, Runtime, RuntimeConfig};
+use mercato::runtime::{Call, InstalledPlugin, LimitOverrides, Runtime, RuntimeConfig};
 use mercato_sdk::pricing::PricingInput;
 use mercato_sdk::shipping::{ShipItem, ShippingInput};
 use mercato_sdk::tax::{TaxInput, TaxableLine};
@@ -116,11 +117,54 @@ fn components_dir() -> PathBuf {
         .join("plugins")
 }
 
-fn install(runtime: &Runtime, name: &str) -> std::sync::Arc<InstalledPlugin> {
+fn component(name: &str) -> Vec<u8> {
     let path = components_dir().join(format!("{name}.wasm"));
-    let bytes = std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run `cargo xtask bench plugins`", path.display()));
-    runtime.install(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"))
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run `cargo xtask bench plugins`", path.display()))
+}
+
+fn install(runtime: &Runtime, name: &str) -> std::sync::Arc<InstalledPlugin> {
+    runtime.install(&component(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The flat tax in each language: (group, component).
+const LANGUAGES: [(&str, &str); 3] =
+    [("lang-rust", "flat-tax"), ("lang-js", "flat-tax-js"), ("lang-py", "flat-tax-py")];
+
+/// JavaScript and Python carry an interpreter: a 200-line cart takes more
+/// instructions and time than the defaults (set for compiled plugins) allow.
+fn language_limits() -> LimitOverrides {
+    LimitOverrides { fuel_per_200_lines: Some(500_000_000), deadline_ms: Some(2_000), ..Default::default() }
+}
+
+/// Per language: install (compile, in a runtime with no cache), its load
+/// from the cache at a restart, and the first call (20 lines), in ms.
+fn language_costs(medians: &mut serde_json::Map<String, serde_json::Value>) {
+    let cache = std::env::temp_dir().join(format!("mercato-bench-cache-{}", std::process::id()));
+    for (group, name) in LANGUAGES {
+        let bytes = component(name);
+        let _ = std::fs::remove_dir_all(&cache);
+        let runtime =
+            Runtime::new(RuntimeConfig { cache_dir: Some(cache.clone()), ..Default::default() }).unwrap();
+        let started = Instant::now();
+        let plugin = runtime.install_with(&bytes, &language_limits()).unwrap();
+        let install = started.elapsed();
+        let input = tax_input(20);
+        let started = Instant::now();
+        runtime.tax(Call::new(&plugin, FLAT_CONFIG), &input).expect("first call works");
+        let first = started.elapsed();
+        let restarted =
+            Runtime::new(RuntimeConfig { cache_dir: Some(cache.clone()), ..Default::default() }).unwrap();
+        let started = Instant::now();
+        restarted.install_with(&bytes, &language_limits()).unwrap();
+        let cached = started.elapsed();
+        let ms = |d: Duration| serde_json::json!((d.as_secs_f64() * 100_000.0).round() / 100.0);
+        medians.insert(format!("{group}_size_mb"), serde_json::json!(bytes.len() as f64 / 1e6));
+        medians.insert(format!("{group}_install_ms"), ms(install));
+        medians.insert(format!("{group}_cached_install_ms"), ms(cached));
+        medians.insert(format!("{group}_first_call_ms"), ms(first));
+    }
+    let _ = std::fs::remove_dir_all(&cache);
 }
 
 fn main() {
@@ -131,6 +175,8 @@ fn main() {
     let flat_v01 = install(&runtime, "flat-tax-v0-1");
     let pricing = install(&runtime, "volume-discount");
     let shipping = install(&runtime, "weight-table");
+    let mut once = serde_json::Map::new();
+    language_costs(&mut once);
 
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
@@ -155,6 +201,21 @@ fn main() {
             let input = tax_input(n);
             let call = Call::new(plugin, config);
             runtime.tax(call, &input).expect("tax call works");
+            g.bench_with_input(BenchmarkId::from_parameter(n), &input, |b, i| {
+                b.iter(|| runtime.tax(call, i).unwrap())
+            });
+        }
+        g.finish();
+    }
+
+    // The same flat tax in each language, steady calls (the first is above).
+    for (group, name) in LANGUAGES {
+        let plugin = runtime.install_with(&component(name), &language_limits()).unwrap();
+        let mut g = c.benchmark_group(group);
+        for n in [20, 200] {
+            let input = tax_input(n);
+            let call = Call::new(&plugin, FLAT_CONFIG);
+            assert_eq!(runtime.tax(call, &input).expect("tax call works").output.lines.len(), n);
             g.bench_with_input(BenchmarkId::from_parameter(n), &input, |b, i| {
                 b.iter(|| runtime.tax(call, i).unwrap())
             });
@@ -199,14 +260,16 @@ fn main() {
     g.finish();
 
     c.final_summary();
-    print_medians();
+    print_medians(once);
 }
 
 /// Reads criterion's estimates back and prints them as one JSON line.
-fn print_medians() {
+fn print_medians(mut medians: serde_json::Map<String, serde_json::Value>) {
     let dir = components_dir().join("../criterion");
-    let mut medians = serde_json::Map::new();
     let mut ids = vec!["instantiate/empty-tax".to_owned(), "instantiate/us-sales-tax".to_owned()];
+    for (group, _) in LANGUAGES {
+        ids.extend(["20", "200"].iter().map(|n| format!("{group}/{n}")));
+    }
     for group in ["tax", "tax-flat", "tax-flat-v0.1", "tax-empty", "pricing", "shipping"] {
         ids.extend(SIZES.iter().map(|n| format!("{group}/{n}")));
     }

@@ -15,6 +15,20 @@ pub fn component_cache_dir() -> PathBuf {
     data_dir().join("component-cache")
 }
 
+/// The largest plugin component the operator accepts
+/// (`MERCATO_MAX_COMPONENT_MB`, in MiB; default 32).
+pub fn max_component_bytes() -> anyhow::Result<u64> {
+    match std::env::var("MERCATO_MAX_COMPONENT_MB") {
+        Err(_) => Ok(crate::runtime::DEFAULT_MAX_COMPONENT_BYTES),
+        Ok(text) => match text.trim().parse::<u64>() {
+            Ok(mb @ 1..=1024) => Ok(mb << 20),
+            _ => anyhow::bail!(
+                "MERCATO_MAX_COMPONENT_MB must be a whole number of MiB from 1 to 1024, not {text:?}"
+            ),
+        },
+    }
+}
+
 /// The embedded database used when no URL is given.
 pub fn default_database_url(data_dir: &Path) -> String {
     format!("sqlite://{}", data_dir.join("mercato.db").display())

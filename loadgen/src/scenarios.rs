@@ -15,10 +15,11 @@ use crate::server::Env;
 use crate::setup::{self, Api, Failure, Shop};
 
 /// Every scenario, in the order they run.
-pub const SCENARIOS: [&str; 8] = [
+pub const SCENARIOS: [&str; 9] = [
     "baseline",
     "cart_read",
     "add_line",
+    "shadow",
     "checkout",
     "checkout_webhooks",
     "checkout_stripe",
@@ -106,6 +107,11 @@ pub async fn run_all(args: &BenchArgs, env: &Env) -> Result<Vec<Outcome>> {
     let mut results = Vec::new();
     for name in SCENARIOS.into_iter().filter(|s| args.scenarios.iter().any(|a| a == s)) {
         eprintln!("{}: {name}", env.backend);
+        if name == "shadow" {
+            let both = shadow(&ctx, args).await;
+            results.extend(both.unwrap_or_else(|e| vec![Outcome::failed("shadow_on", e.to_string())]));
+            continue;
+        }
         let outcome = match name {
             "baseline" => baseline_reads(&ctx, args).await,
             "cart_read" => cart_read(&ctx, args).await,
@@ -227,6 +233,64 @@ async fn add_line_cart(ctx: &Ctx, c: usize, n: usize) -> Result<String, Failure>
 
 /// POST a line at a time to per-client carts; a new cart (not timed) every 50 lines.
 async fn add_line(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
+    let (tally, seconds) = add_line_tally(ctx, args).await?;
+    Ok(Outcome::measured("add_line", tally, Some(seconds)))
+}
+
+/// Shadow runs on and off in one run: `add_line` (each request prices the
+/// cart through a real call of the pricing, shipping and tax plugins) in
+/// four measured windows, off, on, on, off, so drift over the run falls on
+/// both sides, after one unmeasured. "On": every binding has a shadow of the same plugin and
+/// configuration, sampling every call (the most a merchant can ask).
+async fn shadow(ctx: &Ctx, args: &BenchArgs) -> Result<Vec<Outcome>> {
+    let sk = &ctx.shop.secret_key;
+    let bound = ctx.api.get("/v1/admin/plugin-bindings", sk).await?;
+    let (mut off, mut on) = (Tally::default(), Tally::default());
+    let (mut off_seconds, mut on_seconds) = (0.0, 0.0);
+    let mut note = String::new();
+    // A first window unmeasured (caches, the database file and the memo
+    // warm up), then off, on, on, off.
+    for (round, shadowed) in [false, false, true, true, false].into_iter().enumerate() {
+        for point in ["pricing", "shipping", "tax"] {
+            let live = &bound[point][0];
+            let mut list = vec![json!({"plugin_id": live["plugin_id"], "config": live["config"]})];
+            if shadowed {
+                list.push(
+                    json!({"plugin_id": live["plugin_id"], "config": live["config"], "mode": "shadow"}),
+                );
+            }
+            let path = format!("/v1/admin/plugin-bindings/{point}");
+            ctx.api.send(Method::PUT, &path, sk, &json!({"bindings": list})).await?;
+        }
+        let (tally, seconds) = add_line_tally(ctx, args).await?;
+        if round == 0 {
+            continue;
+        }
+        if shadowed {
+            on.merge(tally);
+            on_seconds += seconds;
+        } else {
+            off.merge(tally);
+            off_seconds += seconds;
+        }
+        if round == 3 {
+            // Still bound: what the shadows did during the two windows.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let report = ctx.api.get("/v1/admin/plugin-bindings/tax/shadow-report?examples=0", sk).await?;
+            let s = &report["shadows"][0];
+            note = format!(
+                "tax shadow: {} calls compared ({} identical, {} failed), {} dropped for want of an idle core",
+                s["calls_compared"], s["identical"], s["failed"], s["dropped_on_this_host"]
+            );
+        }
+    }
+    let mut with = Outcome::measured("shadow_on", on, Some(on_seconds));
+    with.note = Some(note);
+    Ok(vec![Outcome::measured("shadow_off", off, Some(off_seconds)), with])
+}
+
+/// `add_line`'s window: its tally and measured seconds.
+async fn add_line_tally(ctx: &Ctx, args: &BenchArgs) -> Result<(Tally, f64)> {
     let mut first = Vec::new();
     for c in 0..ctx.clients {
         first.push(add_line_cart(ctx, c, 0).await?);
@@ -266,7 +330,7 @@ async fn add_line(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
         }
     })
     .await;
-    Ok(Outcome::measured("add_line", tally, Some(window.seconds)))
+    Ok((tally, window.seconds))
 }
 
 /// A cart with 1–3 lines, an address and a shipping option, ready to complete.

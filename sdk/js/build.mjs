@@ -14,6 +14,12 @@
 // 5. checks the component's imports against the host's sandbox policy and
 //    prints its size, imports and initial linear memory.
 //
+// Test-only: with `"mercato": {"keepWasi": true}` in package.json, step 4
+// disables no engine feature (the component imports WASI interfaces its
+// world does not allow) and step 5 warns instead of failing, so the host's
+// install check can be tested against such a component
+// (tests/components/hostile-js-imports).
+//
 // Defaults: the output is <repo>/target/plugins/<dir-name>.wasm, the
 // toolchain <repo>/target/toolchains/js (installed from sdk/js's
 // package-lock.json with `npm ci`), the WIT <repo>/wit; <repo> is two
@@ -34,6 +40,8 @@ const SDK_DIR = dirname(fileURLToPath(import.meta.url));
 const ALL_DISABLED = ['stdio', 'random', 'clocks', 'http', 'fetch-event'];
 /** Payment plugins keep `fetch` (wasi:http, which their world imports). */
 const PAYMENT_DISABLED = ['stdio', 'random', 'clocks', 'fetch-event'];
+/** Test-only (`"mercato": {"keepWasi": true}`): every engine feature kept. */
+const NONE_DISABLED = [];
 const REPO = resolve(SDK_DIR, '..', '..');
 
 const { loadPlugin } = await import('./lib/runner.js');
@@ -91,6 +99,22 @@ async function importFrom(toolchain, pkg, entry) {
   return import(pathToFileURL(join(root, file)).href);
 }
 
+/**
+ * Whether `<dir>/package.json` asks, for a test component, to keep the
+ * engine's WASI features: `"mercato": {"keepWasi": true}`.
+ */
+function keepWasi(dir) {
+  const path = join(dir, 'package.json');
+  const { mercato } = JSON.parse(readFileSync(path, 'utf8'));
+  if (mercato === undefined) return false;
+  if (mercato === null || typeof mercato !== 'object' || Array.isArray(mercato)) {
+    throw new Error(`${path}: "mercato" must be an object`);
+  }
+  const keep = mercato.keepWasi ?? false;
+  if (typeof keep !== 'boolean') throw new Error(`${path}: "mercato.keepWasi" must be true or false`);
+  return keep;
+}
+
 /** The entry module: host imports in, the world's interfaces out. */
 function entrySource(definition, manifest, world) {
   const meta = { name: manifest.name, version: manifest.version, description: manifest.description };
@@ -118,6 +142,7 @@ function entrySource(definition, manifest, world) {
 async function build(opts) {
   const started = Date.now();
   const { manifest, definition } = await loadPlugin(opts.dir);
+  const keep = keepWasi(manifest.dir);
   const world = WORLDS[definition.point];
   const witDir = join(opts.wit, `v${world.contract}`);
   if (!existsSync(witDir)) throw new Error(`no WIT for mercato:plugin@${world.contract} at ${witDir}`);
@@ -152,7 +177,7 @@ async function build(opts) {
         sourcePath: bundle,
         witPath: witDir,
         worldName: `mercato:plugin/${world.world}@${world.contract}`,
-        disableFeatures: definition.point === 'payment' ? PAYMENT_DISABLED : ALL_DISABLED,
+        disableFeatures: keep ? NONE_DISABLED : definition.point === 'payment' ? PAYMENT_DISABLED : ALL_DISABLED,
       }));
     } finally {
       process.chdir(cwd);
@@ -160,7 +185,7 @@ async function build(opts) {
 
     const info = inspectComponent(component);
     const forbidden = info.imports.filter((i) => !importAllowed(definition.point, world.contract, i));
-    if (forbidden.length) {
+    if (forbidden.length && !keep) {
       throw new Error(`the component imports what the host refuses for a ${definition.point} plugin: ${forbidden.join(', ')}`);
     }
     mkdirSync(dirname(opts.out), { recursive: true });
@@ -172,6 +197,14 @@ async function build(opts) {
     console.log(`  imports:  ${info.imports.join(', ') || '(none)'}`);
     console.log(`  memory:   ${info.initialMemoryBytes} bytes initial (${mib(info.initialMemoryBytes)})`);
     console.log(`  time:     ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if (keep) {
+      console.warn(`warning: built with "mercato": {"keepWasi": true} (test-only): every WASI feature of the engine is kept`);
+      if (forbidden.length) {
+        console.warn(`warning: this component will be refused at install: it imports what the host refuses for a ${definition.point} plugin: ${forbidden.join(', ')}`);
+      } else {
+        console.warn('warning: keepWasi is set, yet the component imports nothing the host refuses');
+      }
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -15,6 +15,12 @@
 4. checks the component's imports against the host's sandbox policy and
    prints its size, imports and initial linear memory.
 
+Test-only: with ``[tool.mercato] keep_wasi = true`` in pyproject.toml, step 3
+runs without ``--stub-wasi`` (the component imports WASI interfaces its world
+does not allow) and step 4 warns instead of failing, so the host's install
+check can be tested against such a component
+(tests/components/hostile-py-imports).
+
 Defaults: the output is <repo>/target/plugins/<dir-name>.wasm,
 componentize-py the one in <repo>/target/toolchains/py (installed from
 sdk/py/requirements.lock), the WIT <repo>/wit; <repo> is two levels above
@@ -53,6 +59,18 @@ EXPORT_CLASSES = {
 
 #: What is not copied from a plugin directory into the component.
 IGNORED = shutil.ignore_patterns("fixtures", "__pycache__", ".*", "*.wasm", "pyproject.toml", "*.md")
+
+
+def keep_wasi(directory: Path) -> bool:
+    """Whether ``<directory>/pyproject.toml`` asks, for a test component, to
+    keep WASI: ``[tool.mercato] keep_wasi = true``."""
+    import tomllib
+
+    path = directory / "pyproject.toml"
+    keep = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("mercato", {}).get("keep_wasi", False)
+    if not isinstance(keep, bool):
+        raise ValueError(f"{path}: [tool.mercato] keep_wasi must be true or false")
+    return keep
 
 
 def entry_source(point: str, module: str, meta: dict) -> str:
@@ -94,6 +112,7 @@ def entry_source(point: str, module: str, meta: dict) -> str:
 def build(plugin_dir: str, out: Path, tool: str) -> None:
     started = time.time()
     manifest = read_manifest(plugin_dir)
+    keep = keep_wasi(manifest.dir)
     plugin = load_plugin(manifest)
     point = plugin.point
     contract, world, _ = WORLDS[point]
@@ -121,7 +140,7 @@ def build(plugin_dir: str, out: Path, tool: str) -> None:
                 "mercato_component",
                 "-p",
                 str(app),
-                "--stub-wasi",
+                *([] if keep else ["--stub-wasi"]),
                 "-o",
                 str(target),
             ],
@@ -133,7 +152,7 @@ def build(plugin_dir: str, out: Path, tool: str) -> None:
 
     info = inspect_component(data)
     forbidden = [i for i in info["imports"] if not import_allowed(point, contract, i)]
-    if forbidden:
+    if forbidden and not keep:
         raise RuntimeError(f"the component imports what the host refuses for a {point} plugin: {', '.join(forbidden)}")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
@@ -144,6 +163,16 @@ def build(plugin_dir: str, out: Path, tool: str) -> None:
     print(f"  imports:  {', '.join(info['imports']) or '(none)'}")
     print(f"  memory:   {info['initial_memory_bytes']} bytes initial ({mib(info['initial_memory_bytes'])})")
     print(f"  time:     {time.time() - started:.1f} s")
+    if keep:
+        print("warning: built with [tool.mercato] keep_wasi = true (test-only): WASI is not stubbed", file=sys.stderr)
+        if forbidden:
+            print(
+                "warning: this component will be refused at install: it imports what the host refuses "
+                f"for a {point} plugin: {', '.join(forbidden)}",
+                file=sys.stderr,
+            )
+        else:
+            print("warning: keep_wasi is set, yet the component imports nothing the host refuses", file=sys.stderr)
 
 
 def main(argv: list) -> int:

@@ -1,7 +1,11 @@
 //! Project tasks: `cargo xtask <task>`.
 //!
-//! - `build-plugins`   build every crate under `plugins/` and `tests/components/`
-//!   to a WebAssembly component in `target/plugins/<name>.wasm`
+//! - `build-plugins`   build every plugin under `plugins/` and `tests/components/`
+//!   to a WebAssembly component in `target/plugins/<name>.wasm`: Rust crates
+//!   with cargo, JavaScript (`package.json`) with componentize-js and Python
+//!   (`pyproject.toml`) with componentize-py (those also in `tests/foreign/`),
+//!   their toolchains installed into `target/toolchains/` from the lock files
+//!   in `sdk/js/` and `sdk/py/`
 //! - `test`            build the plugins, then run the whole test suite, the
 //!   API checks from outside (`api-check`) and the browser tests (`browser-check`)
 //! - `api-check`       validate the OpenAPI document, fuzz every operation, buy
@@ -105,6 +109,200 @@ fn plugin_crates() -> Result<Vec<(String, PathBuf)>> {
     Ok(crates)
 }
 
+/// A plugin written in another language: its directory and language.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lang {
+    Js,
+    Py,
+}
+
+/// Every JavaScript (`package.json`) and Python (`pyproject.toml`) plugin:
+/// first-party ones in `plugins/`, test-only ones in `tests/foreign/` (out
+/// of the way of the workspace's `tests/components/*` crates).
+fn foreign_plugins() -> Result<Vec<(Lang, PathBuf)>> {
+    let mut found = Vec::new();
+    for dir in ["plugins", "tests/foreign"] {
+        let Ok(entries) = std::fs::read_dir(root().join(dir)) else { continue };
+        for entry in entries {
+            let path = entry?.path();
+            if path.join("Cargo.toml").exists() {
+                continue;
+            }
+            if path.join("package.json").exists() {
+                found.push((Lang::Js, path));
+            } else if path.join("pyproject.toml").exists() {
+                found.push((Lang::Py, path));
+            }
+        }
+    }
+    found.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(found)
+}
+
+/// The newest modification time of the files under `dir`.
+fn newest(dir: &Path) -> std::time::SystemTime {
+    let mut newest = std::time::UNIX_EPOCH;
+    let Ok(entries) = std::fs::read_dir(dir) else { return newest };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if name == "node_modules" || name == "__pycache__" {
+            continue;
+        }
+        let time = if path.is_dir() {
+            newest(&path)
+        } else {
+            entry.metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH)
+        };
+        newest = newest.max(time);
+    }
+    newest
+}
+
+/// Installs a toolchain from its lock file into `target/toolchains/<name>`
+/// unless the same lock file was installed there already.
+fn toolchain(name: &str, lock: &Path, install: impl FnOnce(&Path) -> Result<()>) -> Result<PathBuf> {
+    let dir = target_dir().join("toolchains").join(name);
+    let locked = std::fs::read_to_string(lock).with_context(|| format!("cannot read {}", lock.display()))?;
+    let stamp = dir.join(".installed-lock");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(locked.as_str()) {
+        eprintln!("installing the {name} plugin toolchain from {}…", lock.display());
+        std::fs::create_dir_all(&dir)?;
+        install(&dir)?;
+        std::fs::write(&stamp, &locked)?;
+    }
+    Ok(dir)
+}
+
+/// componentize-js and jco, pinned in `sdk/js/package-lock.json`.
+fn js_toolchain() -> Result<PathBuf> {
+    ensure_debian(&[("node", &["nodejs", "npm"])])?;
+    let sdk = root().join("sdk/js");
+    toolchain("js", &sdk.join("package-lock.json"), |dir| {
+        std::fs::copy(sdk.join("package.json"), dir.join("package.json"))?;
+        std::fs::copy(sdk.join("package-lock.json"), dir.join("package-lock.json"))?;
+        let mut cmd = Command::new("npm");
+        cmd.args(["ci", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"]).arg(dir);
+        run(cmd)
+    })
+}
+
+/// componentize-py, pinned with hashes in `sdk/py/requirements.lock`.
+fn py_toolchain() -> Result<PathBuf> {
+    let lock = root().join("sdk/py/requirements.lock");
+    toolchain("py", &lock, |dir| {
+        let mut venv = Command::new("python3");
+        venv.args(["-m", "venv", "--clear"]).arg(dir);
+        run(venv).context("python3 -m venv (the Python plugins need CPython 3.11 or later)")?;
+        let mut pip = Command::new(dir.join("bin/pip"));
+        pip.args(["install", "--quiet", "--require-hashes", "--no-deps", "-r"]).arg(&lock);
+        run(pip)
+    })
+}
+
+/// Builds the JavaScript and Python plugins whose sources (or SDK, or
+/// toolchain) changed since their component was built.
+fn build_foreign_plugins(out_dir: &Path) -> Result<Vec<PathBuf>> {
+    let plugins = foreign_plugins()?;
+    let mut built = Vec::new();
+    let (mut js, mut py) = (None, None);
+    for (lang, dir) in plugins {
+        let name = dir.file_name().and_then(|n| n.to_str()).context("plugin folder name")?.to_owned();
+        let dest = out_dir.join(format!("{name}.wasm"));
+        let (sdk, tool) = match lang {
+            Lang::Js => (
+                "sdk/js",
+                match &js {
+                    Some(t) => t,
+                    None => js.insert(js_toolchain()?),
+                },
+            ),
+            Lang::Py => (
+                "sdk/py",
+                match &py {
+                    Some(t) => t,
+                    None => py.insert(py_toolchain()?),
+                },
+            ),
+        };
+        let inputs = newest(&dir).max(newest(&root().join(sdk))).max(newest(&root().join("wit")));
+        let stamp = tool.join(".installed-lock").metadata().and_then(|m| m.modified()).ok();
+        let fresh = dest
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|built| built > inputs && stamp.is_none_or(|s| built > s));
+        if !fresh {
+            let mut cmd = match lang {
+                Lang::Js => {
+                    let mut cmd = Command::new("node");
+                    cmd.arg(root().join("sdk/js/build.mjs")).arg(&dir).arg("--toolchain").arg(tool);
+                    cmd
+                }
+                Lang::Py => {
+                    let mut cmd = Command::new("python3");
+                    cmd.arg(root().join("sdk/py/build.py"))
+                        .arg(&dir)
+                        .arg("--componentize-py")
+                        .arg(tool.join("bin/componentize-py"));
+                    cmd
+                }
+            };
+            cmd.arg("-o").arg(&dest).current_dir(root());
+            run(cmd).with_context(|| format!("failed to build plugin {name}"))?;
+        }
+        let size = std::fs::metadata(&dest)?.len();
+        println!("built {:<28} {:>8} bytes  {}", name, size, dest.display());
+        built.push(dest);
+    }
+    Ok(built)
+}
+
+/// The JavaScript and Python SDKs' own tests, and every plugin's fixtures
+/// run natively (the Rust tests run them through the components).
+fn sdk_check() -> Result<()> {
+    let plugins = foreign_plugins()?;
+    let dirs = |lang: Lang| plugins.iter().filter(move |(l, _)| *l == lang).map(|(_, d)| d.clone());
+    let mut cmd = Command::new("node");
+    cmd.args(["--test"]).arg(root().join("sdk/js/test")).current_dir(root());
+    run(cmd)?;
+    let mut cmd = Command::new("node");
+    cmd.arg(root().join("sdk/js/fixtures.mjs")).args(dirs(Lang::Js)).current_dir(root());
+    run(cmd)?;
+    let componentize_py = py_toolchain()?.join("bin/componentize-py");
+    let mut cmd = Command::new("python3");
+    cmd.args(["-m", "unittest", "discover", "-s"]).arg(root().join("sdk/py/tests")).current_dir(root());
+    run(cmd.env("MERCATO_COMPONENTIZE_PY", &componentize_py))?;
+    let mut cmd = Command::new("python3");
+    cmd.arg(root().join("sdk/py/fixtures.py")).args(dirs(Lang::Py)).current_dir(root());
+    run(cmd.env("MERCATO_COMPONENTIZE_PY", &componentize_py))
+}
+
+/// Installs Debian packages for the commands missing: (command, packages).
+fn ensure_debian(needed: &[(&str, &[&str])]) -> Result<()> {
+    let mut missing: Vec<&str> = Vec::new();
+    for (command, packages) in needed {
+        let found = if command.starts_with('/') {
+            Path::new(command).exists()
+        } else {
+            Command::new(command).arg("--version").output().is_ok()
+        };
+        if !found {
+            missing.extend(*packages);
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("installing {} from Debian's packages…", missing.join(", "));
+    let mut update = Command::new("apt-get");
+    update.args(["update", "-qq"]);
+    run(update).context("apt-get update (installing build and test tools; run as root)")?;
+    let mut install = Command::new("apt-get");
+    install.args(["install", "-y", "-qq", "--no-install-recommends"]).args(&missing);
+    install.env("DEBIAN_FRONTEND", "noninteractive");
+    run(install)
+}
+
 /// Builds each plugin on its own: a workspace build would unify the SDK's
 /// per-extension-point features, and a component exports exactly one world.
 fn build_plugins() -> Result<Vec<PathBuf>> {
@@ -127,6 +325,7 @@ fn build_plugins() -> Result<Vec<PathBuf>> {
         println!("built {:<28} {:>8} bytes  {}", name, size, dest.display());
         built.push(dest);
     }
+    built.extend(build_foreign_plugins(&out_dir)?);
     Ok(built)
 }
 
@@ -135,6 +334,9 @@ fn test(extra: &[&str]) -> Result<()> {
     let mut cmd = cargo();
     cmd.args(["test", "--workspace", "--exclude", "xtask"]).args(extra);
     run(cmd)?;
+    if extra.is_empty() {
+        sdk_check()?;
+    }
     // A filtered run (`cargo xtask test name`) is a developer's quick loop.
     // It uses the debug host `cargo test` just built for its own tests.
     if extra.is_empty() {
@@ -153,23 +355,7 @@ fn test(extra: &[&str]) -> Result<()> {
 /// lock file changes. Screenshots and timings go to `target/screenshots/`.
 fn browser_check(build_host: bool) -> Result<()> {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let mut missing = Vec::new();
-    if !Path::new(&chromium).exists() {
-        missing.push("chromium");
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        missing.extend(["nodejs", "npm"]);
-    }
-    if !missing.is_empty() {
-        eprintln!("installing {} from Debian's packages…", missing.join(", "));
-        let mut update = Command::new("apt-get");
-        update.args(["update", "-qq"]);
-        run(update).context("apt-get update (the browser tests need Chromium and Node.js; run as root)")?;
-        let mut install = Command::new("apt-get");
-        install.args(["install", "-y", "-qq", "--no-install-recommends"]).args(&missing);
-        install.env("DEBIAN_FRONTEND", "noninteractive");
-        run(install)?;
-    }
+    ensure_debian(&[(chromium.as_str(), &["chromium"]), ("node", &["nodejs", "npm"])])?;
     let dir = root().join("tests/browser");
     let lock = std::fs::read_to_string(dir.join("package-lock.json"))?;
     let stamp = dir.join("node_modules/.installed-lock.json");

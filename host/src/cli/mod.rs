@@ -195,12 +195,15 @@ enum PluginCommand {
         /// The component (.wasm).
         component: PathBuf,
     },
-    /// Scaffold a plugin crate that builds and passes its own test.
+    /// Scaffold a plugin that builds and passes its own test.
     New {
         /// pricing, tax, shipping, payment or recommendations.
         extension_point: String,
-        /// Crate name, e.g. `my-tax`.
+        /// Plugin name, e.g. `my-tax`.
         name: String,
+        /// rust (a crate), js (componentize-js) or py (componentize-py).
+        #[arg(long, default_value = "rust")]
+        lang: String,
         /// Where plugin crates live.
         #[arg(long, default_value = "plugins")]
         dir: PathBuf,
@@ -220,8 +223,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             plugin::run(&component, &input, config.as_deref(), &overrides)
         }
         Command::Plugin(PluginCommand::Inspect { component }) => plugin::inspect(&component),
-        Command::Plugin(PluginCommand::New { extension_point, name, dir }) => {
-            scaffold::new_plugin(&extension_point, &name, &dir)?;
+        Command::Plugin(PluginCommand::New { extension_point, name, lang, dir }) => {
+            scaffold::new_plugin(&extension_point, &name, &lang, &dir)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { listen, plugin_dir, data_dir } => demo::run(listen, &plugin_dir, &data_dir),

@@ -1,5 +1,6 @@
-//! `mercato plugin new <extension-point> <name>`: a plugin crate that builds
-//! and passes its own test, with one fixture to start from.
+//! `mercato plugin new <extension-point> <name> [--lang rust|js|py]`: a
+//! plugin (a crate, or a JavaScript or Python package) that builds and
+//! passes its own test, with one fixture to start from.
 
 use std::path::Path;
 
@@ -8,6 +9,8 @@ use mercato_sdk::ExtensionPoint;
 
 struct Template {
     lib: &'static str,
+    js: &'static str,
+    py: &'static str,
     input: &'static str,
     config: &'static str,
     expected: &'static str,
@@ -19,6 +22,8 @@ fn template(point: ExtensionPoint) -> Template {
         ($p:literal, $d:literal) => {
             Template {
                 lib: include_str!(concat!("templates/", $p, ".rs.txt")),
+                js: include_str!(concat!("templates/js/", $p, ".js.txt")),
+                py: include_str!(concat!("templates/py/", $p, ".py.txt")),
                 input: include_str!(concat!("templates/", $p, ".input.json")),
                 config: include_str!(concat!("templates/", $p, ".config.json")),
                 expected: include_str!(concat!("templates/", $p, ".expected.json")),
@@ -52,8 +57,11 @@ fn valid_name(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
-/// Writes `<dir>/<name>/` for `point`.
-pub fn new_plugin(point: &str, name: &str, dir: &Path) -> anyhow::Result<()> {
+/// Writes `<dir>/<name>/` for `point`, in `lang` (`rust`, `js` or `py`).
+pub fn new_plugin(point: &str, name: &str, lang: &str, dir: &Path) -> anyhow::Result<()> {
+    if !["rust", "js", "py"].contains(&lang) {
+        bail!("unknown language {lang:?}: use rust, js or py");
+    }
     let Some(point) = ExtensionPoint::parse(point) else {
         bail!("unknown extension point {point:?}: use pricing, tax, shipping, payment or recommendations");
     };
@@ -77,9 +85,14 @@ pub fn new_plugin(point: &str, name: &str, dir: &Path) -> anyhow::Result<()> {
             .replace("{{point}}", point.as_str())
             .replace("{{description}}", t.description)
     };
+    let (manifest, source) = match lang {
+        "js" => (("package.json", include_str!("templates/js/package.json.txt")), ("index.js", t.js)),
+        "py" => (("pyproject.toml", include_str!("templates/py/pyproject.toml.txt")), ("plugin.py", t.py)),
+        _ => (("Cargo.toml", include_str!("templates/Cargo.toml.txt")), ("src/lib.rs", t.lib)),
+    };
     let files = [
-        ("Cargo.toml", fill(include_str!("templates/Cargo.toml.txt"))),
-        ("src/lib.rs", fill(t.lib)),
+        (manifest.0, fill(manifest.1)),
+        (source.0, fill(source.1)),
         ("fixtures/example.input.json", t.input.to_owned()),
         ("fixtures/example.config.json", t.config.to_owned()),
         ("fixtures/example.expected.json", t.expected.to_owned()),
@@ -89,8 +102,13 @@ pub fn new_plugin(point: &str, name: &str, dir: &Path) -> anyhow::Result<()> {
         std::fs::create_dir_all(path.parent().expect("files are in folders"))?;
         std::fs::write(&path, content).with_context(|| format!("cannot write {}", path.display()))?;
     }
+    let test = match lang {
+        "js" => format!("node sdk/js/fixtures.mjs {}", root.display()),
+        "py" => format!("python3 sdk/py/fixtures.py {}", root.display()),
+        _ => format!("cargo test -p {name}"),
+    };
     println!(
-        "created {point} plugin {name} in {}\n  test it:   cargo test -p {name}\n  build it:  cargo xtask build-plugins\n  run it:    mercato plugin run target/plugins/{name}.wasm --input {}/fixtures/example.input.json --config {}/fixtures/example.config.json",
+        "created {point} plugin {name} in {}\n  test it:   {test}\n  build it:  cargo xtask build-plugins\n  run it:    mercato plugin run target/plugins/{name}.wasm --input {}/fixtures/example.input.json --config {}/fixtures/example.config.json",
         root.display(),
         root.display(),
         root.display()

@@ -80,6 +80,7 @@ pub(super) async fn open(url: &str, data_dir: &Path) -> anyhow::Result<(Db, Arc<
     db.migrate().await?;
     let runtime = Arc::new(Runtime::new(RuntimeConfig {
         cache_dir: Some(data_dir.join("component-cache")),
+        max_component_bytes: crate::config::max_component_bytes()?,
         ..Default::default()
     })?);
     crate::commerce::plugins::load_installed(&db, &runtime)

@@ -22,8 +22,9 @@ use crate::commerce::idempotency::{Claim, Held, Keys, Request as Keyed, Retried}
 
 /// The header.
 pub const HEADER: &str = "idempotency-key";
-/// The largest body this layer buffers (component uploads are the largest).
-const MAX_BODY: usize = 9 << 20;
+/// The largest body this layer buffers beyond the operator's cap on
+/// component uploads (the largest bodies any endpoint takes).
+const BODY_SLACK: usize = 1 << 20;
 
 /// Marks a response that is not the request's last word (a payment waiting
 /// for the buyer): it is answered but not stored, so the same key runs the
@@ -77,7 +78,8 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         .into_response();
     }
     let (mut parts, body) = req.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
+    let cap = usize::try_from(state.shop.runtime.max_component_bytes()).unwrap_or(usize::MAX);
+    let Ok(bytes) = to_bytes(body, cap.saturating_add(BODY_SLACK)).await else {
         return ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",

@@ -22,15 +22,14 @@ use crate::commerce::plugins::{
 use crate::commerce::{Page, Paged};
 use crate::runtime::LimitOverrides;
 
-/// Largest component upload; the runtime's own cap (8 MiB by default) gives
-/// a clear 422 below this, the body limit a 413 above.
-pub const MAX_COMPONENT_UPLOAD: usize = 9 << 20;
+/// How far an upload may exceed the runtime's cap on component size
+/// (`MERCATO_MAX_COMPONENT_MB`): up to it the runtime answers a clear 422,
+/// beyond it the body is not read (413).
+const UPLOAD_SLACK: usize = 1 << 20;
 
 pub fn platform_router() -> OpenApiRouter<AppState> {
-    // Only the upload gets the larger body limit.
-    let upload = OpenApiRouter::new()
-        .routes(routes!(install_plugin))
-        .layer(DefaultBodyLimit::max(MAX_COMPONENT_UPLOAD));
+    // The upload reads its body up to the runtime's cap itself.
+    let upload = OpenApiRouter::new().routes(routes!(install_plugin)).layer(DefaultBodyLimit::disable());
     OpenApiRouter::new()
         .routes(routes!(list_plugins))
         .routes(routes!(get_plugin, change_plugin, uninstall_plugin))
@@ -54,9 +53,9 @@ pub fn admin_router() -> OpenApiRouter<AppState> {
 }
 
 /// A component upload by the operator, sent as `Content-Type:
-/// application/wasm`. A refused upload is still read (within the body
-/// limit) before the answer: a server that closes on unread bytes resets
-/// the connection, and the client would never see its 401, 403 or 415.
+/// application/wasm`. A refused upload is still read (its first MiB)
+/// before the answer: a server that closes on unread bytes resets the
+/// connection, and the client would never see its 401, 403 or 415.
 struct Upload(Bytes);
 
 impl FromRequest<AppState> for Upload {
@@ -79,19 +78,24 @@ impl FromRequest<AppState> for Upload {
             )),
             Ok(Platform) => None,
         };
-        let bytes = Bytes::from_request(Request::from_parts(parts, body), state).await;
         if let Some(e) = refused {
+            // Read a little of it, so the client sees this answer; never the whole cap.
+            let _ = axum::body::to_bytes(body, UPLOAD_SLACK).await;
             return Err(e);
         }
-        let bytes = bytes.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        let cap = usize::try_from(state.shop.runtime.max_component_bytes()).unwrap_or(usize::MAX);
+        let limit = cap.saturating_add(UPLOAD_SLACK);
+        let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+            let too_large =
+                std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            if too_large {
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "payload_too_large",
-                    format!("a component upload is at most {MAX_COMPONENT_UPLOAD} bytes"),
+                    format!("a component upload is at most {limit} bytes (the operator's cap is {cap})"),
                 )
             } else {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", e.body_text())
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", e.to_string())
             }
         })?;
         Ok(Upload(bytes))

@@ -60,6 +60,13 @@ impl ComponentCache {
             return Ok((Component::new(engine, bytes)?, CacheOutcome::Compiled));
         };
         let path = self.path(dir, sha256);
+        // One compilation per artifact at a time, across threads and
+        // processes sharing the directory: a second install of the same
+        // component (a JavaScript or Python one compiles for seconds) waits
+        // on this lock, then loads what the first stored.
+        std::fs::create_dir_all(dir)?;
+        let lock = std::fs::File::create(dir.join(format!(".{sha256}-{}.lock", self.engine_key)))?;
+        lock.lock()?;
         // Read, not mapped: a file changed under a mapping would crash the host.
         if let Ok(artifact) = std::fs::read(&path) {
             // SAFETY: the file is one this cache wrote (atomically, below) in a
@@ -75,7 +82,6 @@ impl ComponentCache {
             }
         }
         let compiled = engine.precompile_component(bytes)?;
-        std::fs::create_dir_all(dir)?;
         // Unique per writer: two installs of one component may race here.
         static WRITERS: AtomicU64 = AtomicU64::new(0);
         let n = WRITERS.fetch_add(1, Ordering::Relaxed);

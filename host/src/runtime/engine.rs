@@ -29,14 +29,16 @@ impl Default for EngineConfig {
 pub fn build(config: &EngineConfig) -> anyhow::Result<Engine> {
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(config.max_instances)
-        .total_core_instances(config.max_instances * 2)
+        .total_core_instances(config.max_instances * 4)
         .total_memories(config.max_instances * 2)
-        .total_tables(config.max_instances * 2)
+        .total_tables(config.max_instances * 4)
         .max_memory_size(MAX_MEMORY_BYTES as usize)
-        // Plugins are small Rust components: a few core instances each.
-        .max_core_instances_per_component(16)
+        // A Rust plugin has a few core instances; a Python one (CPython and
+        // its libraries, linked at build time) about 40, with a table each
+        // for several of them.
+        .max_core_instances_per_component(64)
         .max_memories_per_component(4)
-        .max_tables_per_component(4)
+        .max_tables_per_component(16)
         // Reset a returned slot by rewriting only the pages a call dirtied
         // (found with PAGEMAP_SCAN where the kernel has it) instead of
         // unmapping them: the next call then takes no page faults.

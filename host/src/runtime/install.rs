@@ -39,8 +39,10 @@ fn supported() -> String {
     each.collect::<Vec<_>>().join(", ")
 }
 
-/// Default cap on component size.
-pub const DEFAULT_MAX_COMPONENT_BYTES: u64 = 8 << 20;
+/// Default cap on component size (`MERCATO_MAX_COMPONENT_MB` sets another):
+/// room for a JavaScript (about 12 MB, its engine included) or Python
+/// (about 18 MB, CPython included) plugin; a Rust one is under 1 MB.
+pub const DEFAULT_MAX_COMPONENT_BYTES: u64 = 32 << 20;
 
 /// What every plugin may import: the shared types, bounded logging, and the
 /// WASI interfaces the Rust standard library links even when unused (served

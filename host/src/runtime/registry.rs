@@ -204,6 +204,11 @@ impl Runtime {
         })
     }
 
+    /// The largest component [`Runtime::install`] accepts, in bytes.
+    pub fn max_component_bytes(&self) -> u64 {
+        self.config.max_component_bytes
+    }
+
     /// The engine, for benchmarks and tools.
     pub fn engine(&self) -> &Engine {
         &self.engine

@@ -8,6 +8,7 @@ mod discounts;
 mod explain;
 mod idempotency;
 mod inventory;
+mod languages;
 mod lifecycle;
 mod limits;
 mod network;

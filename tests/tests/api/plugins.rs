@@ -137,11 +137,12 @@ on_both_databases!(uploads_must_be_wasm_and_within_the_size_cap, |app: TestApp| 
     app.send(text.body(component("flat-tax"))).await.problem(415, "unsupported_media_type");
     let none = app.request(Method::POST, "/v1/platform/plugins", Some(&key));
     app.send(none.body(component("flat-tax"))).await.problem(415, "unsupported_media_type");
-    // Over the runtime's 8 MiB cap but within the 9 MiB body limit: refused
-    // with the reason; over the body limit: 413 before anything is checked.
-    let p = upload(&app, &key, vec![0; (8 << 20) + 1024]).await.problem(422, "component_too_large");
-    assert!(p["detail"].as_str().unwrap().contains("8388608"), "{p:#}");
-    upload(&app, &key, vec![0; (9 << 20) + 1024]).await.problem(413, "payload_too_large");
+    // Over the runtime's cap (32 MiB by default) but within a MiB of it:
+    // refused with the reason; further over: 413 before anything is checked.
+    let cap = mercato::runtime::DEFAULT_MAX_COMPONENT_BYTES as usize;
+    let p = upload(&app, &key, vec![0; cap + 1024]).await.problem(422, "component_too_large");
+    assert!(p["detail"].as_str().unwrap().contains(&cap.to_string()), "{p:#}");
+    upload(&app, &key, vec![0; cap + (1 << 20) + 1024]).await.problem(413, "payload_too_large");
     assert_eq!(plugin_count(&app).await, 0);
 });
 

@@ -11,7 +11,10 @@ fn repeated_failures_open_the_breaker_and_a_good_trial_closes_it() {
         CircuitBreaker::new(BreakerPolicy { failure_threshold: 3, cool_down: Duration::from_millis(100) });
     let call = |mode: &str| {
         let config = format!(r#"{{"mode":"{mode}"}}"#);
-        rt.tax(Call { plugin: &p, config: &config, merchant: "m_1", breaker: Some(&breaker) }, &tax_input(2))
+        rt.tax(
+            Call { plugin: &p, config: &config, merchant: "m_1", breaker: Some(&breaker), background: false },
+            &tax_input(2),
+        )
     };
     for _ in 0..3 {
         let e = call("trap").unwrap_err();
