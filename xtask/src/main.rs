@@ -141,8 +141,8 @@ fn foreign_plugins() -> Result<Vec<(Lang, PathBuf)>> {
 
 /// The newest modification time of the files under `dir`.
 fn newest(dir: &Path) -> std::time::SystemTime {
-    let mut newest = std::time::UNIX_EPOCH;
-    let Ok(entries) = std::fs::read_dir(dir) else { return newest };
+    let mut latest = std::time::UNIX_EPOCH;
+    let Ok(entries) = std::fs::read_dir(dir) else { return latest };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name();
@@ -154,9 +154,9 @@ fn newest(dir: &Path) -> std::time::SystemTime {
         } else {
             entry.metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH)
         };
-        newest = newest.max(time);
+        latest = latest.max(time);
     }
-    newest
+    latest
 }
 
 /// Installs a toolchain from its lock file into `target/toolchains/<name>`
@@ -271,10 +271,12 @@ fn sdk_check() -> Result<()> {
     let componentize_py = py_toolchain()?.join("bin/componentize-py");
     let mut cmd = Command::new("python3");
     cmd.args(["-m", "unittest", "discover", "-s"]).arg(root().join("sdk/py/tests")).current_dir(root());
-    run(cmd.env("MERCATO_COMPONENTIZE_PY", &componentize_py))?;
+    cmd.env("MERCATO_COMPONENTIZE_PY", &componentize_py);
+    run(cmd)?;
     let mut cmd = Command::new("python3");
     cmd.arg(root().join("sdk/py/fixtures.py")).args(dirs(Lang::Py)).current_dir(root());
-    run(cmd.env("MERCATO_COMPONENTIZE_PY", &componentize_py))
+    cmd.env("MERCATO_COMPONENTIZE_PY", &componentize_py);
+    run(cmd)
 }
 
 /// Installs Debian packages for the commands missing: (command, packages).
