@@ -239,7 +239,10 @@ function pointEditor(api, point, label, help, saved, installed) {
 
   function renumber() {
     rows.forEach((r, i) => {
-      r.legend.textContent = `${i + 1}. ${r.plugin ? `${r.plugin.name} ${r.plugin.version}` : "New binding"}`;
+      const name = r.plugin ? `${r.plugin.name} ${r.plugin.version}` : "New binding";
+      // A shadow binding (set through the API) is kept as it is, and said.
+      const shadow = r.shadow ? ` — shadow run on ${Math.round(r.shadow.sample_rate * 100)} % of ${r.shadow.shadows}'s calls` : "";
+      r.legend.textContent = `${i + 1}. ${name}${shadow}`;
       r.up.disabled = i === 0;
       r.down.disabled = i === rows.length - 1;
       r.el.dataset.index = String(i);
@@ -267,6 +270,7 @@ function pointEditor(api, point, label, help, saved, installed) {
       up,
       down,
       plugin: known,
+      shadow: b && b.mode === "shadow" ? { mode: "shadow", shadows: b.shadows, sample_rate: b.sample_rate } : null,
       schema: null,
       circuit: b?.circuit_state,
     };
@@ -349,7 +353,7 @@ function pointEditor(api, point, label, help, saved, installed) {
       if (!r.pluginSelect.value) problems.push([r.pluginSelect, "Choose a plugin."]);
       const { config, errors } = r.schema ? r.schema.read() : { config: {}, errors: {} };
       for (const [name, message] of Object.entries(errors)) problems.push([r.schema.field(name), message]);
-      return { plugin_id: r.pluginSelect.value, config, on_error: r.onError.value };
+      return { plugin_id: r.pluginSelect.value, config, on_error: r.onError.value, ...(r.shadow || {}) };
     });
     return { bindings, problems };
   }

@@ -26,6 +26,9 @@ use super::stats::CallStats;
 use super::store::{self, HostState, LogLine, SharedCatalog};
 use super::wit;
 
+/// The deadline of the `describe` call made at install, in milliseconds.
+const DESCRIBE_DEADLINE_MS: u64 = 10_000;
+
 /// How a runtime is set up.
 #[derive(Clone, Debug)]
 pub struct RuntimeConfig {
@@ -315,7 +318,11 @@ impl Runtime {
     }
 
     fn describe(&self, pre: &WorldPre, limits: &Limits) -> Result<Metadata, InstallError> {
-        let mut store = self.store(limits, 1, None, None);
+        // Once per install (or load at start), not on a request: a large
+        // component's first instantiation on a busy machine may take longer
+        // than a call's deadline. Fuel and memory stay the plugin's.
+        let limits = Limits { deadline_ms: limits.deadline_ms.max(DESCRIBE_DEADLINE_MS), ..*limits };
+        let mut store = self.store(&limits, 1, None, None);
         let invalid = |e: wasmtime::Error| InstallError::InvalidMetadata(format!("describe failed: {e:#}"));
         let m = with_world!(pre, p => p
             .instantiate(&mut store)
