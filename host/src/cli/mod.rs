@@ -189,6 +189,10 @@ enum PluginCommand {
         /// Override the memory cap in bytes.
         #[arg(long)]
         memory_bytes: Option<u64>,
+        /// Call it this many times (each in a fresh instance, as the host
+        /// does) and add the median and p99 of the calls after the first.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        repeat: u32,
     },
     /// Print a component's metadata, world, version, imports and size.
     Inspect {
@@ -213,14 +217,14 @@ enum PluginCommand {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Plugin(PluginCommand::Run { component, input, config, fuel, deadline_ms, memory_bytes }) => {
+        Command::Plugin(PluginCommand::Run { component, input, config, fuel, deadline_ms, memory_bytes, repeat }) => {
             let overrides = crate::runtime::LimitOverrides {
                 fuel_per_200_lines: fuel,
                 deadline_ms,
                 memory_bytes,
                 ..Default::default()
             };
-            plugin::run(&component, &input, config.as_deref(), &overrides)
+            plugin::run(&component, &input, config.as_deref(), &overrides, repeat)
         }
         Command::Plugin(PluginCommand::Inspect { component }) => plugin::inspect(&component),
         Command::Plugin(PluginCommand::New { extension_point, name, lang, dir }) => {

@@ -37,9 +37,12 @@ pub fn run(
     input: &Path,
     config: Option<&Path>,
     overrides: &LimitOverrides,
+    repeat: u32,
 ) -> anyhow::Result<ExitCode> {
     let runtime = runtime()?;
+    let started = std::time::Instant::now();
     let plugin = install(&runtime, component, overrides)?;
+    let install_ms = started.elapsed().as_secs_f64() * 1000.0;
     let input = read_json(input)?;
     let config = match config {
         Some(path) => read_json(path)?.to_string(),
@@ -47,13 +50,25 @@ pub fn run(
     };
     match runtime.call_json(Call::new(&plugin, &config), &input) {
         Ok(out) => {
-            let report = json!({
+            let mut report = json!({
                 "output": out.output,
                 "fuel_used": out.fuel_used,
                 "memory_peak_bytes": out.memory_peak_bytes,
                 "duration_us": out.duration.as_micros() as u64,
+                "install_ms": (install_ms * 10.0).round() / 10.0,
                 "logs": out.logs,
             });
+            if repeat > 1 {
+                let mut us = Vec::with_capacity(repeat as usize - 1);
+                for _ in 1..repeat {
+                    let again = runtime.call_json(Call::new(&plugin, &config), &input);
+                    let again = again.map_err(|e| anyhow::anyhow!("a repeated call failed: {e}"))?;
+                    us.push(again.duration.as_micros() as u64);
+                }
+                us.sort_unstable();
+                let at = |q: f64| us[((us.len() as f64 * q).ceil() as usize).saturating_sub(1)];
+                report["repeated"] = json!({"calls": us.len(), "median_us": at(0.5), "p99_us": at(0.99)});
+            }
             println!("{report}");
             Ok(ExitCode::SUCCESS)
         }
