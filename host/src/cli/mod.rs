@@ -217,7 +217,15 @@ enum PluginCommand {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Plugin(PluginCommand::Run { component, input, config, fuel, deadline_ms, memory_bytes, repeat }) => {
+        Command::Plugin(PluginCommand::Run {
+            component,
+            input,
+            config,
+            fuel,
+            deadline_ms,
+            memory_bytes,
+            repeat,
+        }) => {
             let overrides = crate::runtime::LimitOverrides {
                 fuel_per_200_lines: fuel,
                 deadline_ms,
