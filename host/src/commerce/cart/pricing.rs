@@ -698,7 +698,7 @@ impl Job {
                 Answer::Tax,
                 tax_of,
                 |call| self.runtime.tax(call, &input),
-                |out| Exchange::Tax(input.clone().into_owned(), out),
+                |out| Exchange::Tax(Box::new(input.clone().into_owned()), out),
             );
             match answer {
                 Ok(out) => {

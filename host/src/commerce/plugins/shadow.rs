@@ -70,7 +70,7 @@ pub enum Exchange {
     /// `shipping.rates`.
     Shipping(ShippingInput, ShippingOutput),
     /// `tax.calculate`.
-    Tax(TaxInput<'static>, TaxOutput),
+    Tax(Box<TaxInput<'static>>, TaxOutput),
 }
 
 /// One sampled live call, for the worker.
