@@ -178,13 +178,25 @@ fn plugin_run_prints_output_fuel_memory_and_duration() {
     assert_eq!(run.stdout().trim().lines().count(), 1, "one line:\n{}", run.describe());
     let mut keys: Vec<_> = report.keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["duration_us", "fuel_used", "logs", "memory_peak_bytes", "output"]);
+    assert_eq!(keys, ["duration_us", "fuel_used", "install_ms", "logs", "memory_peak_bytes", "output"]);
     assert_eq!(report["output"], read_json(&case("expected")));
     let positive = |key: &str| report[key].as_u64().is_some_and(|n| n > 0);
     assert!(positive("fuel_used"), "fuel_used: {}", report["fuel_used"]);
     assert!(positive("memory_peak_bytes"), "memory_peak_bytes: {}", report["memory_peak_bytes"]);
     assert!(report["duration_us"].is_u64(), "duration_us: {}", report["duration_us"]);
     assert!(report["logs"].is_array(), "logs: {}", report["logs"]);
+    assert!(report["install_ms"].is_number(), "install_ms: {}", report["install_ms"]);
+
+    // Repeated: the same answer, with the median and p99 of the calls after the first.
+    let run = m.plugin_run(&component("us-sales-tax"), &input, &["--config", s(&config), "--repeat", "5"]);
+    let report = run.json();
+    assert_eq!(report["output"], read_json(&case("expected")));
+    let repeated = &report["repeated"];
+    assert_eq!(repeated["calls"], 4, "{}", run.describe());
+    assert!(repeated["median_us"].as_u64().unwrap() <= repeated["p99_us"].as_u64().unwrap(), "{repeated}");
+    let refused =
+        m.plugin_run(&component("us-sales-tax"), &input, &["--config", s(&config), "--repeat", "0"]);
+    refused.fails(2, &["--repeat"]);
 }
 
 #[test]
