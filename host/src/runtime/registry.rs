@@ -26,8 +26,16 @@ use super::stats::CallStats;
 use super::store::{self, HostState, LogLine, SharedCatalog};
 use super::wit;
 
-/// The deadline of the `describe` call made at install, in milliseconds.
-const DESCRIBE_DEADLINE_MS: u64 = 10_000;
+/// The deadline of the calls made at install (`describe`, the tax world's
+/// probe), in milliseconds.
+const INSTALL_DEADLINE_MS: u64 = 10_000;
+
+/// `limits` for the calls made once per install (or load at start), not on
+/// a request: a large component's first instantiation on a busy machine
+/// may take longer than a call's deadline. Fuel and memory stay the plugin's.
+fn at_install(limits: &Limits) -> Limits {
+    Limits { deadline_ms: limits.deadline_ms.max(INSTALL_DEADLINE_MS), ..*limits }
+}
 
 /// How a runtime is set up.
 #[derive(Clone, Debug)]
@@ -299,7 +307,7 @@ impl Runtime {
             }
             ExtensionPoint::Tax if contract == install::V0_2 => {
                 let pre = wit::tax_v2::TaxPluginPre::new(pre).map_err(typed)?;
-                let mut store = self.store(limits, 1, None, None);
+                let mut store = self.store(&at_install(limits), 1, None, None);
                 let calculate =
                     adapters::tax::wire::Calculate::check(component, &pre, &mut store).map_err(typed)?;
                 WorldPre::TaxV2(pre, calculate)
@@ -318,11 +326,7 @@ impl Runtime {
     }
 
     fn describe(&self, pre: &WorldPre, limits: &Limits) -> Result<Metadata, InstallError> {
-        // Once per install (or load at start), not on a request: a large
-        // component's first instantiation on a busy machine may take longer
-        // than a call's deadline. Fuel and memory stay the plugin's.
-        let limits = Limits { deadline_ms: limits.deadline_ms.max(DESCRIBE_DEADLINE_MS), ..*limits };
-        let mut store = self.store(&limits, 1, None, None);
+        let mut store = self.store(&at_install(limits), 1, None, None);
         let invalid = |e: wasmtime::Error| InstallError::InvalidMetadata(format!("describe failed: {e:#}"));
         let m = with_world!(pre, p => p
             .instantiate(&mut store)
