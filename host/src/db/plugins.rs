@@ -314,18 +314,35 @@ pub async fn count_shadow_calls(db: &Db, k: &ShadowKey<'_>) -> Result<u64> {
     Ok(u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0))
 }
 
-/// Every recorded call of this comparison, oldest first (at most `limit`).
-pub async fn shadow_calls(db: &Db, k: &ShadowKey<'_>, limit: u32) -> Result<Vec<ShadowCall>> {
+/// The outcome and both durations (live, shadow) of every recorded call of
+/// this comparison: what its report counts and takes percentiles of.
+pub async fn shadow_timings(db: &Db, k: &ShadowKey<'_>) -> Result<Vec<(String, i64, i64)>> {
     let rows = sqlx::query(
-        "select shadow_call_id, merchant_id, extension_point, live_plugin_id, shadow_plugin_id, \
-         shadow_config_sha256, input_sha256, outcome, live_us, shadow_us, live_output, shadow_output, \
-         differences, error, created_at from plugin_shadow_call where merchant_id = $1 and extension_point = $2 \
-         and shadow_plugin_id = $3 and shadow_config_sha256 = $4 order by shadow_call_id limit $5",
+        "select outcome, live_us, shadow_us from plugin_shadow_call where merchant_id = $1 \
+         and extension_point = $2 and shadow_plugin_id = $3 and shadow_config_sha256 = $4",
     )
     .bind(k.merchant_id)
     .bind(k.point)
     .bind(k.shadow_plugin_id)
     .bind(k.config_sha256)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get("outcome")?, r.try_get("live_us")?, r.try_get("shadow_us")?))).collect()
+}
+
+/// The first `limit` recorded calls of this comparison with `outcome`, oldest first.
+pub async fn shadow_calls(db: &Db, k: &ShadowKey<'_>, outcome: &str, limit: u32) -> Result<Vec<ShadowCall>> {
+    let rows = sqlx::query(
+        "select shadow_call_id, merchant_id, extension_point, live_plugin_id, shadow_plugin_id, \
+         shadow_config_sha256, input_sha256, outcome, live_us, shadow_us, live_output, shadow_output, \
+         differences, error, created_at from plugin_shadow_call where merchant_id = $1 and extension_point = $2 \
+         and shadow_plugin_id = $3 and shadow_config_sha256 = $4 and outcome = $5 order by shadow_call_id limit $6",
+    )
+    .bind(k.merchant_id)
+    .bind(k.point)
+    .bind(k.shadow_plugin_id)
+    .bind(k.config_sha256)
+    .bind(outcome)
     .bind(i64::from(limit))
     .fetch_all(db.pool())
     .await?;

@@ -452,10 +452,11 @@ pub async fn report(
             shadow_plugin_id: &shadow.plugin.id,
             config_sha256: &shadow.config_sha256,
         };
-        let calls = db::plugins::shadow_calls(db, &k, MAX_CALLS_PER_SHADOW as u32).await?;
-        let count = |o: &str| calls.iter().filter(|c| c.outcome == o).count() as u64;
-        let timing = |f: fn(&ShadowCall) -> i64| {
-            let mut us: Vec<u64> = calls.iter().map(|c| u64::try_from(f(c)).unwrap_or(0)).collect();
+        // Counts and percentiles from the small columns; outputs only for the examples shown.
+        let timings = db::plugins::shadow_timings(db, &k).await?;
+        let count = |o: &str| timings.iter().filter(|(outcome, _, _)| outcome == o).count() as u64;
+        let timing = |side: fn(&(String, i64, i64)) -> i64| {
+            let mut us: Vec<u64> = timings.iter().map(|t| u64::try_from(side(t)).unwrap_or(0)).collect();
             us.sort_unstable();
             let at = |q: f64| us.get(((us.len() as f64 * q).ceil() as usize).saturating_sub(1)).copied();
             Timing { p50_us: at(0.5).unwrap_or(0), p99_us: at(0.99).unwrap_or(0) }
@@ -463,7 +464,10 @@ pub async fn report(
         fn parse<T: serde::de::DeserializeOwned>(s: &Option<String>) -> Option<T> {
             s.as_deref().and_then(|s| serde_json::from_str(s).ok())
         }
-        let key = comparison(merchant_id, shadow);
+        let examples = examples as u32;
+        let differing = db::plugins::shadow_calls(db, &k, "different", examples).await?;
+        let failed = db::plugins::shadow_calls(db, &k, "failed", examples).await?;
+        let compared = timings.len() as u64;
         shadows.push(ShadowSummary {
             live_plugin_id: b.plugin.id.clone(),
             live_plugin: b.plugin.label(),
@@ -471,18 +475,16 @@ pub async fn report(
             shadow_plugin: shadow.plugin.label(),
             config_sha256: shadow.config_sha256.clone(),
             sample_rate: f64::from(shadow.sample_ppm) / 1_000_000.0,
-            calls_compared: calls.len() as u64,
+            calls_compared: compared,
             identical: count("identical"),
             differing: count("different"),
             failed: count("failed"),
-            dropped_on_this_host: runs.dropped_of(&key),
-            complete: calls.len() as u64 >= MAX_CALLS_PER_SHADOW,
-            live: timing(|c| c.live_us),
-            shadow: timing(|c| c.shadow_us),
-            differences: calls
+            dropped_on_this_host: runs.dropped_of(&comparison(merchant_id, shadow)),
+            complete: compared >= MAX_CALLS_PER_SHADOW,
+            live: timing(|t| t.1),
+            shadow: timing(|t| t.2),
+            differences: differing
                 .iter()
-                .filter(|c| c.outcome == "different")
-                .take(examples)
                 .map(|c| ShadowDifference {
                     input_hash: c.input_sha256.clone(),
                     paths: parse(&c.differences).unwrap_or_default(),
@@ -491,10 +493,8 @@ pub async fn report(
                     at: c.created_at,
                 })
                 .collect(),
-            failures: calls
+            failures: failed
                 .iter()
-                .filter(|c| c.outcome == "failed")
-                .take(examples)
                 .map(|c| ShadowFailure {
                     input_hash: c.input_sha256.clone(),
                     error: c.error.clone().unwrap_or_default(),
