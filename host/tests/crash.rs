@@ -8,97 +8,29 @@
 //! receiver (which dedupes by event id), none is lost. On SQLite, and on
 //! PostgreSQL when MERCATO_TEST_POSTGRES_URL is set.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpListener;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::{Host, OPERATOR, http, json_call, on_postgres, plugin_wasm};
 use serde_json::{Value, json};
 
-const OPERATOR: &str = "op_crash_test_operator_key";
-
-fn plugin_wasm(name: &str) -> Vec<u8> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let path = target.join("plugins").join(format!("{name}.wasm"));
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{} is missing ({e}): run `cargo xtask build-plugins`", path.display()))
-}
-
-/// A host that is killed when the test ends, even when it fails.
-struct Host(Child);
-
-impl Drop for Host {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `mercato serve` on `url` and waits for its address. The child is
-/// waited for by `Host`'s drop (or right here if it exits early).
-#[allow(clippy::zombie_processes)]
+/// A host for these tests: idempotency leases of 1 s, `faults` injected,
+/// Stripe reached at `stripe`.
 fn start(data_dir: &Path, url: &str, faults: &str, stripe: Option<&str>) -> (Host, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_mercato"));
+    let mut env = vec![
+        ("MERCATO_IDEMPOTENCY_LEASE_MS", "1000"),
+        ("MERCATO_FAULTS", faults),
+        ("MERCATO_WEBHOOK_FIRST_RETRY_MS", "200"),
+    ];
     if let Some(base) = stripe {
-        command.env("MERCATO_STRIPE_API_BASE", base);
+        env.push(("MERCATO_STRIPE_API_BASE", base));
     }
-    let mut child = command
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("MERCATO_DATA_DIR", data_dir)
-        .env("MERCATO_DATABASE_URL", url)
-        .env("MERCATO_OPERATOR_KEY", OPERATOR)
-        .env("MERCATO_IDEMPOTENCY_LEASE_MS", "1000")
-        .env("MERCATO_FAULTS", faults)
-        .env("MERCATO_WEBHOOK_ALLOW_PRIVATE", "1")
-        .env("MERCATO_WEBHOOK_FIRST_RETRY_MS", "200")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("mercato starts");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    loop {
-        let mut line = String::new();
-        if out.read_line(&mut line).unwrap_or(0) == 0 {
-            panic!("serve exited early: {:?}", child.wait());
-        }
-        if let Some(addr) = line.trim().strip_prefix("listening on http://") {
-            return (Host(child), addr.to_owned());
-        }
-    }
-}
-
-/// One HTTP/1.1 request: status and JSON body (`Value::Null` when the
-/// connection ended without an answer).
-fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Value) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    let response = String::from_utf8_lossy(&response);
-    let Some(status) = response.split(' ').nth(1).and_then(|s| s.parse().ok()) else {
-        return (0, Value::Null);
-    };
-    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
-}
-
-fn json_call(addr: &str, method: &str, path: &str, key: &str, body: Value) -> Value {
-    let auth = format!("Bearer {key}");
-    let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
-    let (status, reply) = http(addr, method, path, &headers, body.to_string().as_bytes());
-    assert!((200..300).contains(&status), "{method} {path}: {status} {reply:#}");
-    reply
+    common::start(data_dir, url, &env)
 }
 
 /// A merchant with the test gateway and one product in stock, and a cart
@@ -444,26 +376,4 @@ fn a_host_killed_during_complete_leaves_a_key_its_retry_takes_over_on_postgres()
 #[test]
 fn a_host_killed_after_a_stripe_charge_makes_the_order_on_retry_on_postgres() {
     on_postgres("t_crash_stripe", crash_after_stripe_charge);
-}
-
-/// Runs `test` on a fresh PostgreSQL schema, when MERCATO_TEST_POSTGRES_URL is set.
-fn on_postgres(prefix: &str, test: fn(&str)) {
-    let Ok(url) = std::env::var("MERCATO_TEST_POSTGRES_URL") else {
-        eprintln!("MERCATO_TEST_POSTGRES_URL is not set: skipped on PostgreSQL");
-        return;
-    };
-    let schema = format!("{prefix}_{}", std::process::id());
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async {
-        sqlx::any::install_default_drivers();
-        let admin = sqlx::AnyPool::connect(&url).await.unwrap();
-        sqlx::query(&format!("drop schema if exists {schema} cascade")).execute(&admin).await.unwrap();
-        sqlx::query(&format!("create schema {schema}")).execute(&admin).await.unwrap();
-    });
-    let sep = if url.contains('?') { '&' } else { '?' };
-    test(&format!("{url}{sep}options=-c%20search_path%3D{schema}"));
-    runtime.block_on(async {
-        let admin = sqlx::AnyPool::connect(&url).await.unwrap();
-        let _ = sqlx::query(&format!("drop schema if exists {schema} cascade")).execute(&admin).await;
-    });
 }

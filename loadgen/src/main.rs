@@ -4,6 +4,7 @@
 //! Run by `cargo xtask bench api`; ends with one JSON line on stdout.
 
 mod baseline;
+mod cpu;
 mod receiver;
 mod report;
 mod scenarios;
@@ -62,7 +63,7 @@ pub struct BenchArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "baseline,cart_read,add_line,checkout,checkout_stripe,checkout_flow,cart_1000"
+        default_value = "baseline,cart_read,add_to_cart_new_session,add_line,checkout,checkout_stripe,checkout_flow,cart_1000"
     )]
     pub scenarios: Vec<String>,
     /// Carts made ready for the `checkout` scenario (all are completed).
@@ -81,9 +82,17 @@ pub struct BenchArgs {
     /// `MERCATO_BENCH_POSTGRES_URL`, else `MERCATO_TEST_POSTGRES_URL`.
     #[arg(long)]
     pub postgres_url: Option<String>,
+    /// Also count, per request of a purchase (one client, on a host of its
+    /// own that logs every statement): database statements, plugin calls,
+    /// bytes of JSON each way.
+    #[arg(long)]
+    pub profile: bool,
     /// Only SQLite, even when a PostgreSQL URL is set.
     #[arg(long)]
     pub sqlite_only: bool,
+    /// Only PostgreSQL (a URL must be set).
+    #[arg(long, conflicts_with = "sqlite_only")]
+    pub postgres_only: bool,
 }
 
 impl BenchArgs {
@@ -147,6 +156,10 @@ fn bench(args: BenchArgs) -> anyhow::Result<bool> {
     if let Some(url) = args.postgres_url() {
         backends.push(server::Backend::Postgres(url));
     }
+    if args.postgres_only {
+        anyhow::ensure!(backends.len() == 2, "--postgres-only needs a PostgreSQL URL");
+        backends.remove(0);
+    }
     for backend in backends {
         let name = backend.name();
         eprintln!("== {name}");
@@ -164,6 +177,13 @@ fn bench(args: BenchArgs) -> anyhow::Result<bool> {
         clean &= results.iter().all(|r| r.is_clean());
         all.insert(name.into(), report::json(&results));
     }
+    let across = report::postgres_over_sqlite(&all);
+    if !across.is_empty() {
+        for (name, ratio) in &across {
+            eprintln!("  postgres/sqlite throughput, {name}: {ratio}");
+        }
+        all.insert("postgres_over_sqlite".into(), Value::Object(across));
+    }
     let mut line = Map::new();
     line.insert("bench".into(), "api".into());
     line.insert("clients".into(), args.clients.into());
@@ -179,8 +199,16 @@ async fn run_backend(
     mercato: &std::path::Path,
     backend: &server::Backend,
 ) -> anyhow::Result<Vec<report::Outcome>> {
-    let env = server::Env::start(backend, mercato).await?;
+    let env = server::Env::start(backend, mercato, "info").await?;
     let result = scenarios::run_all(args, &env).await;
     env.stop().await;
-    result
+    let mut results = result?;
+    if args.profile {
+        // Its own host, logging every statement (which slows it down).
+        let env = server::Env::start(backend, mercato, "info,sqlx::query=debug").await?;
+        let profiled = scenarios::profile(args, &env).await;
+        env.stop().await;
+        results.push(profiled.unwrap_or_else(|e| report::Outcome::failed("profile", format!("{e:#}"))));
+    }
+    Ok(results)
 }

@@ -9,8 +9,9 @@ use crate::BenchArgs;
 #[derive(Default)]
 pub struct Tally {
     pub micros: Vec<u32>,
-    /// A second latency per iteration (the `complete` call of a checkout).
-    pub sub_micros: Vec<u32>,
+    /// Named latencies within each iteration (the steps of a purchase), in
+    /// the order the steps were first seen.
+    pub steps: Vec<(&'static str, Vec<u32>)>,
     pub errors: u64,
     pub samples: Vec<String>,
 }
@@ -23,9 +24,23 @@ impl Tally {
         }
     }
 
+    /// The latencies of step `name`.
+    pub fn step_micros(&mut self, name: &'static str) -> &mut Vec<u32> {
+        let at = match self.steps.iter().position(|(n, _)| *n == name) {
+            Some(at) => at,
+            None => {
+                self.steps.push((name, Vec::new()));
+                self.steps.len() - 1
+            }
+        };
+        &mut self.steps[at].1
+    }
+
     pub fn merge(&mut self, other: Tally) {
         self.micros.extend(other.micros);
-        self.sub_micros.extend(other.sub_micros);
+        for (name, micros) in other.steps {
+            self.step_micros(name).extend(micros);
+        }
         self.errors += other.errors;
         for sample in other.samples {
             if self.samples.len() < 3 {
@@ -61,28 +76,35 @@ pub struct Outcome {
     /// Per second over the measured window; none for sequential reads.
     pub rps: Option<f64>,
     pub latency: Option<Percentiles>,
-    /// A named second latency, e.g. `complete` within a checkout.
-    pub sub: Option<(&'static str, Percentiles)>,
+    /// Named latencies within, e.g. each step of a purchase.
+    pub subs: Vec<(&'static str, Percentiles)>,
     pub errors: u64,
     pub samples: Vec<String>,
     /// Why the scenario could not run at all.
     pub failed: Option<String>,
     pub note: Option<String>,
+    /// Figures that are not latencies (the profile's counts), as they go in the JSON.
+    pub detail: Option<Value>,
+    /// CPU used during the measured window.
+    pub cpu: Option<crate::cpu::Used>,
 }
 
 impl Outcome {
     pub fn measured(name: &'static str, tally: Tally, seconds: Option<f64>) -> Outcome {
         let requests = tally.micros.len();
+        let subs = tally.steps.into_iter().filter_map(|(n, m)| Percentiles::of(m).map(|p| (n, p))).collect();
         Outcome {
             name,
             requests,
             rps: seconds.map(|s| requests as f64 / s),
             latency: Percentiles::of(tally.micros),
-            sub: None,
+            subs,
             errors: tally.errors,
             samples: tally.samples,
             failed: None,
             note: None,
+            detail: None,
+            cpu: None,
         }
     }
 
@@ -92,11 +114,13 @@ impl Outcome {
             requests: 0,
             rps: None,
             latency: None,
-            sub: None,
+            subs: Vec::new(),
             errors: 0,
             samples: Vec::new(),
             failed: Some(why),
             note: None,
+            detail: None,
+            cpu: None,
         }
     }
 
@@ -133,7 +157,7 @@ fn ratios(results: &[Outcome]) -> Map<String, Value> {
     // What a Stripe round trip (at a loopback Stripe answering at once)
     // adds to a checkout: Stripe and test-gateway checkouts of one window.
     if let Some(mixed) = find(results, "checkout_stripe")
-        && let (Some(s), Some((_, g))) = (mixed.latency, mixed.sub)
+        && let (Some(s), Some((_, g))) = (mixed.latency, mixed.subs.first())
     {
         out.insert("checkout_stripe_p50_over_gateway_p50".into(), round(s.p50 / g.p50).into());
         out.insert("checkout_stripe_p99_over_gateway_p99".into(), round(s.p99 / g.p99).into());
@@ -163,11 +187,22 @@ pub fn json(results: &[Outcome]) -> Value {
             m.insert("p50_ms".into(), ms(l.p50));
             m.insert("p99_ms".into(), ms(l.p99));
         }
-        if let Some((name, l)) = r.sub {
+        for (name, l) in &r.subs {
             m.insert(format!("{name}_p50_ms"), ms(l.p50));
             m.insert(format!("{name}_p99_ms"), ms(l.p99));
         }
         m.insert("errors".into(), r.errors.into());
+        if let Some(Value::Object(detail)) = &r.detail {
+            m.extend(detail.clone());
+        }
+        if let Some((per_request, cores)) = cpu_per_request(r) {
+            let [host, database, client] = per_request.map(ms);
+            m.insert(
+                "cpu_ms_per_request".into(),
+                json!({"host": host, "database": database, "client": client}),
+            );
+            m.insert("cpu_cores_busy".into(), ((cores * 100.0).round() / 100.0).into());
+        }
         out.insert(r.name.into(), Value::Object(m));
     }
     let ratios = ratios(results);
@@ -175,6 +210,17 @@ pub fn json(results: &[Outcome]) -> Value {
         out.insert("ratios".into(), Value::Object(ratios));
     }
     json!(out)
+}
+
+/// CPU milliseconds per request (host, database, client) and the cores
+/// all three kept busy, over the measured window.
+fn cpu_per_request(r: &Outcome) -> Option<([f64; 3], f64)> {
+    let cpu = r.cpu?;
+    if r.requests == 0 || cpu.wall <= 0.0 {
+        return None;
+    }
+    let per = cpu.seconds.map(|s| s * 1000.0 / r.requests as f64);
+    Some((per, cpu.seconds.iter().sum::<f64>() / cpu.wall))
 }
 
 /// The readable table of one backend, then errors, notes and ratios.
@@ -202,7 +248,13 @@ pub fn print_table(backend: &str, args: &BenchArgs, results: &[Outcome]) {
             opt(r.latency.map(|l| l.p99), 2),
             r.errors
         );
-        if let Some((name, l)) = r.sub {
+        if let Some(([host, database, client], cores)) = cpu_per_request(r) {
+            println!(
+                "  {:<18} host {host:.3} ms, database {database:.3} ms, client {client:.3} ms ({cores:.2} cores busy)",
+                "cpu per request"
+            );
+        }
+        for (name, l) in &r.subs {
             let label = format!("  .{name}");
             println!("{label:<20} {:>9} {:>11} {:>10.2} {:>10.2} {:>8}", "", "", l.p50, l.p99, "");
         }
@@ -218,4 +270,23 @@ pub fn print_table(backend: &str, args: &BenchArgs, results: &[Outcome]) {
     for (name, value) in ratios(results) {
         println!("  {name}: {value}");
     }
+}
+
+/// Each scenario's PostgreSQL throughput over its SQLite throughput, when
+/// both backends ran it (the JSON of [`json`] per backend).
+pub fn postgres_over_sqlite(backends: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    let (Some(Value::Object(sqlite)), Some(Value::Object(postgres))) =
+        (backends.get("sqlite"), backends.get("postgres"))
+    else {
+        return out;
+    };
+    for (name, s) in sqlite {
+        if let (Some(a), Some(b)) = (s["rps"].as_f64(), postgres.get(name).and_then(|p| p["rps"].as_f64()))
+            && a > 0.0
+        {
+            out.insert(name.clone(), ((b / a * 1000.0).round() / 1000.0).into());
+        }
+    }
+    out
 }

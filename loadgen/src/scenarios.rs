@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -15,9 +15,10 @@ use crate::server::Env;
 use crate::setup::{self, Api, Failure, Shop};
 
 /// Every scenario, in the order they run.
-pub const SCENARIOS: [&str; 9] = [
+pub const SCENARIOS: [&str; 10] = [
     "baseline",
     "cart_read",
+    "add_to_cart_new_session",
     "add_line",
     "shadow",
     "checkout",
@@ -59,6 +60,11 @@ struct Window {
 }
 
 impl Window {
+    /// The CPU the host, the database and this client use during the measured part.
+    fn cpu(&self, ctx: &Ctx) -> tokio::task::JoinHandle<crate::cpu::Used> {
+        crate::cpu::during(ctx.host_pid, self.measure_from, self.end)
+    }
+
     fn start(args: &BenchArgs) -> Window {
         let (warmup, duration) = args.window();
         let measure_from = Instant::now() + warmup;
@@ -85,6 +91,8 @@ struct Ctx {
     shop: Arc<Shop>,
     clients: usize,
     run: String,
+    /// The host's process, whose CPU is counted.
+    host_pid: u32,
 }
 
 /// Sets up the shop, then runs the selected scenarios in a fixed order.
@@ -97,13 +105,15 @@ pub async fn run_all(args: &BenchArgs, env: &Env) -> Result<Vec<Outcome>> {
         eprintln!("the end of mercato's log:\n{}", env.mercato.log_tail());
         e.context("setup failed")
     })?;
+    env.analyze().await.context("analyze")?;
     eprintln!(
         "set up a merchant, 4 plugins bound, {} products in stock in {:.1} s",
         shop.variants.len(),
         started.elapsed().as_secs_f64()
     );
     let run = crate::server::random_hex()[..12].to_owned();
-    let ctx = Ctx { api, baseline, shop: Arc::new(shop), clients: args.clients, run };
+    let host_pid = env.mercato.pid();
+    let ctx = Ctx { api, baseline, shop: Arc::new(shop), clients: args.clients, run, host_pid };
     let mut results = Vec::new();
     for name in SCENARIOS.into_iter().filter(|s| args.scenarios.iter().any(|a| a == s)) {
         eprintln!("{}: {name}", env.backend);
@@ -116,6 +126,7 @@ pub async fn run_all(args: &BenchArgs, env: &Env) -> Result<Vec<Outcome>> {
             "baseline" => baseline_reads(&ctx, args).await,
             "cart_read" => cart_read(&ctx, args).await,
             "add_line" => add_line(&ctx, args).await,
+            "add_to_cart_new_session" => add_to_cart_new_session(&ctx, args).await,
             "checkout" => checkout(&ctx, args, Mode::Gateway).await,
             "checkout_webhooks" => checkout(&ctx, args, Mode::Webhooks).await,
             "checkout_stripe" => checkout(&ctx, args, Mode::Stripe).await,
@@ -190,12 +201,14 @@ async fn cart_read(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
     }
     let sample = ctx.api.get(&format!("/v1/store/carts/{}", carts[0]), &shop.publishable_key).await?;
     let window = Window::start(args);
+    let cpu = window.cpu(ctx);
     let tally = clients(ctx.clients, |c| {
         let paths = vec![format!("/v1/store/carts/{}", carts[c])];
         read_loop(ctx.api.clone(), shop.publishable_key.clone(), paths, window)
     })
     .await;
     let mut outcome = Outcome::measured("cart_read", tally, Some(window.seconds));
+    outcome.cpu = cpu.await.ok();
     outcome.note = Some(totals(&sample));
     Ok(outcome)
 }
@@ -233,8 +246,10 @@ async fn add_line_cart(ctx: &Ctx, c: usize, n: usize) -> Result<String, Failure>
 
 /// POST a line at a time to per-client carts; a new cart (not timed) every 50 lines.
 async fn add_line(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
-    let (tally, seconds) = add_line_tally(ctx, args).await?;
-    Ok(Outcome::measured("add_line", tally, Some(seconds)))
+    let (tally, seconds, cpu) = add_line_tally(ctx, args).await?;
+    let mut outcome = Outcome::measured("add_line", tally, Some(seconds));
+    outcome.cpu = Some(cpu);
+    Ok(outcome)
 }
 
 /// Shadow runs on and off in one run: `add_line` (each request prices the
@@ -262,7 +277,7 @@ async fn shadow(ctx: &Ctx, args: &BenchArgs) -> Result<Vec<Outcome>> {
             let path = format!("/v1/admin/plugin-bindings/{point}");
             ctx.api.send(Method::PUT, &path, sk, &json!({"bindings": list})).await?;
         }
-        let (tally, seconds) = add_line_tally(ctx, args).await?;
+        let (tally, seconds, _) = add_line_tally(ctx, args).await?;
         if round == 0 {
             continue;
         }
@@ -289,14 +304,15 @@ async fn shadow(ctx: &Ctx, args: &BenchArgs) -> Result<Vec<Outcome>> {
     Ok(vec![Outcome::measured("shadow_off", off, Some(off_seconds)), with])
 }
 
-/// `add_line`'s window: its tally and measured seconds.
-async fn add_line_tally(ctx: &Ctx, args: &BenchArgs) -> Result<(Tally, f64)> {
+/// `add_line`'s window: its tally, measured seconds and CPU.
+async fn add_line_tally(ctx: &Ctx, args: &BenchArgs) -> Result<(Tally, f64, crate::cpu::Used)> {
     let mut first = Vec::new();
     for c in 0..ctx.clients {
         first.push(add_line_cart(ctx, c, 0).await?);
     }
     let ctx = Arc::new(ctx.clone());
     let window = Window::start(args);
+    let cpu = window.cpu(&ctx);
     let tally = clients(ctx.clients, |c| {
         let (ctx, mut cart) = (ctx.clone(), first[c].clone());
         async move {
@@ -330,7 +346,7 @@ async fn add_line_tally(ctx: &Ctx, args: &BenchArgs) -> Result<(Tally, f64)> {
         }
     })
     .await;
-    Ok((tally, window.seconds))
+    Ok((tally, window.seconds, cpu.await?))
 }
 
 /// A cart with 1–3 lines, an address and a shipping option, ready to complete.
@@ -341,13 +357,6 @@ async fn ready_cart(ctx: &Ctx, c: usize, i: usize) -> Result<String, Failure> {
         setup::cart(&ctx.api, shop, setup::lines(shop, picks), &format!("buyer{c}@example.com")).await?;
     setup::ready_to_ship(&ctx.api, shop, &cart).await?;
     Ok(cart)
-}
-
-/// A whole checkout: cart with 1–3 lines, address, shipping option, complete.
-/// Returns the time of the `complete` call.
-async fn checkout_once(ctx: &Ctx, c: usize, i: usize) -> Result<Duration, Failure> {
-    let cart = ready_cart(ctx, c, i).await?;
-    complete(ctx, &cart, (c, i), false).await
 }
 
 /// `POST …/complete` with a fresh Idempotency-Key, paying with Stripe or
@@ -451,7 +460,7 @@ async fn checkout(ctx: &Ctx, args: &BenchArgs, mode: Mode) -> Result<Outcome> {
     }
     let all = (gateway.micros.len() + stripe.micros.len()) as f64 / seconds;
     let mut outcome = Outcome::measured("checkout_stripe", stripe, Some(seconds));
-    outcome.sub = Percentiles::of(std::mem::take(&mut gateway.micros)).map(|p| ("gateway", p));
+    outcome.subs.extend(Percentiles::of(std::mem::take(&mut gateway.micros)).map(|p| ("gateway", p)));
     outcome.errors += gateway.errors;
     outcome.samples.extend(gateway.samples);
     outcome.note = Some(format!(
@@ -461,27 +470,88 @@ async fn checkout(ctx: &Ctx, args: &BenchArgs, mode: Mode) -> Result<Outcome> {
     Ok(outcome)
 }
 
-/// Whole checkouts from every client (cart, address, shipping, complete);
-/// completed orders per second.
+/// The steps of one purchase, as a shopper's browser sends them.
+pub const FLOW_STEPS: [&str; 6] = ["create", "email", "address", "shipping", "read", "complete"];
+
+/// One purchase in six requests, as the peer workload makes it: a cart
+/// with its first line, the e-mail, the address, the shipping option (its
+/// code known to the storefront), a read, complete. Each step's latency
+/// goes to `tally` when the purchase started in the measured window; the
+/// whole purchase's time is returned.
+async fn purchase(
+    ctx: &Ctx,
+    shipping_code: &str,
+    (c, i): (usize, usize),
+    tally: &mut Tally,
+    record: bool,
+) -> Result<Duration, Failure> {
+    let shop = &ctx.shop;
+    let pk = &shop.publishable_key;
+    let started = Instant::now();
+    let mut step = Instant::now();
+    let mut took = |tally: &mut Tally, name: &'static str| {
+        if record {
+            tally.step_micros(name).push(step.elapsed().as_micros().min(u32::MAX as u128) as u32);
+        }
+        step = Instant::now();
+    };
+    let lines = setup::lines(shop, [(c * 7919 + i * 31, 1 + (i % 2) as u32)]);
+    let (_, cart) =
+        ctx.api.call(Method::POST, "/v1/store/carts", pk, Some(&json!({"lines": lines})), &[], true).await?;
+    took(tally, "create");
+    let id = cart["id"].as_str().ok_or_else(|| Failure { status: None, text: format!("no id in {cart}") })?;
+    let path = format!("/v1/store/carts/{id}");
+    let email = json!({"email": format!("flow{c}-{i}@example.com")});
+    ctx.api.call(Method::PATCH, &path, pk, Some(&email), &[], false).await?;
+    took(tally, "email");
+    let address = json!({"shipping_address": setup::address()});
+    ctx.api.call(Method::PATCH, &path, pk, Some(&address), &[], false).await?;
+    took(tally, "address");
+    let option = json!({"code": shipping_code});
+    ctx.api.call(Method::PUT, &format!("{path}/shipping-option"), pk, Some(&option), &[], false).await?;
+    took(tally, "shipping");
+    ctx.api.call(Method::GET, &path, pk, None, &[], false).await?;
+    took(tally, "read");
+    complete(ctx, id, (c, i), false).await?;
+    took(tally, "complete");
+    Ok(started.elapsed())
+}
+
+/// The code of the first shipping option a ready cart is offered (the
+/// storefront knows its shop's options; the flow does not ask each time).
+async fn shipping_code(ctx: &Ctx) -> Result<String> {
+    let shop = &ctx.shop;
+    let cart = setup::cart(&ctx.api, shop, setup::lines(shop, [(0, 1)]), "probe@example.com").await?;
+    let path = format!("/v1/store/carts/{cart}");
+    ctx.api
+        .send(Method::PATCH, &path, &shop.publishable_key, &json!({"shipping_address": setup::address()}))
+        .await?;
+    let options = ctx.api.get(&format!("{path}/shipping-options"), &shop.publishable_key).await?;
+    Ok(setup::field(&options["options"][0], "code")?)
+}
+
+/// Whole purchases from every client, six requests each (see
+/// [`purchase`]); completed orders per second, the flow's p50/p99 and each
+/// step's.
 async fn checkout_flow(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
-    // One before the clock starts: a checkout that cannot work fails the scenario.
-    checkout_once(ctx, ctx.clients, 0).await?;
+    let code = Arc::<str>::from(shipping_code(ctx).await?);
+    // One before the clock starts: a purchase that cannot work fails the scenario.
+    purchase(ctx, &code, (ctx.clients, 0), &mut Tally::default(), false).await?;
     let ctx = Arc::new(ctx.clone());
     let window = Window::start(args);
+    let cpu = window.cpu(&ctx);
     let tally = clients(ctx.clients, |c| {
-        let ctx = ctx.clone();
+        let (ctx, code) = (ctx.clone(), code.clone());
         async move {
             let mut tally = Tally::default();
+            for name in FLOW_STEPS {
+                tally.step_micros(name);
+            }
             let mut i = 1;
             while window.running() {
                 let started = Instant::now();
-                match checkout_once(&ctx, c, i).await {
-                    Ok(complete) => {
-                        if started >= window.measure_from {
-                            tally.sub_micros.push(complete.as_micros().min(u32::MAX as u128) as u32);
-                        }
-                        window.record(&mut tally.micros, started);
-                    }
+                match purchase(&ctx, &code, (c, i), &mut tally, started >= window.measure_from).await {
+                    Ok(_) => window.record(&mut tally.micros, started),
                     Err(e) => tally.error(e),
                 }
                 i += 1;
@@ -490,11 +560,43 @@ async fn checkout_flow(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
         }
     })
     .await;
-    let sub = Percentiles::of(tally.sub_micros.clone());
     let mut outcome = Outcome::measured("checkout_flow", tally, Some(window.seconds));
-    outcome.sub = sub.map(|p| ("complete", p));
-    outcome.note =
-        Some("requests = completed checkouts (201); p50/p99 of the whole flow, .complete of the call".into());
+    outcome.cpu = cpu.await.ok();
+    outcome.note = Some(
+        "requests = completed purchases (201), six requests each; p50/p99 of the whole purchase,          .<step> of each request"
+            .into(),
+    );
+    Ok(outcome)
+}
+
+/// A new shopper's first add to cart: `POST /v1/store/carts` with one line,
+/// a new cart every request.
+async fn add_to_cart_new_session(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
+    let ctx = Arc::new(ctx.clone());
+    let window = Window::start(args);
+    let cpu = window.cpu(&ctx);
+    let tally = clients(ctx.clients, |c| {
+        let ctx = ctx.clone();
+        async move {
+            let mut tally = Tally::default();
+            let mut i = 0;
+            while window.running() {
+                let lines = setup::lines(&ctx.shop, [(c * 7919 + i * 31, 1)]);
+                let body = json!({"lines": lines});
+                let started = Instant::now();
+                let pk = &ctx.shop.publishable_key;
+                match ctx.api.call(Method::POST, "/v1/store/carts", pk, Some(&body), &[], false).await {
+                    Ok(_) => window.record(&mut tally.micros, started),
+                    Err(e) => tally.error(e),
+                }
+                i += 1;
+            }
+            tally
+        }
+    })
+    .await;
+    let mut outcome = Outcome::measured("add_to_cart_new_session", tally, Some(window.seconds));
+    outcome.cpu = cpu.await.ok();
     Ok(outcome)
 }
 
@@ -538,4 +640,151 @@ async fn cart_1000(ctx: &Ctx) -> Result<Outcome> {
     let target = format!("{n} lines, 50 sequential GETs; target p99 <= 50 ms: {}", verdict.unwrap_or("-"));
     outcome.note = Some(note.map_or(target.clone(), |n| format!("{target}; {n}")));
     Ok(outcome)
+}
+
+/// What one request costs, counted on a host that logs every statement:
+/// medians over `ROUNDS` sequential requests of each kind.
+const ROUNDS: usize = 11;
+
+/// Per request of a purchase (and of `add_line` and `cart_read`), one
+/// client, nothing else running: database statements (the host's
+/// `sqlx::query` log events, the SQLite checkpointer's left out), plugin
+/// calls (the platform's call counts before and after), bytes of JSON
+/// sent and received, and the unloaded latency.
+pub async fn profile(args: &BenchArgs, env: &Env) -> Result<Outcome> {
+    let client = setup::client()?;
+    let api = Api { client, base: env.mercato.base.as_str().into() };
+    let shop = setup::shop(&api, &env.operator_key, &args.plugin_dir, 100).await?;
+    let run = crate::server::random_hex()[..12].to_owned();
+    let host_pid = env.mercato.pid();
+    let ctx =
+        Ctx { api: api.clone(), baseline: api.clone(), shop: Arc::new(shop), clients: 1, run, host_pid };
+    let code = shipping_code(&ctx).await?;
+    let mut rows: Vec<(&'static str, Vec<[f64; 5]>)> = Vec::new();
+    let mut put = |name: &'static str, row: [f64; 5]| match rows.iter_mut().find(|(n, _)| *n == name) {
+        Some((_, all)) => all.push(row),
+        None => rows.push((name, vec![row])),
+    };
+    let reader = {
+        let lines = setup::lines(&ctx.shop, (0..20).map(|k| (k, 1 + k as u32 % 3)));
+        let cart = setup::cart(&ctx.api, &ctx.shop, lines, "reader@example.com").await?;
+        setup::ready_to_ship(&ctx.api, &ctx.shop, &cart).await?;
+        cart
+    };
+    for i in 0..ROUNDS {
+        let lines = setup::lines(&ctx.shop, [(i * 31, 1)]);
+        let (row, cart) =
+            counted(env, &ctx, Method::POST, "/v1/store/carts".into(), Some(json!({"lines": lines}))).await?;
+        put("create", row);
+        let id = setup::field(&cart, "id")?;
+        let path = format!("/v1/store/carts/{id}");
+        let email = json!({"email": format!("profile{i}@example.com")});
+        put("email", counted(env, &ctx, Method::PATCH, path.clone(), Some(email)).await?.0);
+        let address = json!({"shipping_address": setup::address()});
+        put("address", counted(env, &ctx, Method::PATCH, path.clone(), Some(address)).await?.0);
+        let option = json!({"code": code});
+        put(
+            "shipping",
+            counted(env, &ctx, Method::PUT, format!("{path}/shipping-option"), Some(option)).await?.0,
+        );
+        put("read", counted(env, &ctx, Method::GET, path.clone(), None).await?.0);
+        let line =
+            json!({"variant_id": ctx.shop.variants[(i * 31 + 7) % ctx.shop.variants.len()], "quantity": 1});
+        put(
+            "add_line (after shipping)",
+            counted(env, &ctx, Method::POST, format!("{path}/lines"), Some(line)).await?.0,
+        );
+        put("read", counted(env, &ctx, Method::GET, path.clone(), None).await?.0);
+        let payment = payment(false);
+        let key = format!("profile-{}-{i}", ctx.run);
+        let row =
+            counted_with(env, &ctx, Method::POST, format!("{path}/complete"), Some(payment), &key).await?.0;
+        put("complete", row);
+        put(
+            "cart_read (20 lines)",
+            counted(env, &ctx, Method::GET, format!("/v1/store/carts/{reader}"), None).await?.0,
+        );
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let mut detail = serde_json::Map::new();
+    let mut text = format!(
+        "medians of {ROUNDS} sequential requests each\n    {:<28} {:>10} {:>12} {:>10} {:>11} {:>8}",
+        "request", "statements", "plugin calls", "bytes in", "bytes out", "ms"
+    );
+    for (name, all) in rows {
+        let col = |k: usize| median(all.iter().map(|r| r[k]).collect());
+        let (st, calls, sent, got, ms) = (col(0), col(1), col(2), col(3), col(4));
+        text.push_str(&format!("\n    {name:<28} {st:>10} {calls:>12} {sent:>10} {got:>11} {ms:>8.2}"));
+        detail.insert(
+            name.into(),
+            json!({"statements": st, "plugin_calls": calls, "request_bytes": sent, "response_bytes": got, "ms": ms}),
+        );
+    }
+    let mut outcome = Outcome::measured("profile", Tally::default(), None);
+    outcome.note = Some(text);
+    outcome.detail = Some(json!({"per_request": detail}));
+    Ok(outcome)
+}
+
+async fn counted(
+    env: &Env,
+    ctx: &Ctx,
+    method: Method,
+    path: String,
+    body: Option<Value>,
+) -> Result<([f64; 5], Value)> {
+    counted_with(env, ctx, method, path, body, "").await
+}
+
+/// One request with its counts: statements, plugin calls, bytes sent,
+/// bytes received, milliseconds.
+async fn counted_with(
+    env: &Env,
+    ctx: &Ctx,
+    method: Method,
+    path: String,
+    body: Option<Value>,
+    idempotency_key: &str,
+) -> Result<([f64; 5], Value)> {
+    let calls_before = plugin_calls(ctx, &env.operator_key).await?;
+    // The log is written as events happen; let the last request's settle.
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let from = env.mercato.log_len();
+    let mut req = ctx
+        .api
+        .client
+        .request(method.clone(), format!("{}{path}", ctx.api.base))
+        .bearer_auth(&ctx.shop.publishable_key);
+    let sent = body.as_ref().map_or(0, |b| b.to_string().len());
+    if let Some(body) = &body {
+        req = req.json(body);
+    }
+    if !idempotency_key.is_empty() {
+        req = req.header("idempotency-key", idempotency_key);
+    }
+    let started = Instant::now();
+    let res = req.send().await?;
+    let status = res.status();
+    let bytes = res.bytes().await?;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    anyhow::ensure!(status.is_success(), "{method} {path}: {status}: {}", String::from_utf8_lossy(&bytes));
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let log = env.mercato.log_since(from);
+    let statements = log
+        .split("sqlx::query")
+        .skip(1)
+        .filter(|event| !event.split('\n').next().unwrap_or("").contains("wal_checkpoint"))
+        .count();
+    let calls = plugin_calls(ctx, &env.operator_key).await? - calls_before;
+    let value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes)? };
+    Ok(([statements as f64, calls as f64, sent as f64, bytes.len() as f64, ms], value))
+}
+
+/// Calls made so far to every installed plugin, on this host.
+async fn plugin_calls(ctx: &Ctx, operator_key: &str) -> Result<u64> {
+    let list = ctx.api.get("/v1/platform/plugins?limit=100", operator_key).await?;
+    Ok(list["data"].as_array().into_iter().flatten().filter_map(|p| p["stats"]["calls"].as_u64()).sum())
 }

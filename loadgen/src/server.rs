@@ -69,6 +69,22 @@ impl Process {
         }
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// How many bytes of stderr it has written so far.
+    pub fn log_len(&self) -> u64 {
+        std::fs::metadata(&self.log).map_or(0, |m| m.len())
+    }
+
+    /// Its stderr from byte `from` on.
+    pub fn log_since(&self, from: u64) -> String {
+        let text = std::fs::read(&self.log).unwrap_or_default();
+        String::from_utf8_lossy(&text[(from as usize).min(text.len())..]).into_owned()
+    }
+
     /// The end of the process's stderr.
     pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
@@ -118,7 +134,8 @@ pub fn random_hex() -> String {
 }
 
 impl Env {
-    pub async fn start(backend: &Backend, mercato: &Path) -> Result<Env> {
+    /// Starts both servers; `rust_log` is the host's log filter.
+    pub async fn start(backend: &Backend, mercato: &Path, rust_log: &str) -> Result<Env> {
         let dir = tempfile::tempdir()?;
         let (mercato_url, baseline_url, schema) = match backend {
             Backend::Sqlite => {
@@ -148,7 +165,7 @@ impl Env {
                 .args(["--stripe-api-base", &stripe.base_url])
                 // The bench's webhook receiver is on loopback.
                 .env("MERCATO_WEBHOOK_ALLOW_PRIVATE", "1")
-                .env("RUST_LOG", "info");
+                .env("RUST_LOG", rust_log);
             let server = Process::spawn("mercato", cmd, dir.path().join("mercato.log"))?;
             let mut cmd = Command::new(std::env::current_exe()?);
             cmd.args(["baseline-server", "--database-url", &baseline_url]);
@@ -172,6 +189,33 @@ impl Env {
                 Err(e)
             }
         }
+    }
+
+    /// PostgreSQL: refreshes the planner's statistics of the schema, as
+    /// autovacuum does within a minute of a catalog being loaded. Without
+    /// it, the plans PostgreSQL caches for the host's prepared statements
+    /// are made from the statistics of empty tables.
+    pub async fn analyze(&self) -> Result<()> {
+        let Some((url, schema)) = &self.schema else { return Ok(()) };
+        let admin = sqlx::AnyPool::connect(url).await?;
+        let tables: Vec<(String,)> =
+            sqlx::query_as("select tablename::text from pg_tables where schemaname = $1")
+                .bind(schema)
+                .fetch_all(&admin)
+                .await?;
+        for (table,) in tables {
+            // An empty table is left unanalyzed: statistics saying "no rows"
+            // would make the plans of its first rows' queries (and of the
+            // foreign-key checks against it) scan it whole as it grows.
+            let (rows,): (bool,) = sqlx::query_as(&format!("select exists (select 1 from {schema}.{table})"))
+                .fetch_one(&admin)
+                .await?;
+            if rows {
+                sqlx::query(&format!("analyze {schema}.{table}")).execute(&admin).await?;
+            }
+        }
+        admin.close().await;
+        Ok(())
     }
 
     /// Stops both servers and drops the PostgreSQL schema.

@@ -70,6 +70,13 @@ pub struct Tuning {
     #[arg(long, env = "MERCATO_IDEMPOTENCY_LEASE_MS", default_value_t = 10_000,
         value_parser = clap::value_parser!(u64).range(300..=600_000))]
     pub idempotency_lease_ms: u64,
+    /// The longest a cached key, binding or plugin policy is trusted
+    /// without reading it again. Hosts over one PostgreSQL database tell
+    /// one another of changes at once (LISTEN/NOTIFY); this reload makes
+    /// good a notice that was lost.
+    #[arg(long, env = "MERCATO_CACHE_RELOAD_MS", default_value_t = 5_000,
+        value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
+    pub cache_reload_ms: u64,
     /// Where Stripe's API is reached (a proxy, or a test double).
     #[arg(long, env = "MERCATO_STRIPE_API_BASE", default_value = crate::commerce::stripe::DEFAULT_API_BASE)]
     pub stripe_api_base: String,

@@ -60,11 +60,13 @@ pub fn run(
         let state = AppState::with_operator_key_hash(shop, hash)
             .with_idempotency_lease(std::time::Duration::from_millis(tuning.idempotency_lease_ms))
             .with_limits(tuning.limits());
+        crate::commerce::cache::set_reload_after(std::time::Duration::from_millis(tuning.cache_reload_ms));
         let listener = bind(listen).await?;
         let bound = listener.local_addr()?;
         tracing::info!(listen = %bound, database = %db::redact(url), "mercato is serving");
         // One line on stdout that tools (and tests) can wait for.
         println!("listening on http://{bound}");
+        crate::commerce::cache::listen(&state.shop);
         crate::commerce::jobs::spawn(state.shop.clone(), crate::commerce::jobs::EVERY);
         crate::commerce::events::spawn(state.shop.clone());
         state.shop.db.spawn_checkpointer(crate::db::CHECKPOINT_EVERY);

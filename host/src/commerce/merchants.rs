@@ -4,11 +4,10 @@
 pub use crate::model::merchants::{KeyKind, Merchant, Settings};
 
 use std::sync::LazyLock;
-use std::time::Duration;
 
 use serde::Serialize;
 
-use super::cache::TtlCache;
+use super::cache::{self, Stale, TtlCache};
 use super::ids::{hash_secret, new_id, new_secret};
 use super::{Check, Error, Page, Paged, Result, parse};
 use crate::db::merchants::StoredKey;
@@ -146,18 +145,33 @@ pub async fn rotate_keys(db: &Db, id: &str) -> Result<Keys> {
     get(db, id).await?;
     let keys = new_keys();
     db::merchants::replace_keys(db, id, &keys.stored()).await?;
-    KEYS.retain(|(merchant, _)| merchant != id);
+    forget_keys(Some(id));
+    cache::announce(db, Stale::Keys(id.to_owned())).await;
     Ok(keys)
 }
 
-/// How long a verified key is trusted without asking the database: a key
-/// revoked on another host sharing the database stops working within this
-/// delay (on this host, at once).
-const KEY_TTL: Duration = Duration::from_secs(5);
-
 /// Verified keys by hash, with their merchant and audience: every API
 /// request authenticates, and a cart read should not pay a query for it.
-static KEYS: LazyLock<TtlCache<(String, KeyKind)>> = LazyLock::new(|| TtlCache::new(KEY_TTL));
+/// A key revoked on this host stops working at once; on another host
+/// sharing the database, when its notice arrives (or at the latest after
+/// [`cache::reload_after`]).
+static KEYS: LazyLock<TtlCache<(String, KeyKind)>> = LazyLock::new(TtlCache::default);
+
+/// Forgets the verified keys of `merchant_id` (of every merchant: `None`).
+pub(crate) fn forget_keys(merchant_id: Option<&str>) {
+    match merchant_id {
+        Some(id) => KEYS.retain(|(merchant, _)| merchant != id),
+        None => KEYS.clear(),
+    }
+}
+
+/// Forgets the allowed origins of `merchant_id` (of every merchant: `None`).
+pub(crate) fn forget_origins(merchant_id: Option<&str>) {
+    match merchant_id {
+        Some(id) => ORIGINS.remove(id),
+        None => ORIGINS.clear(),
+    }
+}
 
 /// The merchant and audience of a live API key.
 pub async fn authenticate(db: &Db, key: &str) -> Result<Option<(String, KeyKind)>> {
@@ -270,11 +284,8 @@ pub struct Cors {
 /// Most origins one merchant may allow.
 pub const MAX_ORIGINS: usize = 20;
 
-/// How long a merchant's origins are trusted without asking the database.
-const ORIGINS_TTL: Duration = Duration::from_secs(5);
-
-/// Each merchant's allowed origins.
-static ORIGINS: LazyLock<TtlCache<Vec<String>>> = LazyLock::new(|| TtlCache::new(ORIGINS_TTL));
+/// Each merchant's allowed origins (trusted like [`KEYS`]).
+static ORIGINS: LazyLock<TtlCache<Vec<String>>> = LazyLock::new(TtlCache::default);
 
 /// An origin as browsers send it: `scheme://host[:port]`, lower-case.
 fn origin(s: &str) -> std::result::Result<String, String> {
@@ -314,6 +325,7 @@ pub async fn set_cors(db: &Db, merchant_id: &str, req: Cors) -> Result<Cors> {
         return Err(Error::NotFound("merchant"));
     }
     ORIGINS.put(merchant_id.to_owned(), origins.clone());
+    cache::announce(db, Stale::Origins(merchant_id.to_owned())).await;
     Ok(Cors { allowed_origins: origins })
 }
 

@@ -116,7 +116,8 @@ pub async fn options(shop: &Shop, merchant_id: &str, cart_id: &str) -> Result<Ve
             kind: "plugin".into(),
             description: b.plugin.metadata.description.clone(),
             publishable_key: None,
-            available: b.breaker.state() != crate::runtime::CircuitState::Open,
+            // A disabled plugin, or one whose breaker is open, would refuse.
+            available: !b.plugin.is_disabled() && b.breaker.state() != crate::runtime::CircuitState::Open,
         });
     }
     Ok(out)

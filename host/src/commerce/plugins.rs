@@ -16,6 +16,7 @@ use mercato_sdk::ExtensionPoint;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::cache::{self, Stale};
 use super::{Error, Page, Paged, Result};
 use crate::db::{self, Db};
 use crate::runtime::{
@@ -316,6 +317,22 @@ pub async fn ensure_loaded(
     Ok(Some(p))
 }
 
+/// What another host changed of plugin `id`, applied here: its stored
+/// policy, or its removal when it is no longer stored (uninstalled). A
+/// plugin this host has not loaded is left to load when first bound.
+pub(crate) async fn refresh(db: &Db, runtime: &Arc<Runtime>, id: &str) -> Result<()> {
+    if runtime.get(id).is_none() {
+        return Ok(());
+    }
+    match db::plugins::get(db, id).await? {
+        Some(row) => apply_policy(runtime, id, &row.policy),
+        None => {
+            runtime.remove(id);
+        }
+    }
+    Ok(())
+}
+
 /// Loads every stored plugin into the runtime, with its limit overrides;
 /// called at start. A plugin that no longer loads (the host's install
 /// check changed) is logged and skipped, so the others still serve.
@@ -469,6 +486,7 @@ pub async fn change(
         return Err(Error::NotFound("plugin"));
     }
     runtime.set_disabled(id, !enabled).map_err(|e| anyhow!(e))?;
+    cache::announce(db, Stale::Plugin(id.to_owned())).await;
     tracing::info!(plugin = %id, enabled, "plugin switched by the operator");
     get(db, runtime, bindings, id).await
 }
@@ -503,6 +521,7 @@ pub async fn uninstall(db: &Db, runtime: &Arc<Runtime>, id: &str) -> Result<()> 
         return Err(Error::Conflict { code: "plugin_bound", message });
     }
     runtime.remove(id);
+    cache::announce(db, Stale::Plugin(id.to_owned())).await;
     tracing::info!(plugin = %label, id = %id, "plugin uninstalled");
     Ok(())
 }
@@ -574,6 +593,7 @@ pub async fn set_limits(
         let _ = runtime.set_limits(id, &old);
         return Err(e.into());
     }
+    cache::announce(db, Stale::Plugin(id.to_owned())).await;
     row.policy.limits = json;
     Ok(view(&p, &row, bindings.circuit_of(id)))
 }
@@ -619,6 +639,7 @@ pub async fn set_allowed_hosts(
     let json = serde_json::to_string(&names).context("failed to encode allowed hosts")?;
     db::plugins::set_allowed_hosts(db, id, &json).await?;
     runtime.set_allowed_hosts(id, hosts).map_err(|e| anyhow!(e))?;
+    cache::announce(db, Stale::Plugin(id.to_owned())).await;
     row.policy.allowed_hosts = json;
     Ok(view(&p, &row, bindings.circuit_of(id)))
 }

@@ -267,6 +267,39 @@ pub async fn change(
     change: Change<'_>,
     now: i64,
 ) -> Result<Changed> {
+    // A change to the cart's own row is one statement, its own transaction.
+    let row = match &change {
+        Change::Details { email, shipping, billing } => Some(
+            sqlx::query(
+                "update cart set version = version + 1, updated_at = $3, email = coalesce($4, email), \
+                 shipping_address = coalesce($5, shipping_address), \
+                 billing_address = coalesce($6, billing_address) \
+                 where merchant_id = $1 and cart_id = $2 and status = 'open'",
+            )
+            .bind(merchant_id)
+            .bind(cart_id)
+            .bind(now)
+            .bind(*email)
+            .bind(address_text(*shipping))
+            .bind(address_text(*billing)),
+        ),
+        Change::ShippingOption(code) => Some(
+            sqlx::query(
+                "update cart set version = version + 1, updated_at = $3, shipping_option = $4 \
+                 where merchant_id = $1 and cart_id = $2 and status = 'open'",
+            )
+            .bind(merchant_id)
+            .bind(cart_id)
+            .bind(now)
+            .bind(*code),
+        ),
+        _ => None,
+    };
+    if let Some(update) = row {
+        let _turn = db.write_turn().await;
+        let done = update.execute(db.pool()).await?;
+        return Ok(if done.rows_affected() == 1 { Changed::Done } else { Changed::NotOpen });
+    }
     let mut tx = db.begin_write().await?;
     if !bump(&mut tx, merchant_id, cart_id, now).await? {
         tx.rollback().await?;
@@ -320,18 +353,6 @@ pub async fn change(
             }
             n
         }
-        Change::Details { email, shipping, billing } => sqlx::query(
-            "update cart set email = coalesce($3, email), shipping_address = coalesce($4, shipping_address), \
-             billing_address = coalesce($5, billing_address) where merchant_id = $1 and cart_id = $2",
-        )
-        .bind(merchant_id)
-        .bind(cart_id)
-        .bind(email)
-        .bind(address_text(shipping))
-        .bind(address_text(billing))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected(),
         Change::Claim { customer_id, email } => sqlx::query(
             "update cart set customer_id = $3, email = coalesce(email, $4) where merchant_id = $1 and cart_id = $2 \
              and (customer_id is null or customer_id = $3)",
@@ -343,15 +364,8 @@ pub async fn change(
         .execute(&mut *tx)
         .await?
         .rows_affected(),
-        Change::ShippingOption(code) => {
-            sqlx::query("update cart set shipping_option = $3 where merchant_id = $1 and cart_id = $2")
-                .bind(merchant_id)
-                .bind(cart_id)
-                .bind(code)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-        }
+        // Written above, in one statement.
+        Change::Details { .. } | Change::ShippingOption(_) => unreachable!("a change to the cart row alone"),
         Change::AddCode { code_key, code } => sqlx::query(
             "insert into cart_discount_code (merchant_id, cart_id, code_key, code, created_at, updated_at) \
              values ($1, $2, $3, $4, $5, $5) on conflict (merchant_id, cart_id, code_key) do nothing",

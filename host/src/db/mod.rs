@@ -4,6 +4,7 @@
 
 pub mod carts;
 pub mod catalog;
+pub mod changes;
 pub mod checkout;
 pub mod customers;
 pub mod discounts;
@@ -51,6 +52,11 @@ pub struct Db {
     /// sleeps (1, 2, 5 … 100 ms) before retrying; queueing writers in
     /// process, first come first served, keeps them from sleeping.
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// The URL connected to (the change listener opens its own connection).
+    url: Arc<str>,
+    /// PostgreSQL: the channel hosts over this schema tell one another of
+    /// changes on (see [`changes`]).
+    channel: Option<Arc<str>>,
 }
 
 /// A write transaction, holding the write turn (SQLite) until it ends.
@@ -263,6 +269,20 @@ fn sqlite_connections() -> u32 {
     (2 * cores).clamp(2, 16) as u32
 }
 
+/// PostgreSQL connections in the pool, unless `MERCATO_DB_CONNECTIONS`
+/// says otherwise: two per core of this host. Each connection is a server
+/// process; on a machine whose cores the host and the database share,
+/// more of them than cores only queue for the CPU and contend for
+/// PostgreSQL's locks (see SCALING.md for the measurements).
+fn postgres_connections() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    std::env::var("MERCATO_DB_CONNECTIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or((2 * cores).clamp(2, 32) as u32)
+        .max(1)
+}
+
 /// Turns off SQLite's memory statistics, process-wide, before SQLite is
 /// first used. With them on, every allocation inside SQLite takes one
 /// global mutex, which every connection's thread then contends for; the
@@ -323,11 +343,15 @@ impl Db {
                     .connect(&url)
                     .await
             }
-            Backend::Postgres => options.max_connections(16).connect(url).await,
+            Backend::Postgres => options.max_connections(postgres_connections()).connect(url).await,
         }
         .with_context(|| format!("failed to connect to the database ({})", redact(url)))?;
         let writer = (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
-        Ok(Db { pool, backend, writer })
+        let channel = match backend {
+            Backend::Postgres => Some(changes::channel_of(&pool).await?),
+            Backend::Sqlite => None,
+        };
+        Ok(Db { pool, backend, writer, url: url.into(), channel })
     }
 
     /// Applies the migrations of this backend that have not run yet.

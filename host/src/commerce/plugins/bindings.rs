@@ -6,7 +6,7 @@ pub use crate::model::plugins::{OnError, ShadowOf, StoredBinding};
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::anyhow;
 use mercato_sdk::ExtensionPoint;
@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use super::shadow::Shadow;
 use super::{PluginCircuit, ensure_loaded};
+use crate::commerce::cache::{self, Stale, reload_after};
 use crate::commerce::{Check, Error, FieldErrors, Result};
 use crate::db::{self, Db};
 use crate::runtime::{CircuitBreaker, CircuitState, InstalledPlugin, Runtime};
@@ -23,10 +24,6 @@ use crate::runtime::{CircuitBreaker, CircuitState, InstalledPlugin, Runtime};
 pub const MAX_BINDINGS: usize = 10;
 /// Largest configuration of one binding, as JSON.
 pub const MAX_CONFIG_BYTES: usize = 64 << 10;
-/// How long cached bindings are trusted: hosts sharing one database see
-/// each other's changes within this delay (the host that made them, at
-/// once), and the limit overrides of the plugins bound with them.
-const REFRESH_AFTER: Duration = Duration::from_secs(5);
 
 /// One merchant binding, ready to call.
 pub struct Binding {
@@ -42,9 +39,15 @@ pub struct Binding {
     pub shadow: Option<Arc<Shadow>>,
 }
 
+/// A merchant's bindings of one point, as loaded: trusted until another
+/// host's notice makes them stale, or for [`reload_after`] at most (then
+/// read again, with the policies of the plugins bound: limits, allowed
+/// hosts, enabled).
 struct Cached {
     list: Arc<Vec<Binding>>,
     loaded_at: Instant,
+    /// When a notice said they changed (read again on next use).
+    stale_since: Option<Instant>,
 }
 
 /// Every merchant's bindings, loaded lazily from the database and replaced
@@ -65,7 +68,8 @@ impl Bindings {
     ) -> Result<Arc<Vec<Binding>>> {
         let key = (merchant_id.to_owned(), point);
         if let Some(c) = self.cache.read().unwrap_or_else(|p| p.into_inner()).get(&key)
-            && c.loaded_at.elapsed() < REFRESH_AFTER
+            && c.stale_since.is_none()
+            && c.loaded_at.elapsed() < reload_after()
         {
             return Ok(c.list.clone());
         }
@@ -100,6 +104,9 @@ impl Bindings {
         {
             return c.list.clone();
         }
+        // A notice that came while this was read may be about a change it missed.
+        let stale_since =
+            read_at.and_then(|at| cache.get(&key).and_then(|c| c.stale_since).filter(|since| *since > at));
         let mut old: Vec<(String, String, Arc<CircuitBreaker>)> = cache
             .get(&key)
             .map(|c| {
@@ -147,8 +154,35 @@ impl Bindings {
             }
         }
         let list = Arc::new(list);
-        cache.insert(key, Cached { list: list.clone(), loaded_at: Instant::now() });
+        cache.insert(key, Cached { list: list.clone(), loaded_at: Instant::now(), stale_since });
         list
+    }
+
+    /// Marks a merchant's bindings of one point (every cached list: `None`)
+    /// to be read again on next use; their breakers carry over.
+    pub fn forget(&self, which: Option<(&str, ExtensionPoint)>) {
+        let now = Instant::now();
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        for ((merchant, point), c) in cache.iter_mut() {
+            if which.is_none_or(|(m, p)| m == merchant && p == *point) {
+                c.stale_since = Some(now);
+            }
+        }
+    }
+
+    /// Marks every cached list that binds `plugin_id` (live or shadow) to
+    /// be read again on next use, with the plugin's policy.
+    pub fn forget_plugin(&self, plugin_id: &str) {
+        let now = Instant::now();
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        for c in cache.values_mut() {
+            let binds = c.list.iter().any(|b| {
+                b.plugin.id == plugin_id || b.shadow.as_ref().is_some_and(|s| s.plugin.id == plugin_id)
+            });
+            if binds {
+                c.stale_since = Some(now);
+            }
+        }
     }
 
     /// The worst breaker state of a plugin's bindings on this host.
@@ -621,6 +655,7 @@ pub async fn replace_bindings(
         }
     })?;
     let list = bindings.replace((merchant_id.to_owned(), point), rows, plugins, None);
+    cache::announce(db, Stale::Bindings(merchant_id.to_owned(), point)).await;
     Ok(PointBindings { extension_point: point, bindings: views(&list) })
 }
 

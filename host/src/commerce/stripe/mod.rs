@@ -33,7 +33,7 @@ mod client;
 
 use client::{Client, StripeError};
 
-use super::cache::TtlCache;
+use super::cache::{self, Stale, TtlCache};
 use super::orders::NextAction;
 use super::{Check, Error, Result, Shop};
 use crate::db;
@@ -229,6 +229,7 @@ pub async fn connect(shop: &Shop, merchant_id: &str, req: StripeSettings) -> Res
     };
     let stored = db::payment_providers::upsert(&shop.db, &stored).await?;
     shop.stripe.accounts.remove(merchant_id);
+    cache::announce(&shop.db, Stale::Stripe(merchant_id.to_owned())).await;
     Ok(view(stored))
 }
 
@@ -243,11 +244,12 @@ pub async fn connection(shop: &Shop, merchant_id: &str) -> Result<StripeConnecti
 pub async fn disconnect(shop: &Shop, merchant_id: &str) -> Result<()> {
     let deleted = db::payment_providers::delete(&shop.db, merchant_id, PROVIDER).await?;
     shop.stripe.accounts.remove(merchant_id);
+    cache::announce(&shop.db, Stale::Stripe(merchant_id.to_owned())).await;
     if deleted { Ok(()) } else { Err(not_connected()) }
 }
 
 /// The merchant's Stripe keys, secrets opened; `None` when not connected.
-/// Read once per [`ACCOUNT_TTL`] (a checkout should not pay a query and two
+/// Read once per [`reload_after`](crate::commerce::cache::reload_after) (a checkout should not pay a query and two
 /// decryptions for them): a change made on this host is seen at once, one
 /// made on another host sharing the database within that time.
 pub async fn credentials(shop: &Shop, merchant_id: &str) -> Result<Option<StripeCredentials>> {
@@ -264,9 +266,6 @@ pub async fn credentials(shop: &Shop, merchant_id: &str) -> Result<Option<Stripe
 pub async fn storefront_js(shop: &Shop, merchant_id: &str) -> Result<Option<String>> {
     Ok(credentials(shop, merchant_id).await?.map(|_| shop.stripe.js_url.clone()))
 }
-
-/// How long a merchant's Stripe keys are used without reading them again.
-pub const ACCOUNT_TTL: Duration = Duration::from_secs(5);
 
 async fn open_credentials(shop: &Shop, merchant_id: &str) -> Result<Option<StripeCredentials>> {
     let Some(c) = db::payment_providers::get(&shop.db, merchant_id, PROVIDER).await? else { return Ok(None) };
@@ -289,7 +288,7 @@ pub struct Api {
     js_url: String,
     pool: client::Pool,
     clients: Mutex<HashMap<[u8; 32], Client>>,
-    accounts: TtlCache<Option<StripeCredentials>>,
+    pub(crate) accounts: TtlCache<Option<StripeCredentials>>,
 }
 
 impl Api {
@@ -301,7 +300,7 @@ impl Api {
             js_url: DEFAULT_JS_URL.to_owned(),
             pool: client::pool(),
             clients: Mutex::default(),
-            accounts: TtlCache::new(ACCOUNT_TTL),
+            accounts: TtlCache::default(),
         }
     }
 
