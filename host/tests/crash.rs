@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Host, OPERATOR, http, json_call, on_postgres, plugin_wasm};
+use common::{Host, http, json_call, on_postgres};
 use serde_json::{Value, json};
 
 /// A host for these tests: idempotency leases of 1 s, `faults` injected,
@@ -36,28 +36,9 @@ fn start(data_dir: &Path, url: &str, faults: &str, stripe: Option<&str>) -> (Hos
 /// A merchant with the test gateway and one product in stock, and a cart
 /// ready to complete; returns (publishable key, secret key, cart id).
 fn ready(addr: &str) -> (String, String, String) {
-    let m = json_call(
-        addr,
-        "POST",
-        "/v1/platform/merchants",
-        OPERATOR,
-        json!({"name": "Acme", "slug": "acme", "default_currency": "USD", "country": "US"}),
-    );
+    let (m, _, location) = common::gateway_merchant(addr);
     let (sk, pk) =
         (m["secret_key"].as_str().unwrap().to_owned(), m["publishable_key"].as_str().unwrap().to_owned());
-    let auth = format!("Bearer {OPERATOR}");
-    let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/wasm")];
-    let (status, plugin) = http(addr, "POST", "/v1/platform/plugins", &headers, &plugin_wasm("test-gateway"));
-    assert_eq!(status, 201, "{plugin:#}");
-    json_call(
-        addr,
-        "PUT",
-        "/v1/admin/plugin-bindings/payment",
-        &sk,
-        json!({"bindings": [{"plugin_id": plugin["id"], "config": {}}]}),
-    );
-    let location =
-        json_call(addr, "POST", "/v1/admin/locations", &sk, json!({"name": "Main", "country": "US"}));
     let product = json_call(
         addr,
         "POST",
@@ -72,7 +53,7 @@ fn ready(addr: &str) -> (String, String, String) {
         "PUT",
         &format!("/v1/admin/inventory/{variant}"),
         &sk,
-        json!({"location_id": location["id"], "on_hand": 3}),
+        json!({"location_id": location, "on_hand": 3}),
     );
     let address = json!({"name": "Ada", "line1": "1 Main St", "city": "Springfield", "region": "CA",
         "postal_code": "12345", "country": "US"});

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Host, OPERATOR, call, json_call, on_postgres, plugin_wasm};
+use common::{Host, OPERATOR, call, json_call, on_postgres};
 use serde_json::{Value, json};
 
 const HOSTS: usize = 3;
@@ -128,24 +128,8 @@ struct Shop {
 
 /// A merchant with the test gateway bound and 50 SKUs of 10 units each.
 fn set_up(addr: &str) -> Shop {
-    let m = json_call(
-        addr,
-        "POST",
-        "/v1/platform/merchants",
-        OPERATOR,
-        json!({"name": "Acme", "slug": "acme", "default_currency": "USD", "country": "US"}),
-    );
+    let (m, gateway, location) = common::gateway_merchant(addr);
     let sk = m["secret_key"].as_str().unwrap().to_owned();
-    let auth = format!("Bearer {OPERATOR}");
-    let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/wasm")];
-    let (status, gateway) =
-        common::http(addr, "POST", "/v1/platform/plugins", &headers, &plugin_wasm("test-gateway"));
-    assert_eq!(status, 201, "{gateway:#}");
-    let gateway = gateway["id"].as_str().unwrap().to_owned();
-    let bind = json!({"bindings": [{"plugin_id": gateway, "config": {}}]});
-    json_call(addr, "PUT", "/v1/admin/plugin-bindings/payment", &sk, bind);
-    let location =
-        json_call(addr, "POST", "/v1/admin/locations", &sk, json!({"name": "Main", "country": "US"}));
     let mut variants = Vec::new();
     for i in 0..SKUS {
         let product = json_call(
@@ -157,7 +141,7 @@ fn set_up(addr: &str) -> Shop {
                 "variants": [{"sku": format!("HOT-{i}"), "price": {"amount": 1000 + i as i64, "currency": "USD"}}]}),
         );
         let variant = product["variants"][0]["id"].as_str().unwrap().to_owned();
-        let stock = json!({"location_id": location["id"], "on_hand": UNITS});
+        let stock = json!({"location_id": location, "on_hand": UNITS});
         json_call(addr, "PUT", &format!("/v1/admin/inventory/{variant}"), &sk, stock);
         variants.push(variant);
     }

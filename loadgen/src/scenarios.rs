@@ -604,7 +604,7 @@ async fn checkout_flow(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
     let mut outcome = Outcome::measured("checkout_flow", tally, Some(window.seconds));
     outcome.cpu = cpu.await.ok();
     outcome.note = Some(
-        "requests = completed purchases (201), six requests each; p50/p99 of the whole purchase,          .<step> of each request"
+        "requests = completed purchases (201), six requests each; p50/p99 of the whole purchase, .<step> of each request"
             .into(),
     );
     Ok(outcome)

@@ -66,7 +66,7 @@ pub fn run(
         tracing::info!(listen = %bound, database = %db::redact(url), "mercato is serving");
         // One line on stdout that tools (and tests) can wait for.
         println!("listening on http://{bound}");
-        crate::commerce::cache::listen(&state.shop);
+        crate::commerce::notices::listen(&state.shop);
         crate::commerce::jobs::spawn(state.shop.clone(), crate::commerce::jobs::EVERY);
         crate::commerce::events::spawn(state.shop.clone());
         state.shop.db.spawn_checkpointer(crate::db::CHECKPOINT_EVERY);

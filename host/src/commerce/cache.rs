@@ -1,8 +1,8 @@
 //! Values read from the database and trusted for a while without asking
 //! again, and how hosts sharing one database keep them true: the host that
 //! changes a value forgets its old copy at once and announces the change
-//! ([`announce`]); every other host hears it ([`listen`], PostgreSQL
-//! `LISTEN/NOTIFY`) and forgets its copy too. A notice that is lost (a
+//! ([`announce`]); every other host hears it (see [`super::notices`],
+//! PostgreSQL `LISTEN/NOTIFY`) and forgets its copy too. A notice that is lost (a
 //! host killed between its commit and its notice, a listener reconnecting)
 //! is made good by the periodic reload: no value is trusted longer than
 //! [`reload_after`].
@@ -14,8 +14,7 @@ use std::time::{Duration, Instant};
 
 use mercato_sdk::ExtensionPoint;
 
-use super::Shop;
-use crate::db::{self, Db, changes::Heard};
+use crate::db::{self, Db};
 
 /// Most entries one cache remembers (it starts over when full).
 const CACHE_MAX: usize = 10_000;
@@ -115,7 +114,7 @@ impl Stale {
     }
 
     /// A notice another host sent; `None` for this host's own or one not understood.
-    fn decode(notice: &str) -> Option<Stale> {
+    pub(crate) fn decode(notice: &str) -> Option<Stale> {
         let mut words = notice.split(' ');
         let (host, kind, id) = (words.next()?, words.next()?, words.next()?.to_owned());
         if host == HOST.as_str() {
@@ -140,51 +139,6 @@ pub async fn announce(db: &Db, stale: Stale) {
     if let Err(e) = db::changes::announce(db, &stale.encode()).await {
         tracing::warn!(error = %e, ?stale, "could not tell the other hosts of a change");
     }
-}
-
-/// Forgets, on this host, what `stale` names.
-fn forget(shop: &Shop, stale: Stale) {
-    match stale {
-        Stale::Keys(m) => super::merchants::forget_keys(Some(&m)),
-        Stale::Origins(m) => super::merchants::forget_origins(Some(&m)),
-        Stale::Stripe(m) => shop.stripe.accounts.remove(&m),
-        Stale::Bindings(m, point) => shop.bindings.forget(Some((&m, point))),
-        Stale::Plugin(id) => {
-            shop.bindings.forget_plugin(&id);
-            let shop = shop.clone();
-            tokio::spawn(async move {
-                if let Err(e) = super::plugins::refresh(&shop.db, &shop.runtime, &id).await {
-                    tracing::warn!(plugin = %id, error = %e, "could not reload a plugin another host changed");
-                }
-            });
-        }
-    }
-}
-
-/// Forgets every cached value on this host (notices may have been missed).
-fn forget_all(shop: &Shop) {
-    super::merchants::forget_keys(None);
-    super::merchants::forget_origins(None);
-    shop.stripe.accounts.clear();
-    shop.bindings.forget(None);
-}
-
-/// Listens for the other hosts' notices and forgets what they name (see
-/// the module); `None` on SQLite.
-pub fn listen(shop: &Shop) -> Option<tokio::task::JoinHandle<()>> {
-    let on = {
-        let shop = shop.clone();
-        move |heard: Heard<'_>| match heard {
-            Heard::Notice(text) => {
-                if let Some(stale) = Stale::decode(text) {
-                    tracing::debug!(?stale, "another host changed this");
-                    forget(&shop, stale);
-                }
-            }
-            Heard::Missed => forget_all(&shop),
-        }
-    };
-    db::changes::listen(&shop.db, on)
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub use crate::model::ids;
 pub mod inventory;
 pub mod jobs;
 pub mod merchants;
+pub mod notices;
 pub mod orders;
 pub mod parse;
 pub mod payments;

@@ -140,8 +140,9 @@ impl CallStats {
     }
 
     /// Closes the current window of the history when it has lasted
-    /// [`WINDOW_MS`] (the first call only starts one). Called by the
-    /// host's periodic jobs, never on a plugin call.
+    /// [`WINDOW_MS`] (the first call only starts one, which also holds the
+    /// calls made before it). Called by the host's periodic jobs, never on
+    /// a plugin call.
     pub fn sample(&self, now_ms: i64) {
         let mut history = self.history.lock().unwrap_or_else(|p| p.into_inner());
         let (calls, failures) = (self.calls.load(Ordering::Relaxed), self.failures.load(Ordering::Relaxed));
@@ -166,7 +167,10 @@ impl CallStats {
                 history.windows.push_back(window);
                 history.last = Some((now_ms, calls, failures, counts));
             }
-            None => history.last = Some((now_ms, calls, failures, counts)),
+            // The first sample starts the first window from nothing, so
+            // calls made since the plugin was loaded (before any sample)
+            // fall in it rather than being lost.
+            None => history.last = Some((now_ms, 0, 0, vec![0; counts.len()])),
         }
     }
 
@@ -225,12 +229,19 @@ mod tests {
         s.sample(WINDOW_MS - 1);
         assert!(s.history().is_empty(), "not closed before its time");
         s.sample(WINDOW_MS);
+        for _ in 0..5 {
+            s.record(Duration::from_micros(10), 1, false);
+        }
         s.sample(2 * WINDOW_MS);
+        s.sample(3 * WINDOW_MS);
         let h = s.history();
-        assert_eq!(h.len(), 2);
-        assert_eq!((h[0].from, h[0].to, h[0].calls, h[0].failures), (0, WINDOW_MS, 11, 1));
-        assert!(h[0].p99_us < 20.0, "only this window's calls, not the earlier slow one: {h:?}");
-        assert_eq!((h[1].calls, h[1].p50_us), (0, 0.0));
+        assert_eq!(h.len(), 3);
+        // The call made before the first sample is in the first window.
+        assert_eq!((h[0].from, h[0].to, h[0].calls, h[0].failures), (0, WINDOW_MS, 12, 1));
+        assert!(h[0].p99_us >= 1000.0, "{h:?}");
+        assert_eq!((h[1].calls, h[1].failures), (5, 0));
+        assert!(h[1].p99_us < 20.0, "only this window's calls, not the earlier slow one: {h:?}");
+        assert_eq!((h[2].calls, h[2].p50_us), (0, 0.0));
         for i in 3..(WINDOWS as i64 + 10) {
             s.sample(i * WINDOW_MS);
         }

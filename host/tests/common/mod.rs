@@ -100,6 +100,30 @@ pub fn json_call(addr: &str, method: &str, path: &str, key: &str, body: Value) -
     reply
 }
 
+/// A merchant ("acme", USD) with the test gateway installed and bound and
+/// one stock location: (the merchant as created, with its keys; the
+/// gateway's plugin id; the location's id).
+pub fn gateway_merchant(addr: &str) -> (Value, String, String) {
+    let m = json_call(
+        addr,
+        "POST",
+        "/v1/platform/merchants",
+        OPERATOR,
+        serde_json::json!({"name": "Acme", "slug": "acme", "default_currency": "USD", "country": "US"}),
+    );
+    let sk = m["secret_key"].as_str().unwrap().to_owned();
+    let auth = format!("Bearer {OPERATOR}");
+    let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/wasm")];
+    let (status, plugin) = http(addr, "POST", "/v1/platform/plugins", &headers, &plugin_wasm("test-gateway"));
+    assert_eq!(status, 201, "{plugin:#}");
+    let gateway = plugin["id"].as_str().unwrap().to_owned();
+    let bind = serde_json::json!({"bindings": [{"plugin_id": gateway, "config": {}}]});
+    json_call(addr, "PUT", "/v1/admin/plugin-bindings/payment", &sk, bind);
+    let location = serde_json::json!({"name": "Main", "country": "US"});
+    let location = json_call(addr, "POST", "/v1/admin/locations", &sk, location);
+    (m, gateway, location["id"].as_str().unwrap().to_owned())
+}
+
 /// Runs `test` on a fresh PostgreSQL schema, when MERCATO_TEST_POSTGRES_URL is set.
 pub fn on_postgres(prefix: &str, test: fn(&str)) {
     let Ok(url) = std::env::var("MERCATO_TEST_POSTGRES_URL") else {
