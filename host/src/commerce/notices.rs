@@ -14,8 +14,9 @@ fn forget(shop: &Shop, stale: Stale) {
         Stale::Origins(m) => super::merchants::forget_origins(Some(&m)),
         Stale::Stripe(m) => shop.stripe.accounts.remove(&m),
         Stale::Bindings(m, point) => shop.bindings.forget(Some((&m, point))),
+        // Limits, allowed hosts and the switch live on the loaded plugin,
+        // which the cached bindings share: applied there, every binding sees them.
         Stale::Plugin(id) => {
-            shop.bindings.forget_plugin(&id);
             let shop = shop.clone();
             tokio::spawn(async move {
                 if let Err(e) = super::plugins::refresh(&shop.db, &shop.runtime, &id).await {

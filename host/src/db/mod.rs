@@ -274,13 +274,17 @@ fn sqlite_connections() -> u32 {
 /// process; on a machine whose cores the host and the database share,
 /// more of them than cores only queue for the CPU and contend for
 /// PostgreSQL's locks (see SCALING.md for the measurements).
-fn postgres_connections() -> u32 {
+fn postgres_connections() -> anyhow::Result<u32> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    std::env::var("MERCATO_DB_CONNECTIONS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or((2 * cores).clamp(2, 32) as u32)
-        .max(1)
+    match std::env::var("MERCATO_DB_CONNECTIONS") {
+        Err(_) => Ok((2 * cores).clamp(2, 32) as u32),
+        Ok(n) => match n.trim().parse::<u32>() {
+            Ok(n @ 1..=1000) => Ok(n),
+            _ => anyhow::bail!(
+                "MERCATO_DB_CONNECTIONS must be a number of connections from 1 to 1000, not {n:?}"
+            ),
+        },
+    }
 }
 
 /// Turns off SQLite's memory statistics, process-wide, before SQLite is
@@ -343,7 +347,7 @@ impl Db {
                     .connect(&url)
                     .await
             }
-            Backend::Postgres => options.max_connections(postgres_connections()).connect(url).await,
+            Backend::Postgres => options.max_connections(postgres_connections()?).connect(url).await,
         }
         .with_context(|| format!("failed to connect to the database ({})", redact(url)))?;
         let writer = (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));

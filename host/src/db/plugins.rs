@@ -299,53 +299,48 @@ pub struct ShadowKey<'a> {
     pub config_sha256: &'a str,
 }
 
+/// `plugin_shadow_call` rows of one comparison: [`ShadowKey::query`] binds it as `$1`–`$4`.
+const OF_COMPARISON: &str =
+    "merchant_id = $1 and extension_point = $2 and shadow_plugin_id = $3 and shadow_config_sha256 = $4";
+
+impl<'a> ShadowKey<'a> {
+    /// `sql` (whose conditions include [`OF_COMPARISON`]) with the key bound.
+    fn query<'q>(&self, sql: &'q str) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>
+    where
+        'a: 'q,
+    {
+        sqlx::query(sql)
+            .bind(self.merchant_id)
+            .bind(self.point)
+            .bind(self.shadow_plugin_id)
+            .bind(self.config_sha256)
+    }
+}
+
 /// How many calls of this comparison are recorded.
 pub async fn count_shadow_calls(db: &Db, k: &ShadowKey<'_>) -> Result<u64> {
-    let row = sqlx::query(
-        "select count(*) as n from plugin_shadow_call where merchant_id = $1 and extension_point = $2 \
-         and shadow_plugin_id = $3 and shadow_config_sha256 = $4",
-    )
-    .bind(k.merchant_id)
-    .bind(k.point)
-    .bind(k.shadow_plugin_id)
-    .bind(k.config_sha256)
-    .fetch_one(db.pool())
-    .await?;
+    let sql = format!("select count(*) as n from plugin_shadow_call where {OF_COMPARISON}");
+    let row = k.query(&sql).fetch_one(db.pool()).await?;
     Ok(u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0))
 }
 
 /// The outcome and both durations (live, shadow) of every recorded call of
 /// this comparison: what its report counts and takes percentiles of.
 pub async fn shadow_timings(db: &Db, k: &ShadowKey<'_>) -> Result<Vec<(String, i64, i64)>> {
-    let rows = sqlx::query(
-        "select outcome, live_us, shadow_us from plugin_shadow_call where merchant_id = $1 \
-         and extension_point = $2 and shadow_plugin_id = $3 and shadow_config_sha256 = $4",
-    )
-    .bind(k.merchant_id)
-    .bind(k.point)
-    .bind(k.shadow_plugin_id)
-    .bind(k.config_sha256)
-    .fetch_all(db.pool())
-    .await?;
+    let sql = format!("select outcome, live_us, shadow_us from plugin_shadow_call where {OF_COMPARISON}");
+    let rows = k.query(&sql).fetch_all(db.pool()).await?;
     rows.iter().map(|r| Ok((r.try_get("outcome")?, r.try_get("live_us")?, r.try_get("shadow_us")?))).collect()
 }
 
 /// The first `limit` recorded calls of this comparison with `outcome`, oldest first.
 pub async fn shadow_calls(db: &Db, k: &ShadowKey<'_>, outcome: &str, limit: u32) -> Result<Vec<ShadowCall>> {
-    let rows = sqlx::query(
+    let sql = format!(
         "select shadow_call_id, merchant_id, extension_point, live_plugin_id, shadow_plugin_id, \
          shadow_config_sha256, input_sha256, outcome, live_us, shadow_us, live_output, shadow_output, \
-         differences, error, created_at from plugin_shadow_call where merchant_id = $1 and extension_point = $2 \
-         and shadow_plugin_id = $3 and shadow_config_sha256 = $4 and outcome = $5 order by shadow_call_id limit $6",
-    )
-    .bind(k.merchant_id)
-    .bind(k.point)
-    .bind(k.shadow_plugin_id)
-    .bind(k.config_sha256)
-    .bind(outcome)
-    .bind(i64::from(limit))
-    .fetch_all(db.pool())
-    .await?;
+         differences, error, created_at from plugin_shadow_call where {OF_COMPARISON} and outcome = $5 \
+         order by shadow_call_id limit $6"
+    );
+    let rows = k.query(&sql).bind(outcome).bind(i64::from(limit)).fetch_all(db.pool()).await?;
     rows.iter()
         .map(|r| {
             Ok(ShadowCall {

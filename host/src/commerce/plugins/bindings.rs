@@ -170,21 +170,6 @@ impl Bindings {
         }
     }
 
-    /// Marks every cached list that binds `plugin_id` (live or shadow) to
-    /// be read again on next use, with the plugin's policy.
-    pub fn forget_plugin(&self, plugin_id: &str) {
-        let now = Instant::now();
-        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
-        for c in cache.values_mut() {
-            let binds = c.list.iter().any(|b| {
-                b.plugin.id == plugin_id || b.shadow.as_ref().is_some_and(|s| s.plugin.id == plugin_id)
-            });
-            if binds {
-                c.stale_since = Some(now);
-            }
-        }
-    }
-
     /// The worst breaker state of a plugin's bindings on this host.
     pub fn circuit_of(&self, plugin_id: &str) -> PluginCircuit {
         self.circuits().remove(plugin_id).unwrap_or_default()

@@ -249,9 +249,10 @@ pub async fn disconnect(shop: &Shop, merchant_id: &str) -> Result<()> {
 }
 
 /// The merchant's Stripe keys, secrets opened; `None` when not connected.
-/// Read once per [`reload_after`](crate::commerce::cache::reload_after) (a checkout should not pay a query and two
-/// decryptions for them): a change made on this host is seen at once, one
-/// made on another host sharing the database within that time.
+/// Read once per [`reload_after`](crate::commerce::cache::reload_after) (a
+/// checkout should not pay a query and two decryptions for them): a change
+/// made on this host is seen at once, one made on another host sharing the
+/// database when its notice arrives, or within that time.
 pub async fn credentials(shop: &Shop, merchant_id: &str) -> Result<Option<StripeCredentials>> {
     if let Some(known) = shop.stripe.accounts.get(merchant_id) {
         return Ok(known);
