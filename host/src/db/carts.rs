@@ -7,7 +7,7 @@ use crate::db::Result;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::Db;
+use super::{Arg, Batch, Db, Sql};
 use crate::model::cart::{Address, CartRecord, CartStatus, LineRecord, VariantInfo};
 use crate::model::catalog::{InventoryPolicy, Status};
 
@@ -15,8 +15,9 @@ fn address_text(a: Option<&Address>) -> Option<String> {
     a.map(super::to_json)
 }
 
-const CART_COLUMNS: &str = "cart_id, currency, customer_id, email, shipping_address, billing_address, \
-     shipping_option, status, order_id, version, created_at, updated_at, \
+const CART_COLUMNS: &str = "cart.cart_id, cart.currency, cart.customer_id, cart.email, cart.shipping_address, \
+     cart.billing_address, cart.shipping_option, cart.status, cart.order_id, cart.version, cart.created_at, \
+     cart.updated_at, \
      (select m.prices_include_tax from merchant m where m.merchant_id = cart.merchant_id) as prices_include_tax";
 
 fn cart(row: &AnyRow) -> Result<CartRecord> {
@@ -45,119 +46,143 @@ pub async fn insert(
     c: &CartRecord,
     lines: &[(String, String, i64)],
 ) -> Result<()> {
-    let mut tx = db.begin_write().await?;
-    sqlx::query(
+    let mut writes = Batch::default();
+    writes.add(Sql::with(
         "insert into cart (cart_id, merchant_id, currency, customer_id, email, status, version, \
          created_at, updated_at) values ($1, $2, $3, $4, $5, 'open', 0, $6, $6)",
-    )
-    .bind(&c.id)
-    .bind(merchant_id)
-    .bind(&c.currency)
-    .bind(c.customer_id.as_deref())
-    .bind(c.email.as_deref())
-    .bind(c.created_at)
-    .execute(&mut *tx)
-    .await?;
+        [
+            (&c.id).into(),
+            merchant_id.into(),
+            (&c.currency).into(),
+            c.customer_id.as_deref().into(),
+            c.email.as_deref().into(),
+            c.created_at.into(),
+        ],
+    ));
     for chunk in lines.chunks(super::ROWS_PER_INSERT) {
         let sql = format!(
             "insert into cart_line (merchant_id, cart_id, created_at, updated_at, cart_line_id, variant_id, \
              quantity) values {}",
             super::row_values(chunk.len(), "$1, $2, $3, $3", 3, 4)
         );
-        let insert = sqlx::query(&sql).bind(merchant_id).bind(&c.id).bind(c.created_at);
-        let insert = chunk
-            .iter()
-            .fold(insert, |q, (id, variant_id, quantity)| q.bind(id).bind(variant_id).bind(quantity));
-        insert.execute(&mut *tx).await?;
+        let mut args: Vec<Arg> = vec![merchant_id.into(), (&c.id).into(), c.created_at.into()];
+        for (id, variant_id, quantity) in chunk {
+            args.extend([id.into(), variant_id.into(), (*quantity).into()]);
+        }
+        writes.add(Sql::with(&sql, args));
     }
+    let mut tx = db.begin_write().await?;
+    writes.run(&mut tx).await?;
     tx.commit().await
+}
+
+/// The cart's entered discount codes, as a column `codes` of the cart's row.
+fn codes_column(db: &Db) -> String {
+    format!(
+        "(select {} from cart_discount_code d \
+         where d.merchant_id = cart.merchant_id and d.cart_id = cart.cart_id) as codes",
+        db.list_agg("d.code", "d.created_at, d.code")
+    )
 }
 
 /// The cart with its entered discount codes (one query).
 pub async fn get(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Option<CartRecord>> {
     let sql = format!(
-        "select {CART_COLUMNS}, (select {} from cart_discount_code d \
-         where d.merchant_id = cart.merchant_id and d.cart_id = cart.cart_id) as codes \
-         from cart where merchant_id = $1 and cart_id = $2",
-        db.list_agg("d.code", "d.created_at, d.code")
+        "select {CART_COLUMNS}, {} from cart where merchant_id = $1 and cart_id = $2",
+        codes_column(db)
     );
     let Some(row) = sqlx::query(&sql).bind(merchant_id).bind(cart_id).fetch_optional(db.pool()).await? else {
         return Ok(None);
     };
-    let mut c = cart(&row)?;
-    let codes: Option<String> = row.try_get("codes")?;
-    c.discount_codes = super::split_list(codes);
-    Ok(Some(c))
+    Ok(Some(cart_with_codes(&row)?))
 }
 
-/// The cart's lines in the order they were added, with what the catalog
-/// and stock say of their variants now (`variant` is `None` for a variant
-/// that no longer exists at all). One query, however many lines; every
+fn cart_with_codes(row: &AnyRow) -> Result<CartRecord> {
+    let mut c = cart(row)?;
+    let codes: Option<String> = row.try_get("codes")?;
+    c.discount_codes = super::split_list(codes);
+    Ok(c)
+}
+
+/// The cart with its entered discount codes, and its lines in the order
+/// they were added with what the catalog and stock say of their variants
+/// now (`variant` is `None` for a variant that no longer exists at all).
+/// One query, however many lines: a row per line, each with the cart's
+/// columns (one row of nulls for the lines of an empty cart). Every
 /// subquery is an index lookup per line (a grouped join here lets
 /// PostgreSQL's planner, misjudging a fresh cart, aggregate once per line).
-pub async fn lines(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Vec<LineRecord>> {
+pub async fn with_lines(
+    db: &Db,
+    merchant_id: &str,
+    cart_id: &str,
+) -> Result<Option<(CartRecord, Vec<LineRecord>)>> {
     let sql = format!(
-        "select l.cart_line_id, l.variant_id, l.quantity, v.product_id, v.sku, v.title as variant_title, \
-         v.price_amount, v.currency, v.weight_grams, v.tax_code, v.inventory_policy, \
-         v.deleted_at as variant_deleted_at, p.title as product_title, p.status, p.tags, \
+        "select {CART_COLUMNS}, {}, \
+         l.cart_line_id, l.variant_id, l.quantity, v.product_id, v.sku, v.title as variant_title, \
+         v.price_amount, v.currency as variant_currency, v.weight_grams, v.tax_code, v.inventory_policy, \
+         v.deleted_at as variant_deleted_at, p.title as product_title, p.status as product_status, p.tags, \
          p.deleted_at as product_deleted_at, \
          (select cast(sum(i.on_hand - i.reserved) as bigint) from inventory_level i \
           where i.merchant_id = l.merchant_id and i.variant_id = l.variant_id) as available, \
          (select {} from product_category pc \
           where pc.merchant_id = l.merchant_id and pc.product_id = v.product_id) as category_ids \
-         from cart_line l \
+         from cart \
+         left join cart_line l on l.merchant_id = cart.merchant_id and l.cart_id = cart.cart_id \
          left join variant v on v.merchant_id = l.merchant_id and v.variant_id = l.variant_id \
          left join product p on p.merchant_id = v.merchant_id and p.product_id = v.product_id \
-         where l.merchant_id = $1 and l.cart_id = $2 order by l.cart_line_id",
+         where cart.merchant_id = $1 and cart.cart_id = $2 order by l.cart_line_id",
+        codes_column(db),
         db.list_agg("pc.category_id", "pc.category_id")
     );
     let rows = sqlx::query(&sql).bind(merchant_id).bind(cart_id).fetch_all(db.pool()).await?;
-    rows.iter()
-        .map(|r| {
-            let product_id: Option<String> = r.try_get("product_id")?;
-            let variant = match product_id {
-                None => None,
-                Some(product_id) => {
-                    let status: Option<String> = r.try_get("status")?;
-                    let variant_deleted: Option<i64> = r.try_get("variant_deleted_at")?;
-                    let product_deleted: Option<i64> = r.try_get("product_deleted_at")?;
-                    let product_title: Option<String> = r.try_get("product_title")?;
-                    let variant_title: String = r.try_get("variant_title")?;
-                    let product_title = product_title.unwrap_or_default();
-                    let title = if variant_title.is_empty() || variant_title == product_title {
-                        product_title
-                    } else {
-                        format!("{product_title} - {variant_title}")
-                    };
-                    // No level anywhere: not tracked (the sum is null).
-                    let available: Option<i64> = r.try_get("available")?;
-                    Some(VariantInfo {
-                        category_ids: super::split_list(r.try_get("category_ids")?),
-                        product_id,
-                        sku: r.try_get("sku")?,
-                        title,
-                        price: r.try_get("price_amount")?,
-                        currency: r.try_get("currency")?,
-                        weight_grams: r.try_get("weight_grams")?,
-                        tax_code: r.try_get("tax_code")?,
-                        policy: InventoryPolicy::from_db(&r.try_get::<String, _>("inventory_policy")?),
-                        tags: super::json::<Option<Vec<String>>>(r, "tags")?.unwrap_or_default(),
-                        live: variant_deleted.is_none()
-                            && product_deleted.is_none()
-                            && status.as_deref().map(Status::from_db) == Some(Status::Active),
-                        available: available.unwrap_or(0),
-                        tracked: available.is_some(),
-                    })
-                }
-            };
-            Ok(LineRecord {
-                id: r.try_get("cart_line_id")?,
-                variant_id: r.try_get("variant_id")?,
-                quantity: r.try_get("quantity")?,
-                variant,
-            })
-        })
-        .collect()
+    let Some(first) = rows.first() else { return Ok(None) };
+    let mut lines = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let Some(id) = r.try_get::<Option<String>, _>("cart_line_id")? else { continue };
+        let product_id: Option<String> = r.try_get("product_id")?;
+        let variant = match product_id {
+            None => None,
+            Some(product_id) => {
+                let status: Option<String> = r.try_get("product_status")?;
+                let variant_deleted: Option<i64> = r.try_get("variant_deleted_at")?;
+                let product_deleted: Option<i64> = r.try_get("product_deleted_at")?;
+                let product_title: Option<String> = r.try_get("product_title")?;
+                let variant_title: String = r.try_get("variant_title")?;
+                let product_title = product_title.unwrap_or_default();
+                let title = if variant_title.is_empty() || variant_title == product_title {
+                    product_title
+                } else {
+                    format!("{product_title} - {variant_title}")
+                };
+                // No level anywhere: not tracked (the sum is null).
+                let available: Option<i64> = r.try_get("available")?;
+                Some(VariantInfo {
+                    category_ids: super::split_list(r.try_get("category_ids")?),
+                    product_id,
+                    sku: r.try_get("sku")?,
+                    title,
+                    price: r.try_get("price_amount")?,
+                    currency: r.try_get("variant_currency")?,
+                    weight_grams: r.try_get("weight_grams")?,
+                    tax_code: r.try_get("tax_code")?,
+                    policy: InventoryPolicy::from_db(&r.try_get::<String, _>("inventory_policy")?),
+                    tags: super::json::<Option<Vec<String>>>(r, "tags")?.unwrap_or_default(),
+                    live: variant_deleted.is_none()
+                        && product_deleted.is_none()
+                        && status.as_deref().map(Status::from_db) == Some(Status::Active),
+                    available: available.unwrap_or(0),
+                    tracked: available.is_some(),
+                })
+            }
+        };
+        lines.push(LineRecord {
+            id,
+            variant_id: r.try_get("variant_id")?,
+            quantity: r.try_get("quantity")?,
+            variant,
+        });
+    }
+    Ok(Some((cart_with_codes(first)?, lines)))
 }
 
 /// A live variant of an active product: its price currency, or `None`.
@@ -296,8 +321,8 @@ pub async fn change(
         _ => None,
     };
     if let Some(update) = row {
-        let _turn = db.write_turn().await;
-        let done = update.execute(db.pool()).await?;
+        let mut turn = db.write_turn().await?;
+        let done = update.execute(&mut *turn).await?;
         return Ok(if done.rows_affected() == 1 { Changed::Done } else { Changed::NotOpen });
     }
     let mut tx = db.begin_write().await?;

@@ -18,8 +18,8 @@ use crate::db::Result;
 use serde_json::{Value, json};
 use sqlx::{AnyConnection, Row};
 
-use super::Db;
-use super::orders::{EventAt, append_event, to_json};
+use super::orders::{EventAt, event_statements, to_json};
+use super::{Arg, Batch, Db, Sql};
 use crate::model::ids::new_id;
 
 /// A line of a new order.
@@ -162,26 +162,35 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed> {
 
     // One conditional update per line: the level with the most available
     // stock that can cover the whole line, re-checked on the row itself.
-    let mut reserved: Vec<(usize, String)> = Vec::new();
-    let mut short = Vec::new();
-    for (i, l) in o.lines.iter().enumerate() {
-        let row = sqlx::query(
+    // Sent together; each says which line it held (a cart has one line
+    // per variant).
+    let mut reserve = Batch::default();
+    for l in &o.lines {
+        reserve.add(Sql::with(
             "update inventory_level set reserved = reserved + $3, updated_at = $5 \
              where merchant_id = $1 and variant_id = $2 and ($4 = 1 or on_hand - reserved >= $3) \
              and location_id = (select location_id from inventory_level \
                  where merchant_id = $1 and variant_id = $2 and ($4 = 1 or on_hand - reserved >= $3) \
                  order by on_hand - reserved desc, location_id limit 1) \
-             returning location_id",
-        )
-        .bind(&o.merchant_id)
-        .bind(&l.variant_id)
-        .bind(l.quantity)
-        .bind(i64::from(l.backorder))
-        .bind(o.now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        match row {
-            Some(r) => reserved.push((i, r.try_get("location_id")?)),
+             returning variant_id, location_id",
+            [
+                (&o.merchant_id).into(),
+                (&l.variant_id).into(),
+                l.quantity.into(),
+                i64::from(l.backorder).into(),
+                o.now.into(),
+            ],
+        ));
+    }
+    let mut held = std::collections::HashMap::new();
+    for row in reserve.run(&mut tx).await? {
+        held.insert(row.try_get::<String, _>("variant_id")?, row.try_get::<String, _>("location_id")?);
+    }
+    let mut reserved: Vec<(usize, String)> = Vec::new();
+    let mut short = Vec::new();
+    for (i, l) in o.lines.iter().enumerate() {
+        match held.remove(&l.variant_id) {
+            Some(location_id) => reserved.push((i, location_id)),
             // Sold beyond stock and nowhere stocked: nothing to hold.
             None if l.backorder => {}
             None => short.push(i),
@@ -223,39 +232,44 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed> {
     // counts on it, once, in `settle`.
     let number = placeholder_number();
     let codes = json!(o.codes.iter().map(|(id, code)| json!({"id": id, "code": code})).collect::<Vec<_>>());
-    sqlx::query(
+    // Everything checked: the rest only writes, in one batch.
+    let mut writes = Batch::default();
+    // Its events: `placed` (1), then one per plugin call left out (2, 3, …).
+    let events = 1 + o.skipped.len() as i64;
+    writes.add(Sql::with(
         "insert into sales_order (order_id, merchant_id, number, cart_id, customer_id, email, currency, status, \
          payment_status, fulfillment_status, subtotal, discount_total, shipping_total, tax_total, total, \
          shipping_address, billing_address, shipping_option, adjustments, shipping_tax_lines, discount_codes, \
          prices_include_tax, access_token_hash, event_seq, created_at, updated_at, item_count, explain) \
          values ($1, $2, $3, $4, $5, $6, $7, 'pending_payment', 'pending', 'unfulfilled', $8, $9, $10, $11, $12, \
-         $13, $14, $15, $16, $17, $18, $19, $20, 1, $21, $21, $22, $23)",
-    )
-    .bind(&o.id)
-    .bind(&o.merchant_id)
-    .bind(number)
-    .bind(&o.cart_id)
-    .bind(o.customer_id.as_deref())
-    .bind(&o.email)
-    .bind(&o.currency)
-    .bind(o.subtotal)
-    .bind(o.discount_total)
-    .bind(o.shipping_total)
-    .bind(o.tax_total)
-    .bind(o.total)
-    .bind(&o.shipping_address)
-    .bind(o.billing_address.as_deref())
-    .bind(&o.shipping_option)
-    .bind(&o.adjustments)
-    .bind(&o.shipping_tax_lines)
-    .bind(to_json(&codes))
-    .bind(i64::from(o.prices_include_tax))
-    .bind(&o.access_token_hash)
-    .bind(o.now)
-    .bind(o.lines.iter().map(|l| l.quantity).sum::<i64>())
-    .bind(&o.explain)
-    .execute(&mut *tx)
-    .await?;
+         $13, $14, $15, $16, $17, $18, $19, $20, $24, $21, $21, $22, $23)",
+        [
+            (&o.id).into(),
+            (&o.merchant_id).into(),
+            number.into(),
+            (&o.cart_id).into(),
+            o.customer_id.as_deref().into(),
+            (&o.email).into(),
+            (&o.currency).into(),
+            o.subtotal.into(),
+            o.discount_total.into(),
+            o.shipping_total.into(),
+            o.tax_total.into(),
+            o.total.into(),
+            (&o.shipping_address).into(),
+            o.billing_address.as_deref().into(),
+            (&o.shipping_option).into(),
+            (&o.adjustments).into(),
+            (&o.shipping_tax_lines).into(),
+            to_json(&codes).into(),
+            i64::from(o.prices_include_tax).into(),
+            (&o.access_token_hash).into(),
+            o.now.into(),
+            o.lines.iter().map(|l| l.quantity).sum::<i64>().into(),
+            (&o.explain).into(),
+            events.into(),
+        ],
+    ));
     let positioned: Vec<_> = o.lines.iter().enumerate().collect();
     for chunk in positioned.chunks(super::ROWS_PER_INSERT) {
         let sql = format!(
@@ -264,25 +278,26 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed> {
              adjustments, tax_lines) values {}",
             super::row_values(chunk.len(), "$1, $2, $3, $3", 14, 4)
         );
-        let mut insert = sqlx::query(&sql).bind(&o.merchant_id).bind(&o.id).bind(o.now);
+        let mut args: Vec<Arg> = vec![(&o.merchant_id).into(), (&o.id).into(), o.now.into()];
         for (position, l) in chunk {
-            insert = insert
-                .bind(&l.id)
-                .bind(*position as i64)
-                .bind(&l.variant_id)
-                .bind(&l.product_id)
-                .bind(&l.sku)
-                .bind(&l.title)
-                .bind(l.quantity)
-                .bind(l.unit_price)
-                .bind(l.subtotal)
-                .bind(l.discount_total)
-                .bind(l.tax_total)
-                .bind(l.total)
-                .bind(&l.adjustments)
-                .bind(&l.tax_lines);
+            args.extend([
+                (&l.id).into(),
+                (*position as i64).into(),
+                (&l.variant_id).into(),
+                (&l.product_id).into(),
+                (&l.sku).into(),
+                (&l.title).into(),
+                l.quantity.into(),
+                l.unit_price.into(),
+                l.subtotal.into(),
+                l.discount_total.into(),
+                l.tax_total.into(),
+                l.total.into(),
+                (&l.adjustments).into(),
+                (&l.tax_lines).into(),
+            ]);
         }
-        insert.execute(&mut *tx).await?;
+        writes.add(Sql::with(&sql, args));
     }
     for chunk in reserved.chunks(super::ROWS_PER_INSERT) {
         let sql = format!(
@@ -290,38 +305,43 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed> {
              reservation_id, order_line_id, variant_id, location_id, quantity) values {}",
             super::row_values(chunk.len(), "$1, $2, 'active', $3, $4, $4", 5, 5)
         );
-        let mut insert =
-            sqlx::query(&sql).bind(&o.merchant_id).bind(&o.id).bind(o.reservation_expires_at).bind(o.now);
+        let mut args: Vec<Arg> =
+            vec![(&o.merchant_id).into(), (&o.id).into(), o.reservation_expires_at.into(), o.now.into()];
         for (i, location_id) in chunk {
             let l = &o.lines[*i];
-            insert =
-                insert.bind(new_id("rsv")).bind(&l.id).bind(&l.variant_id).bind(location_id).bind(l.quantity);
+            args.extend([
+                new_id("rsv").into(),
+                (&l.id).into(),
+                (&l.variant_id).into(),
+                location_id.into(),
+                l.quantity.into(),
+            ]);
         }
-        insert.execute(&mut *tx).await?;
+        writes.add(Sql::with(&sql, args));
     }
-    sqlx::query(
+    writes.add(Sql::with(
         "insert into payment_attempt (payment_attempt_id, merchant_id, order_id, plugin_id, provider, amount, \
          currency, token, status, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, 'started', $9, $9)",
-    )
-    .bind(&o.attempt_id)
-    .bind(&o.merchant_id)
-    .bind(&o.id)
-    .bind(&o.plugin_id)
-    .bind(&o.provider)
-    .bind(o.total)
-    .bind(&o.currency)
-    .bind(o.token.as_deref())
-    .bind(o.now)
-    .execute(&mut *tx)
-    .await?;
+        [
+            (&o.attempt_id).into(),
+            (&o.merchant_id).into(),
+            (&o.id).into(),
+            (&o.plugin_id).into(),
+            (&o.provider).into(),
+            o.total.into(),
+            (&o.currency).into(),
+            o.token.as_deref().into(),
+            o.now.into(),
+        ],
+    ));
     let data =
         json!({"total": o.total, "currency": o.currency, "lines": o.lines.len(), "cart_id": o.cart_id});
-    let first = EventAt { number, seq: 1 };
-    append_event(&mut tx, &o.merchant_id, &o.id, first, "placed", data, o.now).await?;
-    for skipped in &o.skipped {
-        super::orders::record_event(&mut tx, &o.merchant_id, &o.id, "plugin_skipped", skipped.clone(), o.now)
-            .await?;
+    event_statements(&mut writes, &o.merchant_id, &o.id, EventAt { number, seq: 1 }, "placed", data, o.now);
+    for (seq, skipped) in (2..).zip(&o.skipped) {
+        let at = EventAt { number, seq };
+        event_statements(&mut writes, &o.merchant_id, &o.id, at, "plugin_skipped", skipped.clone(), o.now);
     }
+    writes.run(&mut tx).await?;
     tx.commit().await?;
     Ok(Placed::Placed)
 }
@@ -471,10 +491,11 @@ pub async fn settle(
         (order.try_get("number")?, order.try_get("total")?, order.try_get("cart_id")?);
     let currency: String = order.try_get("currency")?;
     let seq = order.try_get("event_seq")?;
+    let mut writes = Batch::default();
     let event = match outcome {
         Outcome::Paid { provider_reference } => {
-            consume_reservations(&mut tx, merchant_id, &order_id, now).await?;
-            complete_cart(&mut tx, merchant_id, &cart_id, &order_id, now).await?;
+            consume_reservations(&mut tx, &mut writes, merchant_id, &order_id, now).await?;
+            complete_cart(&mut writes, merchant_id, &cart_id, &order_id, now);
             (
                 "payment_succeeded",
                 json!({"attempt_id": attempt_id, "amount": crate::db::orders::money(total, &currency),
@@ -484,8 +505,8 @@ pub async fn settle(
         Outcome::Pending { provider_reference, .. } | Outcome::Authorized { provider_reference } => {
             // The order is placed and its stock committed; the money follows
             // (a transfer the buyer makes, or the merchant's capture).
-            consume_reservations(&mut tx, merchant_id, &order_id, now).await?;
-            complete_cart(&mut tx, merchant_id, &cart_id, &order_id, now).await?;
+            consume_reservations(&mut tx, &mut writes, merchant_id, &order_id, now).await?;
+            complete_cart(&mut writes, merchant_id, &cart_id, &order_id, now);
             let mut data = json!({"attempt_id": attempt_id, "provider_reference": provider_reference});
             if matches!(outcome, Outcome::Authorized { .. }) {
                 data["amount"] = crate::db::orders::money(total, &currency);
@@ -501,16 +522,11 @@ pub async fn settle(
         Outcome::Failed { reason, .. } => {
             release(&mut tx, merchant_id, &order_id, now).await?;
             // The buyer can try again with another payment method.
-            sqlx::query(
+            writes.add(Sql::with(
                 "update cart set status = 'open', order_id = null, version = version + 1, updated_at = $4 \
                  where merchant_id = $1 and cart_id = $2 and order_id = $3",
-            )
-            .bind(merchant_id)
-            .bind(&cart_id)
-            .bind(&order_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+                [merchant_id.into(), (&cart_id).into(), (&order_id).into(), now.into()],
+            ));
             ("payment_failed", json!({"attempt_id": attempt_id, "reason": reason}))
         }
         Outcome::Unknown { error } => ("payment_unknown", json!({"attempt_id": attempt_id, "error": error})),
@@ -520,11 +536,14 @@ pub async fn settle(
     // until the commit, so checkouts never wait on each other in a circle
     // and hold it briefly.
     let number = if confirms && number < 0 {
-        take_number(&mut tx, merchant_id, &order_id, now).await?
+        take_number(&mut writes, merchant_id, &order_id, now);
+        let numbered = std::mem::take(&mut writes).run(&mut tx).await?;
+        numbered.last().expect("the order is there").try_get("number")?
     } else {
         number
     };
-    append_event(&mut tx, merchant_id, &order_id, EventAt { number, seq }, event.0, event.1, now).await?;
+    event_statements(&mut writes, merchant_id, &order_id, EventAt { number, seq }, event.0, event.1, now);
+    writes.run(&mut tx).await?;
     tx.commit().await?;
     Ok(Settled::Applied)
 }
@@ -534,48 +553,30 @@ fn placeholder_number() -> i64 {
     -1 - i64::try_from(rand::random::<u64>() >> 2).unwrap_or(0)
 }
 
-/// Gives a confirmed order the merchant's next order number.
-async fn take_number(conn: &mut AnyConnection, merchant_id: &str, order_id: &str, now: i64) -> Result<i64> {
-    let number: i64 = sqlx::query(
-        "update merchant set order_seq = order_seq + 1, updated_at = $2 where merchant_id = $1 \
-         returning order_seq",
-    )
-    .bind(merchant_id)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?
-    .try_get::<i64, _>("order_seq")?
-        + 1000;
-    sqlx::query("update sales_order set number = $3 where merchant_id = $1 and order_id = $2")
-        .bind(merchant_id)
-        .bind(order_id)
-        .bind(number)
-        .execute(&mut *conn)
-        .await?;
-    Ok(number)
+/// Gives a confirmed order the merchant's next order number: statements
+/// for `writes`, the last returning the number (the only one that returns
+/// rows).
+fn take_number(writes: &mut Batch, merchant_id: &str, order_id: &str, now: i64) {
+    writes.add(Sql::with(
+        "update merchant set order_seq = order_seq + 1, updated_at = $2 where merchant_id = $1",
+        [merchant_id.into(), now.into()],
+    ));
+    writes.add(Sql::with(
+        "update sales_order set number = (select order_seq + 1000 from merchant where merchant_id = $1) \
+         where merchant_id = $1 and order_id = $2 returning number",
+        [merchant_id.into(), order_id.into()],
+    ));
 }
 
-/// Marks the cart of a confirmed order completed; one found abandoned
-/// earlier is recovered now.
-async fn complete_cart(
-    conn: &mut AnyConnection,
-    merchant_id: &str,
-    cart_id: &str,
-    order_id: &str,
-    now: i64,
-) -> Result<()> {
-    sqlx::query(
+/// Marks the cart of a confirmed order completed (one found abandoned
+/// earlier is recovered now): a statement for `writes`.
+fn complete_cart(writes: &mut Batch, merchant_id: &str, cart_id: &str, order_id: &str, now: i64) {
+    writes.add(Sql::with(
         "update cart set status = 'completed', updated_at = $4, recovered_at = case \
          when abandoned_at is not null and recovered_at is null then $4 else recovered_at end \
          where merchant_id = $1 and cart_id = $2 and order_id = $3",
-    )
-    .bind(merchant_id)
-    .bind(cart_id)
-    .bind(order_id)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
+        [merchant_id.into(), cart_id.into(), order_id.into(), now.into()],
+    ));
 }
 
 /// Stock an order holds at one location.
@@ -618,9 +619,10 @@ pub(crate) async fn set_reservations(
 }
 
 /// Turns an order's active reservations into decrements of `on_hand`, each
-/// with its inventory history row.
+/// with its inventory history row (added to `writes`).
 pub(crate) async fn consume_reservations(
     conn: &mut AnyConnection,
+    writes: &mut Batch,
     merchant_id: &str,
     order_id: &str,
     now: i64,
@@ -629,7 +631,7 @@ pub(crate) async fn consume_reservations(
     let reason = format!("order {order_id}");
     for h in set_reservations(conn, (merchant_id, order_id), "active", "consumed", now).await? {
         let level = (h.variant_id.as_str(), h.location_id.as_str());
-        super::inventory::move_on_hand(conn, merchant_id, level, -h.quantity, true, &reason, now).await?;
+        super::inventory::add_consumption(writes, merchant_id, level, h.quantity, &reason, now);
     }
     Ok(())
 }

@@ -26,7 +26,7 @@ pub async fn put_template(
     kind: &str,
     (subject, text, html): (&str, &str, &str),
 ) -> Result<()> {
-    let _turn = db.write_turn().await;
+    let mut turn = db.write_turn().await?;
     sqlx::query(
         "insert into email_template (merchant_id, kind, subject, text_body, html_body, updated_at) \
          values ($1, $2, $3, $4, $5, $6) on conflict (merchant_id, kind) do update set subject = excluded.subject, \
@@ -38,18 +38,18 @@ pub async fn put_template(
     .bind(text)
     .bind(html)
     .bind(super::now_ms())
-    .execute(db.pool())
+    .execute(&mut *turn)
     .await?;
     Ok(())
 }
 
 /// Removes a shop's template (Mercato's is used again); false if there was none.
 pub async fn delete_template(db: &Db, merchant_id: &str, kind: &str) -> Result<bool> {
-    let _turn = db.write_turn().await;
+    let mut turn = db.write_turn().await?;
     let done = sqlx::query("delete from email_template where merchant_id = $1 and kind = $2")
         .bind(merchant_id)
         .bind(kind)
-        .execute(db.pool())
+        .execute(&mut *turn)
         .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -215,7 +215,7 @@ pub struct Outcome<'a> {
 
 /// Settles an attempt, giving up its lease.
 pub async fn finish(db: &Db, id: &str, o: &Outcome<'_>, now: i64) -> Result<()> {
-    let _turn = db.write_turn().await;
+    let mut turn = db.write_turn().await?;
     sqlx::query(
         "update email_message set status = $2, recipient = coalesce($3, recipient), subject = coalesce($4, subject), \
          last_error = $5, next_attempt_at = $6, lease_until = 0, \
@@ -228,7 +228,7 @@ pub async fn finish(db: &Db, id: &str, o: &Outcome<'_>, now: i64) -> Result<()> 
     .bind(o.error)
     .bind(o.next_attempt_at)
     .bind(now)
-    .execute(db.pool())
+    .execute(&mut *turn)
     .await?;
     Ok(())
 }

@@ -19,21 +19,35 @@ pub(crate) async fn record(
     payload: &serde_json::Value,
     now: i64,
 ) -> Result<String> {
+    let (id, insert) = record_sql(merchant_id, kind, resource_id, payload, now);
+    insert.execute(conn).await?;
+    Ok(id)
+}
+
+/// [`record`] as a statement for the caller's [`Batch`](super::Batch), and
+/// the event's id.
+pub(crate) fn record_sql(
+    merchant_id: &str,
+    kind: &str,
+    resource_id: &str,
+    payload: &serde_json::Value,
+    now: i64,
+) -> (String, Sql) {
     let id = new_id("obx");
     debug_assert!(crate::model::events::is_type(kind), "{kind} is not in model::events::TYPES");
-    sqlx::query(
+    let insert = Sql::with(
         "insert into outbox (outbox_id, merchant_id, topic, aggregate_id, payload, created_at, updated_at) \
          values ($1, $2, $3, $4, $5, $6, $6)",
-    )
-    .bind(&id)
-    .bind(merchant_id)
-    .bind(kind)
-    .bind(resource_id)
-    .bind(super::to_json(payload))
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(id)
+        [
+            (&id).into(),
+            merchant_id.into(),
+            kind.into(),
+            resource_id.into(),
+            super::to_json(payload).into(),
+            now.into(),
+        ],
+    );
+    (id, insert)
 }
 
 /// Writes an event that goes with no other change (one the host noticed

@@ -51,8 +51,8 @@ pub async fn claim(
         .bind(now + lease_ms)
         .bind(now)
     };
-    let turn = db.write_turn().await;
-    if insert().execute(db.pool()).await?.rows_affected() == 1 {
+    let mut turn = db.write_turn().await?;
+    if insert().execute(&mut *turn).await?.rows_affected() == 1 {
         return Ok(Claim::New);
     }
     // An expired key is free again.
@@ -62,9 +62,9 @@ pub async fn claim(
     .bind(scope)
     .bind(key)
     .bind(now - ttl_ms)
-    .execute(db.pool())
+    .execute(&mut *turn)
     .await?;
-    if expired.rows_affected() == 1 && insert().execute(db.pool()).await?.rows_affected() == 1 {
+    if expired.rows_affected() == 1 && insert().execute(&mut *turn).await?.rows_affected() == 1 {
         return Ok(Claim::New);
     }
     // A claim whose lease ran out belonged to a request that died: the
@@ -79,7 +79,7 @@ pub async fn claim(
     .bind(fingerprint)
     .bind(now + lease_ms)
     .bind(now)
-    .execute(db.pool())
+    .execute(&mut *turn)
     .await?;
     if taken.rows_affected() == 1 {
         return Ok(Claim::TakenOver);
@@ -112,7 +112,7 @@ pub async fn claim(
 /// Extends the lease of a claimed key whose request is still running.
 pub async fn renew(db: &Db, (scope, key): (&str, &str), lease_ms: i64) -> Result<()> {
     let now = now_ms();
-    let _turn = db.write_turn().await;
+    let mut turn = db.write_turn().await?;
     sqlx::query(
         "update idempotency_key set lease_until = $3, updated_at = $4 \
          where scope = $1 and idempotency_key = $2 and status_code is null",
@@ -121,7 +121,7 @@ pub async fn renew(db: &Db, (scope, key): (&str, &str), lease_ms: i64) -> Result
     .bind(key)
     .bind(now + lease_ms)
     .bind(now)
-    .execute(db.pool())
+    .execute(&mut *turn)
     .await?;
     Ok(())
 }
@@ -134,7 +134,7 @@ pub async fn complete(
     body: &[u8],
     content_type: Option<&str>,
 ) -> Result<()> {
-    let _turn = db.write_turn().await;
+    let mut turn = db.write_turn().await?;
     sqlx::query(
         "update idempotency_key set status_code = $1, response_body = $2, response_content_type = $3, \
          lease_until = null, updated_at = $4 where scope = $5 and idempotency_key = $6",
@@ -145,20 +145,20 @@ pub async fn complete(
     .bind(now_ms())
     .bind(scope)
     .bind(key)
-    .execute(db.pool())
+    .execute(&mut *turn)
     .await?;
     Ok(())
 }
 
 /// Frees a claimed key whose request did not complete.
 pub async fn release(db: &Db, (scope, key): (&str, &str)) -> Result<()> {
-    let _turn = db.write_turn().await;
+    let mut turn = db.write_turn().await?;
     sqlx::query(
         "delete from idempotency_key where scope = $1 and idempotency_key = $2 and status_code is null",
     )
     .bind(scope)
     .bind(key)
-    .execute(db.pool())
+    .execute(&mut *turn)
     .await?;
     Ok(())
 }
@@ -167,14 +167,14 @@ pub async fn release(db: &Db, (scope, key): (&str, &str)) -> Result<()> {
 /// (`make` gives a fresh value), the same for every host afterwards.
 pub async fn host_secret(db: &Db, name: &str, make: impl FnOnce() -> String) -> Result<String> {
     {
-        let _turn = db.write_turn().await;
+        let mut turn = db.write_turn().await?;
         sqlx::query(
             "insert into host_secret (name, value, created_at) values ($1, $2, $3) on conflict (name) do nothing",
         )
         .bind(name)
         .bind(make())
         .bind(now_ms())
-        .execute(db.pool())
+        .execute(&mut *turn)
         .await?;
     }
     sqlx::query("select value from host_secret where name = $1")

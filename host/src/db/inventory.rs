@@ -182,6 +182,41 @@ pub(crate) async fn alert_crossings(
     Ok(())
 }
 
+/// Takes `quantity` units that a reservation held at a level out of stock
+/// for good (on hand and reserved both down), with the level's history
+/// row: statements for `writes`, returning no rows. The level is there: a
+/// reservation is only made on a level, and levels are never deleted.
+pub(crate) fn add_consumption(
+    writes: &mut super::Batch,
+    merchant_id: &str,
+    (variant_id, location_id): (&str, &str),
+    quantity: i64,
+    reason: &str,
+    now: i64,
+) {
+    writes.add(super::Sql::with(
+        "update inventory_level set on_hand = on_hand - $4, reserved = reserved - $4, \
+         adjustment_seq = adjustment_seq + 1, updated_at = $5 \
+         where merchant_id = $1 and variant_id = $2 and location_id = $3",
+        [merchant_id.into(), variant_id.into(), location_id.into(), quantity.into(), now.into()],
+    ));
+    writes.add(super::Sql::with(
+        "insert into inventory_adjustment (inventory_adjustment_id, merchant_id, variant_id, location_id, \
+         delta, on_hand_after, reason, seq, created_at, updated_at) \
+         select $4, merchant_id, variant_id, location_id, $5, on_hand, $6, adjustment_seq, $7, $7 \
+         from inventory_level where merchant_id = $1 and variant_id = $2 and location_id = $3",
+        [
+            merchant_id.into(),
+            variant_id.into(),
+            location_id.into(),
+            crate::model::ids::new_id("adj").into(),
+            (-quantity).into(),
+            reason.into(),
+            now.into(),
+        ],
+    ));
+}
+
 /// A variant's level at every location that holds it, by location id.
 pub async fn levels(db: &Db, merchant_id: &str, variant_id: &str) -> Result<Vec<Level>> {
     let rows = sqlx::query(

@@ -7,7 +7,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{Arg, Db, Sql};
+use super::{Arg, Batch, Db, Sql};
 use crate::model::catalog::Price;
 use crate::model::ids::new_id;
 use crate::model::orders::{Fulfillment, NextAction, Order, OrderEvent, OrderLine, OrderStatus, Payment};
@@ -292,12 +292,12 @@ pub async fn access_token_hash(db: &Db, merchant_id: &str, order_id: &str) -> Re
 /// Replaces the hash of an order's access token (a token that was never
 /// delivered is replaced by one that will be).
 pub async fn set_access_token_hash(db: &Db, merchant_id: &str, order_id: &str, hash: &str) -> Result<()> {
-    let _turn = db.write_turn().await;
+    let mut turn = db.write_turn().await?;
     sqlx::query("update sales_order set access_token_hash = $3 where merchant_id = $1 and order_id = $2")
         .bind(merchant_id)
         .bind(order_id)
         .bind(hash)
-        .execute(db.pool())
+        .execute(&mut *turn)
         .await?;
     Ok(())
 }
@@ -376,24 +376,30 @@ pub(crate) async fn append_event(
     data: Value,
     now: i64,
 ) -> Result<()> {
+    let mut writes = Batch::default();
+    event_statements(&mut writes, merchant_id, order_id, at, kind, data, now);
+    writes.run(conn).await?;
+    Ok(())
+}
+
+/// [`append_event`] as statements for the caller's [`Batch`].
+pub(crate) fn event_statements(
+    writes: &mut Batch,
+    merchant_id: &str,
+    order_id: &str,
+    at: EventAt,
+    kind: &str,
+    data: Value,
+    now: i64,
+) {
     let EventAt { number, seq } = at;
-    let data_text = to_json(&data);
-    sqlx::query(
+    writes.add(Sql::with(
         "insert into order_event (order_event_id, merchant_id, order_id, seq, kind, data, created_at, updated_at) \
          values ($1, $2, $3, $4, $5, $6, $7, $7)",
-    )
-    .bind(new_id("oev"))
-    .bind(merchant_id)
-    .bind(order_id)
-    .bind(seq)
-    .bind(kind)
-    .bind(&data_text)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
+        [new_id("oev").into(), merchant_id.into(), order_id.into(), seq.into(), kind.into(), to_json(&data).into(), now.into()],
+    ));
     let payload = serde_json::json!({
         "order_id": order_id, "number": number, "seq": seq, "kind": kind, "data": data, "created_at": now,
     });
-    super::events::record(conn, merchant_id, &format!("order.{kind}"), order_id, &payload, now).await?;
-    Ok(())
+    writes.add(super::events::record_sql(merchant_id, &format!("order.{kind}"), order_id, &payload, now).1);
 }

@@ -24,7 +24,7 @@ fn connection(row: &sqlx::any::AnyRow) -> Result<StoredConnection> {
 /// Writes a connection, replacing the merchant's earlier one to the same
 /// provider (keeping when it was first made); the row as stored.
 pub async fn upsert(db: &Db, c: &StoredConnection) -> Result<StoredConnection> {
-    let _turn = db.write_turn().await;
+    let mut turn = db.write_turn().await?;
     let row = sqlx::query(
         "insert into payment_provider (merchant_id, provider, publishable_key, secret_key_sealed, \
          secret_key_last4, webhook_secret_sealed, webhook_secret_last4, capture, created_at, updated_at) \
@@ -45,7 +45,7 @@ pub async fn upsert(db: &Db, c: &StoredConnection) -> Result<StoredConnection> {
     .bind(&c.webhook_secret_last4)
     .bind(&c.capture)
     .bind(c.updated_at)
-    .fetch_one(db.pool())
+    .fetch_one(&mut *turn)
     .await?;
     connection(&row)
 }
@@ -62,11 +62,11 @@ pub async fn get(db: &Db, merchant_id: &str, provider: &str) -> Result<Option<St
 
 /// Removes the merchant's connection to `provider`; false if there was none.
 pub async fn delete(db: &Db, merchant_id: &str, provider: &str) -> Result<bool> {
-    let _turn = db.write_turn().await;
+    let mut turn = db.write_turn().await?;
     let done = sqlx::query("delete from payment_provider where merchant_id = $1 and provider = $2")
         .bind(merchant_id)
         .bind(provider)
-        .execute(db.pool())
+        .execute(&mut *turn)
         .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -80,7 +80,7 @@ pub async fn claim_event(
     order_id: Option<&str>,
     now: i64,
 ) -> Result<bool> {
-    let _turn = db.write_turn().await;
+    let mut turn = db.write_turn().await?;
     let done = sqlx::query(
         "insert into provider_event (merchant_id, provider, event_id, type, order_id, received_at) \
          values ($1, $2, $3, $4, $5, $6) on conflict do nothing",
@@ -91,7 +91,7 @@ pub async fn claim_event(
     .bind(kind)
     .bind(order_id)
     .bind(now)
-    .execute(db.pool())
+    .execute(&mut *turn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -99,12 +99,12 @@ pub async fn claim_event(
 /// Forgets an event whose processing failed, so its next delivery is
 /// processed.
 pub async fn forget_event(db: &Db, (merchant_id, provider): (&str, &str), event_id: &str) -> Result<()> {
-    let _turn = db.write_turn().await;
+    let mut turn = db.write_turn().await?;
     sqlx::query("delete from provider_event where merchant_id = $1 and provider = $2 and event_id = $3")
         .bind(merchant_id)
         .bind(provider)
         .bind(event_id)
-        .execute(db.pool())
+        .execute(&mut *turn)
         .await?;
     Ok(())
 }

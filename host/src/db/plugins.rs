@@ -170,13 +170,13 @@ pub async fn took_payments(db: &Db, id: &str) -> Result<bool> {
 /// in the same statement, so a bind racing with it cannot be left dangling);
 /// false if nothing was deleted.
 pub async fn delete_unbound(db: &Db, id: &str) -> Result<bool> {
-    let _turn = db.write_turn().await;
+    let mut turn = db.write_turn().await?;
     let done = sqlx::query(
         "delete from plugin where plugin_id = $1 \
          and not exists (select 1 from plugin_binding where plugin_id = $1)",
     )
     .bind(id)
-    .execute(db.pool())
+    .execute(&mut *turn)
     .await?;
     Ok(done.rows_affected() > 0)
 }

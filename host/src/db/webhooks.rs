@@ -32,7 +32,7 @@ fn endpoint(row: &sqlx::any::AnyRow) -> Result<StoredEndpoint> {
 
 /// Stores a new endpoint.
 pub async fn insert_endpoint(db: &Db, e: &StoredEndpoint) -> Result<()> {
-    let _turn = db.write_turn().await;
+    let mut turn = db.write_turn().await?;
     let w = &e.endpoint;
     sqlx::query(
         "insert into webhook_endpoint (webhook_endpoint_id, merchant_id, url, event_types, enabled, description, \
@@ -46,14 +46,14 @@ pub async fn insert_endpoint(db: &Db, e: &StoredEndpoint) -> Result<()> {
     .bind(&w.description)
     .bind(&e.secret_sealed)
     .bind(w.created_at)
-    .execute(db.pool())
+    .execute(&mut *turn)
     .await?;
     Ok(())
 }
 
 /// Writes an endpoint's settings (not its secret); false if it is gone.
 pub async fn update_endpoint(db: &Db, merchant_id: &str, w: &WebhookEndpoint) -> Result<bool> {
-    let _turn = db.write_turn().await;
+    let mut turn = db.write_turn().await?;
     let done = sqlx::query(
         "update webhook_endpoint set url = $3, event_types = $4, enabled = $5, description = $6, updated_at = $7 \
          where merchant_id = $1 and webhook_endpoint_id = $2",
@@ -65,7 +65,7 @@ pub async fn update_endpoint(db: &Db, merchant_id: &str, w: &WebhookEndpoint) ->
     .bind(i64::from(w.enabled))
     .bind(&w.description)
     .bind(w.updated_at)
-    .execute(db.pool())
+    .execute(&mut *turn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -528,7 +528,7 @@ pub async fn redeliver(
     now: i64,
     give_up_at: i64,
 ) -> Result<bool> {
-    let _turn = db.write_turn().await;
+    let mut turn = db.write_turn().await?;
     let done = sqlx::query(
         "update webhook_delivery set status = 'pending', next_attempt_at = $4, give_up_at = $5, updated_at = $4 \
          where merchant_id = $1 and webhook_endpoint_id = $2 and webhook_delivery_id = $3 \
@@ -539,7 +539,7 @@ pub async fn redeliver(
     .bind(id)
     .bind(now)
     .bind(give_up_at)
-    .execute(db.pool())
+    .execute(&mut *turn)
     .await?;
     Ok(done.rows_affected() == 1)
 }

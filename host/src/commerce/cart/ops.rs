@@ -220,11 +220,12 @@ pub async fn load_priced(
     pass: Pass,
     trial: Option<&pricing::Trial>,
 ) -> Result<(CartRecord, Priced)> {
-    let mut record = store::get(&shop.db, merchant_id, cart_id).await?.ok_or(Error::NotFound("cart"))?;
+    let (mut record, lines) =
+        store::with_lines(&shop.db, merchant_id, cart_id).await?.ok_or(Error::NotFound("cart"))?;
     let mut warnings = Vec::new();
     let mut live: Vec<LineRecord> = Vec::new();
     let mut dropped = Vec::new();
-    for line in store::lines(&shop.db, merchant_id, cart_id).await? {
+    for line in lines {
         match &line.variant {
             Some(v) if v.live && v.currency == record.currency => {
                 warnings.extend(pricing::stock_warning(&line));

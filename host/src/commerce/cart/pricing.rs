@@ -329,7 +329,7 @@ pub fn stock_warning(l: &LineRecord) -> Option<Warning> {
 }
 
 impl Job {
-    /// A line's position (lines are in id order, see `db::carts::lines`).
+    /// A line's position (lines are in id order, see `db::carts::with_lines`).
     fn position(&self, line_id: &str) -> Option<usize> {
         match self.lines.binary_search_by(|l| l.id.as_str().cmp(line_id)) {
             Ok(i) => Some(i),
