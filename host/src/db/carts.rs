@@ -72,7 +72,7 @@ pub async fn insert(
         writes.add(Sql::with(&sql, args));
     }
     let mut tx = db.begin_write().await?;
-    writes.run(&mut tx).await?;
+    writes.run_independent(&mut tx).await?;
     tx.commit().await
 }
 
@@ -116,8 +116,12 @@ pub async fn with_lines(
     merchant_id: &str,
     cart_id: &str,
 ) -> Result<Option<(CartRecord, Vec<LineRecord>)>> {
+    // The cart's row once (materialized: its subqueries are not run again
+    // for every line), then a row per line.
     let sql = format!(
-        "select {CART_COLUMNS}, {}, \
+        "with c as materialized (select {CART_COLUMNS}, {}, cart.merchant_id as mid from cart \
+           where cart.merchant_id = $1 and cart.cart_id = $2) \
+         select c.*, \
          l.cart_line_id, l.variant_id, l.quantity, v.product_id, v.sku, v.title as variant_title, \
          v.price_amount, v.currency as variant_currency, v.weight_grams, v.tax_code, v.inventory_policy, \
          v.deleted_at as variant_deleted_at, p.title as product_title, p.status as product_status, p.tags, \
@@ -126,11 +130,11 @@ pub async fn with_lines(
           where i.merchant_id = l.merchant_id and i.variant_id = l.variant_id) as available, \
          (select {} from product_category pc \
           where pc.merchant_id = l.merchant_id and pc.product_id = v.product_id) as category_ids \
-         from cart \
-         left join cart_line l on l.merchant_id = cart.merchant_id and l.cart_id = cart.cart_id \
+         from c \
+         left join cart_line l on l.merchant_id = c.mid and l.cart_id = c.cart_id \
          left join variant v on v.merchant_id = l.merchant_id and v.variant_id = l.variant_id \
          left join product p on p.merchant_id = v.merchant_id and p.product_id = v.product_id \
-         where cart.merchant_id = $1 and cart.cart_id = $2 order by l.cart_line_id",
+         order by l.cart_line_id",
         codes_column(db),
         db.list_agg("pc.category_id", "pc.category_id")
     );

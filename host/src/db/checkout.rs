@@ -341,7 +341,7 @@ pub async fn place(db: &Db, o: &NewOrder) -> Result<Placed> {
         let at = EventAt { number, seq };
         event_statements(&mut writes, &o.merchant_id, &o.id, at, "plugin_skipped", skipped.clone(), o.now);
     }
-    writes.run(&mut tx).await?;
+    writes.run_independent(&mut tx).await?;
     tx.commit().await?;
     Ok(Placed::Placed)
 }
@@ -535,15 +535,20 @@ pub async fn settle(
     // `place`, settlement takes the merchant's row last and holds it only
     // until the commit, so checkouts never wait on each other in a circle
     // and hold it briefly.
-    let number = if confirms && number < 0 {
+    let at = |number| EventAt { number, seq };
+    if confirms && number < 0 {
         take_number(&mut writes, merchant_id, &order_id, now);
-        let numbered = std::mem::take(&mut writes).run(&mut tx).await?;
-        numbered.last().expect("the order is there").try_get("number")?
+        let numbered = writes.run(&mut tx).await?;
+        let number = numbered.last().expect("the order is there").try_get("number")?;
+        let mut events = Batch::default();
+        event_statements(&mut events, merchant_id, &order_id, at(number), event.0, event.1, now);
+        events.run_independent(&mut tx).await?;
     } else {
-        number
-    };
-    event_statements(&mut writes, merchant_id, &order_id, EventAt { number, seq }, event.0, event.1, now);
-    writes.run(&mut tx).await?;
+        // The events after what the outcome changed (in order: stock is
+        // read back for its history).
+        event_statements(&mut writes, merchant_id, &order_id, at(number), event.0, event.1, now);
+        writes.run(&mut tx).await?;
+    }
     tx.commit().await?;
     Ok(Settled::Applied)
 }

@@ -378,8 +378,7 @@ pub(crate) async fn append_event(
 ) -> Result<()> {
     let mut writes = Batch::default();
     event_statements(&mut writes, merchant_id, order_id, at, kind, data, now);
-    writes.run(conn).await?;
-    Ok(())
+    writes.run_independent(conn).await
 }
 
 /// [`append_event`] as statements for the caller's [`Batch`].
