@@ -23,6 +23,7 @@ pub mod reports;
 pub mod webhooks;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -52,6 +53,8 @@ pub struct Db {
     /// sleeps (1, 2, 5 … 100 ms) before retrying; queueing writers in
     /// process, first come first served, keeps them from sleeping.
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite only: how long writers have waited for and held the turn.
+    turns: Arc<TurnStats>,
     /// SQLite only: the one connection that writes, used only by the
     /// holder of the write turn, so a writer never waits behind readers
     /// for a connection of `pool` while every other writer waits for it.
@@ -63,11 +66,43 @@ pub struct Db {
     channel: Option<Arc<str>>,
 }
 
+/// SQLite's write turn, taken since the host started (for `/metrics`):
+/// the turns, and the time writers waited for it and held it. Held time
+/// over elapsed time is how busy the one writer is; near 1, writes queue.
+#[derive(Debug, Default)]
+pub struct TurnStats {
+    turns: AtomicU64,
+    waiting_ns: AtomicU64,
+    holding_ns: AtomicU64,
+}
+
+impl TurnStats {
+    /// `(turns, seconds waiting, seconds holding)`.
+    pub fn snapshot(&self) -> (u64, f64, f64) {
+        let seconds = |n: &AtomicU64| n.load(Ordering::Relaxed) as f64 / 1e9;
+        (self.turns.load(Ordering::Relaxed), seconds(&self.waiting_ns), seconds(&self.holding_ns))
+    }
+}
+
+/// The write turn, held until dropped; counts the time it was held.
+struct Turn {
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+    since: std::time::Instant,
+    stats: Arc<TurnStats>,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let held = u64::try_from(self.since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.stats.holding_ns.fetch_add(held, Ordering::Relaxed);
+    }
+}
+
 /// A write transaction, holding the write turn (SQLite) until it ends.
 /// Use it as the connection: `query.execute(&mut *tx)`.
 pub struct WriteTx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    _turn: Option<Turn>,
 }
 
 /// The write turn and a connection to write with, for writes outside a
@@ -75,7 +110,7 @@ pub struct WriteTx {
 /// dropped. Use it as the connection: `query.execute(&mut *turn)`.
 pub struct WriteTurn {
     conn: sqlx::pool::PoolConnection<sqlx::Any>,
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    _turn: Option<Turn>,
 }
 
 impl std::ops::Deref for WriteTurn {
@@ -507,7 +542,7 @@ impl Db {
             Backend::Postgres => Some(changes::channel_of(&pool).await?),
             Backend::Sqlite => None,
         };
-        Ok(Db { pool, backend, writer, writes, url: url.into(), channel })
+        Ok(Db { pool, backend, writer, turns: Arc::default(), writes, url: url.into(), channel })
     }
 
     /// Applies the migrations of this backend that have not run yet.
@@ -557,11 +592,21 @@ impl Db {
     }
 
     /// SQLite: waits for the write turn; `None` where the database needs none.
-    async fn turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
-        match &self.writer {
-            Some(m) => Some(m.clone().lock_owned().await),
-            None => None,
-        }
+    async fn turn(&self) -> Option<Turn> {
+        let writer = self.writer.as_ref()?;
+        let asked = std::time::Instant::now();
+        let guard = writer.clone().lock_owned().await;
+        let since = std::time::Instant::now();
+        let waited = u64::try_from(since.duration_since(asked).as_nanos()).unwrap_or(u64::MAX);
+        self.turns.waiting_ns.fetch_add(waited, Ordering::Relaxed);
+        self.turns.turns.fetch_add(1, Ordering::Relaxed);
+        Some(Turn { _guard: guard, since, stats: self.turns.clone() })
+    }
+
+    /// SQLite: the write turn's figures; `None` on PostgreSQL, which has
+    /// no single writer.
+    pub fn write_turns(&self) -> Option<&TurnStats> {
+        self.writer.as_ref().map(|_| &*self.turns)
     }
 
     /// SQL joining the `expr` values of a group with ',' in `order` (the

@@ -132,6 +132,21 @@ async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'
             format!("{{state=\"idle\"}} {idle}"),
         ],
     );
+    if let Some(turns) = state.shop.db.write_turns() {
+        let (taken, waiting, holding) = turns.snapshot();
+        family(
+            "mercato_db_write_turns_total",
+            "counter",
+            "SQLite: write transactions and single writes, which take turns at the one writer.",
+            vec![format!(" {taken}")],
+        );
+        family(
+            "mercato_db_write_turn_seconds_total",
+            "counter",
+            "SQLite: seconds writers spent waiting for the write turn and holding it; holding per second near 1 means writes queue.",
+            vec![format!("{{phase=\"waiting\"}} {waiting}"), format!("{{phase=\"holding\"}} {holding}")],
+        );
+    }
     let webhooks = &state.shop.webhooks.counts;
     family(
         "mercato_webhook_deliveries_total",

@@ -1,3 +1,4 @@
+use mercato::db::Backend;
 use mercato_tests::app::TestApp;
 use mercato_tests::on_both_databases;
 use reqwest::Method;
@@ -229,6 +230,21 @@ on_both_databases!(metrics_show_each_installed_plugin, |app: TestApp| async move
     ));
     assert!(text.contains("route=\"unmatched\",status=\"404\"} 1"), "{text}");
     assert!(text.contains("mercato_db_pool_connections{state=\"idle\"}"), "{text}");
+    // SQLite's one writer: the turns taken so far (installing a plugin and
+    // making a merchant wrote), and the time they were held.
+    let turns =
+        text.lines().find_map(|l| l.strip_prefix("mercato_db_write_turns_total ")).map(|n| n.parse::<u64>());
+    let held = text
+        .lines()
+        .find_map(|l| l.strip_prefix("mercato_db_write_turn_seconds_total{phase=\"holding\"} "))
+        .map(|s| s.parse::<f64>());
+    match app.backend {
+        Backend::Sqlite => {
+            assert!(turns.expect("turns on SQLite").unwrap() > 0, "{text}");
+            assert!(held.expect("held time on SQLite").unwrap() > 0.0, "{text}");
+        }
+        Backend::Postgres => assert!(turns.is_none() && held.is_none(), "no single writer: {text}"),
+    }
     assert!(text.contains("mercato_checkouts_total{outcome=\"paid\"} 0"), "{text}");
     for family in [
         "mercato_outbox_backlog_events",
