@@ -1,6 +1,7 @@
-//! The database: one sqlx `Any` pool over SQLite (embedded default) or
-//! PostgreSQL, migrations per backend, and one module of queries per
-//! aggregate. Nothing outside this module writes SQL.
+//! The database: a sqlx `Any` pool over SQLite (embedded default; plus one
+//! connection that writes, taken in turns) or PostgreSQL, migrations per
+//! backend, and one module of queries per aggregate. Nothing outside this
+//! module writes SQL.
 
 pub mod carts;
 pub mod catalog;
