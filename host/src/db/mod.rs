@@ -49,22 +49,28 @@ pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
-    /// SQLite only: write transactions take turns here. SQLite allows one
-    /// writer at a time, and a connection that finds the database locked
-    /// sleeps (1, 2, 5 … 100 ms) before retrying; queueing writers in
-    /// process, first come first served, keeps them from sleeping.
-    writer: Option<Arc<tokio::sync::Mutex<()>>>,
-    /// SQLite only: how long writers have waited for and held the turn.
-    turns: Arc<TurnStats>,
-    /// SQLite only: the one connection that writes, used only by the
-    /// holder of the write turn, so a writer never waits behind readers
-    /// for a connection of `pool` while every other writer waits for it.
-    writes: Option<AnyPool>,
+    /// SQLite only: the one writer (see [`Writer`]).
+    writer: Option<Arc<Writer>>,
     /// The URL connected to (the change listener opens its own connection).
     url: Arc<str>,
     /// PostgreSQL: the channel hosts over this schema tell one another of
     /// changes on (see [`changes`]).
     channel: Option<Arc<str>>,
+}
+
+/// SQLite's one writer. SQLite allows one writer at a time, and a
+/// connection that finds the database locked sleeps (1, 2, 5 … 100 ms)
+/// before retrying; queueing writers in process, first come first served,
+/// keeps them from sleeping.
+struct Writer {
+    /// Write transactions and single writes take turns here.
+    turn: Arc<tokio::sync::Mutex<()>>,
+    /// The one connection that writes, used only by the holder of the turn,
+    /// so a writer never waits behind readers for a connection of the pool
+    /// while every other writer waits for it.
+    conn: AnyPool,
+    /// How long writers have waited for and held the turn.
+    stats: Arc<TurnStats>,
 }
 
 /// SQLite's write turn, taken since the host started (for `/metrics`):
@@ -502,7 +508,7 @@ impl Db {
         // trips of every query, and a broken connection fails its query anyway.
         let options =
             AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).test_before_acquire(false);
-        let mut writes = None;
+        let mut writer = None;
         let pool = match backend {
             Backend::Sqlite => {
                 sqlite_without_memstatus();
@@ -528,22 +534,26 @@ impl Db {
                 let reads = setup(options.clone().max_connections(sqlite_connections())).connect(&url).await;
                 // The database file exists once the first pool has connected.
                 if reads.is_ok() {
-                    writes =
-                        Some(setup(options.max_connections(1)).connect(&url).await.with_context(|| {
-                            format!("failed to connect to the database ({})", redact(&url))
-                        })?);
+                    let conn = setup(options.max_connections(1))
+                        .connect(&url)
+                        .await
+                        .with_context(|| format!("failed to connect to the database ({})", redact(&url)))?;
+                    writer = Some(Arc::new(Writer {
+                        turn: Arc::new(tokio::sync::Mutex::new(())),
+                        conn,
+                        stats: Arc::default(),
+                    }));
                 }
                 reads
             }
             Backend::Postgres => options.max_connections(postgres_connections()?).connect(url).await,
         }
         .with_context(|| format!("failed to connect to the database ({})", redact(url)))?;
-        let writer = (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
         let channel = match backend {
             Backend::Postgres => Some(changes::channel_of(&pool).await?),
             Backend::Sqlite => None,
         };
-        Ok(Db { pool, backend, writer, turns: Arc::default(), writes, url: url.into(), channel })
+        Ok(Db { pool, backend, writer, url: url.into(), channel })
     }
 
     /// Applies the migrations of this backend that have not run yet.
@@ -568,7 +578,7 @@ impl Db {
     /// Begins a transaction that writes (see [`WriteTx`]).
     pub async fn begin_write(&self) -> Result<WriteTx> {
         let turn = self.turn().await;
-        Ok(WriteTx { tx: self.writes.as_ref().unwrap_or(&self.pool).begin().await?, _turn: turn })
+        Ok(WriteTx { tx: self.writing_pool().begin().await?, _turn: turn })
     }
 
     /// A write transaction whose commit does not wait for the disk on
@@ -589,25 +599,30 @@ impl Db {
     /// (see [`WriteTurn`]).
     pub async fn write_turn(&self) -> Result<WriteTurn> {
         let turn = self.turn().await;
-        Ok(WriteTurn { conn: self.writes.as_ref().unwrap_or(&self.pool).acquire().await?, _turn: turn })
+        Ok(WriteTurn { conn: self.writing_pool().acquire().await?, _turn: turn })
+    }
+
+    /// Where writes go: SQLite's one writing connection, or the pool.
+    fn writing_pool(&self) -> &AnyPool {
+        self.writer.as_ref().map_or(&self.pool, |w| &w.conn)
     }
 
     /// SQLite: waits for the write turn; `None` where the database needs none.
     async fn turn(&self) -> Option<Turn> {
         let writer = self.writer.as_ref()?;
         let asked = std::time::Instant::now();
-        let guard = writer.clone().lock_owned().await;
+        let guard = writer.turn.clone().lock_owned().await;
         let since = std::time::Instant::now();
         let waited = u64::try_from(since.duration_since(asked).as_nanos()).unwrap_or(u64::MAX);
-        self.turns.waiting_ns.fetch_add(waited, Ordering::Relaxed);
-        self.turns.turns.fetch_add(1, Ordering::Relaxed);
-        Some(Turn { _guard: guard, since, stats: self.turns.clone() })
+        writer.stats.waiting_ns.fetch_add(waited, Ordering::Relaxed);
+        writer.stats.turns.fetch_add(1, Ordering::Relaxed);
+        Some(Turn { _guard: guard, since, stats: writer.stats.clone() })
     }
 
     /// SQLite: the write turn's figures; `None` on PostgreSQL, which has
     /// no single writer.
     pub fn write_turns(&self) -> Option<&TurnStats> {
-        self.writer.as_ref().map(|_| &*self.turns)
+        self.writer.as_ref().map(|w| &*w.stats)
     }
 
     /// SQL joining the `expr` values of a group with ',' in `order` (the
