@@ -240,7 +240,7 @@ mod db_tests {
             invalid(validate_code(&db, &a, "SAVE10", at("2025-01-31T23:00:00Z")).await).contains("expired")
         );
 
-        let mut conn = db.pool().acquire().await.unwrap();
+        let mut conn = db.write_turn().await.unwrap();
         let late = at("2025-03-01T00:00:00Z");
         assert!(!db::discounts::increment_usage(&mut conn, &a, &created.id, late).await.unwrap(), "expired");
         assert!(

@@ -4,8 +4,8 @@
 //! checkout can tell that the cart it priced is the cart it orders.
 
 use crate::db::Result;
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
 use super::{Arg, Batch, Db, Sql};
 use crate::model::cart::{Address, CartRecord, CartStatus, LineRecord, VariantInfo};
@@ -205,7 +205,7 @@ pub async fn sellable_variant(db: &Db, merchant_id: &str, variant_id: &str) -> R
 }
 
 /// Bumps the version of an open cart; false if it is not open (or not there).
-async fn bump(conn: &mut AnyConnection, merchant_id: &str, cart_id: &str, now: i64) -> Result<bool> {
+async fn bump(conn: &mut crate::db::Conn, merchant_id: &str, cart_id: &str, now: i64) -> Result<bool> {
     let done = sqlx::query(
         "update cart set version = version + 1, updated_at = $3 \
          where merchant_id = $1 and cart_id = $2 and status = 'open'",

@@ -16,7 +16,7 @@
 
 use crate::db::Result;
 use serde_json::{Value, json};
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
 use super::orders::{EventAt, event_statements, to_json};
 use super::{Arg, Batch, Db, Sql};
@@ -594,7 +594,7 @@ pub(crate) struct Held {
 /// Moves an order's reservations from status `from` to `to`, and says
 /// what they held.
 pub(crate) async fn set_reservations(
-    conn: &mut AnyConnection,
+    conn: &mut crate::db::Conn,
     (merchant_id, order_id): (&str, &str),
     from: &str,
     to: &str,
@@ -626,7 +626,7 @@ pub(crate) async fn set_reservations(
 /// Turns an order's active reservations into decrements of `on_hand`, each
 /// with its inventory history row (added to `writes`).
 pub(crate) async fn consume_reservations(
-    conn: &mut AnyConnection,
+    conn: &mut crate::db::Conn,
     writes: &mut Batch,
     merchant_id: &str,
     order_id: &str,
@@ -643,7 +643,7 @@ pub(crate) async fn consume_reservations(
 
 /// Releases an order's active reservations and the discount uses it claimed.
 pub(crate) async fn release(
-    conn: &mut AnyConnection,
+    conn: &mut crate::db::Conn,
     merchant_id: &str,
     order_id: &str,
     now: i64,

@@ -106,7 +106,7 @@ pub async fn insert_session(
     .bind(token_hash)
     .bind(expires_at)
     .bind(now)
-    .execute(db.pool())
+    .execute(&mut *db.write_turn().await?)
     .await?;
     Ok(())
 }
@@ -142,7 +142,7 @@ pub async fn revoke_session(db: &Db, merchant_id: &str, session_id: &str, now: i
     .bind(now)
     .bind(merchant_id)
     .bind(session_id)
-    .execute(db.pool())
+    .execute(&mut *db.write_turn().await?)
     .await?;
     Ok(())
 }
@@ -155,7 +155,7 @@ pub async fn set_session_expiry(db: &Db, token_hash: &str, expires_at: i64) -> R
             .bind(expires_at)
             .bind(super::now_ms())
             .bind(token_hash)
-            .execute(db.pool())
+            .execute(&mut *db.write_turn().await?)
             .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -189,7 +189,7 @@ pub async fn insert_wishlist_item(
     .bind(customer_id)
     .bind(product_id)
     .bind(now)
-    .execute(db.pool())
+    .execute(&mut *db.write_turn().await?)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -257,7 +257,7 @@ pub async fn delete_wishlist_item(
     .bind(merchant_id)
     .bind(customer_id)
     .bind(product_id)
-    .execute(db.pool())
+    .execute(&mut *db.write_turn().await?)
     .await?;
     Ok(done.rows_affected() == 1)
 }

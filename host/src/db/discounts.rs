@@ -36,7 +36,7 @@ pub async fn insert(db: &Db, merchant_id: &str, dc: &DiscountCode, code_key: &st
     .bind(dc.starts_at)
     .bind(dc.ends_at)
     .bind(dc.created_at)
-    .execute(db.pool())
+    .execute(&mut *db.write_turn().await?)
     .await?;
     Ok(())
 }
@@ -66,7 +66,7 @@ pub async fn delete(db: &Db, merchant_id: &str, id: &str) -> Result<bool> {
     let done = sqlx::query("delete from discount_code where merchant_id = $1 and discount_code_id = $2")
         .bind(merchant_id)
         .bind(id)
-        .execute(db.pool())
+        .execute(&mut *db.write_turn().await?)
         .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -78,7 +78,7 @@ pub async fn delete(db: &Db, merchant_id: &str, id: &str) -> Result<bool> {
 /// On SQLite, call it before any read in that transaction (or begin it
 /// immediate) so the write lock is taken up front.
 pub async fn increment_usage(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::db::Conn,
     merchant_id: &str,
     discount_code_id: &str,
     now_ms: i64,
@@ -99,7 +99,7 @@ pub async fn increment_usage(
 
 /// Gives back one use of a code (a claimed order that did not go through).
 pub async fn decrement_usage(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::db::Conn,
     merchant_id: &str,
     discount_code_id: &str,
     now_ms: i64,

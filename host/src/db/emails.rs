@@ -1,7 +1,7 @@
 //! E-mail: shops' templates, the messages queued from events (one per
 //! dedupe key), claimed with a lease to send, and password-reset tokens.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
 use super::{Arg, Backend, Db, Result, Sql};
 use crate::model::emails::EmailMessage;
@@ -71,7 +71,7 @@ pub(crate) struct Queued {
 /// whose dedupe key is queued already are skipped. With `not_sent`, they
 /// are recorded as not sent for that reason instead (no SMTP server).
 pub(crate) async fn queue(
-    conn: &mut AnyConnection,
+    conn: &mut crate::db::Conn,
     rows: &[Queued],
     not_sent: Option<&str>,
     now: i64,

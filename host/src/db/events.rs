@@ -1,7 +1,7 @@
 //! The outbox: every event, written in the transaction of its change, and
 //! read as the merchant's event feed.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
 use super::emails::Queued;
 use super::webhooks::NewDelivery;
@@ -12,7 +12,7 @@ use crate::model::ids::new_id;
 /// Writes an event of type `kind` (`resource.what`) about `resource_id` to
 /// the outbox, on the caller's transaction; its id.
 pub(crate) async fn record(
-    conn: &mut AnyConnection,
+    conn: &mut crate::db::Conn,
     merchant_id: &str,
     kind: &str,
     resource_id: &str,

@@ -30,7 +30,7 @@ pub async fn insert_location(db: &Db, merchant_id: &str, l: &Location) -> Result
     .bind(&l.name)
     .bind(l.country.as_deref())
     .bind(l.created_at)
-    .execute(db.pool())
+    .execute(&mut *db.write_turn().await?)
     .await?;
     Ok(())
 }
@@ -125,7 +125,7 @@ fn level(variant_id: &str, location_id: String, row: &AnyRow) -> Result<Level> {
 /// `inventory.out_of_stock` at zero or below), on the caller's transaction.
 /// A variant whose stock went back up is armed again, silently.
 pub(crate) async fn alert_crossings(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::db::Conn,
     merchant_id: &str,
     variants: &[String],
     now: i64,
@@ -378,7 +378,7 @@ pub async fn apply(db: &Db, c: &StockChange<'_>) -> Result<Applied> {
 /// With `from_reserved`, the units sold leave `reserved` too. The level is
 /// created if missing (a return to a location that never held the variant).
 pub(crate) async fn move_on_hand(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::db::Conn,
     merchant_id: &str,
     (variant_id, location_id): (&str, &str),
     delta: i64,
@@ -445,7 +445,7 @@ struct History<'a> {
 }
 
 async fn insert_adjustment(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::db::Conn,
     merchant_id: &str,
     (variant_id, location_id): (&str, &str),
     h: &History<'_>,

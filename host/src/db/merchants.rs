@@ -37,7 +37,7 @@ pub struct StoredKey {
 }
 
 async fn insert_keys(
-    tx: &mut sqlx::AnyConnection,
+    tx: &mut crate::db::Conn,
     merchant_id: &str,
     keys: &[StoredKey],
     now: i64,

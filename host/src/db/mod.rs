@@ -21,6 +21,7 @@ pub mod payments;
 pub mod plugins;
 pub mod recommendations;
 pub mod reports;
+mod sqlite;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -63,12 +64,10 @@ pub struct Db {
 /// before retrying; queueing writers in process, first come first served,
 /// keeps them from sleeping.
 struct Writer {
-    /// Write transactions and single writes take turns here.
-    turn: Arc<tokio::sync::Mutex<()>>,
-    /// The one connection that writes, used only by the holder of the turn,
-    /// so a writer never waits behind readers for a connection of the pool
-    /// while every other writer waits for it.
-    conn: AnyPool,
+    /// The one connection that writes (see [`sqlite`]); holding it is the
+    /// write turn. Readers have the pool, so a writer never waits behind
+    /// them.
+    conn: Arc<tokio::sync::Mutex<rusqlite::Connection>>,
     /// How long writers have waited for and held the turn.
     stats: Arc<TurnStats>,
 }
@@ -91,72 +90,223 @@ impl TurnStats {
     }
 }
 
-/// The write turn, held until dropped; counts the time it was held.
+/// The write turn: SQLite's writing connection, held until dropped. A
+/// transaction still open then (an error, a request given up) is rolled
+/// back before the next writer's turn. Counts the time it was held.
 struct Turn {
-    _guard: tokio::sync::OwnedMutexGuard<()>,
+    conn: tokio::sync::OwnedMutexGuard<rusqlite::Connection>,
+    /// Whether a transaction is open on the connection.
+    open: bool,
     since: std::time::Instant,
     stats: Arc<TurnStats>,
 }
 
+impl Turn {
+    /// Runs a statement that returns nothing and binds nothing.
+    fn run(&mut self, sql: &str) -> Result<()> {
+        sqlite::run(&self.conn, sql, None, Some(0))?;
+        Ok(())
+    }
+}
+
 impl Drop for Turn {
     fn drop(&mut self) {
+        if self.open
+            && let Err(e) = self.run("rollback")
+        {
+            tracing::error!(error = %e, "SQLite could not roll back a transaction given up");
+        }
         let held = u64::try_from(self.since.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.stats.holding_ns.fetch_add(held, Ordering::Relaxed);
     }
 }
 
-/// A write transaction, holding the write turn (SQLite) until it ends.
-/// Use it as the connection: `query.execute(&mut *tx)`.
-pub struct WriteTx {
-    tx: sqlx::Transaction<'static, sqlx::Any>,
-    _turn: Option<Turn>,
+/// A connection to write with, used as any sqlx connection:
+/// `query.execute(&mut *tx)`. On PostgreSQL a connection of the pool (or a
+/// transaction on one); on SQLite the writing connection, whose statements
+/// run on the caller's thread (see [`sqlite`]).
+pub struct Conn(Inner);
+
+enum Inner {
+    Tx(sqlx::Transaction<'static, sqlx::Any>),
+    Pooled(sqlx::pool::PoolConnection<sqlx::Any>),
+    Sqlite(Turn),
 }
+
+impl Conn {
+    /// Whether this is SQLite's writing connection.
+    fn is_sqlite(&self) -> bool {
+        matches!(self.0, Inner::Sqlite(_))
+    }
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.0 {
+            Inner::Tx(_) => "Conn(transaction)",
+            Inner::Pooled(_) => "Conn(pooled)",
+            Inner::Sqlite(_) => "Conn(SQLite writer)",
+        })
+    }
+}
+
+impl<'c> sqlx::Executor<'c> for &'c mut Conn {
+    type Database = sqlx::Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(
+        self,
+        mut query: E,
+    ) -> futures_util::stream::BoxStream<
+        'e,
+        std::result::Result<sqlx::Either<sqlx::any::AnyQueryResult, sqlx::any::AnyRow>, sqlx::Error>,
+    >
+    where
+        'c: 'e,
+        E: 'q + sqlx::Execute<'q, sqlx::Any>,
+    {
+        use futures_util::StreamExt;
+        match self {
+            Conn(Inner::Tx(tx)) => (&mut **tx).fetch_many(query),
+            Conn(Inner::Pooled(conn)) => (&mut **conn).fetch_many(query),
+            Conn(Inner::Sqlite(turn)) => {
+                let steps = match query.take_arguments().map_err(sqlx::Error::Encode) {
+                    Ok(args) => match sqlite::run(&turn.conn, query.sql(), args, None) {
+                        Ok((rows, done)) => rows
+                            .into_iter()
+                            .map(|row| Ok(sqlx::Either::Right(row)))
+                            .chain([Ok(sqlx::Either::Left(done))])
+                            .collect(),
+                        Err(e) => vec![Err(e)],
+                    },
+                    Err(e) => vec![Err(e)],
+                };
+                futures_util::stream::iter(steps).boxed()
+            }
+        }
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(
+        self,
+        mut query: E,
+    ) -> futures_util::future::BoxFuture<'e, std::result::Result<Option<sqlx::any::AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + sqlx::Execute<'q, sqlx::Any>,
+    {
+        use futures_util::FutureExt;
+        match self {
+            Conn(Inner::Tx(tx)) => (&mut **tx).fetch_optional(query),
+            Conn(Inner::Pooled(conn)) => (&mut **conn).fetch_optional(query),
+            Conn(Inner::Sqlite(turn)) => {
+                let row = query
+                    .take_arguments()
+                    .map_err(sqlx::Error::Encode)
+                    .and_then(|args| sqlite::run(&turn.conn, query.sql(), args, Some(1)))
+                    .map(|(rows, _)| rows.into_iter().next());
+                std::future::ready(row).boxed()
+            }
+        }
+    }
+
+    fn prepare_with<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+        parameters: &'e [sqlx::any::AnyTypeInfo],
+    ) -> futures_util::future::BoxFuture<'e, std::result::Result<sqlx::any::AnyStatement<'q>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        use futures_util::FutureExt;
+        match self {
+            Conn(Inner::Tx(tx)) => (&mut **tx).prepare_with(sql, parameters),
+            Conn(Inner::Pooled(conn)) => (&mut **conn).prepare_with(sql, parameters),
+            Conn(Inner::Sqlite(_)) => std::future::ready(Err(unsupported())).boxed(),
+        }
+    }
+
+    fn describe<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+    ) -> futures_util::future::BoxFuture<'e, std::result::Result<sqlx::Describe<sqlx::Any>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        use futures_util::FutureExt;
+        match self {
+            Conn(Inner::Tx(tx)) => (&mut **tx).describe(sql),
+            Conn(Inner::Pooled(conn)) => (&mut **conn).describe(sql),
+            Conn(Inner::Sqlite(_)) => std::future::ready(Err(unsupported())).boxed(),
+        }
+    }
+}
+
+/// Statements are prepared (and kept) as they run on SQLite's writer;
+/// nothing in the host prepares or describes one ahead.
+fn unsupported() -> sqlx::Error {
+    sqlx::Error::Protocol("SQLite's writing connection does not prepare statements ahead".into())
+}
+
+/// A write transaction, holding the write turn (SQLite) until it ends;
+/// dropped unfinished, it rolls back. Use it as the connection:
+/// `query.execute(&mut *tx)`.
+pub struct WriteTx(Conn);
 
 /// The write turn and a connection to write with, for writes outside a
 /// transaction (one statement is a transaction of its own); held until
 /// dropped. Use it as the connection: `query.execute(&mut *turn)`.
-pub struct WriteTurn {
-    conn: sqlx::pool::PoolConnection<sqlx::Any>,
-    _turn: Option<Turn>,
-}
+pub struct WriteTurn(Conn);
 
 impl std::ops::Deref for WriteTurn {
-    type Target = sqlx::AnyConnection;
+    type Target = Conn;
 
-    fn deref(&self) -> &sqlx::AnyConnection {
-        &self.conn
+    fn deref(&self) -> &Conn {
+        &self.0
     }
 }
 
 impl std::ops::DerefMut for WriteTurn {
-    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.conn
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.0
     }
 }
 
 impl std::ops::Deref for WriteTx {
-    type Target = sqlx::AnyConnection;
+    type Target = Conn;
 
-    fn deref(&self) -> &sqlx::AnyConnection {
-        &self.tx
+    fn deref(&self) -> &Conn {
+        &self.0
     }
 }
 
 impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.0
     }
 }
 
 impl WriteTx {
     /// Commits, giving up the write turn.
     pub async fn commit(self) -> Result<()> {
-        Ok(self.tx.commit().await?)
+        self.end(true).await
     }
 
     /// Rolls back, giving up the write turn.
     pub async fn rollback(self) -> Result<()> {
-        Ok(self.tx.rollback().await?)
+        self.end(false).await
+    }
+
+    async fn end(self, commit: bool) -> Result<()> {
+        match self.0.0 {
+            Inner::Tx(tx) if commit => tx.commit().await?,
+            Inner::Tx(tx) => tx.rollback().await?,
+            Inner::Sqlite(mut turn) => {
+                turn.run(if commit { "commit" } else { "rollback" })?;
+                turn.open = false;
+            }
+            // A connection outside a transaction has nothing to end.
+            Inner::Pooled(_) => {}
+        }
+        Ok(())
     }
 }
 
@@ -259,14 +409,10 @@ impl From<Option<&str>> for Arg {
 /// writes whose own results decide nothing (rows to insert, counters to
 /// move once the checks are done).
 ///
-/// On SQLite they go as one multi-statement call: sqlx runs each SQLite
-/// connection on a thread of its own, and every call is a hand-off to that
-/// thread and back, which costs far more than SQLite's own work on a
-/// statement (about 45 µs against 1–2 µs for a one-row update, measured
-/// here). The write turn is held for every hand-off, so fewer of them is
-/// more writes per second. PostgreSQL takes a prepared statement per
-/// command, so there [`Batch::run`] sends them one after another, and
-/// [`Batch::run_independent`] as one statement.
+/// [`Batch::run`] runs them one after another. On PostgreSQL, where every
+/// statement is a round trip, [`Batch::run_independent`] sends inserts that
+/// read nothing of one another as one statement. (SQLite's writer runs
+/// each statement where it is asked for, a few microseconds apiece.)
 #[derive(Default)]
 pub(crate) struct Batch {
     statements: Vec<Sql>,
@@ -281,21 +427,12 @@ impl Batch {
 
     /// Runs the statements in order on `conn` (the caller's transaction);
     /// the rows any of them returned, in order.
-    pub(crate) async fn run(self, conn: &mut sqlx::AnyConnection) -> Result<Vec<sqlx::any::AnyRow>> {
-        if conn.backend_name() != "SQLite" || self.statements.len() < 2 {
-            let mut rows = Vec::new();
-            for statement in &self.statements {
-                rows.extend(statement.fetch_all(&mut *conn).await?);
-            }
-            return Ok(rows);
+    pub(crate) async fn run(self, conn: &mut Conn) -> Result<Vec<sqlx::any::AnyRow>> {
+        let mut rows = Vec::new();
+        for statement in &self.statements {
+            rows.extend(statement.fetch_all(&mut *conn).await?);
         }
-        let mut joined = Sql::default();
-        for statement in self.statements {
-            joined.text.push_str(&renumber(&statement.text, joined.args.len()));
-            joined.text.push_str(";\n");
-            joined.args.extend(statement.args);
-        }
-        joined.fetch_all(conn).await
+        Ok(rows)
     }
 
     /// Runs statements none of which reads what another writes, and which
@@ -303,12 +440,12 @@ impl Batch {
     /// others as data-modifying `with` parts of the last (one round trip;
     /// foreign keys between them are checked when it ends); on SQLite as
     /// [`Batch::run`].
-    pub(crate) async fn run_independent(self, conn: &mut sqlx::AnyConnection) -> Result<()> {
+    pub(crate) async fn run_independent(self, conn: &mut Conn) -> Result<()> {
         debug_assert!(
             self.statements.iter().all(|s| !s.text.contains("returning")),
             "independent statements return nothing"
         );
-        if conn.backend_name() == "SQLite" || self.statements.len() < 2 {
+        if conn.is_sqlite() || self.statements.len() < 2 {
             self.run(conn).await?;
             return Ok(());
         }
@@ -473,6 +610,14 @@ fn postgres_connections() -> anyhow::Result<u32> {
     }
 }
 
+/// How every SQLite connection is set up. mmap: reads map the file's pages
+/// instead of copying them into each connection's page cache. Checkpoints:
+/// see [`Db::spawn_checkpointer`]; the automatic one (in the writer that
+/// crosses 64 MiB of log) is only a backstop.
+const SQLITE_SETUP: &str = "pragma journal_mode = wal; pragma synchronous = normal; \
+     pragma busy_timeout = 10000; pragma foreign_keys = on; \
+     pragma mmap_size = 268435456; pragma wal_autocheckpoint = 16384;";
+
 /// Turns off SQLite's memory statistics, process-wide, before SQLite is
 /// first used. With them on, every allocation inside SQLite takes one
 /// global mutex, which every connection's thread then contends for; the
@@ -514,19 +659,9 @@ impl Db {
                 sqlite_without_memstatus();
                 let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
                 let setup = |options: AnyPoolOptions| {
-                    // mmap: reads map the file's pages instead of copying them
-                    // into each connection's page cache. Checkpoints: see
-                    // `spawn_checkpointer`; the automatic one (in the writer
-                    // that crosses 64 MiB of log) is only a backstop.
                     options.after_connect(|conn, _| {
                         Box::pin(async move {
-                            conn.execute(
-                                "pragma journal_mode = wal; pragma synchronous = normal; \
-                                 pragma busy_timeout = 10000; pragma foreign_keys = on; \
-                                 pragma mmap_size = 268435456; \
-                                 pragma wal_autocheckpoint = 16384;",
-                            )
-                            .await?;
+                            conn.execute(SQLITE_SETUP).await?;
                             Ok(())
                         })
                     })
@@ -534,13 +669,10 @@ impl Db {
                 let reads = setup(options.clone().max_connections(sqlite_connections())).connect(&url).await;
                 // The database file exists once the first pool has connected.
                 if reads.is_ok() {
-                    let conn = setup(options.max_connections(1))
-                        .connect(&url)
-                        .await
+                    let conn = sqlite::open(&url, SQLITE_SETUP)
                         .with_context(|| format!("failed to connect to the database ({})", redact(&url)))?;
                     writer = Some(Arc::new(Writer {
-                        turn: Arc::new(tokio::sync::Mutex::new(())),
-                        conn,
+                        conn: Arc::new(tokio::sync::Mutex::new(conn)),
                         stats: Arc::default(),
                     }));
                 }
@@ -577,8 +709,15 @@ impl Db {
 
     /// Begins a transaction that writes (see [`WriteTx`]).
     pub async fn begin_write(&self) -> Result<WriteTx> {
-        let turn = self.turn().await;
-        Ok(WriteTx { tx: self.writing_pool().begin().await?, _turn: turn })
+        Ok(WriteTx(Conn(match self.turn().await {
+            // Immediate: the write lock is taken now, not at the first write.
+            Some(mut turn) => {
+                turn.run("begin immediate")?;
+                turn.open = true;
+                Inner::Sqlite(turn)
+            }
+            None => Inner::Tx(self.pool.begin().await?),
+        })))
     }
 
     /// A write transaction whose commit does not wait for the disk on
@@ -598,25 +737,22 @@ impl Db {
     /// The write turn and a connection, for writes outside a transaction
     /// (see [`WriteTurn`]).
     pub async fn write_turn(&self) -> Result<WriteTurn> {
-        let turn = self.turn().await;
-        Ok(WriteTurn { conn: self.writing_pool().acquire().await?, _turn: turn })
-    }
-
-    /// Where writes go: SQLite's one writing connection, or the pool.
-    fn writing_pool(&self) -> &AnyPool {
-        self.writer.as_ref().map_or(&self.pool, |w| &w.conn)
+        Ok(WriteTurn(Conn(match self.turn().await {
+            Some(turn) => Inner::Sqlite(turn),
+            None => Inner::Pooled(self.pool.acquire().await?),
+        })))
     }
 
     /// SQLite: waits for the write turn; `None` where the database needs none.
     async fn turn(&self) -> Option<Turn> {
         let writer = self.writer.as_ref()?;
         let asked = std::time::Instant::now();
-        let guard = writer.turn.clone().lock_owned().await;
+        let conn = writer.conn.clone().lock_owned().await;
         let since = std::time::Instant::now();
         let waited = u64::try_from(since.duration_since(asked).as_nanos()).unwrap_or(u64::MAX);
         writer.stats.waiting_ns.fetch_add(waited, Ordering::Relaxed);
         writer.stats.turns.fetch_add(1, Ordering::Relaxed);
-        Some(Turn { _guard: guard, since, stats: writer.stats.clone() })
+        Some(Turn { conn, open: false, since, stats: writer.stats.clone() })
     }
 
     /// SQLite: the write turn's figures; `None` on PostgreSQL, which has

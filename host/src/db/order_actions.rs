@@ -20,7 +20,7 @@ pub use refund::{
 
 use crate::db::Result;
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
 use super::Db;
 use super::orders::{record_event, to_json};
@@ -61,7 +61,7 @@ const FULFILLABLE: &str = "cancelled_at is null and (payment_status in ('paid', 
 /// Writes to the order row when `condition` holds (taking its lock); the
 /// order's number if it did.
 async fn lock(
-    conn: &mut AnyConnection,
+    conn: &mut crate::db::Conn,
     merchant_id: &str,
     order_id: &str,
     condition: &str,
@@ -76,7 +76,7 @@ async fn lock(
 }
 
 /// Stores the overall status derived from the sub-statuses.
-async fn sync_status(conn: &mut AnyConnection, merchant_id: &str, order_id: &str) -> Result<()> {
+async fn sync_status(conn: &mut crate::db::Conn, merchant_id: &str, order_id: &str) -> Result<()> {
     let row = sqlx::query(
         "select cancelled_at, payment_status, fulfillment_status from sales_order \
          where merchant_id = $1 and order_id = $2",
@@ -274,7 +274,7 @@ pub async fn record_return(db: &Db, r: &NewReturn<'_>) -> Result<Written> {
 }
 
 async fn restock_location(
-    conn: &mut AnyConnection,
+    conn: &mut crate::db::Conn,
     r: &NewReturn<'_>,
     line_id: &str,
 ) -> Result<Option<String>> {

@@ -4,8 +4,8 @@ use crate::db::Result;
 use std::collections::HashMap;
 
 use serde_json::Value;
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
 use super::{Arg, Batch, Db, Sql};
 use crate::model::catalog::Price;
@@ -337,7 +337,7 @@ pub async fn add_event(db: &Db, merchant_id: &str, order_id: &str, kind: &str, d
 /// change of an order goes through here (or through [`append_event`] when
 /// the caller has already taken the event's number).
 pub(crate) async fn record_event(
-    conn: &mut AnyConnection,
+    conn: &mut crate::db::Conn,
     merchant_id: &str,
     order_id: &str,
     kind: &str,
@@ -368,7 +368,7 @@ pub(crate) struct EventAt {
 /// Writes event `at.seq` of an order and its outbox row; the caller has
 /// bumped `sales_order.event_seq` to `at.seq` in the same transaction.
 pub(crate) async fn append_event(
-    conn: &mut AnyConnection,
+    conn: &mut crate::db::Conn,
     merchant_id: &str,
     order_id: &str,
     at: EventAt,

@@ -52,7 +52,7 @@ pub async fn insert(db: &Db, p: &StoredPlugin, component: &[u8]) -> Result<()> {
     .bind(&p.policy.limits)
     .bind(&p.policy.allowed_hosts)
     .bind(p.created_at)
-    .execute(db.pool())
+    .execute(&mut *db.write_turn().await?)
     .await?;
     Ok(())
 }
@@ -116,7 +116,7 @@ pub async fn set_allowed_hosts(db: &Db, id: &str, hosts: &str) -> Result<bool> {
         .bind(hosts)
         .bind(now_ms())
         .bind(id)
-        .execute(db.pool())
+        .execute(&mut *db.write_turn().await?)
         .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -127,7 +127,7 @@ pub async fn set_limits(db: &Db, id: &str, limits: Option<&str>) -> Result<bool>
         .bind(limits)
         .bind(now_ms())
         .bind(id)
-        .execute(db.pool())
+        .execute(&mut *db.write_turn().await?)
         .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -139,7 +139,7 @@ pub async fn set_disabled(db: &Db, id: &str, at: Option<i64>) -> Result<bool> {
         .bind(at)
         .bind(now_ms())
         .bind(id)
-        .execute(db.pool())
+        .execute(&mut *db.write_turn().await?)
         .await?;
     Ok(done.rows_affected() > 0)
 }

@@ -128,7 +128,7 @@ pub async fn delete_endpoint(db: &Db, merchant_id: &str, id: &str) -> Result<boo
 
 /// The enabled endpoints of `merchants`: (merchant, endpoint, event types).
 pub(crate) async fn enabled_endpoints(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::db::Conn,
     merchants: &[String],
 ) -> Result<Vec<(String, String, Vec<String>)>> {
     let mut sql = Sql::default();
@@ -160,7 +160,7 @@ pub(crate) struct NewDelivery {
 
 /// Queues deliveries, due now, on the caller's transaction; one already
 /// queued for its endpoint and event is skipped.
-pub(crate) async fn queue(conn: &mut sqlx::AnyConnection, rows: &[NewDelivery], now: i64) -> Result<()> {
+pub(crate) async fn queue(conn: &mut crate::db::Conn, rows: &[NewDelivery], now: i64) -> Result<()> {
     for chunk in rows.chunks(super::ROWS_PER_INSERT) {
         let mut sql = Sql::default();
         sql.push(
@@ -317,7 +317,7 @@ pub struct AttemptResult {
 
 /// Writes attempt number `attempt` of a delivery to its log.
 async fn insert_attempt(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::db::Conn,
     delivery_id: &str,
     attempt: i64,
     r: &AttemptResult,

@@ -122,7 +122,7 @@ on_both_databases!(concurrent_claims_never_exceed_the_usage_limit, |app: TestApp
         .map(|_| {
             let (db, merchant, code) = (app.db.clone(), m.id.clone(), id(&code));
             tokio::spawn(async move {
-                let mut tx = db.pool().begin().await.unwrap();
+                let mut tx = db.begin_write().await.unwrap();
                 let claimed = increment_usage(&mut tx, &merchant, &code, now).await.unwrap();
                 tx.commit().await.unwrap();
                 claimed
@@ -139,11 +139,12 @@ on_both_databases!(concurrent_claims_never_exceed_the_usage_limit, |app: TestApp
 
     // Outside its window a code cannot be claimed either.
     let expired = create(&app, &m, &json!({"code": "GONE", "ends_at": "2020-01-01T00:00:00Z"})).await;
-    let mut conn = app.db.pool().acquire().await.unwrap();
+    let mut conn = app.db.write_turn().await.unwrap();
     assert!(!increment_usage(&mut conn, &m.id, &id(&expired), now).await.unwrap());
+    drop(conn);
     // A claim rolled back with its transaction is not counted.
     let open = create(&app, &m, &json!({"code": "OPEN"})).await;
-    let mut tx = app.db.pool().begin().await.unwrap();
+    let mut tx = app.db.begin_write().await.unwrap();
     assert!(increment_usage(&mut tx, &m.id, &id(&open), now).await.unwrap());
     tx.rollback().await.unwrap();
     let got = app.get(&format!("/v1/admin/discount-codes/{}", id(&open)), &m.secret_key).await.expect(200);

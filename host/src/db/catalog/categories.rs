@@ -46,7 +46,7 @@ pub async fn insert_category(db: &Db, merchant_id: &str, c: &Category) -> Result
     .bind(&c.handle)
     .bind(c.created_at)
     .bind(c.updated_at)
-    .execute(db.pool())
+    .execute(&mut *db.write_turn().await?)
     .await?;
     Ok(())
 }

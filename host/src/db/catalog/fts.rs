@@ -7,7 +7,7 @@ use crate::db::{Backend, Db};
 /// SQLite: adds the FTS5 row of a new product.
 pub(super) async fn insert_row(
     db: &Db,
-    tx: &mut sqlx::AnyConnection,
+    tx: &mut crate::db::Conn,
     merchant_id: &str,
     product_id: &str,
     search_text: &str,
@@ -26,7 +26,7 @@ pub(super) async fn insert_row(
 /// SQLite: replaces the FTS5 text of a product.
 pub(super) async fn update_row(
     db: &Db,
-    tx: &mut sqlx::AnyConnection,
+    tx: &mut crate::db::Conn,
     product_id: &str,
     text: &str,
 ) -> Result<()> {
@@ -41,7 +41,7 @@ pub(super) async fn update_row(
 }
 
 /// SQLite: drops the FTS5 row of a deleted product.
-pub(super) async fn delete_row(db: &Db, tx: &mut sqlx::AnyConnection, id: &str) -> Result<()> {
+pub(super) async fn delete_row(db: &Db, tx: &mut crate::db::Conn, id: &str) -> Result<()> {
     if db.backend() == Backend::Sqlite {
         sqlx::query("delete from product_fts where product_id = $1").bind(id).execute(&mut *tx).await?;
     }

@@ -79,7 +79,7 @@ fn min_price(p: &Product) -> Option<i64> {
 }
 
 async fn insert_categories(
-    tx: &mut sqlx::AnyConnection,
+    tx: &mut crate::db::Conn,
     merchant_id: &str,
     product_id: &str,
     ids: &[String],

@@ -25,7 +25,7 @@ pub(super) fn variant(row: &AnyRow) -> Result<Variant> {
 }
 
 pub(super) async fn insert_variant(
-    tx: &mut sqlx::AnyConnection,
+    tx: &mut crate::db::Conn,
     merchant_id: &str,
     product_id: &str,
     position: i64,

@@ -7,7 +7,7 @@
 
 use crate::db::Result;
 use serde_json::json;
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
 use super::refund::{give_back, insert_refund};
 use super::sync_status;
@@ -191,7 +191,7 @@ pub async fn settle_cancel(db: &Db, c: &Cancel<'_>, answer: Result<&str, &str>, 
 /// Puts the stock back (held stock released, sold stock returned to where
 /// it was taken from), records the money and the `cancelled` event.
 async fn finish_cancel(
-    conn: &mut AnyConnection,
+    conn: &mut crate::db::Conn,
     c: &Cancel<'_>,
     reference: Option<&str>,
     now: i64,

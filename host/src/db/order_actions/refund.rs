@@ -9,7 +9,7 @@
 
 use crate::db::Result;
 use serde_json::{Value, json};
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
 use super::{LineQty, Written, lines_json, sync_status};
 use crate::db::Db;
@@ -108,7 +108,7 @@ pub async fn claim_refund(db: &Db, r: &RefundClaim<'_>) -> Result<Written> {
 
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn insert_refund(
-    conn: &mut AnyConnection,
+    conn: &mut crate::db::Conn,
     merchant_id: &str,
     order_id: &str,
     refund_id: &str,
@@ -288,7 +288,7 @@ pub async fn claim_unsettled_refund(db: &Db, r: &UnsettledRefund, now: i64) -> R
 
 /// `refunded` once the refunds that went through cover what was captured.
 async fn refunded_status(
-    conn: &mut AnyConnection,
+    conn: &mut crate::db::Conn,
     merchant_id: &str,
     order_id: &str,
 ) -> Result<&'static str> {
@@ -307,7 +307,7 @@ async fn refunded_status(
 
 /// Undoes a refund claim.
 pub(super) async fn give_back(
-    conn: &mut AnyConnection,
+    conn: &mut crate::db::Conn,
     merchant_id: &str,
     order_id: &str,
     amount: i64,
