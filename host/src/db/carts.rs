@@ -91,7 +91,8 @@ pub async fn get(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Option<Car
         "select {CART_COLUMNS}, {} from cart where merchant_id = $1 and cart_id = $2",
         codes_column(db)
     );
-    let Some(row) = sqlx::query(&sql).bind(merchant_id).bind(cart_id).fetch_optional(db.pool()).await? else {
+    let Some(row) = sqlx::query(&sql).bind(merchant_id).bind(cart_id).fetch_optional(db.reads()).await?
+    else {
         return Ok(None);
     };
     Ok(Some(cart_with_codes(&row)?))
@@ -138,7 +139,7 @@ pub async fn with_lines(
         codes_column(db),
         db.list_agg("pc.category_id", "pc.category_id")
     );
-    let rows = sqlx::query(&sql).bind(merchant_id).bind(cart_id).fetch_all(db.pool()).await?;
+    let rows = sqlx::query(&sql).bind(merchant_id).bind(cart_id).fetch_all(db.reads()).await?;
     let Some(first) = rows.first() else { return Ok(None) };
     let mut lines = Vec::with_capacity(rows.len());
     for r in &rows {
@@ -199,7 +200,7 @@ pub async fn sellable_variant(db: &Db, merchant_id: &str, variant_id: &str) -> R
     )
     .bind(merchant_id)
     .bind(variant_id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reads())
     .await?;
     Ok(row.map(|r| r.try_get("currency")).transpose()?)
 }
@@ -430,7 +431,7 @@ pub async fn line_count(db: &Db, merchant_id: &str, cart_id: &str) -> Result<i64
     let row = sqlx::query("select count(*) as n from cart_line where merchant_id = $1 and cart_id = $2")
         .bind(merchant_id)
         .bind(cart_id)
-        .fetch_one(db.pool())
+        .fetch_one(db.reads())
         .await?;
     Ok(row.try_get("n")?)
 }
@@ -447,7 +448,7 @@ pub async fn idle(db: &Db, now: i64, limit: u32) -> Result<Vec<(String, String, 
     )
     .bind(now)
     .bind(i64::from(limit))
-    .fetch_all(db.pool())
+    .fetch_all(db.reads())
     .await?;
     rows.iter()
         .map(|r| Ok((r.try_get("merchant_id")?, r.try_get("cart_id")?, r.try_get("updated_at")?)))

@@ -48,7 +48,7 @@ pub async fn get(db: &Db, merchant_id: &str, id: &str) -> Result<Option<Customer
     sqlx::query(&sql)
         .bind(merchant_id)
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.reads())
         .await?
         .as_ref()
         .map(customer)
@@ -58,7 +58,7 @@ pub async fn get(db: &Db, merchant_id: &str, id: &str) -> Result<Option<Customer
 /// A customer and its password hash, for login.
 pub async fn find_by_email(db: &Db, merchant_id: &str, email: &str) -> Result<Option<(Customer, String)>> {
     let sql = format!("select {COLUMNS}, password_hash from customer where merchant_id = $1 and email = $2");
-    let row = sqlx::query(&sql).bind(merchant_id).bind(email).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(&sql).bind(merchant_id).bind(email).fetch_optional(db.reads()).await?;
     row.map(|r| Ok((customer(&r)?, r.try_get("password_hash")?))).transpose()
 }
 
@@ -82,7 +82,7 @@ pub async fn list(
     if let Some(prefix) = email_prefix {
         query = query.bind(prefix);
     }
-    query.fetch_all(db.pool()).await?.iter().map(customer).collect()
+    query.fetch_all(db.reads()).await?.iter().map(customer).collect()
 }
 
 /// Writes a new session; only the token's hash is stored.
@@ -125,7 +125,7 @@ pub async fn find_session(
     .bind(token_hash)
     .bind(merchant_id)
     .bind(now)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reads())
     .await?;
     row.map(|r| {
         Ok(SessionRef { session_id: r.try_get("customer_token_id")?, customer_id: r.try_get("customer_id")? })
@@ -168,7 +168,7 @@ pub async fn product_is_active(db: &Db, merchant_id: &str, product_id: &str) -> 
     )
     .bind(merchant_id)
     .bind(product_id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reads())
     .await?;
     Ok(row.is_some())
 }
@@ -207,7 +207,7 @@ pub async fn wishlist_item_added_at(
     .bind(merchant_id)
     .bind(customer_id)
     .bind(product_id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reads())
     .await?;
     Ok(row.map(|r| r.try_get("created_at")).transpose()?)
 }
@@ -236,7 +236,7 @@ pub async fn list_wishlist(
     if let Some((at, product_id)) = after {
         query = query.bind(at).bind(product_id);
     }
-    let rows = query.fetch_all(db.pool()).await?;
+    let rows = query.fetch_all(db.reads()).await?;
     rows.iter()
         .map(|r| {
             Ok(WishlistItem { product_id: r.try_get("product_id")?, added_at: r.try_get("created_at")? })

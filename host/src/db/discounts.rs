@@ -44,14 +44,14 @@ pub async fn insert(db: &Db, merchant_id: &str, dc: &DiscountCode, code_key: &st
 /// One of the merchant's discount codes, if it exists.
 pub async fn get(db: &Db, merchant_id: &str, id: &str) -> Result<Option<DiscountCode>> {
     let sql = format!("select {COLUMNS} from discount_code where merchant_id = $1 and discount_code_id = $2");
-    let row = sqlx::query(&sql).bind(merchant_id).bind(id).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(&sql).bind(merchant_id).bind(id).fetch_optional(db.reads()).await?;
     row.as_ref().map(discount_code).transpose()
 }
 
 /// The merchant's code with this case-insensitive key, if any.
 pub async fn find_by_key(db: &Db, merchant_id: &str, code_key: &str) -> Result<Option<DiscountCode>> {
     let sql = format!("select {COLUMNS} from discount_code where merchant_id = $1 and code_key = $2");
-    let row = sqlx::query(&sql).bind(merchant_id).bind(code_key).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(&sql).bind(merchant_id).bind(code_key).fetch_optional(db.reads()).await?;
     row.as_ref().map(discount_code).transpose()
 }
 

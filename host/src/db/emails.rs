@@ -14,7 +14,7 @@ pub async fn template(db: &Db, merchant_id: &str, kind: &str) -> Result<Option<(
     )
     .bind(merchant_id)
     .bind(kind)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reads())
     .await?;
     row.map(|r| Ok((r.try_get("subject")?, r.try_get("text_body")?, r.try_get("html_body")?))).transpose()
 }
@@ -136,7 +136,7 @@ pub async fn claim_due(db: &Db, now: i64, lease_ms: i64, limit: u32) -> Result<V
         "select email_message_id from email_message where status = 'pending' and next_attempt_at <= $1 limit 1",
     )
     .bind(now)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reads())
     .await?;
     if due.is_none() {
         return Ok(Vec::new());
@@ -176,7 +176,7 @@ pub async fn claim_due(db: &Db, now: i64, lease_ms: i64, limit: u32) -> Result<V
     )
     .list(&claimed)
     .push(")");
-    sql.fetch_all(db.pool())
+    sql.fetch_all(db.reads())
         .await?
         .iter()
         .map(|r| {
@@ -265,6 +265,6 @@ pub async fn list(db: &Db, merchant_id: &str, after: Option<&str>, limit: u32) -
 /// Messages not sent yet, across every shop (for metrics).
 pub async fn pending(db: &Db) -> Result<i64> {
     Ok(sqlx::query_scalar("select count(*) from email_message where status = 'pending'")
-        .fetch_one(db.pool())
+        .fetch_one(db.reads())
         .await?)
 }

@@ -84,7 +84,7 @@ pub async fn list(
     if let Some(kind) = kind {
         query = query.bind(kind);
     }
-    let rows = query.fetch_all(db.pool()).await?;
+    let rows = query.fetch_all(db.reads()).await?;
     rows.iter()
         .map(|r| {
             Ok(Event::new(
@@ -123,7 +123,7 @@ pub async fn fan_out(
     // (or hold) the write lock to learn it.
     let waiting: Option<String> =
         sqlx::query_scalar("select outbox_id from outbox where delivered_at is null limit 1")
-            .fetch_optional(db.pool())
+            .fetch_optional(db.reads())
             .await?;
     if waiting.is_none() {
         return Ok(FannedOut::default());

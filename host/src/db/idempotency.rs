@@ -91,7 +91,7 @@ pub async fn claim(
     )
     .bind(scope)
     .bind(key)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reads())
     .await?;
     let Some(row) = row else { return Ok(Claim::InFlight) };
     let hash: String = row.try_get("request_hash")?;
@@ -179,7 +179,7 @@ pub async fn host_secret(db: &Db, name: &str, make: impl FnOnce() -> String) -> 
     }
     sqlx::query("select value from host_secret where name = $1")
         .bind(name)
-        .fetch_one(db.pool())
+        .fetch_one(db.reads())
         .await?
         .try_get("value")
         .map_err(Into::into)

@@ -38,7 +38,7 @@ pub async fn insert_location(db: &Db, merchant_id: &str, l: &Location) -> Result
 /// One of the merchant's locations, if it exists.
 pub async fn get_location(db: &Db, merchant_id: &str, id: &str) -> Result<Option<Location>> {
     let sql = format!("select {LOCATION_COLUMNS} from location where merchant_id = $1 and location_id = $2");
-    let row = sqlx::query(&sql).bind(merchant_id).bind(id).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(&sql).bind(merchant_id).bind(id).fetch_optional(db.reads()).await?;
     row.as_ref().map(location).transpose()
 }
 
@@ -66,7 +66,7 @@ pub async fn variant_policy(
     )
     .bind(merchant_id)
     .bind(variant_id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reads())
     .await?;
     let Some(r) = row else { return Ok(None) };
     let policy = InventoryPolicy::from_db(&r.try_get::<String, _>("inventory_policy")?);
@@ -225,7 +225,7 @@ pub async fn levels(db: &Db, merchant_id: &str, variant_id: &str) -> Result<Vec<
     )
     .bind(merchant_id)
     .bind(variant_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.reads())
     .await?;
     rows.iter().map(|r| level(variant_id, r.try_get("location_id")?, r)).collect()
 }
@@ -507,7 +507,7 @@ pub async fn history(
     if let Some(a) = after {
         query = query.bind(a);
     }
-    let rows = query.bind(i64::from(limit)).fetch_all(db.pool()).await?;
+    let rows = query.bind(i64::from(limit)).fetch_all(db.reads()).await?;
     rows.iter()
         .map(|r| {
             Ok(Adjustment {

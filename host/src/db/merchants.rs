@@ -84,14 +84,14 @@ pub async fn insert(db: &Db, m: &Merchant, keys: &[StoredKey]) -> Result<()> {
 /// One merchant, if it exists.
 pub async fn get(db: &Db, id: &str) -> Result<Option<Merchant>> {
     let sql = format!("select {COLUMNS} from merchant where merchant_id = $1");
-    sqlx::query(&sql).bind(id).fetch_optional(db.pool()).await?.as_ref().map(merchant).transpose()
+    sqlx::query(&sql).bind(id).fetch_optional(db.reads()).await?.as_ref().map(merchant).transpose()
 }
 
 /// Merchants in id order (oldest first), after `after`.
 pub async fn list(db: &Db, after: Option<&str>, limit: u32) -> Result<Vec<Merchant>> {
     let sql = format!("select {COLUMNS} from merchant where merchant_id > $1 order by merchant_id limit $2");
     let rows =
-        sqlx::query(&sql).bind(after.unwrap_or("")).bind(i64::from(limit)).fetch_all(db.pool()).await?;
+        sqlx::query(&sql).bind(after.unwrap_or("")).bind(i64::from(limit)).fetch_all(db.reads()).await?;
     rows.iter().map(merchant).collect()
 }
 
@@ -117,7 +117,7 @@ pub async fn by_slug_with_publishable_key(db: &Db, slug: &str) -> Result<Option<
          and k.kind = 'publishable' and k.revoked_at is null where m.slug = $1 \
          order by k.created_at desc limit 1"
     );
-    let Some(row) = sqlx::query(&sql).bind(slug).fetch_optional(db.pool()).await? else { return Ok(None) };
+    let Some(row) = sqlx::query(&sql).bind(slug).fetch_optional(db.reads()).await? else { return Ok(None) };
     Ok(Some((merchant(&row)?, row.try_get("public_value")?)))
 }
 
@@ -128,7 +128,7 @@ pub async fn find_key(db: &Db, key_hash: &str, kind: KeyKind) -> Result<Option<S
     )
     .bind(key_hash)
     .bind(kind.as_str())
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reads())
     .await?;
     Ok(row.map(|r| r.try_get("merchant_id")).transpose()?)
 }
@@ -138,7 +138,7 @@ pub async fn find_key(db: &Db, key_hash: &str, kind: KeyKind) -> Result<Option<S
 pub async fn allowed_origins(db: &Db, merchant_id: &str) -> Result<Option<String>> {
     let row = sqlx::query("select allowed_origins from merchant where merchant_id = $1")
         .bind(merchant_id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.reads())
         .await?;
     Ok(row.map(|r| r.try_get("allowed_origins")).transpose()?)
 }
@@ -163,7 +163,7 @@ pub async fn origin_allowed_by_any(db: &Db, origin: &str) -> Result<bool> {
     let row =
         sqlx::query("select 1 as found from merchant where allowed_origins like $1 escape '\\' limit 1")
             .bind(format!("%{escaped}%"))
-            .fetch_optional(db.pool())
+            .fetch_optional(db.reads())
             .await?;
     Ok(row.is_some())
 }
@@ -175,7 +175,7 @@ pub async fn settings(db: &Db, merchant_id: &str) -> Result<Option<Settings>> {
          notification_email, storefront_url from merchant where merchant_id = $1",
     )
     .bind(merchant_id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reads())
     .await?;
     row.map(|r| {
         Ok(Settings {

@@ -29,6 +29,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
@@ -48,7 +50,11 @@ pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 /// A pool and its backend. Cheap to clone.
 #[derive(Clone)]
 pub struct Db {
+    /// sqlx's pool: PostgreSQL's connections; on SQLite, a few for
+    /// migrations, checkpoints and tools (the host reads through `reads`).
     pool: AnyPool,
+    /// Where reads go (see [`Reads`]).
+    reads: Reads,
     backend: Backend,
     /// SQLite only: the one writer (see [`Writer`]).
     writer: Option<Arc<Writer>>,
@@ -65,8 +71,7 @@ pub struct Db {
 /// keeps them from sleeping.
 struct Writer {
     /// The one connection that writes (see [`sqlite`]); holding it is the
-    /// write turn. Readers have the pool, so a writer never waits behind
-    /// them.
+    /// write turn. Readers have connections of their own.
     conn: Arc<tokio::sync::Mutex<rusqlite::Connection>>,
     /// How long writers have waited for and held the turn.
     stats: Arc<TurnStats>,
@@ -153,57 +158,28 @@ impl std::fmt::Debug for Conn {
 impl<'c> sqlx::Executor<'c> for &'c mut Conn {
     type Database = sqlx::Any;
 
-    fn fetch_many<'e, 'q: 'e, E>(
-        self,
-        mut query: E,
-    ) -> futures_util::stream::BoxStream<
-        'e,
-        std::result::Result<sqlx::Either<sqlx::any::AnyQueryResult, sqlx::any::AnyRow>, sqlx::Error>,
-    >
+    fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> sqlite::Steps<'e>
     where
         'c: 'e,
         E: 'q + sqlx::Execute<'q, sqlx::Any>,
     {
-        use futures_util::StreamExt;
         match self {
             Conn(Inner::Tx(tx)) => (&mut **tx).fetch_many(query),
             Conn(Inner::Pooled(conn)) => (&mut **conn).fetch_many(query),
-            Conn(Inner::Sqlite(turn)) => {
-                let steps = match query.take_arguments().map_err(sqlx::Error::Encode) {
-                    Ok(args) => match sqlite::run(&turn.conn, query.sql(), args, None) {
-                        Ok((rows, done)) => rows
-                            .into_iter()
-                            .map(|row| Ok(sqlx::Either::Right(row)))
-                            .chain([Ok(sqlx::Either::Left(done))])
-                            .collect(),
-                        Err(e) => vec![Err(e)],
-                    },
-                    Err(e) => vec![Err(e)],
-                };
-                futures_util::stream::iter(steps).boxed()
-            }
+            Conn(Inner::Sqlite(turn)) => sqlite::fetch_many(&turn.conn, query),
         }
     }
 
-    fn fetch_optional<'e, 'q: 'e, E>(
-        self,
-        mut query: E,
-    ) -> futures_util::future::BoxFuture<'e, std::result::Result<Option<sqlx::any::AnyRow>, sqlx::Error>>
+    fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, sqlx::Result<Option<sqlx::any::AnyRow>>>
     where
         'c: 'e,
         E: 'q + sqlx::Execute<'q, sqlx::Any>,
     {
-        use futures_util::FutureExt;
         match self {
             Conn(Inner::Tx(tx)) => (&mut **tx).fetch_optional(query),
             Conn(Inner::Pooled(conn)) => (&mut **conn).fetch_optional(query),
             Conn(Inner::Sqlite(turn)) => {
-                let row = query
-                    .take_arguments()
-                    .map_err(sqlx::Error::Encode)
-                    .and_then(|args| sqlite::run(&turn.conn, query.sql(), args, Some(1)))
-                    .map(|(rows, _)| rows.into_iter().next());
-                std::future::ready(row).boxed()
+                std::future::ready(sqlite::fetch_optional(&turn.conn, query)).boxed()
             }
         }
     }
@@ -212,11 +188,10 @@ impl<'c> sqlx::Executor<'c> for &'c mut Conn {
         self,
         sql: &'q str,
         parameters: &'e [sqlx::any::AnyTypeInfo],
-    ) -> futures_util::future::BoxFuture<'e, std::result::Result<sqlx::any::AnyStatement<'q>, sqlx::Error>>
+    ) -> BoxFuture<'e, sqlx::Result<sqlx::any::AnyStatement<'q>>>
     where
         'c: 'e,
     {
-        use futures_util::FutureExt;
         match self {
             Conn(Inner::Tx(tx)) => (&mut **tx).prepare_with(sql, parameters),
             Conn(Inner::Pooled(conn)) => (&mut **conn).prepare_with(sql, parameters),
@@ -224,14 +199,10 @@ impl<'c> sqlx::Executor<'c> for &'c mut Conn {
         }
     }
 
-    fn describe<'e, 'q: 'e>(
-        self,
-        sql: &'q str,
-    ) -> futures_util::future::BoxFuture<'e, std::result::Result<sqlx::Describe<sqlx::Any>, sqlx::Error>>
+    fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, sqlx::Result<sqlx::Describe<sqlx::Any>>>
     where
         'c: 'e,
     {
-        use futures_util::FutureExt;
         match self {
             Conn(Inner::Tx(tx)) => (&mut **tx).describe(sql),
             Conn(Inner::Pooled(conn)) => (&mut **conn).describe(sql),
@@ -240,8 +211,82 @@ impl<'c> sqlx::Executor<'c> for &'c mut Conn {
     }
 }
 
+/// Where reads go, used as any sqlx executor: `query.fetch_all(db.reads())`.
+/// On PostgreSQL the pool; on SQLite connections that run each statement
+/// on the caller's thread (see [`sqlite`]).
+#[derive(Clone)]
+pub struct Reads {
+    pool: AnyPool,
+    sqlite: Option<Arc<sqlite::Readers>>,
+}
+
+impl std::fmt::Debug for Reads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.sqlite.is_some() { "Reads(SQLite)" } else { "Reads(pool)" })
+    }
+}
+
+impl Reads {
+    /// Connections open for reads, and how many of them are idle.
+    pub fn counts(&self) -> (usize, usize) {
+        match &self.sqlite {
+            Some(readers) => readers.counts(),
+            None => (self.pool.size() as usize, self.pool.num_idle()),
+        }
+    }
+}
+
+impl<'p> sqlx::Executor<'p> for &'p Reads {
+    type Database = sqlx::Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> sqlite::Steps<'e>
+    where
+        'p: 'e,
+        E: 'q + sqlx::Execute<'q, sqlx::Any>,
+    {
+        match &self.sqlite {
+            None => (&self.pool).fetch_many(query),
+            Some(readers) => {
+                readers.with(|conn| sqlite::fetch_many(conn, query)).unwrap_or_else(sqlite::failed)
+            }
+        }
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, sqlx::Result<Option<sqlx::any::AnyRow>>>
+    where
+        'p: 'e,
+        E: 'q + sqlx::Execute<'q, sqlx::Any>,
+    {
+        match &self.sqlite {
+            None => (&self.pool).fetch_optional(query),
+            Some(readers) => {
+                std::future::ready(readers.with(|conn| sqlite::fetch_optional(conn, query)).and_then(|r| r))
+                    .boxed()
+            }
+        }
+    }
+
+    fn prepare_with<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+        parameters: &'e [sqlx::any::AnyTypeInfo],
+    ) -> BoxFuture<'e, sqlx::Result<sqlx::any::AnyStatement<'q>>>
+    where
+        'p: 'e,
+    {
+        (&self.pool).prepare_with(sql, parameters)
+    }
+
+    fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, sqlx::Result<sqlx::Describe<sqlx::Any>>>
+    where
+        'p: 'e,
+    {
+        (&self.pool).describe(sql)
+    }
+}
+
 /// Statements are prepared (and kept) as they run on SQLite's writer;
-/// nothing in the host prepares or describes one ahead.
+/// nothing in the host prepares or describes one ahead of a write.
 fn unsupported() -> sqlx::Error {
     sqlx::Error::Protocol("SQLite's writing connection does not prepare statements ahead".into())
 }
@@ -582,15 +627,10 @@ fn unique_constraint(e: &sqlx::Error) -> Option<String> {
     db.message().split("failed: ").nth(1).map(str::to_owned).or_else(|| Some(db.message().to_owned()))
 }
 
-/// SQLite connections in the pool: two per core. sqlx runs each SQLite
-/// connection on a thread of its own and hands every query to it; beyond
-/// this, more connections add thread switches rather than throughput (on 2
-/// cores, 8 connections served 20-line cart reads at 4,800/s, 4 at 5,900/s).
-/// Writers take turns anyway (see `Db::writer`).
-fn sqlite_connections() -> u32 {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    (2 * cores).clamp(2, 16) as u32
-}
+/// SQLite connections in sqlx's pool: the host reads and writes on
+/// connections of its own (see [`sqlite`]); this pool serves migrations,
+/// the checkpointer and tools.
+const SQLITE_POOL: u32 = 2;
 
 /// PostgreSQL connections in the pool, unless `MERCATO_DB_CONNECTIONS`
 /// says otherwise: two per core of this host. Each connection is a server
@@ -654,6 +694,7 @@ impl Db {
         let options =
             AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10)).test_before_acquire(false);
         let mut writer = None;
+        let mut readers = None;
         let pool = match backend {
             Backend::Sqlite => {
                 sqlite_without_memstatus();
@@ -666,17 +707,19 @@ impl Db {
                         })
                     })
                 };
-                let reads = setup(options.clone().max_connections(sqlite_connections())).connect(&url).await;
-                // The database file exists once the first pool has connected.
-                if reads.is_ok() {
-                    let conn = sqlite::open(&url, SQLITE_SETUP)
+                let pool = setup(options.max_connections(SQLITE_POOL)).connect(&url).await;
+                // The database file exists once the pool has connected.
+                if pool.is_ok() {
+                    let path = sqlite::path_of(&url)?;
+                    let conn = sqlite::open(&path, SQLITE_SETUP)
                         .with_context(|| format!("failed to connect to the database ({})", redact(&url)))?;
                     writer = Some(Arc::new(Writer {
                         conn: Arc::new(tokio::sync::Mutex::new(conn)),
                         stats: Arc::default(),
                     }));
+                    readers = Some(Arc::new(sqlite::Readers::new(path, SQLITE_SETUP)));
                 }
-                reads
+                pool
             }
             Backend::Postgres => options.max_connections(postgres_connections()?).connect(url).await,
         }
@@ -685,7 +728,8 @@ impl Db {
             Backend::Postgres => Some(changes::channel_of(&pool).await?),
             Backend::Sqlite => None,
         };
-        Ok(Db { pool, backend, writer, url: url.into(), channel })
+        let reads = Reads { pool: pool.clone(), sqlite: readers };
+        Ok(Db { pool, reads, backend, writer, url: url.into(), channel })
     }
 
     /// Applies the migrations of this backend that have not run yet.
@@ -697,9 +741,16 @@ impl Db {
         migrator.run(&self.pool).await.context("failed to apply migrations")
     }
 
-    /// The pool.
+    /// sqlx's pool, for tools and tests (the host reads through
+    /// [`Db::reads`] and writes through [`Db::begin_write`] and
+    /// [`Db::write_turn`]).
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Where reads go.
+    pub fn reads(&self) -> &Reads {
+        &self.reads
     }
 
     /// The backend.
@@ -821,7 +872,7 @@ pub(crate) async fn merchant_page<T>(
         .bind(merchant_id)
         .bind(after.unwrap_or(""))
         .bind(i64::from(limit))
-        .fetch_all(db.pool())
+        .fetch_all(db.reads())
         .await?;
     rows.iter().map(map).collect()
 }
@@ -902,8 +953,8 @@ mod tests {
         assert_eq!(super::renumber("select $10, '$', $", 1), "select $11, '$', $");
     }
 
-    /// On SQLite a batch is one call: each statement must bind its own
-    /// values, and the rows come back in statement order.
+    /// Each statement of a batch binds its own values, and the rows come
+    /// back in statement order.
     #[tokio::test]
     async fn a_batch_binds_each_statement_its_own_values_and_returns_rows_in_order() {
         use super::{Batch, Sql};
@@ -924,6 +975,48 @@ mod tests {
         tx.commit().await.unwrap();
         let got: Vec<(i64, String)> = rows.iter().map(|r| (r.get("id"), r.get("v"))).collect();
         assert_eq!(got, [(2, "two".to_owned()), (1, "uno".to_owned())]);
+    }
+
+    /// SQLite's writer runs statements itself: a transaction dropped
+    /// unfinished (an error, a request given up) is rolled back before the
+    /// next writer's turn, rows read as the pool reads them, and a unique
+    /// constraint is named as the pool names it.
+    #[tokio::test]
+    async fn sqlite_writer_rolls_back_what_is_dropped_and_reads_as_the_pool_does() {
+        use sqlx::Row;
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
+        sqlx::query("create table t (id integer primary key, v text unique, n real, b blob)")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let insert = "insert into t (id, v, n) values ($1, $2, $3)";
+        {
+            let mut tx = db.begin_write().await.unwrap();
+            sqlx::query(insert).bind(1_i64).bind("given up").bind(0.5).execute(&mut *tx).await.unwrap();
+        }
+        let mut tx = db.begin_write().await.unwrap();
+        let done = sqlx::query(insert).bind(2_i64).bind("kept").bind(1.5).execute(&mut *tx).await.unwrap();
+        assert_eq!(done.rows_affected(), 1);
+        let row = sqlx::query("select id, v, n, b from t where id = $1")
+            .bind(2_i64)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(row.get::<i64, _>("id"), 2);
+        assert_eq!(row.get::<String, _>("v"), "kept");
+        assert_eq!(row.get::<f64, _>("n"), 1.5);
+        assert_eq!(row.get::<Option<Vec<u8>>, _>("b"), None);
+        tx.commit().await.unwrap();
+
+        let mut turn = db.write_turn().await.unwrap();
+        let refused =
+            sqlx::query(insert).bind(3_i64).bind("kept").bind(2.0).execute(&mut *turn).await.unwrap_err();
+        assert_eq!(super::unique_violation(&refused.into()).as_deref(), Some("t.v"));
+        drop(turn);
+        let ids: Vec<(i64,)> =
+            sqlx::query_as("select id from t order by id").fetch_all(db.reads()).await.unwrap();
+        assert_eq!(ids, [(2,)]);
     }
 
     #[test]

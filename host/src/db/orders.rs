@@ -111,14 +111,14 @@ async fn complete(db: &Db, merchant_id: &str, o: &mut Order) -> Result<()> {
         sqlx::query("select * from order_line where merchant_id = $1 and order_id = $2 order by position")
             .bind(merchant_id)
             .bind(&o.id)
-            .fetch_all(db.pool())
+            .fetch_all(db.reads())
             .await?;
     o.lines = lines.iter().map(|r| order_line(r, &o.currency)).collect::<Result<_, _>>()?;
     let sql = format!(
         "select {ATTEMPT_COLUMNS} from payment_attempt where merchant_id = $1 and order_id = $2 \
          order by created_at desc, payment_attempt_id desc limit 1"
     );
-    let a = sqlx::query(&sql).bind(merchant_id).bind(&o.id).fetch_optional(db.pool()).await?;
+    let a = sqlx::query(&sql).bind(merchant_id).bind(&o.id).fetch_optional(db.reads()).await?;
     o.payment = a.as_ref().map(attempt).transpose()?;
     Ok(())
 }
@@ -126,7 +126,7 @@ async fn complete(db: &Db, merchant_id: &str, o: &mut Order) -> Result<()> {
 /// One order with its lines and latest payment attempt, numbered or not.
 pub async fn get(db: &Db, merchant_id: &str, order_id: &str) -> Result<Option<Order>> {
     let sql = format!("select {ORDER_COLUMNS} from sales_order where merchant_id = $1 and order_id = $2");
-    let Some(row) = sqlx::query(&sql).bind(merchant_id).bind(order_id).fetch_optional(db.pool()).await?
+    let Some(row) = sqlx::query(&sql).bind(merchant_id).bind(order_id).fetch_optional(db.reads()).await?
     else {
         return Ok(None);
     };
@@ -140,7 +140,7 @@ pub async fn explain(db: &Db, merchant_id: &str, order_id: &str) -> Result<Optio
     let row = sqlx::query("select explain from sales_order where merchant_id = $1 and order_id = $2")
         .bind(merchant_id)
         .bind(order_id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.reads())
         .await?;
     Ok(row.map(|r| r.try_get::<Option<String>, _>("explain")).transpose()?.flatten())
 }
@@ -187,7 +187,7 @@ pub async fn list(
     if let Some(c) = customer_id {
         q = q.bind(c);
     }
-    let rows = q.fetch_all(db.pool()).await?;
+    let rows = q.fetch_all(db.reads()).await?;
     let mut orders = rows.iter().map(order).collect::<Result<Vec<_>, _>>()?;
     complete_page(db, merchant_id, &mut orders).await?;
     Ok(orders)
@@ -217,13 +217,13 @@ async fn complete_page(db: &Db, merchant_id: &str, orders: &mut [Order]) -> Resu
         sql
     };
     let sql = of_page("select * from order_line", "position");
-    for row in sql.fetch_all(db.pool()).await? {
+    for row in sql.fetch_all(db.reads()).await? {
         let o = &mut orders[of(&row)?];
         o.lines.push(order_line(&row, &o.currency)?);
     }
     let select = format!("select order_id, {ATTEMPT_COLUMNS} from payment_attempt");
     let sql = of_page(&select, "created_at desc, payment_attempt_id desc");
-    for row in sql.fetch_all(db.pool()).await? {
+    for row in sql.fetch_all(db.reads()).await? {
         let o = &mut orders[of(&row)?];
         // The first attempt of each order is its latest.
         if o.payment.is_none() {
@@ -241,7 +241,7 @@ pub async fn fulfillments(db: &Db, merchant_id: &str, order_id: &str) -> Result<
     )
     .bind(merchant_id)
     .bind(order_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.reads())
     .await?;
     rows.iter()
         .map(|r| {
@@ -264,7 +264,7 @@ pub async fn events(db: &Db, merchant_id: &str, order_id: &str) -> Result<Vec<Or
     )
     .bind(merchant_id)
     .bind(order_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.reads())
     .await?;
     rows.iter()
         .map(|r| {
@@ -284,7 +284,7 @@ pub async fn access_token_hash(db: &Db, merchant_id: &str, order_id: &str) -> Re
         sqlx::query("select access_token_hash from sales_order where merchant_id = $1 and order_id = $2")
             .bind(merchant_id)
             .bind(order_id)
-            .fetch_optional(db.pool())
+            .fetch_optional(db.reads())
             .await?;
     Ok(row.map(|r| r.try_get("access_token_hash")).transpose()?)
 }

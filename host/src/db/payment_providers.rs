@@ -55,7 +55,7 @@ pub async fn get(db: &Db, merchant_id: &str, provider: &str) -> Result<Option<St
     let row = sqlx::query("select * from payment_provider where merchant_id = $1 and provider = $2")
         .bind(merchant_id)
         .bind(provider)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.reads())
         .await?;
     row.as_ref().map(connection).transpose()
 }

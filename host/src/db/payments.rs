@@ -81,7 +81,7 @@ pub async fn unsettled(
         .bind(before)
         .bind(i64::from(limit))
         .bind(asked_when_pending)
-        .fetch_all(db.pool())
+        .fetch_all(db.reads())
         .await?;
     rows.iter().map(attempt_ref).collect()
 }
@@ -103,7 +103,7 @@ pub async fn expired_holds(db: &Db, now: i64, limit: u32) -> Result<Vec<AttemptR
              and r.status = 'active' and r.expires_at < $1) \
          order by a.updated_at limit $2"
     );
-    let rows = sqlx::query(&sql).bind(now).bind(i64::from(limit)).fetch_all(db.pool()).await?;
+    let rows = sqlx::query(&sql).bind(now).bind(i64::from(limit)).fetch_all(db.reads()).await?;
     rows.iter().map(attempt_ref).collect()
 }
 
@@ -118,14 +118,18 @@ pub async fn by_reference(
         "select {COLUMNS} where a.merchant_id = $1 and a.plugin_id = $2 and a.provider_reference = $3 \
          order by a.created_at desc limit 1"
     );
-    let row =
-        sqlx::query(&sql).bind(merchant_id).bind(plugin_id).bind(reference).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(&sql)
+        .bind(merchant_id)
+        .bind(plugin_id)
+        .bind(reference)
+        .fetch_optional(db.reads())
+        .await?;
     row.as_ref().map(attempt_ref).transpose()
 }
 
 /// One attempt of this merchant's.
 pub async fn by_id(db: &Db, merchant_id: &str, attempt_id: &str) -> Result<Option<AttemptRef>> {
     let sql = format!("select {COLUMNS} where a.merchant_id = $1 and a.payment_attempt_id = $2");
-    let row = sqlx::query(&sql).bind(merchant_id).bind(attempt_id).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(&sql).bind(merchant_id).bind(attempt_id).fetch_optional(db.reads()).await?;
     row.as_ref().map(attempt_ref).transpose()
 }

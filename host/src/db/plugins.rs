@@ -60,7 +60,7 @@ pub async fn insert(db: &Db, p: &StoredPlugin, component: &[u8]) -> Result<()> {
 /// One installed plugin (without its bytes), if it exists.
 pub async fn get(db: &Db, id: &str) -> Result<Option<StoredPlugin>> {
     let sql = format!("select {COLUMNS} from plugin where plugin_id = $1");
-    sqlx::query(&sql).bind(id).fetch_optional(db.pool()).await?.as_ref().map(plugin).transpose()
+    sqlx::query(&sql).bind(id).fetch_optional(db.reads()).await?.as_ref().map(plugin).transpose()
 }
 
 /// A page of plugins in id order, optionally of one extension point.
@@ -80,13 +80,13 @@ pub async fn list(
                 .bind(after.unwrap_or(""))
                 .bind(point)
                 .bind(i64::from(limit))
-                .fetch_all(db.pool())
+                .fetch_all(db.reads())
                 .await?
         }
         None => {
             let sql =
                 format!("select {COLUMNS} from plugin where plugin_id > $1 order by plugin_id limit $2");
-            sqlx::query(&sql).bind(after.unwrap_or("")).bind(i64::from(limit)).fetch_all(db.pool()).await?
+            sqlx::query(&sql).bind(after.unwrap_or("")).bind(i64::from(limit)).fetch_all(db.reads()).await?
         }
     };
     rows.iter().map(plugin).collect()
@@ -95,7 +95,7 @@ pub async fn list(
 /// Every plugin id, oldest install first.
 pub async fn ids(db: &Db) -> Result<Vec<String>> {
     let rows = sqlx::query("select plugin_id from plugin order by created_at, plugin_id")
-        .fetch_all(db.pool())
+        .fetch_all(db.reads())
         .await?;
     rows.iter().map(|r| Ok(r.try_get("plugin_id")?)).collect()
 }
@@ -105,7 +105,7 @@ pub async fn component(db: &Db, id: &str) -> Result<Option<(Vec<u8>, StoredPolic
     let row =
         sqlx::query("select component, limits, allowed_hosts, disabled_at from plugin where plugin_id = $1")
             .bind(id)
-            .fetch_optional(db.pool())
+            .fetch_optional(db.reads())
             .await?;
     row.map(|r| Ok((r.try_get("component")?, policy(&r)?))).transpose()
 }
@@ -151,7 +151,7 @@ pub async fn binders(db: &Db, id: &str) -> Result<Vec<(String, String)>> {
          order by merchant_id, extension_point",
     )
     .bind(id)
-    .fetch_all(db.pool())
+    .fetch_all(db.reads())
     .await?;
     rows.iter().map(|r| Ok((r.try_get("merchant_id")?, r.try_get("extension_point")?))).collect()
 }
@@ -161,7 +161,7 @@ pub async fn binders(db: &Db, id: &str) -> Result<Vec<(String, String)>> {
 pub async fn took_payments(db: &Db, id: &str) -> Result<bool> {
     let row = sqlx::query("select 1 as found from payment_attempt where plugin_id = $1 limit 1")
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.reads())
         .await?;
     Ok(row.is_some())
 }
@@ -193,7 +193,7 @@ pub async fn bindings(db: &Db, merchant_id: &str, point: &str) -> Result<Vec<(St
     )
     .bind(merchant_id)
     .bind(point)
-    .fetch_all(db.pool())
+    .fetch_all(db.reads())
     .await?;
     rows.iter()
         .map(|r| {
@@ -320,7 +320,7 @@ impl<'a> ShadowKey<'a> {
 /// How many calls of this comparison are recorded.
 pub async fn count_shadow_calls(db: &Db, k: &ShadowKey<'_>) -> Result<u64> {
     let sql = format!("select count(*) as n from plugin_shadow_call where {OF_COMPARISON}");
-    let row = k.query(&sql).fetch_one(db.pool()).await?;
+    let row = k.query(&sql).fetch_one(db.reads()).await?;
     Ok(u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0))
 }
 
@@ -328,7 +328,7 @@ pub async fn count_shadow_calls(db: &Db, k: &ShadowKey<'_>) -> Result<u64> {
 /// this comparison: what its report counts and takes percentiles of.
 pub async fn shadow_timings(db: &Db, k: &ShadowKey<'_>) -> Result<Vec<(String, i64, i64)>> {
     let sql = format!("select outcome, live_us, shadow_us from plugin_shadow_call where {OF_COMPARISON}");
-    let rows = k.query(&sql).fetch_all(db.pool()).await?;
+    let rows = k.query(&sql).fetch_all(db.reads()).await?;
     rows.iter().map(|r| Ok((r.try_get("outcome")?, r.try_get("live_us")?, r.try_get("shadow_us")?))).collect()
 }
 
@@ -340,7 +340,7 @@ pub async fn shadow_calls(db: &Db, k: &ShadowKey<'_>, outcome: &str, limit: u32)
          differences, error, created_at from plugin_shadow_call where {OF_COMPARISON} and outcome = $5 \
          order by shadow_call_id limit $6"
     );
-    let rows = k.query(&sql).bind(outcome).bind(i64::from(limit)).fetch_all(db.pool()).await?;
+    let rows = k.query(&sql).bind(outcome).bind(i64::from(limit)).fetch_all(db.reads()).await?;
     rows.iter()
         .map(|r| {
             Ok(ShadowCall {

@@ -60,7 +60,7 @@ pub async fn bought_together(
         .bind(merchant_id)
         .bind(product_id)
         .bind(i64::from(limit))
-        .fetch_all(db.pool())
+        .fetch_all(db.reads())
         .await?;
     counts(&rows)
 }
@@ -91,7 +91,7 @@ pub async fn bestsellers(
     if let Some(c) = category_id {
         q = q.bind(c);
     }
-    counts(&q.fetch_all(db.pool()).await?)
+    counts(&q.fetch_all(db.reads()).await?)
 }
 
 /// The merchant's products among `ids` (unknown ids are left out), in no
@@ -114,8 +114,11 @@ pub async fn products(db: &Db, merchant_id: &str, ids: &[String]) -> Result<Vec<
         db.list_agg("pc.category_id", "pc.category_id"),
         super::row_values(1, "", ids.len(), 2)
     );
-    let rows =
-        ids.iter().fold(sqlx::query(&sql).bind(merchant_id), |q, id| q.bind(id)).fetch_all(db.pool()).await?;
+    let rows = ids
+        .iter()
+        .fold(sqlx::query(&sql).bind(merchant_id), |q, id| q.bind(id))
+        .fetch_all(db.reads())
+        .await?;
     rows.iter()
         .map(|r| {
             let available: i64 = r.try_get("available")?;
@@ -137,7 +140,7 @@ pub async fn cart_product_ids(db: &Db, merchant_id: &str, cart_id: &str) -> Resu
     let exists = sqlx::query("select cart_id from cart where merchant_id = $1 and cart_id = $2")
         .bind(merchant_id)
         .bind(cart_id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.reads())
         .await?;
     if exists.is_none() {
         return Ok(None);
@@ -149,7 +152,7 @@ pub async fn cart_product_ids(db: &Db, merchant_id: &str, cart_id: &str) -> Resu
     )
     .bind(merchant_id)
     .bind(cart_id)
-    .fetch_all(db.pool())
+    .fetch_all(db.reads())
     .await?;
     let mut ids: Vec<String> = Vec::with_capacity(rows.len());
     for row in rows {

@@ -46,7 +46,7 @@ pub async fn sales(db: &Db, merchant_id: &str, from: i64, to: i64) -> Result<Vec
     .bind(merchant_id)
     .bind(from)
     .bind(to)
-    .fetch_all(db.pool())
+    .fetch_all(db.reads())
     .await?;
     rows.iter()
         .map(|r| {
@@ -76,7 +76,7 @@ pub async fn refunds(db: &Db, merchant_id: &str, from: i64, to: i64) -> Result<V
     .bind(merchant_id)
     .bind(from)
     .bind(to)
-    .fetch_all(db.pool())
+    .fetch_all(db.reads())
     .await?;
     rows.iter().map(|r| Ok((r.try_get("slot")?, r.try_get("currency")?, r.try_get("amount")?))).collect()
 }
@@ -130,7 +130,7 @@ pub async fn best_sellers(
         .bind(from)
         .bind(to)
         .bind(i64::from(limit))
-        .fetch_all(db.pool())
+        .fetch_all(db.reads())
         .await?;
     rows.iter()
         .map(|r| {
@@ -163,7 +163,7 @@ pub async fn funnel(db: &Db, merchant_id: &str, from: i64, to: i64) -> Result<[i
     .bind(merchant_id)
     .bind(from)
     .bind(to)
-    .fetch_one(db.pool())
+    .fetch_one(db.reads())
     .await?;
     Ok([
         r.try_get("created")?,

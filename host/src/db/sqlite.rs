@@ -1,15 +1,21 @@
-//! SQLite's writing connection, run on the caller's thread.
+//! SQLite's connections, run on the caller's thread.
 //!
 //! sqlx runs every SQLite connection on a thread of its own and hands each
 //! statement to it and the answer back: about 45 µs a statement here,
 //! against 1–2 µs of SQLite's own work for a one-row write. Writers take
 //! turns (SQLite has one writer), so every hand-off is time no other
-//! writer can write. This connection runs its statements where they are
-//! asked for, under the write turn, through the same sqlx queries and rows
-//! as every other connection (see [`super::Conn`]).
+//! writer can write, and every read pays two thread switches. These
+//! connections run their statements where they are asked for, through the
+//! same sqlx queries and rows as PostgreSQL's (see [`super::Conn`] and
+//! [`super::Reads`]).
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError};
+
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+use sqlx::{Any, Either, Execute};
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use sqlx_core::any::{
@@ -21,20 +27,98 @@ use sqlx_core::ext::ustr::UStr;
 /// host makes, with room for the multi-row inserts' few shapes.
 const STATEMENTS_KEPT: usize = 512;
 
-/// Opens the writing connection to the database at `url` (`sqlite:…`,
-/// which the readers' pool has already created), set up as they are.
-pub(super) fn open(url: &str, setup: &str) -> anyhow::Result<rusqlite::Connection> {
+/// The file of the database at `url` (`sqlite:…`).
+pub(super) fn path_of(url: &str) -> anyhow::Result<String> {
     let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let path = path.split('?').next().unwrap_or(path);
     anyhow::ensure!(
         !path.is_empty() && !path.contains(":memory:"),
         "SQLite needs a file to share between its writer and readers, not {url:?}"
     );
+    Ok(path.to_owned())
+}
+
+/// Opens a connection to the database file at `path` (which the pool has
+/// already created), set up with `setup`.
+pub(super) fn open(path: &str, setup: &str) -> rusqlite::Result<rusqlite::Connection> {
     let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = rusqlite::Connection::open_with_flags(path, flags)?;
     conn.execute_batch(setup)?;
     conn.set_prepared_statement_cache_capacity(STATEMENTS_KEPT);
     Ok(conn)
+}
+
+/// SQLite's readers. A read takes an idle connection, or opens one, and
+/// gives it back when done; it never waits, and never more are open than
+/// threads have read at once (a read runs to its end without yielding).
+pub(super) struct Readers {
+    path: String,
+    setup: &'static str,
+    idle: std::sync::Mutex<Vec<rusqlite::Connection>>,
+    open: AtomicUsize,
+}
+
+impl Readers {
+    pub(super) fn new(path: String, setup: &'static str) -> Readers {
+        Readers { path, setup, idle: std::sync::Mutex::default(), open: AtomicUsize::new(0) }
+    }
+
+    /// Runs `f` on a reader.
+    pub(super) fn with<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> T) -> Result<T, sqlx::Error> {
+        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let conn = open(&self.path, self.setup).map_err(error)?;
+                self.open.fetch_add(1, Ordering::Relaxed);
+                conn
+            }
+        };
+        let out = f(&conn);
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner).push(conn);
+        Ok(out)
+    }
+
+    /// Connections open, and how many of them are idle.
+    pub(super) fn counts(&self) -> (usize, usize) {
+        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).len();
+        (self.open.load(Ordering::Relaxed), idle)
+    }
+}
+
+/// Rows and what a statement changed, as sqlx's executors stream them.
+pub(super) type Steps<'e> = BoxStream<'e, Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>>;
+
+/// Runs `query` on `conn`, as sqlx's `fetch_many`.
+pub(super) fn fetch_many<'e, 'q: 'e, E: 'q + Execute<'q, Any>>(
+    conn: &rusqlite::Connection,
+    mut query: E,
+) -> Steps<'e> {
+    let answer = query
+        .take_arguments()
+        .map_err(sqlx::Error::Encode)
+        .and_then(|args| run(conn, query.sql(), args, None));
+    match answer {
+        Ok((rows, done)) => {
+            let steps = rows.into_iter().map(|row| Ok(Either::Right(row))).chain([Ok(Either::Left(done))]);
+            futures_util::stream::iter(steps).boxed()
+        }
+        Err(e) => failed(e),
+    }
+}
+
+/// A statement that failed before it ran, as a stream of its steps.
+pub(super) fn failed<'e>(e: sqlx::Error) -> Steps<'e> {
+    futures_util::stream::iter([Err(e)]).boxed()
+}
+
+/// Runs `query` on `conn`, as sqlx's `fetch_optional`.
+pub(super) fn fetch_optional<'q, E: 'q + Execute<'q, Any>>(
+    conn: &rusqlite::Connection,
+    mut query: E,
+) -> Result<Option<AnyRow>, sqlx::Error> {
+    let args = query.take_arguments().map_err(sqlx::Error::Encode)?;
+    Ok(run(conn, query.sql(), args, Some(1))?.0.into_iter().next())
 }
 
 /// Runs one statement (`$n` placeholders, as everywhere) with `args`:

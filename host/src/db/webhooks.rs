@@ -76,7 +76,7 @@ pub async fn get_endpoint(db: &Db, merchant_id: &str, id: &str) -> Result<Option
         sqlx::query("select * from webhook_endpoint where merchant_id = $1 and webhook_endpoint_id = $2")
             .bind(merchant_id)
             .bind(id)
-            .fetch_optional(db.pool())
+            .fetch_optional(db.reads())
             .await?;
     row.as_ref().map(endpoint).transpose()
 }
@@ -236,7 +236,7 @@ pub async fn claim_due(db: &Db, now: i64, lease_ms: i64, limit: u32) -> Result<V
         "select webhook_delivery_id from webhook_delivery where status = 'pending' and next_attempt_at <= $1 limit 1",
     )
     .bind(now)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reads())
     .await?;
     if due.is_none() {
         return Ok(Vec::new());
@@ -272,7 +272,7 @@ pub async fn claim_due(db: &Db, now: i64, lease_ms: i64, limit: u32) -> Result<V
     )
     .list(&claimed)
     .push(") order by d.event_id");
-    let rows = sql.fetch_all(db.pool()).await?;
+    let rows = sql.fetch_all(db.reads()).await?;
     rows.iter()
         .map(|r| {
             Ok(Claimed {
@@ -476,7 +476,7 @@ pub async fn list_deliveries(
         sql.push(" and status = ").bind(Arg::Text(status.into()));
     }
     sql.push(" order by webhook_delivery_id limit ").bind(Arg::Int(i64::from(limit)));
-    sql.fetch_all(db.pool()).await?.iter().map(delivery).collect()
+    sql.fetch_all(db.reads()).await?.iter().map(delivery).collect()
 }
 
 /// One delivery with its attempts.
@@ -493,12 +493,12 @@ pub async fn get_delivery(
     .bind(merchant_id)
     .bind(endpoint_id)
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db.reads())
     .await?;
     let Some(mut d) = row.as_ref().map(delivery).transpose()? else { return Ok(None) };
     let rows = sqlx::query("select * from webhook_attempt where webhook_delivery_id = $1 order by attempt")
         .bind(id)
-        .fetch_all(db.pool())
+        .fetch_all(db.reads())
         .await?;
     let log = rows
         .iter()
@@ -562,12 +562,12 @@ pub struct Backlog {
 pub async fn backlog(db: &Db) -> Result<Backlog> {
     let o =
         sqlx::query("select count(*) as n, min(created_at) as oldest from outbox where delivered_at is null")
-            .fetch_one(db.pool())
+            .fetch_one(db.reads())
             .await?;
     let d = sqlx::query(
         "select count(*) as n, min(created_at) as oldest from webhook_delivery where status = 'pending'",
     )
-    .fetch_one(db.pool())
+    .fetch_one(db.reads())
     .await?;
     Ok(Backlog {
         outbox: o.try_get("n")?,

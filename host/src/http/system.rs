@@ -121,14 +121,13 @@ async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'
         "Checkouts whose payment was asked on this host, by outcome.",
         state.shop.checkouts.snapshot().iter().map(|(o, n)| format!("{{outcome=\"{o}\"}} {n}")).collect(),
     );
-    let pool = state.shop.db.pool();
-    let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+    let (open, idle) = state.shop.db.reads().counts();
     family(
         "mercato_db_pool_connections",
         "gauge",
-        "The database pool's open connections, in use or idle.",
+        "Open database connections that serve reads (PostgreSQL: the pool, which also writes), in use or idle.",
         vec![
-            format!("{{state=\"in_use\"}} {}", pool.size().saturating_sub(idle)),
+            format!("{{state=\"in_use\"}} {}", open.saturating_sub(idle)),
             format!("{{state=\"idle\"}} {idle}"),
         ],
     );

@@ -19,7 +19,7 @@ pub async fn existing_categories(db: &Db, merchant_id: &str, ids: &[String]) -> 
         .push(" and category_id in (")
         .list(ids)
         .push(")");
-    sql.fetch_all(db.pool()).await?.iter().map(|r| Ok(r.try_get("category_id")?)).collect()
+    sql.fetch_all(db.reads()).await?.iter().map(|r| Ok(r.try_get("category_id")?)).collect()
 }
 
 const CATEGORY_COLUMNS: &str = "category_id, name, handle, created_at, updated_at";
@@ -57,7 +57,7 @@ pub async fn get_category(db: &Db, merchant_id: &str, id: &str) -> Result<Option
     sqlx::query(&sql)
         .bind(merchant_id)
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db.reads())
         .await?
         .as_ref()
         .map(category)

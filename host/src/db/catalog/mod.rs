@@ -41,7 +41,11 @@ pub async fn handles_like(db: &Db, of: HandleOf, merchant_id: &str, base: &str) 
     // Handles are [a-z0-9-]: nothing in `base` is a LIKE wildcard.
     let sql =
         format!("select handle from {table} where merchant_id = $1 and (handle = $2 or handle like $3)");
-    let rows =
-        sqlx::query(&sql).bind(merchant_id).bind(base).bind(format!("{base}-%")).fetch_all(db.pool()).await?;
+    let rows = sqlx::query(&sql)
+        .bind(merchant_id)
+        .bind(base)
+        .bind(format!("{base}-%"))
+        .fetch_all(db.reads())
+        .await?;
     rows.iter().map(|r| Ok(r.try_get("handle")?)).collect()
 }

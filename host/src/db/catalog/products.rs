@@ -54,7 +54,7 @@ pub(super) async fn complete(db: &Db, merchant_id: &str, mut products: Vec<Produ
     .list(&ids)
     .push(") order by product_id, position");
     let mut variants: HashMap<String, Vec<Variant>> = HashMap::new();
-    for row in sql.fetch_all(db.pool()).await? {
+    for row in sql.fetch_all(db.reads()).await? {
         variants.entry(row.try_get("product_id")?).or_default().push(variant(&row)?);
     }
     let mut sql = Sql::default();
@@ -64,7 +64,7 @@ pub(super) async fn complete(db: &Db, merchant_id: &str, mut products: Vec<Produ
         .list(&ids)
         .push(") order by product_id, category_id");
     let mut categories: HashMap<String, Vec<String>> = HashMap::new();
-    for row in sql.fetch_all(db.pool()).await? {
+    for row in sql.fetch_all(db.reads()).await? {
         categories.entry(row.try_get("product_id")?).or_default().push(row.try_get("category_id")?);
     }
     for p in &mut products {
@@ -287,7 +287,7 @@ pub async fn get_product(
             "select {PRODUCT_COLUMNS} from product where merchant_id = $1 and product_id = $2 and deleted_at is null"
         )
     };
-    let row = sqlx::query(&sql).bind(merchant_id).bind(key).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(&sql).bind(merchant_id).bind(key).fetch_optional(db.reads()).await?;
     let Some(row) = row else { return Ok(None) };
     Ok(complete(db, merchant_id, vec![product(&row)?]).await?.pop())
 }

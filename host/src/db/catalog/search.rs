@@ -194,7 +194,7 @@ pub async fn list_products(
     if offset > 0 {
         sql.push(" offset ").bind(Arg::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
     }
-    let rows = sql.fetch_all(db.pool()).await?;
+    let rows = sql.fetch_all(db.reads()).await?;
     let products = rows.iter().map(product).collect::<Result<Vec<_>, _>>()?;
     complete(db, merchant_id, products).await
 }
@@ -243,7 +243,7 @@ pub async fn product_facets(
     sql.push(") group by c.category_id, c.handle, c.name order by n desc, c.name limit ")
         .bind(Arg::Int(FACET_ENTRIES));
     let mut out = FacetCounts::default();
-    for row in sql.fetch_all(db.pool()).await? {
+    for row in sql.fetch_all(db.reads()).await? {
         out.categories.push(CategoryFacet {
             id: row.try_get("category_id")?,
             handle: row.try_get("handle")?,
@@ -261,7 +261,7 @@ pub async fn product_facets(
     sql.push(&format!("select cast({band} as bigint) as band, count(*) as n"));
     matching(db, &mut sql, merchant_id, filter);
     sql.push(" group by 1 order by 1");
-    for row in sql.fetch_all(db.pool()).await? {
+    for row in sql.fetch_all(db.reads()).await? {
         let band: i64 = row.try_get("band")?;
         out.bands.push((usize::try_from(band).unwrap_or(0), row.try_get("n")?));
     }
@@ -280,7 +280,7 @@ pub async fn product_facets(
     matched(&mut sql);
     sql.push(") group by j.key, j.value order by j.key, n desc, j.value limit ")
         .bind(Arg::Int(FACET_ENTRIES));
-    for row in sql.fetch_all(db.pool()).await? {
+    for row in sql.fetch_all(db.reads()).await? {
         out.options.push(OptionFacet {
             name: row.try_get("name")?,
             value: row.try_get("value")?,

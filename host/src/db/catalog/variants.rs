@@ -67,7 +67,7 @@ pub async fn existing_skus(db: &Db, merchant_id: &str, skus: &[String]) -> Resul
         .push(" and sku in (")
         .list(skus)
         .push(")");
-    sql.fetch_all(db.pool())
+    sql.fetch_all(db.reads())
         .await?
         .iter()
         .map(|r| Ok((r.try_get("sku")?, r.try_get("variant_id")?)))

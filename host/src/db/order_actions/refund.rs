@@ -260,7 +260,7 @@ pub async fn unsettled_refunds(db: &Db, before: i64, limit: u32) -> Result<Vec<U
     )
     .bind(before)
     .bind(i64::from(limit))
-    .fetch_all(db.pool())
+    .fetch_all(db.reads())
     .await?;
     rows.iter()
         .map(|r| {
