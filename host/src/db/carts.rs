@@ -326,8 +326,7 @@ pub async fn change(
         _ => None,
     };
     if let Some(update) = row {
-        let mut turn = db.write_turn().await?;
-        let done = update.execute(&mut *turn).await?;
+        let done = db.write(update).await?;
         return Ok(if done.rows_affected() == 1 { Changed::Done } else { Changed::NotOpen });
     }
     let mut tx = db.begin_write().await?;

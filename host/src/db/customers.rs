@@ -95,18 +95,19 @@ pub async fn insert_session(
     expires_at: i64,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
-        "insert into customer_token \
-         (customer_token_id, merchant_id, customer_id, token_hash, expires_at, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $6)",
+    db.write(
+        sqlx::query(
+            "insert into customer_token \
+             (customer_token_id, merchant_id, customer_id, token_hash, expires_at, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(session_id)
+        .bind(merchant_id)
+        .bind(customer_id)
+        .bind(token_hash)
+        .bind(expires_at)
+        .bind(now),
     )
-    .bind(session_id)
-    .bind(merchant_id)
-    .bind(customer_id)
-    .bind(token_hash)
-    .bind(expires_at)
-    .bind(now)
-    .execute(&mut *db.write_turn().await?)
     .await?;
     Ok(())
 }
@@ -135,14 +136,15 @@ pub async fn find_session(
 
 /// Ends a session: its token stops working.
 pub async fn revoke_session(db: &Db, merchant_id: &str, session_id: &str, now: i64) -> Result<()> {
-    sqlx::query(
-        "update customer_token set revoked_at = $1, updated_at = $1 \
-         where merchant_id = $2 and customer_token_id = $3 and revoked_at is null",
+    db.write(
+        sqlx::query(
+            "update customer_token set revoked_at = $1, updated_at = $1 \
+             where merchant_id = $2 and customer_token_id = $3 and revoked_at is null",
+        )
+        .bind(now)
+        .bind(merchant_id)
+        .bind(session_id),
     )
-    .bind(now)
-    .bind(merchant_id)
-    .bind(session_id)
-    .execute(&mut *db.write_turn().await?)
     .await?;
     Ok(())
 }
@@ -150,13 +152,14 @@ pub async fn revoke_session(db: &Db, merchant_id: &str, session_id: &str, now: i
 /// Moves the expiry of the session with this token hash (operations, and
 /// tests of expiry).
 pub async fn set_session_expiry(db: &Db, token_hash: &str, expires_at: i64) -> Result<bool> {
-    let done =
-        sqlx::query("update customer_token set expires_at = $1, updated_at = $2 where token_hash = $3")
-            .bind(expires_at)
-            .bind(super::now_ms())
-            .bind(token_hash)
-            .execute(&mut *db.write_turn().await?)
-            .await?;
+    let done = db
+        .write(
+            sqlx::query("update customer_token set expires_at = $1, updated_at = $2 where token_hash = $3")
+                .bind(expires_at)
+                .bind(super::now_ms())
+                .bind(token_hash),
+        )
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -181,16 +184,18 @@ pub async fn insert_wishlist_item(
     product_id: &str,
     now: i64,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "insert into wishlist_item (merchant_id, customer_id, product_id, created_at, updated_at) \
+    let done = db
+        .write(
+            sqlx::query(
+                "insert into wishlist_item (merchant_id, customer_id, product_id, created_at, updated_at) \
          values ($1, $2, $3, $4, $4) on conflict (merchant_id, customer_id, product_id) do nothing",
-    )
-    .bind(merchant_id)
-    .bind(customer_id)
-    .bind(product_id)
-    .bind(now)
-    .execute(&mut *db.write_turn().await?)
-    .await?;
+            )
+            .bind(merchant_id)
+            .bind(customer_id)
+            .bind(product_id)
+            .bind(now),
+        )
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -251,14 +256,16 @@ pub async fn delete_wishlist_item(
     customer_id: &str,
     product_id: &str,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "delete from wishlist_item where merchant_id = $1 and customer_id = $2 and product_id = $3",
-    )
-    .bind(merchant_id)
-    .bind(customer_id)
-    .bind(product_id)
-    .execute(&mut *db.write_turn().await?)
-    .await?;
+    let done = db
+        .write(
+            sqlx::query(
+                "delete from wishlist_item where merchant_id = $1 and customer_id = $2 and product_id = $3",
+            )
+            .bind(merchant_id)
+            .bind(customer_id)
+            .bind(product_id),
+        )
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -23,7 +23,7 @@ fn discount_code(row: &AnyRow) -> Result<DiscountCode> {
 
 /// Fails on the `(merchant_id, code_key)` unique constraint for a taken code.
 pub async fn insert(db: &Db, merchant_id: &str, dc: &DiscountCode, code_key: &str) -> Result<()> {
-    sqlx::query(
+    db.write(sqlx::query(
         "insert into discount_code (discount_code_id, merchant_id, code, code_key, usage_limit, usage_count, \
          starts_at, ends_at, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
     )
@@ -36,7 +36,7 @@ pub async fn insert(db: &Db, merchant_id: &str, dc: &DiscountCode, code_key: &st
     .bind(dc.starts_at)
     .bind(dc.ends_at)
     .bind(dc.created_at)
-    .execute(&mut *db.write_turn().await?)
+    )
     .await?;
     Ok(())
 }
@@ -63,10 +63,12 @@ pub async fn list(db: &Db, merchant_id: &str, after: Option<&str>, limit: u32) -
 
 /// Whether the code existed.
 pub async fn delete(db: &Db, merchant_id: &str, id: &str) -> Result<bool> {
-    let done = sqlx::query("delete from discount_code where merchant_id = $1 and discount_code_id = $2")
-        .bind(merchant_id)
-        .bind(id)
-        .execute(&mut *db.write_turn().await?)
+    let done = db
+        .write(
+            sqlx::query("delete from discount_code where merchant_id = $1 and discount_code_id = $2")
+                .bind(merchant_id)
+                .bind(id),
+        )
         .await?;
     Ok(done.rows_affected() > 0)
 }

@@ -26,8 +26,7 @@ pub async fn put_template(
     kind: &str,
     (subject, text, html): (&str, &str, &str),
 ) -> Result<()> {
-    let mut turn = db.write_turn().await?;
-    sqlx::query(
+    db.write(sqlx::query(
         "insert into email_template (merchant_id, kind, subject, text_body, html_body, updated_at) \
          values ($1, $2, $3, $4, $5, $6) on conflict (merchant_id, kind) do update set subject = excluded.subject, \
          text_body = excluded.text_body, html_body = excluded.html_body, updated_at = excluded.updated_at",
@@ -38,18 +37,19 @@ pub async fn put_template(
     .bind(text)
     .bind(html)
     .bind(super::now_ms())
-    .execute(&mut *turn)
+    )
     .await?;
     Ok(())
 }
 
 /// Removes a shop's template (Mercato's is used again); false if there was none.
 pub async fn delete_template(db: &Db, merchant_id: &str, kind: &str) -> Result<bool> {
-    let mut turn = db.write_turn().await?;
-    let done = sqlx::query("delete from email_template where merchant_id = $1 and kind = $2")
-        .bind(merchant_id)
-        .bind(kind)
-        .execute(&mut *turn)
+    let done = db
+        .write(
+            sqlx::query("delete from email_template where merchant_id = $1 and kind = $2")
+                .bind(merchant_id)
+                .bind(kind),
+        )
         .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -215,8 +215,7 @@ pub struct Outcome<'a> {
 
 /// Settles an attempt, giving up its lease.
 pub async fn finish(db: &Db, id: &str, o: &Outcome<'_>, now: i64) -> Result<()> {
-    let mut turn = db.write_turn().await?;
-    sqlx::query(
+    db.write(sqlx::query(
         "update email_message set status = $2, recipient = coalesce($3, recipient), subject = coalesce($4, subject), \
          last_error = $5, next_attempt_at = $6, lease_until = 0, \
          sent_at = case when $2 = 'sent' then $7 else sent_at end, updated_at = $7 where email_message_id = $1",
@@ -228,7 +227,7 @@ pub async fn finish(db: &Db, id: &str, o: &Outcome<'_>, now: i64) -> Result<()> 
     .bind(o.error)
     .bind(o.next_attempt_at)
     .bind(now)
-    .execute(&mut *turn)
+    )
     .await?;
     Ok(())
 }

@@ -53,6 +53,7 @@ pub async fn claim(
     };
     let mut turn = db.write_turn().await?;
     if insert().execute(&mut *turn).await?.rows_affected() == 1 {
+        turn.done().await;
         return Ok(Claim::New);
     }
     // An expired key is free again.
@@ -112,16 +113,16 @@ pub async fn claim(
 /// Extends the lease of a claimed key whose request is still running.
 pub async fn renew(db: &Db, (scope, key): (&str, &str), lease_ms: i64) -> Result<()> {
     let now = now_ms();
-    let mut turn = db.write_turn().await?;
-    sqlx::query(
-        "update idempotency_key set lease_until = $3, updated_at = $4 \
-         where scope = $1 and idempotency_key = $2 and status_code is null",
+    db.write(
+        sqlx::query(
+            "update idempotency_key set lease_until = $3, updated_at = $4 \
+             where scope = $1 and idempotency_key = $2 and status_code is null",
+        )
+        .bind(scope)
+        .bind(key)
+        .bind(now + lease_ms)
+        .bind(now),
     )
-    .bind(scope)
-    .bind(key)
-    .bind(now + lease_ms)
-    .bind(now)
-    .execute(&mut *turn)
     .await?;
     Ok(())
 }
@@ -134,31 +135,31 @@ pub async fn complete(
     body: &[u8],
     content_type: Option<&str>,
 ) -> Result<()> {
-    let mut turn = db.write_turn().await?;
-    sqlx::query(
-        "update idempotency_key set status_code = $1, response_body = $2, response_content_type = $3, \
-         lease_until = null, updated_at = $4 where scope = $5 and idempotency_key = $6",
+    db.write(
+        sqlx::query(
+            "update idempotency_key set status_code = $1, response_body = $2, response_content_type = $3, \
+             lease_until = null, updated_at = $4 where scope = $5 and idempotency_key = $6",
+        )
+        .bind(i32::from(status))
+        .bind(body.to_vec())
+        .bind(content_type)
+        .bind(now_ms())
+        .bind(scope)
+        .bind(key),
     )
-    .bind(i32::from(status))
-    .bind(body.to_vec())
-    .bind(content_type)
-    .bind(now_ms())
-    .bind(scope)
-    .bind(key)
-    .execute(&mut *turn)
     .await?;
     Ok(())
 }
 
 /// Frees a claimed key whose request did not complete.
 pub async fn release(db: &Db, (scope, key): (&str, &str)) -> Result<()> {
-    let mut turn = db.write_turn().await?;
-    sqlx::query(
-        "delete from idempotency_key where scope = $1 and idempotency_key = $2 and status_code is null",
+    db.write(
+        sqlx::query(
+            "delete from idempotency_key where scope = $1 and idempotency_key = $2 and status_code is null",
+        )
+        .bind(scope)
+        .bind(key),
     )
-    .bind(scope)
-    .bind(key)
-    .execute(&mut *turn)
     .await?;
     Ok(())
 }
@@ -167,14 +168,13 @@ pub async fn release(db: &Db, (scope, key): (&str, &str)) -> Result<()> {
 /// (`make` gives a fresh value), the same for every host afterwards.
 pub async fn host_secret(db: &Db, name: &str, make: impl FnOnce() -> String) -> Result<String> {
     {
-        let mut turn = db.write_turn().await?;
-        sqlx::query(
+        db.write(sqlx::query(
             "insert into host_secret (name, value, created_at) values ($1, $2, $3) on conflict (name) do nothing",
         )
         .bind(name)
         .bind(make())
         .bind(now_ms())
-        .execute(&mut *turn)
+        )
         .await?;
     }
     sqlx::query("select value from host_secret where name = $1")

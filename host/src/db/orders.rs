@@ -292,13 +292,13 @@ pub async fn access_token_hash(db: &Db, merchant_id: &str, order_id: &str) -> Re
 /// Replaces the hash of an order's access token (a token that was never
 /// delivered is replaced by one that will be).
 pub async fn set_access_token_hash(db: &Db, merchant_id: &str, order_id: &str, hash: &str) -> Result<()> {
-    let mut turn = db.write_turn().await?;
-    sqlx::query("update sales_order set access_token_hash = $3 where merchant_id = $1 and order_id = $2")
-        .bind(merchant_id)
-        .bind(order_id)
-        .bind(hash)
-        .execute(&mut *turn)
-        .await?;
+    db.write(
+        sqlx::query("update sales_order set access_token_hash = $3 where merchant_id = $1 and order_id = $2")
+            .bind(merchant_id)
+            .bind(order_id)
+            .bind(hash),
+    )
+    .await?;
     Ok(())
 }
 

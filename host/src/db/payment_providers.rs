@@ -62,11 +62,12 @@ pub async fn get(db: &Db, merchant_id: &str, provider: &str) -> Result<Option<St
 
 /// Removes the merchant's connection to `provider`; false if there was none.
 pub async fn delete(db: &Db, merchant_id: &str, provider: &str) -> Result<bool> {
-    let mut turn = db.write_turn().await?;
-    let done = sqlx::query("delete from payment_provider where merchant_id = $1 and provider = $2")
-        .bind(merchant_id)
-        .bind(provider)
-        .execute(&mut *turn)
+    let done = db
+        .write(
+            sqlx::query("delete from payment_provider where merchant_id = $1 and provider = $2")
+                .bind(merchant_id)
+                .bind(provider),
+        )
         .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -80,31 +81,32 @@ pub async fn claim_event(
     order_id: Option<&str>,
     now: i64,
 ) -> Result<bool> {
-    let mut turn = db.write_turn().await?;
-    let done = sqlx::query(
-        "insert into provider_event (merchant_id, provider, event_id, type, order_id, received_at) \
+    let done = db
+        .write(
+            sqlx::query(
+                "insert into provider_event (merchant_id, provider, event_id, type, order_id, received_at) \
          values ($1, $2, $3, $4, $5, $6) on conflict do nothing",
-    )
-    .bind(merchant_id)
-    .bind(provider)
-    .bind(event_id)
-    .bind(kind)
-    .bind(order_id)
-    .bind(now)
-    .execute(&mut *turn)
-    .await?;
+            )
+            .bind(merchant_id)
+            .bind(provider)
+            .bind(event_id)
+            .bind(kind)
+            .bind(order_id)
+            .bind(now),
+        )
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Forgets an event whose processing failed, so its next delivery is
 /// processed.
 pub async fn forget_event(db: &Db, (merchant_id, provider): (&str, &str), event_id: &str) -> Result<()> {
-    let mut turn = db.write_turn().await?;
-    sqlx::query("delete from provider_event where merchant_id = $1 and provider = $2 and event_id = $3")
-        .bind(merchant_id)
-        .bind(provider)
-        .bind(event_id)
-        .execute(&mut *turn)
-        .await?;
+    db.write(
+        sqlx::query("delete from provider_event where merchant_id = $1 and provider = $2 and event_id = $3")
+            .bind(merchant_id)
+            .bind(provider)
+            .bind(event_id),
+    )
+    .await?;
     Ok(())
 }

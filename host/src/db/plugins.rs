@@ -35,24 +35,25 @@ fn plugin(row: &sqlx::any::AnyRow) -> Result<StoredPlugin> {
 
 /// Writes an installed plugin with its component bytes.
 pub async fn insert(db: &Db, p: &StoredPlugin, component: &[u8]) -> Result<()> {
-    sqlx::query(
-        "insert into plugin (plugin_id, name, version, extension_point, sha256, size_bytes, description, \
-         config_schema, component, limits, allowed_hosts, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+    db.write(
+        sqlx::query(
+            "insert into plugin (plugin_id, name, version, extension_point, sha256, size_bytes, description, \
+             config_schema, component, limits, allowed_hosts, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+        )
+        .bind(&p.id)
+        .bind(&p.name)
+        .bind(&p.version)
+        .bind(&p.extension_point)
+        .bind(&p.sha256)
+        .bind(p.size_bytes)
+        .bind(&p.description)
+        .bind(&p.config_schema)
+        .bind(component)
+        .bind(&p.policy.limits)
+        .bind(&p.policy.allowed_hosts)
+        .bind(p.created_at),
     )
-    .bind(&p.id)
-    .bind(&p.name)
-    .bind(&p.version)
-    .bind(&p.extension_point)
-    .bind(&p.sha256)
-    .bind(p.size_bytes)
-    .bind(&p.description)
-    .bind(&p.config_schema)
-    .bind(component)
-    .bind(&p.policy.limits)
-    .bind(&p.policy.allowed_hosts)
-    .bind(p.created_at)
-    .execute(&mut *db.write_turn().await?)
     .await?;
     Ok(())
 }
@@ -112,22 +113,26 @@ pub async fn component(db: &Db, id: &str) -> Result<Option<(Vec<u8>, StoredPolic
 
 /// Replaces the hosts a plugin may reach (a JSON array); false if there is no such plugin.
 pub async fn set_allowed_hosts(db: &Db, id: &str, hosts: &str) -> Result<bool> {
-    let done = sqlx::query("update plugin set allowed_hosts = $1, updated_at = $2 where plugin_id = $3")
-        .bind(hosts)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&mut *db.write_turn().await?)
+    let done = db
+        .write(
+            sqlx::query("update plugin set allowed_hosts = $1, updated_at = $2 where plugin_id = $3")
+                .bind(hosts)
+                .bind(now_ms())
+                .bind(id),
+        )
         .await?;
     Ok(done.rows_affected() > 0)
 }
 
 /// Replaces a plugin's limit overrides; false if there is no such plugin.
 pub async fn set_limits(db: &Db, id: &str, limits: Option<&str>) -> Result<bool> {
-    let done = sqlx::query("update plugin set limits = $1, updated_at = $2 where plugin_id = $3")
-        .bind(limits)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&mut *db.write_turn().await?)
+    let done = db
+        .write(
+            sqlx::query("update plugin set limits = $1, updated_at = $2 where plugin_id = $3")
+                .bind(limits)
+                .bind(now_ms())
+                .bind(id),
+        )
         .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -135,11 +140,13 @@ pub async fn set_limits(db: &Db, id: &str, limits: Option<&str>) -> Result<bool>
 /// Disables a plugin platform-wide as of `at`, or enables it (`None`);
 /// false if there is no such plugin.
 pub async fn set_disabled(db: &Db, id: &str, at: Option<i64>) -> Result<bool> {
-    let done = sqlx::query("update plugin set disabled_at = $1, updated_at = $2 where plugin_id = $3")
-        .bind(at)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&mut *db.write_turn().await?)
+    let done = db
+        .write(
+            sqlx::query("update plugin set disabled_at = $1, updated_at = $2 where plugin_id = $3")
+                .bind(at)
+                .bind(now_ms())
+                .bind(id),
+        )
         .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -170,14 +177,15 @@ pub async fn took_payments(db: &Db, id: &str) -> Result<bool> {
 /// in the same statement, so a bind racing with it cannot be left dangling);
 /// false if nothing was deleted.
 pub async fn delete_unbound(db: &Db, id: &str) -> Result<bool> {
-    let mut turn = db.write_turn().await?;
-    let done = sqlx::query(
-        "delete from plugin where plugin_id = $1 \
+    let done = db
+        .write(
+            sqlx::query(
+                "delete from plugin where plugin_id = $1 \
          and not exists (select 1 from plugin_binding where plugin_id = $1)",
-    )
-    .bind(id)
-    .execute(&mut *turn)
-    .await?;
+            )
+            .bind(id),
+        )
+        .await?;
     Ok(done.rows_affected() > 0)
 }
 

@@ -32,9 +32,8 @@ fn endpoint(row: &sqlx::any::AnyRow) -> Result<StoredEndpoint> {
 
 /// Stores a new endpoint.
 pub async fn insert_endpoint(db: &Db, e: &StoredEndpoint) -> Result<()> {
-    let mut turn = db.write_turn().await?;
     let w = &e.endpoint;
-    sqlx::query(
+    db.write(sqlx::query(
         "insert into webhook_endpoint (webhook_endpoint_id, merchant_id, url, event_types, enabled, description, \
          secret_sealed, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
     )
@@ -46,15 +45,14 @@ pub async fn insert_endpoint(db: &Db, e: &StoredEndpoint) -> Result<()> {
     .bind(&w.description)
     .bind(&e.secret_sealed)
     .bind(w.created_at)
-    .execute(&mut *turn)
+    )
     .await?;
     Ok(())
 }
 
 /// Writes an endpoint's settings (not its secret); false if it is gone.
 pub async fn update_endpoint(db: &Db, merchant_id: &str, w: &WebhookEndpoint) -> Result<bool> {
-    let mut turn = db.write_turn().await?;
-    let done = sqlx::query(
+    let done = db.write(sqlx::query(
         "update webhook_endpoint set url = $3, event_types = $4, enabled = $5, description = $6, updated_at = $7 \
          where merchant_id = $1 and webhook_endpoint_id = $2",
     )
@@ -65,7 +63,7 @@ pub async fn update_endpoint(db: &Db, merchant_id: &str, w: &WebhookEndpoint) ->
     .bind(i64::from(w.enabled))
     .bind(&w.description)
     .bind(w.updated_at)
-    .execute(&mut *turn)
+    )
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -528,8 +526,7 @@ pub async fn redeliver(
     now: i64,
     give_up_at: i64,
 ) -> Result<bool> {
-    let mut turn = db.write_turn().await?;
-    let done = sqlx::query(
+    let done = db.write(sqlx::query(
         "update webhook_delivery set status = 'pending', next_attempt_at = $4, give_up_at = $5, updated_at = $4 \
          where merchant_id = $1 and webhook_endpoint_id = $2 and webhook_delivery_id = $3 \
          and status <> 'pending' and event_type <> 'webhook.ping'",
@@ -539,7 +536,7 @@ pub async fn redeliver(
     .bind(id)
     .bind(now)
     .bind(give_up_at)
-    .execute(&mut *turn)
+    )
     .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -36,17 +36,18 @@ fn category(row: &AnyRow) -> Result<Category> {
 
 /// Writes a new category; a taken handle fails on its unique constraint.
 pub async fn insert_category(db: &Db, merchant_id: &str, c: &Category) -> Result<()> {
-    sqlx::query(
-        "insert into category (category_id, merchant_id, name, handle, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6)",
+    db.write(
+        sqlx::query(
+            "insert into category (category_id, merchant_id, name, handle, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&c.id)
+        .bind(merchant_id)
+        .bind(&c.name)
+        .bind(&c.handle)
+        .bind(c.created_at)
+        .bind(c.updated_at),
     )
-    .bind(&c.id)
-    .bind(merchant_id)
-    .bind(&c.name)
-    .bind(&c.handle)
-    .bind(c.created_at)
-    .bind(c.updated_at)
-    .execute(&mut *db.write_turn().await?)
     .await?;
     Ok(())
 }
