@@ -1,7 +1,9 @@
-//! The database: a sqlx `Any` pool over SQLite (embedded default; plus one
-//! connection that writes, taken in turns) or PostgreSQL, migrations per
-//! backend, and one module of queries per aggregate. Nothing outside this
-//! module writes SQL.
+//! The database: PostgreSQL through a sqlx `Any` pool, or SQLite (the
+//! embedded default) through connections the host runs itself, one that
+//! writes, taken in turns, and readers (see [`sqlite`]); both answer as
+//! sqlx executors with `Any` rows, so every query is written once.
+//! Migrations per backend, and one module of queries per aggregate.
+//! Nothing outside this module writes SQL.
 
 pub mod carts;
 pub mod catalog;
