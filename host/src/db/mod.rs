@@ -157,6 +157,23 @@ impl std::fmt::Debug for Conn {
     }
 }
 
+/// Where a [`Conn`]'s statements go: a connection of sqlx's, or SQLite's
+/// writing connection.
+enum Target<'c> {
+    Sqlx(&'c mut sqlx::AnyConnection),
+    Sqlite(&'c rusqlite::Connection),
+}
+
+impl Conn {
+    fn target(&mut self) -> Target<'_> {
+        match &mut self.0 {
+            Inner::Tx(tx) => Target::Sqlx(tx),
+            Inner::Pooled(conn) => Target::Sqlx(conn),
+            Inner::Sqlite(turn) => Target::Sqlite(&turn.conn),
+        }
+    }
+}
+
 impl<'c> sqlx::Executor<'c> for &'c mut Conn {
     type Database = sqlx::Any;
 
@@ -165,10 +182,9 @@ impl<'c> sqlx::Executor<'c> for &'c mut Conn {
         'c: 'e,
         E: 'q + sqlx::Execute<'q, sqlx::Any>,
     {
-        match self {
-            Conn(Inner::Tx(tx)) => (&mut **tx).fetch_many(query),
-            Conn(Inner::Pooled(conn)) => (&mut **conn).fetch_many(query),
-            Conn(Inner::Sqlite(turn)) => sqlite::fetch_many(&turn.conn, query),
+        match self.target() {
+            Target::Sqlx(conn) => conn.fetch_many(query),
+            Target::Sqlite(conn) => sqlite::fetch_many(conn, query),
         }
     }
 
@@ -177,12 +193,9 @@ impl<'c> sqlx::Executor<'c> for &'c mut Conn {
         'c: 'e,
         E: 'q + sqlx::Execute<'q, sqlx::Any>,
     {
-        match self {
-            Conn(Inner::Tx(tx)) => (&mut **tx).fetch_optional(query),
-            Conn(Inner::Pooled(conn)) => (&mut **conn).fetch_optional(query),
-            Conn(Inner::Sqlite(turn)) => {
-                std::future::ready(sqlite::fetch_optional(&turn.conn, query)).boxed()
-            }
+        match self.target() {
+            Target::Sqlx(conn) => conn.fetch_optional(query),
+            Target::Sqlite(conn) => std::future::ready(sqlite::fetch_optional(conn, query)).boxed(),
         }
     }
 
@@ -194,10 +207,9 @@ impl<'c> sqlx::Executor<'c> for &'c mut Conn {
     where
         'c: 'e,
     {
-        match self {
-            Conn(Inner::Tx(tx)) => (&mut **tx).prepare_with(sql, parameters),
-            Conn(Inner::Pooled(conn)) => (&mut **conn).prepare_with(sql, parameters),
-            Conn(Inner::Sqlite(_)) => std::future::ready(Err(unsupported())).boxed(),
+        match self.target() {
+            Target::Sqlx(conn) => conn.prepare_with(sql, parameters),
+            Target::Sqlite(_) => std::future::ready(Err(unsupported())).boxed(),
         }
     }
 
@@ -205,10 +217,9 @@ impl<'c> sqlx::Executor<'c> for &'c mut Conn {
     where
         'c: 'e,
     {
-        match self {
-            Conn(Inner::Tx(tx)) => (&mut **tx).describe(sql),
-            Conn(Inner::Pooled(conn)) => (&mut **conn).describe(sql),
-            Conn(Inner::Sqlite(_)) => std::future::ready(Err(unsupported())).boxed(),
+        match self.target() {
+            Target::Sqlx(conn) => conn.describe(sql),
+            Target::Sqlite(_) => std::future::ready(Err(unsupported())).boxed(),
         }
     }
 }
