@@ -23,8 +23,8 @@ use sqlx_core::any::{
 };
 use sqlx_core::ext::ustr::UStr;
 
-/// Statements kept compiled on the writing connection: every write the
-/// host makes, with room for the multi-row inserts' few shapes.
+/// Statements kept compiled per connection: every statement the host
+/// makes, with room for the multi-row inserts' few shapes.
 const STATEMENTS_KEPT: usize = 512;
 
 /// The file of the database at `url` (`sqlite:…`).
@@ -141,7 +141,10 @@ pub(super) fn run(
         };
         // As sqlx's SQLite: a placeholder without a value is NULL (and a
         // kept statement must not keep an earlier call's value).
-        let value = args.get(n - 1).map_or(Ok(ToSqlOutput::Borrowed(ValueRef::Null)), to_sql)?;
+        let value = n
+            .checked_sub(1)
+            .and_then(|i| args.get(i))
+            .map_or(Ok(ToSqlOutput::Borrowed(ValueRef::Null)), to_sql)?;
         statement.raw_bind_parameter(index, value).map_err(error)?;
     }
     let columns: Vec<UStr> = statement.column_names().into_iter().map(UStr::new).collect();
