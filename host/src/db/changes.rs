@@ -36,7 +36,7 @@ pub(super) async fn channel_of(pool: &sqlx::AnyPool) -> Result<Arc<str>> {
 /// it announces has committed). Nothing on SQLite.
 pub async fn announce(db: &Db, notice: &str) -> Result<()> {
     let Some(channel) = &db.channel else { return Ok(()) };
-    sqlx::query("select pg_notify($1, $2)").bind(&**channel).bind(notice).execute(&db.pool).await?;
+    sqlx::query("select pg_notify($1, $2)").bind(&**channel).bind(notice).execute(db.pool()).await?;
     Ok(())
 }
 

@@ -492,21 +492,20 @@ pub async fn settle(
     let currency: String = order.try_get("currency")?;
     let seq = order.try_get("event_seq")?;
     let mut writes = Batch::default();
+    // Paid, or placed with the money to follow (a transfer the buyer
+    // makes, or the merchant's capture): the stock is committed and the
+    // cart done.
+    if matches!(outcome, Outcome::Paid { .. } | Outcome::Pending { .. } | Outcome::Authorized { .. }) {
+        consume_reservations(&mut tx, &mut writes, merchant_id, &order_id, now).await?;
+        complete_cart(&mut writes, merchant_id, &cart_id, &order_id, now);
+    }
     let event = match outcome {
-        Outcome::Paid { provider_reference } => {
-            consume_reservations(&mut tx, &mut writes, merchant_id, &order_id, now).await?;
-            complete_cart(&mut writes, merchant_id, &cart_id, &order_id, now);
-            (
-                "payment_succeeded",
-                json!({"attempt_id": attempt_id, "amount": crate::db::orders::money(total, &currency),
-                    "provider_reference": provider_reference}),
-            )
-        }
+        Outcome::Paid { provider_reference } => (
+            "payment_succeeded",
+            json!({"attempt_id": attempt_id, "amount": crate::db::orders::money(total, &currency),
+                "provider_reference": provider_reference}),
+        ),
         Outcome::Pending { provider_reference, .. } | Outcome::Authorized { provider_reference } => {
-            // The order is placed and its stock committed; the money follows
-            // (a transfer the buyer makes, or the merchant's capture).
-            consume_reservations(&mut tx, &mut writes, merchant_id, &order_id, now).await?;
-            complete_cart(&mut writes, merchant_id, &cart_id, &order_id, now);
             let mut data = json!({"attempt_id": attempt_id, "provider_reference": provider_reference});
             if matches!(outcome, Outcome::Authorized { .. }) {
                 data["amount"] = crate::db::orders::money(total, &currency);

@@ -52,40 +52,42 @@ pub async fn claim(
         .bind(now)
     };
     let mut turn = db.write_turn().await?;
-    if insert().execute(&mut *turn).await?.rows_affected() == 1 {
-        turn.done().await;
-        return Ok(Claim::New);
+    let claimed = 'claim: {
+        if insert().execute(&mut *turn).await?.rows_affected() == 1 {
+            break 'claim Some(Claim::New);
+        }
+        // An expired key is free again.
+        let expired = sqlx::query(
+            "delete from idempotency_key where scope = $1 and idempotency_key = $2 and created_at < $3",
+        )
+        .bind(scope)
+        .bind(key)
+        .bind(now - ttl_ms)
+        .execute(&mut *turn)
+        .await?;
+        if expired.rows_affected() == 1 && insert().execute(&mut *turn).await?.rows_affected() == 1 {
+            break 'claim Some(Claim::New);
+        }
+        // A claim whose lease ran out belonged to a request that died: the
+        // same request takes it over (one of several retries wins).
+        let taken = sqlx::query(
+            "update idempotency_key set lease_until = $4, updated_at = $5 \
+             where scope = $1 and idempotency_key = $2 and request_hash = $3 and status_code is null \
+             and lease_until < $5",
+        )
+        .bind(scope)
+        .bind(key)
+        .bind(fingerprint)
+        .bind(now + lease_ms)
+        .bind(now)
+        .execute(&mut *turn)
+        .await?;
+        (taken.rows_affected() == 1).then_some(Claim::TakenOver)
+    };
+    turn.done().await;
+    if let Some(claim) = claimed {
+        return Ok(claim);
     }
-    // An expired key is free again.
-    let expired = sqlx::query(
-        "delete from idempotency_key where scope = $1 and idempotency_key = $2 and created_at < $3",
-    )
-    .bind(scope)
-    .bind(key)
-    .bind(now - ttl_ms)
-    .execute(&mut *turn)
-    .await?;
-    if expired.rows_affected() == 1 && insert().execute(&mut *turn).await?.rows_affected() == 1 {
-        return Ok(Claim::New);
-    }
-    // A claim whose lease ran out belonged to a request that died: the
-    // same request takes it over (one of several retries wins).
-    let taken = sqlx::query(
-        "update idempotency_key set lease_until = $4, updated_at = $5 \
-         where scope = $1 and idempotency_key = $2 and request_hash = $3 and status_code is null \
-         and lease_until < $5",
-    )
-    .bind(scope)
-    .bind(key)
-    .bind(fingerprint)
-    .bind(now + lease_ms)
-    .bind(now)
-    .execute(&mut *turn)
-    .await?;
-    if taken.rows_affected() == 1 {
-        return Ok(Claim::TakenOver);
-    }
-    drop(turn);
     let row = sqlx::query(
         "select request_hash, status_code, response_body, response_content_type from idempotency_key \
          where scope = $1 and idempotency_key = $2",

@@ -52,10 +52,8 @@ pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 /// A pool and its backend. Cheap to clone.
 #[derive(Clone)]
 pub struct Db {
-    /// sqlx's pool: PostgreSQL's connections; on SQLite, a few for
-    /// migrations, checkpoints and tools (the host reads through `reads`).
-    pool: AnyPool,
-    /// Where reads go (see [`Reads`]).
+    /// Where reads go (see [`Reads`]), and sqlx's pool: PostgreSQL's
+    /// connections; on SQLite, a few for migrations, checkpoints and tools.
     reads: Reads,
     backend: Backend,
     /// SQLite only: the one writer (see [`Writer`]).
@@ -758,8 +756,8 @@ impl Db {
             Backend::Postgres => Some(changes::channel_of(&pool).await?),
             Backend::Sqlite => None,
         };
-        let reads = Reads { pool: pool.clone(), sqlite: readers };
-        Ok(Db { pool, reads, backend, writer, url: url.into(), channel })
+        let reads = Reads { pool, sqlite: readers };
+        Ok(Db { reads, backend, writer, url: url.into(), channel })
     }
 
     /// Applies the migrations of this backend that have not run yet.
@@ -768,14 +766,14 @@ impl Db {
             Backend::Sqlite => sqlx::migrate!("../migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("../migrations/postgres"),
         };
-        migrator.run(&self.pool).await.context("failed to apply migrations")
+        migrator.run(self.pool()).await.context("failed to apply migrations")
     }
 
     /// sqlx's pool, for tools and tests (the host reads through
     /// [`Db::reads`] and writes through [`Db::begin_write`] and
     /// [`Db::write_turn`]).
     pub fn pool(&self) -> &AnyPool {
-        &self.pool
+        &self.reads.pool
     }
 
     /// Where reads go.
@@ -797,7 +795,7 @@ impl Db {
                 turn.open = true;
                 Inner::Sqlite(turn)
             }
-            None => Inner::Tx(self.pool.begin().await?),
+            None => Inner::Tx(self.pool().begin().await?),
         })))
     }
 
@@ -832,7 +830,7 @@ impl Db {
     pub async fn write_turn(&self) -> Result<WriteTurn> {
         Ok(WriteTurn(Conn(match self.turn().await {
             Some(turn) => Inner::Sqlite(turn),
-            None => Inner::Pooled(self.pool.acquire().await?),
+            None => Inner::Pooled(self.pool().acquire().await?),
         })))
     }
 
@@ -874,7 +872,7 @@ impl Db {
         if self.backend != Backend::Sqlite {
             return None;
         }
-        let pool = self.pool.clone();
+        let pool = self.pool().clone();
         Some(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -889,7 +887,7 @@ impl Db {
 
     /// Whether the database answers.
     pub async fn ping(&self) -> bool {
-        sqlx::query("select 1").execute(&self.pool).await.is_ok()
+        sqlx::query("select 1").execute(self.pool()).await.is_ok()
     }
 }
 
