@@ -39,13 +39,14 @@ fn cart(row: &AnyRow) -> Result<CartRecord> {
     })
 }
 
-/// Creates a cart with its first lines (`(line id, variant id, quantity)`).
+/// Creates a cart with its first lines (`(line id, variant id, quantity)`),
+/// and answers it as [`with_lines`] does.
 pub async fn insert(
     db: &Db,
     merchant_id: &str,
     c: &CartRecord,
     lines: &[(String, String, i64)],
-) -> Result<()> {
+) -> Result<Loaded> {
     let mut writes = Batch::default();
     writes.add(Sql::with(
         "insert into cart (cart_id, merchant_id, currency, customer_id, email, status, version, \
@@ -73,7 +74,9 @@ pub async fn insert(
     }
     let mut tx = db.begin_write().await?;
     writes.run_independent(&mut tx).await?;
-    tx.commit().await
+    let loaded = load(db, &mut *tx, merchant_id, &c.id).await?.ok_or(sqlx::Error::RowNotFound)?;
+    tx.commit().await?;
+    Ok(loaded)
 }
 
 /// The cart's entered discount codes, as a column `codes` of the cart's row.
@@ -98,6 +101,16 @@ pub async fn get(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Option<Car
     Ok(Some(cart_with_codes(&row)?))
 }
 
+/// A cart as it is stored: its row with its entered discount codes, and
+/// its lines (see [`with_lines`]).
+#[derive(Debug)]
+pub struct Loaded {
+    /// The cart's row.
+    pub cart: CartRecord,
+    /// Its lines, in the order they were added.
+    pub lines: Vec<LineRecord>,
+}
+
 fn cart_with_codes(row: &AnyRow) -> Result<CartRecord> {
     let mut c = cart(row)?;
     let codes: Option<String> = row.try_get("codes")?;
@@ -112,11 +125,18 @@ fn cart_with_codes(row: &AnyRow) -> Result<CartRecord> {
 /// columns (one row of nulls for the lines of an empty cart). Every
 /// subquery is an index lookup per line (a grouped join here lets
 /// PostgreSQL's planner, misjudging a fresh cart, aggregate once per line).
-pub async fn with_lines(
-    db: &Db,
-    merchant_id: &str,
-    cart_id: &str,
-) -> Result<Option<(CartRecord, Vec<LineRecord>)>> {
+pub async fn with_lines(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Option<Loaded>> {
+    load(db, db.reads(), merchant_id, cart_id).await
+}
+
+/// [`with_lines`] on a connection that has just written the cart: its
+/// pages are in that connection's cache (SQLite's readers drop theirs
+/// whenever the database changed), and on PostgreSQL it is one more
+/// statement on a connection already held.
+async fn load<'c, E>(db: &Db, on: E, merchant_id: &str, cart_id: &str) -> Result<Option<Loaded>>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     // The cart's row once (materialized: its subqueries are not run again
     // for every line), then a row per line.
     let sql = format!(
@@ -139,7 +159,7 @@ pub async fn with_lines(
         codes_column(db),
         db.list_agg("pc.category_id", "pc.category_id")
     );
-    let rows = sqlx::query(&sql).bind(merchant_id).bind(cart_id).fetch_all(db.reads()).await?;
+    let rows = sqlx::query(&sql).bind(merchant_id).bind(cart_id).fetch_all(on).await?;
     let Some(first) = rows.first() else { return Ok(None) };
     let mut lines = Vec::with_capacity(rows.len());
     for r in &rows {
@@ -187,7 +207,7 @@ pub async fn with_lines(
             variant,
         });
     }
-    Ok(Some((cart_with_codes(first)?, lines)))
+    Ok(Some(Loaded { cart: cart_with_codes(first)?, lines }))
 }
 
 /// A live variant of an active product: its price currency, or `None`.
@@ -203,6 +223,46 @@ pub async fn sellable_variant(db: &Db, merchant_id: &str, variant_id: &str) -> R
     .fetch_optional(db.reads())
     .await?;
     Ok(row.map(|r| r.try_get("currency")).transpose()?)
+}
+
+/// What adding a variant to a cart needs to know, in one query.
+#[derive(Debug)]
+pub struct Addable {
+    /// The cart's currency.
+    pub currency: String,
+    /// Lines the cart has.
+    pub lines: i64,
+    /// The variant's price currency if it is for sale (live, on an active
+    /// product; see [`sellable_variant`]).
+    pub variant_currency: Option<String>,
+}
+
+/// The cart (`None` if the merchant has none of that id), its number of
+/// lines, and whether `variant_id` is for sale.
+pub async fn addable(db: &Db, merchant_id: &str, cart_id: &str, variant_id: &str) -> Result<Option<Addable>> {
+    let row = sqlx::query(
+        "select cart.currency, \
+         (select count(*) from cart_line l where l.merchant_id = cart.merchant_id and l.cart_id = cart.cart_id) \
+           as line_count, \
+         (select v.currency from variant v join product p \
+           on p.merchant_id = v.merchant_id and p.product_id = v.product_id \
+           where v.merchant_id = cart.merchant_id and v.variant_id = $3 and v.deleted_at is null \
+           and p.deleted_at is null and p.status = 'active') as variant_currency \
+         from cart where cart.merchant_id = $1 and cart.cart_id = $2",
+    )
+    .bind(merchant_id)
+    .bind(cart_id)
+    .bind(variant_id)
+    .fetch_optional(db.reads())
+    .await?;
+    row.map(|r| {
+        Ok(Addable {
+            currency: r.try_get("currency")?,
+            lines: r.try_get("line_count")?,
+            variant_currency: r.try_get("variant_currency")?,
+        })
+    })
+    .transpose()
 }
 
 /// Bumps the version of an open cart; false if it is not open (or not there).
@@ -277,10 +337,10 @@ pub enum Change<'a> {
 }
 
 /// What [`change`] did.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Changed {
-    /// Done.
-    Done,
+    /// Done: the cart as changed, read on the connection that changed it.
+    Done(Box<Loaded>),
     /// The cart is not open (completing or completed); nothing changed.
     NotOpen,
     /// The line (or code) to change is not in the cart; nothing changed.
@@ -326,8 +386,14 @@ pub async fn change(
         _ => None,
     };
     if let Some(update) = row {
-        let done = db.write(update).await?;
-        return Ok(if done.rows_affected() == 1 { Changed::Done } else { Changed::NotOpen });
+        let mut turn = db.write_turn().await?;
+        let loaded = if update.execute(&mut *turn).await?.rows_affected() == 1 {
+            load(db, &mut *turn, merchant_id, cart_id).await?
+        } else {
+            None
+        };
+        turn.done().await;
+        return Ok(loaded.map_or(Changed::NotOpen, |l| Changed::Done(Box::new(l))));
     }
     let mut tx = db.begin_write().await?;
     if !bump(&mut tx, merchant_id, cart_id, now).await? {
@@ -421,18 +487,9 @@ pub async fn change(
         tx.rollback().await?;
         return Ok(Changed::Missing);
     }
+    let loaded = load(db, &mut *tx, merchant_id, cart_id).await?.ok_or(sqlx::Error::RowNotFound)?;
     tx.commit().await?;
-    Ok(Changed::Done)
-}
-
-/// Number of lines in a cart.
-pub async fn line_count(db: &Db, merchant_id: &str, cart_id: &str) -> Result<i64> {
-    let row = sqlx::query("select count(*) as n from cart_line where merchant_id = $1 and cart_id = $2")
-        .bind(merchant_id)
-        .bind(cart_id)
-        .fetch_one(db.reads())
-        .await?;
-    Ok(row.try_get("n")?)
+    Ok(Changed::Done(Box::new(loaded)))
 }
 
 /// Open carts with an e-mail and lines, idle past their shop's delay and

@@ -206,6 +206,8 @@ pub(super) fn run(
     }
     drop(cursor);
     let rows_affected = if readonly { 0 } else { conn.changes() };
+    // As sqlx logs the statements of its own connections.
+    tracing::debug!(target: "sqlx::query", rows_returned = rows.len(), rows_affected, "{sql}");
     Ok((rows, AnyQueryResult { rows_affected, last_insert_id: None }))
 }
 

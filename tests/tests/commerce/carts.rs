@@ -74,6 +74,13 @@ on_both_databases!(bad_input_is_refused_and_changes_nothing, |app| async move {
     app.post(&format!("{path}/lines"), pk, &json!({"variant_id": tee, "quantity": -1}))
         .await
         .problem(422, "validation_failed");
+    let body =
+        app.post(&format!("{path}/lines"), pk, &json!({"variant_id": "var_nope", "quantity": 1})).await;
+    let body = body.problem(422, "validation_failed");
+    assert_eq!(body["errors"]["variant_id"], "no such variant is for sale", "{body:#}");
+    app.post("/v1/store/carts/cart_does_not_exist/lines", pk, &json!({"variant_id": tee, "quantity": 1}))
+        .await
+        .problem(404, "not_found");
     // The line holds 1; adding 10,000 more would pass its most units.
     let body = app.post(&format!("{path}/lines"), pk, &json!({"variant_id": tee, "quantity": 10000})).await;
     let body = body.problem(422, "validation_failed");

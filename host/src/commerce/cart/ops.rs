@@ -13,7 +13,7 @@ use crate::commerce::discounts::{self, DiscountCode};
 use crate::commerce::ids::{new_id, new_secret};
 use crate::commerce::plugins::{self, BindError, NewBinding, NewBindings};
 use crate::commerce::{Check, Error, Result, Shop, merchants, parse};
-use crate::db::carts::{self as store, Change, Changed};
+use crate::db::carts::{self as store, Change, Changed, Loaded};
 use crate::db::now_ms;
 use mercato_sdk::ExtensionPoint;
 
@@ -115,10 +115,8 @@ pub async fn create(shop: &Shop, merchant_id: &str, customer_id: Option<&str>, r
     // One query per distinct variant: a cart is created with a handful of lines.
     let mut check = Check::default();
     for (i, (_, variant_id, _)) in lines.iter().enumerate() {
-        check.field(
-            format!("lines[{i}].variant_id"),
-            sellable(shop, merchant_id, variant_id, &currency).await?,
-        );
+        let for_sale = store::sellable_variant(&shop.db, merchant_id, variant_id).await?;
+        check.field(format!("lines[{i}].variant_id"), sellable(for_sale, &currency));
     }
     check.finish()?;
     // A logged-in customer's cart takes the customer's e-mail unless the
@@ -146,27 +144,29 @@ pub async fn create(shop: &Shop, merchant_id: &str, customer_id: Option<&str>, r
         created_at: now,
         updated_at: now,
     };
-    store::insert(&shop.db, merchant_id, &record, &lines).await?;
-    get(shop, merchant_id, &record.id).await
+    let loaded = store::insert(&shop.db, merchant_id, &record, &lines).await?;
+    answer(shop, merchant_id, loaded).await
 }
 
-/// Whether a variant can go in a cart of `currency`.
-async fn sellable(
-    shop: &Shop,
-    merchant_id: &str,
-    variant_id: &str,
-    currency: &str,
-) -> Result<std::result::Result<(), String>> {
-    Ok(match store::sellable_variant(&shop.db, merchant_id, variant_id).await? {
+/// Whether a variant for sale in `variant_currency` (`None`: not for sale)
+/// can go in a cart of `currency`.
+fn sellable(variant_currency: Option<String>, currency: &str) -> std::result::Result<(), String> {
+    match variant_currency {
         None => Err("no such variant is for sale".into()),
         Some(c) if c != currency => Err(format!("is priced in {c}, the cart is in {currency}")),
         Some(_) => Ok(()),
-    })
+    }
 }
 
 /// The cart, priced.
 pub async fn get(shop: &Shop, merchant_id: &str, cart_id: &str) -> Result<Cart> {
     let (record, priced) = load_priced(shop, merchant_id, cart_id, Pass::Read, None).await?;
+    Ok(view(record, priced))
+}
+
+/// A cart just written, priced: the answer to a change.
+async fn answer(shop: &Shop, merchant_id: &str, loaded: Loaded) -> Result<Cart> {
+    let (record, priced) = price_loaded(shop, merchant_id, loaded, Pass::Read, None).await?;
     Ok(view(record, priced))
 }
 
@@ -220,8 +220,19 @@ pub async fn load_priced(
     pass: Pass,
     trial: Option<&pricing::Trial>,
 ) -> Result<(CartRecord, Priced)> {
-    let (mut record, lines) =
-        store::with_lines(&shop.db, merchant_id, cart_id).await?.ok_or(Error::NotFound("cart"))?;
+    let loaded = store::with_lines(&shop.db, merchant_id, cart_id).await?.ok_or(Error::NotFound("cart"))?;
+    price_loaded(shop, merchant_id, loaded, pass, trial).await
+}
+
+/// [`load_priced`] for a cart already read.
+async fn price_loaded(
+    shop: &Shop,
+    merchant_id: &str,
+    loaded: Loaded,
+    pass: Pass,
+    trial: Option<&pricing::Trial>,
+) -> Result<(CartRecord, Priced)> {
+    let Loaded { cart: mut record, lines } = loaded;
     let mut warnings = Vec::new();
     let mut live: Vec<LineRecord> = Vec::new();
     let mut dropped = Vec::new();
@@ -246,8 +257,10 @@ pub async fn load_priced(
     }
     if !dropped.is_empty()
         && record.status == CartStatus::Open
-        && store::change(&shop.db, merchant_id, cart_id, Change::RemoveLines(&dropped), now_ms()).await?
-            == Changed::Done
+        && matches!(
+            store::change(&shop.db, merchant_id, &record.id, Change::RemoveLines(&dropped), now_ms()).await?,
+            Changed::Done(_)
+        )
     {
         // The cart priced here is the one without those lines.
         record.version += 1;
@@ -320,16 +333,17 @@ pub fn view(record: CartRecord, p: Priced) -> Cart {
     }
 }
 
-/// Writes a change, mapping "not open" and "missing" to clear errors.
+/// Writes a change, mapping "not open" and "missing" to clear errors, and
+/// answers the cart as changed, priced.
 async fn apply(
     shop: &Shop,
     merchant_id: &str,
     cart_id: &str,
     change: Change<'_>,
     missing: &'static str,
-) -> Result<()> {
+) -> Result<Cart> {
     match store::change(&shop.db, merchant_id, cart_id, change, now_ms()).await? {
-        Changed::Done => Ok(()),
+        Changed::Done(loaded) => answer(shop, merchant_id, *loaded).await,
         Changed::Missing => Err(Error::NotFound(missing)),
         Changed::TooMany => {
             Err(Error::field("quantity", format!("the line would exceed {MAX_LINE_QUANTITY} units")))
@@ -360,18 +374,18 @@ pub async fn add_line(shop: &Shop, merchant_id: &str, cart_id: &str, req: NewLin
     let q = check.field("quantity", quantity(req.quantity, false));
     let v = check.field("variant_id", req.variant_id.ok_or_else(|| "is required".to_owned()));
     let (variant_id, q) = check.finish_with(v.zip(q))?;
-    let cart = store::get(&shop.db, merchant_id, cart_id).await?.ok_or(Error::NotFound("cart"))?;
+    let found =
+        store::addable(&shop.db, merchant_id, cart_id, &variant_id).await?.ok_or(Error::NotFound("cart"))?;
     let mut check = Check::default();
-    check.field("variant_id", sellable(shop, merchant_id, &variant_id, &cart.currency).await?);
+    check.field("variant_id", sellable(found.variant_currency, &found.currency));
     check.finish()?;
-    if store::line_count(&shop.db, merchant_id, cart_id).await? >= MAX_LINES as i64 {
+    if found.lines >= MAX_LINES as i64 {
         return Err(Error::field("variant_id", format!("a cart holds at most {MAX_LINES} lines")));
     }
     let line_id = new_id("cl");
     let change =
         Change::AddLine { line_id: &line_id, variant_id: &variant_id, quantity: q, max: MAX_LINE_QUANTITY };
-    apply(shop, merchant_id, cart_id, change, "cart").await?;
-    get(shop, merchant_id, cart_id).await
+    apply(shop, merchant_id, cart_id, change, "cart").await
 }
 
 /// Sets a line's quantity; 0 removes the line.
@@ -388,15 +402,13 @@ pub async fn update_line(
     let ids = [line_id.to_owned()];
     let change =
         if q == 0 { Change::RemoveLines(&ids) } else { Change::SetQuantity { line_id, quantity: q } };
-    apply(shop, merchant_id, cart_id, change, "cart line").await?;
-    get(shop, merchant_id, cart_id).await
+    apply(shop, merchant_id, cart_id, change, "cart line").await
 }
 
 /// Removes a line.
 pub async fn remove_line(shop: &Shop, merchant_id: &str, cart_id: &str, line_id: &str) -> Result<Cart> {
     let ids = [line_id.to_owned()];
-    apply(shop, merchant_id, cart_id, Change::RemoveLines(&ids), "cart line").await?;
-    get(shop, merchant_id, cart_id).await
+    apply(shop, merchant_id, cart_id, Change::RemoveLines(&ids), "cart line").await
 }
 
 /// Sets email and addresses.
@@ -408,8 +420,7 @@ pub async fn update_details(shop: &Shop, merchant_id: &str, cart_id: &str, req: 
     check.finish()?;
     let change =
         Change::Details { email: email.as_deref(), shipping: shipping.as_ref(), billing: billing.as_ref() };
-    apply(shop, merchant_id, cart_id, change, "cart").await?;
-    get(shop, merchant_id, cart_id).await
+    apply(shop, merchant_id, cart_id, change, "cart").await
 }
 
 /// Enters a discount code: it must exist, be in its window and have uses
@@ -429,15 +440,13 @@ pub async fn add_discount_code(
     if !entered && cart.discount_codes.len() >= MAX_CODES {
         return Err(Error::field("code", format!("a cart takes at most {MAX_CODES} discount codes")));
     }
-    apply(shop, merchant_id, cart_id, Change::AddCode { code_key: &key, code: &dc.code }, "cart").await?;
-    get(shop, merchant_id, cart_id).await
+    apply(shop, merchant_id, cart_id, Change::AddCode { code_key: &key, code: &dc.code }, "cart").await
 }
 
 /// Removes an entered discount code.
 pub async fn remove_discount_code(shop: &Shop, merchant_id: &str, cart_id: &str, code: &str) -> Result<Cart> {
     let key = discounts::code_key(code.trim());
-    apply(shop, merchant_id, cart_id, Change::RemoveCode { code_key: &key }, "discount code").await?;
-    get(shop, merchant_id, cart_id).await
+    apply(shop, merchant_id, cart_id, Change::RemoveCode { code_key: &key }, "discount code").await
 }
 
 /// The shipping rates the bound plugins offer for this cart.
@@ -473,8 +482,7 @@ pub async fn select_shipping(
             message: format!("shipping option {code:?} is not offered for this cart (offered: {offered:?})"),
         });
     }
-    apply(shop, merchant_id, cart_id, Change::ShippingOption(Some(&code)), "cart").await?;
-    get(shop, merchant_id, cart_id).await
+    apply(shop, merchant_id, cart_id, Change::ShippingOption(Some(&code)), "cart").await
 }
 
 /// Gives a guest cart to the customer who just logged in (a cart already
@@ -489,6 +497,7 @@ pub async fn claim(shop: &Shop, merchant_id: &str, cart_id: &str, customer_id: &
             message: "the cart belongs to another customer".into(),
         }),
         Changed::NotOpen => Err(not_open(shop, merchant_id, cart_id).await?),
-        Changed::Done | Changed::TooMany => get(shop, merchant_id, cart_id).await,
+        Changed::Done(loaded) => answer(shop, merchant_id, *loaded).await,
+        Changed::TooMany => get(shop, merchant_id, cart_id).await,
     }
 }
