@@ -7,7 +7,7 @@ use crate::db::Result;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Arg, Batch, Db, Sql};
+use super::{Arg, Backend, Batch, Conn, Db, Sql};
 use crate::model::cart::{Address, CartRecord, CartStatus, LineRecord, VariantInfo};
 use crate::model::catalog::{InventoryPolicy, Status};
 
@@ -74,9 +74,9 @@ pub async fn insert(
     }
     let mut tx = db.begin_write().await?;
     writes.run_independent(&mut tx).await?;
-    let loaded = load(db, &mut *tx, merchant_id, &c.id).await?.ok_or(sqlx::Error::RowNotFound)?;
+    let read = read_back(db, &mut tx, merchant_id, &c.id).await?;
     tx.commit().await?;
-    Ok(loaded)
+    settled(db, read, merchant_id, &c.id).await
 }
 
 /// The cart's entered discount codes, as a column `codes` of the cart's row.
@@ -129,10 +129,41 @@ pub async fn with_lines(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Opt
     load(db, db.reads(), merchant_id, cart_id).await
 }
 
-/// [`with_lines`] on a connection that has just written the cart: its
-/// pages are in that connection's cache (SQLite's readers drop theirs
-/// whenever the database changed), and on PostgreSQL it is one more
-/// statement on a connection already held.
+/// Most lines of a cart that SQLite's writer reads back itself after
+/// changing it (see [`read_back`]).
+const READ_BACK_LINES: i64 = 10;
+
+/// The cart just changed on `conn`, read on that connection before it is
+/// given up: SQLite's writer has the cart's pages in its cache, where a
+/// reader drops its whole cache whenever the database changed, and on
+/// PostgreSQL it is one more statement on a connection already held. But
+/// SQLite's writer is the write turn, which every writer waits for: a cart
+/// of more than [`READ_BACK_LINES`] lines (a row per line to read) is left
+/// to a reader once the turn is given up (`None`, see [`settled`]).
+async fn read_back(db: &Db, conn: &mut Conn, merchant_id: &str, cart_id: &str) -> Result<Option<Loaded>> {
+    if db.backend() == Backend::Sqlite {
+        let lines: i64 =
+            sqlx::query_scalar("select count(*) from cart_line where merchant_id = $1 and cart_id = $2")
+                .bind(merchant_id)
+                .bind(cart_id)
+                .fetch_one(&mut *conn)
+                .await?;
+        if lines > READ_BACK_LINES {
+            return Ok(None);
+        }
+    }
+    load(db, conn, merchant_id, cart_id).await
+}
+
+/// The cart as changed: read back by the writer, or else now by a reader.
+async fn settled(db: &Db, read: Option<Loaded>, merchant_id: &str, cart_id: &str) -> Result<Loaded> {
+    match read {
+        Some(loaded) => Ok(loaded),
+        None => Ok(with_lines(db, merchant_id, cart_id).await?.ok_or(sqlx::Error::RowNotFound)?),
+    }
+}
+
+/// [`with_lines`] on a given connection (see [`read_back`]).
 async fn load<'c, E>(db: &Db, on: E, merchant_id: &str, cart_id: &str) -> Result<Option<Loaded>>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
@@ -387,13 +418,13 @@ pub async fn change(
     };
     if let Some(update) = row {
         let mut turn = db.write_turn().await?;
-        let loaded = if update.execute(&mut *turn).await?.rows_affected() == 1 {
-            load(db, &mut *turn, merchant_id, cart_id).await?
-        } else {
-            None
-        };
+        if update.execute(&mut *turn).await?.rows_affected() != 1 {
+            turn.done().await;
+            return Ok(Changed::NotOpen);
+        }
+        let read = read_back(db, &mut turn, merchant_id, cart_id).await?;
         turn.done().await;
-        return Ok(loaded.map_or(Changed::NotOpen, |l| Changed::Done(Box::new(l))));
+        return Ok(Changed::Done(Box::new(settled(db, read, merchant_id, cart_id).await?)));
     }
     let mut tx = db.begin_write().await?;
     if !bump(&mut tx, merchant_id, cart_id, now).await? {
@@ -487,9 +518,9 @@ pub async fn change(
         tx.rollback().await?;
         return Ok(Changed::Missing);
     }
-    let loaded = load(db, &mut *tx, merchant_id, cart_id).await?.ok_or(sqlx::Error::RowNotFound)?;
+    let read = read_back(db, &mut tx, merchant_id, cart_id).await?;
     tx.commit().await?;
-    Ok(Changed::Done(Box::new(loaded)))
+    Ok(Changed::Done(Box::new(settled(db, read, merchant_id, cart_id).await?)))
 }
 
 /// Open carts with an e-mail and lines, idle past their shop's delay and

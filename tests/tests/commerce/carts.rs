@@ -180,3 +180,39 @@ on_both_databases!(a_completed_cart_cannot_change, |app| async move {
     assert_eq!(done["status"], "completed");
     assert!(done["order_id"].is_string());
 });
+
+// Every change answers the cart as it now is, whether the writer read it
+// back itself (a small cart) or a reader did once the write was done (a
+// cart of more than ten lines, on SQLite): the two answers agree with a
+// plain read, line for line.
+on_both_databases!(a_change_answers_the_cart_as_changed_small_or_large, |app| async move {
+    let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
+    let mut variants = Vec::new();
+    for i in 0..13 {
+        variants.push(product(&app, &shop, &format!("SKU{i}"), 1000 + i, 50).await);
+    }
+    let pk = shop.pk();
+    let first = json!({"lines": [{"variant_id": variants[0], "quantity": 1}]});
+    let cart = app.post("/v1/store/carts", pk, &first).await.expect(201);
+    let path = format!("/v1/store/carts/{}", cart["id"].as_str().unwrap());
+    let mut subtotal = 1000;
+    for (i, v) in variants.iter().enumerate().skip(1) {
+        let answer = app.post(&format!("{path}/lines"), pk, &json!({"variant_id": v, "quantity": 2})).await;
+        let answer = answer.expect(200);
+        subtotal += 2 * (1000 + i as i64);
+        assert_eq!(answer["lines"].as_array().unwrap().len(), i + 1, "{answer:#}");
+        assert_eq!(answer["subtotal"]["amount"], subtotal);
+        assert_eq!(answer, app.get(&path, pk).await.expect(200), "line {i}: the answer is the cart");
+    }
+    let answer = app.patch(&path, pk, &json!({"email": "big@example.com"})).await.expect(200);
+    assert_eq!(
+        (answer["email"].as_str(), answer["lines"].as_array().map(Vec::len)),
+        (Some("big@example.com"), Some(13))
+    );
+    assert_eq!(answer, app.get(&path, pk).await.expect(200));
+    let last = answer["lines"][12]["id"].as_str().unwrap().to_owned();
+    let answer = app.patch(&format!("{path}/lines/{last}"), pk, &json!({"quantity": 5})).await.expect(200);
+    assert_eq!(answer["lines"][12]["quantity"], 5);
+    assert_eq!(answer["subtotal"]["amount"], subtotal + 3 * 1012);
+    assert_eq!(answer, app.get(&path, pk).await.expect(200));
+});
