@@ -143,11 +143,7 @@ const READ_BACK_LINES: i64 = 10;
 async fn read_back(db: &Db, conn: &mut Conn, merchant_id: &str, cart_id: &str) -> Result<Option<Loaded>> {
     if db.backend() == Backend::Sqlite {
         let lines: i64 =
-            sqlx::query_scalar("select count(*) from cart_line where merchant_id = $1 and cart_id = $2")
-                .bind(merchant_id)
-                .bind(cart_id)
-                .fetch_one(&mut *conn)
-                .await?;
+            sqlx::query_scalar(LINE_COUNT).bind(merchant_id).bind(cart_id).fetch_one(&mut *conn).await?;
         if lines > READ_BACK_LINES {
             return Ok(None);
         }
@@ -241,18 +237,28 @@ where
     Ok(Some(Loaded { cart: cart_with_codes(first)?, lines }))
 }
 
-/// A live variant of an active product: its price currency, or `None`.
-pub async fn sellable_variant(db: &Db, merchant_id: &str, variant_id: &str) -> Result<Option<String>> {
-    let row = sqlx::query(
+/// SQL: the price currency of the variant `variant` (a placeholder) of the
+/// merchant `$1` if it is for sale — live, on an active product — and no
+/// row otherwise.
+fn for_sale_currency(variant: &str) -> String {
+    format!(
         "select v.currency from variant v join product p \
          on p.merchant_id = v.merchant_id and p.product_id = v.product_id \
-         where v.merchant_id = $1 and v.variant_id = $2 and v.deleted_at is null \
-         and p.deleted_at is null and p.status = 'active'",
+         where v.merchant_id = $1 and v.variant_id = {variant} and v.deleted_at is null \
+         and p.deleted_at is null and p.status = 'active'"
     )
-    .bind(merchant_id)
-    .bind(variant_id)
-    .fetch_optional(db.reads())
-    .await?;
+}
+
+/// SQL: the number of lines of the cart `$2` of the merchant `$1`.
+const LINE_COUNT: &str = "select count(*) from cart_line where merchant_id = $1 and cart_id = $2";
+
+/// A live variant of an active product: its price currency, or `None`.
+pub async fn sellable_variant(db: &Db, merchant_id: &str, variant_id: &str) -> Result<Option<String>> {
+    let row = sqlx::query(&for_sale_currency("$2"))
+        .bind(merchant_id)
+        .bind(variant_id)
+        .fetch_optional(db.reads())
+        .await?;
     Ok(row.map(|r| r.try_get("currency")).transpose()?)
 }
 
@@ -271,21 +277,13 @@ pub struct Addable {
 /// The cart (`None` if the merchant has none of that id), its number of
 /// lines, and whether `variant_id` is for sale.
 pub async fn addable(db: &Db, merchant_id: &str, cart_id: &str, variant_id: &str) -> Result<Option<Addable>> {
-    let row = sqlx::query(
-        "select cart.currency, \
-         (select count(*) from cart_line l where l.merchant_id = cart.merchant_id and l.cart_id = cart.cart_id) \
-           as line_count, \
-         (select v.currency from variant v join product p \
-           on p.merchant_id = v.merchant_id and p.product_id = v.product_id \
-           where v.merchant_id = cart.merchant_id and v.variant_id = $3 and v.deleted_at is null \
-           and p.deleted_at is null and p.status = 'active') as variant_currency \
+    let sql = format!(
+        "select cart.currency, ({LINE_COUNT}) as line_count, ({}) as variant_currency \
          from cart where cart.merchant_id = $1 and cart.cart_id = $2",
-    )
-    .bind(merchant_id)
-    .bind(cart_id)
-    .bind(variant_id)
-    .fetch_optional(db.reads())
-    .await?;
+        for_sale_currency("$3")
+    );
+    let row =
+        sqlx::query(&sql).bind(merchant_id).bind(cart_id).bind(variant_id).fetch_optional(db.reads()).await?;
     row.map(|r| {
         Ok(Addable {
             currency: r.try_get("currency")?,

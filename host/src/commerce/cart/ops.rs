@@ -257,13 +257,11 @@ async fn price_loaded(
     }
     if !dropped.is_empty()
         && record.status == CartStatus::Open
-        && matches!(
-            store::change(&shop.db, merchant_id, &record.id, Change::RemoveLines(&dropped), now_ms()).await?,
-            Changed::Done(_)
-        )
+        && let Changed::Done(changed) =
+            store::change(&shop.db, merchant_id, &record.id, Change::RemoveLines(&dropped), now_ms()).await?
     {
         // The cart priced here is the one without those lines.
-        record.version += 1;
+        record = changed.cart;
     }
     let now = now_ms();
     let mut codes: Vec<DiscountCode> = Vec::new();
