@@ -13,9 +13,10 @@ fn log(data_dir: &std::path::Path) -> std::fs::File {
 /// Starts `mercato serve` on port 0 and returns it with its address and the
 /// lines it printed before "listening on". The caller waits for it in `stop`.
 #[allow(clippy::zombie_processes)]
-fn start(data_dir: &std::path::Path) -> (Child, String, Vec<String>) {
+fn start(data_dir: &std::path::Path, env: &[(&str, &str)]) -> (Child, String, Vec<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mercato"))
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .envs(env.iter().copied())
         .env("MERCATO_DATA_DIR", data_dir)
         .env_remove("MERCATO_OPERATOR_KEY")
         .env_remove("MERCATO_SECRET_KEY")
@@ -69,7 +70,7 @@ fn stop(mut child: Child) {
 #[test]
 fn serve_creates_its_database_prints_the_operator_key_once_and_shuts_down_gracefully() {
     let dir = tempfile::tempdir().unwrap();
-    let (child, addr, printed) = start(dir.path());
+    let (child, addr, printed) = start(dir.path(), &[]);
     let key = printed.iter().find(|l| l.starts_with("op_")).cloned().expect("the generated key is printed");
     let sealing =
         printed.iter().find_map(|l| l.split("MERCATO_SECRET_KEY=").nth(1)).expect("the secret key too");
@@ -101,7 +102,7 @@ fn serve_creates_its_database_prints_the_operator_key_once_and_shuts_down_gracef
     stop(child);
 
     // Restart: no new key, the old one still works, the data is still there.
-    let (child, addr, printed) = start(dir.path());
+    let (child, addr, printed) = start(dir.path(), &[]);
     assert!(!printed.iter().any(|l| l.starts_with("op_")), "the key is printed once: {printed:?}");
     assert!(!printed.iter().any(|l| l.contains("MERCATO_SECRET_KEY")), "so is the secret key: {printed:?}");
     let (status, body) = http(&addr, "GET", "/v1/platform/merchants", Some(&key), "");
@@ -118,4 +119,34 @@ fn serve_creates_its_database_prints_the_operator_key_once_and_shuts_down_gracef
         assert!(!text.contains("neverLOGGED"), "a Stripe secret leaked: {text}");
     }
     assert!(!logs.contains(&sealing), "the secret key is never logged");
+}
+
+#[test]
+fn serve_places_as_many_checkouts_at_once_as_told_and_refuses_a_bad_number() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in [["--checkouts-at-once", "0"], ["--checkouts-at-once", "many"]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_mercato"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(bad)
+            .env("MERCATO_DATA_DIR", dir.path())
+            .env_remove("MERCATO_CHECKOUTS_AT_ONCE")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "a usage error: {stderr}");
+        assert!(stderr.contains("--checkouts-at-once"), "names the flag: {stderr}");
+    }
+    assert!(!dir.path().join("mercato.db").exists(), "refused before anything was made");
+
+    let (child, addr, _) = start(dir.path(), &[("MERCATO_CHECKOUTS_AT_ONCE", "3")]);
+    let (status, metrics) = http(&addr, "GET", "/metrics", None, "");
+    assert_eq!(status, 200);
+    for step in ["place", "record"] {
+        assert!(metrics.contains(&format!("mercato_checkout_slots{{step=\"{step}\"}} 3\n")), "{metrics}");
+        assert!(
+            metrics.contains(&format!("mercato_checkout_steps_total{{step=\"{step}\"}} 0\n")),
+            "{metrics}"
+        );
+    }
+    stop(child);
 }

@@ -77,6 +77,14 @@ pub struct Tuning {
     #[arg(long, env = "MERCATO_CACHE_RELOAD_MS", default_value_t = 5_000,
         value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
     pub cache_reload_ms: u64,
+    /// How many checkouts price their carts and place their orders at
+    /// once on this host, and as many record their payments (the rest
+    /// wait their turn, so cart edits never queue behind a crowd of
+    /// checkouts); one per two cores when not given. Payment calls run
+    /// outside this limit.
+    #[arg(long, env = "MERCATO_CHECKOUTS_AT_ONCE",
+        value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub checkouts_at_once: Option<u16>,
     /// Where Stripe's API is reached (a proxy, or a test double).
     #[arg(long, env = "MERCATO_STRIPE_API_BASE", default_value = crate::commerce::stripe::DEFAULT_API_BASE)]
     pub stripe_api_base: String,

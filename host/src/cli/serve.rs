@@ -57,6 +57,10 @@ pub fn run(
             .with_stripe(&tuning.stripe_api_base, &tuning.stripe_js_url)
             .with_webhooks(tuning.webhooks())
             .with_mailer(tuning.mailer()?);
+        let shop = match tuning.checkouts_at_once {
+            Some(slots) => shop.with_checkouts_at_once(slots.into()),
+            None => shop,
+        };
         let state = AppState::with_operator_key_hash(shop, hash)
             .with_idempotency_lease(std::time::Duration::from_millis(tuning.idempotency_lease_ms))
             .with_limits(tuning.limits());

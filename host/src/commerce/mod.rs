@@ -57,6 +57,8 @@ pub struct Shop {
     pub stripe: Arc<stripe::Api>,
     /// Checkouts completed on this host, by outcome.
     pub checkouts: Arc<checkout::Outcomes>,
+    /// How many checkouts price, place and record at once on this host.
+    pub placing: Arc<checkout::Placing>,
     /// How webhooks are delivered, and what came of them on this host.
     pub webhooks: webhooks::Shared,
     /// How e-mail is sent, and what came of it on this host.
@@ -77,6 +79,7 @@ impl Shop {
             secrets,
             stripe: Default::default(),
             checkouts: Default::default(),
+            placing: Default::default(),
             webhooks: Default::default(),
             mailer: Default::default(),
         }
@@ -85,6 +88,12 @@ impl Shop {
     /// E-mail sent with `mailer`.
     pub fn with_mailer(self, mailer: emails::Mailer) -> Shop {
         Shop { mailer: Arc::new(mailer), ..self }
+    }
+
+    /// At most `slots` checkouts in each limited step at once (see
+    /// [`checkout::Placing`]; one per core unless told).
+    pub fn with_checkouts_at_once(self, slots: usize) -> Shop {
+        Shop { placing: Arc::new(checkout::Placing::new(slots)), ..self }
     }
 
     /// Webhooks delivered with these settings.
