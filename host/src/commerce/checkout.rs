@@ -144,20 +144,22 @@ impl Placing {
         Placing { steps: [slots(), slots()] }
     }
 
-    /// The default: the two steps share the cores, so each has one slot
-    /// per two cores of this machine (at least one).
-    pub fn per_core() -> Placing {
-        Placing::new(default_slots())
-    }
-
     /// Waits for a slot in `step`; it is free again when the pass is dropped.
     pub async fn enter(&self, step: Step) -> tokio::sync::SemaphorePermit<'_> {
         use std::sync::atomic::Ordering::Relaxed;
+        /// Counts a waiter until it is let in or gives up (its request dropped).
+        struct Waiting<'a>(&'a std::sync::atomic::AtomicU64);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Relaxed);
+            }
+        }
         let slots = &self.steps[step as usize];
         let since = std::time::Instant::now();
         slots.waiting.fetch_add(1, Relaxed);
+        let waiting = Waiting(&slots.waiting);
         let pass = slots.permits.acquire().await;
-        slots.waiting.fetch_sub(1, Relaxed);
+        drop(waiting);
         slots.entered.fetch_add(1, Relaxed);
         slots.waited_us.fetch_add(since.elapsed().as_micros() as u64, Relaxed);
         pass.expect("the slots are never closed")
@@ -176,14 +178,11 @@ impl Placing {
     }
 }
 
-/// Slots per step unless the operator says otherwise: one per two cores.
-fn default_slots() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get()).div_ceil(2)
-}
-
+/// The default: the two steps share the cores, so each has one slot per
+/// two cores of this machine (at least one).
 impl Default for Placing {
     fn default() -> Placing {
-        Placing::per_core()
+        Placing::new(std::thread::available_parallelism().map_or(1, |n| n.get()).div_ceil(2))
     }
 }
 
@@ -660,5 +659,15 @@ mod tests {
         assert!(placed.waited_seconds >= 0.005, "{placed:?}");
         assert_eq!(placing.snapshot(Step::Record).entered, 12);
         assert_eq!(Placing::new(0).snapshot(Step::Record).slots, 1, "never no slot at all");
+
+        // A checkout whose request is dropped while it waits is no longer counted as waiting.
+        let held = placing.enter(Step::Place).await;
+        let also = placing.enter(Step::Place).await;
+        let gave_up =
+            tokio::time::timeout(std::time::Duration::from_millis(20), placing.enter(Step::Place)).await;
+        assert!(gave_up.is_err(), "both slots are taken");
+        assert_eq!(placing.snapshot(Step::Place).waiting, 0);
+        drop((held, also));
+        assert_eq!(placing.snapshot(Step::Place).entered, 14);
     }
 }

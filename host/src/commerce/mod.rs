@@ -91,7 +91,7 @@ impl Shop {
     }
 
     /// At most `slots` checkouts in each limited step at once (see
-    /// [`checkout::Placing`]; one per core unless told).
+    /// [`checkout::Placing`]; one per two cores unless told).
     pub fn with_checkouts_at_once(self, slots: usize) -> Shop {
         Shop { placing: Arc::new(checkout::Placing::new(slots)), ..self }
     }
