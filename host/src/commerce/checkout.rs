@@ -81,9 +81,36 @@ impl Outcomes {
 /// many checkouts run between the two steps; see BENCHMARKS.md).
 /// The wait comes before each step's first read: a waiting checkout holds
 /// no connection, and before step 1 no stock.
+///
+/// The slots are there for the other requests: while nothing but
+/// checkouts is in flight on this host (a rush of checkouts and nobody
+/// browsing), a checkout goes ahead without a slot, as it would with no
+/// limit (measured: with the slots always taken, 32 clients completing
+/// and nothing else placed 19 % fewer orders).
 #[derive(Debug)]
 pub struct Placing {
     steps: [Slots; 2],
+    /// HTTP requests in flight on this host (see [`Placing::request`]).
+    requests: std::sync::atomic::AtomicU64,
+    /// Of them, checkouts (see [`Placing::checkout`]).
+    checkouts: std::sync::atomic::AtomicU64,
+}
+
+/// Counts one request (or checkout) in flight until dropped.
+#[derive(Debug)]
+pub struct InFlight<'a>(&'a std::sync::atomic::AtomicU64);
+
+impl InFlight<'_> {
+    fn of(count: &std::sync::atomic::AtomicU64) -> InFlight<'_> {
+        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        InFlight(count)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// The steps of a checkout [`Placing`] limits.
@@ -141,11 +168,30 @@ impl Placing {
             entered: Default::default(),
             waited_us: Default::default(),
         };
-        Placing { steps: [slots(), slots()] }
+        Placing { steps: [slots(), slots()], requests: Default::default(), checkouts: Default::default() }
     }
 
-    /// Waits for a slot in `step`; it is free again when the pass is dropped.
-    pub async fn enter(&self, step: Step) -> tokio::sync::SemaphorePermit<'_> {
+    /// Counts an HTTP request in flight on this host, until it is dropped
+    /// (the HTTP layer holds one for every request it serves).
+    pub fn request(&self) -> InFlight<'_> {
+        InFlight::of(&self.requests)
+    }
+
+    /// Counts a checkout in flight, until it is dropped.
+    fn checkout(&self) -> InFlight<'_> {
+        InFlight::of(&self.checkouts)
+    }
+
+    /// Whether any request other than a checkout is in flight.
+    fn others_in_flight(&self) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.requests.load(Relaxed) > self.checkouts.load(Relaxed)
+    }
+
+    /// Waits for a slot in `step`, unless nothing but checkouts is in
+    /// flight (`None`: no slot taken); a slot is free again when the pass
+    /// is dropped.
+    pub async fn enter(&self, step: Step) -> Option<tokio::sync::SemaphorePermit<'_>> {
         use std::sync::atomic::Ordering::Relaxed;
         /// Counts a waiter until it is let in or gives up (its request dropped).
         struct Waiting<'a>(&'a std::sync::atomic::AtomicU64);
@@ -155,6 +201,10 @@ impl Placing {
             }
         }
         let slots = &self.steps[step as usize];
+        if !self.others_in_flight() {
+            slots.entered.fetch_add(1, Relaxed);
+            return None;
+        }
         let since = std::time::Instant::now();
         slots.waiting.fetch_add(1, Relaxed);
         let waiting = Waiting(&slots.waiting);
@@ -162,7 +212,7 @@ impl Placing {
         drop(waiting);
         slots.entered.fetch_add(1, Relaxed);
         slots.waited_us.fetch_add(since.elapsed().as_micros() as u64, Relaxed);
-        pass.expect("the slots are never closed")
+        Some(pass.expect("the slots are never closed"))
     }
 
     /// Each step's slots and what waited for them (for `/metrics`).
@@ -267,6 +317,7 @@ pub async fn complete(
     req: CompleteRequest,
     retried: bool,
 ) -> Result<Completion> {
+    let _checkout = shop.placing.checkout();
     if retried && let Some(done) = resume(shop, merchant_id, cart_id, true).await? {
         return done;
     }
@@ -633,8 +684,10 @@ mod tests {
     use super::{Placing, Step};
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn no_more_checkouts_are_in_a_step_at_once_than_slots_and_each_waiter_gets_in() {
+    async fn while_others_are_in_flight_no_more_checkouts_are_in_a_step_than_slots_and_each_waiter_gets_in() {
         let placing = Arc::new(Placing::new(2));
+        // Someone browsing: checkouts take turns.
+        let browsing = placing.request();
         let (inside, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
         let tasks: Vec<_> = (0..12)
             .map(|_| {
@@ -665,9 +718,16 @@ mod tests {
         let also = placing.enter(Step::Place).await;
         let gave_up =
             tokio::time::timeout(std::time::Duration::from_millis(20), placing.enter(Step::Place)).await;
-        assert!(gave_up.is_err(), "both slots are taken");
+        assert!(held.is_some() && also.is_some() && gave_up.is_err(), "both slots are taken");
         assert_eq!(placing.snapshot(Step::Place).waiting, 0);
+
+        // Nothing but checkouts in flight: one goes ahead, slots taken or not.
+        drop(browsing);
+        let _checkout = placing.checkout();
+        let _its_request = placing.request();
+        let ahead = tokio::time::timeout(std::time::Duration::from_secs(5), placing.enter(Step::Place)).await;
+        assert!(matches!(ahead, Ok(None)), "no slot taken, no wait");
         drop((held, also));
-        assert_eq!(placing.snapshot(Step::Place).entered, 14);
+        assert_eq!(placing.snapshot(Step::Place).entered, 15);
     }
 }

@@ -100,9 +100,12 @@ fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-/// The middleware: times the request and counts its answer.
+/// The middleware: times the request, counts its answer, and counts it
+/// in flight meanwhile (see [`crate::commerce::checkout::Placing`]).
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
+    // Checkouts take turns only while other requests are in flight.
+    let _in_flight = state.shop.placing.request();
     let method = req.method().as_str().to_owned();
     let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
     let res = next.run(req).await;
