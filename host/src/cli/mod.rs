@@ -78,9 +78,10 @@ pub struct Tuning {
         value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
     pub cache_reload_ms: u64,
     /// How many checkouts price their carts and place their orders at
-    /// once on this host, and as many record their payments (the rest
-    /// wait their turn, so cart edits never queue behind a crowd of
-    /// checkouts); one per two cores when not given. Payment calls run
+    /// once on this host, and as many record their payments, while other
+    /// requests are in flight (the rest wait their turn, so cart edits
+    /// never queue behind a crowd of checkouts); when not given, one per
+    /// two cores on SQLite, one per core on PostgreSQL. Payment calls run
     /// outside this limit.
     #[arg(long, env = "MERCATO_CHECKOUTS_AT_ONCE",
         value_parser = clap::value_parser!(u16).range(1..=4096))]

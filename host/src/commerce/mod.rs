@@ -70,6 +70,7 @@ impl Shop {
     /// of its own (see [`Shop::with_secret_key`]).
     pub fn new(db: Db, runtime: Arc<Runtime>) -> Shop {
         let secrets = Arc::new(secrets::SecretBox::ephemeral());
+        let placing = Arc::new(checkout::Placing::default_for(db.backend()));
         Shop {
             shadows: plugins::ShadowRuns::new(db.clone(), runtime.clone()),
             db,
@@ -79,7 +80,7 @@ impl Shop {
             secrets,
             stripe: Default::default(),
             checkouts: Default::default(),
-            placing: Default::default(),
+            placing,
             webhooks: Default::default(),
             mailer: Default::default(),
         }
@@ -91,7 +92,7 @@ impl Shop {
     }
 
     /// At most `slots` checkouts in each limited step at once (see
-    /// [`checkout::Placing`]; one per two cores unless told).
+    /// [`checkout::Placing`]; [`checkout::Placing::default_for`] unless told).
     pub fn with_checkouts_at_once(self, slots: usize) -> Shop {
         Shop { placing: Arc::new(checkout::Placing::new(slots)), ..self }
     }
