@@ -96,7 +96,7 @@ pub struct Placing {
     checkouts: std::sync::atomic::AtomicU64,
 }
 
-/// Counts one request (or checkout) in flight until dropped.
+/// Counts one request, checkout or waiter until dropped.
 #[derive(Debug)]
 pub struct InFlight<'a>(&'a std::sync::atomic::AtomicU64);
 
@@ -193,21 +193,14 @@ impl Placing {
     /// is dropped.
     pub async fn enter(&self, step: Step) -> Option<tokio::sync::SemaphorePermit<'_>> {
         use std::sync::atomic::Ordering::Relaxed;
-        /// Counts a waiter until it is let in or gives up (its request dropped).
-        struct Waiting<'a>(&'a std::sync::atomic::AtomicU64);
-        impl Drop for Waiting<'_> {
-            fn drop(&mut self) {
-                self.0.fetch_sub(1, Relaxed);
-            }
-        }
         let slots = &self.steps[step as usize];
         if !self.others_in_flight() {
             slots.entered.fetch_add(1, Relaxed);
             return None;
         }
         let since = std::time::Instant::now();
-        slots.waiting.fetch_add(1, Relaxed);
-        let waiting = Waiting(&slots.waiting);
+        // Counted until let in, or until it gives up (its request dropped).
+        let waiting = InFlight::of(&slots.waiting);
         let pass = slots.permits.acquire().await;
         drop(waiting);
         slots.entered.fetch_add(1, Relaxed);

@@ -121,35 +121,37 @@ async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'
         "Checkouts whose payment was asked on this host, by outcome.",
         state.shop.checkouts.snapshot().iter().map(|(o, n)| format!("{{outcome=\"{o}\"}} {n}")).collect(),
     );
-    use crate::commerce::checkout::Step;
+    use crate::commerce::checkout::{Step, StepStats};
     let steps: Vec<_> = Step::ALL.iter().map(|&s| (s.as_str(), state.shop.placing.snapshot(s))).collect();
-    let per_step = |value: &dyn Fn(&crate::commerce::checkout::StepStats) -> String| {
-        steps.iter().map(|(step, s)| format!("{{step=\"{step}\"}} {}", value(s))).collect::<Vec<_>>()
-    };
-    family(
-        "mercato_checkout_slots",
-        "gauge",
-        "Checkouts that may be in a step at once on this host: place (price the cart, place the order) and record (the payment's answer).",
-        per_step(&|s| s.slots.to_string()),
-    );
-    family(
-        "mercato_checkouts_waiting",
-        "gauge",
-        "Checkouts waiting now for a slot in a step.",
-        per_step(&|s| s.waiting.to_string()),
-    );
-    family(
-        "mercato_checkout_steps_total",
-        "counter",
-        "Checkouts let in to a step on this host.",
-        per_step(&|s| s.entered.to_string()),
-    );
-    family(
-        "mercato_checkout_slot_wait_seconds_total",
-        "counter",
-        "Seconds checkouts waited for a slot in a step, together; divided by the step's checkouts, the mean wait.",
-        per_step(&|s| s.waited_seconds.to_string()),
-    );
+    type Value = fn(&StepStats) -> String;
+    let checkout_families: [(&str, &str, &str, Value); 4] = [
+        (
+            "mercato_checkout_slots",
+            "gauge",
+            "Checkouts that may be in a step at once on this host: place (price the cart, place the order) and record (the payment's answer).",
+            |s| s.slots.to_string(),
+        ),
+        ("mercato_checkouts_waiting", "gauge", "Checkouts waiting now for a slot in a step.", |s| {
+            s.waiting.to_string()
+        }),
+        ("mercato_checkout_steps_total", "counter", "Checkouts let in to a step on this host.", |s| {
+            s.entered.to_string()
+        }),
+        (
+            "mercato_checkout_slot_wait_seconds_total",
+            "counter",
+            "Seconds checkouts waited for a slot in a step, together; divided by the step's checkouts, the mean wait.",
+            |s| s.waited_seconds.to_string(),
+        ),
+    ];
+    for (name, kind, help, value) in checkout_families {
+        family(
+            name,
+            kind,
+            help,
+            steps.iter().map(|(step, s)| format!("{{step=\"{step}\"}} {}", value(s))).collect(),
+        );
+    }
     let (open, idle) = state.shop.db.reads().counts();
     family(
         "mercato_db_pool_connections",
