@@ -93,6 +93,13 @@ pub struct BenchArgs {
     /// Only PostgreSQL (a URL must be set).
     #[arg(long, conflicts_with = "sqlite_only")]
     pub postgres_only: bool,
+    /// PostgreSQL commits without waiting for its log to reach the disk
+    /// (`synchronous_commit = off`): the durability SQLite runs with here
+    /// (WAL, `synchronous = normal`), where no commit waits for a flush
+    /// either. Either may lose its last commits in a crash of the machine,
+    /// never half of one; PostgreSQL also in a crash of its server.
+    #[arg(long)]
+    pub postgres_async_commit: bool,
 }
 
 impl BenchArgs {
@@ -154,7 +161,8 @@ fn bench(args: BenchArgs) -> anyhow::Result<bool> {
     let mut clean = true;
     let mut backends = vec![server::Backend::Sqlite];
     if let Some(url) = args.postgres_url() {
-        backends.push(server::Backend::Postgres(url));
+        let settings = args.postgres_async_commit.then_some("-c synchronous_commit=off");
+        backends.push(server::Backend::Postgres(url, settings));
     }
     if args.postgres_only {
         anyhow::ensure!(backends.len() == 2, "--postgres-only needs a PostgreSQL URL");
@@ -163,6 +171,9 @@ fn bench(args: BenchArgs) -> anyhow::Result<bool> {
     for backend in backends {
         let name = backend.name();
         eprintln!("== {name}");
+        if let server::Backend::Postgres(_, Some(settings)) = &backend {
+            eprintln!("every session with {settings}");
+        }
         let results = runtime.block_on(run_backend(&args, &mercato, &backend));
         let results = match results {
             Ok(results) => results,

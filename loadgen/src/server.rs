@@ -13,15 +13,16 @@ use anyhow::{Context, Result, bail};
 /// A database to run on.
 pub enum Backend {
     Sqlite,
-    /// The server's URL (a database where schemas may be created).
-    Postgres(String),
+    /// The server's URL (a database where schemas may be created), and
+    /// settings every session of the run takes (`-c name=value`), if any.
+    Postgres(String, Option<&'static str>),
 }
 
 impl Backend {
     pub fn name(&self) -> &'static str {
         match self {
             Backend::Sqlite => "sqlite",
-            Backend::Postgres(_) => "postgres",
+            Backend::Postgres(..) => "postgres",
         }
     }
 }
@@ -142,11 +143,13 @@ impl Env {
                 let db = |name: &str| format!("sqlite://{}", dir.path().join(name).display());
                 (db("mercato.db"), db("baseline.db"), None)
             }
-            Backend::Postgres(url) => {
+            Backend::Postgres(url, settings) => {
                 let schema = format!("bench_{}", &random_hex()[..16]);
                 create_schema(url, &schema).await?;
                 let sep = if url.contains('?') { '&' } else { '?' };
-                let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+                let options = format!("-c search_path={schema} {}", settings.unwrap_or_default());
+                let options = options.trim_end().replace(' ', "%20").replace('=', "%3D");
+                let scoped = format!("{url}{sep}options={options}");
                 (scoped.clone(), scoped, Some((url.clone(), schema)))
             }
         };

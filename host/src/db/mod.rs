@@ -705,14 +705,16 @@ fn unique_constraint(e: &sqlx::Error) -> Option<String> {
 const SQLITE_POOL: u32 = 2;
 
 /// PostgreSQL connections in the pool, unless `MERCATO_DB_CONNECTIONS`
-/// says otherwise: two per core of this host. Each connection is a server
-/// process; on a machine whose cores the host and the database share,
-/// more of them than cores only queue for the CPU and contend for
-/// PostgreSQL's locks (see SCALING.md for the measurements).
+/// says otherwise: four per core of this host. Each connection is a server
+/// process. A connection whose commit waits for PostgreSQL's log to reach
+/// the disk does nothing meanwhile, so the host keeps more of them than
+/// cores (measured on 2 cores with flushes of 0.12 ms: 8 connections did
+/// 6–27 % more than 4, 16 no more than 8; on a disk flushing in 0.04 ms, 4
+/// and 16 were equal; see BENCHMARKS.md and SCALING.md).
 fn postgres_connections() -> anyhow::Result<u32> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     match std::env::var("MERCATO_DB_CONNECTIONS") {
-        Err(_) => Ok((2 * cores).clamp(2, 32) as u32),
+        Err(_) => Ok((4 * cores).clamp(4, 64) as u32),
         Ok(n) => match n.trim().parse::<u32>() {
             Ok(n @ 1..=1000) => Ok(n),
             _ => anyhow::bail!(

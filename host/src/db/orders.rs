@@ -88,25 +88,55 @@ fn order_line(row: &AnyRow, currency: &str) -> Result<OrderLine> {
 const ATTEMPT_COLUMNS: &str = "payment_attempt_id, provider, plugin_id, status, amount, currency, \
      provider_reference, next_action, message, failure_reason, created_at, updated_at";
 
-fn attempt(row: &AnyRow) -> Result<Payment> {
-    let next_action: Option<String> = row.try_get("next_action")?;
-    Ok(Payment {
-        id: row.try_get("payment_attempt_id")?,
-        provider: row.try_get("provider")?,
-        plugin_id: row.try_get("plugin_id")?,
-        status: row.try_get("status")?,
-        amount: Price { amount: row.try_get("amount")?, currency: row.try_get("currency")? },
-        provider_reference: row.try_get("provider_reference")?,
+/// A payment attempt from `row`, its columns named with `prefix` before
+/// them; `None` when the row has none (an outer join that found none).
+fn attempt(row: &AnyRow, prefix: &str) -> Result<Option<Payment>> {
+    let get = |c: &str| format!("{prefix}{c}");
+    let Some(id) = row.try_get::<Option<String>, _>(get("payment_attempt_id").as_str())? else {
+        return Ok(None);
+    };
+    let next_action: Option<String> = row.try_get(get("next_action").as_str())?;
+    Ok(Some(Payment {
+        id,
+        provider: row.try_get(get("provider").as_str())?,
+        plugin_id: row.try_get(get("plugin_id").as_str())?,
+        status: row.try_get(get("status").as_str())?,
+        amount: Price {
+            amount: row.try_get(get("amount").as_str())?,
+            currency: row.try_get(get("currency").as_str())?,
+        },
+        provider_reference: row.try_get(get("provider_reference").as_str())?,
         next_action: next_action.and_then(|n| serde_json::from_str::<NextAction>(&n).ok()),
-        message: row.try_get("message")?,
-        failure_reason: row.try_get("failure_reason")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+        message: row.try_get(get("message").as_str())?,
+        failure_reason: row.try_get(get("failure_reason").as_str())?,
+        created_at: row.try_get(get("created_at").as_str())?,
+        updated_at: row.try_get(get("updated_at").as_str())?,
+    }))
 }
 
-/// Fills in lines and the latest payment attempt.
-async fn complete(db: &Db, merchant_id: &str, o: &mut Order) -> Result<()> {
+/// One order with its lines and latest payment attempt, numbered or not:
+/// the order with its attempt in one query, its lines in another.
+pub async fn get(db: &Db, merchant_id: &str, order_id: &str) -> Result<Option<Order>> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let of =
+            |columns: &str, as_: &dyn Fn(&str) -> String| columns.split(", ").map(as_).collect::<Vec<_>>();
+        format!(
+            "select {}, {} from sales_order o left join payment_attempt a \
+             on a.merchant_id = o.merchant_id and a.payment_attempt_id = (select payment_attempt_id \
+                 from payment_attempt where merchant_id = o.merchant_id and order_id = o.order_id \
+                 order by created_at desc, payment_attempt_id desc limit 1) \
+             where o.merchant_id = $1 and o.order_id = $2",
+            of(ORDER_COLUMNS, &|c| format!("o.{c} as {c}")).join(", "),
+            of(ATTEMPT_COLUMNS, &|c| format!("a.{c} as a_{c}")).join(", "),
+        )
+    });
+    let sql = SQL.as_str();
+    let Some(row) = sqlx::query(sql).bind(merchant_id).bind(order_id).fetch_optional(db.reads()).await?
+    else {
+        return Ok(None);
+    };
+    let mut o = order(&row)?;
+    o.payment = attempt(&row, "a_")?;
     let lines =
         sqlx::query("select * from order_line where merchant_id = $1 and order_id = $2 order by position")
             .bind(merchant_id)
@@ -114,24 +144,6 @@ async fn complete(db: &Db, merchant_id: &str, o: &mut Order) -> Result<()> {
             .fetch_all(db.reads())
             .await?;
     o.lines = lines.iter().map(|r| order_line(r, &o.currency)).collect::<Result<_, _>>()?;
-    let sql = format!(
-        "select {ATTEMPT_COLUMNS} from payment_attempt where merchant_id = $1 and order_id = $2 \
-         order by created_at desc, payment_attempt_id desc limit 1"
-    );
-    let a = sqlx::query(&sql).bind(merchant_id).bind(&o.id).fetch_optional(db.reads()).await?;
-    o.payment = a.as_ref().map(attempt).transpose()?;
-    Ok(())
-}
-
-/// One order with its lines and latest payment attempt, numbered or not.
-pub async fn get(db: &Db, merchant_id: &str, order_id: &str) -> Result<Option<Order>> {
-    let sql = format!("select {ORDER_COLUMNS} from sales_order where merchant_id = $1 and order_id = $2");
-    let Some(row) = sqlx::query(&sql).bind(merchant_id).bind(order_id).fetch_optional(db.reads()).await?
-    else {
-        return Ok(None);
-    };
-    let mut o = order(&row)?;
-    complete(db, merchant_id, &mut o).await?;
     Ok(Some(o))
 }
 
@@ -227,7 +239,7 @@ async fn complete_page(db: &Db, merchant_id: &str, orders: &mut [Order]) -> Resu
         let o = &mut orders[of(&row)?];
         // The first attempt of each order is its latest.
         if o.payment.is_none() {
-            o.payment = Some(attempt(&row)?);
+            o.payment = attempt(&row, "")?;
         }
     }
     Ok(())
