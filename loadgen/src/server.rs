@@ -194,10 +194,13 @@ impl Env {
         }
     }
 
-    /// PostgreSQL: refreshes the planner's statistics of the schema, as
-    /// autovacuum does within a minute of a catalog being loaded. Without
-    /// it, the plans PostgreSQL caches for the host's prepared statements
-    /// are made from the statistics of empty tables.
+    /// PostgreSQL: vacuums the schema's tables and refreshes the planner's
+    /// statistics, as autovacuum does within a minute of a catalog being
+    /// loaded or of a scenario's updates. Without the statistics, the plans
+    /// PostgreSQL caches for the host's prepared statements are made from
+    /// those of empty tables; without the vacuum, on a server where
+    /// autovacuum is off, each scenario reads through the row versions the
+    /// ones before it left.
     pub async fn analyze(&self) -> Result<()> {
         let Some((url, schema)) = &self.schema else { return Ok(()) };
         let admin = sqlx::AnyPool::connect(url).await?;
@@ -214,7 +217,8 @@ impl Env {
                 .fetch_one(&admin)
                 .await?;
             if rows {
-                sqlx::query(&format!("analyze {schema}.{table}")).execute(&admin).await?;
+                // Not in a transaction, so not prepared.
+                sqlx::raw_sql(&format!("vacuum (analyze) {schema}.{table}")).execute(&admin).await?;
             }
         }
         admin.close().await;
