@@ -710,11 +710,12 @@ const SQLITE_POOL: u32 = 2;
 /// the disk does nothing meanwhile, so the host keeps more of them than
 /// cores (measured on 2 cores with flushes of 0.12 ms: 8 connections did
 /// 6–27 % more than 4, 16 no more than 8; on a disk flushing in 0.04 ms, 4
-/// and 16 were equal; see BENCHMARKS.md and SCALING.md).
+/// and 16 were equal; see BENCHMARKS.md and SCALING.md). At most 32, so
+/// that a few large hosts stay within PostgreSQL's default 100.
 fn postgres_connections() -> anyhow::Result<u32> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     match std::env::var("MERCATO_DB_CONNECTIONS") {
-        Err(_) => Ok((4 * cores).clamp(4, 64) as u32),
+        Err(_) => Ok((4 * cores).clamp(4, 32) as u32),
         Ok(n) => match n.trim().parse::<u32>() {
             Ok(n @ 1..=1000) => Ok(n),
             _ => anyhow::bail!(
