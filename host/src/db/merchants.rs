@@ -111,7 +111,7 @@ pub async fn replace_keys(db: &Db, merchant_id: &str, keys: &[StoredKey]) -> Res
 /// The merchant whose slug is `slug`, with its live publishable key when
 /// the host keeps it readable (keys issued since the storefront pages).
 pub async fn by_slug_with_publishable_key(db: &Db, slug: &str) -> Result<Option<(Merchant, Option<String>)>> {
-    let columns = COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ");
+    let columns = super::qualified(COLUMNS, "m", "");
     let sql = format!(
         "select {columns}, k.public_value from merchant m left join api_key k on k.merchant_id = m.merchant_id \
          and k.kind = 'publishable' and k.revoked_at is null where m.slug = $1 \

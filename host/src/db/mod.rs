@@ -606,6 +606,12 @@ fn renumber(text: &str, offset: usize) -> String {
     out
 }
 
+/// `a, b` of `table` as `table.a as {prefix}a, table.b as {prefix}b`: for
+/// a query that joins tables with columns of the same names.
+pub(crate) fn qualified(columns: &str, table: &str, prefix: &str) -> String {
+    columns.split(", ").map(|c| format!("{table}.{c} as {prefix}{c}")).collect::<Vec<_>>().join(", ")
+}
+
 /// The `values` list of a multi-row insert: `rows` tuples of `shared`
 /// (placeholders bound once, e.g. "$1, $2") followed by `per_row`
 /// placeholders numbered from `$first` on, row after row.

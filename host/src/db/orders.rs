@@ -118,16 +118,14 @@ fn attempt(row: &AnyRow, prefix: &str) -> Result<Option<Payment>> {
 /// the order with its attempt in one query, its lines in another.
 pub async fn get(db: &Db, merchant_id: &str, order_id: &str) -> Result<Option<Order>> {
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        let of =
-            |columns: &str, as_: &dyn Fn(&str) -> String| columns.split(", ").map(as_).collect::<Vec<_>>();
         format!(
             "select {}, {} from sales_order o left join payment_attempt a \
              on a.merchant_id = o.merchant_id and a.payment_attempt_id = (select payment_attempt_id \
                  from payment_attempt where merchant_id = o.merchant_id and order_id = o.order_id \
                  order by created_at desc, payment_attempt_id desc limit 1) \
              where o.merchant_id = $1 and o.order_id = $2",
-            of(ORDER_COLUMNS, &|c| format!("o.{c} as {c}")).join(", "),
-            of(ATTEMPT_COLUMNS, &|c| format!("a.{c} as a_{c}")).join(", "),
+            super::qualified(ORDER_COLUMNS, "o", ""),
+            super::qualified(ATTEMPT_COLUMNS, "a", "a_"),
         )
     });
     let sql = SQL.as_str();

@@ -149,7 +149,7 @@ pub async fn list_products(
     limit: u32,
 ) -> Result<Vec<Product>> {
     let mut sql = Sql::default();
-    sql.push(&format!("select {}", qualified(PRODUCT_COLUMNS)));
+    sql.push(&format!("select {}", crate::db::qualified(PRODUCT_COLUMNS, "product", "")));
     let Some(rank) = matching(db, &mut sql, merchant_id, filter) else { return Ok(Vec::new()) };
     let sort = filter.sort;
     let mut offset = 0;
@@ -197,11 +197,6 @@ pub async fn list_products(
     let rows = sql.fetch_all(db.reads()).await?;
     let products = rows.iter().map(product).collect::<Result<Vec<_>, _>>()?;
     complete(db, merchant_id, products).await
-}
-
-/// `a, b` as `product.a, product.b`: a search joins a table with its own columns.
-fn qualified(columns: &str) -> String {
-    columns.split(", ").map(|c| format!("product.{c}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Facet counts over every product `filter` matches, as [`product_facets`] finds them.
