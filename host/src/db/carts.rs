@@ -72,22 +72,9 @@ pub async fn insert(
         }
         writes.add(Sql::with(&sql, args));
     }
-    let read = match db.backend() {
-        // The inserts go as one statement (see `Batch::run_independent`),
-        // a transaction of its own: no `begin` and `commit` round trips.
-        Backend::Postgres => {
-            let mut conn = db.write_turn().await?;
-            writes.run_independent(&mut conn).await?;
-            read_back(db, &mut conn, merchant_id, &c.id).await?
-        }
-        Backend::Sqlite => {
-            let mut tx = db.begin_write().await?;
-            writes.run_independent(&mut tx).await?;
-            let read = read_back(db, &mut tx, merchant_id, &c.id).await?;
-            tx.commit().await?;
-            read
-        }
-    };
+    let mut tx = db.write_batch(writes).await?;
+    let read = read_back(db, &mut tx, merchant_id, &c.id).await?;
+    tx.commit().await?;
     settled(db, read, merchant_id, &c.id).await
 }
 

@@ -856,6 +856,22 @@ impl Db {
         })))
     }
 
+    /// Runs `batch` (see [`Batch::run_independent`]) as a write
+    /// transaction, returned open for what reads it back before `commit`.
+    /// On PostgreSQL the batch is one statement, a transaction of its own:
+    /// it runs on a pooled connection without the `begin` and `commit`
+    /// round trips, and the transaction's commit and rollback do nothing
+    /// (measured on a new cart: 6–10 % more of them per second), so write
+    /// nothing more in it.
+    pub(crate) async fn write_batch(&self, batch: Batch) -> Result<WriteTx> {
+        let mut tx = match self.backend {
+            Backend::Postgres => WriteTx(Conn(Inner::Pooled(self.pool().acquire().await?))),
+            Backend::Sqlite => self.begin_write().await?,
+        };
+        batch.run_independent(&mut tx).await?;
+        Ok(tx)
+    }
+
     /// A write transaction whose commit does not wait for the disk on
     /// PostgreSQL (`synchronous_commit = off`): for bookkeeping whose last
     /// moments may be lost in a crash without harm — the background
