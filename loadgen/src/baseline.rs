@@ -1,6 +1,7 @@
 //! The denominator: a bare axum route that reads one row by primary key
-//! through the host's own `Db` pool (same pool sizes, same SQLite set-up),
-//! in a process of its own like `mercato serve`.
+//! the way the host reads (`Db::reads`: on SQLite the host's own
+//! connections, on PostgreSQL sqlx's pool; same sizes, same set-up), in a
+//! process of its own like `mercato serve`.
 
 use std::net::SocketAddr;
 
@@ -25,19 +26,15 @@ pub fn row_id(i: usize) -> String {
 pub fn serve(url: &str, listen: SocketAddr) -> Result<bool> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
-        let pool = connect(url).await?;
-        seed(&pool).await?;
-        let app = axum::Router::new().route("/rows/{id}", get(read_row)).with_state(pool);
+        let db =
+            mercato::db::Db::connect(url).await.context("baseline: failed to connect to the database")?;
+        seed(db.pool()).await?;
+        let app = axum::Router::new().route("/rows/{id}", get(read_row)).with_state(db);
         let listener = tokio::net::TcpListener::bind(listen).await?;
         println!("listening on http://{}", listener.local_addr()?);
         axum::serve(listener, app).await?;
         Ok(true)
     })
-}
-
-async fn connect(url: &str) -> Result<AnyPool> {
-    let db = mercato::db::Db::connect(url).await.context("baseline: failed to connect to the database")?;
-    Ok(db.pool().clone())
 }
 
 /// A copy of the merchant table's shape with a few rows.
@@ -61,13 +58,16 @@ async fn seed(pool: &AnyPool) -> Result<()> {
     Ok(())
 }
 
-async fn read_row(State(pool): State<AnyPool>, Path(id): Path<String>) -> Result<Json<Value>, StatusCode> {
+async fn read_row(
+    State(db): State<mercato::db::Db>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, StatusCode> {
     let row: Option<AnyRow> = sqlx::query(
         "select merchant_id, name, slug, default_currency, country, created_at \
          from loadgen_baseline where merchant_id = $1",
     )
     .bind(id)
-    .fetch_optional(&pool)
+    .fetch_optional(db.reads())
     .await
     .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
     let row = row.ok_or(StatusCode::NOT_FOUND)?;

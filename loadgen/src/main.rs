@@ -4,6 +4,7 @@
 //! Run by `cargo xtask bench api`; ends with one JSON line on stdout.
 
 mod baseline;
+mod cap;
 mod cpu;
 mod receiver;
 mod report;
@@ -100,6 +101,14 @@ pub struct BenchArgs {
     /// never half of one; PostgreSQL also in a crash of its server.
     #[arg(long)]
     pub postgres_async_commit: bool,
+    /// Holds the servers under test (the host and the baseline server) to
+    /// this many cores through a Linux cgroup (needs root): the database's
+    /// server and the client get the rest of the machine, as a host whose
+    /// PostgreSQL runs on a machine of its own. Per-host throughput then
+    /// compares across databases; without it, PostgreSQL's CPU is taken
+    /// from the host's cores.
+    #[arg(long)]
+    pub host_cpus: Option<f64>,
 }
 
 impl BenchArgs {
@@ -199,6 +208,9 @@ fn bench(args: BenchArgs) -> anyhow::Result<bool> {
     line.insert("bench".into(), "api".into());
     line.insert("clients".into(), args.clients.into());
     line.insert("duration_s".into(), args.duration.into());
+    if let Some(cores) = args.host_cpus {
+        line.insert("host_cpus".into(), cores.into());
+    }
     line.extend(all);
     println!("{}", Value::Object(line));
     Ok(clean)
@@ -210,13 +222,13 @@ async fn run_backend(
     mercato: &std::path::Path,
     backend: &server::Backend,
 ) -> anyhow::Result<Vec<report::Outcome>> {
-    let env = server::Env::start(backend, mercato, "info").await?;
+    let env = server::Env::start(backend, mercato, "info", args.host_cpus).await?;
     let result = scenarios::run_all(args, &env).await;
     env.stop().await;
     let mut results = result?;
     if args.profile {
         // Its own host, logging every statement (which slows it down).
-        let env = server::Env::start(backend, mercato, "info,sqlx::query=debug").await?;
+        let env = server::Env::start(backend, mercato, "info,sqlx::query=debug", None).await?;
         let profiled = scenarios::profile(args, &env).await;
         env.stop().await;
         results.push(profiled.unwrap_or_else(|e| report::Outcome::failed("profile", format!("{e:#}"))));

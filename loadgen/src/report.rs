@@ -225,8 +225,9 @@ fn cpu_per_request(r: &Outcome) -> Option<([f64; 3], f64)> {
 
 /// The readable table of one backend, then errors, notes and ratios.
 pub fn print_table(backend: &str, args: &BenchArgs, results: &[Outcome]) {
+    let capped = args.host_cpus.map(|c| format!("; host and baseline held to {c} cores")).unwrap_or_default();
     println!(
-        "\n{backend}: {} clients, {} s measured after {} s warm-up",
+        "\n{backend}: {} clients, {} s measured after {} s warm-up{capped}",
         args.clients, args.duration, args.warmup
     );
     println!(

@@ -93,6 +93,8 @@ struct Ctx {
     run: String,
     /// The host's process, whose CPU is counted.
     host_pid: u32,
+    /// The baseline server's process (the host's, where there is none).
+    baseline_pid: u32,
 }
 
 /// Sets up the shop, then runs the selected scenarios in a fixed order.
@@ -115,7 +117,8 @@ pub async fn run_all(args: &BenchArgs, env: &Env) -> Result<Vec<Outcome>> {
     );
     let run = crate::server::random_hex()[..12].to_owned();
     let host_pid = env.mercato.pid();
-    let ctx = Ctx { api, baseline, shop, clients: args.clients, run, host_pid };
+    let baseline_pid = env.baseline.pid();
+    let ctx = Ctx { api, baseline, shop, clients: args.clients, run, host_pid, baseline_pid };
     let mut results = Vec::new();
     for name in SCENARIOS.into_iter().filter(|s| args.scenarios.iter().any(|a| a == s)) {
         eprintln!("{}: {name}", env.backend);
@@ -220,6 +223,7 @@ async fn baseline_reads(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
         (0..crate::baseline::ROWS).map(|i| format!("/rows/{}", crate::baseline::row_id(i))).collect();
     ctx.baseline.call(Method::GET, &paths[0], "baseline", None, &[], false).await?;
     let window = Window::start(args);
+    let cpu = crate::cpu::during(ctx.baseline_pid, window.measure_from, window.end);
     let tally = clients(ctx.clients, |c| {
         let mut paths = paths.clone();
         let by = c % paths.len();
@@ -227,7 +231,9 @@ async fn baseline_reads(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
         read_loop(ctx.baseline.clone(), "baseline".into(), paths, window)
     })
     .await;
-    Ok(Outcome::measured("baseline", tally, Some(window.seconds)))
+    let mut outcome = Outcome::measured("baseline", tally, Some(window.seconds));
+    outcome.cpu = cpu.await.ok();
+    Ok(outcome)
 }
 
 /// One cart per client, 20 lines, address and shipping option; GET in a loop.
@@ -698,8 +704,8 @@ pub async fn profile(args: &BenchArgs, env: &Env) -> Result<Outcome> {
     let shop = setup::shop(&api, &env.operator_key, &args.plugin_dir, 100).await?;
     let run = crate::server::random_hex()[..12].to_owned();
     let host_pid = env.mercato.pid();
-    let ctx =
-        Ctx { api: api.clone(), baseline: api.clone(), shop: Arc::new(shop), clients: 1, run, host_pid };
+    let (baseline, shop) = (api.clone(), Arc::new(shop));
+    let ctx = Ctx { api: api.clone(), baseline, shop, clients: 1, run, host_pid, baseline_pid: host_pid };
     let code = shipping_code(&ctx).await?;
     let mut rows: Vec<(&'static str, Vec<[f64; 5]>)> = Vec::new();
     let mut put = |name: &'static str, row: [f64; 5]| match rows.iter_mut().find(|(n, _)| *n == name) {

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
+use crate::cap::CpuCap;
+
 /// A database to run on.
 pub enum Backend {
     Sqlite,
@@ -121,6 +123,8 @@ pub struct Env {
     _stripe: mercato_fake_stripe::FakeStripe,
     schema: Option<(String, String)>,
     _dir: tempfile::TempDir,
+    /// `--host-cpus`: dropped last, once both servers are gone.
+    _cap: Option<CpuCap>,
 }
 
 /// 128 random bits as hex, from the standard library's random hasher keys.
@@ -135,8 +139,14 @@ pub fn random_hex() -> String {
 }
 
 impl Env {
-    /// Starts both servers; `rust_log` is the host's log filter.
-    pub async fn start(backend: &Backend, mercato: &Path, rust_log: &str) -> Result<Env> {
+    /// Starts both servers; `rust_log` is the host's log filter; both are
+    /// held to `host_cpus` cores when given (see [`crate::cap`]).
+    pub async fn start(
+        backend: &Backend,
+        mercato: &Path,
+        rust_log: &str,
+        host_cpus: Option<f64>,
+    ) -> Result<Env> {
         let dir = tempfile::tempdir()?;
         let (mercato_url, baseline_url, schema) = match backend {
             Backend::Sqlite => {
@@ -155,7 +165,9 @@ impl Env {
         };
         let operator_key = format!("op_bench_{}", random_hex());
         let stripe = mercato_fake_stripe::FakeStripe::start().await;
-        let started = tokio::task::block_in_place(|| -> Result<(Process, Process)> {
+        let started = tokio::task::block_in_place(|| -> Result<(Process, Process, Option<CpuCap>)> {
+            // Made first, so that it is dropped after the servers if they fail.
+            let cap = host_cpus.map(CpuCap::new).transpose()?;
             let mut cmd = Command::new(mercato);
             cmd.arg("serve")
                 .args(["--listen", "127.0.0.1:0", "--database-url", &mercato_url])
@@ -173,10 +185,14 @@ impl Env {
             let mut cmd = Command::new(std::env::current_exe()?);
             cmd.args(["baseline-server", "--database-url", &baseline_url]);
             let baseline = Process::spawn("baseline server", cmd, dir.path().join("baseline.log"))?;
-            Ok((server, baseline))
+            if let Some(cap) = &cap {
+                cap.hold(server.pid())?;
+                cap.hold(baseline.pid())?;
+            }
+            Ok((server, baseline, cap))
         });
         match started {
-            Ok((mercato, baseline)) => Ok(Env {
+            Ok((mercato, baseline, cap)) => Ok(Env {
                 backend: backend.name(),
                 mercato,
                 baseline,
@@ -184,6 +200,7 @@ impl Env {
                 _stripe: stripe,
                 schema,
                 _dir: dir,
+                _cap: cap,
             }),
             Err(e) => {
                 if let Some((url, schema)) = &schema {
