@@ -26,7 +26,7 @@ impl CpuCap {
     /// A new cgroup whose processes share at most `cores` cores.
     pub fn new(cores: f64) -> Result<CpuCap> {
         let available = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-        if !(cores >= 0.1 && cores <= available) {
+        if !(0.1..=available).contains(&cores) {
             bail!("--host-cpus must be from 0.1 to the machine's {available} cores, not {cores}");
         }
         let quota = (cores * PERIOD_US as f64).round() as u64;
