@@ -60,9 +60,10 @@ struct Window {
 }
 
 impl Window {
-    /// The CPU the host, the database and this client use during the measured part.
-    fn cpu(&self, ctx: &Ctx) -> tokio::task::JoinHandle<crate::cpu::Used> {
-        crate::cpu::during(ctx.host_pid, self.measure_from, self.end)
+    /// The CPU server process `pid`, the database and this client use during
+    /// the measured part.
+    fn cpu(&self, pid: u32) -> tokio::task::JoinHandle<crate::cpu::Used> {
+        crate::cpu::during(pid, self.measure_from, self.end)
     }
 
     fn start(args: &BenchArgs) -> Window {
@@ -223,7 +224,7 @@ async fn baseline_reads(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
         (0..crate::baseline::ROWS).map(|i| format!("/rows/{}", crate::baseline::row_id(i))).collect();
     ctx.baseline.call(Method::GET, &paths[0], "baseline", None, &[], false).await?;
     let window = Window::start(args);
-    let cpu = crate::cpu::during(ctx.baseline_pid, window.measure_from, window.end);
+    let cpu = window.cpu(ctx.baseline_pid);
     let tally = clients(ctx.clients, |c| {
         let mut paths = paths.clone();
         let by = c % paths.len();
@@ -248,7 +249,7 @@ async fn cart_read(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
     }
     let sample = ctx.api.get(&format!("/v1/store/carts/{}", carts[0]), &shop.publishable_key).await?;
     let window = Window::start(args);
-    let cpu = window.cpu(ctx);
+    let cpu = window.cpu(ctx.host_pid);
     let tally = clients(ctx.clients, |c| {
         let paths = vec![format!("/v1/store/carts/{}", carts[c])];
         read_loop(ctx.api.clone(), shop.publishable_key.clone(), paths, window)
@@ -359,7 +360,7 @@ async fn add_line_tally(ctx: &Ctx, args: &BenchArgs) -> Result<(Tally, f64, crat
     }
     let ctx = Arc::new(ctx.clone());
     let window = Window::start(args);
-    let cpu = window.cpu(&ctx);
+    let cpu = window.cpu(ctx.host_pid);
     let tally = clients(ctx.clients, |c| {
         let (ctx, mut cart) = (ctx.clone(), first[c].clone());
         async move {
@@ -586,7 +587,7 @@ async fn checkout_flow(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
     purchase(ctx, &code, (ctx.clients, 0), &mut Tally::default(), false).await?;
     let ctx = Arc::new(ctx.clone());
     let window = Window::start(args);
-    let cpu = window.cpu(&ctx);
+    let cpu = window.cpu(ctx.host_pid);
     let tally = clients(ctx.clients, |c| {
         let (ctx, code) = (ctx.clone(), code.clone());
         async move {
@@ -621,7 +622,7 @@ async fn checkout_flow(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
 async fn add_to_cart_new_session(ctx: &Ctx, args: &BenchArgs) -> Result<Outcome> {
     let ctx = Arc::new(ctx.clone());
     let window = Window::start(args);
-    let cpu = window.cpu(&ctx);
+    let cpu = window.cpu(ctx.host_pid);
     let tally = clients(ctx.clients, |c| {
         let ctx = ctx.clone();
         async move {
