@@ -23,12 +23,9 @@ pub struct CpuCap {
 }
 
 impl CpuCap {
-    /// A new cgroup whose processes share at most `cores` cores.
+    /// A new cgroup whose processes share at most `cores` cores (see [`check`]).
     pub fn new(cores: f64) -> Result<CpuCap> {
-        let available = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-        if !(0.1..=available).contains(&cores) {
-            bail!("--host-cpus must be from 0.1 to the machine's {available} cores, not {cores}");
-        }
+        check(cores)?;
         let quota = (cores * PERIOD_US as f64).round() as u64;
         let name = format!("mercato-bench-{}", &crate::server::random_hex()[..12]);
         let v2 = Path::new("/sys/fs/cgroup");
@@ -69,6 +66,15 @@ impl Drop for CpuCap {
             eprintln!("could not remove the cgroup {}: {e}", self.dir.display());
         }
     }
+}
+
+/// Whether `cores` is a share this machine can give: from 0.1 to all of its cores.
+pub fn check(cores: f64) -> Result<()> {
+    let available = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    if !(0.1..=available).contains(&cores) {
+        bail!("--host-cpus must be from 0.1 to the machine's {available} cores, not {cores}");
+    }
+    Ok(())
 }
 
 fn make(dir: &Path) -> Result<()> {

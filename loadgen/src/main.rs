@@ -148,6 +148,9 @@ fn main() -> ExitCode {
 fn bench(args: BenchArgs) -> anyhow::Result<bool> {
     anyhow::ensure!(args.clients > 0 && args.duration > 0.0, "--clients and --duration must be positive");
     anyhow::ensure!(args.products >= 50, "--products must be at least 50");
+    if let Some(cores) = args.host_cpus {
+        cap::check(cores)?;
+    }
     if let Some(unknown) = args.scenarios.iter().find(|s| !scenarios::SCENARIOS.contains(&s.as_str())) {
         anyhow::bail!("unknown scenario {unknown:?}; known: {}", scenarios::SCENARIOS.join(", "));
     }
