@@ -91,19 +91,17 @@ fn the_purchase_and_new_carts_run_without_errors_on_every_database() {
 #[test]
 fn a_non_2xx_answer_fails_the_run_loudly() {
     // A component the host refuses (422) where the bench installs its pricing plugin.
-    let dir = std::env::temp_dir().join(format!("mercato-loadgen-refused-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(plugins().join("bad-schema.wasm"), dir.join("volume-discount.wasm")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(plugins().join("bad-schema.wasm"), dir.path().join("volume-discount.wasm")).unwrap();
     let out = Command::new(loadgen())
         .arg("--mercato")
         .arg(mercato())
         .arg("--plugin-dir")
-        .arg(&dir)
+        .arg(dir.path())
         .args(["--scenarios", "checkout_flow", "--duration", "1", "--warmup", "0", "--clients", "2"])
         .arg("--sqlite-only")
         .output()
         .expect("mercato-loadgen runs");
-    std::fs::remove_dir_all(&dir).ok();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("sqlite: setup failed: installing volume-discount: 422"), "{stderr}");
