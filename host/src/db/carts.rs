@@ -522,22 +522,24 @@ pub async fn change(
 
 /// Open carts with an e-mail and lines, idle past their shop's delay and
 /// never found abandoned: (merchant, cart, `updated_at`), oldest first.
+///
+/// The shortest delay of any shop bounds the index range read, so the carts
+/// still fresh (nearly all of them) are never walked.
 pub async fn idle(db: &Db, now: i64, limit: u32) -> Result<Vec<(String, String, i64)>> {
-    let rows = sqlx::query(
-        "select c.merchant_id, c.cart_id, c.updated_at from cart c join merchant m on m.merchant_id = c.merchant_id \
-         where c.status = 'open' and c.abandoned_at is null and c.email is not null \
-         and c.updated_at < $1 - m.abandoned_cart_after_ms \
-         and exists (select 1 from cart_line l where l.merchant_id = c.merchant_id and l.cart_id = c.cart_id) \
-         order by c.updated_at limit $2",
-    )
-    .bind(now)
-    .bind(i64::from(limit))
-    .fetch_all(db.reads())
-    .await?;
+    let rows = sqlx::query(IDLE).bind(now).bind(i64::from(limit)).fetch_all(db.reads()).await?;
     rows.iter()
         .map(|r| Ok((r.try_get("merchant_id")?, r.try_get("cart_id")?, r.try_get("updated_at")?)))
         .collect()
 }
+
+/// [`idle`]'s statement: `$1` now, `$2` limit.
+pub(super) const IDLE: &str = "select c.merchant_id, c.cart_id, c.updated_at \
+     from cart c join merchant m on m.merchant_id = c.merchant_id \
+     where c.status = 'open' and c.abandoned_at is null and c.email is not null \
+     and c.updated_at < $1 - (select min(abandoned_cart_after_ms) from merchant) \
+     and c.updated_at < $1 - m.abandoned_cart_after_ms \
+     and exists (select 1 from cart_line l where l.merchant_id = c.merchant_id and l.cart_id = c.cart_id) \
+     order by c.updated_at limit $2";
 
 /// Marks a cart abandoned, once and only if it did not change since
 /// `seen` (its `updated_at`), with `cart.abandoned` and its recovery e-mail

@@ -1136,6 +1136,42 @@ mod tests {
         assert!(after < 100, "the log went on from {log} frames to {after}");
     }
 
+    /// The background jobs run every few seconds for as long as the host
+    /// does: each reads an index range of what is due, never a whole table
+    /// of orders, attempts or carts (which grows with every sale). Only the
+    /// table of shops may be read whole.
+    #[tokio::test]
+    async fn background_jobs_read_index_ranges_not_whole_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
+        db.migrate().await.unwrap();
+        let jobs = [
+            ("expired holds", super::payments::expired_holds_sql(), 2),
+            ("unsettled payments", super::payments::unsettled_sql(), 3),
+            ("abandoned carts", super::carts::IDLE.to_owned(), 2),
+        ];
+        for (job, sql, params) in jobs {
+            let explain = format!("explain query plan {sql}");
+            let mut plan = sqlx::query(&explain);
+            for _ in 0..params {
+                plan = plan.bind(0_i64);
+            }
+            let steps: Vec<String> = plan
+                .fetch_all(db.pool())
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| sqlx::Row::try_get::<String, _>(row, "detail").unwrap())
+                .collect();
+            assert!(!steps.is_empty(), "{job}: no plan");
+            let table =
+                |s: &str| s.strip_prefix("SCAN ").map(|t| t.split(' ').next().unwrap_or_default().to_owned());
+            let whole: Vec<&String> =
+                steps.iter().filter(|s| table(s).is_some_and(|t| t != "merchant" && t != "m")).collect();
+            assert!(whole.is_empty(), "{job} reads a whole table: {whole:?} in {steps:?}");
+        }
+    }
+
     #[test]
     fn a_batched_statement_keeps_its_own_placeholders_after_the_others() {
         assert_eq!(

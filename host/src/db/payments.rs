@@ -72,18 +72,23 @@ pub async fn unsettled(
     limit: u32,
     asked_when_pending: &str,
 ) -> Result<Vec<AttemptRef>> {
-    let sql = format!(
-        "select {COLUMNS} where (a.status in ('started', 'unknown') \
-             or (a.status = 'pending' and a.plugin_id = $3)) and a.updated_at < $1 \
-         order by a.updated_at limit $2"
-    );
-    let rows = sqlx::query(&sql)
+    let rows = sqlx::query(&unsettled_sql())
         .bind(before)
         .bind(i64::from(limit))
         .bind(asked_when_pending)
         .fetch_all(db.reads())
         .await?;
     rows.iter().map(attempt_ref).collect()
+}
+
+/// [`unsettled`]'s statement: `$1` before, `$2` limit, `$3` the provider
+/// asked about pending attempts.
+pub(super) fn unsettled_sql() -> String {
+    format!(
+        "select {COLUMNS} where (a.status in ('started', 'unknown') \
+             or (a.status = 'pending' and a.plugin_id = $3)) and a.updated_at < $1 \
+         order by a.updated_at limit $2"
+    )
 }
 
 /// Claims an attempt for this host: only one of several hosts sharing the
@@ -94,17 +99,26 @@ pub async fn claim(db: &Db, a: &AttemptRef, now: i64) -> Result<bool> {
 }
 
 /// The latest attempt of each order holding stock past its expiry.
+///
+/// Found from the expired holds (an index range), never by walking every
+/// attempt: that walk grew with every order ever placed, and ran every few
+/// seconds beside the checkouts.
 pub async fn expired_holds(db: &Db, now: i64, limit: u32) -> Result<Vec<AttemptRef>> {
-    let sql = format!(
-        "select {COLUMNS} where a.payment_attempt_id = (select x.payment_attempt_id from payment_attempt x \
+    let rows =
+        sqlx::query(&expired_holds_sql()).bind(now).bind(i64::from(limit)).fetch_all(db.reads()).await?;
+    rows.iter().map(attempt_ref).collect()
+}
+
+/// [`expired_holds`]'s statement: `$1` now, `$2` limit.
+pub(super) fn expired_holds_sql() -> String {
+    format!(
+        "select {COLUMNS} where (a.merchant_id, a.order_id) in (select r.merchant_id, r.order_id \
+             from reservation r where r.status = 'active' and r.expires_at < $1) \
+         and a.payment_attempt_id = (select x.payment_attempt_id from payment_attempt x \
              where x.merchant_id = a.merchant_id and x.order_id = a.order_id \
              order by x.created_at desc, x.payment_attempt_id desc limit 1) \
-         and exists (select 1 from reservation r where r.merchant_id = a.merchant_id and r.order_id = a.order_id \
-             and r.status = 'active' and r.expires_at < $1) \
          order by a.updated_at limit $2"
-    );
-    let rows = sqlx::query(&sql).bind(now).bind(i64::from(limit)).fetch_all(db.reads()).await?;
-    rows.iter().map(attempt_ref).collect()
+    )
 }
 
 /// The attempt a provider's reference names, for this merchant.
