@@ -31,6 +31,13 @@ use super::Result;
 
 /// How long a stored response is replayed.
 pub const TTL_MS: i64 = 24 * 60 * 60 * 1000;
+/// Keys forgotten per write by [`purge_expired`]: each write holds the
+/// write turn for a few milliseconds at most.
+const PURGE_BATCH: u32 = 200;
+/// Writes per [`purge_expired`] call: 10,000 keys, more than a busy host
+/// makes in the 5 s between runs of the jobs.
+const PURGE_WRITES: usize = 50;
+
 /// How long a running request's claim lasts without renewal, unless the
 /// operator says otherwise (`MERCATO_IDEMPOTENCY_LEASE_MS`).
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(10);
@@ -58,6 +65,21 @@ pub struct Request<'a> {
     pub key: &'a str,
     /// The request body, fingerprinted to tell a repeat from another request.
     pub body: &'a [u8],
+}
+
+/// Forgets the keys whose stored responses are past [`TTL_MS`] as of
+/// `now` (each may then be used again, as a new request), in small
+/// writes, up to 10,000 a call; how many.
+pub async fn purge_expired(db: &Db, now: i64) -> Result<usize> {
+    let mut forgotten = 0;
+    for _ in 0..PURGE_WRITES {
+        let n = store::purge(db, now - TTL_MS, now, PURGE_BATCH).await?;
+        forgotten += n as usize;
+        if n < u64::from(PURGE_BATCH) {
+            break;
+        }
+    }
+    Ok(forgotten)
 }
 
 /// Marks a request that took over the key of a dead one: it may find its

@@ -19,6 +19,8 @@
 //! - **abandoned carts**: open carts with an e-mail and lines, idle past
 //!   their shop's delay, are found abandoned once (see
 //!   [`super::cart::recovery`]).
+//! - **idempotency keys** past their 24 hours are forgotten, with their
+//!   stored responses (see [`super::idempotency`]).
 //!
 //! Each runs in small batches; several hosts sharing one database claim
 //! attempts with a conditional update, so they never work on the same one.
@@ -53,6 +55,8 @@ pub struct Report {
     pub refunds: usize,
     /// Idle carts found abandoned (each gets its recovery e-mail).
     pub abandoned: usize,
+    /// Idempotency keys forgotten, past their 24 hours.
+    pub keys_forgotten: usize,
 }
 
 /// One pass of every job, as of `now`.
@@ -112,6 +116,7 @@ pub async fn run_once(shop: &Shop, now: i64) -> Result<Report> {
         }
     }
     report.abandoned = super::cart::recovery::find_abandoned(shop, now).await?;
+    report.keys_forgotten = super::idempotency::purge_expired(&shop.db, now).await?;
     Ok(report)
 }
 

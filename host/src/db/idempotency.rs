@@ -166,6 +166,19 @@ pub async fn release(db: &Db, (scope, key): (&str, &str)) -> Result<()> {
     Ok(())
 }
 
+/// Forgets up to `limit` keys first used before `before` whose requests
+/// are over (answered, or their lease run out by `now`), oldest first;
+/// how many.
+pub async fn purge(db: &Db, before: i64, now: i64, limit: u32) -> Result<u64> {
+    let done = db.write(sqlx::query(PURGE).bind(before).bind(now).bind(i64::from(limit))).await?;
+    Ok(done.rows_affected())
+}
+
+/// [`purge`]'s statement: `$1` before, `$2` now, `$3` limit.
+pub(super) const PURGE: &str = "delete from idempotency_key where (scope, idempotency_key) in \
+     (select scope, idempotency_key from idempotency_key \
+      where created_at < $1 and (lease_until is null or lease_until < $2) order by created_at limit $3)";
+
 /// The deployment's secret called `name`: made by the first host that asks
 /// (`make` gives a fresh value), the same for every host afterwards.
 pub async fn host_secret(db: &Db, name: &str, make: impl FnOnce() -> String) -> Result<String> {

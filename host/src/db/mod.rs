@@ -1149,6 +1149,7 @@ mod tests {
             ("expired holds", super::payments::expired_holds_sql(), 2),
             ("unsettled payments", super::payments::unsettled_sql(), 3),
             ("abandoned carts", super::carts::IDLE.to_owned(), 2),
+            ("forgotten idempotency keys", super::idempotency::PURGE.to_owned(), 3),
         ];
         for (job, sql, params) in jobs {
             let explain = format!("explain query plan {sql}");

@@ -173,3 +173,37 @@ on_both_databases!(a_retry_that_takes_over_asks_the_provider_itself, |app: TestA
         sqlx::query_as("select count(*) from payment_attempt").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(payments.0, 1);
 });
+
+on_both_databases!(a_key_is_forgotten_a_day_after_its_first_use, |app: TestApp| async move {
+    let m = app.merchant("acme", "USD", "US").await;
+    let body = json!({"currency": "USD"});
+    let first = keyed(&app, &m, "/v1/store/carts", "k-day", None, &body).await.expect(201);
+    let stored = || async {
+        let (n,): (i64,) =
+            sqlx::query_as("select count(*) from idempotency_key where idempotency_key = 'k-day'")
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap();
+        n
+    };
+    let run = |at: i64| {
+        let shop = app.shop();
+        async move { mercato::commerce::jobs::run_once(&shop, at).await.unwrap() }
+    };
+
+    // Within its day the key is kept, and its answer replayed.
+    let now = mercato::db::now_ms();
+    assert_eq!(run(now).await.keys_forgotten, 0);
+    assert_eq!(stored().await, 1);
+    let replay = keyed(&app, &m, "/v1/store/carts", "k-day", None, &body).await;
+    assert_eq!(replay.headers.get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(replay.expect(201)["id"], first["id"]);
+
+    // A day later the jobs forget it, and the same key is a new request.
+    let later = now + mercato::commerce::idempotency::TTL_MS + 1_000;
+    assert!(run(later).await.keys_forgotten >= 1);
+    assert_eq!(stored().await, 0);
+    let again = keyed(&app, &m, "/v1/store/carts", "k-day", None, &json!({"currency": "USD"})).await;
+    assert!(again.headers.get("idempotent-replayed").is_none());
+    assert_ne!(again.expect(201)["id"], first["id"]);
+});
