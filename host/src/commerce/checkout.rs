@@ -1,8 +1,10 @@
 //! Checkout completion, in three steps (see `db::checkout`):
 //!
-//! 1. price the final cart with every plugin run afresh, check it can be
-//!    ordered, then one transaction reserves stock, claims discount uses
-//!    and writes the order in `pending_payment` with a payment attempt;
+//! 1. price the final cart (answers the memo holds for the same plugin,
+//!    configuration and input are used: a plugin call is a pure function
+//!    of them), check it can be ordered, then one transaction reserves
+//!    stock, claims discount uses and writes the order in
+//!    `pending_payment` with a payment attempt;
 //! 2. call the payment provider outside any transaction, with the attempt
 //!    id as its idempotency key;
 //! 3. one transaction records the outcome: paid (stock decremented), or
@@ -70,8 +72,8 @@ impl Outcomes {
 /// slot, so a slow provider never holds other checkouts back, and a
 /// checkout that has paid never waits behind new ones.
 ///
-/// A checkout is the heaviest request there is: every plugin run afresh
-/// and the longest write transactions (on SQLite the one writer's longest
+/// A checkout is the heaviest request there is: the final pricing and
+/// the longest write transactions (on SQLite the one writer's longest
 /// turns). Let every checkout in at once and each cart edit queues behind
 /// them for the CPU and the write turn (measured at 32 clients on SQLite:
 /// edits at p99 20–65 ms with a checkout's p50 at 23 ms; with one
@@ -369,7 +371,7 @@ pub async fn place(shop: &Shop, merchant_id: &str, cart_id: &str, req: CompleteR
         None => None,
     };
 
-    let (record, priced) = cart::load_priced(shop, merchant_id, cart_id, cart::Pass::Fresh, None).await?;
+    let (record, priced) = cart::load_priced(shop, merchant_id, cart_id, cart::Pass::Explained, None).await?;
     if record.status != cart::CartStatus::Open {
         return Err(Error::Conflict {
             code: "cart_not_open",

@@ -83,6 +83,8 @@ on_both_databases!(an_order_keeps_its_trail_after_its_plugins_change, |app: Test
     let bulk = json!({"sku": "BULK", "price": {"amount": 1000, "currency": "USD"}, "weight_grams": 200});
     let bulk = product_with(&app, &shop, bulk, &["bulk"], 10).await;
     let cart = ready_cart(&app, &shop, &[(&bulk, 3)], address("US", "NY")).await;
+    let cart_path = format!("/v1/store/carts/{}?explain=1", cart["id"].as_str().unwrap());
+    let priced = app.get(&cart_path, shop.pk()).await.expect(200);
     let order = complete(&app, &shop, cart["id"].as_str().unwrap(), "explain-1", visa()).await.expect(201);
     let path = format!("/v1/admin/orders/{}/explain", order["id"].as_str().unwrap());
 
@@ -93,20 +95,39 @@ on_both_databases!(an_order_keeps_its_trail_after_its_plugins_change, |app: Test
     }
     let trail = &explained["trail"];
     assert_trail_adds_up(&explained, trail);
-    // Checkout runs every plugin: each step was a real call, timed and metered.
-    for s in trail.as_array().unwrap() {
-        assert_eq!(s["memo"], false, "{s}");
-        assert!(s["fuel"].as_u64().unwrap() > 0 && s["duration_us"].as_u64().unwrap() > 0, "{s}");
+    // The cart was priced as it stands before checkout: each answer is the
+    // memo's, for the same plugin, configuration and input, no call again.
+    let before = priced["explain"].as_array().unwrap();
+    assert_eq!(trail.as_array().unwrap().len(), before.len());
+    for (s, b) in trail.as_array().unwrap().iter().zip(before) {
+        assert_eq!((s["memo"].as_bool(), s["fuel"].as_u64()), (Some(true), Some(0)), "{s}");
+        assert_eq!((&s["plugin_id"], &s["input_hash"]), (&b["plugin_id"], &b["input_hash"]));
     }
     // New York taxes shipping: the trail says so, by rate.
     let taxes = trail.as_array().unwrap().iter().find(|s| s["extension_point"] == "tax").unwrap();
     assert_eq!(taxes["taxes"][0]["jurisdiction"], "US-NY");
 
     // The merchant moves to another tax plugin: the order still explains itself as it was.
+    let next = ready_cart(&app, &shop, &[(&bulk, 2)], address("US", "NY")).await;
     let flat = install(&app, "flat-tax").await;
     let bind = json!({"bindings": [{"plugin_id": flat, "config": {"rate": "0.2"}}]});
     app.put("/v1/admin/plugin-bindings/tax", shop.sk(), &bind).await.expect(200);
     assert_eq!(app.get(&path, shop.sk()).await.expect(200), explained);
+
+    // A cart priced before the change is completed with the new binding,
+    // which nothing asked before: a real call, timed and metered.
+    let placed = complete(&app, &shop, next["id"].as_str().unwrap(), "explain-2", visa()).await.expect(201);
+    let path = format!("/v1/admin/orders/{}/explain", placed["id"].as_str().unwrap());
+    let explained = app.get(&path, shop.sk()).await.expect(200);
+    assert_trail_adds_up(&explained, &explained["trail"]);
+    let tax = explained["trail"].as_array().unwrap().iter().find(|s| s["extension_point"] == "tax").unwrap();
+    assert_eq!(
+        (tax["plugin_id"].as_str(), tax["memo"].as_bool()),
+        (Some(flat.as_str()), Some(false)),
+        "{tax}"
+    );
+    assert!(tax["fuel"].as_u64().unwrap() > 0 && tax["duration_us"].as_u64().unwrap() > 0, "{tax}");
+    assert_eq!(amount(&placed["tax_total"]), amount(&explained["tax_total"]));
 
     let other = open_shop(&app, "other", "USD", "US", &[]).await;
     app.get(&path, other.sk()).await.problem(404, "not_found");

@@ -64,26 +64,35 @@ impl Memo {
             return Some(a.clone());
         }
         let a = g.1.remove(key)?;
-        Self::insert_young(&mut g, self.capacity, *key, a.clone());
+        let dropped = Self::insert_young(&mut g, self.capacity, *key, a.clone());
+        drop(g);
+        drop(dropped);
         Some(a)
     }
 
     /// Remembers an answer (successful calls only).
     pub fn put(&self, key: Key, answer: Answer) {
         let mut g = self.generations.lock().unwrap_or_else(|p| p.into_inner());
-        Self::insert_young(&mut g, self.capacity, key, answer);
+        let dropped = Self::insert_young(&mut g, self.capacity, key, answer);
+        drop(g);
+        drop(dropped);
     }
 
+    /// Inserts into `young`, turning a full `young` into `old`; gives back
+    /// the generation that aged out, to be dropped after the lock is let
+    /// go (freeing thousands of answers would hold every other pricing up).
     fn insert_young(
         g: &mut (HashMap<Key, Answer>, HashMap<Key, Answer>),
         capacity: usize,
         key: Key,
         answer: Answer,
-    ) {
-        if g.0.len() >= capacity {
-            g.1 = std::mem::take(&mut g.0);
-        }
+    ) -> Option<HashMap<Key, Answer>> {
+        let aged = (g.0.len() >= capacity).then(|| {
+            let young = std::mem::replace(&mut g.0, HashMap::with_capacity(capacity));
+            std::mem::replace(&mut g.1, young)
+        });
         g.0.insert(key, answer);
+        aged
     }
 
     /// Answers held.

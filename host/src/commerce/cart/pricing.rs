@@ -9,8 +9,10 @@
 //! 4. the tax plugin on the discounted lines and shipping, once an address
 //!    is known.
 //!
-//! Answers are memoized by (plugin version, configuration, input), except
-//! at completion, where every plugin runs on the final cart. A failing
+//! Answers are memoized by (plugin version, configuration, input): a call
+//! is a pure function of these (its clocks stand still, its randomness is
+//! a fixed sequence), so checkout prices from the memo too, and the
+//! order's trail says which answers were remembered. A failing
 //! binding that fails closed (`on_error: "fail"`) is recorded in `failures`
 //! (the cart shows a `plugin_failed` warning and cannot be completed); one
 //! that is skipped (`on_error: "skip"`) is left out of the totals but never
@@ -174,9 +176,10 @@ pub struct Trial {
 pub enum Pass {
     /// Answers from the memo where it can, and no trail: a cart read.
     Read,
-    /// Answers from the memo where it can, with the trail of calls (`?explain=1`).
+    /// Answers from the memo where it can, with the trail of calls:
+    /// `?explain=1`, and checkout (the order keeps the trail).
     Explained,
-    /// Every plugin runs, with the trail: checkout (the order keeps it), a preview.
+    /// Every plugin runs, with the trail: a preview of other bindings.
     Fresh,
 }
 
