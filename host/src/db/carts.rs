@@ -124,13 +124,25 @@ fn cart_with_codes(row: &AnyRow) -> Result<CartRecord> {
 /// columns (one row of nulls for the lines of an empty cart). Every
 /// subquery is an index lookup per line (a grouped join here lets
 /// PostgreSQL's planner, misjudging a fresh cart, aggregate once per line).
+///
+/// On SQLite, read on the writer when its turn is idle (see
+/// [`Db::idle_turn`]), whose cache holds the cart it wrote, unless the
+/// cart has more than [`READ_BACK_LINES`] lines.
 pub async fn with_lines(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Option<Loaded>> {
+    if let Some(mut turn) = db.idle_turn() {
+        let read = read_back(db, &mut turn, merchant_id, cart_id).await;
+        drop(turn);
+        // `None`: a long cart (or none at all, which a reader says again).
+        if let Some(loaded) = read? {
+            return Ok(Some(loaded));
+        }
+    }
     load(db, db.reads(), merchant_id, cart_id).await
 }
 
-/// Most lines of a cart that SQLite's writer reads back itself after
-/// changing it (see [`read_back`]).
-const READ_BACK_LINES: i64 = 10;
+/// Most lines of a cart that SQLite's writer reads itself (see
+/// [`read_back`] and [`with_lines`]).
+const READ_BACK_LINES: i64 = super::WARM_ROWS as i64;
 
 /// The cart just changed on `conn`, read on that connection before it is
 /// given up: SQLite's writer has the cart's pages in its cache, where a
@@ -154,7 +166,7 @@ async fn read_back(db: &Db, conn: &mut Conn, merchant_id: &str, cart_id: &str) -
 async fn settled(db: &Db, read: Option<Loaded>, merchant_id: &str, cart_id: &str) -> Result<Loaded> {
     match read {
         Some(loaded) => Ok(loaded),
-        None => Ok(with_lines(db, merchant_id, cart_id).await?.ok_or(sqlx::Error::RowNotFound)?),
+        None => Ok(load(db, db.reads(), merchant_id, cart_id).await?.ok_or(sqlx::Error::RowNotFound)?),
     }
 }
 

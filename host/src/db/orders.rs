@@ -115,8 +115,34 @@ fn attempt(row: &AnyRow, prefix: &str) -> Result<Option<Payment>> {
 }
 
 /// One order with its lines and latest payment attempt, numbered or not:
-/// the order with its attempt in one query, its lines in another.
+/// the order with its attempt in one query, its lines in another. On
+/// SQLite, read on the writer when its turn is idle (see
+/// [`Db::idle_turn`]): an order just placed or paid is in its cache.
 pub async fn get(db: &Db, merchant_id: &str, order_id: &str) -> Result<Option<Order>> {
+    if let Some(mut turn) = db.idle_turn() {
+        let read = get_warm(&mut turn, merchant_id, order_id).await;
+        drop(turn);
+        if let Some(order) = read? {
+            return Ok(order);
+        }
+    }
+    let Some(row) =
+        sqlx::query(get_sql()).bind(merchant_id).bind(order_id).fetch_optional(db.reads()).await?
+    else {
+        return Ok(None);
+    };
+    let lines = sqlx::query(LINES).bind(merchant_id).bind(order_id).fetch_all(db.reads()).await?;
+    Ok(Some(with_lines(&row, &lines)?))
+}
+
+/// An order's lines, in order.
+const LINES: &str = "select * from order_line where merchant_id = $1 and order_id = $2 order by position";
+/// The first `$3` of them.
+const FIRST_LINES: &str =
+    "select * from order_line where merchant_id = $1 and order_id = $2 order by position limit $3";
+
+/// The order with its latest payment attempt, in one row.
+fn get_sql() -> &'static str {
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
             "select {}, {} from sales_order o left join payment_attempt a \
@@ -128,21 +154,41 @@ pub async fn get(db: &Db, merchant_id: &str, order_id: &str) -> Result<Option<Or
             super::qualified(ATTEMPT_COLUMNS, "a", "a_"),
         )
     });
-    let sql = SQL.as_str();
-    let Some(row) = sqlx::query(sql).bind(merchant_id).bind(order_id).fetch_optional(db.reads()).await?
+    SQL.as_str()
+}
+
+/// [`get`] on SQLite's idle writer (see [`Db::idle_turn`]): the order or
+/// none, or `None` for an order of more than [`super::WARM_ROWS`] lines,
+/// left to a reader.
+async fn get_warm(
+    turn: &mut super::WriteTurn,
+    merchant_id: &str,
+    order_id: &str,
+) -> Result<Option<Option<Order>>> {
+    let Some(row) =
+        sqlx::query(get_sql()).bind(merchant_id).bind(order_id).fetch_optional(&mut **turn).await?
     else {
-        return Ok(None);
+        return Ok(Some(None));
     };
-    let mut o = order(&row)?;
-    o.payment = attempt(&row, "a_")?;
-    let lines =
-        sqlx::query("select * from order_line where merchant_id = $1 and order_id = $2 order by position")
-            .bind(merchant_id)
-            .bind(&o.id)
-            .fetch_all(db.reads())
-            .await?;
+    let most = super::WARM_ROWS as i64;
+    let lines = sqlx::query(FIRST_LINES)
+        .bind(merchant_id)
+        .bind(order_id)
+        .bind(most + 1)
+        .fetch_all(&mut **turn)
+        .await?;
+    if lines.len() > super::WARM_ROWS {
+        return Ok(None);
+    }
+    Ok(Some(Some(with_lines(&row, &lines)?)))
+}
+
+/// An order from its row (with its latest attempt) and its lines.
+fn with_lines(row: &AnyRow, lines: &[AnyRow]) -> Result<Order> {
+    let mut o = order(row)?;
+    o.payment = attempt(row, "a_")?;
     o.lines = lines.iter().map(|r| order_line(r, &o.currency)).collect::<Result<_, _>>()?;
-    Ok(Some(o))
+    Ok(o)
 }
 
 /// The trail of plugin calls an order was priced with (JSON), if it kept one.
