@@ -170,13 +170,16 @@ pub async fn release(db: &Db, (scope, key): (&str, &str)) -> Result<()> {
 /// are over (answered, or their lease run out by `now`), oldest first;
 /// how many.
 pub async fn purge(db: &Db, before: i64, now: i64, limit: u32) -> Result<u64> {
-    // A plain read first: most passes find nothing, and need not wait for
-    // (or hold) the write turn to learn it.
-    let due: Option<String> =
-        sqlx::query_scalar("select idempotency_key from idempotency_key where created_at < $1 limit 1")
-            .bind(before)
-            .fetch_optional(db.reads())
-            .await?;
+    // A plain read first, of what the delete would take: most passes find
+    // nothing, and need not wait for (or hold) the write turn to learn it.
+    let due: Option<String> = sqlx::query_scalar(
+        "select idempotency_key from idempotency_key \
+         where created_at < $1 and (lease_until is null or lease_until < $2) limit 1",
+    )
+    .bind(before)
+    .bind(now)
+    .fetch_optional(db.reads())
+    .await?;
     if due.is_none() {
         return Ok(0);
     }

@@ -1133,6 +1133,32 @@ mod tests {
         assert!(db.idle_turn().is_some(), "free again once dropped");
     }
 
+    /// The key purge takes the write turn only when there is a key to
+    /// forget: a key past its day whose request still holds its lease is
+    /// kept, and the pass that finds only such keys writes nothing.
+    #[tokio::test]
+    async fn the_key_purge_takes_the_write_turn_only_for_keys_it_forgets() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
+        db.migrate().await.unwrap();
+        let insert = "insert into idempotency_key (scope, idempotency_key, request_hash, created_at, \
+                      updated_at, lease_until) values ('s', $1, 'h', 10, 10, $2)";
+        db.write(sqlx::query(insert).bind("leased").bind(2_000_i64)).await.unwrap();
+        let turns = || db.write_turns().unwrap().snapshot().0;
+
+        let before = turns();
+        assert_eq!(super::idempotency::purge(&db, 100, 1_000, 10).await.unwrap(), 0);
+        assert_eq!(turns(), before, "nothing to forget: the write turn was not taken");
+
+        db.write(sqlx::query(insert).bind("over").bind(500_i64)).await.unwrap();
+        assert_eq!(super::idempotency::purge(&db, 100, 1_000, 10).await.unwrap(), 1);
+        let (left,): (String,) =
+            sqlx::query_as("select idempotency_key from idempotency_key").fetch_one(db.pool()).await.unwrap();
+        assert_eq!(left, "leased", "the running request keeps its key");
+        // Its lease run out, it is forgotten too.
+        assert_eq!(super::idempotency::purge(&db, 100, 3_000, 10).await.unwrap(), 1);
+    }
+
     /// Small writes never reach SQLite's own threshold, so the database
     /// file only grows when the background checkpoint copies the log back.
     #[tokio::test]
