@@ -184,7 +184,8 @@ on_both_databases!(a_completed_cart_cannot_change, |app| async move {
 // Every change answers the cart as it now is, whether the writer read it
 // back itself (a small cart) or a reader did once the write was done (a
 // cart of more than ten lines, on SQLite): the two answers agree with a
-// plain read, line for line.
+// plain read, line for line (itself on SQLite's idle writer for a small
+// cart, on a reader for a larger one).
 on_both_databases!(a_change_answers_the_cart_as_changed_small_or_large, |app| async move {
     let shop = open_shop(&app, "acme", "USD", "US", &us_plugins()).await;
     let mut variants = Vec::new();
