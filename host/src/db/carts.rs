@@ -127,7 +127,7 @@ fn cart_with_codes(row: &AnyRow) -> Result<CartRecord> {
 ///
 /// On SQLite, read on the writer when its turn is idle (see
 /// [`Db::idle_turn`]), whose cache holds the cart it wrote, unless the
-/// cart has more than [`READ_BACK_LINES`] lines.
+/// cart has more than [`super::WARM_ROWS`] lines.
 pub async fn with_lines(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Option<Loaded>> {
     if let Some(mut turn) = db.idle_turn() {
         let read = read_back(db, &mut turn, merchant_id, cart_id).await;
@@ -140,22 +140,18 @@ pub async fn with_lines(db: &Db, merchant_id: &str, cart_id: &str) -> Result<Opt
     load(db, db.reads(), merchant_id, cart_id).await
 }
 
-/// Most lines of a cart that SQLite's writer reads itself (see
-/// [`read_back`] and [`with_lines`]).
-const READ_BACK_LINES: i64 = super::WARM_ROWS as i64;
-
 /// The cart just changed on `conn`, read on that connection before it is
 /// given up: SQLite's writer has the cart's pages in its cache, where a
 /// reader drops its whole cache whenever the database changed, and on
 /// PostgreSQL it is one more statement on a connection already held. But
 /// SQLite's writer is the write turn, which every writer waits for: a cart
-/// of more than [`READ_BACK_LINES`] lines (a row per line to read) is left
+/// of more than [`super::WARM_ROWS`] lines (a row per line to read) is left
 /// to a reader once the turn is given up (`None`, see [`settled`]).
 async fn read_back(db: &Db, conn: &mut Conn, merchant_id: &str, cart_id: &str) -> Result<Option<Loaded>> {
     if db.backend() == Backend::Sqlite {
         let lines: i64 =
             sqlx::query_scalar(LINE_COUNT).bind(merchant_id).bind(cart_id).fetch_one(&mut *conn).await?;
-        if lines > READ_BACK_LINES {
+        if lines > super::WARM_ROWS as i64 {
             return Ok(None);
         }
     }

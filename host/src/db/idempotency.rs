@@ -166,20 +166,26 @@ pub async fn release(db: &Db, (scope, key): (&str, &str)) -> Result<()> {
     Ok(())
 }
 
+/// The keys [`purge`] forgets: first used before `$1`, their requests
+/// over (answered, or their lease run out by `$2`).
+macro_rules! due {
+    () => {
+        "created_at < $1 and (lease_until is null or lease_until < $2)"
+    };
+}
+
 /// Forgets up to `limit` keys first used before `before` whose requests
 /// are over (answered, or their lease run out by `now`), oldest first;
 /// how many.
 pub async fn purge(db: &Db, before: i64, now: i64, limit: u32) -> Result<u64> {
     // A plain read first, of what the delete would take: most passes find
     // nothing, and need not wait for (or hold) the write turn to learn it.
-    let due: Option<String> = sqlx::query_scalar(
-        "select idempotency_key from idempotency_key \
-         where created_at < $1 and (lease_until is null or lease_until < $2) limit 1",
-    )
-    .bind(before)
-    .bind(now)
-    .fetch_optional(db.reads())
-    .await?;
+    let due: Option<String> =
+        sqlx::query_scalar(concat!("select idempotency_key from idempotency_key where ", due!(), " limit 1"))
+            .bind(before)
+            .bind(now)
+            .fetch_optional(db.reads())
+            .await?;
     if due.is_none() {
         return Ok(0);
     }
@@ -188,9 +194,12 @@ pub async fn purge(db: &Db, before: i64, now: i64, limit: u32) -> Result<u64> {
 }
 
 /// [`purge`]'s statement: `$1` before, `$2` now, `$3` limit.
-pub(super) const PURGE: &str = "delete from idempotency_key where (scope, idempotency_key) in \
-     (select scope, idempotency_key from idempotency_key \
-      where created_at < $1 and (lease_until is null or lease_until < $2) order by created_at limit $3)";
+pub(super) const PURGE: &str = concat!(
+    "delete from idempotency_key where (scope, idempotency_key) in \
+     (select scope, idempotency_key from idempotency_key where ",
+    due!(),
+    " order by created_at limit $3)"
+);
 
 /// The deployment's secret called `name`: made by the first host that asks
 /// (`make` gives a fresh value), the same for every host afterwards.

@@ -922,7 +922,8 @@ impl Db {
     /// turn for tens of microseconds, and only a turn no writer was
     /// waiting for; it reads only what is committed, as a reader does.
     /// Give it up by dropping it: a writer that came meanwhile has been
-    /// woken and runs at this task's next wait.
+    /// woken and runs at this task's next wait. Counted as a turn in
+    /// `/metrics`, as it is one.
     pub fn idle_turn(&self) -> Option<WriteTurn> {
         let writer = self.writer.as_ref()?;
         let conn = writer.conn.clone().try_lock_owned().ok()?;

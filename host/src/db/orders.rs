@@ -119,26 +119,27 @@ fn attempt(row: &AnyRow, prefix: &str) -> Result<Option<Payment>> {
 /// SQLite, read on the writer when its turn is idle (see
 /// [`Db::idle_turn`]): an order just placed or paid is in its cache.
 pub async fn get(db: &Db, merchant_id: &str, order_id: &str) -> Result<Option<Order>> {
+    let lines = |most: usize| {
+        sqlx::query(LINES).bind(merchant_id).bind(order_id).bind(i64::try_from(most).unwrap_or(i64::MAX))
+    };
     if let Some(mut turn) = db.idle_turn() {
-        let read = get_warm(&mut turn, merchant_id, order_id).await;
+        let order = sqlx::query(get_sql()).bind(merchant_id).bind(order_id);
+        let Some(row) = order.fetch_optional(&mut *turn).await? else { return Ok(None) };
+        // One more than the bound tells a longer order, left to a reader.
+        let rows = lines(super::WARM_ROWS + 1).fetch_all(&mut *turn).await?;
         drop(turn);
-        if let Some(order) = read? {
-            return Ok(order);
+        if rows.len() <= super::WARM_ROWS {
+            return Ok(Some(with_lines(&row, &rows)?));
         }
     }
-    let Some(row) =
-        sqlx::query(get_sql()).bind(merchant_id).bind(order_id).fetch_optional(db.reads()).await?
-    else {
-        return Ok(None);
-    };
-    let lines = sqlx::query(LINES).bind(merchant_id).bind(order_id).fetch_all(db.reads()).await?;
-    Ok(Some(with_lines(&row, &lines)?))
+    let order = sqlx::query(get_sql()).bind(merchant_id).bind(order_id);
+    let Some(row) = order.fetch_optional(db.reads()).await? else { return Ok(None) };
+    let rows = lines(usize::MAX).fetch_all(db.reads()).await?;
+    Ok(Some(with_lines(&row, &rows)?))
 }
 
-/// An order's lines, in order.
-const LINES: &str = "select * from order_line where merchant_id = $1 and order_id = $2 order by position";
-/// The first `$3` of them.
-const FIRST_LINES: &str =
+/// An order's first `$3` lines, in order.
+const LINES: &str =
     "select * from order_line where merchant_id = $1 and order_id = $2 order by position limit $3";
 
 /// The order with its latest payment attempt, in one row.
@@ -155,32 +156,6 @@ fn get_sql() -> &'static str {
         )
     });
     SQL.as_str()
-}
-
-/// [`get`] on SQLite's idle writer (see [`Db::idle_turn`]): the order or
-/// none, or `None` for an order of more than [`super::WARM_ROWS`] lines,
-/// left to a reader.
-async fn get_warm(
-    turn: &mut super::WriteTurn,
-    merchant_id: &str,
-    order_id: &str,
-) -> Result<Option<Option<Order>>> {
-    let Some(row) =
-        sqlx::query(get_sql()).bind(merchant_id).bind(order_id).fetch_optional(&mut **turn).await?
-    else {
-        return Ok(Some(None));
-    };
-    let most = super::WARM_ROWS as i64;
-    let lines = sqlx::query(FIRST_LINES)
-        .bind(merchant_id)
-        .bind(order_id)
-        .bind(most + 1)
-        .fetch_all(&mut **turn)
-        .await?;
-    if lines.len() > super::WARM_ROWS {
-        return Ok(None);
-    }
-    Ok(Some(Some(with_lines(&row, &lines)?)))
 }
 
 /// An order from its row (with its latest attempt) and its lines.
